@@ -1,0 +1,83 @@
+/* policy.h -- the zone model: load a site file, check the guideline, answer flow -> verdict. */
+#ifndef TIERGATE_POLICY_H
+#define TIERGATE_POLICY_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "lib/addr.h"
+#include "lib/conf.h"
+
+/*
+ * A policy is loaded from the site's libconfig file (schema: conf/README.md),
+ * checked against the guideline's invariants and compiled into an immutable
+ * lookup structure. Readers may share one policy across threads; a reload
+ * builds a new one and swaps the pointer (policy_ref/policy_unref).
+ */
+struct policy;
+
+enum policy_model { MODEL_ALPHA, MODEL_BETA, MODEL_BETA_PRIME };
+enum policy_action { ACT_ACCEPT, ACT_DROP, ACT_REJECT };
+
+#define ZONE_NONE (-1)       /* address in no zone */
+#define APP_PENDING NULL     /* application not known yet (nDPI still working) */
+#define APP_UNKNOWN "Unknown"   /* nDPI gave up: the flow is matched as app "Unknown" */
+
+struct policy_flow {
+	struct addr src, dst;
+	uint8_t proto;           /* IPPROTO_TCP, IPPROTO_UDP, IPPROTO_ICMP, IPPROTO_ICMPV6, ... */
+	uint16_t sport, dport;   /* 0 for protocols without ports; ICMP: type in dport */
+	const char *in_if;       /* interface names, NULL when unknown (pcap) */
+	const char *out_if;
+};
+
+struct policy_verdict {
+	enum policy_action action;
+	bool final;              /* false: a rule naming applications may still match */
+	bool log;
+	int rule;                /* index into the rule list, -1 for a default */
+	const char *rule_name;   /* "default", "unknown-app", "invariant:mynumber-internet", or the rule's name */
+	const char *reason;      /* one line a person reads: why this verdict */
+	int src_zone, dst_zone;  /* zone ids, ZONE_NONE if none */
+};
+
+/*
+ * Loads and compiles path. Every problem goes to diags (FILE:LINE). Returns
+ * NULL when there is any error; warnings alone still give a policy.
+ */
+struct policy *policy_load(const char *path, struct diags *diags);
+/* Same from text (tests, fuzzing); name is used as the file name in diagnostics. */
+struct policy *policy_load_string(const char *text, const char *name, struct diags *diags);
+struct policy *policy_ref(struct policy *p);
+void policy_unref(struct policy *p);
+
+/*
+ * The lookup. app is APP_PENDING before classification, an nDPI protocol name
+ * after ("TLS", "HTTP", ...; matched case-insensitively), APP_UNKNOWN when
+ * classification gave up. With APP_PENDING the verdict is final only if no
+ * rule naming applications could still match; otherwise final=false and
+ * action is what applies while the flow waits (accept, so nDPI can see data).
+ * Thread-safe, no allocation.
+ */
+void policy_lookup(const struct policy *p, const struct policy_flow *flow, const char *app,
+    struct policy_verdict *out);
+
+/* Zone of an address (most specific network wins; interface zones first when ifname given). */
+int policy_zone_of(const struct policy *p, const struct addr *a, const char *ifname);
+const char *policy_zone_name(const struct policy *p, int zone);
+int policy_zone_count(const struct policy *p);
+int policy_zone_by_name(const struct policy *p, const char *name);
+
+enum policy_model policy_model(const struct policy *p);
+const char *policy_model_name(enum policy_model model);
+const char *policy_action_name(enum policy_action action);
+/* Verdict for packets that cannot be decoded (defaults.malformed). */
+enum policy_action policy_malformed_action(const struct policy *p);
+/* Path the policy was loaded from. */
+const char *policy_source(const struct policy *p);
+int policy_rule_count(const struct policy *p);
+const char *policy_rule_name(const struct policy *p, int rule);
+/* True when some rule names applications (gw then runs nDPI at all). */
+bool policy_uses_apps(const struct policy *p);
+
+#endif

@@ -1,0 +1,80 @@
+#!/usr/bin/env bash
+# run.sh -- runs the test suites in tests/suites/ and prints "N passed, N failed".
+#
+#   tests/run.sh                 every suite
+#   tests/run.sh --tier unit     only suites marked "# tier: unit" (the ASan run)
+#   tests/run.sh policy gw-pcap  suites whose file name contains one of the words
+#
+# A suite is an executable script; each line it prints that starts with "ok "
+# is a pass and with "FAIL " a failure. A suite that exits non-zero without a
+# FAIL line, or runs past its "# timeout: SECONDS" (default 600), is one failure.
+set -u
+cd "$(dirname "$0")/.." || exit 2
+ROOT=$(pwd)
+export TIERGATE_ROOT="$ROOT"
+export TIERGATE_BUILD="$ROOT/${TIERGATE_BUILD:-build}"
+case "$TIERGATE_BUILD" in "$ROOT//"*) TIERGATE_BUILD="${TIERGATE_BUILD#"$ROOT/"}";; esac
+
+tier=""
+words=()
+while [ $# -gt 0 ]; do
+	case "$1" in
+	--tier) tier="$2"; shift 2 ;;
+	*) words+=("$1"); shift ;;
+	esac
+done
+
+logdir="$TIERGATE_BUILD/test-logs"
+mkdir -p "$logdir"
+passed=0
+failed=0
+failures=()
+
+suite_header() {   # suite_header FILE KEY DEFAULT
+	local v
+	v=$(sed -n "s/^# $2: *//p" "$1" | head -n 1)
+	echo "${v:-$3}"
+}
+
+wanted() {
+	local name=$1 w
+	[ ${#words[@]} -eq 0 ] && return 0
+	for w in "${words[@]}"; do
+		case "$name" in *"$w"*) return 0 ;; esac
+	done
+	return 1
+}
+
+for suite in tests/suites/*.sh; do
+	name=$(basename "$suite" .sh)
+	wanted "$name" || continue
+	stier=$(suite_header "$suite" tier e2e)
+	[ -n "$tier" ] && [ "$stier" != "$tier" ] && continue
+	limit=$(suite_header "$suite" timeout 600)
+	log="$logdir/$name.log"
+	echo "=== $name (tier $stier, limit ${limit}s)"
+	start=$(date +%s)
+	TG_SUITE="$name" timeout -k 10 "$limit" bash "$suite" </dev/null >"$log" 2>&1
+	status=$?
+	sed 's/^/    /' "$log" | grep -E '^    (ok|FAIL) ' || true
+	p=$(grep -c '^ok ' "$log")
+	f=$(grep -c '^FAIL ' "$log")
+	if [ "$status" -ne 0 ] && [ "$f" -eq 0 ]; then
+		f=1
+		why="exited with status $status"
+		[ "$status" -eq 124 ] && why="timed out after ${limit}s"
+		echo "    FAIL $name: $why (log: $log)"
+		tail -n 20 "$log" | sed 's/^/      | /'
+	elif [ "$f" -gt 0 ]; then
+		grep -B3 -A12 '^FAIL ' "$log" | grep -v '^ok ' | head -n 60 | sed 's/^/      | /'
+	fi
+	[ "$f" -gt 0 ] && failures+=("$name ($f)")
+	passed=$((passed + p))
+	failed=$((failed + f))
+	echo "    -- $name: $p passed, $f failed in $(( $(date +%s) - start ))s"
+done
+
+echo
+[ ${#failures[@]} -gt 0 ] && echo "failing suites: ${failures[*]}"
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ] && [ "$passed" -gt 0 ]

@@ -1,0 +1,6 @@
+#!/usr/bin/env bash
+# 10-lib.sh -- unit tests of lib/ (JSON events, addresses, config diagnostics, files).
+# tier: unit
+# timeout: 120
+. "$(dirname "$0")/../lib/harness.sh"
+unit_binary test_lib

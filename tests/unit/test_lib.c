@@ -1,0 +1,203 @@
+/* test_lib.c -- unit tests for lib/: JSON escaping, addresses and prefixes, config diagnostics. */
+#include <stdint.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "lib/addr.h"
+#include "lib/conf.h"
+#include "lib/event.h"
+#include "lib/util.h"
+#include "tests/lib/unit.h"
+
+static void
+json_escapes_controls_and_quotes(void)
+{
+	struct jbuf jb = JBUF_INIT;
+
+	jb_obj_open(&jb);
+	jb_str(&jb, "k", "a\"b\\c\n\t\x01");
+	jb_obj_end(&jb);
+	CHECK_STR(jb_cstr(&jb), "{\"k\":\"a\\\"b\\\\c\\n\\t\\u0001\"}");
+	jb_free(&jb);
+}
+
+static void
+json_keeps_utf8_and_replaces_invalid(void)
+{
+	struct jbuf jb = JBUF_INIT;
+
+	jb_obj_open(&jb);
+	jb_str(&jb, "subject", "無害化 テスト");
+	jb_strn(&jb, "bad", "a\xff\xc3", 3);
+	jb_str(&jb, "overlong", "\xc0\xaf");
+	jb_obj_end(&jb);
+	CHECK_STR(jb_cstr(&jb), "{\"subject\":\"無害化 テスト\",\"bad\":\"a\xef\xbf\xbd\xef\xbf\xbd\","
+	    "\"overlong\":\"\xef\xbf\xbd\xef\xbf\xbd\"}");
+	jb_free(&jb);
+}
+
+static void
+json_nesting_and_numbers(void)
+{
+	struct jbuf jb = JBUF_INIT;
+
+	jb_obj_open(&jb);
+	jb_int(&jb, "neg", -5);
+	jb_uint(&jb, "big", 18446744073709551615ull);
+	jb_arr_begin(&jb, "list");
+	jb_str(&jb, NULL, "x");
+	jb_obj_open(&jb);
+	jb_bool(&jb, "t", true);
+	jb_obj_end(&jb);
+	jb_null(&jb, NULL);
+	jb_arr_end(&jb);
+	jb_double(&jb, "nan", 0.0 / 0.0);
+	jb_obj_end(&jb);
+	CHECK_STR(jb_cstr(&jb),
+	    "{\"neg\":-5,\"big\":18446744073709551615,\"list\":[\"x\",{\"t\":true},null],\"nan\":null}");
+	jb_free(&jb);
+}
+
+static void
+event_line_has_timestamp_and_newline(void)
+{
+	struct jbuf jb = JBUF_INIT;
+	int fds[2];
+	char line[256] = "";
+	ssize_t n;
+	struct ev_sink *sink;
+
+	CHECK(pipe(fds) == 0);
+	sink = ev_sink_fd(fds[1]);
+	ev_begin(&jb, "flow", 1700000000123456ull);
+	jb_str(&jb, "verdict", "accept");
+	ev_end(&jb);
+	CHECK(ev_emit(sink, &jb) == 0);
+	n = read(fds[0], line, sizeof line - 1);
+	CHECK(n > 0);
+	CHECK_STR(line, "{\"timestamp\":\"2023-11-14T22:13:20.123456+0000\",\"event\":\"flow\","
+	    "\"verdict\":\"accept\"}\n");
+	ev_sink_close(sink);
+	close(fds[0]);
+	close(fds[1]);
+	jb_free(&jb);
+}
+
+static void
+prefixes_parse_and_match(void)
+{
+	struct prefix p, q;
+	struct addr a;
+	const char *why = NULL;
+	char text[64];
+
+	CHECK(prefix_parse("10.20.0.0/16", &p, NULL) == 0);
+	CHECK(addr_parse("10.20.5.1", &a) == 0);
+	CHECK(prefix_contains(&p, &a));
+	CHECK(addr_parse("10.21.0.1", &a) == 0);
+	CHECK(!prefix_contains(&p, &a));
+	CHECK(prefix_parse("10.20.1.0/24", &q, NULL) == 0);
+	CHECK(prefix_covers(&p, &q));
+	CHECK(!prefix_covers(&q, &p));
+	CHECK(prefix_parse("10.0.0.1/8", &p, &why) < 0);
+	CHECK_STR(why, "host bits set after the prefix length");
+	CHECK(prefix_parse("10.0.0.0/33", &p, NULL) < 0);
+	CHECK(prefix_parse("fd00:10::/48", &p, NULL) == 0);
+	prefix_format(&p, text, sizeof text);
+	CHECK_STR(text, "fd00:10::/48");
+	CHECK(addr_parse("fd00:10:0:5::1", &a) == 0);
+	CHECK(prefix_contains(&p, &a));
+	CHECK(prefix_parse("0.0.0.0/0", &p, NULL) == 0);
+	CHECK(addr_parse("192.0.2.1", &a) == 0);
+	CHECK(prefix_contains(&p, &a));
+	CHECK(addr_parse("2001:db8::1", &a) == 0);
+	CHECK(!prefix_contains(&p, &a));
+	CHECK(prefix_parse("not-an-address", &p, NULL) < 0);
+}
+
+static void
+config_errors_carry_file_and_line(void)
+{
+	config_t cfg;
+	struct diags d;
+
+	config_init(&cfg);
+	diags_init(&d, "site.conf");
+	CHECK(conf_load_string(&cfg, "a = 1;\nb = ;\n", NULL, &d) < 0);
+	CHECK_INT(d.n, 1);
+	if (d.n == 1) {
+		CHECK_STR(d.v[0].file, "site.conf");
+		CHECK_INT(d.v[0].line, 2);
+	}
+	diags_free(&d);
+	config_destroy(&cfg);
+}
+
+static void
+config_typed_getters_report_bad_types(void)
+{
+	config_t cfg;
+	struct diags d;
+	long long n = 7;
+	const char *s = NULL;
+	static const char *const words[] = { "drop", "accept", NULL };
+	int which = -1;
+	static const char *const known[] = { "n", "s", "w", NULL };
+
+	config_init(&cfg);
+	diags_init(&d, "t.conf");
+	CHECK(conf_load_string(&cfg, "n = \"x\";\ns = \"ok\";\nw = \"maybe\";\ntypo = 1;\n", NULL, &d) == 0);
+	CHECK(conf_get_int(config_root_setting(&cfg), "n", 0, 10, &n, &d) < 0);
+	CHECK_INT(n, 7);
+	CHECK(conf_get_str(config_root_setting(&cfg), "s", &s, &d) == 0);
+	CHECK_STR(s, "ok");
+	CHECK(conf_get_enum(config_root_setting(&cfg), "w", words, &which, &d) < 0);
+	conf_check_members(config_root_setting(&cfg), known, &d);
+	CHECK_INT(diags_count(&d, DIAG_ERROR), 2);
+	CHECK_INT(diags_count(&d, DIAG_WARNING), 1);
+	CHECK_INT(d.v[1].line, 3);
+	diags_free(&d);
+	config_destroy(&cfg);
+}
+
+static void
+atomic_write_replaces_whole_file(void)
+{
+	char dir[] = "/tmp/tg-util-XXXXXX", path[128];
+	uint8_t *buf = NULL;
+	size_t len = 0;
+
+	CHECK(mkdtemp(dir) != NULL);
+	snprintf(path, sizeof path, "%s/a/b/out.txt", dir);
+	snprintf(dir + strlen(dir), sizeof dir - strlen(dir), "%s", "");
+	{
+		char sub[128];
+		snprintf(sub, sizeof sub, "%.*s", (int)(strrchr(path, '/') - path), path);
+		CHECK(dir_make_all(sub, 0755) == 0);
+	}
+	CHECK(file_write_atomic(path, "hello", 5, 0600) == 0);
+	CHECK(file_read_all(path, 100, &buf, &len) == 0);
+	CHECK_INT(len, 5);
+	CHECK(buf && memcmp(buf, "hello", 5) == 0);
+	free(buf);
+	CHECK(file_read_all(path, 2, &buf, &len) < 0);
+	{
+		char cmd[200];
+		snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+		CHECK(system(cmd) == 0);
+	}
+}
+
+int
+main(void)
+{
+	UNIT_RUN(json_escapes_controls_and_quotes);
+	UNIT_RUN(json_keeps_utf8_and_replaces_invalid);
+	UNIT_RUN(json_nesting_and_numbers);
+	UNIT_RUN(event_line_has_timestamp_and_newline);
+	UNIT_RUN(prefixes_parse_and_match);
+	UNIT_RUN(config_errors_carry_file_and_line);
+	UNIT_RUN(config_typed_getters_report_bad_types);
+	UNIT_RUN(atomic_write_replaces_whole_file);
+	UNIT_EXIT();
+}
