@@ -1,0 +1,158 @@
+/* internal.h -- the policy's in-memory form, shared by the files of policy/ only. */
+#ifndef TIERGATE_POLICY_INTERNAL_H
+#define TIERGATE_POLICY_INTERNAL_H
+
+#include <stdatomic.h>
+
+#include "policy/policy.h"
+
+/* Zone references in rules besides real zone ids (>= 0). */
+#define ZONE_ANY     (-2)    /* "any": every zone, and addresses in none */
+#define ZONE_MISSING (-3)    /* named a zone the file does not define: rule ignored */
+
+/* What a rule says about the protocol. */
+enum rule_proto { RP_ANY, RP_TCP, RP_UDP, RP_ICMP };
+/* What a packet's protocol is, for the index. */
+enum proto_class { PC_TCP, PC_UDP, PC_ICMP, PC_OTHER, PC_COUNT };
+
+struct port_range {
+	uint16_t lo, hi;
+};
+
+struct pzone {
+	char *name, *comment, *file;
+	int line;
+	struct prefix *nets;
+	int nnets;
+	char **ifs;
+	int nifs;
+};
+
+struct phost {
+	char *name, *comment, *file;
+	int line;
+	struct prefix net;
+	char **roles;
+	int nroles;
+};
+
+/* One entry of a rule's src or dst: a literal network or a named host. */
+struct paddr {
+	struct prefix net;
+	int host;             /* index into hosts, -1 for a literal network */
+};
+
+struct prule {
+	char *name, *comment, *exception, *file;
+	int line;
+	int from, to;         /* zone id, ZONE_ANY or ZONE_MISSING */
+	struct paddr *src, *dst;
+	int nsrc, ndst;       /* 0 = any address */
+	enum rule_proto proto;
+	struct port_range *ports;
+	int nports;           /* 0 = every port */
+	int *apps;            /* sorted ids into policy.apps */
+	int napps;            /* 0 = any application (decided without nDPI) */
+	enum policy_action action;
+	bool log;
+	char *reason;         /* "rule NAME (FILE:LINE)": the verdict's reason, built once */
+	char *wait_reason;    /* the same while the application is not known yet */
+};
+
+/* Most-specific zone lookup: one sorted table per prefix length, longest first. */
+struct zlevel {
+	uint8_t len;
+	int n;
+	struct zentry {
+		struct addr net;
+		int zone;
+	} *v;
+};
+
+struct zindex {
+	struct zlevel *levels;
+	int nlevels;
+};
+
+/*
+ * The rule index: for each (src zone, dst zone, protocol class) a sorted list
+ * of disjoint destination-port intervals, each holding the ordered list of
+ * rules whose zones, protocol and ports cover it. Slot nzones is "no zone".
+ */
+struct cinterval {
+	uint16_t lo, hi;
+	uint32_t off, n;      /* into cindex.cands */
+};
+
+struct cbucket {
+	uint32_t off, n;      /* into cindex.ivs */
+};
+
+struct cindex {
+	int nslots;
+	struct cbucket *buckets;   /* nslots * nslots * PC_COUNT */
+	struct cinterval *ivs;
+	size_t nivs;
+	int32_t *cands;
+	size_t ncands;
+};
+
+struct policy {
+	atomic_int refs;
+	char *source;
+	enum policy_model model;
+	struct pzone *zones;
+	int nzones;
+	struct phost *hosts;
+	int nhosts;
+	struct prule *rules;
+	int nrules;
+	char **apps;          /* application names the rules use, sorted case-insensitively */
+	int napps;
+	enum policy_action def_action, unknown_app, malformed;
+	bool def_log;
+	int z_mynumber, z_internet;
+	struct zindex zindex;
+	struct cindex cindex;
+};
+
+/* load.c */
+struct policy *policy_parse(config_t *cfg, const char *source, struct diags *d);
+void policy_free(struct policy *p);
+int policy_parse_action(const char *word, enum policy_action *out);
+
+/* zone.c */
+void zone_index_build(struct policy *p);
+void zone_index_free(struct zindex *zi);
+int zone_of_net(const struct policy *p, const struct addr *a);
+/* True when some address of net may belong to zone (for "any" in invariants). */
+bool zone_may_hold(const struct policy *p, int zone, const struct prefix *net);
+
+/* compile.c */
+void compile_index(struct policy *p);
+void compile_free(struct cindex *ci);
+enum proto_class compile_proto_class(uint8_t proto);
+
+/* lookup.c */
+/* The reference: a plain scan over every rule, for the cross-check tests. */
+void policy_lookup_linear(const struct policy *p, const struct policy_flow *flow, const char *app,
+    struct policy_verdict *out);
+bool lookup_rule_tuple(const struct prule *r, const struct policy_flow *flow, int src_zone,
+    int dst_zone);
+
+/* apps.c */
+bool apps_ndpi_known(const char *name);
+const char *apps_ndpi_canonical(const char *name);
+/* Id of name in the policy's app table (case-insensitive), -1 if no rule names it. */
+int apps_find(const struct policy *p, const char *name);
+int apps_intern(struct policy *p, const char *name);
+void apps_finish(struct policy *p);
+int apps_resolve(const struct policy *p, const char *name, int ids[3]);
+
+/* invariant.c */
+void invariant_check(const struct policy *p, struct diags *d);
+void invariant_shadowing(const struct policy *p, struct diags *d);
+bool invariant_rule_touches(const struct policy *p, const struct prule *r, int zone, bool src_side);
+bool invariant_rule_covers(const struct prule *outer, const struct prule *inner);
+
+#endif

@@ -1,0 +1,21 @@
+# policy.mk -- policy/: the zone model library every part links, and the admin tool tiergate-policy.
+POLICY_SRCS := policy/policy.c policy/load.c policy/zone.c policy/compile.c policy/lookup.c \
+               policy/invariant.c policy/apps.c
+POLICY_OBJS := $(POLICY_SRCS:%.c=$(BUILD)/%.o)
+POLICY_LIBS  = $(LIB_LIBS)
+
+POLICY_TOOL_SRCS := policy/tool.c policy/tool_explain.c policy/tool_show.c policy/tool_diff.c \
+                    policy/tool_bench.c
+POLICY_TOOL_OBJS := $(POLICY_TOOL_SRCS:%.c=$(BUILD)/%.o)
+
+BINS += $(BIN)/tiergate-policy
+$(BIN)/tiergate-policy: $(POLICY_TOOL_OBJS) $(POLICY_OBJS) $(LIB_OBJS)
+tiergate-policy_LIBS = $(POLICY_LIBS)
+
+UNIT_TESTS += $(BUILD)/t/test_policy
+$(BUILD)/t/test_policy: $(BUILD)/tests/unit/test_policy.o $(POLICY_OBJS) $(LIB_OBJS)
+test_policy_LIBS = $(POLICY_LIBS)
+
+FUZZERS += config
+fuzz_config_OBJS = $(POLICY_OBJS) $(LIB_OBJS)
+fuzz_config_LIBS = $(POLICY_LIBS)
