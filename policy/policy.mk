@@ -4,8 +4,8 @@ POLICY_SRCS := policy/policy.c policy/load.c policy/zone.c policy/compile.c poli
 POLICY_OBJS := $(POLICY_SRCS:%.c=$(BUILD)/%.o)
 POLICY_LIBS  = $(LIB_LIBS)
 
-POLICY_TOOL_SRCS := policy/tool.c policy/tool_explain.c policy/tool_show.c policy/tool_diff.c \
-                    policy/tool_bench.c
+POLICY_TOOL_SRCS := policy/tool.c policy/tool_util.c policy/tool_explain.c policy/tool_show.c \
+                    policy/tool_diff.c policy/tool_bench.c
 POLICY_TOOL_OBJS := $(POLICY_TOOL_SRCS:%.c=$(BUILD)/%.o)
 
 BINS += $(BIN)/tiergate-policy
