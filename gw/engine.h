@@ -75,6 +75,8 @@ struct gw_engine;
 struct gw_engine *gw_engine_new(const struct gw_config *conf, struct policy *policy,
     struct ev_sink *sink);
 void gw_engine_free(struct gw_engine *e);
+/* Engines of one process number their flows apart: flow ids get index in the top 16 bits. */
+void gw_engine_set_id(struct gw_engine *e, unsigned index);
 
 struct gw_packet {
 	const uint8_t *l3;       /* from the IP header */
@@ -193,12 +195,13 @@ struct gw_counters {
 	uint64_t malformed;      /* packets that did not decode */
 	uint64_t fragments;      /* fragment packets seen */
 	uint64_t rejects_sent;   /* reply packets built */
-	uint64_t flows_created, flows_ended, flows_active;
+	uint64_t flows_created, flows_ended, flows_active, flows_peak;
 	uint64_t evictions;      /* flows ended early to make room */
 	uint64_t verdict_changes;   /* flows whose verdict changed once the app was known */
 	uint64_t ndpi_allocs, ndpi_frees, ndpi_active;   /* nDPI flow states */
 	uint64_t events, events_lost;
 	uint64_t memory_bytes;   /* flow table + nDPI states in use, by the engine's own accounting */
+	uint64_t memory_peak;
 	uint64_t memory_limit;
 	unsigned flow_bytes;     /* size of one flow entry (without nDPI state) */
 	unsigned ndpi_bytes;     /* size of one nDPI flow state */

@@ -1,0 +1,59 @@
+/* engine_int.h -- the engine's insides, shared by engine.c, flowlog.c and counters.c only. */
+#ifndef TIERGATE_GW_ENGINE_INT_H
+#define TIERGATE_GW_ENGINE_INT_H
+
+#include "gw/decode.h"
+#include "gw/engine.h"
+#include "gw/flow.h"
+#include "gw/frag.h"
+#include "gw/ndpi_glue.h"
+
+#define ENGINE_IF_MAX 64           /* interface names remembered (index 0 = unknown) */
+#define ENGINE_EVBUF (256 * 1024)  /* events are written in batches of about this size */
+
+struct gw_engine {
+	struct gw_config conf;
+	struct policy *policy;
+	struct ev_sink *sink;
+	struct dpi *dpi;
+	struct flow_table flows;
+	struct frag_table frags;
+	uint64_t next_flow_id;
+	uint64_t now_us;               /* latest packet time (never goes back) */
+	uint64_t timeout_us[FLOW_LISTS];
+	uint64_t memory_limit;
+	size_t ndpi_size;
+	struct gw_counters c;
+	int16_t *pair_slot;            /* [(src+1) * (zones+1) + dst+1] -> index in c.pair, -1 new */
+	int zones;
+	char *ifnames[ENGINE_IF_MAX];
+	unsigned nif;
+	struct jbuf ev;                /* the event being built */
+	char *evbuf;                   /* finished lines waiting for a write */
+	size_t evlen;
+};
+
+/* flowlog.c: the JSON events of docs/events.md */
+void flowlog_verdict(struct gw_engine *e, const struct flow *f, uint64_t pkt_num,
+    enum policy_action prev_action, const char *prev_rule, bool changed);
+void flowlog_end(struct gw_engine *e, const struct flow *f, enum flow_end_reason why);
+void flowlog_reject(struct gw_engine *e, const struct flow *f, const struct decoded *d,
+    uint64_t pkt_num, const char *sent);
+void flowlog_malformed(struct gw_engine *e, const struct decoded *d, uint64_t pkt_num,
+    uint64_t ts_us, const char *reason, enum policy_action verdict);
+void flowlog_flush(struct gw_engine *e);
+const char *flowlog_app(struct gw_engine *e, const struct flow *f);
+const char *flowlog_zone(struct gw_engine *e, int zone);
+const char *flowlog_proto(uint8_t proto, char buf[8]);
+
+/* engine.c */
+void engine_end_flow(struct gw_engine *e, struct flow *f, enum flow_end_reason why);
+bool engine_lookup(struct gw_engine *e, struct flow *f);
+
+/* counters.c */
+int counters_policy(struct gw_engine *e);
+void counters_flow_decided(struct gw_engine *e, const struct flow *f);
+uint64_t counters_memory(const struct gw_engine *e);
+void counters_peak(struct gw_engine *e);
+
+#endif

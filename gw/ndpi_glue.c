@@ -1,0 +1,100 @@
+/* ndpi_glue.c -- every nDPI call of tiergate (API of nDPI 4.2; later versions change signatures). */
+#include <ndpi/ndpi_api.h>
+#include <string.h>
+
+#include "gw/ndpi_glue.h"
+#include "lib/log.h"
+
+struct dpi {
+	struct ndpi_detection_module_struct *mod;
+};
+
+struct dpi *
+dpi_new(void)
+{
+	struct dpi *m = calloc(1, sizeof *m);
+	NDPI_PROTOCOL_BITMASK all;
+
+	if (m == NULL)
+		return NULL;
+	m->mod = ndpi_init_detection_module(ndpi_no_prefs);
+	if (m->mod == NULL) {
+		free(m);
+		return NULL;
+	}
+	NDPI_BITMASK_SET_ALL(all);
+	ndpi_set_protocol_detection_bitmask2(m->mod, &all);
+	ndpi_finalize_initialization(m->mod);
+	return m;
+}
+
+void
+dpi_free(struct dpi *m)
+{
+	if (m == NULL)
+		return;
+	ndpi_exit_detection_module(m->mod);
+	free(m);
+}
+
+size_t
+dpi_flow_size(void)
+{
+	return ndpi_detection_get_sizeof_ndpi_flow_struct();
+}
+
+struct dpi_flow *
+dpi_flow_new(void)
+{
+	size_t size = dpi_flow_size();
+	void *f = ndpi_flow_malloc(size);
+
+	if (f)
+		memset(f, 0, size);
+	return f;
+}
+
+void
+dpi_flow_free(struct dpi_flow *f)
+{
+	if (f)
+		ndpi_free_flow((struct ndpi_flow_struct *)f);
+}
+
+/* The carrying protocol: "TLS" for TLS.Google, "DNS" for DNS.Google. */
+static uint16_t
+dpi_carrier(ndpi_protocol p)
+{
+	return p.master_protocol != NDPI_PROTOCOL_UNKNOWN ? p.master_protocol : p.app_protocol;
+}
+
+bool
+dpi_process(struct dpi *m, struct dpi_flow *f, const uint8_t *l3, size_t len, uint64_t ts_us,
+    uint16_t *app)
+{
+	ndpi_protocol p;
+
+	if (len > 0xffff)
+		len = 0xffff;
+	p = ndpi_detection_process_packet(m->mod, (struct ndpi_flow_struct *)f, l3,
+	    (unsigned short)len, ts_us / 1000);
+	*app = dpi_carrier(p);
+	return *app != NDPI_PROTOCOL_UNKNOWN;
+}
+
+uint16_t
+dpi_giveup(struct dpi *m, struct dpi_flow *f)
+{
+	u_int8_t guessed = 0;
+	ndpi_protocol p = ndpi_detection_giveup(m->mod, (struct ndpi_flow_struct *)f, 0, &guessed);
+
+	return guessed ? DPI_APP_UNKNOWN : dpi_carrier(p);
+}
+
+const char *
+dpi_app_name(struct dpi *m, uint16_t app)
+{
+	const char *name = ndpi_get_proto_name(m->mod, app);
+
+	return name ? name : "Unknown";
+}
