@@ -1,0 +1,161 @@
+/* verify_sched.c -- running the cases in parallel worker processes and reporting them in order. */
+#include "gw/verify_sched.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "gw/verify_str.h"
+#include "lib/log.h"
+#include "lib/util.h"
+
+struct vsched_slot {
+	pid_t pid;            /* 0: not started or reaped */
+	uint64_t start_us;
+	bool done;
+};
+
+static char *
+vsched_result_path(const struct vopts *opts, size_t i)
+{
+	return vs_printf("%s/%zu.result", opts->workdir, i);
+}
+
+static void
+vsched_worker(const struct vopts *opts, const struct vcase_ref *ref, size_t i)
+{
+	struct vresult res;
+	char *path = vsched_result_path(opts, i);
+
+	/* A worker never outlives the run (e.g. when CI cancels the job). */
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	signal(SIGINT, SIG_DFL);
+	signal(SIGTERM, SIG_DFL);
+	vrun_case(opts, ref, i, &res);
+	if (vresult_save(&res, path) < 0)
+		_exit(3);
+	_exit(0);
+}
+
+static int
+vsched_start(const struct vopts *opts, const struct vcase_list *cases, size_t i,
+    struct vsched_slot *slot)
+{
+	fflush(NULL);
+	slot->start_us = clock_mono_us();
+	slot->pid = fork();
+	if (slot->pid < 0) {
+		log_warn("fork");
+		slot->pid = 0;
+		return -1;
+	}
+	if (slot->pid == 0)
+		vsched_worker(opts, &cases->v[i], i);
+	return 0;
+}
+
+/* The worker's result, or a failure saying how the worker itself died. */
+static void
+vsched_collect(const struct vopts *opts, size_t i, int status, struct vresult *res)
+{
+	char *path = vsched_result_path(opts, i);
+
+	if (!(WIFEXITED(status) && WEXITSTATUS(status) == 0) || vresult_load(res, path) < 0) {
+		memset(res, 0, sizeof *res);
+		res->status = VSTATUS_FAIL;
+		res->details = xstrdup("");
+		if (WIFSIGNALED(status))
+			res->reason = vs_printf("tiergate-verify's worker for this case was killed by signal %d "
+			    "(%s): a bug in tiergate-verify, please report it", WTERMSIG(status),
+			    strsignal(WTERMSIG(status)));
+		else
+			res->reason = vs_printf("tiergate-verify's worker for this case failed (status %d)",
+			    WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+	}
+	free(path);
+}
+
+void
+vsched_print(const struct vopts *opts, const struct vcase_ref *ref, const struct vresult *res,
+    FILE *out)
+{
+	bool show_details = res->status != VSTATUS_PASS || opts->verbose;
+
+	if (res->status == VSTATUS_PASS || res->status == VSTATUS_SAME)
+		fprintf(out, "%s %s (%zu checks)\n", vstatus_word(res->status), ref->name, res->nchecks);
+	else
+		fprintf(out, "%s %s: %s\n", vstatus_word(res->status), ref->name,
+		    res->reason ? res->reason : "failed");
+	if (show_details && res->details && res->details[0])
+		fputs(res->details, out);
+	fflush(out);
+}
+
+/* Waits for any worker; returns its case index, or -1 when none is running. */
+static long
+vsched_reap(const struct vopts *opts, struct vsched_slot *slots, size_t n, struct vresult *results)
+{
+	int status;
+	pid_t pid;
+
+	do
+		pid = waitpid(-1, &status, 0);
+	while (pid < 0 && errno == EINTR);
+	if (pid < 0)
+		return -1;
+	for (size_t i = 0; i < n; i++)
+		if (slots[i].pid == pid) {
+			slots[i].pid = 0;
+			slots[i].done = true;
+			vsched_collect(opts, i, status, &results[i]);
+			results[i].seconds = (double)(clock_mono_us() - slots[i].start_us) / 1e6;
+			return (long)i;
+		}
+	return -2;   /* not ours (cannot happen: workers are our only children) */
+}
+
+/* waitpid found no child although workers were counted as running: fail them rather than spin. */
+static size_t
+vsched_lost(const struct vopts *opts, struct vsched_slot *slots, size_t n, struct vresult *results)
+{
+	for (size_t i = 0; i < n; i++)
+		if (slots[i].pid != 0) {
+			slots[i].pid = 0;
+			slots[i].done = true;
+			vsched_collect(opts, i, 1 << 8, &results[i]);
+		}
+	return 0;
+}
+
+void
+vsched_run(const struct vopts *opts, const struct vcase_list *cases, struct vresult *results,
+    FILE *out)
+{
+	struct vsched_slot *slots = xcalloc(cases->n, sizeof *slots);
+	size_t next = 0, printed = 0, running = 0;
+
+	while (printed < cases->n) {
+		while (next < cases->n && running < (size_t)opts->jobs) {
+			if (vsched_start(opts, cases, next, &slots[next]) < 0) {
+				vsched_collect(opts, next, 1 << 8, &results[next]);
+				slots[next].done = true;
+			} else {
+				running++;
+			}
+			next++;
+		}
+		if (running > 0 && vsched_reap(opts, slots, cases->n, results) >= 0)
+			running--;
+		else if (running > 0)
+			running = vsched_lost(opts, slots, cases->n, results);
+		while (printed < cases->n && slots[printed].done) {
+			vsched_print(opts, &cases->v[printed], &results[printed], out);
+			printed++;
+		}
+	}
+	free(slots);
+}
