@@ -59,12 +59,20 @@ struct prule {
 	char *wait_reason;    /* the same while the application is not known yet */
 };
 
-/* Most-specific zone lookup: one sorted table per prefix length, longest first. */
+/*
+ * Most-specific zone lookup: one sorted table per prefix length, longest
+ * first. Addresses are compared as two host-order 64-bit halves.
+ */
+struct zkey {
+	uint64_t hi, lo;
+};
+
 struct zlevel {
 	uint8_t len;
+	struct zkey mask;
 	int n;
 	struct zentry {
-		struct addr net;
+		struct zkey net;
 		int zone;
 	} *v;
 };

@@ -5,7 +5,7 @@ POLICY_OBJS := $(POLICY_SRCS:%.c=$(BUILD)/%.o)
 POLICY_LIBS  = $(LIB_LIBS)
 
 POLICY_TOOL_SRCS := policy/tool.c policy/tool_util.c policy/tool_explain.c policy/tool_show.c \
-                    policy/tool_diff.c policy/tool_bench.c
+                    policy/tool_diff.c policy/tool_bench.c policy/tool_gen.c
 POLICY_TOOL_OBJS := $(POLICY_TOOL_SRCS:%.c=$(BUILD)/%.o)
 
 BINS += $(BIN)/tiergate-policy

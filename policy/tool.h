@@ -29,6 +29,10 @@ void tool_zone_why(const struct policy *p, const struct addr *a, const char *ifn
 size_t tool_width(const char *s);
 void tool_pad(FILE *out, const char *s, size_t width);
 
+/* tool_gen.c: synthetic site files (bench, cross-check tests). */
+char *gen_policy_text(int nrules, uint64_t seed);
+uint32_t gen_rand(uint64_t *state);
+
 int tool_explain(int argc, char **argv);
 int tool_show(int argc, char **argv);
 int tool_diff(int argc, char **argv);

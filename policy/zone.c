@@ -11,21 +11,46 @@
  * a handful of distinct lengths, so this is a few compares per address.
  */
 
-static void
-zone_mask(struct addr *a, unsigned len)
+static uint64_t
+zone_be64(const uint8_t *b)
 {
-	for (unsigned i = 0; i < 16; i++) {
-		unsigned bits = len > i * 8 ? len - i * 8 : 0;
-		if (bits < 8)
-			a->b[i] &= (uint8_t)(0xff00u >> bits);
-	}
+	uint64_t v = 0;
+
+	for (int i = 0; i < 8; i++)
+		v = v << 8 | b[i];
+	return v;
+}
+
+static struct zkey
+zone_key(const struct addr *a)
+{
+	struct zkey k = { zone_be64(a->b), zone_be64(a->b + 8) };
+
+	return k;
+}
+
+static struct zkey
+zone_mask_of(unsigned len)
+{
+	struct zkey m;
+
+	m.hi = len >= 64 ? ~0ull : len == 0 ? 0 : ~0ull << (64 - len);
+	m.lo = len >= 128 ? ~0ull : len <= 64 ? 0 : ~0ull << (128 - len);
+	return m;
+}
+
+static int
+zone_cmp_key(const struct zkey *x, const struct zkey *y)
+{
+	if (x->hi != y->hi)
+		return x->hi < y->hi ? -1 : 1;
+	return (x->lo > y->lo) - (x->lo < y->lo);
 }
 
 static int
 zone_cmp_entry(const void *a, const void *b)
 {
-	return memcmp(&((const struct zentry *)a)->net, &((const struct zentry *)b)->net,
-	    sizeof(struct addr));
+	return zone_cmp_key(&((const struct zentry *)a)->net, &((const struct zentry *)b)->net);
 }
 
 static int
@@ -45,6 +70,7 @@ zone_level_for(struct zindex *zi, uint8_t len)
 	zi->levels = xrealloc(zi->levels, (size_t)zi->nlevels + 1, sizeof *zi->levels);
 	memset(&zi->levels[zi->nlevels], 0, sizeof zi->levels[0]);
 	zi->levels[zi->nlevels].len = len;
+	zi->levels[zi->nlevels].mask = zone_mask_of(len);
 	return &zi->levels[zi->nlevels++];
 }
 
@@ -58,7 +84,7 @@ zone_index_build(struct policy *p)
 			const struct prefix *net = &p->zones[z].nets[i];
 			struct zlevel *lv = zone_level_for(zi, net->len);
 			lv->v = xrealloc(lv->v, (size_t)lv->n + 1, sizeof *lv->v);
-			lv->v[lv->n].net = net->addr;
+			lv->v[lv->n].net = zone_key(&net->addr);
 			lv->v[lv->n].zone = z;
 			lv->n++;
 		}
@@ -81,16 +107,21 @@ int
 zone_of_net(const struct policy *p, const struct addr *a)
 {
 	const struct zindex *zi = &p->zindex;
+	const struct zkey k = zone_key(a);
 
 	for (int i = 0; i < zi->nlevels; i++) {
 		const struct zlevel *lv = &zi->levels[i];
-		struct zentry key;
-		const struct zentry *hit;
-		key.net = *a;
-		zone_mask(&key.net, lv->len);
-		hit = bsearch(&key, lv->v, (size_t)lv->n, sizeof *lv->v, zone_cmp_entry);
-		if (hit)
-			return hit->zone;
+		const struct zkey want = { k.hi & lv->mask.hi, k.lo & lv->mask.lo };
+		int lo = 0, hi = lv->n;
+		while (lo < hi) {
+			int mid = lo + (hi - lo) / 2, c = zone_cmp_key(&want, &lv->v[mid].net);
+			if (c == 0)
+				return lv->v[mid].zone;
+			if (c < 0)
+				hi = mid;
+			else
+				lo = mid + 1;
+		}
 	}
 	return ZONE_NONE;
 }
