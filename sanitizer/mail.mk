@@ -1,0 +1,29 @@
+# mail.mk -- mail 無害化: the MIME rebuild (tiergate-sanitize --mail), tiergate-milter, their tests and fuzz target.
+MIME_SRCS := sanitizer/mime_buf.c sanitizer/mime_codec.c sanitizer/mime_words.c
+MIME_OBJS := $(MIME_SRCS:%.c=$(BUILD)/%.o)
+MAIL_CORE_SRCS := $(MIME_SRCS) sanitizer/mime_walk.c sanitizer/mail.c sanitizer/mail_part.c \
+	sanitizer/notice.c sanitizer/milter_conf.c
+MAIL_CORE_OBJS := $(MAIL_CORE_SRCS:%.c=$(BUILD)/%.o)
+MAIL_OBJS := $(MAIL_CORE_OBJS) $(BUILD)/sanitizer/mail_cli.o
+MILTER_SRCS := sanitizer/milter.c sanitizer/milter_msg.c sanitizer/milter_worker.c
+MILTER_OBJS := $(MILTER_SRCS:%.c=$(BUILD)/%.o)
+MAIL_LIBS = $(call PKG,--libs gmime-3.0)
+
+$(MAIL_OBJS) $(MILTER_OBJS) $(BUILD)/tests/unit/test_mail.o $(BUILD)/tests/fuzz/fuzz_mime.o: \
+	EXTRA_CFLAGS = $(call PKG,--cflags gmime-3.0 milter)
+
+# tiergate-sanitize --mail hands over to mail_cli_main (sanitizer/cli.h)
+$(BIN)/tiergate-sanitize: $(MAIL_OBJS)
+tiergate-sanitize_LIBS += $(MAIL_LIBS)
+
+BINS += $(BIN)/tiergate-milter
+$(BIN)/tiergate-milter: $(MILTER_OBJS) $(MAIL_CORE_OBJS) $(SAN_CORE_OBJS) $(LIB_OBJS)
+tiergate-milter_LIBS = $(SAN_LIBS) $(MAIL_LIBS) $(call PKG,--libs milter) $(LIB_LIBS) -pthread
+
+UNIT_TESTS += $(BUILD)/t/test_mail
+$(BUILD)/t/test_mail: $(BUILD)/tests/unit/test_mail.o $(MAIL_CORE_OBJS) $(SAN_CORE_OBJS) $(LIB_OBJS)
+test_mail_LIBS = $(SAN_LIBS) $(MAIL_LIBS) $(LIB_LIBS)
+
+FUZZERS += mime
+fuzz_mime_OBJS = $(MAIL_CORE_OBJS) $(SAN_CORE_OBJS) $(LIB_OBJS)
+fuzz_mime_LIBS = $(SAN_LIBS) $(MAIL_LIBS) $(LIB_LIBS)
