@@ -1,0 +1,92 @@
+/* live.h -- the live gateway's shared state: queues with their threads, the policy, sinks, and requests between threads. */
+#ifndef TIERGATE_GW_LIVE_H
+#define TIERGATE_GW_LIVE_H
+
+#include <pthread.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "gw/engine.h"
+#include "gw/nfqconf.h"
+#include "gw/nfqsock.h"
+
+/*
+ * Threads: one per queue (its own nfqsock and engine, so one nDPI module per
+ * thread) and the main thread (signals, control socket, metrics, reloads).
+ * The main thread never touches an engine: it posts a request to the queue's
+ * thread and waits for it to be done.
+ */
+enum live_req_kind {
+	LIVE_REQ_COUNTERS,       /* copy the engine's counters */
+	LIVE_REQ_FLOWS,          /* write the flow list as text */
+	LIVE_REQ_POLICY,         /* swap in a new policy, cut what it no longer accepts */
+};
+
+struct live_req {
+	enum live_req_kind kind;
+	struct gw_counters *counters;
+	FILE *out;
+	struct policy *policy;
+	struct gw_reload_report report;
+	bool done;
+};
+
+/* What the queue thread counts itself (one writer; read relaxed by others). */
+struct live_qstats {
+	uint64_t verdict[3];          /* packets by verdict given: accept, drop, reject */
+	uint64_t offloaded;           /* flows handed to the kernel by mark */
+	uint64_t replies_sent, reply_errors;
+	uint64_t conntrack_updates, conntrack_errors;
+};
+
+struct live;
+
+struct live_queue {
+	struct live *live;
+	unsigned index;
+	struct nfqsock *sock;
+	struct gw_engine *engine;
+	pthread_t thread;
+	bool started;
+	int wake_fd;                  /* eventfd: a request or stop is waiting */
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	struct live_req *req;         /* under lock */
+	struct live_qstats stats;
+	uint64_t pkt_num;
+};
+
+struct live {
+	const char *config_path;
+	struct nfqconf nfq;
+	struct gw_config gw;
+	struct policy *policy;        /* the one in force (main thread's reference) */
+	struct ev_sink *sink;
+	pthread_rwlock_t sink_lock;   /* readers: queue threads writing events; writer: log reopen */
+	int raw4, raw6;               /* raw sockets for reject answers, -1 when unavailable */
+	uint32_t mark_mask;           /* every bit tiergate's marks use */
+	struct live_queue queue[NFQCONF_MAX_QUEUES];
+	unsigned n_queues;
+	volatile sig_atomic_t stopping;
+	uint64_t started_us;
+	uint64_t reloads_ok, reloads_refused, flows_cut;
+	char last_reload[512];        /* what the last reload did, for ctl */
+};
+
+/* live_queue.c */
+int live_queue_start(struct live *lv, struct live_queue *q);
+void live_queue_stop(struct live_queue *q);
+/* Posts req to the queue's thread and waits (bounded) until it is done. Returns 0 or -1. */
+int live_queue_call(struct live_queue *q, struct live_req *req);
+
+/* live_reload.c: loads the config file again; on success every queue gets the new policy. */
+int live_reload(struct live *lv, FILE *report);
+
+/* live_stats.c */
+void live_stats_text(struct live *lv, FILE *out);
+void live_stats_prometheus(struct live *lv, FILE *out);
+void live_flows_text(struct live *lv, FILE *out);
+
+#endif
