@@ -16,14 +16,18 @@ $(MAIL_OBJS) $(MILTER_OBJS) $(BUILD)/tests/unit/test_mail.o $(BUILD)/tests/fuzz/
 $(BIN)/tiergate-sanitize: $(MAIL_OBJS)
 tiergate-sanitize_LIBS += $(MAIL_LIBS)
 
+ifneq ($(wildcard sanitizer/milter.c),)
 BINS += $(BIN)/tiergate-milter
+endif
 $(BIN)/tiergate-milter: $(MILTER_OBJS) $(MAIL_CORE_OBJS) $(SAN_CORE_OBJS) $(LIB_OBJS)
 tiergate-milter_LIBS = $(SAN_LIBS) $(MAIL_LIBS) $(call PKG,--libs milter) $(LIB_LIBS) -pthread
 
 UNIT_TESTS += $(BUILD)/t/test_mail
-$(BUILD)/t/test_mail: $(BUILD)/tests/unit/test_mail.o $(MAIL_CORE_OBJS) $(SAN_CORE_OBJS) $(LIB_OBJS)
-test_mail_LIBS = $(SAN_LIBS) $(MAIL_LIBS) $(LIB_LIBS)
+$(BUILD)/t/test_mail: $(BUILD)/tests/unit/test_mail.o $(MIME_OBJS) $(SAN_CORE_OBJS) $(LIB_OBJS)
+test_mail_LIBS = $(SAN_LIBS) $(LIB_LIBS)
 
+ifneq ($(wildcard tests/fuzz/fuzz_mime.c),)
 FUZZERS += mime
+endif
 fuzz_mime_OBJS = $(MAIL_CORE_OBJS) $(SAN_CORE_OBJS) $(LIB_OBJS)
 fuzz_mime_LIBS = $(SAN_LIBS) $(MAIL_LIBS) $(LIB_LIBS)
