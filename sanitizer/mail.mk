@@ -9,6 +9,10 @@ MILTER_SRCS := sanitizer/milter.c sanitizer/milter_msg.c sanitizer/milter_worker
 MILTER_OBJS := $(MILTER_SRCS:%.c=$(BUILD)/%.o)
 MAIL_LIBS = $(call PKG,--libs gmime-3.0)
 
+# sanitizer/mail.mk sorts before sanitizer/sanitizer.mk, so SAN_CORE_OBJS is not
+# set yet here: the prerequisites that name it are expanded a second time.
+.SECONDEXPANSION:
+
 $(MAIL_OBJS) $(MILTER_OBJS) $(BUILD)/tests/unit/test_mail.o $(BUILD)/tests/fuzz/fuzz_mime.o: \
 	EXTRA_CFLAGS = $(call PKG,--cflags gmime-3.0 milter)
 
@@ -19,11 +23,11 @@ tiergate-sanitize_LIBS += $(MAIL_LIBS)
 ifneq ($(wildcard sanitizer/milter.c),)
 BINS += $(BIN)/tiergate-milter
 endif
-$(BIN)/tiergate-milter: $(MILTER_OBJS) $(MAIL_CORE_OBJS) $(SAN_CORE_OBJS) $(LIB_OBJS)
+$(BIN)/tiergate-milter: $(MILTER_OBJS) $(MAIL_CORE_OBJS) $$(SAN_CORE_OBJS) $(LIB_OBJS)
 tiergate-milter_LIBS = $(SAN_LIBS) $(MAIL_LIBS) $(call PKG,--libs milter) $(LIB_LIBS) -pthread
 
 UNIT_TESTS += $(BUILD)/t/test_mail
-$(BUILD)/t/test_mail: $(BUILD)/tests/unit/test_mail.o $(MIME_OBJS) $(SAN_CORE_OBJS) $(LIB_OBJS)
+$(BUILD)/t/test_mail: $(BUILD)/tests/unit/test_mail.o $(MIME_OBJS) $$(SAN_CORE_OBJS) $(LIB_OBJS)
 test_mail_LIBS = $(SAN_LIBS) $(LIB_LIBS)
 
 ifneq ($(wildcard tests/fuzz/fuzz_mime.c),)
