@@ -13,7 +13,7 @@ $(BIN)/tiergate-policy: $(POLICY_TOOL_OBJS) $(POLICY_OBJS) $(LIB_OBJS)
 tiergate-policy_LIBS = $(POLICY_LIBS)
 
 UNIT_TESTS += $(BUILD)/t/test_policy
-$(BUILD)/t/test_policy: $(BUILD)/tests/unit/test_policy.o $(POLICY_OBJS) $(LIB_OBJS)
+$(BUILD)/t/test_policy: $(BUILD)/tests/unit/test_policy.o $(BUILD)/policy/tool_gen.o $(POLICY_OBJS) $(LIB_OBJS)
 test_policy_LIBS = $(POLICY_LIBS)
 
 FUZZERS += config
