@@ -1,0 +1,213 @@
+/* admin.c -- the admin tools: passwd, enroll, unlock, asp-check, fingerprint. */
+#include <openssl/crypto.h>
+#include <openssl/pem.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include "lib/log.h"
+#include "lib/util.h"
+#include "vpn-bridge/asp.h"
+#include "vpn-bridge/bridge.h"
+#include "vpn-bridge/control.h"
+#include "vpn-bridge/enroll.h"
+#include "vpn-bridge/tls.h"
+#include "vpn-bridge/userdb.h"
+
+#define ADMIN_PW_MAX 200
+
+/* One line from f, without its newline; with echo off when f is a terminal. */
+static int
+admin_read_line(FILE *f, const char *prompt, char *out, size_t size)
+{
+	struct termios old, quiet;
+	bool tty = isatty(fileno(f)) && tcgetattr(fileno(f), &old) == 0;
+	bool got;
+
+	if (tty) {
+		fputs(prompt, stderr);
+		quiet = old;
+		quiet.c_lflag &= ~(tcflag_t)ECHO;
+		tcsetattr(fileno(f), TCSAFLUSH, &quiet);
+	}
+	got = fgets(out, (int)size, f) != NULL;
+	if (tty) {
+		tcsetattr(fileno(f), TCSAFLUSH, &old);
+		fputc('\n', stderr);
+	}
+	if (!got)
+		return -1;
+	out[strcspn(out, "\r\n")] = '\0';
+	return 0;
+}
+
+static int
+admin_get_password(const struct bridge_opts *opts, char pw[ADMIN_PW_MAX])
+{
+	char again[ADMIN_PW_MAX];
+	FILE *f = opts->file ? fopen(opts->file, "re") : stdin;
+	int rc;
+
+	if (f == NULL) {
+		log_warn("%s", opts->file);
+		return -1;
+	}
+	rc = admin_read_line(f, "new password: ", pw, ADMIN_PW_MAX);
+	if (rc == 0 && isatty(fileno(f)) &&
+	    (admin_read_line(f, "again: ", again, sizeof again) < 0 || strcmp(pw, again) != 0)) {
+		fprintf(stderr, "the passwords differ\n");
+		rc = -1;
+	}
+	OPENSSL_cleanse(again, sizeof again);
+	if (f != stdin)
+		fclose(f);
+	return rc;
+}
+
+static bool
+admin_password_ok(const char *pw)
+{
+	if (strlen(pw) < 8) {
+		fprintf(stderr, "password too short (at least 8 characters)\n");
+		return false;
+	}
+	if (str_has_prefix(pw, "token:") || strchr(pw, ':') != NULL) {
+		fprintf(stderr, "a password may not contain ':' (it separates user and token)\n");
+		return false;
+	}
+	return true;
+}
+
+/* Read-modify-write of one user under the file lock. */
+static int
+admin_update_user(const char *path, const char *user, const char *hash, const char *totp)
+{
+	struct userdb db;
+	struct userdb_user *u;
+	int lock = userdb_lock(path), rc = -1;
+
+	if (lock < 0) {
+		log_warn("lock %s", path);
+		return -1;
+	}
+	if (userdb_open(&db, path) == 0) {
+		u = userdb_find(&db, user);
+		if (u == NULL)
+			u = userdb_add(&db, user);
+		if (hash)
+			str_copy(u->hash, hash, sizeof u->hash);
+		if (totp) {
+			str_copy(u->totp, totp, sizeof u->totp);
+			u->last_step = 0;
+		}
+		rc = userdb_save(&db);
+		if (rc < 0)
+			log_warn("write %s", path);
+	}
+	userdb_close(&db);
+	userdb_unlock(lock);
+	return rc;
+}
+
+int
+admin_passwd(struct bridge_conf *conf, const char *user, const struct bridge_opts *opts)
+{
+	char pw[ADMIN_PW_MAX], hash[PWHASH_MAX];
+	int rc = 1;
+
+	if (!userdb_name_ok(user)) {
+		fprintf(stderr, "bad user name \"%s\" (letters, digits, . _ -)\n", user);
+		return 2;
+	}
+	if (admin_get_password(opts, pw) == 0 && admin_password_ok(pw) &&
+	    pwhash_make(pw, strlen(pw), hash) == 0 &&
+	    admin_update_user(conf->users_file, user, hash, NULL) == 0) {
+		printf("password set for %s\n", user);
+		rc = 0;
+	}
+	OPENSSL_cleanse(pw, sizeof pw);
+	return rc;
+}
+
+int
+admin_enroll(struct bridge_conf *conf, const char *user, const struct bridge_opts *opts)
+{
+	char secret[TOTP_SECRET_B32_MAX], uri[512];
+	int rc = 1;
+
+	if (!userdb_name_ok(user)) {
+		fprintf(stderr, "bad user name \"%s\"\n", user);
+		return 2;
+	}
+	if (totp_new_secret(secret) == 0 &&
+	    enroll_uri(opts->issuer, user, secret, conf->totp_digits, conf->totp_step, uri, sizeof uri) == 0 &&
+	    admin_update_user(conf->users_file, user, NULL, secret) == 0) {
+		/* The secret goes to this terminal only: never to the log or the events. */
+		printf("TOTP enrolled for %s. Scan with an authenticator app, or enter:\n%s\n\n", user, uri);
+		enroll_qr_terminal(uri, stdout);
+		if (opts->png && enroll_qr_png(uri, opts->png, 8) == 0)
+			printf("QR code written to %s\n", opts->png);
+		rc = 0;
+	}
+	OPENSSL_cleanse(secret, sizeof secret);
+	OPENSSL_cleanse(uri, sizeof uri);
+	return rc;
+}
+
+int
+admin_unlock(struct bridge_conf *conf, const char *what)
+{
+	char command[256], reply[256];
+
+	if (conf->control_socket == NULL) {
+		fprintf(stderr, "bridge.control_socket is not set\n");
+		return 1;
+	}
+	snprintf(command, sizeof command, "unlock %s\n", what);
+	if (control_request(conf->control_socket, command, reply, sizeof reply) < 0) {
+		fprintf(stderr, "cannot reach the bridge at %s (is it running?)\n", conf->control_socket);
+		return 1;
+	}
+	fputs(reply, stdout);
+	return str_has_prefix(reply, "ok") ? 0 : 1;
+}
+
+int
+admin_asp_check(struct bridge_conf *conf, const char *name)
+{
+	struct ev_sink *events;
+	int failed;
+
+	if (name && bconf_asp_by_name(conf, name) == NULL) {
+		fprintf(stderr, "no ASP service named \"%s\"\n", name);
+		return 2;
+	}
+	events = ev_sink_open(conf->events_file ? conf->events_file : "/dev/null");
+	failed = asp_check_run(conf, name, stdout, events);
+	ev_sink_close(events);
+	if (failed < 0)
+		return 2;
+	printf("%d failed; results in %s\n", failed, conf->asp_state_file ? conf->asp_state_file : "(none)");
+	return failed ? 1 : 0;
+}
+
+int
+admin_fingerprint(const char *cert_path)
+{
+	FILE *f = fopen(cert_path, "re");
+	X509 *cert = f ? PEM_read_X509(f, NULL, NULL, NULL) : NULL;
+	char fp[BRIDGE_FP_HEX];
+
+	if (f)
+		fclose(f);
+	if (cert == NULL) {
+		fprintf(stderr, "%s: not a PEM certificate\n", cert_path);
+		return 1;
+	}
+	tls_cert_fingerprint(cert, fp);
+	X509_free(cert);
+	printf("%s\n", fp);
+	return 0;
+}

@@ -1,0 +1,18 @@
+/* auth.h -- the privileged auth process: password hashes, TOTP secrets, tokens, lockouts. */
+#ifndef TIERGATE_BRIDGE_AUTH_H
+#define TIERGATE_BRIDGE_AUTH_H
+
+#include "lib/event.h"
+#include "vpn-bridge/authproto.h"
+#include "vpn-bridge/config.h"
+
+struct auth;
+
+/* Opens the user DB and device registry; NULL on error (logged). */
+struct auth *auth_new(const struct bridge_conf *conf, struct ev_sink *events);
+void auth_free(struct auth *a);
+/* Answers one request (the relay's, or a test's). */
+void auth_handle(struct auth *a, const struct authreq *req, struct authres *res);
+/* Admin unlock of "USER" or an address. Returns 1 if anything was locked/counted, 0 if not. */
+int auth_unlock(struct auth *a, const char *what);
+#endif

@@ -1,0 +1,30 @@
+# bridge.mk -- vpn-bridge/: tiergate-bridge (auth + relay processes, admin tools) and tiergate-connect.
+BRIDGE_PKGS = libevent_openssl libevent openssl liboath libqrencode libpng
+$(BUILD)/vpn-bridge/%.o: EXTRA_CFLAGS = $(call PKG,--cflags $(BRIDGE_PKGS))
+
+# Objects shared by the daemon, the tools, the unit test and the fuzz target.
+BRIDGE_CORE_OBJS := $(addprefix $(BUILD)/vpn-bridge/,config.o http.o pwhash.o totp.o lockout.o \
+	token.o userdb.o devreg.o counts.o access.o asp.o tls.o auth.o control.o enroll.o)
+BRIDGE_OBJS := $(BRIDGE_CORE_OBJS) $(addprefix $(BUILD)/vpn-bridge/,relay.o daemon.o admin.o main.o)
+BRIDGE_LIBS = $(call PKG,--libs $(BRIDGE_PKGS)) $(LIB_LIBS)
+
+BINS += $(BIN)/tiergate-bridge $(BIN)/tiergate-connect
+$(BIN)/tiergate-bridge: $(BRIDGE_OBJS) $(LIB_OBJS)
+tiergate-bridge_LIBS = $(BRIDGE_LIBS)
+
+$(BIN)/tiergate-connect: $(BUILD)/vpn-bridge/connect.o $(BUILD)/vpn-bridge/http.o $(LIB_OBJS)
+tiergate-connect_LIBS = $(call PKG,--libs openssl) $(LIB_LIBS)
+
+UNIT_TESTS += $(BUILD)/t/test_bridge
+$(BUILD)/t/test_bridge: $(BUILD)/tests/unit/test_bridge.o $(BRIDGE_CORE_OBJS) $(LIB_OBJS)
+test_bridge_LIBS = $(BRIDGE_LIBS)
+$(BUILD)/tests/unit/test_bridge.o: EXTRA_CFLAGS = $(call PKG,--cflags $(BRIDGE_PKGS))
+
+FUZZERS += connect
+fuzz_connect_OBJS = $(BUILD)/vpn-bridge/http.o $(LIB_OBJS)
+fuzz_connect_LIBS = $(LIB_LIBS)
+
+# The load client of make bench (TLS handshakes/s, bulk, idle sessions).
+$(BUILD)/bench/tls_load: tests/bench/tls_load.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -o $@ $< $(call PKG,--libs openssl)

@@ -1,0 +1,198 @@
+/* control.c -- the auth process's loop: relay requests over socketpairs, admin commands over a unix socket. */
+#include "vpn-bridge/control.h"
+
+#include <errno.h>
+#include <openssl/crypto.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "lib/log.h"
+#include "lib/util.h"
+
+#define CONTROL_MAX_FDS 70
+
+static volatile sig_atomic_t control_stop;
+
+static void
+control_on_signal(int sig)
+{
+	(void)sig;
+	control_stop = 1;
+}
+
+static int
+control_addr(const char *path, struct sockaddr_un *sun)
+{
+	memset(sun, 0, sizeof *sun);
+	sun->sun_family = AF_UNIX;
+	if (str_copy(sun->sun_path, path, sizeof sun->sun_path) >= sizeof sun->sun_path) {
+		log_warnx("control socket path too long: %s", path);
+		return -1;
+	}
+	return 0;
+}
+
+int
+control_listen(const char *path)
+{
+	struct sockaddr_un sun;
+	int fd;
+	mode_t old;
+
+	if (control_addr(path, &sun) < 0)
+		return -1;
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -1;
+	unlink(path);
+	old = umask(077);
+	if (bind(fd, (struct sockaddr *)&sun, sizeof sun) < 0 || listen(fd, 8) < 0) {
+		log_warn("control socket %s", path);
+		umask(old);
+		close(fd);
+		return -1;
+	}
+	umask(old);
+	return fd;
+}
+
+/* Only root or the user running the bridge may send commands. */
+static bool
+control_peer_ok(int fd)
+{
+	struct ucred cred;
+	socklen_t len = sizeof cred;
+
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0)
+		return false;
+	return cred.uid == 0 || cred.uid == getuid();
+}
+
+static void
+control_command(struct auth *a, char *line, char *reply, size_t replysize)
+{
+	char *nl = strpbrk(line, "\r\n");
+
+	if (nl)
+		*nl = '\0';
+	if (str_has_prefix(line, "unlock ") && line[7] != '\0') {
+		int r = auth_unlock(a, line + 7);
+		snprintf(reply, replysize, "ok %s %s\n", line + 7,
+		    r ? "unlocked" : "was not locked");
+		log_info("admin unlock of %s", line + 7);
+	} else
+		snprintf(reply, replysize, "error unknown command (try: unlock USER|ADDRESS)\n");
+}
+
+static void
+control_accept(struct auth *a, int listen_fd)
+{
+	struct timeval tv = { 2, 0 };
+	char line[256], reply[320];
+	ssize_t got;
+	int fd = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC);
+
+	if (fd < 0)
+		return;
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+	got = read(fd, line, sizeof line - 1);
+	if (got > 0 && control_peer_ok(fd)) {
+		line[got] = '\0';
+		control_command(a, line, reply, sizeof reply);
+		if (write(fd, reply, strlen(reply)) < 0)
+			log_warn("control reply");
+	}
+	close(fd);
+}
+
+/* One request from a relay; returns -1 when that relay has gone. */
+static int
+control_relay_request(struct auth *a, int fd)
+{
+	struct authreq req;
+	struct authres res;
+	ssize_t got = recv(fd, &req, sizeof req, 0);
+
+	if (got == 0 || (got < 0 && errno != EINTR && errno != EAGAIN))
+		return -1;
+	if (got != (ssize_t)sizeof req)
+		return 0;
+	auth_handle(a, &req, &res);
+	OPENSSL_cleanse(&req, sizeof req);
+	if (send(fd, &res, sizeof res, MSG_NOSIGNAL) < 0)
+		log_warn("answer to relay");
+	return 0;
+}
+
+static void
+control_signals(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = control_on_signal;   /* no SA_RESTART: poll returns EINTR */
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+}
+
+int
+control_serve(struct auth *a, const int *fds, int n, int control_fd)
+{
+	struct pollfd pfd[CONTROL_MAX_FDS];
+	int live = n;
+
+	if (n + 1 > CONTROL_MAX_FDS)
+		return -1;
+	control_signals();
+	for (int i = 0; i < n; i++)
+		pfd[i] = (struct pollfd){ .fd = fds[i], .events = POLLIN };
+	pfd[n] = (struct pollfd){ .fd = control_fd, .events = POLLIN };
+	while (!control_stop && live > 0) {
+		if (poll(pfd, (nfds_t)n + 1, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		for (int i = 0; i < n; i++)
+			if (pfd[i].revents && control_relay_request(a, pfd[i].fd) < 0) {
+				pfd[i].fd = -1;
+				live--;
+			}
+		if (pfd[n].revents & POLLIN)
+			control_accept(a, control_fd);
+	}
+	return 0;
+}
+
+int
+control_request(const char *path, const char *command, char *reply, size_t replysize)
+{
+	struct sockaddr_un sun;
+	struct timeval tv = { 5, 0 };
+	ssize_t got;
+	int fd;
+
+	if (control_addr(path, &sun) < 0)
+		return -1;
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -1;
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+	if (connect(fd, (struct sockaddr *)&sun, sizeof sun) < 0 ||
+	    write(fd, command, strlen(command)) < 0 || shutdown(fd, SHUT_WR) < 0 ||
+	    (got = read(fd, reply, replysize - 1)) <= 0) {
+		close(fd);
+		return -1;
+	}
+	reply[got] = '\0';
+	close(fd);
+	return 0;
+}

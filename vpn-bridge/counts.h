@@ -1,0 +1,15 @@
+/* counts.h -- live counts by key (connections per source address, sessions per user). */
+#ifndef TIERGATE_BRIDGE_COUNTS_H
+#define TIERGATE_BRIDGE_COUNTS_H
+
+struct counts;
+
+struct counts *counts_new(void);
+void counts_free(struct counts *c);
+unsigned counts_get(const struct counts *c, const char *key);
+/* Adds one; returns the new count. */
+unsigned counts_inc(struct counts *c, const char *key);
+/* Removes one (the entry goes at zero). */
+void counts_dec(struct counts *c, const char *key);
+
+#endif

@@ -1,0 +1,174 @@
+/* daemon.c -- privilege separation: the parent keeps the secrets, forked relays hold the network. */
+#include <errno.h>
+#include <grp.h>
+#include <netdb.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "lib/log.h"
+#include "lib/util.h"
+#include "vpn-bridge/auth.h"
+#include "vpn-bridge/bridge.h"
+#include "vpn-bridge/control.h"
+#include "vpn-bridge/relay.h"
+#include "vpn-bridge/tls.h"
+
+#define DAEMON_MAX_WORKERS 64
+
+struct daemon_worker {
+	pid_t pid;
+	int auth_end;    /* the parent's end of the socketpair */
+};
+
+static int
+daemon_listen(const struct bridge_conf *conf, bool reuseport)
+{
+	struct addrinfo hints = { .ai_socktype = SOCK_STREAM,
+		.ai_flags = AI_PASSIVE | AI_NUMERICHOST | AI_NUMERICSERV };
+	struct addrinfo *res = NULL;
+	char port[8];
+	int fd, one = 1;
+
+	snprintf(port, sizeof port, "%u", conf->listen_port);
+	if (getaddrinfo(conf->listen_host, port, &hints, &res) != 0 || res == NULL) {
+		log_warnx("bridge.listen: cannot use address %s", conf->listen_host);
+		return -1;
+	}
+	fd = socket(res->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd >= 0) {
+		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+		if (reuseport)
+			setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
+		if (bind(fd, res->ai_addr, res->ai_addrlen) < 0 || listen(fd, 1024) < 0) {
+			log_warn("bind %s:%s", conf->listen_host, port);
+			close(fd);
+			fd = -1;
+		}
+	}
+	freeaddrinfo(res);
+	return fd;
+}
+
+/* The relay parses hostile TLS and HTTP: as root it first becomes the configured user. */
+static void
+daemon_drop_privileges(const struct bridge_conf *conf)
+{
+	struct passwd *pw;
+
+	if (geteuid() != 0) {
+		prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
+		return;
+	}
+	if (conf->run_user == NULL || conf->run_user[0] == '\0')
+		fatalx("running as root: set bridge.user to the account the relay runs as");
+	pw = getpwnam(conf->run_user);
+	if (pw == NULL)
+		fatalx("bridge.user \"%s\": no such user", conf->run_user);
+	if (setgroups(1, &pw->pw_gid) < 0 || setresgid(pw->pw_gid, pw->pw_gid, pw->pw_gid) < 0 ||
+	    setresuid(pw->pw_uid, pw->pw_uid, pw->pw_uid) < 0)
+		fatal("dropping privileges to %s", conf->run_user);
+	if (setuid(0) == 0)
+		fatalx("could regain root after dropping privileges");
+	prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
+	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+}
+
+static pid_t
+daemon_spawn_relay(const struct bridge_conf *conf, SSL_CTX *ctx, struct daemon_worker *workers,
+    unsigned index, struct ev_sink *events)
+{
+	int sp[2], listen_fd;
+	pid_t pid;
+
+	listen_fd = daemon_listen(conf, conf->workers > 1);
+	if (listen_fd < 0 || socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0)
+		return -1;
+	pid = fork();
+	if (pid == 0) {
+		for (unsigned i = 0; i < index; i++)
+			close(workers[i].auth_end);
+		close(sp[0]);
+		log_procname("bridge[relay]");
+		daemon_drop_privileges(conf);
+		_exit(relay_run(conf, ctx, listen_fd, sp[1], events, index == 0));
+	}
+	close(listen_fd);
+	close(sp[1]);
+	workers[index].pid = pid;
+	workers[index].auth_end = sp[0];
+	return pid;
+}
+
+static void
+daemon_stop_workers(struct daemon_worker *workers, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++)
+		if (workers[i].pid > 0)
+			kill(workers[i].pid, SIGTERM);
+	for (unsigned i = 0; i < n; i++)
+		if (workers[i].pid > 0)
+			waitpid(workers[i].pid, NULL, 0);
+}
+
+/* Secrets are read only after the relays are forked, so no relay ever had them in memory. */
+static int
+daemon_auth_loop(const struct bridge_conf *conf, struct daemon_worker *workers, unsigned n,
+    struct ev_sink *events)
+{
+	int fds[DAEMON_MAX_WORKERS];
+	int control_fd = -1, rc;
+	struct auth *a;
+
+	log_procname("bridge[auth]");
+	a = auth_new(conf, events);
+	if (a == NULL)
+		return 1;
+	if (conf->control_socket && (control_fd = control_listen(conf->control_socket)) < 0)
+		log_warnx("no control socket: unlock will not work");
+	for (unsigned i = 0; i < n; i++)
+		fds[i] = workers[i].auth_end;
+	rc = control_serve(a, fds, (int)n, control_fd);
+	if (control_fd >= 0) {
+		close(control_fd);
+		unlink(conf->control_socket);
+	}
+	auth_free(a);
+	return rc < 0 ? 1 : 0;
+}
+
+int
+daemon_run(struct bridge_conf *conf, const struct bridge_opts *opts)
+{
+	struct daemon_worker workers[DAEMON_MAX_WORKERS];
+	unsigned n = conf->workers < DAEMON_MAX_WORKERS ? conf->workers : DAEMON_MAX_WORKERS;
+	struct ev_sink *events = ev_sink_open(conf->events_file ? conf->events_file : "-");
+	SSL_CTX *ctx;
+	int rc;
+
+	(void)opts;
+	if (events == NULL)
+		fatal("events file %s", conf->events_file);
+	ctx = tls_server_ctx(conf);
+	if (ctx == NULL)
+		fatalx("TLS setup failed (see above)");
+	memset(workers, 0, sizeof workers);
+	for (unsigned i = 0; i < n; i++)
+		if (daemon_spawn_relay(conf, ctx, workers, i, events) < 0) {
+			daemon_stop_workers(workers, i);
+			fatal("starting relay %u", i);
+		}
+	/* The parent never serves TLS: the server keys leave its memory now. */
+	SSL_CTX_free(ctx);
+	log_info("listening on %s:%u with %u relay process(es)", conf->listen_host,
+	    conf->listen_port, n);
+	rc = daemon_auth_loop(conf, workers, n, events);
+	daemon_stop_workers(workers, n);
+	ev_sink_close(events);
+	return rc;
+}

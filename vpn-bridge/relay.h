@@ -1,0 +1,19 @@
+/* relay.h -- the unprivileged relay process: TLS listener, CONNECT handling, byte relaying. */
+#ifndef TIERGATE_BRIDGE_RELAY_H
+#define TIERGATE_BRIDGE_RELAY_H
+
+#include <openssl/ssl.h>
+
+#include "lib/event.h"
+#include "vpn-bridge/config.h"
+
+/*
+ * Runs the relay on listen_fd until SIGTERM. auth_fd is this relay's end of
+ * the socketpair to the auth process; ctx is the one SSL_CTX every
+ * connection uses. run_asp_checks: this worker re-checks ASP services on
+ * the configured schedule. Returns the exit status.
+ */
+int relay_run(const struct bridge_conf *conf, SSL_CTX *ctx, int listen_fd, int auth_fd,
+    struct ev_sink *events, bool run_asp_checks);
+
+#endif

@@ -1,0 +1,21 @@
+/* tls.h -- the bridge's one server SSL_CTX (TLS 1.2/1.3, ECDSA+RSA, client CA, CRL) and peer checks. */
+#ifndef TIERGATE_BRIDGE_TLS_H
+#define TIERGATE_BRIDGE_TLS_H
+
+#include <openssl/ssl.h>
+
+#include "vpn-bridge/config.h"
+
+/* Builds the context from conf; NULL after logging every OpenSSL error. */
+SSL_CTX *tls_server_ctx(const struct bridge_conf *conf);
+/*
+ * After the handshake: the client's certificate fingerprint into fp ("" when
+ * none) and, when the chain or CRL check failed, the reason in *why.
+ * Returns 0 when a certificate is present and verified.
+ */
+int tls_peer_check(SSL *ssl, char fp[BRIDGE_FP_HEX], const char **why);
+/* SHA-256 of the DER certificate as hex. */
+void tls_cert_fingerprint(X509 *cert, char fp[BRIDGE_FP_HEX]);
+void tls_log_errors(const char *what);
+
+#endif
