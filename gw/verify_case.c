@@ -9,8 +9,31 @@
 #include "lib/event.h"
 #include "lib/util.h"
 
-static const char *const vcase_top_members[] = { "description", "pcap", "policy", "checks", NULL };
-static const char *const vcase_check_members[] = { "match", "expect", "count", "keep", "comment", NULL };
+static const char *const vcase_top_known[] = { "description", "pcap", "policy", "checks", NULL };
+static const char *const vcase_check_known[] = { "match", "expect", "count", "keep", "comment", NULL };
+
+/* Like conf_check_members, but an error: a misspelt "expect" would silently weaken a check. */
+static void
+vcase_check_members(const config_setting_t *group, const char *const *known, struct diags *d)
+{
+	for (int i = 0; i < config_setting_length(group); i++) {
+		const config_setting_t *s = config_setting_get_elem(group, (unsigned)i);
+		const char *name = config_setting_name(s);
+		struct vs_buf names;
+		char *list;
+		int k;
+		for (k = 0; name && known[k] && strcmp(known[k], name) != 0; k++)
+			;
+		if (name == NULL || known[k] != NULL)
+			continue;
+		vs_open(&names);
+		for (k = 0; known[k]; k++)
+			fprintf(names.f, "%s%s", k ? ", " : "", known[k]);
+		list = vs_take(&names);
+		diags_add(d, DIAG_ERROR, s, "unknown setting '%s' (known here: %s)", name, list);
+		free(list);
+	}
+}
 
 static struct vfield *
 vfields_push(struct vfields *fs, const char *name)
@@ -171,7 +194,7 @@ vcase_check(struct vcheck *ck, const config_setting_t *s, struct diags *d)
 		diags_add(d, DIAG_ERROR, s, "a check must be a group: { match = {...}; expect = {...}; count = N; }");
 		return;
 	}
-	conf_check_members(s, vcase_check_members, d);
+	vcase_check_members(s, vcase_check_known, d);
 	vcase_fields(&ck->match, s, "match", true, d);
 	vcase_fields(&ck->expect, s, "expect", false, d);
 	conf_get_int(s, "count", 0, INT32_MAX, &ck->count, d);
@@ -278,7 +301,7 @@ vcase_load(struct vcase *vc, const char *dir, struct diags *d)
 	config_init(&cfg);
 	if (conf_load(&cfg, vc->conf_path, d) == 0) {
 		root = config_root_setting(&cfg);
-		conf_check_members(root, vcase_top_members, d);
+		vcase_check_members(root, vcase_top_known, d);
 		vcase_strings(vc, root, d);
 		vcase_pcaps(vc, root, d);
 		vcase_checks(vc, root, d);

@@ -110,11 +110,14 @@ vcheck_decision(const struct vevent *ev, FILE *out)
 {
 	static const char *const names[] = { "verdict", "rule", "app", NULL };
 
+	const char *sep = "";
+
 	for (int i = 0; names[i]; i++) {
 		const struct json_value *v = json_get(&ev->obj, names[i]);
 		if (v) {
-			fprintf(out, " %s=", names[i]);
+			fprintf(out, "%s%s=", sep, names[i]);
 			vevent_value_text(v, out);
+			sep = " ";
 		}
 	}
 }
@@ -275,7 +278,7 @@ vcheck_fail_count(const struct vcase *vc, const struct vcheck *ck, size_t index,
 	} else {
 		fprintf(b.f, ": expected %lld matching events, got %zu (first at ", ck->count, selected);
 		vevent_where(evs, first, b.f);
-		fputs(":", b.f);
+		fputs(": ", b.f);
 		vcheck_decision(first, b.f);
 		fputs(")", b.f);
 	}

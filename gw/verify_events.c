@@ -9,15 +9,26 @@
 #include "gw/verify_str.h"
 #include "lib/util.h"
 
+/* The events file is temporary: name the replay and show the offending text instead. */
 static char *
-vevents_line_error(const char *path, size_t line, const char *why)
+vevents_line_error(const struct vevents *evs, size_t line, const char *why, const char *text,
+    size_t len)
 {
-	return vs_printf("%s:%zu: bad event: %s", path, line, why);
+	char *shown = xmalloc(len + 1), *one;
+	char *msg;
+
+	memcpy(shown, text, len);
+	shown[len] = '\0';
+	one = vs_one_line(shown, 120);
+	msg = vs_printf("events of %s, line %zu: %s: %s%s", evs->pcap_names[evs->npcaps - 1], line, why, one,
+	    len > 120 ? "..." : "");
+	free(shown);
+	free(one);
+	return msg;
 }
 
 static int
-vevents_add_line(struct vevents *evs, const char *text, size_t len, const char *path, size_t line,
-    char **error)
+vevents_add_line(struct vevents *evs, const char *text, size_t len, size_t line, char **error)
 {
 	struct json_error jerr;
 	struct vevent *ev;
@@ -25,13 +36,13 @@ vevents_add_line(struct vevents *evs, const char *text, size_t len, const char *
 
 	if (json_parse(text, len, &obj, &jerr) < 0) {
 		char *why = vs_printf("%s at column %zu", jerr.text, jerr.offset + 1);
-		*error = vevents_line_error(path, line, why);
+		*error = vevents_line_error(evs, line, why, text, len);
 		free(why);
 		return -1;
 	}
 	if (obj.type != JSON_OBJECT || json_get_str(&obj, "event") == NULL) {
-		*error = vevents_line_error(path, line, obj.type != JSON_OBJECT ?
-		    "not a JSON object" : "no string \"event\" field");
+		*error = vevents_line_error(evs, line, obj.type != JSON_OBJECT ?
+		    "not a JSON object" : "no string \"event\" field", text, len);
 		json_free(&obj);
 		return -1;
 	}
@@ -67,11 +78,11 @@ vevents_load(struct vevents *evs, const char *path, const char *pcap_name, char 
 		const char *stop = nl ? nl : end;
 		line++;
 		if (stop > cur)   /* blank lines are not events */
-			vevents_add_line(evs, cur, (size_t)(stop - cur), path, line, error);
+			vevents_add_line(evs, cur, (size_t)(stop - cur), line, error);
 		cur = stop + 1;
 	}
 	if (*error == NULL && len > 0 && text[len - 1] != '\n')
-		*error = vevents_line_error(path, line, "last line is cut short (no newline)");
+		*error = vevents_line_error(evs, line, "last line is cut short (no newline)", "", 0);
 	free(text);
 	return *error ? -1 : 0;
 }

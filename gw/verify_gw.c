@@ -114,7 +114,8 @@ vgw_run(const struct vgw_job *job, char **reason, char **output)
 		return 0;
 	how = vgw_status_text(status, job->timeout_s);
 	*output = vgw_read_output(job->log, &first);
-	*reason = vs_printf("tiergate-gw %s on %s%s%s", how, job->pcap, first ? ": " : "", first ? first : "");
+	*reason = vs_printf("tiergate-gw %s on %s%s%s", how, job->pcap_name ? job->pcap_name : job->pcap,
+	    first ? ": " : "", first ? first : "");
 	free(how);
 	free(first);
 	return -1;

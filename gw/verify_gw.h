@@ -5,6 +5,7 @@
 struct vgw_job {
 	const char *gw;        /* path of tiergate-gw */
 	const char *pcap;
+	const char *pcap_name;  /* the pcap as the case names it, for messages (NULL: pcap) */
 	const char *policy;
 	const char *events;    /* --events output file */
 	const char *log;       /* its stdout and stderr go here */

@@ -37,6 +37,20 @@ vrun_fail(struct vrun *r, char *reason)
 	free(reason);
 }
 
+static void
+vrun_indent_diags(const struct diags *d, FILE *out)
+{
+	struct vs_buf b;
+	char *text;
+
+	vs_open(&b);
+	diags_print(d, b.f);
+	text = vs_take(&b);
+	for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n"))
+		fprintf(out, "  %s\n", line);
+	free(text);
+}
+
 static int
 vrun_load_case(struct vrun *r, const char *dir)
 {
@@ -49,7 +63,7 @@ vrun_load_case(struct vrun *r, const char *dir)
 		const struct diag *first = &d.v[0];
 		vrun_fail(r, vs_printf("malformed %s: %s:%d: %s", VCASE_FILE, first->file ? first->file : "?",
 		    first->line, first->text));
-		diags_print(&d, r->details.f);
+		vrun_indent_diags(&d, r->details.f);
 	}
 	diags_free(&d);
 	r->res->nchecks = r->vc.nchecks;
@@ -91,7 +105,8 @@ vrun_replay(struct vrun *r, size_t index)
 	char *pcap = vcase_path(&r->vc, r->vc.pcaps[index]);
 	char *events = vs_printf("%s/%zu-%zu.jsonl", r->opts->workdir, r->slot, index);
 	char *log = vs_printf("%s/%zu-%zu.log", r->opts->workdir, r->slot, index);
-	struct vgw_job job = { r->opts->gw, pcap, r->policy, events, log, r->opts->timeout_s };
+	struct vgw_job job = { r->opts->gw, pcap, r->vc.pcaps[index], r->policy, events, log,
+		r->opts->timeout_s };
 	char *reason = NULL, *output = NULL, *error = NULL;
 	int rc = -1;
 
@@ -99,13 +114,17 @@ vrun_replay(struct vrun *r, size_t index)
 		vrun_fail(r, vs_printf("pcap %s not found (%s: pcap \"%s\")", pcap, r->vc.conf_path,
 		    r->vc.pcaps[index]));
 	} else if (vgw_run(&job, &reason, &output) < 0) {
-		fprintf(r->details.f, "  %s\n  tiergate-gw said:\n", reason);
+		char *cmd = vgw_command(&job);
+		fprintf(r->details.f, "  %s\n  ran: %s\n", reason, cmd);
+		free(cmd);
 		for (char *line = strtok(output, "\n"); line; line = strtok(NULL, "\n"))
 			fprintf(r->details.f, "    | %s\n", line);
 		vrun_fail(r, reason);
 		reason = NULL;
 	} else if (vevents_load(&r->evs, events, basename(pcap), &error) < 0) {
 		vrun_fail(r, vs_printf("tiergate-gw wrote a bad event log: %s", error));
+		fprintf(r->details.f, "  %s\n  ran: %s --pcap %s ... (rerun with --keep to keep the log)\n",
+		    r->res->reason, r->opts->gw, pcap);
 	} else {
 		rc = 0;
 		if (r->opts->verbose) {

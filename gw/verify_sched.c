@@ -79,6 +79,18 @@ vsched_collect(const struct vopts *opts, size_t i, int status, struct vresult *r
 	free(path);
 }
 
+/* The details start with the first failure's reason, already on the FAIL line: skip it there. */
+static const char *
+vsched_skip_reason(const struct vresult *res)
+{
+	const char *d = res->details;
+	size_t n = res->reason ? strlen(res->reason) : 0;
+
+	if (n && strncmp(d, "  ", 2) == 0 && strncmp(d + 2, res->reason, n) == 0 && d[n + 2] == '\n')
+		return d + n + 3;
+	return d;
+}
+
 void
 vsched_print(const struct vopts *opts, const struct vcase_ref *ref, const struct vresult *res,
     FILE *out)
@@ -86,12 +98,13 @@ vsched_print(const struct vopts *opts, const struct vcase_ref *ref, const struct
 	bool show_details = res->status != VSTATUS_PASS || opts->verbose;
 
 	if (res->status == VSTATUS_PASS || res->status == VSTATUS_SAME)
-		fprintf(out, "%s %s (%zu checks)\n", vstatus_word(res->status), ref->name, res->nchecks);
+		fprintf(out, "%s %s (%zu check%s)\n", vstatus_word(res->status), ref->name, res->nchecks,
+		    res->nchecks == 1 ? "" : "s");
 	else
 		fprintf(out, "%s %s: %s\n", vstatus_word(res->status), ref->name,
 		    res->reason ? res->reason : "failed");
 	if (show_details && res->details && res->details[0])
-		fputs(res->details, out);
+		fputs(vsched_skip_reason(res), out);
 	fflush(out);
 }
 

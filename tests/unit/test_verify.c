@@ -130,7 +130,7 @@ test_events_load(void)
 	CHECK_INT(evs.v[2].line, 4);   /* the blank line is skipped, not renumbered */
 	vevents_free(&evs);
 	CHECK_INT(load_events(&evs, "{\"event\":\"flow\"}\n{\"event\":\"flow\",}\n", &error), -1);
-	CHECK(error && strstr(error, ":2: bad event:") != NULL);
+	CHECK(error && strstr(error, "events of x.pcap, line 2: expected") != NULL);
 	free(error);
 	vevents_free(&evs);
 	CHECK_INT(load_events(&evs, "{\"no_event\":1}\n", &error), -1);
