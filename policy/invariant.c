@@ -170,8 +170,9 @@ inv_mynumber_out(const struct policy *p, const struct prule *r, struct diags *d)
 		"intermediate-server", "dns", "ntp", "update-server", NULL
 	};
 
-	if (!invariant_rule_touches(p, r, p->z_mynumber, true) || r->to == p->z_mynumber)
-		return;
+	if (!invariant_rule_touches(p, r, p->z_mynumber, true) || r->to == p->z_mynumber ||
+	    invariant_rule_touches(p, r, p->z_internet, false))
+		return;   /* toward the internet I1 has said it all */
 	for (int i = 0; i < r->ndst; i++)
 		if (r->dst[i].host < 0) {
 			diags_add_at(d, DIAG_ERROR, r->file, r->line, "rule '%s' accepts mynumber → %s to "
@@ -192,7 +193,8 @@ inv_mynumber_out(const struct policy *p, const struct prule *r, struct diags *d)
 static void
 inv_mynumber_in(const struct policy *p, const struct prule *r, struct diags *d)
 {
-	if (!invariant_rule_touches(p, r, p->z_mynumber, false) || r->from == p->z_mynumber)
+	if (!invariant_rule_touches(p, r, p->z_mynumber, false) || r->from == p->z_mynumber ||
+	    invariant_rule_touches(p, r, p->z_internet, true))
 		return;
 	for (int i = 0; i < r->nsrc || r->nsrc == 0; i++)
 		if (r->nsrc == 0 || r->src[i].host < 0) {

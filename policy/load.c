@@ -252,7 +252,8 @@ load_zones(struct policy *p, config_t *cfg, struct diags *d)
 	int n = list ? config_setting_length(list) : 0;
 
 	if (list == NULL || n == 0) {
-		diags_add(d, DIAG_ERROR, list, "no zones defined (need at least mynumber, lgwan, internet)");
+		diags_add_at(d, DIAG_ERROR, list ? conf_file(list) : p->source, list ? conf_line(list) : 1,
+		    "no zones defined (need at least mynumber, lgwan, internet)");
 		return;
 	}
 	p->zones = xcalloc((size_t)n, sizeof *p->zones);
@@ -350,7 +351,8 @@ load_model(struct policy *p, config_t *cfg, struct diags *d)
 	int model = MODEL_ALPHA;
 
 	if (config_setting_get_member(root, "model") == NULL)
-		diags_add(d, DIAG_ERROR, NULL, "no 'model' (alpha, beta or beta-prime): the invariants depend on it");
+		diags_add_at(d, DIAG_ERROR, p->source, 1,
+		    "no 'model' (alpha, beta or beta-prime): the invariants depend on it");
 	else
 		conf_get_enum(root, "model", load_models, &model, d);
 	p->model = (enum policy_model)model;
@@ -654,8 +656,10 @@ load_rules(struct policy *p, config_t *cfg, struct diags *d)
 	p->rules = xcalloc(n > 0 ? (size_t)n : 1, sizeof *p->rules);
 	for (int i = 0; i < n; i++)
 		load_rule(p, config_setting_get_elem(list, (unsigned)i), d);
-	if (n == 0)
+	if (n == 0 && list)
 		diags_add(d, DIAG_WARNING, list, "no rules: every flow gets the default action");
+	else if (n == 0)
+		diags_add_at(d, DIAG_WARNING, p->source, 1, "no rules: every flow gets the default action");
 }
 
 /* Parses everything the policy needs from cfg. Errors go to d; the caller decides. */
