@@ -190,10 +190,18 @@ live_bind_queues(struct live *lv)
 		q->sock = nfqsock_open(&so, why, sizeof why);
 		if (q->sock == NULL)
 			fatalx("%s", why);
-		q->engine = gw_engine_new(&lv->gw, lv->policy, lv->sink);
-		if (q->engine == NULL)
-			fatalx("queue %u: the packet engine could not start (see above)", so.num);
 		lv->n_queues++;
+	}
+}
+
+static void
+live_start_engines(struct live *lv)
+{
+	for (unsigned i = 0; i < lv->n_queues; i++) {
+		lv->queue[i].engine = gw_engine_new(&lv->gw, lv->policy, lv->sink);
+		if (lv->queue[i].engine == NULL)
+			fatalx("queue %u: the packet engine could not start (see above)",
+			    nfqsock_num(lv->queue[i].sock));
 	}
 }
 
@@ -354,9 +362,10 @@ live_run(struct live *lv)
 		    lv->nfq.user);
 	if (geteuid() == 0)
 		live_check_rules(lv);
+	live_bind_queues(lv);   /* first: "already bound" is the likeliest start-up error */
 	live_open_sink(lv);
 	live_open_raw(lv);
-	live_bind_queues(lv);
+	live_start_engines(lv);
 	live_open_control(lv, &m);
 	live_hand_over_files(lv);
 	if (privdrop_to(lv->nfq.user, false, why, sizeof why) < 0)
@@ -388,6 +397,9 @@ gw_live_main(int argc, char **argv)
 	lv.config_path = o.config;
 	lv.raw4 = lv.raw6 = -1;
 	pthread_rwlock_init(&lv.sink_lock, NULL);
+	/* ctl with an explicit socket needs no config file (it may not be readable by the caller). */
+	if (o.mode == LIVE_CTL && o.ctl_socket)
+		return ctl_client(o.ctl_socket, o.ctl_cmd, stdout);
 	if (live_load_settings(&lv, &o) < 0)
 		return 1;
 	if (o.mode == LIVE_CTL)
