@@ -1,6 +1,30 @@
 # sanitizer.mk -- the file sanitizer: core objects (shared with the milter), CLI, spool daemon, quarantine tool.
-SAN_CORE_SRCS := sanitizer/charset.c
+SAN_CORE_SRCS := sanitizer/charset.c sanitizer/config.c sanitizer/sanitize.c sanitizer/result.c \
+	sanitizer/wire.c sanitizer/sandbox.c sanitizer/detect.c sanitizer/dispatch.c \
+	sanitizer/pdfscan.c sanitizer/pdfwrite.c sanitizer/imgenc.c sanitizer/flatten.c \
+	sanitizer/office.c sanitizer/html.c sanitizer/archive.c sanitizer/report.c \
+	sanitizer/quarantine.c sanitizer/qjson.c
 SAN_CORE_OBJS := $(SAN_CORE_SRCS:%.c=$(BUILD)/%.o)
+
+# libmupdf-dev ships static libraries with a wrong .pc file: the list from PLATFORM.md.
+SAN_MUPDF_LIBS = -lmupdf -lmupdf-third -lmujs -lgumbo -lopenjp2 -ljbig2dec -ljpeg -lfreetype -lharfbuzz -lz -lm
+SAN_LIBS = $(SAN_MUPDF_LIBS) $(call PKG,--libs libqpdf libzip libxml-2.0 libseccomp libcrypto libpng) \
+	-lmagic -ljpeg -lz -lm -lstdc++
+
+$(BUILD)/sanitizer/%.o: EXTRA_CFLAGS = $(call PKG,--cflags libxml-2.0 libzip libqpdf)
+
+BINS += $(BIN)/tiergate-sanitize $(BIN)/tiergate-spoold $(BIN)/tiergate-quarantine
+
+$(BIN)/tiergate-sanitize: $(BUILD)/sanitizer/main_sanitize.o $(SAN_CORE_OBJS) $(LIB_OBJS)
+tiergate-sanitize_LIBS += $(SAN_LIBS) $(LIB_LIBS)
+
+$(BIN)/tiergate-spoold: $(BUILD)/sanitizer/main_spoold.o $(BUILD)/sanitizer/spool.o $(SAN_CORE_OBJS) $(LIB_OBJS)
+tiergate-spoold_LIBS = $(SAN_LIBS) $(LIB_LIBS)
+
+# The quarantine tool parses nothing hostile: it links only the store, not the renderers.
+$(BIN)/tiergate-quarantine: $(BUILD)/sanitizer/main_quarantine.o $(BUILD)/sanitizer/quarantine.o \
+	$(BUILD)/sanitizer/qjson.o $(BUILD)/sanitizer/config.o $(LIB_OBJS)
+tiergate-quarantine_LIBS = $(call PKG,--libs libcrypto) $(LIB_LIBS)
 
 UNIT_TESTS += $(BUILD)/t/test_san_charset
 $(BUILD)/t/test_san_charset: $(BUILD)/tests/unit/test_san_charset.o $(BUILD)/sanitizer/charset.o

@@ -1,0 +1,183 @@
+/* dispatch.c -- inside the worker: name the true type, note mismatches, hand the bytes to their one rebuild. */
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "lib/util.h"
+#include "sanitizer/charset.h"
+#include "sanitizer/internal.h"
+
+static const char *
+name_extension(const char *name)
+{
+	const char *base = name ? strrchr(name, '/') : NULL, *dot;
+
+	base = base ? base + 1 : name;
+	dot = base ? strrchr(base, '.') : NULL;
+	return dot && dot != base ? dot : NULL;
+}
+
+/* Kinds that legitimately share bytes with another kind (an HTML file saved as .txt is still text). */
+static bool
+kinds_compatible(enum san_kind a, enum san_kind b)
+{
+	if (a == b)
+		return true;
+	if ((a == KIND_TEXT && b == KIND_HTML) || (a == KIND_HTML && b == KIND_TEXT))
+		return true;
+	return (a == KIND_ZIP && (b == KIND_OOXML || b == KIND_ODF)) ||
+	    (b == KIND_ZIP && (a == KIND_OOXML || a == KIND_ODF));
+}
+
+static void
+dispatch_mismatch(const char *name, const char *declared, const char *mime, enum san_kind kind,
+    struct san_result *res)
+{
+	enum san_kind by_name = detect_kind_of_name(name);
+	enum san_kind by_decl = detect_kind(declared);
+
+	if (by_name != KIND_OTHER && !kinds_compatible(by_name, kind))
+		res_finding(res, "extension mismatch: %s but content is %s", name_extension(name), mime);
+	if (declared && by_decl != KIND_OTHER && !kinds_compatible(by_decl, kind))
+		res_finding(res, "declared type mismatch: %s but content is %s", declared, mime);
+}
+
+static void
+dispatch_text(const struct san_job *job, const uint8_t *data, size_t len, bool csv, struct san_result *res)
+{
+	char *text = NULL, *out_name;
+	size_t text_len = 0;
+	const char *charset = NULL;
+	const char *ext = name_extension(res->name);
+	bool keep_name = ext && (strcasecmp(ext, ".txt") == 0 || strcasecmp(ext, ".csv") == 0 ||
+	    strcasecmp(ext, ".tsv") == 0);
+
+	if (charset_to_utf8(NULL, data, len, &text, &text_len, &charset) < 0) {
+		res_block(res, "out of memory decoding text");
+		return;
+	}
+	if (text_len > job->cfg->max_text_bytes) {
+		free(text);
+		res_block(res, "text larger than the limit");
+		return;
+	}
+	if (charset && strcmp(charset, "UTF-8") != 0 && strcmp(charset, "US-ASCII") != 0)
+		res_finding(res, "charset %s converted to UTF-8", charset);
+	out_name = keep_name ? xstrdup(res->name && *res->name ? res->name : "file.txt")
+	    : res_name_with_ext(res->name, ".txt", true);
+	res_output(res, SAN_TEXT, (uint8_t *)text, text_len, out_name,
+	    csv ? "text/csv; charset=utf-8" : "text/plain; charset=utf-8");
+	free(out_name);
+}
+
+static void
+dispatch_to_text(const struct san_job *job, const uint8_t *data, size_t len, enum san_kind kind,
+    struct san_result *res)
+{
+	char *text = NULL, *out_name, why[256] = "";
+	size_t text_len = 0;
+	int rc;
+
+	if (kind == KIND_HTML)
+		rc = html_to_text(data, len, job->cfg->max_text_bytes, &text, &text_len);
+	else
+		rc = office_to_text(data, len, kind, job->cfg, &text, &text_len, why, sizeof why);
+	if (rc < 0) {
+		if (strcmp(why, "encrypted") == 0)
+			res->encrypted = true;
+		res_block(res, "%s", *why ? why : "document could not be read");
+		return;
+	}
+	/* the parsers' UTF-8 goes through the same cleaning as any text: no control characters */
+	char *clean = NULL;
+	size_t clean_len = 0;
+	if (charset_to_utf8("UTF-8", (const uint8_t *)text, text_len, &clean, &clean_len, NULL) < 0) {
+		free(text);
+		res_block(res, "out of memory");
+		return;
+	}
+	free(text);
+	text = clean;
+	text_len = clean_len;
+	out_name = res_name_with_ext(res->name, ".txt", true);
+	res_output(res, SAN_TEXT, (uint8_t *)text, text_len, out_name, "text/plain; charset=utf-8");
+	free(out_name);
+}
+
+static void
+dispatch_blocked_kind(enum san_kind kind, const char *mime, const char *name, struct san_result *res)
+{
+	const char *ext = name_extension(name);
+
+	switch (kind) {
+	case KIND_EXECUTABLE:
+		if (ext && detect_kind_of_name(name) != KIND_EXECUTABLE)
+			res_block(res, "executable content (%s) disguised as %s", mime, ext);
+		else
+			res_block(res, "executable content (%s)", mime);
+		break;
+	case KIND_LEGACY_OFFICE:
+		res_block(res, "legacy binary office document (%s) is not accepted: "
+		    "ask the sender for PDF or docx/xlsx/pptx", mime);
+		break;
+	case KIND_RTF:
+		res_block(res, "RTF is not accepted: ask the sender for PDF or docx");
+		break;
+	case KIND_ARCHIVE_OTHER:
+		res_block(res, "archive type %s is not supported (ZIP only)", mime);
+		break;
+	default:
+		res_block(res, "file type %s is not accepted", mime);
+		break;
+	}
+}
+
+void
+dispatch_sanitize(const struct san_job *job, const uint8_t *data, size_t len,
+    const char *name, const char *declared_mime, struct san_result *res)
+{
+	enum san_kind kind;
+	const char *mime;
+
+	res_set_str(&res->name, name);
+	res_set_str(&res->declared_mime, declared_mime);
+	res->detected_mime = detect_mime(job->magic, data, len);
+	mime = res->detected_mime;
+	kind = detect_kind(mime);
+	if (kind == KIND_ZIP || (kind == KIND_OTHER && len > 4 && memcmp(data, "PK\3\4", 4) == 0))
+		kind = detect_office_zip(data, len, name);
+	dispatch_mismatch(name, declared_mime, mime, kind, res);
+	if (strcmp(mime, "application/encrypted") == 0) {   /* password-protected office (OLE wrapper) */
+		res->encrypted = true;
+		res_block(res, "encrypted");
+		return;
+	}
+	switch (kind) {
+	case KIND_PDF:
+		if (pdfscan_buffer(data, len, res) == PDFSCAN_ENCRYPTED_USER) {
+			res->encrypted = true;
+			res_block(res, "encrypted");
+			return;
+		}
+		flatten_pdf(job, data, len, res);
+		break;
+	case KIND_IMAGE:
+		flatten_image(job, data, len, mime, res);
+		break;
+	case KIND_OOXML:
+	case KIND_ODF:
+	case KIND_HTML:
+		dispatch_to_text(job, data, len, kind, res);
+		break;
+	case KIND_TEXT:
+		dispatch_text(job, data, len, strcmp(mime, "text/csv") == 0 ||
+		    (name_extension(name) && strcasecmp(name_extension(name), ".csv") == 0), res);
+		break;
+	case KIND_ZIP:
+		archive_zip(job, data, len, name, res);
+		break;
+	default:
+		dispatch_blocked_kind(kind, mime, name, res);
+		break;
+	}
+}

@@ -1,0 +1,107 @@
+/* internal.h -- what the sanitizer's own files share: the worker job, result helpers, per-type rebuilders. */
+#ifndef TIERGATE_SAN_INTERNAL_H
+#define TIERGATE_SAN_INTERNAL_H
+
+#include <magic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sanitizer/sanitize.h"
+
+/* One sanitization inside the worker (or nested, for archive members). */
+struct san_job {
+	const struct san_config *cfg;
+	magic_t magic;
+	unsigned depth;        /* 0 for the file itself, +1 per enclosing archive */
+	uint64_t *budget;      /* uncompressed bytes still allowed for the whole file (archives) */
+};
+
+/* What libmagic's answer means for us. */
+enum san_kind {
+	KIND_PDF, KIND_IMAGE, KIND_OOXML, KIND_ODF, KIND_HTML, KIND_TEXT, KIND_ZIP,
+	KIND_LEGACY_OFFICE, KIND_RTF, KIND_EXECUTABLE, KIND_ARCHIVE_OTHER, KIND_OTHER,
+};
+
+/* detect.c */
+enum san_kind detect_kind(const char *mime);
+/* The kind the name's extension promises, or KIND_OTHER when unknown/none. */
+enum san_kind detect_kind_of_name(const char *name);
+const char *detect_kind_name(enum san_kind kind);
+/* Detects the MIME type (malloc'd) with libmagic; "application/octet-stream" on failure. */
+char *detect_mime(magic_t magic, const uint8_t *data, size_t len);
+/* Office zips libmagic sometimes calls application/zip: looks at the members. */
+enum san_kind detect_office_zip(const uint8_t *data, size_t len, const char *name);
+
+/* result.c: building a san_result (all allocation failures are fatal in the worker). */
+void res_set_str(char **field, const char *value);
+void res_finding(struct san_result *res, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+bool res_has_finding(const struct san_result *res, const char *finding);
+void res_block(struct san_result *res, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void res_output(struct san_result *res, enum san_action action, uint8_t *out, size_t out_len,
+    const char *out_name, const char *out_mime);
+/* name with its last extension replaced (ext like ".pdf"); "file" when name is empty. */
+char *res_name_with_ext(const char *name, const char *ext, bool append);
+
+/* dispatch.c: the in-worker sanitization by type (no fork; archives recurse into it). */
+void dispatch_sanitize(const struct san_job *job, const uint8_t *data, size_t len,
+    const char *name, const char *declared_mime, struct san_result *res);
+
+/* pdfscan.c: the qpdf look at an original PDF. */
+enum pdfscan_status { PDFSCAN_OK, PDFSCAN_ENCRYPTED_USER, PDFSCAN_DAMAGED };
+enum pdfscan_status pdfscan_buffer(const uint8_t *data, size_t len, struct san_result *res);
+
+/* flatten.c: MuPDF render + qpdf write of PDFs and images. */
+void flatten_pdf(const struct san_job *job, const uint8_t *data, size_t len, struct san_result *res);
+void flatten_image(const struct san_job *job, const uint8_t *data, size_t len,
+    const char *mime, struct san_result *res);
+
+/* pdfwrite.c: a new PDF of one image per page. */
+struct pdfwrite;
+struct pdfwrite *pdfwrite_new(void);
+/* img: JPEG (dct) or zlib stream (flate) of w x h pixels, ncomp 1 or 3; page size in points. */
+int pdfwrite_add_page(struct pdfwrite *pw, const uint8_t *img, size_t img_len, bool dct,
+    int w, int h, int ncomp, double page_w, double page_h);
+/* Writes the document to a malloc'd buffer. Returns 0 or -1 with why. */
+int pdfwrite_finish(struct pdfwrite *pw, uint8_t **out, size_t *out_len, const char **why);
+void pdfwrite_free(struct pdfwrite *pw);
+
+/* imgenc.c */
+int imgenc_jpeg(const uint8_t *pixels, int w, int h, int ncomp, size_t stride, int quality,
+    uint8_t **out, size_t *out_len);
+int imgenc_flate(const uint8_t *pixels, int w, int h, int ncomp, size_t stride,
+    uint8_t **out, size_t *out_len);
+
+/* office.c: OOXML/ODF to text. Returns 0, or -1 with a reason in why. */
+int office_to_text(const uint8_t *data, size_t len, enum san_kind kind, const struct san_config *cfg,
+    char **text, size_t *text_len, char *why, size_t why_size);
+
+/* html.c: HTML (any charset) to readable UTF-8 text. */
+int html_to_text(const uint8_t *data, size_t len, size_t max_text, char **text, size_t *text_len);
+
+/* archive.c: rebuild a ZIP from its sanitized members. */
+void archive_zip(const struct san_job *job, const uint8_t *data, size_t len, const char *name,
+    struct san_result *res);
+
+/* wire.c: the worker's result over a pipe (length-prefixed records, bounded on read). */
+struct wbuf {
+	uint8_t *p;
+	size_t len, cap;
+};
+int wire_encode(const struct san_result *res, struct wbuf *out);
+int wire_decode(const uint8_t *p, size_t len, const struct san_config *cfg, struct san_result *res);
+
+/* sandbox.c */
+struct sandbox_ids {
+	bool drop;
+	uid_t uid;
+	gid_t gid;
+};
+int sandbox_resolve_user(const char *user, struct sandbox_ids *ids);
+/* In the forked child: privileges, rlimits, seccomp. Returns 0 or -1 (the child then exits). */
+int sandbox_enter(const struct san_config *cfg, const struct sandbox_ids *ids, int keep_fd);
+
+/* sha256 of a buffer as hex (OpenSSL). */
+void san_sha256_hex(const uint8_t *data, size_t len, char out[SAN_SHA256_HEX]);
+
+#endif

@@ -1,0 +1,402 @@
+/* office.c -- OOXML (docx/xlsx/pptx) and ODF (odt/ods/odp) to plain text: libzip + libxml2, no entities, size caps. */
+#include <libxml/parser.h>
+#include <libxml/tree.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zip.h>
+
+#include "lib/util.h"
+#include "sanitizer/internal.h"
+
+#define OFFICE_MAX_PARTS 4096
+
+/* The text being built, with its cap. */
+struct otext {
+	char *p;
+	size_t len, cap, max;
+	bool over;
+};
+
+static void
+otext_put(struct otext *t, const char *s, size_t n)
+{
+	if (t->over || n == 0)
+		return;
+	if (t->len + n > t->max) {
+		t->over = true;
+		return;
+	}
+	if (t->len + n + 1 > t->cap) {
+		size_t want = t->cap ? t->cap : 4096;
+		while (want < t->len + n + 1)
+			want *= 2;
+		t->p = xrealloc(t->p, want, 1);
+		t->cap = want;
+	}
+	memcpy(t->p + t->len, s, n);
+	t->len += n;
+	t->p[t->len] = '\0';
+}
+
+static void
+otext_str(struct otext *t, const char *s)
+{
+	otext_put(t, s, strlen(s));
+}
+
+/* The open document: the zip and what has been read so far. */
+struct odoc {
+	zip_t *za;
+	const struct san_config *cfg;
+	uint64_t total;
+	char *why;
+	size_t why_size;
+};
+
+static int
+odoc_fail(struct odoc *od, const char *msg)
+{
+	snprintf(od->why, od->why_size, "%s", msg);
+	return -1;
+}
+
+/* Reads member idx whole, within the member, total and ratio limits. */
+static int
+odoc_read(struct odoc *od, zip_int64_t idx, char **buf, size_t *len)
+{
+	zip_stat_t st;
+	zip_file_t *zf;
+	zip_int64_t got;
+
+	if (zip_stat_index(od->za, (zip_uint64_t)idx, 0, &st) < 0 || !(st.valid & ZIP_STAT_SIZE))
+		return odoc_fail(od, "damaged office document");
+	if (st.encryption_method != ZIP_EM_NONE)
+		return odoc_fail(od, "encrypted");
+	if (st.size > od->cfg->office_max_member || od->total + st.size > od->cfg->office_max_total)
+		return odoc_fail(od, "office document part larger than the limit");
+	if ((st.valid & ZIP_STAT_COMP_SIZE) && st.size > 1024 * 1024 &&
+	    st.size / (st.comp_size ? st.comp_size : 1) > od->cfg->archive_max_ratio)
+		return odoc_fail(od, "compression ratio over the limit (zip bomb?)");
+	zf = zip_fopen_index(od->za, (zip_uint64_t)idx, 0);
+	if (zf == NULL)
+		return odoc_fail(od, "damaged office document");
+	*buf = xmalloc(st.size + 1);
+	got = zip_fread(zf, *buf, st.size);
+	zip_fclose(zf);
+	if (got < 0 || (zip_uint64_t)got != st.size) {
+		free(*buf);
+		return odoc_fail(od, "damaged office document");
+	}
+	(*buf)[st.size] = '\0';
+	*len = st.size;
+	od->total += st.size;
+	return 0;
+}
+
+/* Parses an XML part: no network, no DTD, no entity substitution; DTDs refused outright. */
+static xmlDocPtr
+odoc_xml(struct odoc *od, zip_int64_t idx)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	xmlDocPtr doc;
+
+	if (odoc_read(od, idx, &buf, &len) < 0)
+		return NULL;
+	if (memmem(buf, len, "<!DOCTYPE", 9) || memmem(buf, len, "<!ENTITY", 8)) {
+		free(buf);
+		odoc_fail(od, "XML part with a DTD or entity declarations (entity bomb?)");
+		return NULL;
+	}
+	doc = xmlReadMemory(buf, (int)len, NULL, NULL,
+	    XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+	free(buf);
+	if (doc == NULL)
+		odoc_fail(od, "office document XML could not be parsed");
+	return doc;
+}
+
+static bool
+name_is(const xmlNode *n, const char *local)
+{
+	return n->name && strcmp((const char *)n->name, local) == 0;
+}
+
+/* Generic text walk: OOXML text lives only in <t>; ODF text is every text node. */
+static void
+xml_walk(const xmlNode *node, struct otext *t, bool t_only, bool in_t, int depth)
+{
+	static const char *const skip[] = { "instrText", "delText", "rPh", "script", "annotation", NULL };
+
+	for (const xmlNode *c = node; c && depth < 256; c = c->next) {
+		if (c->type == XML_TEXT_NODE || c->type == XML_CDATA_SECTION_NODE) {
+			if ((!t_only || in_t) && c->content)
+				otext_str(t, (const char *)c->content);
+			continue;
+		}
+		if (c->type != XML_ELEMENT_NODE)
+			continue;
+		bool skipped = false;
+		for (int i = 0; skip[i]; i++)
+			skipped |= name_is(c, skip[i]);
+		if (skipped)
+			continue;
+		if (name_is(c, "tab"))
+			otext_str(t, "\t");
+		else if (name_is(c, "br") || name_is(c, "cr") || name_is(c, "line-break"))
+			otext_str(t, "\n");
+		else if (name_is(c, "s") && !t_only)
+			otext_str(t, " ");
+		xml_walk(c->children, t, t_only, in_t || name_is(c, "t"), depth + 1);
+		if (name_is(c, "p") || name_is(c, "h") || name_is(c, "tr") || name_is(c, "table-row"))
+			otext_str(t, "\n");
+		else if (name_is(c, "tc") || name_is(c, "table-cell"))
+			otext_str(t, "\t");
+	}
+}
+
+static int
+odoc_part_text(struct odoc *od, const char *part, bool t_only, struct otext *t)
+{
+	zip_int64_t idx = zip_name_locate(od->za, part, 0);
+	xmlDocPtr doc;
+
+	if (idx < 0)
+		return 0;
+	doc = odoc_xml(od, idx);
+	if (doc == NULL)
+		return -1;
+	xml_walk(xmlDocGetRootElement(doc), t, t_only, false, 0);
+	xmlFreeDoc(doc);
+	return 0;
+}
+
+/* Members "prefix<N>.xml", sorted by N (slide10 after slide9). */
+struct numbered {
+	unsigned long n;
+	zip_int64_t idx;
+};
+
+static int
+numbered_cmp(const void *a, const void *b)
+{
+	const struct numbered *x = a, *y = b;
+
+	return x->n < y->n ? -1 : x->n > y->n;
+}
+
+static size_t
+odoc_numbered(struct odoc *od, const char *prefix, struct numbered *out, size_t max)
+{
+	zip_int64_t count = zip_get_num_entries(od->za, 0);
+	size_t n = 0, plen = strlen(prefix);
+
+	for (zip_int64_t i = 0; i < count && n < max; i++) {
+		const char *name = zip_get_name(od->za, (zip_uint64_t)i, ZIP_FL_ENC_RAW);
+		char *end;
+		unsigned long num;
+		if (name == NULL || strncmp(name, prefix, plen) != 0)
+			continue;
+		num = strtoul(name + plen, &end, 10);
+		if (end == name + plen || strcmp(end, ".xml") != 0)
+			continue;
+		out[n].n = num;
+		out[n++].idx = i;
+	}
+	qsort(out, n, sizeof *out, numbered_cmp);
+	return n;
+}
+
+static int
+odoc_numbered_text(struct odoc *od, const char *prefix, const char *label, struct otext *t)
+{
+	struct numbered *parts = xcalloc(OFFICE_MAX_PARTS, sizeof *parts);
+	size_t n = odoc_numbered(od, prefix, parts, OFFICE_MAX_PARTS);
+	int rc = 0;
+
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		xmlDocPtr doc = odoc_xml(od, parts[i].idx);
+		char head[64];
+		if (doc == NULL) {
+			rc = -1;
+			break;
+		}
+		if (label) {
+			snprintf(head, sizeof head, "%s=== %s %lu ===\n", t->len ? "\n" : "", label, parts[i].n);
+			otext_str(t, head);
+		}
+		xml_walk(xmlDocGetRootElement(doc), t, true, false, 0);
+		xmlFreeDoc(doc);
+	}
+	free(parts);
+	return rc;
+}
+
+/* xlsx: the shared strings table, each <si> as one string (phonetic runs left out). */
+struct sst {
+	char **s;
+	size_t n;
+};
+
+static int
+xlsx_shared_strings(struct odoc *od, struct sst *sst)
+{
+	zip_int64_t idx = zip_name_locate(od->za, "xl/sharedStrings.xml", 0);
+	xmlDocPtr doc;
+
+	if (idx < 0)
+		return 0;
+	doc = odoc_xml(od, idx);
+	if (doc == NULL)
+		return -1;
+	for (xmlNode *si = xmlDocGetRootElement(doc)->children; si; si = si->next) {
+		struct otext one = { NULL, 0, 0, od->cfg->max_text_bytes, false };
+		if (si->type != XML_ELEMENT_NODE || !name_is(si, "si"))
+			continue;
+		xml_walk(si->children, &one, true, false, 0);
+		if (sst->n % 1024 == 0)
+			sst->s = xrealloc(sst->s, sst->n + 1024, sizeof *sst->s);
+		sst->s[sst->n++] = one.p ? one.p : xstrdup("");
+	}
+	xmlFreeDoc(doc);
+	return 0;
+}
+
+static const xmlNode *
+child_named(const xmlNode *n, const char *local)
+{
+	for (const xmlNode *c = n->children; c; c = c->next)
+		if (c->type == XML_ELEMENT_NODE && name_is(c, local))
+			return c;
+	return NULL;
+}
+
+static void
+xlsx_cell(const xmlNode *c, const struct sst *sst, struct otext *t)
+{
+	xmlChar *type = xmlGetProp(c, (const xmlChar *)"t");
+	const xmlNode *v = child_named(c, "v");
+	const xmlNode *is = child_named(c, "is");
+	xmlChar *val = v ? xmlNodeGetContent(v) : NULL;
+
+	if (type && xmlStrcmp(type, (const xmlChar *)"s") == 0 && val) {
+		unsigned long i = strtoul((const char *)val, NULL, 10);
+		if (i < sst->n)
+			otext_str(t, sst->s[i]);
+	} else if (is) {
+		xml_walk(is->children, t, true, false, 0);
+	} else if (val) {
+		otext_str(t, (const char *)val);
+	}
+	xmlFree(val);
+	xmlFree(type);
+}
+
+static void
+xlsx_sheet(const xmlNode *root, const struct sst *sst, struct otext *t)
+{
+	const xmlNode *data = child_named(root, "sheetData");
+
+	for (const xmlNode *row = data ? data->children : NULL; row; row = row->next) {
+		bool first = true;
+		if (row->type != XML_ELEMENT_NODE || !name_is(row, "row"))
+			continue;
+		for (const xmlNode *c = row->children; c; c = c->next) {
+			if (c->type != XML_ELEMENT_NODE || !name_is(c, "c"))
+				continue;
+			if (!first)
+				otext_str(t, "\t");
+			first = false;
+			xlsx_cell(c, sst, t);
+		}
+		otext_str(t, "\n");
+	}
+}
+
+static int
+xlsx_text(struct odoc *od, struct otext *t)
+{
+	struct sst sst = { NULL, 0 };
+	struct numbered *parts;
+	size_t n;
+	int rc = xlsx_shared_strings(od, &sst);
+
+	parts = xcalloc(OFFICE_MAX_PARTS, sizeof *parts);
+	n = rc == 0 ? odoc_numbered(od, "xl/worksheets/sheet", parts, OFFICE_MAX_PARTS) : 0;
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		xmlDocPtr doc = odoc_xml(od, parts[i].idx);
+		char head[64];
+		if (doc == NULL) {
+			rc = -1;
+			break;
+		}
+		snprintf(head, sizeof head, "%s=== sheet %lu ===\n", t->len ? "\n" : "", parts[i].n);
+		otext_str(t, head);
+		xlsx_sheet(xmlDocGetRootElement(doc), &sst, t);
+		xmlFreeDoc(doc);
+	}
+	for (size_t i = 0; i < sst.n; i++)
+		free(sst.s[i]);
+	free(sst.s);
+	free(parts);
+	return rc;
+}
+
+static int
+docx_text(struct odoc *od, struct otext *t)
+{
+	if (odoc_part_text(od, "word/document.xml", true, t) < 0)
+		return -1;
+	if (odoc_numbered_text(od, "word/header", "header", t) < 0 ||
+	    odoc_numbered_text(od, "word/footer", "footer", t) < 0)
+		return -1;
+	return odoc_part_text(od, "word/footnotes.xml", true, t);
+}
+
+static int
+office_dispatch(struct odoc *od, enum san_kind kind, struct otext *t)
+{
+	if (kind == KIND_ODF)
+		return odoc_part_text(od, "content.xml", false, t);
+	if (zip_name_locate(od->za, "word/document.xml", 0) >= 0)
+		return docx_text(od, t);
+	if (zip_name_locate(od->za, "xl/workbook.xml", 0) >= 0)
+		return xlsx_text(od, t);
+	if (zip_name_locate(od->za, "ppt/presentation.xml", 0) >= 0)
+		return odoc_numbered_text(od, "ppt/slides/slide", "slide", t);
+	return odoc_fail(od, "office document without a known main part");
+}
+
+int
+office_to_text(const uint8_t *data, size_t len, enum san_kind kind, const struct san_config *cfg,
+    char **text, size_t *text_len, char *why, size_t why_size)
+{
+	zip_error_t err;
+	zip_source_t *src;
+	struct odoc od = { NULL, cfg, 0, why, why_size };
+	struct otext t = { NULL, 0, 0, cfg->max_text_bytes, false };
+	int rc;
+
+	zip_error_init(&err);
+	src = zip_source_buffer_create(data, len, 0, &err);
+	od.za = src ? zip_open_from_source(src, ZIP_RDONLY, &err) : NULL;
+	if (od.za == NULL) {
+		zip_source_free(src);
+		zip_error_fini(&err);
+		return odoc_fail(&od, "damaged office document (not a readable zip)");
+	}
+	rc = office_dispatch(&od, kind, &t);
+	zip_discard(od.za);
+	zip_error_fini(&err);
+	if (rc == 0 && t.over)
+		rc = odoc_fail(&od, "extracted text larger than the limit");
+	if (rc < 0) {
+		free(t.p);
+		return -1;
+	}
+	otext_put(&t, "", 0);
+	*text = t.p ? t.p : xstrdup("");
+	*text_len = t.len;
+	return 0;
+}

@@ -1,0 +1,174 @@
+/* sandbox.c -- what a worker does to itself before touching hostile bytes: drop privileges, rlimits, seccomp. */
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <pwd.h>
+#include <seccomp.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "lib/log.h"
+#include "sanitizer/internal.h"
+
+#if defined(__SANITIZE_ADDRESS__)
+#define SANDBOX_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define SANDBOX_ASAN 1
+#endif
+#endif
+
+/* Looked up in the parent (NSS opens files), used in the child. */
+int
+sandbox_resolve_user(const char *user, struct sandbox_ids *ids)
+{
+	struct passwd pw, *found = NULL;
+	char buf[4096];
+
+	memset(ids, 0, sizeof *ids);
+	if (geteuid() != 0 || user == NULL || *user == '\0')
+		return 0;
+	if (getpwnam_r(user, &pw, buf, sizeof buf, &found) != 0 || found == NULL) {
+		log_warnx("sanitizer: worker user '%s' not found", user);
+		return -1;
+	}
+	if (pw.pw_uid == 0) {
+		log_warnx("sanitizer: worker user '%s' is root; refusing", user);
+		return -1;
+	}
+	ids->drop = true;
+	ids->uid = pw.pw_uid;
+	ids->gid = pw.pw_gid;
+	return 0;
+}
+
+static int
+sandbox_drop(const struct sandbox_ids *ids)
+{
+	if (!ids->drop)
+		return 0;
+	if (setgroups(0, NULL) < 0 || setresgid(ids->gid, ids->gid, ids->gid) < 0 ||
+	    setresuid(ids->uid, ids->uid, ids->uid) < 0)
+		return -1;
+	return setuid(0) == 0 ? -1 : 0;   /* must not be able to get root back */
+}
+
+static int
+sandbox_limit(int resource, rlim_t value)
+{
+	struct rlimit rl = { value, value };
+
+	return setrlimit(resource, &rl);
+}
+
+static int
+sandbox_rlimits(const struct san_config *cfg)
+{
+	int rc = 0;
+
+	/* soft CPU limit raises SIGXCPU, the hard one a second later SIGKILL */
+	struct rlimit cpu = { cfg->worker_cpu_seconds, cfg->worker_cpu_seconds + 1 };
+	rc |= setrlimit(RLIMIT_CPU, &cpu);
+#ifndef SANDBOX_ASAN
+	/* ASan reserves terabytes of address space: no AS limit under it */
+	rc |= sandbox_limit(RLIMIT_AS, cfg->worker_memory);
+#endif
+	rc |= sandbox_limit(RLIMIT_FSIZE, 0);
+	rc |= sandbox_limit(RLIMIT_CORE, 0);
+	rc |= sandbox_limit(RLIMIT_NPROC, 0);
+	return rc ? -1 : 0;
+}
+
+/* The system calls rendering and parsing need once everything is loaded. */
+static const int sandbox_allowed[] = {
+	SCMP_SYS(read), SCMP_SYS(write), SCMP_SYS(writev), SCMP_SYS(close), SCMP_SYS(lseek),
+	SCMP_SYS(fstat), SCMP_SYS(newfstatat), SCMP_SYS(brk), SCMP_SYS(munmap), SCMP_SYS(mremap),
+	SCMP_SYS(madvise), SCMP_SYS(exit), SCMP_SYS(exit_group), SCMP_SYS(rt_sigreturn),
+	SCMP_SYS(rt_sigprocmask), SCMP_SYS(rt_sigaction), SCMP_SYS(futex), SCMP_SYS(clock_gettime),
+	SCMP_SYS(gettimeofday), SCMP_SYS(time), SCMP_SYS(getpid), SCMP_SYS(gettid),
+	SCMP_SYS(getrandom), SCMP_SYS(sched_yield), SCMP_SYS(sysinfo), SCMP_SYS(getrusage),
+	SCMP_SYS(sigaltstack), SCMP_SYS(restart_syscall),
+#ifdef SANDBOX_ASAN
+	SCMP_SYS(sched_getaffinity), SCMP_SYS(prctl), SCMP_SYS(readlink), SCMP_SYS(getppid),
+#endif
+};
+
+static int
+sandbox_rules(scmp_filter_ctx sc)
+{
+	int rc = 0;
+
+	for (size_t i = 0; i < sizeof sandbox_allowed / sizeof sandbox_allowed[0]; i++)
+		rc |= seccomp_rule_add(sc, SCMP_ACT_ALLOW, sandbox_allowed[i], 0);
+	/* memory, but never executable: no shellcode page can be made */
+	rc |= seccomp_rule_add(sc, SCMP_ACT_ALLOW, SCMP_SYS(mmap), 1,
+	    SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0));
+	rc |= seccomp_rule_add(sc, SCMP_ACT_ALLOW, SCMP_SYS(mprotect), 1,
+	    SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0));
+	/* abort() signals itself: let it, so a failed assertion reads SIGABRT, not SIGSYS */
+	rc |= seccomp_rule_add(sc, SCMP_ACT_ALLOW, SCMP_SYS(tgkill), 0);
+	/* libraries that probe a file get "permission denied" and carry on without it */
+	rc |= seccomp_rule_add(sc, SCMP_ACT_ERRNO(EACCES), SCMP_SYS(open), 0);
+	rc |= seccomp_rule_add(sc, SCMP_ACT_ERRNO(EACCES), SCMP_SYS(openat), 0);
+	rc |= seccomp_rule_add(sc, SCMP_ACT_ERRNO(EACCES), SCMP_SYS(access), 0);
+	rc |= seccomp_rule_add(sc, SCMP_ACT_ERRNO(EACCES), SCMP_SYS(stat), 0);
+	rc |= seccomp_rule_add(sc, SCMP_ACT_ERRNO(EACCES), SCMP_SYS(ioctl), 0);
+	return rc ? -1 : 0;
+}
+
+static int
+sandbox_seccomp(void)
+{
+	/* Everything else (socket, connect, execve, fork, ptrace, ...) kills the worker: SIGSYS. */
+#ifdef SANDBOX_ASAN
+	scmp_filter_ctx sc = seccomp_init(SCMP_ACT_ERRNO(EPERM));
+#else
+	scmp_filter_ctx sc = seccomp_init(SCMP_ACT_KILL_PROCESS);
+#endif
+	int rc;
+
+	if (sc == NULL)
+		return -1;
+	rc = sandbox_rules(sc);
+	if (rc == 0)
+		rc = seccomp_load(sc);
+	seccomp_release(sc);
+	return rc ? -1 : 0;
+}
+
+/* Closes every descriptor but stdin/out/err and keep_fd (other threads' sockets and files). */
+static void
+sandbox_close_fds(int keep_fd)
+{
+	if (keep_fd > 3)
+		syscall(SYS_close_range, 3, (unsigned)keep_fd - 1, 0);
+	syscall(SYS_close_range, (unsigned)keep_fd + 1, ~0U, 0);
+	if (keep_fd != 3)
+		close(3);
+}
+
+int
+sandbox_enter(const struct san_config *cfg, const struct sandbox_ids *ids, int keep_fd)
+{
+	int devnull = open("/dev/null", O_RDWR);
+
+	if (devnull >= 0) {   /* nothing of the parent's stdin; stderr stays for diagnostics */
+		dup2(devnull, 0);
+		dup2(devnull, 1);
+		if (devnull > 2)
+			close(devnull);
+	}
+	sandbox_close_fds(keep_fd);
+	if (sandbox_drop(ids) < 0)
+		return -1;
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 || prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
+		return -1;
+	if (sandbox_rlimits(cfg) < 0)
+		return -1;
+	return sandbox_seccomp();
+}

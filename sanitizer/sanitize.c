@@ -1,0 +1,254 @@
+/* sanitize.c -- the caller's side of san_buffer: fork a sandboxed worker, bound its time and its answer. */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "lib/log.h"
+#include "lib/util.h"
+#include "sanitizer/charset.h"
+#include "sanitizer/internal.h"
+
+/* Set only by unit tests (never by production code): runs in the worker after the sandbox is up. */
+void (*san_test_worker_hook)(void);
+
+struct san_ctx {
+	struct san_config cfg;
+	magic_t magic;
+	struct sandbox_ids ids;
+	struct ev_sink *events;
+};
+
+static void
+ctx_copy_config(struct san_config *dst, const struct san_config *src)
+{
+	*dst = *src;
+	dst->worker_user = src->worker_user ? xstrdup(src->worker_user) : NULL;
+	dst->quarantine_dir = src->quarantine_dir ? xstrdup(src->quarantine_dir) : NULL;
+	dst->sendmail = src->sendmail ? xstrdup(src->sendmail) : NULL;
+	dst->libreoffice = src->libreoffice ? xstrdup(src->libreoffice) : NULL;
+	dst->events = src->events ? xstrdup(src->events) : NULL;
+}
+
+struct san_ctx *
+san_ctx_new(const struct san_config *sc)
+{
+	struct san_ctx *ctx = xcalloc(1, sizeof *ctx);
+
+	ctx_copy_config(&ctx->cfg, sc);
+	/* libmagic reads its database now, once: workers inherit it and open nothing */
+	ctx->magic = magic_open(MAGIC_MIME_TYPE | MAGIC_ERROR);
+	if (ctx->magic == NULL || magic_load(ctx->magic, NULL) != 0) {
+		log_warnx("sanitizer: libmagic: %s", ctx->magic ? magic_error(ctx->magic) : "magic_open failed");
+		san_ctx_free(ctx);
+		return NULL;
+	}
+	charset_preload();
+	if (sandbox_resolve_user(ctx->cfg.worker_user, &ctx->ids) < 0) {
+		san_ctx_free(ctx);
+		return NULL;
+	}
+	if (ctx->cfg.events) {
+		ctx->events = ev_sink_open(ctx->cfg.events);
+		if (ctx->events == NULL)
+			log_warn("sanitizer: cannot open event log %s", ctx->cfg.events);
+	}
+	return ctx;
+}
+
+void
+san_ctx_free(struct san_ctx *ctx)
+{
+	if (ctx == NULL)
+		return;
+	if (ctx->magic)
+		magic_close(ctx->magic);
+	ev_sink_close(ctx->events);
+	san_config_free(&ctx->cfg);
+	free(ctx);
+}
+
+const struct san_config *
+san_ctx_config(const struct san_ctx *ctx)
+{
+	return &ctx->cfg;
+}
+
+struct ev_sink *
+san_ctx_events(struct san_ctx *ctx)
+{
+	return ctx->events;
+}
+
+static int
+write_all(int fd, const uint8_t *p, size_t n)
+{
+	while (n > 0) {
+		ssize_t w = write(fd, p, n);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return -1;
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+/* The worker: never returns. Exit 0 after a complete answer, 3 when the sandbox failed. */
+static void __attribute__((noreturn))
+worker_main(struct san_ctx *ctx, int fd, const uint8_t *data, size_t len, const char *name,
+    const char *declared_mime)
+{
+	struct san_result res;
+	struct wbuf w = { 0 };
+	uint64_t budget = ctx->cfg.archive_max_total;
+	struct san_job job = { &ctx->cfg, ctx->magic, 0, &budget };
+	uint64_t start;
+
+	log_procname("sanitizer[worker]");
+	if (sandbox_enter(&ctx->cfg, &ctx->ids, fd) < 0)
+		_exit(3);
+	if (san_test_worker_hook)
+		san_test_worker_hook();
+	start = clock_mono_us();
+	memset(&res, 0, sizeof res);
+	dispatch_sanitize(&job, data, len, name, declared_mime, &res);
+	res.usec_worker = clock_mono_us() - start;
+	if (wire_encode(&res, &w) < 0 || write_all(fd, w.p, w.len) < 0)
+		_exit(4);
+	_exit(0);
+}
+
+/* Reads the worker's answer until EOF, the deadline, or the size bound. */
+static int
+collect(int fd, pid_t pid, uint64_t deadline_us, size_t max_bytes, struct wbuf *w, bool *timed_out)
+{
+	for (;;) {
+		uint64_t now = clock_mono_us();
+		struct pollfd pfd = { fd, POLLIN, 0 };
+		int ms = now >= deadline_us ? 0 : (int)((deadline_us - now + 999) / 1000);
+		int r = poll(&pfd, 1, ms);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r == 0) {
+			*timed_out = true;
+			kill(pid, SIGKILL);
+			return -1;
+		}
+		if (w->len + 65536 > w->cap) {
+			size_t want = w->cap ? w->cap * 2 : 65536 * 2;
+			uint8_t *grown = realloc(w->p, want);
+			if (grown == NULL)
+				return -1;
+			w->p = grown;
+			w->cap = want;
+		}
+		ssize_t n = read(fd, w->p + w->len, w->cap - w->len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return n == 0 ? 0 : -1;
+		w->len += (size_t)n;
+		if (w->len > max_bytes) {
+			kill(pid, SIGKILL);
+			return -2;
+		}
+	}
+}
+
+static void
+worker_failure(const struct san_config *cfg, int status, int collected, bool timed_out,
+    struct san_result *res)
+{
+	if (timed_out) {
+		res_block(res, "timed out after %us", cfg->worker_timeout);
+	} else if (WIFSIGNALED(status) && (WTERMSIG(status) == SIGXCPU ||
+	    (WTERMSIG(status) == SIGKILL && collected != -2))) {
+		res_block(res, "worker exceeded its CPU limit (%us)", cfg->worker_cpu_seconds);
+	} else if (WIFSIGNALED(status) && WTERMSIG(status) == SIGSYS) {
+		res_block(res, "worker killed by the sandbox (SIGSYS: forbidden system call)");
+	} else if (WIFSIGNALED(status)) {
+		const char *abbrev = sigabbrev_np(WTERMSIG(status));
+		res_block(res, "worker crashed: SIG%s", abbrev ? abbrev : "?");
+	} else if (collected == -2) {
+		res_block(res, "result larger than the output limit");
+	} else if (WIFEXITED(status) && WEXITSTATUS(status) == 3) {
+		res_block(res, "worker sandbox could not be set up");
+	} else {
+		res_block(res, "worker failed (exit %d)", WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+	}
+}
+
+static int
+run_worker(struct san_ctx *ctx, const uint8_t *data, size_t len, const char *name,
+    const char *declared_mime, struct san_result *res)
+{
+	int fds[2], status = 0, collected;
+	bool timed_out = false;
+	struct wbuf w = { 0 };
+	pid_t pid;
+
+	if (pipe2(fds, O_CLOEXEC) < 0)
+		return -1;
+	pid = fork();
+	if (pid < 0) {
+		close(fds[0]);
+		close(fds[1]);
+		return -1;
+	}
+	if (pid == 0) {
+		close(fds[0]);
+		worker_main(ctx, fds[1], data, len, name, declared_mime);
+	}
+	close(fds[1]);
+	collected = collect(fds[0], pid, clock_mono_us() + (uint64_t)ctx->cfg.worker_timeout * 1000000,
+	    ctx->cfg.max_output_bytes + (16u << 20), &w, &timed_out);
+	close(fds[0]);
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	if (collected == 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0 &&
+	    wire_decode(w.p, w.len, &ctx->cfg, res) == 0) {
+		free(w.p);
+		return 0;
+	}
+	free(w.p);
+	memset(res, 0, sizeof *res);
+	if (collected == -1 && !timed_out && !WIFSIGNALED(status) && WIFEXITED(status) &&
+	    WEXITSTATUS(status) == 0)
+		return -1;   /* our own read failed */
+	worker_failure(&ctx->cfg, status, collected, timed_out, res);
+	return 0;
+}
+
+int
+san_buffer(struct san_ctx *ctx, const uint8_t *data, size_t len, const char *name,
+    const char *declared_mime, struct san_result *res)
+{
+	uint64_t start = clock_mono_us();
+	char sha_in[SAN_SHA256_HEX];
+
+	memset(res, 0, sizeof *res);
+	san_sha256_hex(data, len, sha_in);
+	if (len > ctx->cfg.max_input_bytes) {
+		res_block(res, "larger than the input limit (%zu bytes)", ctx->cfg.max_input_bytes);
+	} else if (run_worker(ctx, data, len, name, declared_mime, res) < 0) {
+		log_warn("sanitizer: cannot run a worker for %s", name ? name : "(unnamed)");
+		return -1;
+	}
+	memcpy(res->sha256_in, sha_in, sizeof sha_in);
+	if (res->out)
+		san_sha256_hex(res->out, res->out_len, res->sha256_out);
+	for (size_t i = 0; i < res->n_members; i++)
+		if (res->members[i].out)
+			san_sha256_hex(res->members[i].out, res->members[i].out_len, res->members[i].sha256_out);
+	res_set_str(&res->name, name);
+	res_set_str(&res->declared_mime, declared_mime);
+	res->usec_total = clock_mono_us() - start;
+	return 0;
+}
