@@ -1,0 +1,199 @@
+#!/usr/bin/python3
+# synth.py -- writes the synthetic fixtures (malformed packets, link-type variants, damaged files) and bench pcaps.
+#
+#   synth.py DIR                 malformed.pcap, truncated-packets.pcap, truncated-file.pcap,
+#                                not-a-pcap.pcap, http-dmz-internet-{raw,sll,sll2,null}.pcap,
+#                                http-dmz-internet.pcapng (from DIR/http-dmz-internet.pcap, tls-dmz-internet.pcap)
+#   synth.py clean IN OUT        drops IPv6 link-local chatter (NDP, MLD, fe80::/ff02::) from a capture
+#   synth.py flows N OUT [FIXTURE...]   a bench pcap: N short TCP flows (handshake, request,
+#                                answer, FINs) with distinct addresses/ports, plus the fixtures'
+#                                packets repeated with shifted ports (raw IP link type)
+import struct
+import sys
+
+LINKTYPE_ETHERNET, LINKTYPE_RAW, LINKTYPE_NULL, LINKTYPE_SLL, LINKTYPE_SLL2 = 1, 101, 0, 113, 276
+
+
+def csum(data):
+    if len(data) % 2:
+        data += b"\0"
+    s = sum(struct.unpack("!%dH" % (len(data) // 2), data))
+    while s >> 16:
+        s = (s & 0xFFFF) + (s >> 16)
+    return (~s) & 0xFFFF
+
+
+def ip4(src, dst, proto, payload, ihl=5, total=None, frag=0, ident=1, ttl=64):
+    src_b = bytes(int(x) for x in src.split("."))
+    dst_b = bytes(int(x) for x in dst.split("."))
+    tl = total if total is not None else ihl * 4 + len(payload)
+    h = struct.pack("!BBHHHBBH4s4s", 0x40 | ihl, 0, tl, ident, frag, ttl, proto, 0, src_b, dst_b)
+    h += b"\0" * (ihl * 4 - 20) if ihl > 5 else b""
+    h = h[:10] + struct.pack("!H", csum(h[:20])) + h[12:]
+    return h[: max(ihl, 5) * 4] + payload if ihl >= 5 else h[:20] + payload
+
+
+def tcp(sport, dport, flags, seq=1, ack=0, payload=b"", doff=5, pad=True):
+    return struct.pack("!HHIIBBHHH", sport, dport, seq, ack, doff << 4, flags, 65535, 0, 0) + \
+        b"\0" * (doff * 4 - 20 if doff > 5 and pad else 0) + payload
+
+
+def udp(sport, dport, payload, length=None):
+    return struct.pack("!HHHH", sport, dport, length if length is not None else 8 + len(payload), 0) + payload
+
+
+def ip6(src, dst, nh, payload):
+    import socket
+    return struct.pack("!IHBB", 0x60000000, len(payload), nh, 64) + \
+        socket.inet_pton(socket.AF_INET6, src) + socket.inet_pton(socket.AF_INET6, dst) + payload
+
+
+def write_pcap(path, packets, linktype=LINKTYPE_RAW, snaplen=65535):
+    with open(path, "wb") as f:
+        f.write(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, snaplen, linktype))
+        for ts, data, wirelen in packets:
+            f.write(struct.pack("<IIII", int(ts), int((ts % 1) * 1e6), len(data), wirelen))
+            f.write(data)
+
+
+def read_pcap(path):
+    with open(path, "rb") as f:
+        raw = f.read()
+    magic, _, _, _, _, _, linktype = struct.unpack("<IHHiIII", raw[:24])
+    assert magic == 0xA1B2C3D4, path
+    off, out = 24, []
+    while off + 16 <= len(raw):
+        sec, usec, incl, orig = struct.unpack("<IIII", raw[off:off + 16])
+        out.append((sec + usec / 1e6, raw[off + 16:off + 16 + incl], orig))
+        off += 16 + incl
+    return linktype, out
+
+
+C, D = "203.0.113.5", "10.30.0.20"
+
+
+def malformed(dirname):
+    t = 1790000000.0
+    good = ip4(C, D, 6, tcp(40000, 8443, 0x02))
+    pkts = [
+        ip4(C, D, 6, tcp(40001, 8443, 0x02))[:20].replace(b"\x45", b"\x44", 1),     # IHL 4
+        ip4(C, D, 6, tcp(40002, 8443, 0x02), total=200),                            # longer than captured
+        ip4(C, D, 6, tcp(40003, 8443, 0x02)[:10]),                                  # short TCP header
+        ip4(C, D, 6, tcp(40004, 8443, 0x03)),                                       # SYN+FIN
+        ip4(C, D, 6, tcp(40005, 8443, 0x02, doff=15, pad=False)),                              # data offset past the end
+        ip4(C, D, 17, udp(40006, 53, b"x" * 10, length=300)),                       # UDP length past the end
+        ip4(C, D, 6, tcp(40007, 8443, 0x02)[:8], frag=0x2000, ident=77),            # first fragment too short
+        ip4(C, D, 6, b"\x00" * 16, frag=0x0001, ident=78),                          # offset 8 over TCP
+        b"\x55" + good[1:],                                                          # IP version 5
+        ip6("2001:db8:113::5", "fd00:30::20", 43, bytes([6, 0, 0, 1, 0, 0, 0, 0]) + tcp(40010, 8443, 0x02)),  # RH0
+        ip6("2001:db8:113::5", "fd00:30::20", 60,
+            b"".join(bytes([60 if i < 9 else 6, 0, 1, 4, 0, 0, 0, 0]) for i in range(10)) + tcp(40011, 8443, 0x02)),
+        ip6("2001:db8:113::5", "fd00:30::20", 6, tcp(40012, 8443, 0x02))[:30],      # truncated IPv6 header
+        b"",                                                                        # empty
+    ]
+    recs = [(t, good, len(good))]
+    for i, p in enumerate(pkts):
+        recs.append((t + 0.01 * (i + 1), p, len(p)))
+    recs.append((t + 1, ip4(C, D, 6, tcp(40000, 8443, 0x10, seq=2, ack=1)), 40))
+    write_pcap(dirname + "/malformed.pcap", recs)
+
+
+def strip_ether(recs):
+    return [(t, d[14:], w - 14) for t, d, w in recs]
+
+
+def link_variants(dirname):
+    lt, recs = read_pcap(dirname + "/http-dmz-internet.pcap")
+    assert lt == LINKTYPE_ETHERNET
+    ip = strip_ether(recs)
+    write_pcap(dirname + "/http-dmz-internet-raw.pcap", ip, LINKTYPE_RAW)
+    fam = lambda d: 2 if d[0] >> 4 == 4 else 10
+    write_pcap(dirname + "/http-dmz-internet-null.pcap",
+               [(t, struct.pack("<I", fam(d)) + d, w + 4) for t, d, w in ip], LINKTYPE_NULL)
+    sll = lambda d: struct.pack("!HHH8sH", 4, 1, 6, b"\x02\0\0\0\0\x01\0\0", 0x0800) + d
+    write_pcap(dirname + "/http-dmz-internet-sll.pcap", [(t, sll(d), w + 16) for t, d, w in ip], LINKTYPE_SLL)
+    sll2 = lambda d: struct.pack("!HHIHBB8s", 0x0800, 0, 2, 1, 4, 6, b"\x02\0\0\0\0\x01\0\0") + d
+    write_pcap(dirname + "/http-dmz-internet-sll2.pcap", [(t, sll2(d), w + 20) for t, d, w in ip], LINKTYPE_SLL2)
+    write_pcapng(dirname + "/http-dmz-internet.pcapng", recs)
+
+
+def write_pcapng(path, recs):
+    def block(btype, body):
+        body += b"\0" * (-len(body) % 4)
+        return struct.pack("<II", btype, len(body) + 12) + body + struct.pack("<I", len(body) + 12)
+    with open(path, "wb") as f:
+        f.write(block(0x0A0D0D0A, struct.pack("<IHHq", 0x1A2B3C4D, 1, 0, -1)))
+        f.write(block(1, struct.pack("<HHI", LINKTYPE_ETHERNET, 0, 65535)))
+        for t, d, w in recs:
+            us = int(round(t * 1e6))
+            f.write(block(6, struct.pack("<IIIII", 0, us >> 32, us & 0xFFFFFFFF, len(d), w) + d))
+
+
+def damaged(dirname):
+    with open(dirname + "/http-dmz-internet.pcap", "rb") as f:
+        raw = f.read()
+    with open(dirname + "/truncated-file.pcap", "wb") as f:
+        f.write(raw[: len(raw) * 2 // 3])
+    with open(dirname + "/not-a-pcap.pcap", "w") as f:
+        f.write("This is a text file someone named .pcap by mistake.\n")
+    lt, recs = read_pcap(dirname + "/tls-dmz-internet.pcap")
+    write_pcap(dirname + "/truncated-packets.pcap", [(t, d[:80], w) for t, d, w in recs], lt, snaplen=80)
+
+
+def short_flow(i, t):
+    """One HTTP-like flow: handshake, request, answer, FIN both ways."""
+    a = "172.16.%d.%d" % ((i >> 8) & 0xFF, i & 0xFF or 1)
+    b = "198.51.100.%d" % (10 + (i >> 16) % 200)
+    sp = 1024 + (i * 7) % 60000
+    req = b"GET /page%d HTTP/1.1\r\nHost: www.example.jp\r\n\r\n" % i
+    resp = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
+    seg = [
+        (a, b, sp, 80, 0x02, 1000, 0, b""), (b, a, 80, sp, 0x12, 5000, 1001, b""),
+        (a, b, sp, 80, 0x10, 1001, 5001, b""), (a, b, sp, 80, 0x18, 1001, 5001, req),
+        (b, a, 80, sp, 0x18, 5001, 1001 + len(req), resp), (a, b, sp, 80, 0x11, 1001 + len(req), 5001 + len(resp), b""),
+        (b, a, 80, sp, 0x11, 5001 + len(resp), 1002 + len(req), b""),
+        (a, b, sp, 80, 0x10, 1002 + len(req), 5002 + len(resp), b""),
+    ]
+    out = []
+    for k, (s, d, ps, pd, fl, sq, ak, pl) in enumerate(seg):
+        p = ip4(s, d, 6, tcp(ps, pd, fl, sq, ak, pl))
+        out.append((t + k * 0.0001, p, len(p)))
+    return out
+
+
+def is_chatter(d):
+    if len(d) < 14 + 40 or d[12:14] != b"\x86\xdd":
+        return False
+    src, dst = d[14 + 8:14 + 24], d[14 + 24:14 + 40]
+    if src[:2] == b"\xfe\x80" or dst[0] == 0xFF or src == bytes(16):
+        return True
+    return d[14 + 6] == 58 and 130 <= d[14 + 40] <= 143
+
+
+def clean(src, dst):
+    lt, recs = read_pcap(src)
+    write_pcap(dst, [r for r in recs if not is_chatter(r[1])], lt)
+
+
+def flows(n, path, fixtures):
+    recs, t = [], 1790000000.0
+    for i in range(n):
+        recs.extend(short_flow(i, t + i * 0.0002))
+    for j, fx in enumerate(fixtures):
+        lt, fr = read_pcap(fx)
+        if lt == LINKTYPE_ETHERNET:
+            fr = strip_ether(fr)
+        for t0, d, w in fr:
+            recs.append((t + n * 0.0002 + j * 0.001, d, w))
+    write_pcap(path, recs, LINKTYPE_RAW)
+
+
+if __name__ == "__main__":
+    if sys.argv[1] == "clean":
+        clean(sys.argv[2], sys.argv[3])
+    elif sys.argv[1] == "flows":
+        flows(int(sys.argv[2]), sys.argv[3], sys.argv[4:])
+    else:
+        malformed(sys.argv[1])
+        link_variants(sys.argv[1])
+        damaged(sys.argv[1])
