@@ -261,8 +261,11 @@ static void
 mail_text_part(struct mbuf *out, const char *boundary, const char *text, size_t len,
     const char *notice_name)
 {
-	if (boundary)
-		mbuf_printf(out, "--%s\n", boundary);
+	if (boundary == NULL) {   /* the whole body: its headers are the message's */
+		mime_b64_encode(text, len, 76, out);
+		return;
+	}
+	mbuf_printf(out, "--%s\n", boundary);
 	mbuf_addstr(out, "Content-Type: text/plain; charset=UTF-8");
 	if (notice_name) {
 		mbuf_addstr(out, "\nContent-Disposition: inline");

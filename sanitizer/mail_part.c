@@ -137,13 +137,54 @@ mail_part_body_add(struct mail_build *b, const char *utf8, size_t len)
 	b->have_body = true;
 }
 
+/* True when bytes hold multi-byte UTF-8 and nothing that is not UTF-8. */
+static bool
+mail_part_is_utf8(const char *bytes, size_t len)
+{
+	bool multibyte = false;
+
+	for (size_t i = 0; i < len;) {
+		unsigned char c = (unsigned char)bytes[i];
+		size_t n = c < 0x80 ? 1 : (c & 0xe0) == 0xc0 ? 2 : (c & 0xf0) == 0xe0 ? 3 :
+		    (c & 0xf8) == 0xf0 ? 4 : 0;
+		if (n == 0 || i + n > len)
+			return false;
+		for (size_t k = 1; k < n; k++)
+			if (((unsigned char)bytes[i + k] & 0xc0) != 0x80)
+				return false;
+		multibyte |= n > 1;
+		i += n;
+	}
+	return multibyte;
+}
+
+/*
+ * A single-byte Western label decodes any bytes "cleanly", so a client that
+ * labels UTF-8 Japanese as ISO-8859-1 would give mojibake: valid multi-byte
+ * UTF-8 wins over such a label.
+ */
+static const char *
+mail_part_label(const char *label, const char *bytes, size_t len)
+{
+	static const char *const single_byte[] = { "iso-8859-", "us-ascii", "windows-125", "cp125",
+		"latin", "ascii" };
+
+	if (label == NULL)
+		return NULL;
+	for (size_t i = 0; i < sizeof single_byte / sizeof single_byte[0]; i++)
+		if (strncasecmp(label, single_byte[i], strlen(single_byte[i])) == 0)
+			return mail_part_is_utf8(bytes, len) ? "UTF-8" : label;
+	return label;
+}
+
 static void
 mail_part_body_bytes(struct mail_build *b, const char *label, const char *bytes, size_t len)
 {
 	char *utf8 = NULL;
 	size_t utf8_len = 0;
 
-	if (charset_to_utf8(label, (const uint8_t *)bytes, len, &utf8, &utf8_len, NULL) < 0) {
+	if (charset_to_utf8(mail_part_label(label, bytes, len), (const uint8_t *)bytes, len, &utf8,
+	    &utf8_len, NULL) < 0) {
 		b->internal_error = true;
 		return;
 	}
@@ -281,13 +322,16 @@ mail_part_attachment(struct mail_build *b, GMimeObject *obj, const char *media)
 	char *name = mail_part_filename(obj);
 	bool ok = mail_part_content(obj, &bytes);
 
-	if (!ok)
+	if (!ok) {
+		/* what we would hand on is a guess at the bytes: keep the original in quarantine only */
 		b->rep->broken_mime = true;
-	if (strcmp(media, "message/rfc822") == 0 || strcmp(media, "message/global") == 0)
+		mail_part_record(b, name, media, "blocked",
+		    "broken transfer encoding (bad base64 or uuencode): the file cannot be recovered", bytes.len);
+	} else if (strcmp(media, "message/rfc822") == 0 || strcmp(media, "message/global") == 0) {
 		mail_nested(b, (const uint8_t *)mbuf_cstr(&bytes), bytes.len, name);
-	else
-		mail_part_sanitize(b, (const uint8_t *)mbuf_cstr(&bytes), bytes.len, name, media,
-		    ok ? NULL : "broken transfer encoding");
+	} else {
+		mail_part_sanitize(b, (const uint8_t *)mbuf_cstr(&bytes), bytes.len, name, media, NULL);
+	}
 	free(name);
 	mbuf_free(&bytes);
 }
@@ -309,8 +353,8 @@ mail_part_html(struct mail_build *b, GMimeObject *obj, bool as_body)
 	struct san_result r;
 
 	mail_part_content(obj, &bytes);
-	if (charset_to_utf8(label, (const uint8_t *)mbuf_cstr(&bytes), bytes.len, &utf8, &utf8_len,
-	    NULL) < 0) {
+	if (charset_to_utf8(mail_part_label(label, mbuf_cstr(&bytes), bytes.len),
+	    (const uint8_t *)mbuf_cstr(&bytes), bytes.len, &utf8, &utf8_len, NULL) < 0) {
 		b->internal_error = true;
 		goto out;
 	}

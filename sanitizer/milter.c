@@ -1,0 +1,397 @@
+/* milter.c -- tiergate-milter: the libmilter daemon Postfix asks about each message; rebuilds selected mail at end of message. */
+#include <errno.h>
+#include <getopt.h>
+#include <libmilter/mfapi.h>
+#include <pthread.h>
+#include <semaphore.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "lib/event.h"
+#include "lib/log.h"
+#include "lib/util.h"
+#include "sanitizer/milter_conf.h"
+#include "sanitizer/milter_msg.h"
+#include "sanitizer/milter_worker.h"
+
+/* Read once at start-up, then only read by the callbacks' threads. */
+static struct milter_config milter_cfg;
+static const char *milter_config_path;
+static char milter_self[4096];
+static sem_t milter_slots;            /* bounds the rebuilds running at once */
+static struct ev_sink *milter_events;
+
+static struct milter_msg *
+milter_priv(SMFICTX *ctx)
+{
+	return smfi_getpriv(ctx);
+}
+
+static sfsistat
+milter_tempfail(SMFICTX *ctx, const char *why)
+{
+	log_warnx("milter: tempfail: %s", why);
+	smfi_setreply(ctx, "451", "4.3.0", (char *)"tiergate: message could not be sanitized now, try again later");
+	return SMFIS_TEMPFAIL;
+}
+
+static sfsistat
+milter_connect(SMFICTX *ctx, char *host, _SOCK_ADDR *addr)
+{
+	struct milter_msg *m = calloc(1, sizeof *m);
+
+	if (m == NULL)
+		return SMFIS_TEMPFAIL;
+	milter_msg_init(m);
+	smfi_setpriv(ctx, m);
+	return SMFIS_CONTINUE;
+}
+
+static char *
+milter_strip_brackets(const char *addr)
+{
+	size_t len = strlen(addr);
+
+	if (len >= 2 && addr[0] == '<' && addr[len - 1] == '>')
+		return strndup(addr + 1, len - 2);
+	return strdup(addr);
+}
+
+/* Selected by the listener: {daemon_name} of the internet-facing smtpd. */
+static bool
+milter_daemon_selected(SMFICTX *ctx)
+{
+	const char *daemon = smfi_getsymval(ctx, (char *)"{daemon_name}");
+
+	for (size_t i = 0; daemon && i < milter_cfg.n_daemon_names; i++)
+		if (strcasecmp(daemon, milter_cfg.daemon_names[i]) == 0)
+			return true;
+	return false;
+}
+
+static bool
+milter_domain_selected(const char *rcpt)
+{
+	const char *at = strrchr(rcpt, '@');
+	size_t len;
+
+	if (at == NULL)
+		return false;
+	at++;
+	len = strlen(at);
+	for (size_t i = 0; i < milter_cfg.n_recipient_domains; i++) {
+		const char *d = milter_cfg.recipient_domains[i];
+		size_t dl = strlen(d);
+		if (strcasecmp(at, d) == 0 || (len > dl && at[len - dl - 1] == '.' &&
+		    strcasecmp(at + len - dl, d) == 0))
+			return true;
+	}
+	return false;
+}
+
+static sfsistat
+milter_envfrom(SMFICTX *ctx, char **argv)
+{
+	struct milter_msg *m = milter_priv(ctx);
+
+	if (m == NULL)
+		return SMFIS_TEMPFAIL;
+	milter_msg_free(m);
+	m->sender = milter_strip_brackets(argv[0] ? argv[0] : "");
+	m->selected = milter_cfg.sanitize_all || milter_daemon_selected(ctx);
+	return m->sender ? SMFIS_CONTINUE : SMFIS_TEMPFAIL;
+}
+
+static sfsistat
+milter_envrcpt(SMFICTX *ctx, char **argv)
+{
+	struct milter_msg *m = milter_priv(ctx);
+	char *rcpt = argv[0] ? milter_strip_brackets(argv[0]) : NULL;
+	int rc = rcpt && m ? milter_msg_add_rcpt(m, rcpt) : -1;
+
+	if (rc == 0 && milter_domain_selected(rcpt))
+		m->selected = true;
+	free(rcpt);
+	return rc == 0 ? SMFIS_CONTINUE : SMFIS_TEMPFAIL;
+}
+
+static sfsistat
+milter_header(SMFICTX *ctx, char *name, char *value)
+{
+	struct milter_msg *m = milter_priv(ctx);
+
+	if (milter_msg_header(m, name, value, milter_cfg.max_message_bytes, milter_cfg.spill_bytes,
+	    milter_cfg.spool_dir) < 0)
+		return milter_tempfail(ctx, "cannot hold the message");
+	return SMFIS_CONTINUE;
+}
+
+static sfsistat
+milter_eoh(SMFICTX *ctx)
+{
+	struct milter_msg *m = milter_priv(ctx);
+
+	if (!m->selected)
+		return SMFIS_ACCEPT;   /* not ours: Postfix delivers it untouched, no body sent */
+	if (milter_msg_append(m, "\r\n", 2, milter_cfg.max_message_bytes, milter_cfg.spill_bytes,
+	    milter_cfg.spool_dir) < 0)
+		return milter_tempfail(ctx, "cannot hold the message");
+	return SMFIS_CONTINUE;
+}
+
+static sfsistat
+milter_body(SMFICTX *ctx, unsigned char *chunk, size_t len)
+{
+	struct milter_msg *m = milter_priv(ctx);
+
+	if (milter_msg_append(m, chunk, len, milter_cfg.max_message_bytes, milter_cfg.spill_bytes,
+	    milter_cfg.spool_dir) < 0)
+		return milter_tempfail(ctx, "cannot hold the message");
+	return SMFIS_CONTINUE;
+}
+
+/* Removes the old content headers (last occurrence first: indexes shift) and any forged stamp. */
+static int
+milter_remove_headers(SMFICTX *ctx, const struct milter_msg *m)
+{
+	for (size_t i = m->n_replace; i-- > 0;)
+		if (smfi_chgheader(ctx, m->replace[i].name, m->replace[i].index, NULL) != MI_SUCCESS)
+			return -1;
+	return 0;
+}
+
+/* Adds the last n_added header fields of the rebuilt header block, in order. */
+static int
+milter_add_headers(SMFICTX *ctx, const struct milter_worker_out *out)
+{
+	size_t starts[64], n = 0;
+	const char *h = out->msg;
+
+	for (size_t i = 0; i < out->body_at; i++)
+		if ((i == 0 || h[i - 1] == '\n') && h[i] != ' ' && h[i] != '\t' && h[i] != '\r')
+			starts[n++ % 64] = i;
+	if (out->n_added > n || out->n_added > 64)
+		return -1;
+	for (size_t k = n - out->n_added; k < n; k++) {
+		size_t at = starts[k % 64], end = k + 1 < n ? starts[(k + 1) % 64] : out->body_at;
+		struct mbuf value = MBUF_INIT;
+		const char *colon = memchr(h + at, ':', end - at);
+		char *name;
+		int rc;
+		if (colon == NULL)
+			return -1;
+		name = strndup(h + at, (size_t)(colon - h - at));
+		for (const char *c = colon + 1 + (colon[1] == ' '); c < h + end; c++)
+			if (*c != '\r')
+				mbuf_addc(&value, *c);
+		while (value.len && value.data[value.len - 1] == '\n')
+			value.data[--value.len] = '\0';
+		rc = name && !value.failed ? smfi_addheader(ctx, name, value.data) : MI_FAILURE;
+		free(name);
+		mbuf_free(&value);
+		if (rc != MI_SUCCESS)
+			return -1;
+	}
+	return 0;
+}
+
+static int
+milter_replace_body(SMFICTX *ctx, const struct milter_worker_out *out)
+{
+	for (size_t at = out->body_at; at < out->len;) {
+		size_t n = out->len - at > 65536 ? 65536 : out->len - at;
+		if (smfi_replacebody(ctx, (unsigned char *)out->msg + at, (int)n) != MI_SUCCESS)
+			return -1;
+		at += n;
+	}
+	return 0;
+}
+
+static int
+milter_rebuild(struct milter_msg *m, struct milter_worker_out *out)
+{
+	struct milter_worker_job job = { milter_self, milter_config_path, m->sender,
+		m->recipients, m->n_recipients, milter_cfg.timeout, milter_msg_fd(m) };
+	int rc;
+
+	if (job.in_fd < 0)
+		return -1;
+	while (sem_wait(&milter_slots) < 0 && errno == EINTR)
+		;
+	rc = milter_worker_run(&job, out);
+	sem_post(&milter_slots);
+	close(job.in_fd);
+	return rc;
+}
+
+static void
+milter_event_tempfail(const struct milter_msg *m, const char *why)
+{
+	struct jbuf jb = JBUF_INIT;
+
+	if (milter_events == NULL)
+		return;
+	ev_begin(&jb, "mail", 0);
+	jb_str(&jb, "source", "milter");
+	jb_str(&jb, "sender", m->sender);
+	jb_arr_begin(&jb, "recipients");
+	for (size_t i = 0; i < m->n_recipients; i++)
+		jb_str(&jb, NULL, m->recipients[i]);
+	jb_arr_end(&jb);
+	jb_str(&jb, "verdict", "tempfail");
+	jb_str(&jb, "reason", why);
+	jb_uint(&jb, "size_in", m->size);
+	ev_end(&jb);
+	ev_emit(milter_events, &jb);
+	jb_free(&jb);
+}
+
+static sfsistat
+milter_eom(SMFICTX *ctx)
+{
+	struct milter_msg *m = milter_priv(ctx);
+	struct milter_worker_out out;
+
+	if (!m->selected)
+		return SMFIS_CONTINUE;
+	if (m->too_big) {
+		smfi_setreply(ctx, "552", "5.3.4", (char *)"tiergate: message too big to be sanitized");
+		return SMFIS_REJECT;
+	}
+	if (milter_rebuild(m, &out) < 0) {
+		milter_event_tempfail(m, "rebuild failed (worker error, crash or timeout)");
+		return milter_tempfail(ctx, "rebuild failed");
+	}
+	if (milter_remove_headers(ctx, m) < 0 || milter_add_headers(ctx, &out) < 0 ||
+	    milter_replace_body(ctx, &out) < 0) {
+		milter_worker_out_free(&out);
+		milter_event_tempfail(m, "Postfix refused a modification");
+		return milter_tempfail(ctx, "modification refused");
+	}
+	milter_worker_out_free(&out);
+	return SMFIS_CONTINUE;
+}
+
+static sfsistat
+milter_abort(SMFICTX *ctx)
+{
+	struct milter_msg *m = milter_priv(ctx);
+
+	if (m)
+		milter_msg_free(m);
+	return SMFIS_CONTINUE;
+}
+
+static sfsistat
+milter_close(SMFICTX *ctx)
+{
+	struct milter_msg *m = milter_priv(ctx);
+
+	if (m) {
+		milter_msg_free(m);
+		free(m);
+		smfi_setpriv(ctx, NULL);
+	}
+	return SMFIS_CONTINUE;
+}
+
+/* Asks Postfix for header values with their leading space, so lines are rebuilt as sent. */
+static sfsistat
+milter_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1, unsigned long f2,
+    unsigned long f3, unsigned long *pf0, unsigned long *pf1, unsigned long *pf2, unsigned long *pf3)
+{
+	*pf0 = SMFIF_CHGBODY | SMFIF_CHGHDRS | SMFIF_ADDHDRS;
+	*pf1 = f1 & SMFIP_HDR_LEADSPC;
+	*pf2 = *pf3 = 0;
+	return SMFIS_CONTINUE;
+}
+
+static struct smfiDesc milter_desc = {
+	.xxfi_name = (char *)"tiergate-milter",
+	.xxfi_version = SMFI_VERSION,
+	.xxfi_flags = SMFIF_CHGBODY | SMFIF_CHGHDRS | SMFIF_ADDHDRS,
+	.xxfi_connect = milter_connect,
+	.xxfi_envfrom = milter_envfrom,
+	.xxfi_envrcpt = milter_envrcpt,
+	.xxfi_header = milter_header,
+	.xxfi_eoh = milter_eoh,
+	.xxfi_body = milter_body,
+	.xxfi_eom = milter_eom,
+	.xxfi_abort = milter_abort,
+	.xxfi_close = milter_close,
+	.xxfi_negotiate = milter_negotiate,
+};
+
+static int
+milter_usage(void)
+{
+	fprintf(stderr, "usage: tiergate-milter [--config FILE] [--check] [--debug]\n");
+	return 2;
+}
+
+static int
+milter_start(void)
+{
+	struct san_config sc;
+	ssize_t n = readlink("/proc/self/exe", milter_self, sizeof milter_self - 1);
+
+	if (n <= 0)
+		fatal("readlink /proc/self/exe");
+	milter_self[n] = '\0';
+	if (milter_config_read(milter_config_path, &sc, &milter_cfg) < 0)
+		return 1;
+	if (milter_cfg.events)
+		milter_events = ev_sink_open(milter_cfg.events);
+	else if (sc.events)
+		milter_events = ev_sink_open(sc.events);
+	san_config_free(&sc);
+	if (dir_make_all(milter_cfg.spool_dir, 0700) < 0)
+		fatal("spool directory %s", milter_cfg.spool_dir);
+	sem_init(&milter_slots, 0, milter_cfg.max_workers ? milter_cfg.max_workers : 1);
+	if (smfi_register(milter_desc) != MI_SUCCESS || smfi_setconn(milter_cfg.listen) != MI_SUCCESS ||
+	    smfi_opensocket(true) != MI_SUCCESS)
+		fatalx("cannot listen on %s", milter_cfg.listen);
+	smfi_settimeout((int)milter_cfg.timeout + 60);
+	log_info("listening on %s (%s)", milter_cfg.listen,
+	    milter_cfg.sanitize_all ? "all mail" : "selected mail");
+	return smfi_main() == MI_SUCCESS ? 0 : 1;
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' }, { "check", no_argument, NULL, 'n' },
+		{ "debug", no_argument, NULL, 'd' }, { "worker", no_argument, NULL, 'w' },
+		{ NULL, 0, NULL, 0 },
+	};
+	bool check = false, debug = false;
+	int c;
+
+	for (int i = 1; i < argc; i++)
+		if (strcmp(argv[i], "--worker") == 0)
+			return milter_worker_main(argc, argv);
+	while ((c = getopt_long(argc, argv, "c:nd", opts, NULL)) != -1) {
+		if (c == 'c')
+			milter_config_path = optarg;
+		else if (c == 'n')
+			check = true;
+		else if (c == 'd')
+			debug = true;
+		else
+			return milter_usage();
+	}
+	log_init("tiergate-milter", 0, debug ? LOG_LVL_DEBUG : LOG_LVL_INFO);
+	if (check) {
+		struct san_config sc;
+		int rc = milter_config_read(milter_config_path, &sc, &milter_cfg);
+		if (rc == 0)
+			printf("configuration OK\n");
+		return rc == 0 ? 0 : 1;
+	}
+	return milter_start();
+}

@@ -1,0 +1,31 @@
+/* milter_worker.h -- each message is rebuilt in a fresh process: a crash or hang there costs a tempfail, never the daemon. */
+#ifndef TIERGATE_MILTER_WORKER_H
+#define TIERGATE_MILTER_WORKER_H
+
+#include <stddef.h>
+
+struct milter_worker_job {
+	const char *self;            /* path of the tiergate-milter binary */
+	const char *config;          /* site file, or NULL */
+	const char *sender;
+	char *const *recipients;
+	size_t n_recipients;
+	unsigned timeout;            /* seconds; the worker is killed past it */
+	int in_fd;                   /* the message */
+};
+
+struct milter_worker_out {
+	char *msg;                   /* rebuilt message (CRLF) */
+	size_t len;
+	size_t body_at;
+	size_t n_added;              /* the last n_added header fields are the new ones */
+};
+
+/* Runs the job; 0 with *out filled, or -1 (spawn failed, crashed, timed out, internal error). */
+int milter_worker_run(const struct milter_worker_job *job, struct milter_worker_out *out);
+void milter_worker_out_free(struct milter_worker_out *out);
+
+/* `tiergate-milter --worker ...`: stdin the message, fd 1 the rebuilt one, fd 3 "BODY_AT N_ADDED\n". */
+int milter_worker_main(int argc, char **argv);
+
+#endif
