@@ -69,6 +69,7 @@ struct zkey {
 
 struct zlevel {
 	uint8_t len;
+	bool has_v4, has_v6;  /* holds networks that IPv4 (mapped) / IPv6 addresses can fall in */
 	struct zkey mask;
 	int n;
 	struct zentry {

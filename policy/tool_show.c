@@ -6,7 +6,7 @@
 #include "policy/internal.h"
 #include "policy/tool.h"
 
-#define SHOW_CELL_MAX 26   /* columns a matrix cell may use before it is cut with "…" */
+#define SHOW_CELL_MAX 30   /* columns a matrix cell may use before it is cut with "…" */
 
 static bool
 show_invariant_pair(const struct policy *p, int from, int to)

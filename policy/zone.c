@@ -85,6 +85,8 @@ zone_index_build(struct policy *p)
 			struct zlevel *lv = zone_level_for(zi, net->len);
 			lv->v = xrealloc(lv->v, (size_t)lv->n + 1, sizeof *lv->v);
 			lv->v[lv->n].net = zone_key(&net->addr);
+			lv->has_v4 |= net->len <= 96 || addr_is_v4(&net->addr);
+			lv->has_v6 |= !(net->len >= 96 && addr_is_v4(&net->addr));
 			lv->v[lv->n].zone = z;
 			lv->n++;
 		}
@@ -108,11 +110,14 @@ zone_of_net(const struct policy *p, const struct addr *a)
 {
 	const struct zindex *zi = &p->zindex;
 	const struct zkey k = zone_key(a);
+	const bool v4 = addr_is_v4(a);
 
 	for (int i = 0; i < zi->nlevels; i++) {
 		const struct zlevel *lv = &zi->levels[i];
 		const struct zkey want = { k.hi & lv->mask.hi, k.lo & lv->mask.lo };
 		int lo = 0, hi = lv->n;
+		if (v4 ? !lv->has_v4 : !lv->has_v6)
+			continue;
 		while (lo < hi) {
 			int mid = lo + (hi - lo) / 2, c = zone_cmp_key(&want, &lv->v[mid].net);
 			if (c == 0)
