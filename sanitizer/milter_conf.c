@@ -59,25 +59,30 @@ milter_conf_list(const config_setting_t *group, const char *name, char ***out, s
 	return 0;
 }
 
+/* A size member in units (MB, KB) into bytes; absent leaves *bytes. */
+static int
+milter_conf_size(const config_setting_t *g, const char *name, long long max_units, size_t unit,
+    size_t *bytes, struct diags *d)
+{
+	long long v = (long long)(*bytes / unit);
+	int rc = conf_get_int(g, name, 1, max_units, &v, d);
+
+	*bytes = (size_t)v * unit;
+	return rc;
+}
+
 static int
 milter_conf_sizes(struct milter_config *mc, const config_setting_t *g, struct diags *d)
 {
-	long long v;
 	int rc = 0;
 
-	v = (long long)mc->max_message_bytes;
-	rc |= conf_get_int(g, "max_message_bytes", 1024, 1LL << 32, &v, d);
-	mc->max_message_bytes = (size_t)v;
-	mc->mail.max_message_bytes = (size_t)v;
-	v = (long long)mc->spill_bytes;
-	rc |= conf_get_int(g, "spill_bytes", 0, 1LL << 32, &v, d);
-	mc->spill_bytes = (size_t)v;
-	v = (long long)mc->mail.max_output_bytes;
-	rc |= conf_get_int(g, "max_output_bytes", 1024, 1LL << 32, &v, d);
-	mc->mail.max_output_bytes = (size_t)v;
+	rc |= milter_conf_size(g, "max_message_mb", 4096, 1u << 20, &mc->max_message_bytes, d);
+	mc->mail.max_message_bytes = mc->max_message_bytes;
+	rc |= milter_conf_size(g, "spill_kb", 1 << 22, 1u << 10, &mc->spill_bytes, d);
+	rc |= milter_conf_size(g, "max_output_mb", 4096, 1u << 20, &mc->mail.max_output_bytes, d);
 	rc |= conf_get_uint(g, "max_depth", 20, &mc->mail.max_depth, d);
 	rc |= conf_get_uint(g, "max_parts", 100000, &mc->mail.max_parts, d);
-	rc |= conf_get_uint(g, "timeout", 3600, &mc->timeout, d);
+	rc |= conf_get_uint(g, "timeout_seconds", 3600, &mc->timeout, d);
 	rc |= conf_get_uint(g, "max_workers", 256, &mc->max_workers, d);
 	return rc ? -1 : 0;
 }
@@ -86,8 +91,8 @@ int
 milter_config_load(struct milter_config *mc, const config_setting_t *root, struct diags *d)
 {
 	static const char *const known[] = { "listen", "sanitize_all", "recipient_domains",
-		"daemon_names", "max_message_bytes", "spill_bytes", "max_output_bytes", "max_depth",
-		"max_parts", "timeout", "max_workers", "spool_dir", "events", "notice_language", NULL };
+		"daemon_names", "max_message_mb", "spill_kb", "max_output_mb", "max_depth",
+		"max_parts", "timeout_seconds", "max_workers", "spool_dir", "events", "notice_language", NULL };
 	static const char *const langs[] = { "ja-en", "ja", "en", NULL };
 	const config_setting_t *g = root ? config_setting_get_member(root, "milter") : NULL;
 	const char *s;

@@ -17,7 +17,7 @@ struct milter_config {
 	size_t n_recipient_domains;
 	char **daemon_names;         /* Postfix {daemon_name} of the internet-facing smtpd */
 	size_t n_daemon_names;
-	size_t max_message_bytes;    /* bigger: collected no further, quarantined with notice */
+	size_t max_message_bytes;    /* bigger: refused with 552 (Postfix message_size_limit should be lower) */
 	size_t spill_bytes;          /* beyond this a message in flight moves to a temp file */
 	char *spool_dir;             /* where spilled messages go ("/var/spool/tiergate/milter") */
 	unsigned timeout;            /* seconds for one message's rebuild; past it: tempfail */
