@@ -91,6 +91,11 @@ srv_tcp() {   # srv_tcp ROLE ADDR PORT: answers "hello" to every connection
 	wait_for 5 _port_open "$1" "$2" "$3"
 }
 
+srv_sink() {   # srv_sink ROLE ADDR PORT [FILE]: keeps every connection open and stores what it receives
+	_bg "$1" "$TG_TMP/sink-$2-$3.log" socat "TCP-LISTEN:$3,bind=$2,reuseaddr,fork" "OPEN:${4:-/dev/null},creat,append" >/dev/null
+	wait_for 5 _port_open "$1" "$2" "$3"
+}
+
 ssh_cmd() {   # ssh_cmd ROLE [-b SRC] DST CMD: non-interactive ssh as root with the test key
 	local role=$1
 	shift

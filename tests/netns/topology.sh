@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # topology.sh -- network namespaces for the live gateway: one host per zone around a routing gateway, on the conf/README.md address plan.
 #
-#   tests/netns/topology.sh up PREFIX      builds PREFIX-gw and PREFIX-{myn,lgw,asp,dmz,inet,stf}
+#   tests/netns/topology.sh up PREFIX      builds PREFIX-gw and PREFIX-{myn,lgw,asp,dmz,inet,stf,biz}
 #   tests/netns/topology.sh down PREFIX    removes them (and their /etc/netns files)
 #   . tests/netns/topology.sh; topo_up PREFIX; topo_ns lgw   (as a library)
 #
 # Each host namespace holds every address its zone's fixtures use (the lgwan
 # host is the staff PC, the intermediate server, DNS, mail... at once), so the
-# example configs apply unchanged. The gateway routes between them and has an
+# example configs apply unchanged. stf holds the β/β′ internet-zone staff
+# PCs and biz the β′ business systems (payroll, accounting), so traffic
+# inside the internet zone crosses the gateway too. The gateway routes between them and has an
 # unreachable default route: nothing leaves the test.
 
 # role | gateway side addresses | host addresses (first = source of the host's own traffic)
@@ -18,6 +20,7 @@ TOPO_HOSTS=(
 	"dmz|10.30.0.1/24 fd00:30::1/64|10.30.0.10/24 10.30.0.11/24 10.30.0.20/24 10.30.0.30/24 fd00:30::10/64"
 	"inet|198.51.100.1/24 203.0.113.1/24 2001:db8:100::1/64 2001:db8:113::1/64|198.51.100.10/24 198.51.100.25/24 198.51.100.53/24 203.0.113.5/24 2001:db8:100::10/64 2001:db8:113::5/64"
 	"stf|172.16.1.1/24 2001:db8:16:1::1/64|172.16.1.5/24 2001:db8:16:1::5/64"
+	"biz|172.16.2.1/24|172.16.2.10/24 172.16.2.20/24 172.16.2.50/24"
 )
 
 topo_ns() { echo "${TOPO_PREFIX:?}-$1"; }
@@ -85,7 +88,7 @@ topo_up() {
 topo_down() {
 	local ns
 	TOPO_PREFIX=$1
-	for ns in gw myn lgw asp dmz inet stf; do
+	for ns in gw myn lgw asp dmz inet stf biz; do
 		ip netns del "$(topo_ns $ns)" 2>/dev/null
 		rm -rf "/etc/netns/$(topo_ns $ns)"
 	done
