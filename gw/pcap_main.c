@@ -134,7 +134,7 @@ pcap_run(const struct pcap_opts *o, struct gw_engine *e, struct gw_replay_stats 
 
 	for (int i = 0; i < o->npcaps; i++) {
 		if (gw_replay_file(e, o->pcaps[i], o->accepted, &pkt_num, st, err, sizeof err) < 0) {
-			log_warnx("%s", err);
+			fprintf(stderr, "tiergate-gw: %s\n", err);
 			return -1;
 		}
 	}

@@ -5,6 +5,7 @@
 #                                not-a-pcap.pcap, http-dmz-internet-{raw,sll,sll2,null}.pcap,
 #                                http-dmz-internet.pcapng (from DIR/http-dmz-internet.pcap, tls-dmz-internet.pcap)
 #   synth.py clean IN OUT        drops IPv6 link-local chatter (NDP, MLD, fe80::/ff02::) from a capture
+#   synth.py corpus DIR PCAP...  fuzz corpus files (tests/fuzz/fuzz_decode.c framing), one per pcap
 #   synth.py flows N OUT [FIXTURE...]   a bench pcap: N short TCP flows (handshake, request,
 #                                answer, FINs) with distinct addresses/ports, plus the fixtures'
 #                                packets repeated with shifted ports (raw IP link type)
@@ -175,6 +176,21 @@ def clean(src, dst):
     write_pcap(dst, [r for r in recs if not is_chatter(r[1])], lt)
 
 
+def ip_packets(path):
+    lt, recs = read_pcap(path)
+    return [d for _, d, _ in (strip_ether(recs) if lt == LINKTYPE_ETHERNET else recs)]
+
+
+def corpus(outdir, pcaps):
+    import os
+    for path in pcaps:
+        pkts = ip_packets(path)[:24]
+        blob = b"".join(struct.pack("!HB", len(d), 0) + d for d in pkts)
+        name = os.path.basename(path).rsplit(".", 1)[0]
+        with open(os.path.join(outdir, name), "wb") as f:
+            f.write(blob)
+
+
 def flows(n, path, fixtures):
     recs, t = [], 1790000000.0
     for i in range(n):
@@ -191,6 +207,8 @@ def flows(n, path, fixtures):
 if __name__ == "__main__":
     if sys.argv[1] == "clean":
         clean(sys.argv[2], sys.argv[3])
+    elif sys.argv[1] == "corpus":
+        corpus(sys.argv[2], sys.argv[3:])
     elif sys.argv[1] == "flows":
         flows(int(sys.argv[2]), sys.argv[3], sys.argv[4:])
     else:
