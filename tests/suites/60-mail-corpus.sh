@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# 60-mail-corpus.sh -- offline mail 無害化: every mail of tests/mail through `tiergate-sanitize --mail`, checked against its .expect.
+# tier: unit
+# timeout: 600
+. "$(dirname "$0")/../lib/harness.sh"
+
+unit_binary test_mail
+fuzz_replay mime
+
+cat >"$TG_TMP/site.conf" <<CONF
+sanitizer = { quarantine = { dir = "$TG_TMP/quarantine"; }; };
+milter = { notice_language = "ja-en"; max_depth = 3; };
+CONF
+
+corpus_one() {   # corpus_one NAME: rebuild, then let check.py (Python's email package) judge it
+	local name=$1 in="$ROOT/tests/mail/$1.eml" out="$TG_TMP/$1.out.eml" rep="$TG_TMP/$1.json" why
+	if ! "$BIN/tiergate-sanitize" --mail "$in" --out "$out" --config "$TG_TMP/site.conf" \
+	    >"$rep" 2>"$TG_TMP/$name.err"; then
+		fail "mail-$name" "tiergate-sanitize exited $?"
+		tail -n 5 "$TG_TMP/$name.err" | sed 's/^/  | /'
+		return
+	fi
+	if why=$(python3 "$ROOT/tests/mail/check.py" "$in" "$out" "$rep" "$ROOT/tests/mail/$name.expect"); then
+		pass "mail-$name"
+	else
+		fail "mail-$name" "$(printf '%s' "$why" | head -n 1)"
+		printf '%s\n' "$why" | sed 's/^/  | /'
+	fi
+}
+
+count=0
+for eml in "$ROOT"/tests/mail/*.eml; do
+	corpus_one "$(basename "$eml" .eml)"
+	count=$((count + 1))
+done
+[ "$count" -ge 30 ] && pass "mail-corpus-size ($count mails)" || fail "mail-corpus-size" "only $count mails"
+
+# The original of every rebuilt mail is in the quarantine, as kind "mail", under the ID the header names.
+out="$TG_TMP/02_outlook_quoted_2047_pdf.out.eml"
+qid=$(sed -n 's/^[[:space:]]*quarantine=\([0-9a-f]\{64\}\).*/\1/p' "$out" | head -n 1)
+if [ -n "$qid" ] && "$BIN/tiergate-quarantine" --dir "$TG_TMP/quarantine" show "$qid" >"$TG_TMP/show.txt" 2>&1 &&
+    grep -q '"kind" *: *"mail"' "$TG_TMP/show.txt" &&
+    cmp -s "$TG_TMP/quarantine/$qid" "$ROOT/tests/mail/02_outlook_quoted_2047_pdf.eml"; then
+	pass "mail-original-quarantined"
+else
+	fail "mail-original-quarantined" "no quarantined original for ID '$qid'"
+	head -n 5 "$TG_TMP/show.txt" 2>/dev/null | sed 's/^/  | /'
+fi
+
+# The flattened PDF that is delivered is a valid PDF with no fonts left.
+python3 - "$out" "$TG_TMP/delivered.pdf" <<'PY'
+import email, sys
+m = email.message_from_bytes(open(sys.argv[1], "rb").read())
+for p in m.walk():
+    if p.get_content_type() == "application/pdf":
+        open(sys.argv[2], "wb").write(p.get_payload(decode=True))
+PY
+check "mail-delivered-pdf-valid" qpdf --check "$TG_TMP/delivered.pdf"
+if [ -s "$TG_TMP/delivered.pdf" ] && [ "$(pdffonts "$TG_TMP/delivered.pdf" 2>/dev/null | tail -n +3 | wc -l)" -eq 0 ]; then
+	pass "mail-delivered-pdf-no-fonts"
+else
+	fail "mail-delivered-pdf-no-fonts" "pdffonts lists fonts (or no PDF delivered)"
+fi
+
+# Usage errors are errors, not silent successes.
+expect_fail "mail-cli-usage" "$BIN/tiergate-sanitize" --mail "$ROOT/tests/mail/01_outlook_iso2022jp_plain.eml"
