@@ -1,0 +1,93 @@
+#!/usr/bin/env bash
+# 40-gw-live-reload.sh -- SIGHUP and ctl reload under traffic (good file, broken file), flows cut by a new policy; gateway killed fail-closed and fail-open.
+# tier: e2e
+# timeout: 240
+. "$(dirname "$0")/../lib/harness.sh"
+. "$ROOT/tests/netns/lib.sh"
+live_setup
+
+mkdir -p "$TG_TMP/conf"
+cp -r conf/alpha.conf conf/parts "$TG_TMP/conf/"
+CONF="$TG_TMP/conf/alpha.conf"
+GOOD=$(cat "$CONF")
+chmod -R a+rX "$TG_TMP/conf"
+
+srv_sink lgw 10.20.1.5 3389 "$TG_TMP/ticks"
+gw_start "$CONF" || exit 1
+
+# A telework session (bridge -> staff PC 3389) that writes a line every 0.1 s, kept open.
+in_ns dmz sh -c 'i=0; while :; do i=$((i+1)); echo "tick $i"; sleep 0.1; done' |
+	in_ns dmz socat -u STDIN "TCP:10.20.1.5:3389,bind=10.30.0.20" 2>/dev/null &
+SESSION=$!
+on_exit "kill $SESSION; pkill -P $SESSION"
+in_ns inet ping -i 0.05 -c 120 -W 1 10.30.0.10 >"$TG_TMP/ping.txt" 2>&1 &
+PING=$!
+sleep 1
+ticks() { wc -l <"$TG_TMP/ticks"; }
+t0=$(ticks)
+[ "$t0" -gt 3 ] && pass "telework session flows ($t0 lines)" || fail "telework session flows" "$t0 lines"
+
+# --- a broken file is refused, the old policy stays --------------------------------------
+echo "this is not libconfig" >>"$CONF"
+bad_line=$(wc -l <"$CONF")
+kill -HUP "$GW_PID"
+wait_for 5 grep -q 'reload refused' "$GW_LOG" && pass "SIGHUP with a broken file: reload refused" ||
+	fail "SIGHUP with a broken file: reload refused" "$(tail -3 "$GW_LOG")"
+check_grep "the log names file and line of the error" "alpha\.conf:$bad_line" "$GW_LOG"
+sleep 0.5
+t1=$(ticks)
+sleep 0.5
+[ "$(ticks)" -gt "$t1" ] && pass "old policy in force: the session still flows" || fail "old policy in force: the session still flows"
+out=$(in_ns dmz nc -s 10.30.0.20 -w 2 10.20.1.5 3389 </dev/null; echo rc=$?)
+echo "$out" | grep -q 'rc=0' && pass "old policy in force: a new telework connection opens" || fail "old policy: new connection" "$out"
+out=$(gw_ctl reload 2>&1)
+[ $? -ne 0 ] && echo "$out" | grep -q "alpha.conf:$bad_line" && pass "ctl reload with a broken file: error with file:line" ||
+	fail "ctl reload with a broken file" "$out"
+
+# --- a good file that drops telework: verdicts change, the running session is cut --------
+printf '%s\n' "$GOOD" | sed '/name = "telework-rdp"/,/action/ s/action = "accept"/action = "drop"/' >"$CONF"
+grep -q 'action = "drop"; comment = "telework' "$CONF" || fail "test setup" "sed did not change the rule"
+kill -HUP "$GW_PID"
+wait_for 5 grep -q 'reloaded policy' "$GW_LOG" && pass "SIGHUP with a good file: reloaded" ||
+	fail "SIGHUP with a good file: reloaded" "$(tail -3 "$GW_LOG")"
+ev_has "the running session is cut and logged" flow_end src_ip=10.30.0.20 dst_ip=10.20.1.5 dst_port=3389 end_reason=cut
+sleep 0.5
+t2=$(ticks)
+sleep 1
+t3=$(ticks)
+[ "$t3" = "$t2" ] && pass "cut session: no more data reaches the staff PC (connmark now drop)" ||
+	fail "cut session stopped" "$t2 -> $t3 lines"
+out=$(in_ns dmz nc -s 10.30.0.20 -w 2 10.20.1.5 3389 </dev/null; echo rc=$?)
+echo "$out" | grep -q 'rc=0' && fail "new policy: new telework connection blocked" "it opened" ||
+	pass "new policy: new telework connection blocked"
+ev_has "new policy: event says telework-rdp drop" flow src_ip=10.30.0.20 dst_port=3389 rule=telework-rdp verdict=drop
+
+# --- ctl reload back to the original -----------------------------------------------------
+printf '%s\n' "$GOOD" >"$CONF"
+out=$(gw_ctl reload 2>&1)
+echo "$out" | grep -q '^reloaded policy' && pass "ctl reload: reloaded" || fail "ctl reload" "$out"
+out=$(in_ns dmz nc -s 10.30.0.20 -w 2 10.20.1.5 3389 </dev/null; echo rc=$?)
+echo "$out" | grep -q 'rc=0' && pass "after ctl reload: telework opens again" || fail "after ctl reload: telework opens again" "$out"
+
+wait "$PING"
+loss=$(sed -n 's/.* \([0-9.]*\)% packet loss.*/\1/p' "$TG_TMP/ping.txt")
+[ "${loss%%.*}" -le 2 ] 2>/dev/null && pass "ping across three reloads: ${loss}% loss" || fail "ping across reloads" "${loss:-?}% loss"
+drops=$(gw_kernel_drops)
+[ "$drops" = "0 0" ] && pass "kernel queue drop counters stay zero" || fail "kernel queue drop counters" "$drops"
+
+# --- killed: fail-closed blocks new flows; fail-open lets them pass ------------------------
+gw_stop KILL
+out=$(in_ns dmz nc -s 10.30.0.20 -w 2 10.20.1.5 3389 </dev/null; echo rc=$?)
+echo "$out" | grep -q 'rc=0' && fail "gateway killed, fail-closed: new flows blocked" "a connection opened" ||
+	pass "gateway killed, fail-closed: new flows blocked"
+expect_fail "gateway killed, fail-closed: ping blocked" in_ns inet ping -c 1 -W 1 10.30.0.10
+
+sed -i 's/fail_open = false/fail_open = true/' "$TG_TMP/conf/parts/nfqueue.conf"
+gw_start "$CONF" || exit 1
+ip netns exec "$GW_NS" iptables -S TIERGATE | grep -q -- '--queue-bypass' && pass "fail-open: rule has --queue-bypass" ||
+	fail "fail-open: rule has --queue-bypass"
+check "fail-open: gateway up, ping passes" in_ns inet ping -c 1 -W 2 10.30.0.10
+gw_stop KILL
+out=$(in_ns dmz nc -s 10.30.0.20 -w 2 10.20.1.5 3389 </dev/null; echo rc=$?)
+echo "$out" | grep -q 'rc=0' && pass "gateway killed, fail-open: new flows pass" || fail "gateway killed, fail-open: new flows pass" "$out"
+gw_rules "$CONF" remove >/dev/null 2>&1
