@@ -26,7 +26,7 @@ struct auth {
 	struct ev_sink *events;
 	struct userdb users;
 	struct devreg devices;
-	struct lockout *locks;
+	struct lockout *user_locks, *addr_locks;
 	struct token_table *tokens;
 	struct jbuf jb;
 };
@@ -60,7 +60,9 @@ auth_new(const struct bridge_conf *conf, struct ev_sink *events)
 		free(a);
 		return NULL;
 	}
-	a->locks = lockout_new(conf->lockout_threshold, conf->lockout_base, conf->lockout_max);
+	a->user_locks = lockout_new(conf->lockout_threshold, conf->lockout_base, conf->lockout_max);
+	a->addr_locks = lockout_new(conf->lockout_source_threshold, conf->lockout_base,
+	    conf->lockout_max);
 	a->tokens = token_table_new();
 	return a;
 }
@@ -72,7 +74,8 @@ auth_free(struct auth *a)
 		return;
 	userdb_close(&a->users);
 	devreg_close(&a->devices);
-	lockout_free(a->locks);
+	lockout_free(a->user_locks);
+	lockout_free(a->addr_locks);
 	token_table_free(a->tokens);
 	jb_free(&a->jb);
 	free(a);
@@ -122,13 +125,13 @@ auth_failed(struct auth_ctx *c, const char *reason)
 static void
 auth_count_failure(struct auth *a, struct auth_ctx *c, bool count_user)
 {
-	unsigned secs = lockout_fail(a->locks, c->addr_key, c->now);
+	unsigned secs = lockout_fail(a->addr_locks, c->addr_key, c->now);
 
 	if (secs)
 		auth_event_lockout(a, c->addr_key, secs, c->req->src);
 	if (!count_user)
 		return;
-	secs = lockout_fail(a->locks, c->user_key, c->now);
+	secs = lockout_fail(a->user_locks, c->user_key, c->now);
 	if (secs)
 		auth_event_lockout(a, c->user_key, secs, c->req->src);
 }
@@ -139,12 +142,12 @@ auth_check_locks(struct auth *a, struct auth_ctx *c)
 	char why[96];
 	unsigned left;
 
-	if (lockout_is_locked(a->locks, c->addr_key, c->now, &left)) {
+	if (lockout_is_locked(a->addr_locks, c->addr_key, c->now, &left)) {
 		snprintf(why, sizeof why, "source address locked out (%us left)", left);
 		auth_failed(c, why);
 		return false;
 	}
-	if (lockout_is_locked(a->locks, c->user_key, c->now, &left)) {
+	if (lockout_is_locked(a->user_locks, c->user_key, c->now, &left)) {
 		snprintf(why, sizeof why, "account locked out (%us left)", left);
 		auth_failed(c, why);
 		return false;
@@ -289,7 +292,7 @@ auth_succeed(struct auth *a, struct auth_ctx *c)
 	struct authres *res = c->res;
 
 	res->ok = 1;
-	lockout_clear(a->locks, c->user_key);
+	lockout_clear(a->user_locks, c->user_key);
 	if (c->dev)
 		str_copy(res->device_label, c->dev->label, sizeof res->device_label);
 	if (c->req->kind == AUTHREQ_TOKEN) {
@@ -343,7 +346,7 @@ auth_unlock(struct auth *a, const char *what)
 		snprintf(key, sizeof key, "addr:%s", text);
 	} else
 		snprintf(key, sizeof key, "user:%s", what);
-	cleared = lockout_clear(a->locks, key);
+	cleared = lockout_clear(str_has_prefix(key, "user:") ? a->user_locks : a->addr_locks, key);
 	ev_begin(&a->jb, "bridge_unlock", 0);
 	jb_str(&a->jb, "kind", str_has_prefix(key, "user:") ? "user" : "address");
 	jb_str(&a->jb, "target", what);

@@ -12,7 +12,7 @@
 static const char *const bconf_bridge_members[] = {
 	"listen", "certificates", "ca", "crl", "tls_min", "tls_max", "ciphers", "ciphersuites",
 	"devices", "users", "events", "control_socket", "user", "workers", "require_device",
-	"totp_window", "totp_digits", "totp_step", "lockout_threshold", "lockout_base",
+	"totp_window", "totp_digits", "totp_step", "lockout_threshold", "lockout_source_threshold", "lockout_base",
 	"lockout_max", "token_lifetime", "handshake_timeout", "request_timeout",
 	"connect_timeout", "idle_timeout", "max_session", "max_sessions_per_user",
 	"max_half_open", "max_conns_per_source", "max_conns", "groups", "grants", NULL
@@ -282,6 +282,7 @@ bconf_parse_numbers(struct bridge_conf *c, const config_setting_t *b, struct dia
 	conf_get_uint(b, "totp_digits", 8, &c->totp_digits, d);
 	conf_get_uint(b, "totp_step", 300, &c->totp_step, d);
 	conf_get_uint(b, "lockout_threshold", 1000, &c->lockout_threshold, d);
+	conf_get_uint(b, "lockout_source_threshold", 100000, &c->lockout_source_threshold, d);
 	conf_get_uint(b, "lockout_base", 86400, &c->lockout_base, d);
 	conf_get_uint(b, "lockout_max", 7 * 86400, &c->lockout_max, d);
 	conf_get_uint(b, "token_lifetime", 7 * 86400, &c->token_lifetime, d);
@@ -387,6 +388,7 @@ bconf_defaults(struct bridge_conf *c)
 	c->totp_digits = 6;
 	c->totp_step = 30;
 	c->lockout_threshold = 5;
+	c->lockout_source_threshold = 20;   /* a NAT'd office shares one address */
 	c->lockout_base = 60;
 	c->lockout_max = 3600;
 	c->token_lifetime = 8 * 3600;

@@ -66,7 +66,7 @@ struct bridge_conf {
 	/* authentication */
 	bool require_device;
 	unsigned totp_window, totp_digits, totp_step;
-	unsigned lockout_threshold, lockout_base, lockout_max;
+	unsigned lockout_threshold, lockout_source_threshold, lockout_base, lockout_max;
 	unsigned token_lifetime;
 	/* sessions */
 	unsigned handshake_timeout, request_timeout, connect_timeout;

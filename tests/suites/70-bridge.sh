@@ -1,0 +1,158 @@
+#!/usr/bin/env bash
+# 70-bridge.sh -- the bridge end to end: curl and openssl s_client through it, oathtool codes, openssl certificates.
+# tier: e2e
+# timeout: 240
+. "$(dirname "$0")/../lib/harness.sh"
+. "$ROOT/tests/bridge/env.sh"
+
+if [ "$(id -u)" != 0 ]; then
+	fail bridge-e2e "needs root (the relay drops to the user nobody)"
+	exit 0
+fi
+for tool in curl openssl oathtool python3; do
+	command -v $tool >/dev/null || { fail bridge-e2e "$tool not installed"; exit 0; }
+done
+if ! bridge_env_start; then
+	fail bridge-start "bridge did not come up"
+	sed 's/^/  | /' "$TG_TMP/bridge.log"
+	exit 0
+fi
+WEB="http://127.0.0.1:$WEB_PORT/"
+
+# expect NAME WANT GOT: compares a bcurl result.
+expect() {
+	if [ "$3" = "$2" ]; then pass "$1"; else fail "$1" "want $2, got $3 ($(tail -n1 "$TG_TMP/curl.err" 2>/dev/null))"; fi
+}
+# event_has NAME JQ-LIKE-ERE: the last events match.
+last_event() { grep -E "$2" "$BR_EVENTS" | tail -n1 | grep -Eq "$3" && pass "$1" || { fail "$1" "no event /$2/ with /$3/"; tail -n 3 "$BR_EVENTS" | sed 's/^/  | /'; }; }
+
+check_grep "configuration check" "configuration OK" <("$BIN/tiergate-bridge" -n --config "$BR_CONF" 2>&1)
+
+# --- a good login, and what it leaves behind ---------------------------------
+code=$(otp "$ALICE_SECRET")
+expect "login: device cert + password + TOTP" "200/200" "$(bcurl dev-good alice "pw-alice-secret$code" "$WEB")"
+check_grep "tunnelled body arrives" "hello from lgwan" "$TG_TMP/body"
+TOKEN=$(sed -n 's/^X-Tiergate-Token: *\([0-9a-f]*\).*/\1/p' "$TG_TMP/headers" | head -n1)
+[ ${#TOKEN} = 64 ] && pass "session token returned in X-Tiergate-Token" || fail "session token returned" "got '$TOKEN'"
+last_event "login success event" '"event":"bridge_login"' '"result":"success".*"user":"alice".*"device_label":"alice laptop"'
+wait_for 5 grep -q '"bridge_session_end"' "$BR_EVENTS"
+last_event "session end event with bytes" '"bridge_session_end"' '"user":"alice".*"bytes_toserver":[1-9][0-9]*,"bytes_toclient":[1-9]'
+
+# --- TOTP replay, wrong password, wrong code (from their own address: lockouts count per source) ---
+SRC=127.0.0.2
+expect "replayed OTP refused" "407/000" "$(bcurl dev-good alice "pw-alice-secret$code" "$WEB")"
+last_event "replay logged" '"bridge_login"' '"reason":"OTP replayed"'
+expect "wrong password refused" "407/000" "$(bcurl dev-good alice "wrong-password$(otp "$ALICE_SECRET" 30)" "$WEB")"
+last_event "wrong password logged" '"bridge_login"' '"reason":"wrong password"'
+expect "wrong OTP refused" "407/000" "$(bcurl dev-good alice "pw-alice-secret$(otp "$ALICE_SECRET" 600)" "$WEB")"
+last_event "wrong OTP logged" '"bridge_login"' '"reason":"wrong OTP"'
+expect "no credentials: 407" "407/000" "$(curl -sS -o /dev/null -p -w "%{http_connect}/%{http_code}" --proxy "https://127.0.0.1:$BR_PORT" \
+	--proxy-cacert "$PKI/device-ca.pem" --proxy-cert "$PKI/dev-good.pem" --proxy-key "$PKI/dev-good.key" "$WEB" 2>/dev/null)"
+grep -qi '^Proxy-Authenticate: Basic' <(curl -sS -p -D - -o /dev/null --proxy "https://127.0.0.1:$BR_PORT" \
+	--proxy-cacert "$PKI/device-ca.pem" --proxy-cert "$PKI/dev-good.pem" --proxy-key "$PKI/dev-good.key" "$WEB" 2>/dev/null) \
+	&& pass "407 carries Proxy-Authenticate" || fail "407 carries Proxy-Authenticate"
+
+# --- token reconnect -----------------------------------------------------------
+expect "token reconnect without a new OTP" "200/200" "$(bcurl dev-good alice "token:$TOKEN" "$WEB")"
+last_event "token login logged" '"bridge_login"' '"result":"success".*"method":"token"'
+expect "token from another device refused" "407/000" "$(bcurl dev-bob alice "token:$TOKEN" "$WEB")"
+last_event "token device binding logged" '"bridge_login"' '"reason":"token used from another device"'
+expect "made-up token refused" "407/000" "$(bcurl dev-good alice "token:$(printf '%064d' 7)" "$WEB")"
+
+SRC=
+# --- device checks ---------------------------------------------------------------
+expect "no client certificate refused" "403/000" "$(bcurl none alice "token:$TOKEN" "$WEB")"
+last_event "no cert logged" '"bridge_login"' '"reason":"no client certificate"'
+expect "unknown CA certificate refused" "403/000" "$(bcurl dev-unknown alice "token:$TOKEN" "$WEB")"
+last_event "unknown cert logged" '"bridge_login"' '"reason":"unable to (get local issuer|verify the first) certificate"'
+expect "revoked certificate refused (CRL)" "403/000" "$(bcurl dev-revoked alice "token:$TOKEN" "$WEB")"
+last_event "revoked cert logged" '"bridge_login"' '"reason":"certificate revoked"'
+expect "expired certificate refused" "403/000" "$(bcurl dev-expired alice "token:$TOKEN" "$WEB")"
+last_event "expired cert logged" '"bridge_login"' '"reason":"certificate has expired"'
+expect "device of another user refused" "407/000" "$(SRC=127.0.0.2 bcurl dev-good bob "pw-bob-secret$(otp "$BOB_SECRET")" "$WEB")"
+last_event "ownership logged" '"bridge_login"' '"reason":"device belongs to another user"'
+
+# --- destinations ----------------------------------------------------------------
+expect "forbidden destination: 403" "403/000" "$(bcurl dev-good alice "token:$TOKEN" "http://127.0.0.1:1/")"
+last_event "forbidden destination logged" '"bridge_denied"' '"user":"alice".*"dest":"127.0.0.1:1".*"reason":"destination not granted to this user"'
+expect "host names that are not ASP services: 403" "403/000" "$(bcurl dev-good alice "token:$TOKEN" "http://example.com/")"
+expect "ASP not yet checked: 403" "403/000" "$(bcurl dev-good alice "token:$TOKEN" "https://asp-good.test:$ASP_GOOD_PORT/" --cacert "$PKI/asp-ca.pem")"
+last_event "ASP not checked logged" '"bridge_denied"' '"asp":"good".*"reason":"ASP service not checked yet"'
+
+# --- asp-check -------------------------------------------------------------------
+"$BIN/tiergate-bridge" --config "$BR_CONF" asp-check >"$TG_TMP/asp.txt" 2>&1
+[ $? = 1 ] && pass "asp-check exits 1 when some service fails" || fail "asp-check exit status"
+check_grep "asp-check: good passes" '^good .* PASS' "$TG_TMP/asp.txt"
+check_grep "asp-check: expired certificate fails" '^expired .*FAIL .*certificate has expired' "$TG_TMP/asp.txt"
+check_grep "asp-check: self-signed fails" '^selfsigned .*FAIL .*self-signed' "$TG_TMP/asp.txt"
+check_grep "asp-check: wrong host fails" '^wronghost .*FAIL .*host name' "$TG_TMP/asp.txt"
+check_grep "asp-check: expiring soon fails" '^soon .*FAIL .*expires within 30 days' "$TG_TMP/asp.txt"
+check_grep "asp-check: unreachable fails" '^unchecked .*FAIL .*not reachable' "$TG_TMP/asp.txt"
+check "asp state file is JSON" python3 -c "import json,sys; d=json.load(open('$TG_TMP/state/asp-state.json')); assert len(d['services'])==6"
+check_grep "asp check events" '"bridge_asp_check".*"service":"wronghost","passed":false' "$BR_EVENTS"
+expect "ASP that passed is routable" "200/200" "$(bcurl dev-good alice "token:$TOKEN" "https://asp-good.test:$ASP_GOOD_PORT/" --cacert "$PKI/asp-ca.pem")"
+expect "ASP that failed is not" "403/000" "$(bcurl dev-good alice "token:$TOKEN" "https://asp-expired.test:$ASP_EXPIRED_PORT/" -k)"
+last_event "ASP failed logged" '"bridge_denied"' '"asp":"expired".*"reason":"ASP service failed its connection check"'
+
+# --- lockout per account and per address, and unlock ---------------------------------
+SRC=127.0.0.3
+for i in 1 2 3 4 5; do bcurl dev-bob dave "bad-password$(otp "$DAVE_SECRET")" "$WEB" >/dev/null; done
+check_grep "account lockout event" '"bridge_lockout","kind":"user","target":"dave"' "$BR_EVENTS"
+expect "locked account refused with the right password" "407/000" "$(bcurl dev-bob dave "pw-dave-secret$(otp "$DAVE_SECRET")" "$WEB")"
+last_event "lockout reason logged" '"bridge_login"' '"reason":"account locked out.*"user":"dave"'
+check_grep "unlock through the control socket" "ok dave unlocked" <("$BIN/tiergate-bridge" --config "$BR_CONF" unlock dave 2>&1)
+expect "unlocked account logs in" "200/200" "$(bcurl dev-bob dave "pw-dave-secret$(otp "$DAVE_SECRET")" "$WEB")"
+SRC=127.0.0.7
+for i in $(seq 12); do bcurl dev-good "nobody$i" "whatever123456" "$WEB" >/dev/null; done
+check_grep "address lockout event" '"bridge_lockout","kind":"address","target":"127.0.0.7"' "$BR_EVENTS"
+expect "locked source address refused even with a token" "407/000" "$(bcurl dev-good alice "token:$TOKEN" "$WEB")"
+last_event "address lockout logged" '"bridge_login"' '"reason":"source address locked out.*"src_ip":"127.0.0.7"'
+check_grep "unlock an address" "ok 127.0.0.7 unlocked" <("$BIN/tiergate-bridge" --config "$BR_CONF" unlock 127.0.0.7 2>&1)
+expect "unlocked address gets through" "200/200" "$(bcurl dev-good alice "token:$TOKEN" "$WEB")"
+SRC=
+
+# --- openssl s_client: idle timeout, bad requests, TLS versions, RSA ------------------
+auth=$(printf 'alice:token:%s' "$TOKEN" | base64 -w0)
+(printf 'CONNECT 127.0.0.1:%s HTTP/1.1\r\nProxy-Authorization: Basic %s\r\n\r\n' "$WEB_PORT" "$auth"; sleep 8) |
+	timeout 10 openssl s_client -quiet -connect "127.0.0.1:$BR_PORT" -cert "$PKI/dev-good.pem" -key "$PKI/dev-good.key" \
+	-CAfile "$PKI/device-ca.pem" >"$TG_TMP/sclient.out" 2>&1 &
+sc=$!
+wait_for 8 grep -q '"end_reason":"idle timeout"' "$BR_EVENTS" && pass "idle session closed after idle_timeout" || fail "idle timeout" "no session end with idle timeout"
+kill $sc 2>/dev/null; wait $sc 2>/dev/null
+check_grep "s_client saw the tunnel open" "200 Connection established" "$TG_TMP/sclient.out"
+printf 'GET / HTTP/1.1\r\nHost: x\r\n\r\n' | timeout 5 openssl s_client -quiet -connect "127.0.0.1:$BR_PORT" \
+	-cert "$PKI/dev-good.pem" -key "$PKI/dev-good.key" >"$TG_TMP/get.out" 2>&1
+check_grep "non-CONNECT answered 405" "405 Method Not Allowed" "$TG_TMP/get.out"
+expect_fail "TLS 1.1 refused" timeout 5 openssl s_client -tls1_1 -connect "127.0.0.1:$BR_PORT" </dev/null
+timeout 5 openssl s_client -tls1_2 -cipher ECDHE-RSA-AES128-GCM-SHA256 -connect "127.0.0.1:$BR_PORT" </dev/null >"$TG_TMP/rsa.out" 2>&1
+check_grep "RSA certificate served to RSA-only clients" "Server public key is 2048 bit" "$TG_TMP/rsa.out"
+timeout 5 openssl s_client -tls1_3 -connect "127.0.0.1:$BR_PORT" </dev/null >"$TG_TMP/ec.out" 2>&1
+check_grep "ECDSA certificate by default" "Server public key is 256 bit" "$TG_TMP/ec.out"
+
+# --- tiergate-connect -------------------------------------------------------------
+LPORT=$(free_port)
+echo "pw-bob-secret" >"$TG_TMP/bob.pw"
+"$BIN/tiergate-connect" -b "127.0.0.1:$BR_PORT" --ca "$PKI/device-ca.pem" --cert "$PKI/dev-bob.pem" \
+	--key "$PKI/dev-bob.key" -u bob --password-file "$TG_TMP/bob.pw" --otp "$(otp "$BOB_SECRET" 30)" \
+	-L "$LPORT:127.0.0.1:$WEB_PORT" >"$TG_TMP/connect.log" 2>&1 &
+tc=$!
+on_exit "kill $tc"
+if wait_for 10 grep -q "logged in" "$TG_TMP/connect.log"; then
+	check_grep "tiergate-connect forwards a local port" "hello from lgwan" <(curl -sS --max-time 5 "http://127.0.0.1:$LPORT/")
+	check_grep "second forwarded connection uses the token" "hello from lgwan" <(curl -sS --max-time 5 "http://127.0.0.1:$LPORT/")
+	last_event "tiergate-connect used the token" '"bridge_login"' '"user":"bob".*"method":"token"'
+else
+	fail "tiergate-connect login" "$(tail -n 3 "$TG_TMP/connect.log")"
+fi
+
+# --- privilege separation and secrecy -------------------------------------------------
+relay_user=$(ps -o user= --ppid "$BR_PID" | sort -u | head -n1)
+[ "$relay_user" = nobody ] && pass "relay process runs as nobody" || fail "relay runs unprivileged" "user '$relay_user'"
+[ "$(ps -o user= -p "$BR_PID")" = root ] && pass "auth process stays root (holds the secrets)" || fail "auth process user"
+grep -n -e "pw-alice-secret" -e "$ALICE_SECRET" -e "$TOKEN" "$BR_EVENTS" "$TG_TMP/bridge.log" | head -3
+if grep -q -e "pw-alice-secret" -e "$ALICE_SECRET" -e "$TOKEN" "$BR_EVENTS" "$TG_TMP/bridge.log"; then
+	fail "no password, TOTP secret or token in events or logs"
+else
+	pass "no password, TOTP secret or token in events or logs"
+fi
+check "every event line is JSON" python3 -c "import json; [json.loads(l) for l in open('$BR_EVENTS')]"
