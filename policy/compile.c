@@ -1,4 +1,4 @@
-/* compile.c -- the rule index: (src zone, dst zone, protocol) -> port intervals -> ordered candidate rules. */
+/* compile.c -- the rule index: (src zone, dst zone, protocol) -> port intervals -> candidate rules. */
 #include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
@@ -213,9 +213,9 @@ compile_index(struct policy *p)
 		for (int d = 0; d < ci->nslots; d++)
 			for (int pc = 0; pc < PC_COUNT; pc++) {
 				size_t n = compile_applicable(p, s, d, (enum proto_class)pc, rules);
-				struct cbucket *b = &ci->buckets[((size_t)s * (size_t)ci->nslots + (size_t)d) * PC_COUNT + (size_t)pc];
+				size_t slot = ((size_t)s * (size_t)ci->nslots + (size_t)d) * PC_COUNT + (size_t)pc;
 				if (n > 0)
-					compile_bucket(p, &st, rules, n, b);
+					compile_bucket(p, &st, rules, n, &ci->buckets[slot]);
 			}
 	free(rules);
 }

@@ -1,4 +1,4 @@
-/* invariant.c -- the guideline's rules (三層の対策) checked on every load, and shadowed-rule warnings. */
+/* invariant.c -- the guideline's rules (三層の対策) checked on every load; shadowed-rule warnings. */
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -225,9 +225,50 @@ inv_model(const struct policy *p, const struct prule *r, struct diags *d)
 		    "internet → lgwan (β′)", "screen-transfer, sanitizer or bridge", DIAG_ERROR, d);
 }
 
+/* A rule whose src (dst) lies wholly outside its from (to) zone can never match: a typo, most likely. */
+static void
+inv_addrs_in_zone(const struct policy *p, const struct prule *r, bool src_side, struct diags *d)
+{
+	int zone = src_side ? r->from : r->to;
+	const struct paddr *v = src_side ? r->src : r->dst;
+	int n = src_side ? r->nsrc : r->ndst;
+
+	if (zone < 0)
+		return;
+	for (int i = 0; i < n; i++) {
+		char text[64];
+		if (zone_may_hold(p, zone, &v[i].net))
+			continue;
+		prefix_format(&v[i].net, text, sizeof text);
+		diags_add_at(d, DIAG_WARNING, r->file, r->line, "rule '%s': %s %s%s%s is not in zone '%s' "
+		    "(that part of the rule never matches)", r->name, src_side ? "src" : "dst",
+		    v[i].host >= 0 ? p->hosts[v[i].host].name : text, v[i].host >= 0 ? " = " : "",
+		    v[i].host >= 0 ? text : "", p->zones[zone].name);
+	}
+}
+
+/* The three zones of the guideline: without them the invariants have nothing to hold on to. */
+static void
+inv_core_zones(const struct policy *p, struct diags *d)
+{
+	static const char *const core[] = { "mynumber", "lgwan", "internet" };
+
+	if (p->nzones == 0)
+		return;
+	for (size_t i = 0; i < sizeof core / sizeof core[0]; i++)
+		if (policy_zone_by_name(p, core[i]) == ZONE_NONE)
+			diags_add_at(d, DIAG_WARNING, p->zones[0].file, p->zones[0].line,
+			    "no zone '%s': the guideline's checks involving it are skipped", core[i]);
+}
+
 void
 invariant_check(const struct policy *p, struct diags *d)
 {
+	inv_core_zones(p, d);
+	for (int i = 0; i < p->nrules; i++) {
+		inv_addrs_in_zone(p, &p->rules[i], true, d);
+		inv_addrs_in_zone(p, &p->rules[i], false, d);
+	}
 	for (int i = 0; i < p->nrules; i++) {
 		const struct prule *r = &p->rules[i];
 		if (r->action != ACT_ACCEPT || inv_is_ignored(r))

@@ -1,4 +1,4 @@
-/* lookup.c -- flow -> verdict: the indexed lookup the gateway calls, and the plain scan tests compare it with. */
+/* lookup.c -- flow -> verdict: the indexed lookup gw calls, and the plain scan the tests compare it with. */
 #include <netinet/in.h>
 #include <string.h>
 #include <strings.h>

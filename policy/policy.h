@@ -57,7 +57,8 @@ void policy_unref(struct policy *p);
  * classification gave up. With APP_PENDING the verdict is final only if no
  * rule naming applications could still match; otherwise final=false and
  * action is what applies while the flow waits (accept, so nDPI can see data).
- * Thread-safe, no allocation.
+ * A name "MASTER.APP" as nDPI prints it ("TLS.YouTube") matches rules naming
+ * either part. Thread-safe, no allocation.
  */
 void policy_lookup(const struct policy *p, const struct policy_flow *flow, const char *app,
     struct policy_verdict *out);

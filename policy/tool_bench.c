@@ -1,4 +1,4 @@
-/* tool_bench.c -- tiergate-policy bench: ns per lookup on a file's own rules (or a generated policy), vs a plain scan. */
+/* tool_bench.c -- tiergate-policy bench: ns per lookup on a file's (or a generated) policy, vs a plain scan. */
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -113,7 +113,7 @@ bench_flows(const struct policy *p, bool v4, struct policy_flow *out, size_t n, 
 typedef void (*bench_lookup_fn)(const struct policy *, const struct policy_flow *, const char *,
     struct policy_verdict *);
 
-/* ns per lookup over the flows, repeated to at least min_lookups; accepts counted so nothing is optimised away. */
+/* ns per lookup over the flows, repeated to at least min_lookups (accepts counted: nothing is optimised away). */
 static double
 bench_time(const struct policy *p, const struct policy_flow *f, size_t n, const char *app,
     bench_lookup_fn fn, size_t min_lookups, unsigned long *accepts)
@@ -146,7 +146,8 @@ bench_family(const struct policy *p, const char *label, bool v4, const struct be
 		free(f);
 		return;
 	}
-	printf("  %s  index: pending %6.0f ns  app TLS %6.0f ns   |  plain scan: pending %8.0f ns  app TLS %8.0f ns\n",
+	printf("  %s  index: pending %6.0f ns  app TLS %6.0f ns   |  "
+	    "plain scan: pending %8.0f ns  app TLS %8.0f ns\n",
 	    label, bench_time(p, f, n, APP_PENDING, policy_lookup, 1000000, &accepts),
 	    bench_time(p, f, n, "TLS", policy_lookup, 1000000, &accepts),
 	    bench_time(p, f, slow, APP_PENDING, policy_lookup_linear, 1, &accepts),
@@ -219,7 +220,8 @@ tool_bench(int argc, char **argv)
 	p = bench_load(&a, &load_ms);
 	if (p == NULL)
 		return 1;
-	printf("%s: %d rules, %d zones; loaded, checked and compiled in %.1f ms; index %zu port intervals, %zu candidate slots\n",
+	printf("%s: %d rules, %d zones; loaded, checked and compiled in %.1f ms; "
+	    "index %zu port intervals, %zu candidate slots\n",
 	    a.file ? a.file : "generated", p->nrules, p->nzones, load_ms, p->cindex.nivs, p->cindex.ncands);
 	bench_family(p, "IPv4", true, &a, &rs);
 	bench_family(p, "IPv6", false, &a, &rs);

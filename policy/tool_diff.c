@@ -1,4 +1,4 @@
-/* tool_diff.c -- tiergate-policy diff: which flows change verdict between two site files, by zone pair and rule. */
+/* tool_diff.c -- tiergate-policy diff: the flows whose verdict differs between two files, by zone pair and rule. */
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,4 +1,4 @@
-/* tool_explain.c -- tiergate-policy explain: one flow's zones, rule, verdict and why, for a person or --json. */
+/* tool_explain.c -- tiergate-policy explain: one flow's zones, rule, verdict and why (text or --json). */
 #include <stdio.h>
 #include <string.h>
 
@@ -105,7 +105,7 @@ explain_seen(const struct explain_alt *alts, int n, const char *app)
 	return false;
 }
 
-/* For a flow still waiting: the verdict with each application the matching rules name, Unknown, and any other. */
+/* For a flow still waiting: its verdict with each application the matching rules name, Unknown, any other. */
 static int
 explain_alternatives(const struct policy *p, const struct policy_flow *flow,
     const struct policy_verdict *v, struct explain_alt *alts)

@@ -202,6 +202,17 @@ test_warnings(void)
 	CHECK(has_diag(DIAG_WARNING, "names zone 'nowhere', which is not defined (rule ignored)"));
 	CHECK(has_diag(DIAG_WARNING, "application 'HTTPS' is not a protocol nDPI 4.2 knows"));
 	CHECK(!has_diag(DIAG_WARNING, "rule 'typo' is shadowed"));
+	CHECK(!has_diag(DIAG_WARNING, "no zone"));
+	policy_unref(p);
+	p = load_text("model = \"beta\"; zones = ( { name = \"lgwan\"; networks = [ \"10.20.0.0/16\" ]; },\n"
+	    "{ name = \"dmz\"; networks = [ \"10.30.0.0/24\" ]; } );\n"
+	    "rules = ( { name = \"odd\"; from = \"dmz\"; to = \"lgwan\"; src = [ \"10.20.1.0/24\", \"10.30.0.0/25\" ]; "
+	    "action = \"drop\"; } );");
+	CHECK(p != NULL);
+	CHECK(has_diag(DIAG_WARNING, "rule 'odd': src 10.20.1.0/24 is not in zone 'dmz'"));
+	CHECK(!has_diag(DIAG_WARNING, "src 10.30.0.0/25"));
+	CHECK(has_diag(DIAG_WARNING, "no zone 'mynumber'"));
+	CHECK(has_diag(DIAG_WARNING, "no zone 'internet'"));
 	CHECK_INT(diags_count(&test_diags, DIAG_ERROR), 0);
 	policy_unref(p);
 }
