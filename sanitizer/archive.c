@@ -165,6 +165,8 @@ archive_members(const struct san_job *job, zip_t *za, zip_int64_t count, zip_t *
 			continue;
 		}
 		res_set_str(&m.name, name);
+		if (raw && (raw[0] == '/' || strstr(raw, "..") != NULL))
+			res_finding(res, "unsafe member path \"%s\" written as \"%s\"", raw, name);
 		if (archive_read(job, za, (zip_uint64_t)i, &buf, &len, &m) == 0) {
 			dispatch_sanitize(&inner, buf, len, name, NULL, &m);
 			san_sha256_hex(buf, len, m.sha256_in);
@@ -219,15 +221,10 @@ archive_open(const uint8_t *data, size_t len, zip_source_t **srcp)
 }
 
 static void
-archive_result(struct san_result *res, uint8_t *bytes, size_t len, size_t kept, const char *name)
+archive_result(struct san_result *res, uint8_t *bytes, size_t len, const char *name)
 {
 	char *out_name;
 
-	if (kept == 0) {
-		free(bytes);
-		res_block(res, "no member could be sanitized");
-		return;
-	}
 	out_name = res_name_with_ext(name, ".zip", false);
 	res_output(res, SAN_ARCHIVE, bytes, len, out_name, "application/zip");
 	free(out_name);
@@ -271,6 +268,16 @@ archive_zip(const struct san_job *job, const uint8_t *data, size_t len, const ch
 	archive_members(job, za, count, out, res);
 	for (size_t i = 0; i < res->n_members; i++)
 		kept += res->members[i].action != SAN_BLOCKED;
+	if (kept == 0) {   /* nothing to write: say why, with the first member's reason */
+		zip_discard(out);
+		zip_discard(za);
+		if (res->n_members)
+			res_block(res, "no member could be sanitized (%s: %s)", res->members[0].name,
+			    res->members[0].reason ? res->members[0].reason : "blocked");
+		else
+			res_block(res, "empty archive");
+		return;
+	}
 	/* the members' output buffers must live until zip_close has written them */
 	if (archive_finish(out, out_src, &bytes, &out_len) < 0) {
 		zip_discard(za);
@@ -278,5 +285,5 @@ archive_zip(const struct san_job *job, const uint8_t *data, size_t len, const ch
 		return;
 	}
 	zip_discard(za);
-	archive_result(res, bytes, out_len, kept, name);
+	archive_result(res, bytes, out_len, name);
 }

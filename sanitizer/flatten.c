@@ -211,7 +211,7 @@ flatten_image_magic(const char *mime)
 
 /* Decodes only the header: the pixel bomb is refused before any pixel is made. */
 static int
-flatten_image_size(fz_context *ctx, const uint8_t *data, size_t len, int *w, int *h)
+flatten_image_size(fz_context *ctx, const uint8_t *data, size_t len, int *w, int *h, char *why, size_t why_size)
 {
 	fz_buffer *buf = NULL;
 	fz_image *img = NULL;
@@ -229,8 +229,10 @@ flatten_image_size(fz_context *ctx, const uint8_t *data, size_t len, int *w, int
 		fz_drop_image(ctx, img);
 		fz_drop_buffer(ctx, buf);
 	}
-	fz_catch(ctx)
+	fz_catch(ctx) {
+		snprintf(why, why_size, "%s", fz_caught_message(ctx));
 		rc = -1;
+	}
 	return rc;
 }
 
@@ -313,6 +315,7 @@ flatten_image(const struct san_job *job, const uint8_t *data, size_t len, const 
 	fz_context *ctx;
 	fz_document *doc = NULL;
 	int w = 0, h = 0;
+	char why[256] = "";
 
 	if (magic == NULL) {
 		res_block(res, "image type %s is not supported", mime);
@@ -323,8 +326,8 @@ flatten_image(const struct san_job *job, const uint8_t *data, size_t len, const 
 		res_block(res, "renderer could not start (out of memory)");
 		return;
 	}
-	if (flatten_image_size(ctx, data, len, &w, &h) < 0 || w <= 0 || h <= 0)
-		res_block(res, "image could not be decoded");
+	if (flatten_image_size(ctx, data, len, &w, &h, why, sizeof why) < 0 || w <= 0 || h <= 0)
+		res_block(res, "image could not be decoded%s%s", *why ? ": " : "", why);
 	else if ((uint64_t)w * (uint64_t)h > job->cfg->max_image_pixels)
 		res_block(res, "image of %dx%d pixels exceeds the pixel limit (decompression bomb?)", w, h);
 	else if ((doc = flatten_open(ctx, magic, data, len)) == NULL)

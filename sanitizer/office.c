@@ -125,7 +125,17 @@ name_is(const xmlNode *n, const char *local)
 
 /* Generic text walk: OOXML text lives only in <t>; ODF text is every text node. */
 static void
+xml_walk_cell(const xmlNode *node, struct otext *t, bool t_only, bool in_t, bool in_cell, int depth);
+
+static void
 xml_walk(const xmlNode *node, struct otext *t, bool t_only, bool in_t, int depth)
+{
+	xml_walk_cell(node, t, t_only, in_t, false, depth);
+}
+
+/* in_cell: paragraphs inside a table cell end with a space, so a row stays one line */
+static void
+xml_walk_cell(const xmlNode *node, struct otext *t, bool t_only, bool in_t, bool in_cell, int depth)
 {
 	static const char *const skip[] = { "instrText", "delText", "rPh", "script", "annotation", NULL };
 
@@ -148,8 +158,11 @@ xml_walk(const xmlNode *node, struct otext *t, bool t_only, bool in_t, int depth
 			otext_str(t, "\n");
 		else if (name_is(c, "s") && !t_only)
 			otext_str(t, " ");
-		xml_walk(c->children, t, t_only, in_t || name_is(c, "t"), depth + 1);
-		if (name_is(c, "p") || name_is(c, "h") || name_is(c, "tr") || name_is(c, "table-row"))
+		bool cell = name_is(c, "tc") || name_is(c, "table-cell");
+		xml_walk_cell(c->children, t, t_only, in_t || name_is(c, "t"), in_cell || cell, depth + 1);
+		if ((name_is(c, "p") || name_is(c, "h")) && in_cell)
+			otext_str(t, " ");
+		else if (name_is(c, "p") || name_is(c, "h") || name_is(c, "tr") || name_is(c, "table-row"))
 			otext_str(t, "\n");
 		else if (name_is(c, "tc") || name_is(c, "table-cell"))
 			otext_str(t, "\t");

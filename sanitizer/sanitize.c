@@ -9,6 +9,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <libxml/parser.h>
+
 #include "lib/log.h"
 #include "lib/util.h"
 #include "sanitizer/charset.h"
@@ -49,6 +51,7 @@ san_ctx_new(const struct san_config *sc)
 		return NULL;
 	}
 	charset_preload();
+	xmlInitParser();   /* libxml2's global tables, set up once before any worker forks */
 	if (sandbox_resolve_user(ctx->cfg.worker_user, &ctx->ids) < 0) {
 		san_ctx_free(ctx);
 		return NULL;
