@@ -1,8 +1,10 @@
 /* pcap_main.c -- tiergate-gw --pcap: the offline front-end (replay captures, events, accepted packets, stats). */
+#include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "gw/frontend.h"
 #include "gw/replay.h"
@@ -28,7 +30,7 @@ pcap_usage(FILE *out)
 	    "                   [--events OUT.jsonl] [--write-accepted OUT.pcap] [--stats]\n"
 	    "  Runs every packet of the captures through the gateway engine in capture order\n"
 	    "  (timeouts follow capture time) with the policy and `gateway` settings of FILE.\n"
-	    "  --events          JSON events (docs/events.md); \"-\" for stdout\n"
+	    "  --events          JSON events (docs/events.md), file replaced; \"-\" for stdout\n"
 	    "  --write-accepted  the packets the gateway would have let through (one --pcap only)\n"
 	    "  --stats           a summary: packets, flows, verdicts by zone pair, drops, memory\n");
 }
@@ -141,6 +143,21 @@ pcap_run(const struct pcap_opts *o, struct gw_engine *e, struct gw_replay_stats 
 	return 0;
 }
 
+/* A replay's events describe that replay only: the file is replaced, not appended to. */
+static struct ev_sink *
+pcap_events_open(const char *path)
+{
+	int fd;
+
+	if (strcmp(path, "-") != 0) {
+		fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+		if (fd < 0)
+			return NULL;
+		close(fd);
+	}
+	return ev_sink_open(path);
+}
+
 int
 gw_pcap_main(int argc, char **argv)
 {
@@ -164,7 +181,7 @@ gw_pcap_main(int argc, char **argv)
 	gw_config_defaults(&conf);
 	if ((p = pcap_load(o.config, &conf)) == NULL)
 		fatalx("%s: configuration refused", o.config);
-	if (o.events && (sink = ev_sink_open(o.events)) == NULL)
+	if (o.events && (sink = pcap_events_open(o.events)) == NULL)
 		fatal("%s", o.events);
 	if ((e = gw_engine_new(&conf, p, sink)) == NULL)
 		fatalx("cannot start the engine");
