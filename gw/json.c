@@ -21,6 +21,7 @@ struct json_sbuf {
 };
 
 static int json_parse_value(struct json_parser *jp, struct json_value *out);
+static int json_fail(struct json_parser *jp, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 static int
 json_fail(struct json_parser *jp, const char *fmt, ...)

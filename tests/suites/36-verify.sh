@@ -183,3 +183,14 @@ for args in "" "$W/nope" "$W/empty" "--update --policy $W/conf/alpha.conf $W/pas
 		fail "usage error exits 2: '${label:-no arguments}'" "exit $rc"
 	fi
 done
+
+# --- the shipped example suites pass against the shipped sites ---------------
+for s in alpha beta beta-prime; do
+	run "example-$s" "conf/verify/$s"
+	if [ "$rc" -eq 0 ]; then
+		pass "conf/verify/$s passes: $(tail -n 1 "$TG_TMP/example-$s.out" | sed 's/ in [0-9.]*s$//')"
+	else
+		fail "conf/verify/$s passes" "exit $rc"
+		grep -A6 '^FAIL ' "$TG_TMP/example-$s.out" | head -n 20 | sed 's/^/  | /'
+	fi
+done
