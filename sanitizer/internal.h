@@ -101,6 +101,9 @@ int sandbox_resolve_user(const char *user, struct sandbox_ids *ids);
 /* In the forked child: privileges, rlimits, seccomp. Returns 0 or -1 (the child then exits). */
 int sandbox_enter(const struct san_config *cfg, const struct sandbox_ids *ids, int keep_fd);
 
+/* Unit tests only (production code never sets it): runs in the worker right after sandbox_enter. */
+extern void (*san_test_worker_hook)(void);
+
 /* sha256 of a buffer as hex (OpenSSL). */
 void san_sha256_hex(const uint8_t *data, size_t len, char out[SAN_SHA256_HEX]);
 

@@ -92,7 +92,8 @@ static const int sandbox_allowed[] = {
 	SCMP_SYS(rt_sigprocmask), SCMP_SYS(rt_sigaction), SCMP_SYS(futex), SCMP_SYS(clock_gettime),
 	SCMP_SYS(gettimeofday), SCMP_SYS(time), SCMP_SYS(getpid), SCMP_SYS(gettid),
 	SCMP_SYS(getrandom), SCMP_SYS(sched_yield), SCMP_SYS(sysinfo), SCMP_SYS(getrusage),
-	SCMP_SYS(sigaltstack), SCMP_SYS(restart_syscall),
+	SCMP_SYS(sigaltstack), SCMP_SYS(restart_syscall), SCMP_SYS(getuid), SCMP_SYS(geteuid),
+	SCMP_SYS(getgid), SCMP_SYS(getegid),
 #ifdef SANDBOX_ASAN
 	SCMP_SYS(sched_getaffinity), SCMP_SYS(prctl), SCMP_SYS(readlink), SCMP_SYS(getppid),
 #endif

@@ -31,3 +31,7 @@ $(BUILD)/t/test_san_charset: $(BUILD)/tests/unit/test_san_charset.o $(BUILD)/san
 
 FUZZERS += charset
 fuzz_charset_OBJS = $(BUILD)/sanitizer/charset.o
+
+UNIT_TESTS += $(BUILD)/t/test_san_core
+$(BUILD)/t/test_san_core: $(BUILD)/tests/unit/test_san_core.o $(SAN_CORE_OBJS) $(LIB_OBJS)
+test_san_core_LIBS = $(SAN_LIBS) $(LIB_LIBS)

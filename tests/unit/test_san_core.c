@@ -1,0 +1,383 @@
+/* test_san_core.c -- the sanitizer's core without the corpus: wire format, JSON reader, quarantine, config, sandbox. */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "lib/conf.h"
+#include "lib/util.h"
+#include "sanitizer/internal.h"
+#include "sanitizer/qjson.h"
+#include "sanitizer/quarantine.h"
+#include "sanitizer/sanitize.h"
+#include "tests/lib/unit.h"
+
+static char tmpdir[256];
+
+static void
+make_result(struct san_result *r)
+{
+	memset(r, 0, sizeof *r);
+	r->action = SAN_ARCHIVE;
+	r->name = xstrdup("a.zip");
+	r->detected_mime = xstrdup("application/zip");
+	res_finding(r, "JavaScript");
+	res_finding(r, "OpenAction");
+	res_finding(r, "JavaScript");   /* duplicates are kept once */
+	r->pages = 7;
+	r->usec_worker = 1234;
+	res_output(r, SAN_ARCHIVE, (uint8_t *)xstrdup("ZIPDATA"), 7, "a.zip", "application/zip");
+	r->members = xcalloc(2, sizeof *r->members);
+	r->n_members = 2;
+	r->members[0].name = xstrdup("x.pdf");
+	r->members[0].action = SAN_FLATTENED;
+	r->members[1].name = xstrdup("y.exe");
+	res_block(&r->members[1], "executable content (%s)", "application/x-dosexec");
+}
+
+static void
+test_wire_roundtrip(void)
+{
+	struct san_config cfg;
+	struct san_result r, back;
+	struct wbuf w = { 0 };
+
+	san_config_defaults(&cfg);
+	make_result(&r);
+	CHECK_INT(r.n_findings, 2);
+	CHECK(wire_encode(&r, &w) == 0);
+	CHECK(wire_decode(w.p, w.len, &cfg, &back) == 0);
+	CHECK_INT(back.action, SAN_ARCHIVE);
+	CHECK_STR(back.name, "a.zip");
+	CHECK_INT(back.n_findings, 2);
+	CHECK_STR(back.findings[1], "OpenAction");
+	CHECK_INT(back.pages, 7);
+	CHECK_INT(back.out_len, 7);
+	CHECK(back.out && memcmp(back.out, "ZIPDATA", 7) == 0);
+	CHECK_INT(back.n_members, 2);
+	CHECK_STR(back.members[1].reason, "executable content (application/x-dosexec)");
+	CHECK_INT(back.members[1].action, SAN_BLOCKED);
+	san_result_free(&back);
+	/* every truncation and a flipped byte in each header must be refused, never crash */
+	for (size_t cut = 0; cut < w.len; cut++) {
+		CHECK(wire_decode(w.p, cut, &cfg, &back) < 0);
+	}
+	for (size_t i = 4; i < w.len; i++) {
+		uint8_t saved = w.p[i];
+		w.p[i] ^= 0xFF;
+		if (wire_decode(w.p, w.len, &cfg, &back) == 0)
+			san_result_free(&back);
+		w.p[i] = saved;
+	}
+	free(w.p);
+	san_result_free(&r);
+	san_config_free(&cfg);
+}
+
+static void
+test_qjson(void)
+{
+	const char *t = "{\"a\":{\"x\":[1,{\"y\":\"}\"}]},\"name\":\"\\u9ad9\\u6a4b \\\"q\\\"\\n\","
+	    "\"n\":42,\"list\":[\"one\",\"\\ud83d\\ude00\"],\"z\":null}";
+	char *s = qjson_string(t, strlen(t), "name"), **list = NULL;
+	size_t n;
+
+	CHECK_STR(s, "髙橋 \"q\"\n");
+	free(s);
+	CHECK_INT(qjson_number(t, strlen(t), "n"), 42);
+	CHECK_INT(qjson_number(t, strlen(t), "missing"), -1);
+	n = qjson_strings(t, strlen(t), "list", &list);
+	CHECK_INT(n, 2);
+	if (n == 2) {
+		CHECK_STR(list[0], "one");
+		CHECK_STR(list[1], "😀");
+	}
+	for (size_t i = 0; i < n; i++)
+		free(list[i]);
+	free(list);
+	CHECK(qjson_string("{\"a\":", 5, "a") == NULL);
+	CHECK(qjson_string("", 0, "a") == NULL);
+}
+
+static void
+test_names(void)
+{
+	char *s = res_name_with_ext("report.PDF", ".pdf", false);
+	CHECK_STR(s, "report.PDF");
+	free(s);
+	s = res_name_with_ext("dir/memo.docx", ".txt", true);
+	CHECK_STR(s, "memo.docx.txt");
+	free(s);
+	s = res_name_with_ext("photo.jpeg", ".png", false);
+	CHECK_STR(s, "photo.png");
+	free(s);
+	s = res_name_with_ext(NULL, ".pdf", false);
+	CHECK_STR(s, "file.pdf");
+	free(s);
+	CHECK_INT(detect_kind("application/pdf"), KIND_PDF);
+	CHECK_INT(detect_kind("text/x-shellscript"), KIND_TEXT);
+	CHECK_INT(detect_kind("application/x-dosexec"), KIND_EXECUTABLE);
+	CHECK_INT(detect_kind_of_name("a.PDF"), KIND_PDF);
+	CHECK_INT(detect_kind_of_name("noext"), KIND_OTHER);
+}
+
+static void
+test_config(void)
+{
+	config_t cfg;
+	struct diags d;
+	struct san_config sc;
+	const char *text = "sanitizer = { pdf = { dpi = 100; color = \"gray\"; codec = \"flate\"; typo = 1; };"
+	    " worker = { timeout_seconds = 5; user = \"nobody\"; }; quarantine = { dir = \"/tmp/q\"; }; };";
+
+	san_config_defaults(&sc);
+	CHECK_INT(sc.dpi, 150);
+	CHECK_STR(sc.worker_user, "nobody");
+	config_init(&cfg);
+	diags_init(&d, "test.conf");
+	CHECK(conf_load_string(&cfg, text, ".", &d) == 0);
+	CHECK(san_config_load(&sc, config_root_setting(&cfg), &d) == 0);
+	CHECK_INT(diags_count(&d, DIAG_WARNING), 1);   /* the typo */
+	CHECK_INT(sc.dpi, 100);
+	CHECK(sc.gray);
+	CHECK_INT(sc.codec, SAN_CODEC_FLATE);
+	CHECK_INT(sc.worker_timeout, 5);
+	CHECK_STR(sc.quarantine_dir, "/tmp/q");
+	config_destroy(&cfg);
+	diags_free(&d);
+	config_init(&cfg);
+	diags_init(&d, "bad.conf");
+	CHECK(conf_load_string(&cfg, "sanitizer = { pdf = { codec = \"gif\"; dpi = 5; }; };", ".", &d) == 0);
+	CHECK(san_config_load(&sc, config_root_setting(&cfg), &d) < 0);
+	CHECK(diags_count(&d, DIAG_ERROR) >= 2);
+	config_destroy(&cfg);
+	diags_free(&d);
+	san_config_free(&sc);
+}
+
+static void
+test_quarantine(void)
+{
+	char dir[512], id[QUARANTINE_ID_LEN], id2[QUARANTINE_ID_LEN], out[600];
+	const char *rcpts[] = { "a@lgwan.example", "b@lgwan.example" };
+	struct quarantine_meta m = { .kind = "file", .name = "x.pdf", .reason = "encrypted", .source = "test" };
+	struct quarantine_item it;
+	uint8_t *data = NULL;
+	size_t len = 0;
+
+	snprintf(dir, sizeof dir, "%s/q", tmpdir);
+	CHECK(quarantine_put(dir, (const uint8_t *)"hello", 5, &m, id) == 0);
+	CHECK(quarantine_id_valid(id));
+	CHECK_STR(id, "2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824");
+	CHECK(quarantine_put(dir, (const uint8_t *)"hello", 5, &m, id) == 0);
+	CHECK(quarantine_get(dir, id, &it) == 0);
+	CHECK_STR(it.name, "x.pdf");
+	CHECK_STR(it.reason, "encrypted");
+	CHECK_INT(it.size, 5);
+	CHECK(strstr(it.meta_json, "\"count\":2") != NULL);
+	quarantine_item_free(&it);
+	m.kind = "mail";
+	m.sender = "s@internet.example";
+	m.recipients = rcpts;
+	m.n_recipients = 2;
+	CHECK(quarantine_put(dir, (const uint8_t *)"mail body", 9, &m, id2) == 0);
+	CHECK_INT(quarantine_list(dir, NULL, NULL), 2);
+	snprintf(out, sizeof out, "%s/released", tmpdir);
+	CHECK(quarantine_release_file(dir, id, out) == 0);
+	CHECK(file_read_all(out, 100, &data, &len) == 0 && len == 5 && memcmp(data, "hello", 5) == 0);
+	free(data);
+	CHECK(quarantine_get(dir, "../../etc/passwd", &it) < 0);
+	CHECK(!quarantine_id_valid("2CF24DBA5FB0A30E26E83B2AC5B9E29E1B161E5C1FA7425E73043362938B9824"));
+	/* nothing is old yet; 2 days later with 1 day retention both go */
+	CHECK_INT(quarantine_expire(dir, 1, time(NULL)), 0);
+	CHECK_INT(quarantine_expire(dir, 1, time(NULL) + 2 * 86400), 2);
+	CHECK_INT(quarantine_list(dir, NULL, NULL), 0);
+}
+
+static void
+test_release_mail(void)
+{
+	char dir[512], script[512], log[512], id[QUARANTINE_ID_LEN];
+	const char *rcpts[] = { "a@lgwan.example", "-oX@evil" };
+	struct quarantine_meta m = { .kind = "mail", .name = "subject", .reason = "encrypted",
+		.sender = "s@internet.example", .recipients = rcpts, .n_recipients = 2 };
+	uint8_t *data = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	snprintf(dir, sizeof dir, "%s/qm", tmpdir);
+	snprintf(script, sizeof script, "%s/sendmail", tmpdir);
+	snprintf(log, sizeof log, "%s/sendmail.log", tmpdir);
+	f = fopen(script, "w");
+	CHECK(f != NULL);
+	if (f == NULL)
+		return;
+	fprintf(f, "#!/bin/sh\nprintf '%%s|' \"$@\" > %s\ncat >> %s\n", log, log);
+	fclose(f);
+	chmod(script, 0755);
+	CHECK(quarantine_put(dir, (const uint8_t *)"From: x\n\nbody\n", 14, &m, id) == 0);
+	CHECK(quarantine_release_mail(dir, id, script) == 0);
+	CHECK(file_read_all(log, 4096, &data, &len) == 0);
+	if (data) {
+		data[len - 1] = '\0';
+		/* the recipient that looks like an option comes after "--": an address, not a flag */
+		CHECK_STR((char *)data, "-i|-f|s@internet.example|--|a@lgwan.example|-oX@evil|From: x\n\nbody");
+	}
+	free(data);
+}
+
+/* ---- the sandboxed worker: crashes, hangs, forbidden calls become verdicts */
+static int hook_mode;
+
+static void
+test_hook(void)
+{
+	volatile int *null = NULL;
+
+	switch (hook_mode) {
+	case 1: raise(SIGSEGV); break;
+	case 2: for (volatile int spin = 0;; spin++) ; break;
+	case 3: socket(AF_INET, SOCK_STREAM, 0); _exit(44); break;
+	case 4: _exit(open("/etc/hostname", O_RDONLY) < 0 && errno == EACCES ? 42 : 43);
+	case 5: _exit(geteuid() != 0 && getegid() != 0 ? 42 : 43);
+	case 6: for (;;) hook_mode++; break;
+	case 7: *null = 1; break;
+	case 8: _exit(0);
+	default: break;
+	}
+}
+
+static struct san_ctx *
+make_ctx(unsigned timeout, unsigned cpu)
+{
+	struct san_config sc;
+	struct san_ctx *ctx;
+
+	san_config_defaults(&sc);
+	sc.worker_timeout = timeout;
+	sc.worker_cpu_seconds = cpu;
+	ctx = san_ctx_new(&sc);
+	san_config_free(&sc);
+	return ctx;
+}
+
+static char *
+reason_with_hook(struct san_ctx *ctx, int mode)
+{
+	struct san_result r;
+	char *reason;
+
+	hook_mode = mode;
+	san_test_worker_hook = test_hook;
+	if (san_buffer(ctx, (const uint8_t *)"hello\n", 6, "a.txt", NULL, &r) < 0)
+		return xstrdup("(san_buffer failed)");
+	san_test_worker_hook = NULL;
+	reason = xstrdup(r.reason ? r.reason : san_action_name(r.action));
+	san_result_free(&r);
+	return reason;
+}
+
+static void
+test_worker_failures(void)
+{
+	struct san_ctx *ctx = make_ctx(1, 30);
+	char *why;
+
+	CHECK(ctx != NULL);
+	if (ctx == NULL)
+		return;
+	why = reason_with_hook(ctx, 1);
+	CHECK_STR(why, "worker crashed: SIGSEGV");
+	free(why);
+	why = reason_with_hook(ctx, 7);
+	CHECK_STR(why, "worker crashed: SIGSEGV");
+	free(why);
+	why = reason_with_hook(ctx, 2);
+	CHECK_STR(why, "timed out after 1s");
+	free(why);
+	why = reason_with_hook(ctx, 3);   /* socket(): killed, or refused under ASan's lenient filter */
+	CHECK(strstr(why, "SIGSYS") != NULL || strcmp(why, "worker failed (exit 44)") == 0);
+	free(why);
+	why = reason_with_hook(ctx, 4);
+	CHECK_STR(why, "worker failed (exit 42)");
+	free(why);
+	if (geteuid() == 0) {
+		why = reason_with_hook(ctx, 5);
+		CHECK_STR(why, "worker failed (exit 42)");
+		free(why);
+	}
+	why = reason_with_hook(ctx, 0);
+	CHECK_STR(why, "text");
+	free(why);
+	san_ctx_free(ctx);
+	ctx = make_ctx(20, 1);
+	why = reason_with_hook(ctx, 6);
+	CHECK_STR(why, "worker exceeded its CPU limit (1s)");
+	free(why);
+	san_ctx_free(ctx);
+}
+
+static void
+test_text_verdict(void)
+{
+	struct san_ctx *ctx = make_ctx(30, 30);
+	struct san_result r;
+	const char sjis[] = "\x82\xb1\x82\xf1\x82\xc9\x82\xbf\x82\xcd\r\n";
+	uint64_t start;
+	int n = 50;
+
+	CHECK(ctx != NULL);
+	if (ctx == NULL)
+		return;
+	CHECK(san_buffer(ctx, (const uint8_t *)sjis, sizeof sjis - 1, "memo.txt", "text/plain", &r) == 0);
+	CHECK_INT(r.action, SAN_TEXT);
+	CHECK(r.out_len == strlen("こんにちは\n") && memcmp(r.out, "こんにちは\n", r.out_len) == 0);
+	CHECK_STR(r.out_name, "memo.txt");
+	CHECK(strlen(r.sha256_out) == 64 && strlen(r.sha256_in) == 64);
+	san_result_free(&r);
+	start = clock_mono_us();
+	for (int i = 0; i < n; i++) {
+		CHECK(san_buffer(ctx, (const uint8_t *)"x\n", 2, "x.txt", NULL, &r) == 0);
+		san_result_free(&r);
+	}
+	printf("  worker round trip: %.2f ms per file\n", (double)(clock_mono_us() - start) / n / 1000.0);
+	hook_mode = 8;
+	san_test_worker_hook = test_hook;
+	start = clock_mono_us();
+	for (int i = 0; i < n; i++) {
+		CHECK(san_buffer(ctx, (const uint8_t *)"x\n", 2, "x.txt", NULL, &r) == 0);
+		san_result_free(&r);
+	}
+	san_test_worker_hook = NULL;
+	printf("  fork + sandbox only: %.2f ms per file\n", (double)(clock_mono_us() - start) / n / 1000.0);
+	san_ctx_free(ctx);
+}
+
+int
+main(void)
+{
+	snprintf(tmpdir, sizeof tmpdir, "/tmp/test_san_core.XXXXXX");
+	if (mkdtemp(tmpdir) == NULL)
+		return 2;
+	UNIT_RUN(test_wire_roundtrip);
+	UNIT_RUN(test_qjson);
+	UNIT_RUN(test_names);
+	UNIT_RUN(test_config);
+	UNIT_RUN(test_quarantine);
+	UNIT_RUN(test_release_mail);
+	UNIT_RUN(test_worker_failures);
+	UNIT_RUN(test_text_verdict);
+	{
+		char cmd[300];
+		snprintf(cmd, sizeof cmd, "rm -rf %s", tmpdir);
+		if (system(cmd) != 0)
+			printf("  could not remove %s\n", tmpdir);
+	}
+	UNIT_EXIT();
+}
