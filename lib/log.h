@@ -21,6 +21,7 @@ void log_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* fatal/fatalx log at error level and exit(1): for broken invariants and start-up errors. */
 void fatal(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
 void fatalx(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
-void log_vmsg(enum log_level level, int with_errno, const char *fmt, va_list ap);
+void log_vmsg(enum log_level level, int with_errno, const char *fmt, va_list ap)
+    __attribute__((format(printf, 3, 0)));
 
 #endif
