@@ -6,7 +6,6 @@
 #include <string.h>
 
 #include "gw/verify_str.h"
-#include "lib/event.h"
 #include "lib/util.h"
 
 static const char *const vcase_top_known[] = { "description", "pcap", "policy", "checks", NULL };
@@ -311,15 +310,30 @@ vcase_load(struct vcase *vc, const char *dir, struct diags *d)
 	return diags_count(d, DIAG_ERROR) + diags_count(d, DIAG_WARNING) ? -1 : 0;
 }
 
-/* A libconfig string literal (escapes as JSON's, which libconfig reads). */
+/* A libconfig string literal: libconfig knows \\ \" \f \n \r \t and \xNN, not JSON's \uNNNN. */
 static void
 vcase_write_str(FILE *out, const char *s)
 {
-	struct jbuf jb = JBUF_INIT;
-
-	jb_quote(&jb, s, strlen(s));
-	fputs(jb_cstr(&jb), out);
-	jb_free(&jb);
+	fputc('"', out);
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		const char *esc = NULL;
+		switch (*p) {
+		case '"': esc = "\\\""; break;
+		case '\\': esc = "\\\\"; break;
+		case '\n': esc = "\\n"; break;
+		case '\r': esc = "\\r"; break;
+		case '\t': esc = "\\t"; break;
+		case '\f': esc = "\\f"; break;
+		default: break;
+		}
+		if (esc)
+			fputs(esc, out);
+		else if (*p < 0x20 || *p == 0x7f)
+			fprintf(out, "\\x%02x", *p);
+		else
+			fputc(*p, out);
+	}
+	fputc('"', out);
 }
 
 static void

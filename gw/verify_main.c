@@ -171,11 +171,11 @@ vmain_summary(const struct vopts *opts, const struct vresult *results, size_t n,
 		checks += results[i].nchecks;
 	}
 	if (opts->update)
-		printf("%zu cases: %zu updated, %zu unchanged, %zu failed (%zu checks) in %.1fs\n", n,
-		    count[VSTATUS_UPDATED], count[VSTATUS_SAME], count[VSTATUS_FAIL], checks, seconds);
+		printf("%zu case%s: %zu updated, %zu unchanged, %zu failed (%zu checks) in %.1fs\n", n,
+		    n == 1 ? "" : "s", count[VSTATUS_UPDATED], count[VSTATUS_SAME], count[VSTATUS_FAIL], checks, seconds);
 	else
-		printf("%zu cases: %zu passed, %zu failed (%zu checks) in %.1fs%s%s\n", n,
-		    count[VSTATUS_PASS], count[VSTATUS_FAIL], checks, seconds,
+		printf("%zu case%s: %zu passed, %zu failed (%zu checks) in %.1fs%s%s\n", n,
+		    n == 1 ? "" : "s", count[VSTATUS_PASS], count[VSTATUS_FAIL], checks, seconds,
 		    opts->policy ? " with candidate policy " : "", opts->policy ? opts->policy : "");
 }
 

@@ -302,7 +302,8 @@ vupdate_case(const struct vcase *old, const struct vevents *evs, struct vresult 
 		res->reason = error;
 	} else if (removed + added > 0) {
 		res->status = VSTATUS_UPDATED;
-		res->reason = vs_printf("%zu checks removed, %zu added in %s", removed, added, old->conf_path);
+		res->reason = vs_printf("%zu check%s removed, %zu added in %s", removed, removed == 1 ? "" : "s",
+		    added, old->conf_path);
 	}
 	if (res->status != VSTATUS_FAIL && (error = vupdate_check_kept(&now, evs, details)) != NULL) {
 		free(res->reason);

@@ -123,7 +123,7 @@ esac
 
 # --- --update: record, show the diff, rerun passes, kept checks stay ----------
 run update --update "$W/update"
-if [ "$rc" -eq 0 ] && grep -q '^UPDATED recorded: 1 checks removed, 7 added' "$TG_TMP/update.out" &&
+if [ "$rc" -eq 0 ] && grep -q '^UPDATED recorded: 1 check removed, 7 added' "$TG_TMP/update.out" &&
 	grep -q '^  - flow TCP 203.0.113.5:40001 -> 10.30.0.20:8443 final=true => .*verdict=drop (count 1)$' "$TG_TMP/update.out" &&
 	grep -q '^  + flow TCP 203.0.113.5:40001 -> 10.30.0.20:8443 final=true => .*verdict=accept (count 1)$' "$TG_TMP/update.out"; then
 	pass "--update rewrites the stale check and shows - old / + new"

@@ -330,6 +330,145 @@ test_junit_escape(void)
 	free(out);
 }
 
+/* Writes text to DIR/case.conf in a fresh temp dir; returns the dir (caller frees, removes). */
+static char *
+case_dir_with(const char *text)
+{
+	char *dir = strdup("/tmp/test_verify_case.XXXXXX"), *path;
+	FILE *f;
+
+	if (dir == NULL || mkdtemp(dir) == NULL)
+		return dir;
+	path = vs_printf("%s/case.conf", dir);
+	f = fopen(path, "w");
+	if (f) {
+		fputs(text, f);
+		fclose(f);
+	}
+	free(path);
+	return dir;
+}
+
+static void
+case_dir_remove(char *dir)
+{
+	char *path = vs_printf("%s/case.conf", dir);
+
+	unlink(path);
+	rmdir(dir);
+	free(path);
+	free(dir);
+}
+
+/* Loads text as a case.conf; returns the first diagnostic's text ("" when it loads). */
+static char *
+case_load_text(const char *text, struct vcase *vc, int *rc)
+{
+	char *dir = case_dir_with(text), *first;
+	struct diags d;
+
+	diags_init(&d, "case.conf");
+	*rc = vcase_load(vc, dir, &d);
+	first = d.n ? vs_printf("line %d: %s", d.v[0].line, d.v[0].text) : strdup("");
+	diags_free(&d);
+	case_dir_remove(dir);
+	return first;
+}
+
+static void
+test_case_load(void)
+{
+	static const struct { const char *text; const char *want; } bad[] = {
+		{ "pcap = \"a.pcap\";\nchecks = ( { match = { event = \"flow\"; }; expcet = { verdict = \"drop\"; }; } );\n",
+		  "line 2: unknown setting 'expcet'" },
+		{ "pcap = \"a.pcap\";\nchecks = ( );\n", "line 2: 'checks' is empty" },
+		{ "pcap = \"a.pcap\";\n", "no 'checks'" },
+		{ "checks = ( { match = { event = \"flow\"; }; } );\n", "no 'pcap'" },
+		{ "pcap = [ 1 ];\nchecks = ( { match = { event = \"flow\"; }; } );\n", "'pcap' entries must be strings" },
+		{ "pcap = \"a\";\nchecks = ( { match = { app = [ \"TLS\" ]; }; } );\n", "'app' must be a string, number or boolean" },
+		{ "pcap = \"a\";\nchecks = ( { expect = { app = \"TLS\"; }; } );\n", "check has no 'match' group" },
+		{ "pcap = \"a\";\nchecks = ( { match = { }; expect = { }; } );\n", "'expect' is empty" },
+		{ "pcap = \"a\";\nchecks = ( { match = { }; count = -1; } );\n", "count" },
+		{ "pcap = \"a\";\nchecks = ( { match = { event = \"flow\" }; }\n", "line 3: syntax error" },
+		{ NULL, NULL },
+	};
+	struct vcase vc;
+	int rc;
+
+	for (int i = 0; bad[i].text; i++) {
+		char *first = case_load_text(bad[i].text, &vc, &rc);
+		if (rc != -1 || strstr(first, bad[i].want) == NULL) {
+			printf("  bad case #%d: rc %d, first diagnostic \"%s\", wanted \"%s\"\n", i, rc, first,
+			    bad[i].want);
+			unit_case_failed = 1;
+		}
+		free(first);
+		vcase_free(&vc);
+	}
+	free(case_load_text("pcap = \"one.pcap\";\nchecks = ( { match = { dst_port = 443; final = true; "
+	    "x = 1.5; }; count = 2; keep = true; } );\n", &vc, &rc));
+	CHECK_INT(rc, 0);
+	CHECK_INT(vc.npcaps, 1);
+	CHECK(vc.policy == NULL);
+	CHECK_INT(vc.checks[0].count, 2);
+	CHECK(vc.checks[0].keep);
+	CHECK_INT(vc.checks[0].match.v[0].kind, VFIELD_INT);
+	CHECK_INT(vc.checks[0].match.v[1].kind, VFIELD_BOOL);
+	CHECK_INT(vc.checks[0].match.v[2].kind, VFIELD_FLOAT);
+	vcase_free(&vc);
+}
+
+/* What --update writes must read back as the same case, whatever the strings hold. */
+static void
+test_case_roundtrip(void)
+{
+	struct vcase vc, back;
+	struct vcheck ck = { .count = 3, .keep = true };
+	struct vs_buf b;
+	char *text, *dir, *s1, *s2;
+	struct diags d;
+
+	memset(&vc, 0, sizeof vc);
+	vc.description = strdup("a \"quoted\" back\\slash\nnew line\x01 東京 \t tab");
+	vc.header = strdup("# kept comment\n");
+	vc.pcaps = calloc(1, sizeof *vc.pcaps);
+	vc.pcaps[vc.npcaps++] = strdup("../x \"y\".pcap");
+	vc.policy = strdup("../../site.conf");
+	vfields_add_str(&ck.match, "rule", "a\"b\\c");
+	vfields_add_int(&ck.match, "dst_port", 443);
+	vfields_add_bool(&ck.match, "final", false);
+	vfields_add_str(&ck.expect, "app", "null");
+	ck.comment = strdup("why \"this\"");
+	vc.checks = &ck;
+	vc.nchecks = 1;
+	vs_open(&b);
+	vcase_write(&vc, b.f);
+	text = vs_take(&b);
+	dir = case_dir_with(text);
+	diags_init(&d, "case.conf");
+	CHECK_INT(vcase_load(&back, dir, &d), 0);
+	if (d.n)
+		printf("  %s:%d: %s\n%s", d.v[0].file, d.v[0].line, d.v[0].text, text);
+	CHECK_STR(back.description, vc.description);
+	CHECK_STR(back.pcaps[0], vc.pcaps[0]);
+	CHECK_STR(back.header, "# kept comment\n");
+	CHECK_INT(back.nchecks, 1);
+	s1 = vcheck_summary(&ck);
+	s2 = back.nchecks ? vcheck_summary(&back.checks[0]) : strdup("");
+	CHECK_STR(s2, s1);
+	CHECK_STR(back.nchecks ? back.checks[0].comment : "", ck.comment);
+	free(s1);
+	free(s2);
+	diags_free(&d);
+	vcase_free(&back);
+	case_dir_remove(dir);
+	free(text);
+	vc.checks = NULL;
+	vc.nchecks = 0;
+	vcheck_free(&ck);
+	vcase_free(&vc);
+}
+
 int
 main(void)
 {
@@ -344,5 +483,7 @@ main(void)
 	UNIT_RUN(test_update_record);
 	UNIT_RUN(test_diff);
 	UNIT_RUN(test_junit_escape);
+	UNIT_RUN(test_case_load);
+	UNIT_RUN(test_case_roundtrip);
 	UNIT_EXIT();
 }
