@@ -7,6 +7,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -24,6 +25,7 @@ vgw_child(const struct vgw_job *job)
 	char *argv[] = { (char *)job->gw, "--pcap", (char *)job->pcap, "--config",
 		(char *)job->policy, "--events", (char *)job->events, NULL };
 
+	prctl(PR_SET_PDEATHSIG, SIGKILL);   /* never outlive the worker (cancelled CI job) */
 	if (null < 0 || log < 0 || dup2(null, 0) < 0 || dup2(log, 1) < 0 || dup2(log, 2) < 0)
 		_exit(126);
 	execv(job->gw, argv);

@@ -190,6 +190,12 @@ vmain_run(struct vmain_args *a, struct vcase_list *cases)
 
 	a->opts.workdir = vmain_workdir();
 	vsched_run(&a->opts, cases, results, stdout);
+	if (vsched_interrupted()) {
+		log_warnx("stopped by signal %d (%s): the run is incomplete", vsched_interrupted(),
+		    strsignal(vsched_interrupted()));
+		vmain_remove_workdir(a->opts.workdir);
+		_exit(128 + vsched_interrupted());
+	}
 	seconds = (double)(clock_mono_us() - start) / 1e6;
 	for (size_t i = 0; i < cases->n; i++)
 		failed += !vstatus_ok(results[i].status);

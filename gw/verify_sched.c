@@ -13,6 +13,9 @@
 #include "lib/log.h"
 #include "lib/util.h"
 
+/* Set by SIGINT/SIGTERM/SIGHUP (a CI job cancelled): stop, kill the workers, clean up. */
+static volatile sig_atomic_t vsched_stop_signal;
+
 struct vsched_slot {
 	pid_t pid;            /* 0: not started or reaped */
 	uint64_t start_us;
@@ -117,9 +120,9 @@ vsched_reap(const struct vopts *opts, struct vsched_slot *slots, size_t n, struc
 
 	do
 		pid = waitpid(-1, &status, 0);
-	while (pid < 0 && errno == EINTR);
+	while (pid < 0 && errno == EINTR && !vsched_stop_signal);
 	if (pid < 0)
-		return -1;
+		return vsched_stop_signal ? -3 : -1;
 	for (size_t i = 0; i < n; i++)
 		if (slots[i].pid == pid) {
 			slots[i].pid = 0;
@@ -144,6 +147,47 @@ vsched_lost(const struct vopts *opts, struct vsched_slot *slots, size_t n, struc
 	return 0;
 }
 
+static void
+vsched_on_signal(int sig)
+{
+	vsched_stop_signal = sig;
+}
+
+/* No SA_RESTART: the signal interrupts waitpid, so the loop sees it at once. */
+static void
+vsched_catch_signals(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = vsched_on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+}
+
+/* Kills the running workers (their tiergate-gw children follow by PDEATHSIG) and reaps them. */
+static void
+vsched_abort(struct vsched_slot *slots, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (slots[i].pid > 0)
+			kill(slots[i].pid, SIGKILL);
+	for (size_t i = 0; i < n; i++)
+		if (slots[i].pid > 0) {
+			while (waitpid(slots[i].pid, NULL, 0) < 0 && errno == EINTR)
+				;
+			slots[i].pid = 0;
+		}
+}
+
+int
+vsched_interrupted(void)
+{
+	return vsched_stop_signal;
+}
+
 void
 vsched_run(const struct vopts *opts, const struct vcase_list *cases, struct vresult *results,
     FILE *out)
@@ -151,7 +195,8 @@ vsched_run(const struct vopts *opts, const struct vcase_list *cases, struct vres
 	struct vsched_slot *slots = xcalloc(cases->n, sizeof *slots);
 	size_t next = 0, printed = 0, running = 0;
 
-	while (printed < cases->n) {
+	vsched_catch_signals();
+	while (printed < cases->n && !vsched_stop_signal) {
 		while (next < cases->n && running < (size_t)opts->jobs) {
 			if (vsched_start(opts, cases, next, &slots[next]) < 0) {
 				vsched_collect(opts, next, 1 << 8, &results[next]);
@@ -161,14 +206,19 @@ vsched_run(const struct vopts *opts, const struct vcase_list *cases, struct vres
 			}
 			next++;
 		}
-		if (running > 0 && vsched_reap(opts, slots, cases->n, results) >= 0)
-			running--;
-		else if (running > 0)
-			running = vsched_lost(opts, slots, cases->n, results);
+		if (running > 0) {
+			long reaped = vsched_reap(opts, slots, cases->n, results);
+			if (reaped >= 0)
+				running--;
+			else if (reaped != -3)
+				running = vsched_lost(opts, slots, cases->n, results);
+		}
 		while (printed < cases->n && slots[printed].done) {
 			vsched_print(opts, &cases->v[printed], &results[printed], out);
 			printed++;
 		}
 	}
+	if (vsched_stop_signal)
+		vsched_abort(slots, cases->n);
 	free(slots);
 }

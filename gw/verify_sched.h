@@ -16,6 +16,9 @@
 void vsched_run(const struct vopts *opts, const struct vcase_list *cases, struct vresult *results,
     FILE *out);
 
+/* The signal that stopped vsched_run early (the run is incomplete), or 0. */
+int vsched_interrupted(void);
+
 /* "PASS name (3 checks)" and the indented details, as printed for one case. */
 void vsched_print(const struct vopts *opts, const struct vcase_ref *ref, const struct vresult *res,
     FILE *out);

@@ -194,3 +194,23 @@ for s in alpha beta beta-prime; do
 		grep -A6 '^FAIL ' "$TG_TMP/example-$s.out" | head -n 20 | sed 's/^/  | /'
 	fi
 done
+
+# --- a cancelled run (CI stops the job) leaves no process and no temp files ---
+mkdir -p "$TG_TMP/tmp"
+TMPDIR="$TG_TMP/tmp" "$V" --gw "$FAKE" --timeout 60 "$W/fake/gw-hang" >"$TG_TMP/cancel.out" 2>&1 &
+vpid=$!
+on_exit "kill -9 $vpid"
+if wait_for 10 pgrep -f "fake-gw-hang $W/fake/gw-hang"; then
+	kill -TERM "$vpid"
+	wait "$vpid"
+	rc=$?
+	sleep 0.2
+	if [ "$rc" -eq 143 ] && ! pgrep -f "fake-gw-hang $W/fake/gw-hang" >/dev/null &&
+		[ -z "$(ls -A "$TG_TMP/tmp")" ] && grep -q 'stopped by signal 15' "$TG_TMP/cancel.out"; then
+		pass "SIGTERM: exit 143, tiergate-gw killed, work directory removed"
+	else
+		fail "SIGTERM cleanup" "exit $rc; left: $(pgrep -fa "fake-gw-hang" | head -n 1) $(ls -A "$TG_TMP/tmp")"
+	fi
+else
+	fail "SIGTERM cleanup" "the fake tiergate-gw never started"
+fi

@@ -17,6 +17,6 @@ done
 case "$(head -n 1 "$pcap")" in
 EVENTS) tail -n +2 "$pcap" >"$events" ;;
 CRASH) echo "fake-gw: about to crash" >&2; kill -SEGV $$ ;;
-HANG) exec sleep 60 ;;
+HANG) exec -a "fake-gw-hang $pcap" sleep 60 ;;
 *) echo "fake-gw: $pcap: not a fake pcap" >&2; exit 1 ;;
 esac
