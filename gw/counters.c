@@ -62,7 +62,10 @@ counters_flow_decided(struct gw_engine *e, const struct flow *f)
 		slot = (int16_t)counters_pair_find(e, src ? src : "none", dst ? dst : "none");
 		e->pair_slot[cell] = slot;
 	}
-	e->c.pair[slot].flows[f->action]++;
+	if (f->final)
+		e->c.pair[slot].flows[f->action]++;
+	else
+		e->c.pair[slot].undecided++;
 }
 
 uint64_t

@@ -186,6 +186,7 @@ void gw_engine_set_policy(struct gw_engine *e, struct policy *policy, uint64_t n
 struct gw_pair_count {
 	char src_zone[32], dst_zone[32];   /* "none" when in no zone */
 	uint64_t flows[3];       /* by final verdict: [GW_ACCEPT], [GW_DROP], [GW_REJECT] */
+	uint64_t undecided;      /* ended while still waiting for the application */
 };
 
 struct gw_counters {

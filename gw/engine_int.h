@@ -28,9 +28,12 @@ struct gw_engine {
 	int zones;
 	char *ifnames[ENGINE_IF_MAX];
 	unsigned nif;
-	struct jbuf ev;                /* the event being built */
+	struct jbuf ev;                /* scratch for strings that need escaping */
 	char *evbuf;                   /* finished lines waiting for a write */
 	size_t evlen;
+	size_t ev_line;                /* where the line being built starts */
+	uint64_t ts_sec;               /* the second ts_text was formatted for */
+	char ts_text[40];
 };
 
 /* flowlog.c: the JSON events of docs/events.md */

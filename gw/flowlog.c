@@ -1,9 +1,18 @@
-/* flowlog.c -- the gateway's JSON events (flow, flow_end, reject, malformed), written in batches. */
+/* flowlog.c -- the gateway's JSON events (flow, flow_end, reject, malformed), built straight into a batch buffer. */
 #include <stdio.h>
 #include <string.h>
 
 #include "gw/engine_int.h"
 #include "lib/log.h"
+
+/*
+ * Events are the hot path of a replay (two or more per flow), so lines are
+ * built in place: plain ASCII strings (addresses, names, most reasons) are
+ * copied as they are; anything else goes through lib's escaper (jb_quote),
+ * which keeps every line valid JSON. The timestamp's date part is formatted
+ * once per second.
+ */
+#define FLOWLOG_LINE_MAX 4096   /* room reserved before a line is started */
 
 const char *
 flowlog_proto(uint8_t proto, char buf[8])
@@ -47,25 +56,145 @@ flowlog_flush(struct gw_engine *e)
 	e->evlen = 0;
 }
 
-/* The finished line joins the batch; a batch is one write(2). */
 static void
-flowlog_commit(struct gw_engine *e)
+fl_put(struct gw_engine *e, const char *s, size_t n)
 {
-	struct jbuf *jb = &e->ev;
-
-	ev_end(jb);
-	if (jb->oom) {
-		e->c.events_lost++;
+	if (e->evlen + n > ENGINE_EVBUF) {   /* one absurdly long line: cut, never overflow */
+		e->ev.oom = true;
 		return;
 	}
-	if (e->evlen + jb->len > ENGINE_EVBUF)
+	memcpy(e->evbuf + e->evlen, s, n);
+	e->evlen += n;
+}
+
+static void
+fl_key(struct gw_engine *e, const char *key)
+{
+	char buf[40];
+	size_t n = strlen(key);
+
+	buf[0] = ',';
+	buf[1] = '"';
+	memcpy(buf + 2, key, n);
+	buf[n + 2] = '"';
+	buf[n + 3] = ':';
+	fl_put(e, buf, n + 4);
+}
+
+static bool
+fl_plain(const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (c < 0x20 || c >= 0x7f || c == '"' || c == '\\')
+			return false;
+	}
+	return true;
+}
+
+static void
+fl_str(struct gw_engine *e, const char *key, const char *val)
+{
+	size_t n;
+
+	fl_key(e, key);
+	if (val == NULL) {
+		fl_put(e, "null", 4);
+		return;
+	}
+	n = strlen(val);
+	if (fl_plain(val, n)) {
+		fl_put(e, "\"", 1);
+		fl_put(e, val, n);
+		fl_put(e, "\"", 1);
+		return;
+	}
+	jb_reset(&e->ev);
+	jb_quote(&e->ev, val, n);
+	fl_put(e, e->ev.buf, e->ev.len);
+}
+
+static void
+fl_uint(struct gw_engine *e, const char *key, uint64_t v)
+{
+	char buf[24];
+	int i = sizeof buf;
+
+	do {
+		buf[--i] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	fl_key(e, key);
+	fl_put(e, buf + i, sizeof buf - (size_t)i);
+}
+
+static void
+fl_bool(struct gw_engine *e, const char *key, bool v)
+{
+	fl_key(e, key);
+	fl_put(e, v ? "true" : "false", v ? 4 : 5);
+}
+
+static void
+fl_digits(char *out, int width, uint64_t v)
+{
+	for (int i = width - 1; i >= 0; i--, v /= 10)
+		out[i] = (char)('0' + v % 10);
+}
+
+/* IPv4 (most events) without printf; IPv6 through lib's formatter. */
+static void
+fl_ip(struct gw_engine *e, const char *key, const struct addr *a)
+{
+	char ip[ADDR_STRLEN], *p = ip;
+
+	if (!addr_is_v4(a)) {
+		addr_format(a, ip);
+		fl_str(e, key, ip);
+		return;
+	}
+	for (int i = 12; i < 16; i++) {
+		unsigned b = a->b[i];
+		if (b >= 100)
+			*p++ = (char)('0' + b / 100);
+		if (b >= 10)
+			*p++ = (char)('0' + b / 10 % 10);
+		*p++ = (char)('0' + b % 10);
+		*p++ = i < 15 ? '.' : '\0';
+	}
+	fl_str(e, key, ip);
+}
+
+/* {"timestamp":"2026-11-22T02:27:04.123456+0000","event":"NAME" */
+static void
+fl_begin(struct gw_engine *e, const char *name, uint64_t ts_us)
+{
+	char us[8];
+
+	if (e->evlen + FLOWLOG_LINE_MAX > ENGINE_EVBUF)
 		flowlog_flush(e);
-	if (jb->len > ENGINE_EVBUF) {
-		if (ev_emit(e->sink, jb) < 0)
-			e->c.events_lost++;
-	} else {
-		memcpy(e->evbuf + e->evlen, jb->buf, jb->len);
-		e->evlen += jb->len;
+	e->ev_line = e->evlen;
+	e->ev.oom = false;
+	if (ts_us / 1000000 != e->ts_sec || e->ts_text[0] == '\0') {
+		e->ts_sec = ts_us / 1000000;
+		ev_timestamp(e->ts_text, e->ts_sec * 1000000);
+	}
+	fl_digits(us, 6, ts_us % 1000000);
+	memcpy(e->ts_text + 20, us, 6);
+	fl_put(e, "{\"timestamp\":\"", 14);
+	fl_put(e, e->ts_text, strlen(e->ts_text));
+	fl_put(e, "\"", 1);
+	fl_str(e, "event", name);
+}
+
+static void
+fl_end(struct gw_engine *e)
+{
+	fl_put(e, "}\n", 2);
+	if (e->ev.oom) {
+		e->evlen = e->ev_line;
+		e->c.events_lost++;
+		return;
 	}
 	e->c.events++;
 }
@@ -73,18 +202,16 @@ flowlog_commit(struct gw_engine *e)
 static void
 flowlog_tuple(struct gw_engine *e, const struct flow *f)
 {
-	char ip[ADDR_STRLEN], pbuf[8];
+	char pbuf[8];
 	bool icmp = f->proto == 1 || f->proto == 58;
 
-	addr_format(&f->src, ip);
-	jb_str(&e->ev, "src_ip", ip);
-	jb_uint(&e->ev, "src_port", icmp ? 0 : f->sport);
-	addr_format(&f->dst, ip);
-	jb_str(&e->ev, "dst_ip", ip);
-	jb_uint(&e->ev, "dst_port", icmp ? f->policy_dport : f->dport);
-	jb_str(&e->ev, "proto", flowlog_proto(f->proto, pbuf));
-	jb_str(&e->ev, "src_zone", flowlog_zone(e, f->src_zone));
-	jb_str(&e->ev, "dst_zone", flowlog_zone(e, f->dst_zone));
+	fl_ip(e, "src_ip", &f->src);
+	fl_uint(e, "src_port", icmp ? 0 : f->sport);
+	fl_ip(e, "dst_ip", &f->dst);
+	fl_uint(e, "dst_port", icmp ? f->policy_dport : f->dport);
+	fl_str(e, "proto", flowlog_proto(f->proto, pbuf));
+	fl_str(e, "src_zone", flowlog_zone(e, f->src_zone));
+	fl_str(e, "dst_zone", flowlog_zone(e, f->dst_zone));
 }
 
 void
@@ -93,20 +220,20 @@ flowlog_verdict(struct gw_engine *e, const struct flow *f, uint64_t pkt_num,
 {
 	if (e->sink == NULL || !f->log)
 		return;
-	ev_begin(&e->ev, "flow", f->last_us);
-	jb_uint(&e->ev, "flow_id", f->id);
-	jb_uint(&e->ev, "pcap_cnt", pkt_num);
+	fl_begin(e, "flow", f->last_us);
+	fl_uint(e, "flow_id", f->id);
+	fl_uint(e, "pcap_cnt", pkt_num);
 	flowlog_tuple(e, f);
-	jb_str(&e->ev, "app", flowlog_app(e, f));
-	jb_str(&e->ev, "rule", f->rule);
-	jb_str(&e->ev, "verdict", policy_action_name(f->action));
-	jb_bool(&e->ev, "final", f->final);
-	jb_str(&e->ev, "reason", f->reason);
+	fl_str(e, "app", flowlog_app(e, f));
+	fl_str(e, "rule", f->rule);
+	fl_str(e, "verdict", policy_action_name(f->action));
+	fl_bool(e, "final", f->final);
+	fl_str(e, "reason", f->reason);
 	if (changed) {
-		jb_str(&e->ev, "previous_verdict", policy_action_name(prev_action));
-		jb_str(&e->ev, "previous_rule", prev_rule);
+		fl_str(e, "previous_verdict", policy_action_name(prev_action));
+		fl_str(e, "previous_rule", prev_rule);
 	}
-	flowlog_commit(e);
+	fl_end(e);
 }
 
 static const char *
@@ -122,18 +249,18 @@ flowlog_end(struct gw_engine *e, const struct flow *f, enum flow_end_reason why)
 {
 	if (e->sink == NULL || !f->log)
 		return;
-	ev_begin(&e->ev, "flow_end", e->now_us > f->last_us ? e->now_us : f->last_us);
-	jb_uint(&e->ev, "flow_id", f->id);
+	fl_begin(e, "flow_end", e->now_us > f->last_us ? e->now_us : f->last_us);
+	fl_uint(e, "flow_id", f->id);
 	flowlog_tuple(e, f);
-	jb_str(&e->ev, "app", flowlog_app(e, f));
-	jb_str(&e->ev, "rule", f->rule);
-	jb_str(&e->ev, "verdict", policy_action_name(f->action));
-	jb_uint(&e->ev, "pkts_toserver", f->pkts[0]);
-	jb_uint(&e->ev, "pkts_toclient", f->pkts[1]);
-	jb_uint(&e->ev, "bytes_toserver", f->bytes[0]);
-	jb_uint(&e->ev, "bytes_toclient", f->bytes[1]);
-	jb_str(&e->ev, "end_reason", flowlog_end_name(why));
-	flowlog_commit(e);
+	fl_str(e, "app", flowlog_app(e, f));
+	fl_str(e, "rule", f->rule);
+	fl_str(e, "verdict", policy_action_name(f->action));
+	fl_uint(e, "pkts_toserver", f->pkts[0]);
+	fl_uint(e, "pkts_toclient", f->pkts[1]);
+	fl_uint(e, "bytes_toserver", f->bytes[0]);
+	fl_uint(e, "bytes_toclient", f->bytes[1]);
+	fl_str(e, "end_reason", flowlog_end_name(why));
+	fl_end(e);
 }
 
 void
@@ -142,12 +269,12 @@ flowlog_reject(struct gw_engine *e, const struct flow *f, const struct decoded *
 {
 	if (e->sink == NULL)
 		return;
-	ev_begin(&e->ev, "reject", f->last_us);
-	jb_uint(&e->ev, "flow_id", f->id);
-	jb_uint(&e->ev, "pcap_cnt", pkt_num);
+	fl_begin(e, "reject", f->last_us);
+	fl_uint(e, "flow_id", f->id);
+	fl_uint(e, "pcap_cnt", pkt_num);
 	flowlog_tuple(e, f);
-	jb_str(&e->ev, "sent", sent);
-	flowlog_commit(e);
+	fl_str(e, "sent", sent);
+	fl_end(e);
 }
 
 static bool
@@ -164,16 +291,13 @@ flowlog_malformed(struct gw_engine *e, const struct decoded *d, uint64_t pkt_num
 {
 	if (e->sink == NULL)
 		return;
-	ev_begin(&e->ev, "malformed", ts_us);
-	jb_uint(&e->ev, "pcap_cnt", pkt_num);
+	fl_begin(e, "malformed", ts_us);
+	fl_uint(e, "pcap_cnt", pkt_num);
 	if (flowlog_has_addr(&d->src)) {   /* the header was long enough to read them */
-		char ip[ADDR_STRLEN];
-		addr_format(&d->src, ip);
-		jb_str(&e->ev, "src_ip", ip);
-		addr_format(&d->dst, ip);
-		jb_str(&e->ev, "dst_ip", ip);
+		fl_ip(e, "src_ip", &d->src);
+		fl_ip(e, "dst_ip", &d->dst);
 	}
-	jb_str(&e->ev, "reason", reason);
-	jb_str(&e->ev, "verdict", policy_action_name(verdict));
-	flowlog_commit(e);
+	fl_str(e, "reason", reason);
+	fl_str(e, "verdict", policy_action_name(verdict));
+	fl_end(e);
 }

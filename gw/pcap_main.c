@@ -92,13 +92,14 @@ pcap_load(const char *path, struct gw_config *conf)
 static void
 pcap_print_pairs(const struct gw_counters *c, FILE *out)
 {
-	fprintf(out, "flows by zone pair (final verdict):\n");
-	fprintf(out, "  %-12s %-12s %9s %9s %9s\n", "from", "to", "accept", "drop", "reject");
+	fprintf(out, "flows by zone pair (final verdict; waiting = ended before the app was known):\n");
+	fprintf(out, "  %-12s %-12s %9s %9s %9s %9s\n", "from", "to", "accept", "drop", "reject",
+	    "waiting");
 	for (unsigned i = 0; i < c->pairs; i++) {
 		const struct gw_pair_count *p = &c->pair[i];
-		fprintf(out, "  %-12s %-12s %9llu %9llu %9llu\n", p->src_zone, p->dst_zone,
+		fprintf(out, "  %-12s %-12s %9llu %9llu %9llu %9llu\n", p->src_zone, p->dst_zone,
 		    (unsigned long long)p->flows[0], (unsigned long long)p->flows[1],
-		    (unsigned long long)p->flows[2]);
+		    (unsigned long long)p->flows[2], (unsigned long long)p->undecided);
 	}
 }
 

@@ -5,6 +5,9 @@
 #                                not-a-pcap.pcap, http-dmz-internet-{raw,sll,sll2,null}.pcap,
 #                                http-dmz-internet.pcapng (from DIR/http-dmz-internet.pcap, tls-dmz-internet.pcap)
 #   synth.py clean IN OUT        drops IPv6 link-local chatter (NDP, MLD, fe80::/ff02::) from a capture
+#   synth.py mix K OUT FIXTURE...    each fixture K times, client port shifted per copy (raw IP)
+#   synth.py syns N OUT / pending N OUT   N one-packet flows: TCP SYNs (no payload), or UDP
+#                                datagrams to port 53 nDPI cannot name (keep their nDPI state)
 #   synth.py corpus DIR PCAP...  fuzz corpus files (tests/fuzz/fuzz_decode.c framing), one per pcap
 #   synth.py flows N OUT [FIXTURE...]   a bench pcap: N short TCP flows (handshake, request,
 #                                answer, FINs) with distinct addresses/ports, plus the fixtures'
@@ -142,10 +145,10 @@ def damaged(dirname):
 
 
 def short_flow(i, t):
-    """One HTTP-like flow: handshake, request, answer, FIN both ways."""
-    a = "172.16.%d.%d" % ((i >> 8) & 0xFF, i & 0xFF or 1)
-    b = "198.51.100.%d" % (10 + (i >> 16) % 200)
-    sp = 1024 + (i * 7) % 60000
+    """One HTTP-like flow from the screen-transfer server: handshake, request, answer, FIN both ways."""
+    a = "10.30.0.30"
+    b = "198.51.100.%d" % (10 + i // 60000)
+    sp = 1024 + i % 60000
     req = b"GET /page%d HTTP/1.1\r\nHost: www.example.jp\r\n\r\n" % i
     resp = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
     seg = [
@@ -174,6 +177,65 @@ def is_chatter(d):
 def clean(src, dst):
     lt, recs = read_pcap(src)
     write_pcap(dst, [r for r in recs if not is_chatter(r[1])], lt)
+
+
+def l4_offset(d):
+    if d[0] >> 4 == 4:
+        return (d[0] & 15) * 4 if (struct.unpack("!H", d[6:8])[0] & 0x1FFF) == 0 else None, d[9]
+    if d[0] >> 4 == 6 and d[6] in (6, 17):
+        return 40, d[6]
+    return None, None
+
+
+def shift_ports(recs, port):
+    """Gives the fixture's client port a new value in every packet (both directions)."""
+    out, client = [], None
+    for d in recs:
+        off, proto = l4_offset(d)
+        if off is None or proto not in (6, 17) or len(d) < off + 4:
+            out.append(d)
+            continue
+        sp, dp = struct.unpack("!HH", d[off:off + 4])
+        client = client if client is not None else sp
+        b = bytearray(d)
+        if sp == client:
+            b[off:off + 2] = struct.pack("!H", port)
+        elif dp == client:
+            b[off + 2:off + 4] = struct.pack("!H", port)
+        out.append(bytes(b))
+    return out
+
+
+def mix(k, path, fixtures):
+    fx = [ip_packets(f) for f in fixtures]
+    recs, t, n = [], 1790000000.0, 0
+    for r in range(k):
+        for pk in fx:
+            n += 1
+            for d in shift_ports(pk, 1024 + n % 64000):
+                t += 0.00001
+                recs.append((t, d, len(d)))
+    write_pcap(path, recs, LINKTYPE_RAW)
+
+
+def one_packet_flows(n, path, kind):
+    """Distinct flows by client address and port: SYNs from 198.18.0.0/16 (a flood's sources) or
+    UDP datagrams from the DMZ to internet port 53 whose bytes are no DNS."""
+    recs, t = [], 1790000000.0
+    if kind == "syns":
+        tmpl = ip4("198.18.0.1", "10.30.0.20", 6, tcp(1, 8443, 0x02))
+    else:
+        tmpl = ip4("10.30.0.30", "198.51.100.10", 17, udp(1, 53, bytes(range(7, 39))))
+    for i in range(n):
+        b = bytearray(tmpl)
+        if kind == "syns":
+            b[14:16] = bytes([(i >> 8) & 0xFF, i & 0xFF])
+        else:
+            b[19] = 10 + i // 64000
+        b[20:22] = struct.pack("!H", 1024 + i % 64000)
+        t += 0.000001
+        recs.append((t, bytes(b), len(b)))
+    write_pcap(path, recs, LINKTYPE_RAW)
 
 
 def ip_packets(path):
@@ -207,6 +269,10 @@ def flows(n, path, fixtures):
 if __name__ == "__main__":
     if sys.argv[1] == "clean":
         clean(sys.argv[2], sys.argv[3])
+    elif sys.argv[1] == "mix":
+        mix(int(sys.argv[2]), sys.argv[3], sys.argv[4:])
+    elif sys.argv[1] in ("syns", "pending"):
+        one_packet_flows(int(sys.argv[2]), sys.argv[3], sys.argv[1])
     elif sys.argv[1] == "corpus":
         corpus(sys.argv[2], sys.argv[3:])
     elif sys.argv[1] == "flows":

@@ -86,7 +86,7 @@ ends=$(grep -c '"event":"flow_end"' "$TG_TMP/dns.json")
 # --stats is a readable summary with the numbers an admin asks for.
 "$GW" --pcap pcap/ssh-on-443.pcap --config $CONF --stats >"$TG_TMP/stats" 2>&1
 check_grep "stats-packets" '^packets +42 read' "$TG_TMP/stats"
-check_grep "stats-zone-pair" '^  dmz +internet +0 +1 +0' "$TG_TMP/stats"
+check_grep "stats-zone-pair" "^  dmz +internet +0 +1 +0 +0" "$TG_TMP/stats"
 check_grep "stats-memory-per-flow" '^memory +[0-9]+ B per flow entry' "$TG_TMP/stats"
 check_grep "stats-verdict-change" '1 changed verdict' "$TG_TMP/stats"
 
