@@ -299,13 +299,17 @@ milter_close(SMFICTX *ctx)
 	return SMFIS_CONTINUE;
 }
 
-/* Asks Postfix for header values with their leading space, so lines are rebuilt as sent. */
+/*
+ * Asks for the actions tiergate uses and nothing else. SMFIP_HDR_LEADSPC is
+ * not requested: the headers we keep are never sent back, and without it the
+ * values we add get the usual ": " from Postfix.
+ */
 static sfsistat
 milter_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1, unsigned long f2,
     unsigned long f3, unsigned long *pf0, unsigned long *pf1, unsigned long *pf2, unsigned long *pf3)
 {
 	*pf0 = SMFIF_CHGBODY | SMFIF_CHGHDRS | SMFIF_ADDHDRS;
-	*pf1 = f1 & SMFIP_HDR_LEADSPC;
+	*pf1 = 0;
 	*pf2 = *pf3 = 0;
 	return SMFIS_CONTINUE;
 }

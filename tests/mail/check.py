@@ -1,10 +1,16 @@
 #!/usr/bin/env python3
-# check.py -- compares one rebuilt mail with its expectations: check.py ORIG.eml OUT.eml REPORT.json NAME.expect
+# check.py -- compares one rebuilt mail with its expectations: check.py [--lf] ORIG.eml OUT.eml REPORT.json NAME.expect
+# --delivered: OUT is a Maildir copy: LF where the sender wrote CRLF, and Return-Path is the MTA's own.
 # Python's email package decodes the output independently of tiergate (RFC 2231/2047, base64).
 # Prints one line per problem; exit 0 when there is none.
 import email, email.policy, json, re, sys
 
+lf = sys.argv[1] == "--delivered"
+if lf:
+    del sys.argv[1]
 orig_raw, out_raw = open(sys.argv[1], "rb").read(), open(sys.argv[2], "rb").read()
+if lf:
+    orig_raw, out_raw = orig_raw.replace(b"\r\n", b"\n"), out_raw.replace(b"\r\n", b"\n")
 report = json.load(open(sys.argv[3]))
 expect = [l.rstrip("\n") for l in open(sys.argv[4], encoding="utf-8") if l.strip()]
 problems = []
@@ -32,9 +38,10 @@ for part in msg.walk():
         delivered.append(str(email.header.make_header(email.header.decode_header(name))) if "=?" in name else name)
 text = "\n".join(texts)
 out_head = header_block(out_raw)
-if out_head.lower().count(b"\nx-tiergate-sanitized:") != 1:
+if out_head.lower().count(b"\nx-tiergate-sanitized: ") != 1:
     problems.append("X-Tiergate-Sanitized not present exactly once")
-kept = [f for f in fields(header_block(orig_raw)) if not re.match(rb"(?i)(content-|mime-version:|x-tiergate-sanitized:)", f)]
+replaced = rb"(?i)(content-|mime-version:|x-tiergate-sanitized:" + (rb"|return-path:" if lf else b"") + rb")"
+kept = [f for f in fields(header_block(orig_raw)) if not re.match(replaced, f)]
 for f in kept:
     if f not in out_head:
         problems.append("header not kept byte for byte: %r" % f[:60])

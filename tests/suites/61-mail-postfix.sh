@@ -1,0 +1,159 @@
+#!/usr/bin/env bash
+# 61-mail-postfix.sh -- mail 無害化 end to end: swaks -> Postfix "mx" -> Postfix "sanitizer" + tiergate-milter -> Maildir.
+# tier: e2e
+# timeout: 300
+#
+# Two private Postfix instances under $TG_TMP (/etc/postfix and the system instance are
+# never touched): "mx" (port P1) relays everything to "sanitizer" (port P2), whose smtpd
+# calls tiergate-milter and delivers to a test user's ~/Maildir. With the milter down
+# the sanitizer answers 451, so the mail waits in mx's queue, as it would at a real MX.
+. "$(dirname "$0")/../lib/harness.sh"
+need_root
+for tool in postfix swaks qpdf pdffonts python3; do
+	command -v "$tool" >/dev/null || { fail "mail-postfix" "$tool not installed (make deps)"; exit 1; }
+done
+
+chmod 755 "$TG_TMP"
+p1=$((20000 + RANDOM % 20000)); p2=$((p1 + 1)); mport=$((p1 + 2))
+user="tgmail$$"
+home="$TG_TMP/home"
+maildir="$home/Maildir"
+mx="$TG_TMP/mx" san="$TG_TMP/san"
+events="$TG_TMP/mail-events.json"
+
+useradd -M -d "$home" -s /usr/sbin/nologin "$user" || { fail "mail-postfix" "useradd failed"; exit 1; }
+on_exit "userdel $user"
+mkdir -p "$home" && chown "$user" "$home"
+
+# sendmail into the sanitizer instance, for `tiergate-quarantine release`
+cat >"$TG_TMP/sendmail" <<SH
+#!/bin/sh
+exec /usr/sbin/sendmail -C "$san/etc" "\$@"
+SH
+chmod 755 "$TG_TMP/sendmail"
+cat >"$TG_TMP/site.conf" <<CONF
+sanitizer = { quarantine = { dir = "$TG_TMP/quarantine"; sendmail = "$TG_TMP/sendmail"; }; };
+milter = {
+  listen = "inet:$mport@127.0.0.1";
+  spool_dir = "$TG_TMP/spool";
+  events = "$events";
+  spill_kb = 4;              # small, so the PDF mail goes through the temp-file path
+  timeout_seconds = 60;
+};
+CONF
+
+start_milter() {
+	"$BIN/tiergate-milter" --config "$TG_TMP/site.conf" >>"$TG_TMP/milter.log" 2>&1 &
+	milter_pid=$!
+	wait_for 10 bash -c "exec 3<>/dev/tcp/127.0.0.1/$mport"
+}
+check "milter-config-check" "$BIN/tiergate-milter" --config "$TG_TMP/site.conf" --check
+start_milter || { fail "mail-postfix" "tiergate-milter did not listen"; cat "$TG_TMP/milter.log"; exit 1; }
+on_exit 'kill $milter_pid'
+
+pf() { "$ROOT/tests/mail/postfix-instance.sh" "$@" >>"$TG_TMP/postfix.log" 2>&1; }
+pf "$san" san "$p2" "mydestination = tiergate.test" "smtpd_milters = inet:127.0.0.1:$mport" \
+	"milter_default_action = tempfail" "milter_protocol = 6" \
+	"milter_mail_macros = i {mail_addr} {daemon_name}" || { fail "mail-postfix" "sanitizer Postfix did not start"; cat "$TG_TMP/postfix.log"; exit 1; }
+on_exit "postfix -c $san/etc stop"
+pf "$mx" mx "$p1" "mydestination =" "relay_domains = tiergate.test" \
+	"relayhost = [127.0.0.1]:$p2" "smtp_connect_timeout = 5s" "minimal_backoff_time = 300s" ||
+	{ fail "mail-postfix" "mx Postfix did not start"; cat "$TG_TMP/postfix.log"; exit 1; }
+on_exit "postfix -c $mx/etc stop"
+
+send() {   # send FILE: swaks into the mx instance
+	swaks --silent 2 --server 127.0.0.1 --port "$p1" --from sender@example.co.jp \
+		--to "$user@tiergate.test" --data @"$1" >>"$TG_TMP/swaks.log" 2>&1
+}
+delivered() {   # delivered MESSAGE-ID-PART: the Maildir file holding it
+	grep -l -F "$1" "$maildir"/new/* 2>/dev/null | head -n 1
+}
+is_delivered() { [ -n "$(delivered "$1")" ]; }
+more_than() { [ "$(ls "$maildir/new" | wc -l)" -gt "$1" ]; }
+report_of() {   # report_of MESSAGE-ID-PART: the milter's JSON event for it
+	grep -F "$1" "$events" | grep -F '"verdict"' | tail -n 1
+}
+
+# --- corpus mails through the real path, judged like the offline suite -------------
+for name in 02_outlook_quoted_2047_pdf 04_thunderbird_2231_split_iso2022jp 05_becky_sjis_cp932 \
+    06_webmail_html_only 24_smime_signed 34_long_japanese_filename; do
+	send "$ROOT/tests/mail/$name.eml" || { fail "postfix-$name" "swaks failed"; continue; }
+done
+for name in 02_outlook_quoted_2047_pdf 04_thunderbird_2231_split_iso2022jp 05_becky_sjis_cp932 \
+    06_webmail_html_only 24_smime_signed 34_long_japanese_filename; do
+	id="<${name//_/-}@"
+	if ! wait_for 60 is_delivered "$id"; then
+		fail "postfix-$name" "not delivered"
+		tail -n 5 "$san/maillog" | sed 's/^/  | /'
+		continue
+	fi
+	file=$(delivered "$id")
+	report_of "$id" >"$TG_TMP/$name.json"
+	if why=$(python3 "$ROOT/tests/mail/check.py" --delivered "$ROOT/tests/mail/$name.eml" "$file" \
+	    "$TG_TMP/$name.json" "$ROOT/tests/mail/$name.expect"); then
+		pass "postfix-$name"
+	else
+		fail "postfix-$name" "$(printf '%s' "$why" | head -n 1)"
+	fi
+done
+
+# --- the delivered PDF is flattened: valid, no fonts ---------------------------------
+file=$(delivered "<02-outlook-quoted-2047-pdf@")
+python3 - "$file" "$TG_TMP/delivered.pdf" <<'PY'
+import email, sys
+m = email.message_from_bytes(open(sys.argv[1], "rb").read())
+for p in m.walk():
+    if p.get_content_type() == "application/pdf":
+        open(sys.argv[2], "wb").write(p.get_payload(decode=True))
+PY
+check "postfix-pdf-qpdf-check" qpdf --check "$TG_TMP/delivered.pdf"
+if [ -s "$TG_TMP/delivered.pdf" ] && [ "$(pdffonts "$TG_TMP/delivered.pdf" | tail -n +3 | wc -l)" -eq 0 ]; then
+	pass "postfix-pdf-no-fonts"
+else
+	fail "postfix-pdf-no-fonts" "fonts left in the delivered PDF"
+fi
+check_grep "postfix-event-per-message" '"event":"mail".*"sender":"sender@example.co.jp".*"quarantine_id":"[0-9a-f]{64}"' "$events"
+
+# --- milter killed: mail held in the queue, never delivered raw; sanitized after restart
+kill -9 "$milter_pid"
+wait "$milter_pid" 2>/dev/null
+send "$ROOT/tests/mail/25_exe_attachment.eml"
+held() { postqueue -c "$mx/etc" -p | grep -q "$user@tiergate.test"; }
+if wait_for 30 held && grep -q "451" "$mx/maillog"; then
+	pass "postfix-milter-down-mail-held"
+else
+	fail "postfix-milter-down-mail-held" "not in mx's queue (postqueue -p)"
+	postqueue -c "$mx/etc" -p | sed 's/^/  | /'
+fi
+sleep 1
+[ -z "$(delivered "<25-exe-attachment@")" ] && pass "postfix-milter-down-nothing-raw" ||
+	fail "postfix-milter-down-nothing-raw" "delivered while the milter was down"
+start_milter || fail "postfix-milter-restart" "did not listen again"
+postqueue -c "$mx/etc" -f
+if wait_for 60 is_delivered "<25-exe-attachment@"; then
+	file=$(delivered "<25-exe-attachment@")
+	if grep -q '^X-Tiergate-Sanitized: ' "$file" && ! grep -q 'filename="tool.exe"' "$file"; then
+		pass "postfix-delivered-sanitized-after-restart"
+	else
+		fail "postfix-delivered-sanitized-after-restart" "delivered but not sanitized"
+	fi
+else
+	fail "postfix-delivered-sanitized-after-restart" "not delivered after restart + postqueue -f"
+	tail -n 8 "$TG_TMP/milter.log" "$mx/maillog" "$san/maillog" | sed 's/^/  | /'
+fi
+
+# --- release: the original comes back to its recipient, as sent -------------------
+qid=$(report_of "<25-exe-attachment@" | sed -n 's/.*"quarantine_id":"\([0-9a-f]\{64\}\)".*/\1/p')
+before=$(ls "$maildir/new" | wc -l)
+if [ -n "$qid" ] && "$BIN/tiergate-quarantine" --config "$TG_TMP/site.conf" release "$qid" >>"$TG_TMP/release.log" 2>&1 &&
+    wait_for 30 more_than "$before"; then
+	newest=$(ls -t "$maildir"/new/* | head -n 1)
+	if grep -q 'filename="tool.exe"' "$newest" && ! grep -q '^X-Tiergate-Sanitized' "$newest"; then
+		pass "postfix-quarantine-release"
+	else
+		fail "postfix-quarantine-release" "the released mail is not the original"
+	fi
+else
+	fail "postfix-quarantine-release" "release of '$qid' did not arrive"
+	tail -n 5 "$TG_TMP/release.log" "$san/maillog" | sed 's/^/  | /'
+fi
