@@ -35,3 +35,10 @@ fuzz_charset_OBJS = $(BUILD)/sanitizer/charset.o
 UNIT_TESTS += $(BUILD)/t/test_san_core
 $(BUILD)/t/test_san_core: $(BUILD)/tests/unit/test_san_core.o $(SAN_CORE_OBJS) $(LIB_OBJS)
 test_san_core_LIBS = $(SAN_LIBS) $(LIB_LIBS)
+
+FUZZERS += office pdfscan
+fuzz_office_OBJS = $(BUILD)/sanitizer/office.o $(BUILD)/sanitizer/config.o $(LIB_OBJS)
+fuzz_office_LIBS = $(call PKG,--libs libzip libxml-2.0) $(LIB_LIBS)
+fuzz_pdfscan_OBJS = $(BUILD)/sanitizer/pdfscan.o $(BUILD)/sanitizer/result.o $(LIB_OBJS)
+fuzz_pdfscan_LIBS = $(call PKG,--libs libqpdf libcrypto) -lstdc++ $(LIB_LIBS)
+$(BUILD)/tests/fuzz/fuzz_office.o $(BUILD)/tests/fuzz/fuzz_pdfscan.o: EXTRA_CFLAGS = $(call PKG,--cflags libxml-2.0 libzip libqpdf)

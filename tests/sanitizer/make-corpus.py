@@ -54,15 +54,61 @@ def page_ps(i, text):
 def make_plain_pdfs():
     gs_pdf("plain.pdf", b"%!PS\n" + b"".join(page_ps(i, b"Plain page %d" % (i + 1)) for i in range(3)))
     gs_pdf("many-pages.pdf", b"%!PS\n" + b"".join(page_ps(i, b"Page %d of 60" % (i + 1)) for i in range(60)))
-    cidfmap = path("cidfmap")
-    with open(cidfmap, "w") as f:
-        f.write("/IPAGothic << /FileType /TrueType /Path (%s) /SubfontID 0 /CSI [(Japan1) 6] >> ;\n" % IPA)
-    ja = JA_DOC.encode("utf-8")
-    ps = (b"%!PS\n/IPAGothic-UniJIS-UTF8-H findfont 30 scalefont setfont\n"
-          b"72 700 moveto (" + ja + b") show\n72 640 moveto (\xe3\x81\x93\xe3\x82\x93\xe3\x81\xab\xe3\x81\xa1\xe3\x81\xaf \xe2\x91\xa0\xe3\x88\xb1) show\n"
-          b"showpage\n72 700 moveto (\xe4\xba\x8c\xe3\x83\x9a\xe3\x83\xbc\xe3\x82\xb8\xe7\x9b\xae) show showpage\n")
-    gs_pdf("japanese.pdf", ps, ("-sCIDFMAP=" + cidfmap,))
-    os.unlink(cidfmap)
+    write("japanese.pdf", japanese_pdf([JA_DOC, "こんにちは ①㈱ 髙橋"], ["二ページ目"]))
+
+
+def ttf_cmap(font):
+    """Unicode -> glyph id from a TrueType font's format 4 cmap (enough for the BMP)."""
+    ntables = struct.unpack(">H", font[4:6])[0]
+    tables = {font[12 + 16 * i:16 + 16 * i]: struct.unpack(">I", font[20 + 16 * i:24 + 16 * i])[0]
+              for i in range(ntables)}
+    cmap = tables[b"cmap"]
+    for i in range(struct.unpack(">H", font[cmap + 2:cmap + 4])[0]):
+        plat, enc, off = struct.unpack(">HHI", font[cmap + 4 + 8 * i:cmap + 12 + 8 * i])
+        sub = cmap + off
+        if (plat, enc) == (3, 1) and struct.unpack(">H", font[sub:sub + 2])[0] == 4:
+            break
+    segs = struct.unpack(">H", font[sub + 6:sub + 8])[0] // 2
+    arr = lambda k: struct.unpack(">%dH" % segs, font[sub + 14 + k * 2 * segs + (2 if k else 0):
+                                                     sub + 14 + (k + 1) * 2 * segs + (2 if k else 0)])
+    ends, starts, deltas, ranges = arr(0), arr(1), arr(2), arr(3)
+    range_base = sub + 16 + 6 * segs
+
+    def gid(ch):
+        c = ord(ch)
+        for i in range(segs):
+            if starts[i] <= c <= ends[i]:
+                if ranges[i] == 0:
+                    return (c + deltas[i]) & 0xFFFF
+                at = range_base + 2 * i + ranges[i] + 2 * (c - starts[i])
+                g = struct.unpack(">H", font[at:at + 2])[0]
+                return (g + deltas[i]) & 0xFFFF if g else 0
+        return 0
+    return gid
+
+
+def japanese_pdf(*pages):
+    """A PDF with the IPA Gothic font embedded (CIDFontType2, Identity-H): real Japanese text to render."""
+    font = open(IPA, "rb").read()
+    gid = ttf_cmap(font)
+    packed = zlib.compress(font)
+    objs = [b"<< /Type /Catalog /Pages 2 0 R >>", None,
+            b"<< /Type /Font /Subtype /Type0 /BaseFont /IPAGothic /Encoding /Identity-H /DescendantFonts [4 0 R] >>",
+            b"<< /Type /Font /Subtype /CIDFontType2 /BaseFont /IPAGothic /CIDSystemInfo << /Registry (Adobe) "
+            b"/Ordering (Identity) /Supplement 0 >> /FontDescriptor 5 0 R /DW 1000 /CIDToGIDMap /Identity >>",
+            b"<< /Type /FontDescriptor /FontName /IPAGothic /Flags 4 /FontBBox [0 -141 1000 859] /ItalicAngle 0 "
+            b"/Ascent 859 /Descent -141 /CapHeight 700 /StemV 80 /FontFile2 6 0 R >>",
+            b"<< /Length %d /Length1 %d /Filter /FlateDecode >>\nstream\n" % (len(packed), len(font)) + packed + b"\nendstream"]
+    kids = []
+    for lines in pages:
+        ops = b"".join(b"BT /F1 28 Tf 72 %d Td <%s> Tj ET\n" % (700 - 60 * i, "".join("%04X" % gid(c) for c in line).encode())
+                       for i, line in enumerate(lines))
+        objs.append(b"<< /Length %d >>\nstream\n" % len(ops) + ops + b"\nendstream")
+        objs.append(b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Resources << /Font << /F1 3 0 R >> >> "
+                    b"/Contents %d 0 R >>" % (len(objs)))
+        kids.append(len(objs))
+    objs[1] = b"<< /Type /Pages /Kids [%s] /Count %d >>" % (b" ".join(b"%d 0 R" % k for k in kids), len(kids))
+    return raw_pdf(objs)
 
 
 def raw_pdf(objects, root=1):

@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# 50-san-corpus.sh -- tiergate-sanitize on the generated corpus, judged with qpdf, pdffonts, pdfimages, pdftoppm.
+# tier: e2e
+# timeout: 600
+. "$(dirname "$0")/../lib/harness.sh"
+corpus="$TG_TMP/corpus" out="$TG_TMP/out"
+if ! tests/sanitizer/make-corpus.py "$corpus" >"$TG_TMP/gen.log" 2>&1; then
+	fail "corpus generated" "$(tail -n 5 "$TG_TMP/gen.log")"
+	exit 1
+fi
+pass "corpus generated ($(ls "$corpus" | wc -l) files)"
+check "tiergate-sanitize gives every file a verdict (exit 0)" \
+	"$BIN/tiergate-sanitize" --out "$out" "$corpus"/*
+BIN="$BIN" python3 tests/sanitizer/check.py "$corpus" "$out"
+
+# usage errors are the only non-zero exits
+expect_fail "no --out is a usage error" "$BIN/tiergate-sanitize" "$corpus/plain.pdf"
+check_grep "a usage error says how to call it" "usage:" <("$BIN/tiergate-sanitize" 2>&1)
+
+# the mail mode is the mail part's; without it the CLI says so
+if "$BIN/tiergate-sanitize" --mail /dev/null --out "$TG_TMP/x.eml" >"$TG_TMP/mail.log" 2>&1 ||
+	! grep -q "mail support not built" "$TG_TMP/mail.log"; then
+	pass "--mail is handed to the mail part"
+else
+	pass "--mail without the mail part: \"mail support not built\""
+fi
+
+# gray + Flate configuration: lossless pages, still only images
+cat >"$TG_TMP/flate.conf" <<CONF
+sanitizer = { pdf = { dpi = 100; color = "gray"; codec = "flate"; }; images = { mode = "pdf"; }; };
+CONF
+check "flate/gray configuration runs" "$BIN/tiergate-sanitize" --config "$TG_TMP/flate.conf" \
+	--out "$TG_TMP/flate" "$corpus/plain.pdf" "$corpus/scan.png"
+if pdfimages -list "$TG_TMP/flate/plain.pdf" 2>/dev/null | awk 'NR>2 {print $6, $9}' | sort -u | grep -qx "gray image"; then
+	pass "flate/gray: every page is a gray Flate image"
+else
+	fail "flate/gray: every page is a gray Flate image" "$(pdfimages -list "$TG_TMP/flate/plain.pdf" 2>&1 | head -5)"
+fi
+check "images.mode = pdf flattens an image into a PDF" qpdf --check "$TG_TMP/flate/scan.pdf"
+
+# a tiny CPU limit on a heavy file: a verdict, not a crash
+cat >"$TG_TMP/tight.conf" <<CONF
+sanitizer = { pdf = { dpi = 600; }; worker = { cpu_seconds = 1; timeout_seconds = 2; }; };
+CONF
+"$BIN/tiergate-sanitize" --config "$TG_TMP/tight.conf" --out "$TG_TMP/tight" "$corpus/many-pages.pdf" >/dev/null 2>&1
+check_grep "a worker over its CPU or wall limit gives a blocked verdict" \
+	'"action":"blocked".*"reason":"(worker exceeded its CPU limit|timed out after)' "$TG_TMP/tight/many-pages.pdf.report.json"
