@@ -3,6 +3,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -120,29 +121,66 @@ spool_enqueue(struct spool *s, const char *work_name)
 	pthread_mutex_unlock(&s->lock);
 }
 
-/* Moves inbox/name into the work dir and queues it. */
-void
-spool_offer(struct spool *s, const char *name)
+/*
+ * Is anybody still writing the file? A close-write event only says that one
+ * descriptor closed (a writer's forked child closing its copy is enough); a
+ * read lease is granted only when no process has the file open for writing.
+ * Returns 1 busy, 0 free (lease held in *fd, released by the caller), -1 unknown.
+ */
+static int
+spool_writer_busy(const char *path, int *fd)
+{
+	*fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	if (*fd < 0)
+		return -1;
+	if (fcntl(*fd, F_SETLEASE, F_RDLCK) == 0)
+		return 0;
+	int busy = errno == EAGAIN || errno == EBUSY;
+	close(*fd);
+	*fd = -1;
+	return busy ? 1 : -1;
+}
+
+/* Moves inbox/name into the work dir and queues it, unless a writer still has it open. */
+static void
+spool_claim(struct spool *s, const char *name, bool quiet_long_enough)
 {
 	char from[4096], work_name[4096], to[8192];
 	struct stat st;
+	int fd, busy;
 
 	if (spool_name_ignored(name))
 		return;
 	snprintf(from, sizeof from, "%s/%s", s->cfg.inbox, name);
 	if (lstat(from, &st) < 0 || !S_ISREG(st.st_mode))
 		return;
+	busy = spool_writer_busy(from, &fd);
+	/* without a lease (not the owner, no CAP_LEASE) only a long quiet time tells */
+	if (busy == 1 || (busy < 0 && !quiet_long_enough))
+		return;
 	pthread_mutex_lock(&s->lock);
 	uint64_t seq = ++s->seq;
 	pthread_mutex_unlock(&s->lock);
 	snprintf(work_name, sizeof work_name, "%016llx-%s", (unsigned long long)seq, name);
 	snprintf(to, sizeof to, "%s/%s", s->work_dir, work_name);
-	if (rename(from, to) < 0) {
+	int moved = rename(from, to);
+	if (fd >= 0) {
+		fcntl(fd, F_SETLEASE, F_UNLCK);
+		close(fd);
+	}
+	if (moved < 0) {
 		if (errno != ENOENT)
 			log_warn("spool: cannot claim %s", from);
 		return;
 	}
+	log_debug("spool: claimed %s", name);
 	spool_enqueue(s, work_name);
+}
+
+void
+spool_offer(struct spool *s, const char *name)
+{
+	spool_claim(s, name, false);
 }
 
 void
@@ -162,7 +200,7 @@ spool_scan(struct spool *s)
 		snprintf(path, sizeof path, "%s/%s", s->cfg.inbox, e->d_name);
 		if (lstat(path, &st) == 0 && S_ISREG(st.st_mode) &&
 		    now - st.st_mtime >= (time_t)s->cfg.stable_seconds)
-			spool_offer(s, e->d_name);
+			spool_claim(s, e->d_name, true);
 	}
 	closedir(d);
 }
