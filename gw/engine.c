@@ -240,11 +240,16 @@ engine_new_flow(struct gw_engine *e, const struct decoded *d, const struct gw_pa
 	return f;
 }
 
-/* A new SYN on a closed flow, or a packet after the idle timeout, starts a new flow. */
+/*
+ * A new SYN on a closed flow, or a packet after the idle timeout, starts a new
+ * flow. Idleness is measured on the packet's own time: files replayed one
+ * after another need not be in time order.
+ */
 static bool
-engine_flow_is_over(struct gw_engine *e, const struct flow *f, const struct decoded *d, int dir)
+engine_flow_is_over(struct gw_engine *e, const struct flow *f, const struct decoded *d, int dir,
+    uint64_t ts_us)
 {
-	if (engine_expired(e, f, e->now_us))
+	if (engine_expired(e, f, ts_us))
 		return true;
 	return f->tcp_state == GW_TCP_CLOSED && dir == 0 &&
 	    (d->tcp_flags & (DECODE_TCP_SYN | DECODE_TCP_ACK)) == DECODE_TCP_SYN;
@@ -255,7 +260,7 @@ engine_flow_for(struct gw_engine *e, const struct decoded *d, const struct gw_pa
 {
 	struct flow *f = flow_lookup(&e->flows, d, dir);
 
-	if (f && engine_flow_is_over(e, f, d, *dir)) {
+	if (f && engine_flow_is_over(e, f, d, *dir, pkt->ts_us)) {
 		engine_end_flow(e, f, engine_closed_reason(f, FLOW_END_TIMEOUT));
 		f = NULL;
 	}

@@ -30,6 +30,7 @@ pcap_usage(FILE *out)
 	    "                   [--events OUT.jsonl] [--write-accepted OUT.pcap] [--stats]\n"
 	    "  Runs every packet of the captures through the gateway engine in capture order\n"
 	    "  (timeouts follow capture time) with the policy and `gateway` settings of FILE.\n"
+	    "  Several --pcap files are replayed one after another, in the order given.\n"
 	    "  --events          JSON events (docs/events.md), file replaced; \"-\" for stdout\n"
 	    "  --write-accepted  the packets the gateway would have let through (one --pcap only)\n"
 	    "  --stats           a summary: packets, flows, verdicts by zone pair, drops, memory\n");

@@ -98,3 +98,8 @@ echo 'gateway = { timeout_icmp = 1; };' >>"$TG_TMP/short.conf"
 "$GW" --pcap pcap/ping-internet-dmz.pcap --pcap pcap/tls6-staff-web.pcap --config "$TG_TMP/short.conf" \
 	--events "$TG_TMP/to.json" 2>"$TG_TMP/err"
 check_grep "pcap-timeout-on-capture-time" '"dst_ip":"10.30.0.20".*"end_reason":"timeout"' "$TG_TMP/to.json"
+
+# Files given out of time order: a flow of the earlier capture is not cut by the later one's clock.
+"$GW" --pcap pcap/ssh-on-443.pcap --pcap pcap/tls-lgwan-asp.pcap --config $CONF --events "$TG_TMP/order.json"
+check_grep "pcap-files-out-of-order" '"event":"flow_end".*"dst_ip":"10.40.1.10".*"pkts_toserver":9,"pkts_toclient":9' \
+	"$TG_TMP/order.json"
