@@ -64,7 +64,12 @@ reload_flow(struct gw_engine *e, struct flow *f, gw_reload_fn fn, void *arg,
 	struct gw_flow_info info;
 
 	engine_lookup(e, f);
-	f->final = was_final || f->final;
+	if (was_final && !f->final) {
+		/* Decided without its application, and now a rule wants it: the bytes that
+		 * would name it have passed, so it is judged as "Unknown". */
+		f->app = DPI_APP_UNKNOWN;
+		engine_lookup(e, f);
+	}
 	rep->flows++;
 	if (before == ACT_ACCEPT && f->action != ACT_ACCEPT) {
 		rep->cut++;

@@ -1,6 +1,7 @@
 /* test_gw.c -- unit tests of the gateway engine: decode, flow table, eviction, fragments, rejects, reload. */
 #include <arpa/inet.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -625,6 +626,29 @@ engine_reload_cuts_flows(void)
 	test_gw_stop(&t);
 }
 
+/* The telework rule now wants TLS: a flow decided without its app cannot be named any more. */
+static void
+engine_reload_app_rule_judges_unknown(void)
+{
+	struct test_gw t;
+	char *text = strdup(test_policy_text);
+	char *at = strstr(text, "dport = [ 8443 ];");
+	struct policy *needs_app;
+	struct gw_reload_report rep;
+
+	memcpy(at, "app = [ \"TLS\" ]; ", 17);   /* as long as what it replaces */
+	needs_app = test_policy(text);
+	CHECK(needs_app != NULL);
+	test_gw_start(&t, test_policy_text, 1024, GW_FRAG_TRACK);
+	engine_handshake(&t, "203.0.113.5", 44000, "10.30.0.20", 8443);
+	gw_engine_set_policy(t.e, needs_app, t.ts, NULL, NULL, &rep);
+	CHECK_INT(rep.cut, 1);
+	CHECK_INT(test_events(&t, "\"end_reason\":\"cut\"", "\"app\":\"Unknown\""), 1);
+	policy_unref(needs_app);
+	free(text);
+	test_gw_stop(&t);
+}
+
 static void
 config_reads_gateway_group(void)
 {
@@ -671,6 +695,7 @@ main(void)
 	UNIT_RUN(engine_http_classified);
 	UNIT_RUN(engine_fin_and_timeout_reasons);
 	UNIT_RUN(engine_reload_cuts_flows);
+	UNIT_RUN(engine_reload_app_rule_judges_unknown);
 	UNIT_RUN(config_reads_gateway_group);
 	UNIT_EXIT();
 }
