@@ -202,7 +202,7 @@ static void
 bconf_parse_groups(struct bridge_conf *c, const config_setting_t *bridge, struct diags *d)
 {
 	config_setting_t *list = config_setting_get_member(bridge, "groups");
-	static const char *const known[] = { "name", "members", NULL };
+	static const char *const known[] = { "name", "members", "comment", NULL };
 
 	if (list == NULL)
 		return;
@@ -221,7 +221,7 @@ bconf_parse_groups(struct bridge_conf *c, const config_setting_t *bridge, struct
 static void
 bconf_parse_grant(struct bconf_grant *grant, config_setting_t *g, struct diags *d)
 {
-	static const char *const known[] = { "name", "who", "to", NULL };
+	static const char *const known[] = { "name", "who", "to", "comment", NULL };
 	char **to = NULL;
 	size_t n_to = 0;
 
@@ -330,7 +330,7 @@ static void
 bconf_parse_service(struct bconf_asp *a, config_setting_t *g, struct diags *d)
 {
 	static const char *const known[] = { "name", "vendor", "host", "address", "port", "ca",
-		"pin_sha256", "who", NULL };
+		"pin_sha256", "who", "comment", NULL };
 	unsigned port = 443;
 
 	conf_check_members(g, known, d);

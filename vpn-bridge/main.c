@@ -6,6 +6,7 @@
 
 #include "lib/log.h"
 #include "vpn-bridge/bridge.h"
+#include "vpn-bridge/tls.h"
 
 #define MAIN_DEFAULT_CONFIG "/etc/tiergate/tiergate.conf"
 
@@ -60,20 +61,31 @@ main_load(const char *path)
 	return conf;
 }
 
+/* "OK" means it would start: the certificates, keys, CA and CRL load too. */
+static int
+main_check(const struct bridge_conf *conf)
+{
+	SSL_CTX *ctx = tls_server_ctx(conf);
+
+	if (ctx == NULL) {
+		fprintf(stderr, "%s: TLS setup failed (see above)\n", conf->path);
+		return 1;
+	}
+	SSL_CTX_free(ctx);
+	printf("configuration OK\n");
+	return 0;
+}
+
 static int
 main_dispatch(struct bridge_conf *conf, const char *cmd, const char *arg, struct bridge_opts *o)
 {
 	if (cmd == NULL || strcmp(cmd, "run") == 0) {
-		if (o->check_only) {
-			printf("configuration OK\n");
-			return 0;
-		}
+		if (o->check_only)
+			return main_check(conf);
 		return daemon_run(conf, o);
 	}
-	if (strcmp(cmd, "check") == 0) {
-		printf("configuration OK\n");
-		return 0;
-	}
+	if (strcmp(cmd, "check") == 0)
+		return main_check(conf);
 	if (strcmp(cmd, "asp-check") == 0)
 		return admin_asp_check(conf, arg);
 	if (arg == NULL) {

@@ -112,6 +112,13 @@ tls_server_ctx(const struct bridge_conf *conf)
 	SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE |
 	    SSL_OP_NO_COMPRESSION);
 	SSL_CTX_set_session_id_context(ctx, sid_ctx, sizeof sid_ctx - 1);
+	/*
+	 * Resumption rides on stateless tickets (one per handshake is enough for a
+	 * reconnecting client); a server-side cache would cost memory and a lock per
+	 * handshake for nothing.
+	 */
+	SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
+	SSL_CTX_set_num_tickets(ctx, 1);
 	if (tls_set_protocols(ctx, conf) < 0 || tls_load_certs(ctx, conf) < 0 ||
 	    tls_load_client_ca(ctx, conf) < 0) {
 		tls_log_errors("bridge TLS setup");

@@ -1,0 +1,149 @@
+#!/usr/bin/env bash
+# vpn-bridge vs HAProxy 2.6 (TLS-terminating TCP proxy, same certificate): handshakes/s, bulk MB/s, memory per idle session
+set -u
+: "${TIERGATE_ROOT:=$(cd "$(dirname "$0")/../.." && pwd)}"
+: "${TIERGATE_BUILD:=$TIERGATE_ROOT/build}"
+cd "$TIERGATE_ROOT" || exit 2
+BIN="$TIERGATE_BUILD/bin"
+LOAD="$TIERGATE_BUILD/bench/tls_load"
+SESSIONS=${BRIDGE_BENCH_SESSIONS:-10000}
+SECONDS_HS=${BRIDGE_BENCH_SECONDS:-5}
+make --no-print-directory -s "$BIN/tiergate-bridge" "$LOAD" >/dev/null || { echo "build failed"; exit 1; }
+command -v haproxy >/dev/null || { echo "haproxy not installed: skipped"; exit 0; }
+[ "$(id -u)" = 0 ] || { echo "needs root (fd limits, the relay drops to nobody): skipped"; exit 0; }
+
+T=$(mktemp -d /tmp/tg-bench-bridge.XXXXXX)
+pids=()
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done; wait 2>/dev/null; rm -rf "$T"; }
+trap cleanup EXIT
+# 10,000 relayed sessions need 20,000+ descriptors in one process: raise the limit, or
+# (when the hard limit cannot be raised here) measure at the most sessions that fit.
+ulimit -Hn 70000 2>/dev/null; ulimit -n "$(ulimit -Hn)"
+HARD=$(ulimit -Hn)
+if [ "$HARD" != unlimited ] && [ $((2 * SESSIONS + 500)) -gt "$HARD" ]; then
+	SESSIONS=$(((HARD - 500) / 2))
+	echo "note: RLIMIT_NOFILE hard limit is $HARD here (no CAP_SYS_RESOURCE): idle test at $SESSIONS sessions"
+fi
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+rss_kb() { awk '/^VmRSS/ {print $2}' "/proc/$1/status"; }
+
+tests/bridge/pki.sh "$T/pki" || exit 1
+chmod 755 "$T"
+BR=$(free_port); HA=$(free_port); SRC=$(free_port); SINK=$(free_port)
+FP=$("$BIN/tiergate-bridge" fingerprint "$T/pki/dev-good.pem")
+cat >"$T/devices.conf" <<DEV
+devices = ( { fingerprint = "$FP"; owner = "alice"; label = "bench"; } );
+DEV
+cat >"$T/site.conf" <<CONF
+bridge = {
+  listen = "127.0.0.1:$BR";
+  certificates = ( { cert = "pki/bridge-ec.pem"; key = "pki/bridge-ec.key"; } );
+  ca = "pki/device-ca.pem"; devices = "devices.conf"; users = "users.db";
+  events = "events.json"; user = "nobody"; workers = 1;
+  max_sessions_per_user = 100000; max_conns_per_source = 100000; max_conns = 100000;
+  max_half_open = 10000; idle_timeout = 3600;
+  grants = ( { name = "bench"; who = [ "alice" ]; to = [ "127.0.0.1:1-65535" ]; } );
+};
+CONF
+echo "bench-password" | "$BIN/tiergate-bridge" --config "$T/site.conf" passwd alice >/dev/null
+SECRET=$("$BIN/tiergate-bridge" --config "$T/site.conf" enroll alice | sed -n 's/.*secret=\([A-Z2-7]*\).*/\1/p' | head -n1)
+cat "$T/pki/bridge-ec.pem" "$T/pki/bridge-ec.key" >"$T/haproxy.pem"
+cat >"$T/haproxy.cfg" <<HA
+global
+  nbthread 1
+  maxconn $((SESSIONS + 100))
+defaults
+  mode tcp
+  timeout connect 5s
+  timeout client 1h
+  timeout server 1h
+frontend tls
+  bind 127.0.0.1:$HA ssl crt $T/haproxy.pem ssl-min-ver TLSv1.2
+  default_backend up
+backend up
+  server s1 127.0.0.1:\${UPSTREAM}
+HA
+
+"$LOAD" source "$SRC" 1000 & pids+=($!)
+"$LOAD" sink "$SINK" & pids+=($!)
+"$BIN/tiergate-bridge" --config "$T/site.conf" >"$T/bridge.log" 2>&1 & BRPID=$!; pids+=($BRPID)
+sleep 1
+RELAY=$(pgrep -P "$BRPID" | head -n1)
+curl -sS -p -o /dev/null -D "$T/h" --proxy "https://127.0.0.1:$BR" --proxy-insecure \
+	--proxy-cert "$T/pki/dev-good.pem" --proxy-key "$T/pki/dev-good.key" \
+	--proxy-user "alice:bench-password$(oathtool --totp -b "$SECRET")" "telnet://127.0.0.1:$SINK" --max-time 2 2>/dev/null
+TOKEN=$(sed -n 's/^X-Tiergate-Token: *\([0-9a-f]*\).*/\1/p' "$T/h" | tr -d '\r')
+[ -n "$TOKEN" ] || { echo "could not log in to the bridge"; cat "$T/bridge.log"; exit 1; }
+AUTH=$(printf 'alice:token:%s' "$TOKEN" | base64 -w0)
+CERT=("$T/pki/dev-good.pem" "$T/pki/dev-good.key")
+
+start_haproxy() {   # UPSTREAM_PORT
+	UPSTREAM=$1 haproxy -db -f "$T/haproxy.cfg" >"$T/haproxy.log" 2>&1 & HAPID=$!
+	pids+=($HAPID)
+	for _ in $(seq 50); do bash -c "echo >/dev/tcp/127.0.0.1/$HA" 2>/dev/null && return; sleep 0.1; done
+}
+stop_haproxy() { [ -n "${BENCH_DEBUG:-}" ] && cat "$T/haproxy.log"; kill "$HAPID"; wait "$HAPID" 2>/dev/null; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
+
+echo "one relay process vs HAProxy nbthread 1, ECDSA P-256 certificate, TLS 1.3, loopback, 2 client processes"
+# The machine is shared: wall-clock rates move with the load, so each figure is also given
+# per CPU-second of the proxy process (utime+stime), which the neighbours cannot disturb.
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+TICK=$(getconf CLK_TCK)
+per_cpu() { awk -v v="$1" -v secs="$2" -v t="$3" -v hz="$TICK" 'BEGIN { if (t > 0) printf "%.0f", v * secs / (t / hz); else print "n/a" }'; }
+measure_hs() {   # PID PORT -> "rate per-cpu"
+	local c0 c1 rate
+	c0=$(cpu_ticks "$1"); rate=$("$LOAD" handshakes "$2" "$SECONDS_HS" 2); c1=$(cpu_ticks "$1")
+	echo "$rate $(per_cpu "$rate" "$SECONDS_HS" $((c1 - c0)))"
+}
+measure_bulk() {   # PID PORT [CONNECT-OPTS] -> "MB/s MB-per-cpu-s"
+	local pid=$1 port=$2 c0 c1 rate
+	shift 2
+	c0=$(cpu_ticks "$pid"); rate=$("$LOAD" bulk "$port" "$@" 2>/dev/null); c1=$(cpu_ticks "$pid")
+	echo "$rate $(awk -v t=$((c1 - c0)) -v hz="$TICK" 'BEGIN { if (t > 0) printf "%.0f", 1048.576 / (t / hz); else print "n/a" }')"
+}
+best() { sort -g -k1,1 | tail -n1; }
+
+# 1. full handshakes per second: interleaved, best of 3 each
+start_haproxy "$SRC"
+: >"$T/hs_ha"; : >"$T/hs_br"
+for _ in 1 2 3; do
+	measure_hs "$HAPID" "$HA" >>"$T/hs_ha"
+	measure_hs "$RELAY" "$BR" >>"$T/hs_br"
+done
+read -r hs_ha hs_ha_cpu < <(best <"$T/hs_ha")
+read -r hs_br hs_br_cpu < <(best <"$T/hs_br")
+printf "handshakes/s       bridge %8s   haproxy %8s   ratio %s (target >= 1.00)\n" "$hs_br" "$hs_ha" "$(ratio "$hs_br" "$hs_ha")"
+printf "  per CPU-second   bridge %8s   haproxy %8s   ratio %s\n" "$hs_br_cpu" "$hs_ha_cpu" "$(ratio "$hs_br_cpu" "$hs_ha_cpu")"
+
+# 2. bulk: 1000 MB from a backend through one established session, interleaved, best of 3
+: >"$T/bk_ha"; : >"$T/bk_br"
+for _ in 1 2 3; do
+	measure_bulk "$HAPID" "$HA" >>"$T/bk_ha"
+	measure_bulk "$RELAY" "$BR" "127.0.0.1:$SRC" "$AUTH" "${CERT[@]}" >>"$T/bk_br"
+done
+read -r bulk_ha bulk_ha_cpu < <(best <"$T/bk_ha")
+read -r bulk_br bulk_br_cpu < <(best <"$T/bk_br")
+printf "bulk MB/s          bridge %8s   haproxy %8s   ratio %s (target >= 0.90)\n" "$bulk_br" "$bulk_ha" "$(ratio "$bulk_br" "$bulk_ha")"
+printf "  MB per CPU-s     bridge %8s   haproxy %8s   ratio %s\n" "$bulk_br_cpu" "$bulk_ha_cpu" "$(ratio "$bulk_br_cpu" "$bulk_ha_cpu")"
+stop_haproxy
+
+# 3. memory per idle established session
+idle_kb() {   # PID PORT [CONNECT-OPTS]: RSS growth per session while SESSIONS are held
+	local pid=$1 port=$2 before after out
+	shift 2
+	before=$(rss_kb "$pid")
+	"$LOAD" idle "$port" "$SESSIONS" "$@" >"$T/idle.out" 2>"$T/idle.err" & local lp=$!
+	for _ in $(seq 1200); do grep -q ready "$T/idle.out" && break; sleep 0.1; done
+	sleep 1
+	after=$(rss_kb "$pid")
+	out=$(awk '{print $2}' "$T/idle.out")
+	kill "$lp"; wait "$lp" 2>/dev/null
+	awk -v a="$after" -v b="$before" -v n="${out:-0}" 'BEGIN { if (n > 0) printf "%.1f %d", (a - b) / n, n; else print "n/a 0" }'
+}
+start_haproxy "$SINK"
+read -r mem_ha n_ha < <(idle_kb "$HAPID" "$HA")
+stop_haproxy
+read -r mem_br n_br < <(idle_kb "$RELAY" "$BR" "127.0.0.1:$SINK" "$AUTH" "${CERT[@]}")
+printf "KB/idle session    bridge %8s   haproxy %8s   (%s / %s sessions; target bridge <= 50 KB)\n" "$mem_br" "$mem_ha" "$n_br" "$n_ha"
+echo "auth process RSS: $(rss_kb "$BRPID") KB (holds no per-session state)"

@@ -1,0 +1,360 @@
+/* test_bridge.c -- unit tests of the bridge's parts: CONNECT parser, grants, lockout, tokens, TOTP, hashes, user DB. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "lib/util.h"
+#include "tests/lib/unit.h"
+#include "vpn-bridge/access.h"
+#include "vpn-bridge/counts.h"
+#include "vpn-bridge/http.h"
+#include "vpn-bridge/lockout.h"
+#include "vpn-bridge/pwhash.h"
+#include "vpn-bridge/token.h"
+#include "vpn-bridge/totp.h"
+#include "vpn-bridge/userdb.h"
+
+static enum http_result
+parse(const char *text, struct http_connect *out)
+{
+	return http_parse_connect(text, strlen(text), out);
+}
+
+static void
+test_connect_basic(void)
+{
+	struct http_connect c;
+	/* "alice:pw123456" */
+	const char *req = "CONNECT 10.20.1.5:3389 HTTP/1.1\r\nHost: 10.20.1.5:3389\r\n"
+	    "Proxy-Authorization: Basic YWxpY2U6cHcxMjM0NTY=\r\n\r\nextra";
+
+	CHECK_INT(parse(req, &c), HTTP_OK);
+	CHECK_STR(c.host, "10.20.1.5");
+	CHECK_INT(c.port, 3389);
+	CHECK(c.host_is_ip);
+	CHECK(c.has_auth);
+	CHECK_STR(c.user, "alice");
+	CHECK_STR(c.secret, "pw123456");
+	CHECK_INT(c.head_len, strlen(req) - 5);
+}
+
+static void
+test_connect_targets(void)
+{
+	struct http_connect c;
+
+	CHECK_INT(parse("CONNECT [fd00:20::15]:22 HTTP/1.1\r\n\r\n", &c), HTTP_OK);
+	CHECK_STR(c.host, "fd00:20::15");
+	CHECK(c.host_is_ip);
+	CHECK_INT(parse("CONNECT asp.example.lg.jp:443 HTTP/1.0\r\n\r\n", &c), HTTP_OK);
+	CHECK(!c.host_is_ip);
+	CHECK(!c.has_auth);
+	CHECK_INT(parse("CONNECT a b:1 HTTP/1.1\r\n\r\n", &c), HTTP_BAD_REQUEST);
+	CHECK_INT(parse("CONNECT host:0 HTTP/1.1\r\n\r\n", &c), HTTP_BAD_REQUEST);
+	CHECK_INT(parse("CONNECT host:65536 HTTP/1.1\r\n\r\n", &c), HTTP_BAD_REQUEST);
+	CHECK_INT(parse("CONNECT host HTTP/1.1\r\n\r\n", &c), HTTP_BAD_REQUEST);
+	CHECK_INT(parse("CONNECT [nothex]:1 HTTP/1.1\r\n\r\n", &c), HTTP_BAD_REQUEST);
+	CHECK_INT(parse("CONNECT ho_st:1 HTTP/1.1\r\n\r\n", &c), HTTP_BAD_REQUEST);
+	CHECK_INT(parse("CONNECT host:+1 HTTP/1.1\r\n\r\n", &c), HTTP_BAD_REQUEST);
+}
+
+static void
+test_connect_rejects(void)
+{
+	struct http_connect c;
+	char big[HTTP_MAX_HEAD + 10];
+
+	CHECK_INT(parse("GET / HTTP/1.1\r\n\r\n", &c), HTTP_NOT_CONNECT);
+	CHECK_INT(parse("CONNECT h:1 HTTP/1.1\r\n", &c), HTTP_INCOMPLETE);
+	CHECK_INT(parse("CONNECT h:1 HTTP/1.1\r\nX: a\nb\r\n\r\n", &c), HTTP_BAD_REQUEST);
+	CHECK_INT(parse("CONNECT h:1 HTTP/1.1\r\n folded\r\n\r\n", &c), HTTP_BAD_REQUEST);
+	CHECK_INT(parse("CONNECT h:1 HTTP/2.0\r\n\r\n", &c), HTTP_BAD_REQUEST);
+	CHECK_INT(parse("CONNECT h:1 HTTP/1.1\r\nProxy-Authorization: Basic YTpi\r\n"
+	    "Proxy-Authorization: Basic YTpi\r\n\r\n", &c), HTTP_BAD_REQUEST);
+	memset(big, 'a', sizeof big);
+	CHECK_INT(http_parse_connect(big, sizeof big, &c), HTTP_TOO_LARGE);
+	/* Unreadable credentials are "no credentials" (407), not a crash or a 400. */
+	CHECK_INT(parse("CONNECT h:1 HTTP/1.1\r\nProxy-Authorization: Basic !!!!\r\n\r\n", &c), HTTP_OK);
+	CHECK(!c.has_auth);
+	CHECK_INT(parse("CONNECT h:1 HTTP/1.1\r\nProxy-Authorization: Digest x\r\n\r\n", &c), HTTP_OK);
+	CHECK(!c.has_auth);
+}
+
+static void
+test_base64(void)
+{
+	uint8_t out[16];
+
+	CHECK_INT(http_base64_decode("YWJj", 4, out, sizeof out), 3);
+	CHECK(memcmp(out, "abc", 3) == 0);
+	CHECK_INT(http_base64_decode("YWI=", 4, out, sizeof out), 2);
+	CHECK_INT(http_base64_decode("YQ==", 4, out, sizeof out), 1);
+	CHECK_INT(http_base64_decode("YQ=a", 4, out, sizeof out), -1);
+	CHECK_INT(http_base64_decode("Y===", 4, out, sizeof out), -1);
+	CHECK_INT(http_base64_decode("YWJ", 3, out, sizeof out), -1);
+	CHECK_INT(http_base64_decode("YWJjYWJj", 8, out, 4), -1);
+}
+
+static void
+test_dest_parse(void)
+{
+	struct bconf_dest d;
+	const char *why = NULL;
+	struct addr a;
+
+	CHECK_INT(bconf_dest_parse("10.20.1.0/24:3389-3390", &d, &why), 0);
+	CHECK_INT(d.port_lo, 3389);
+	CHECK_INT(d.port_hi, 3390);
+	addr_parse("10.20.1.77", &a);
+	CHECK(prefix_contains(&d.net, &a));
+	CHECK_INT(bconf_dest_parse("[fd00:20::/48]:22", &d, &why), 0);
+	CHECK_INT(bconf_dest_parse("asp:kintai", &d, &why), 0);
+	CHECK(d.is_asp);
+	free(d.asp_name);
+	CHECK_INT(bconf_dest_parse("10.20.1.0/24", &d, &why), -1);
+	CHECK_INT(bconf_dest_parse("10.20.1.1/24:22", &d, &why), -1);
+	CHECK_INT(bconf_dest_parse("10.20.1.0/24:30-20", &d, &why), -1);
+	CHECK_INT(bconf_dest_parse("10.20.1.0/24:0", &d, &why), -1);
+}
+
+static void
+test_lockout_backoff(void)
+{
+	struct lockout *lk = lockout_new(3, 60, 600);
+	unsigned left = 0;
+
+	CHECK_INT(lockout_fail(lk, "user:a", 1000), 0);
+	CHECK_INT(lockout_fail(lk, "user:a", 1001), 0);
+	CHECK(!lockout_is_locked(lk, "user:a", 1001, &left));
+	CHECK_INT(lockout_fail(lk, "user:a", 1002), 60);
+	CHECK(lockout_is_locked(lk, "user:a", 1010, &left));
+	CHECK_INT(left, 52);
+	CHECK_INT(lockout_fail(lk, "user:a", 1070), 120);      /* doubles */
+	CHECK_INT(lockout_fail(lk, "user:a", 1200), 240);
+	CHECK_INT(lockout_fail(lk, "user:a", 1500), 480);
+	CHECK_INT(lockout_fail(lk, "user:a", 2000), 600);      /* capped */
+	CHECK(!lockout_is_locked(lk, "user:b", 2000, &left));
+	CHECK(lockout_clear(lk, "user:a"));
+	CHECK(!lockout_is_locked(lk, "user:a", 2001, &left));
+	CHECK(!lockout_clear(lk, "user:a"));
+	lockout_free(lk);
+}
+
+static void
+test_lockout_flood(void)
+{
+	struct lockout *lk = lockout_new(1, 60, 60);
+	char key[40];
+	unsigned left;
+
+	/* Far more keys than slots: memory stays fixed, a fresh lock is still kept. */
+	for (int i = 0; i < 50000; i++) {
+		snprintf(key, sizeof key, "addr:10.0.%d.%d", i / 256, i % 256);
+		lockout_fail(lk, key, 5000);
+	}
+	CHECK(lockout_is_locked(lk, key, 5001, &left));
+	lockout_free(lk);
+}
+
+static void
+test_tokens(void)
+{
+	struct token_table *t = token_table_new();
+	char tok[TOKEN_HEX];
+
+	CHECK_INT(token_issue(t, "alice", "aa", 100, 1000, tok), 0);
+	CHECK_INT(strlen(tok), 64);
+	CHECK_INT(token_check(t, tok, "alice", "aa", 1050), TOKEN_OK);
+	CHECK_INT(token_check(t, tok, "alice", "bb", 1050), TOKEN_WRONG_DEVICE);
+	CHECK_INT(token_check(t, tok, "bob", "aa", 1050), TOKEN_WRONG_USER);
+	CHECK_INT(token_check(t, tok, "alice", "aa", 1100), TOKEN_UNKNOWN);   /* expired */
+	CHECK_INT(token_check(t, "00", "alice", "aa", 1050), TOKEN_UNKNOWN);
+	token_revoke_user(t, "alice");
+	CHECK_INT(token_check(t, tok, "alice", "aa", 1050), TOKEN_UNKNOWN);
+	token_table_free(t);
+}
+
+/* RFC 6238 appendix B, SHA-1 secret "12345678901234567890". */
+static void
+test_totp_rfc6238(void)
+{
+	const char *secret = "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ";
+	uint64_t step = 0;
+
+	CHECK_INT(totp_check(secret, "94287082", 59, 30, 0, 8, &step), 0);
+	CHECK_INT(step, 1);
+	CHECK_INT(totp_check(secret, "07081804", 1111111109, 30, 0, 8, &step), 0);
+	CHECK_INT(totp_check(secret, "287082", 59, 30, 0, 6, &step), 0);
+	/* One step late is accepted with window 1, not with window 0. */
+	CHECK_INT(totp_check(secret, "287082", 89, 30, 1, 6, &step), 0);
+	CHECK_INT(step, 1);
+	CHECK_INT(totp_check(secret, "287082", 89, 30, 0, 6, &step), -1);
+	CHECK_INT(totp_check(secret, "287083", 59, 30, 1, 6, &step), -1);
+	CHECK_INT(totp_check(secret, "28708", 59, 30, 1, 6, &step), -1);
+	CHECK_INT(totp_check("not base32!", "287082", 59, 30, 1, 6, &step), -1);
+}
+
+static void
+test_totp_new_secret(void)
+{
+	char a[TOTP_SECRET_B32_MAX], b[TOTP_SECRET_B32_MAX];
+
+	CHECK_INT(totp_new_secret(a), 0);
+	CHECK_INT(totp_new_secret(b), 0);
+	CHECK_INT(strlen(a), 32);
+	CHECK(strcmp(a, b) != 0);
+}
+
+static void
+test_pwhash(void)
+{
+	char h1[PWHASH_MAX], h2[PWHASH_MAX];
+
+	CHECK_INT(pwhash_make("correct horse", 13, h1), 0);
+	CHECK_INT(pwhash_make("correct horse", 13, h2), 0);
+	CHECK(strcmp(h1, h2) != 0);   /* salted */
+	CHECK(str_has_prefix(h1, "$scrypt$ln=14,r=8,p=1$"));
+	CHECK(pwhash_verify(h1, "correct horse", 13));
+	CHECK(!pwhash_verify(h1, "correct horsf", 13));
+	CHECK(!pwhash_verify(h1, "correct horse", 12));
+	CHECK(!pwhash_verify("$scrypt$ln=40,r=8,p=1$00$00", "x", 1));
+	CHECK(!pwhash_verify("garbage", "x", 1));
+}
+
+static void
+test_userdb_roundtrip(void)
+{
+	char path[] = "/tmp/tg-userdb-XXXXXX";
+	int fd = mkstemp(path);
+	struct userdb db;
+	struct userdb_user *u;
+
+	close(fd);
+	unlink(path);
+	CHECK_INT(userdb_open(&db, path), 0);
+	CHECK_INT(db.n, 0);
+	for (int i = 0; i < 40; i++) {
+		char name[16];
+		snprintf(name, sizeof name, "user%d", i);
+		u = userdb_add(&db, name);
+		str_copy(u->totp, "GEZDGNBV", sizeof u->totp);
+		u->last_step = (uint64_t)i * 1000;
+	}
+	CHECK_INT(userdb_save(&db), 0);
+	userdb_close(&db);
+	CHECK_INT(userdb_open(&db, path), 0);
+	CHECK_INT(db.n, 40);
+	u = userdb_find(&db, "user39");
+	CHECK(u != NULL && u->last_step == 39000);
+	CHECK(userdb_find(&db, "user40") == NULL);
+	userdb_close(&db);
+	CHECK(!userdb_name_ok("a:b"));
+	CHECK(!userdb_name_ok(""));
+	CHECK(userdb_name_ok("taro.yamada-2"));
+	unlink(path);
+}
+
+static struct bridge_conf *
+load_conf(const char *text)
+{
+	char path[] = "/tmp/tg-bconf-XXXXXX";
+	int fd = mkstemp(path);
+	struct diags d;
+	struct bridge_conf *conf;
+
+	if (write(fd, text, strlen(text)) < 0)
+		return NULL;
+	close(fd);
+	diags_init(&d, path);
+	conf = bconf_load(path, &d);
+	if (conf == NULL)
+		diags_print(&d, stdout);
+	diags_free(&d);
+	unlink(path);
+	return conf;
+}
+
+static const char access_conf[] =
+    "bridge = { certificates = ( { cert = \"c\"; key = \"k\"; } ); ca = \"ca\"; devices = \"d\"; users = \"u\";\n"
+    "  groups = ( { name = \"staff\"; members = [ \"alice\" ]; } );\n"
+    "  grants = ( { name = \"rdp\"; who = [ \"@staff\" ]; to = [ \"10.20.1.0/24:3389\", \"asp:kintai\" ]; } ); };\n"
+    "asp = { state_file = \"/nonexistent/asp.json\"; services = ( { name = \"kintai\"; host = \"kintai.asp.test\";\n"
+    "  address = \"10.40.1.10\"; port = 443; ca = \"asp-ca.pem\"; } ); };\n";
+
+static void
+test_access(void)
+{
+	struct bridge_conf *conf = load_conf(access_conf);
+	struct asp_state asps;
+	struct http_connect req;
+	struct access_target t;
+	const char *why = NULL;
+
+	CHECK(conf != NULL);
+	if (conf == NULL)
+		return;
+	asp_state_init(&asps, conf->asp_state_file);
+	parse("CONNECT 10.20.1.5:3389 HTTP/1.1\r\n\r\n", &req);
+	CHECK_INT(access_check(conf, &asps, "alice", &req, &t, &why), 0);
+	CHECK_STR(t.grant, "rdp");
+	CHECK_INT(access_check(conf, &asps, "bob", &req, &t, &why), -1);
+	parse("CONNECT 10.20.1.5:22 HTTP/1.1\r\n\r\n", &req);
+	CHECK_INT(access_check(conf, &asps, "alice", &req, &t, &why), -1);
+	parse("CONNECT 10.20.2.5:3389 HTTP/1.1\r\n\r\n", &req);
+	CHECK_INT(access_check(conf, &asps, "alice", &req, &t, &why), -1);
+	parse("CONNECT kintai.asp.test:443 HTTP/1.1\r\n\r\n", &req);
+	CHECK_INT(access_check(conf, &asps, "alice", &req, &t, &why), -1);
+	CHECK_STR(why, "ASP service not checked yet");
+	CHECK(t.asp != NULL);
+	parse("CONNECT other.test:443 HTTP/1.1\r\n\r\n", &req);
+	CHECK_INT(access_check(conf, &asps, "alice", &req, &t, &why), -1);
+	asp_state_free(&asps);
+	bconf_free(conf);
+}
+
+static void
+test_config_errors(void)
+{
+	CHECK(load_conf("bridge = { ca = \"x\"; };") == NULL);
+	CHECK(load_conf("bridge = { certificates = ( { cert = \"c\"; key = \"k\"; } ); ca = \"ca\"; "
+	    "devices = \"d\"; users = \"u\"; grants = ( { who = [\"a\"]; to = [\"10.0.0.1/8:1\"]; } ); };") == NULL);
+	CHECK(load_conf("bridge = { certificates = ( { cert = \"c\"; key = \"k\"; } ); ca = \"ca\"; "
+	    "devices = \"d\"; users = \"u\"; tls_min = \"1.0\"; };") == NULL);
+}
+
+static void
+test_counts(void)
+{
+	struct counts *c = counts_new();
+
+	CHECK_INT(counts_inc(c, "10.0.0.1"), 1);
+	CHECK_INT(counts_inc(c, "10.0.0.1"), 2);
+	CHECK_INT(counts_get(c, "10.0.0.2"), 0);
+	counts_dec(c, "10.0.0.1");
+	counts_dec(c, "10.0.0.1");
+	counts_dec(c, "10.0.0.1");
+	CHECK_INT(counts_get(c, "10.0.0.1"), 0);
+	counts_free(c);
+}
+
+int
+main(void)
+{
+	UNIT_RUN(test_connect_basic);
+	UNIT_RUN(test_connect_targets);
+	UNIT_RUN(test_connect_rejects);
+	UNIT_RUN(test_base64);
+	UNIT_RUN(test_dest_parse);
+	UNIT_RUN(test_lockout_backoff);
+	UNIT_RUN(test_lockout_flood);
+	UNIT_RUN(test_tokens);
+	UNIT_RUN(test_totp_rfc6238);
+	UNIT_RUN(test_totp_new_secret);
+	UNIT_RUN(test_pwhash);
+	UNIT_RUN(test_userdb_roundtrip);
+	UNIT_RUN(test_access);
+	UNIT_RUN(test_config_errors);
+	UNIT_RUN(test_counts);
+	UNIT_EXIT();
+}
