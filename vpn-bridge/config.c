@@ -22,22 +22,36 @@ static const char *const bconf_asp_members[] = {
 	"forbidden_ciphers", NULL
 };
 
-/* Paths in the file are relative to the directory of the file that sets them. */
+/*
+ * Paths in the file are relative to the directory of the file that sets them.
+ * libconfig names an @included file relative to the include directory (the
+ * main file's), so that directory is kept here while one file is loaded.
+ */
+static const char *bconf_main_path;
+
+static size_t
+bconf_dirlen(const char *file)
+{
+	const char *slash = file ? strrchr(file, '/') : NULL;
+
+	return slash ? (size_t)(slash - file) : 0;
+}
+
 static char *
 bconf_path(const config_setting_t *where, const char *value)
 {
 	const char *file = conf_file(where);
-	const char *slash = file ? strrchr(file, '/') : NULL;
-	size_t dirlen;
+	size_t mainlen = 0, dirlen = bconf_dirlen(file), len;
 	char *out;
 
-	if (value[0] == '/' || slash == NULL)
+	if (value[0] == '/')
 		return xstrdup(value);
-	dirlen = (size_t)(slash - file);
-	out = xmalloc(dirlen + strlen(value) + 2);
-	memcpy(out, file, dirlen);
-	out[dirlen] = '/';
-	memcpy(out + dirlen + 1, value, strlen(value) + 1);
+	if (file == NULL || file[0] != '/')
+		mainlen = bconf_dirlen(bconf_main_path);
+	len = mainlen + dirlen + strlen(value) + 3;
+	out = xmalloc(len);
+	snprintf(out, len, "%.*s%s%.*s%s%s", (int)mainlen, bconf_main_path ? bconf_main_path : "",
+	    mainlen ? "/" : "", (int)dirlen, file ? file : "", dirlen ? "/" : "", value);
 	return out;
 }
 
@@ -416,6 +430,7 @@ bconf_load(const char *path, struct diags *diags)
 
 	bconf_defaults(c);
 	c->path = xstrdup(path);
+	bconf_main_path = path;
 	config_init(&cfg);
 	if (conf_load(&cfg, path, diags) == 0) {
 		group = config_lookup(&cfg, "bridge");
@@ -428,6 +443,7 @@ bconf_load(const char *path, struct diags *diags)
 			bconf_parse_asp(c, group, diags);
 	}
 	config_destroy(&cfg);
+	bconf_main_path = NULL;
 	if (diags_count(diags, DIAG_ERROR) > 0) {
 		bconf_free(c);
 		return NULL;

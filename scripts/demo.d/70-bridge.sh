@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# vpn-bridge: enrol a teleworker, log in with device certificate + password + TOTP, refusals, ASP checks
+set -u
+: "${TIERGATE_ROOT:=$(cd "$(dirname "$0")/../.." && pwd)}"
+: "${TIERGATE_BUILD:=$TIERGATE_ROOT/build}"
+cd "$TIERGATE_ROOT" || exit 2
+BIN="$TIERGATE_BUILD/bin"
+T=$(mktemp -d /tmp/tg-demo-bridge.XXXXXX)
+pids=()
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done; wait 2>/dev/null; rm -rf "$T"; }
+trap cleanup EXIT
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+run() { printf '$ %s\n' "$*"; "$@"; }
+
+# The example site, unchanged but for ports on this machine, a demo web server and a demo ASP.
+cp -r conf "$T/conf"
+chmod 755 "$T"
+C="$T/conf/alpha.conf" B="$T/conf/parts/bridge.conf" PKI="$T/conf/bridge/pki"
+tests/bridge/pki.sh "$PKI" >/dev/null
+BR=$(free_port) WEB=$(free_port) ASP=$(free_port)
+sed -i "s/0.0.0.0:8443/127.0.0.1:$BR/; s|to = \[ \"10.20.1.0/24:3389\" \]|to = [ \"10.20.1.0/24:3389\", \"127.0.0.1:$WEB\" ]|" "$B"
+sed -i "s|^  services = (|  services = (\n    { name = \"demo-asp\"; vendor = \"demo\"; host = \"asp-good.test\"; address = \"127.0.0.1\"; port = $ASP; ca = \"../bridge/pki/asp-ca.pem\"; who = [ \"@soumu\" ]; },|" "$B"
+[ "$(id -u)" = 0 ] && chown nobody "$T/conf/bridge"
+FP=$("$BIN/tiergate-bridge" fingerprint "$PKI/dev-good.pem")
+sed -i "s/0000000000000000000000000000000000000000000000000000000000000000/$FP/" "$T/conf/bridge/devices.conf"
+mkdir -p "$T/www" && echo "北斗市 LGWAN groupware: hello, sato" >"$T/www/index.html"
+python3 -m http.server --bind 127.0.0.1 --directory "$T/www" "$WEB" >/dev/null 2>&1 & pids+=($!)
+openssl s_server -quiet -www -accept "$ASP" -cert "$PKI/asp-good.pem" -key "$PKI/asp-good.key" </dev/null >/dev/null 2>&1 & pids+=($!)
+
+say "enrol sato: a password (from stdin, never echoed) and a TOTP secret for an authenticator app"
+echo "Sato-telework-2026" | "$BIN/tiergate-bridge" --config "$C" passwd sato
+"$BIN/tiergate-bridge" --config "$C" enroll sato --issuer "Hokuto City" --png "$T/sato-totp.png" | tee "$T/enroll.txt"
+SECRET=$(sed -n 's/.*secret=\([A-Z2-7]*\).*/\1/p' "$T/enroll.txt" | head -n1)
+file "$T/sato-totp.png" 2>/dev/null | sed "s|$T/||"
+
+say "start the bridge (auth process keeps the secrets; the relay drops to 'nobody')"
+run "$BIN/tiergate-bridge" -n --config "$C"
+"$BIN/tiergate-bridge" --config "$C" 2>"$T/bridge.log" & pids+=($!)
+for _ in $(seq 50); do bash -c "echo >/dev/tcp/127.0.0.1/$BR" 2>/dev/null && break; sleep 0.1; done
+ps -o user=,pid=,args= --ppid $! | sed 's/^/  relay: /'
+
+bcurl() {
+	curl -sS -p --max-time 10 --proxy "https://127.0.0.1:$BR" --proxy-cacert "$PKI/device-ca.pem" \
+		--proxy-cert "$PKI/dev-good.pem" --proxy-key "$PKI/dev-good.key" "$@"
+}
+CODE=$(oathtool --totp -b "$SECRET")
+say "log in: device certificate + password + TOTP code $CODE (from oathtool) -> the office web server"
+printf '$ curl --proxy https://127.0.0.1:%s --proxy-cert dev.pem --proxy-key dev.key --proxy-user sato:PASSWORD%s http://127.0.0.1:%s/\n' "$BR" "$CODE" "$WEB"
+bcurl -D "$T/h" --proxy-user "sato:Sato-telework-2026$CODE" "http://127.0.0.1:$WEB/"
+grep -i '^HTTP/1.1 200 Connection\|^X-Tiergate' "$T/h" | tr -d '\r' | sed 's/\(Token: .\{12\}\).*/\1... (bound to this device)/'
+TOKEN=$(sed -n 's/^X-Tiergate-Token: *\([0-9a-f]*\).*/\1/p' "$T/h" | tr -d '\r')
+
+say "the same code again (a replay) is refused"
+bcurl -o /dev/null -w 'CONNECT answered %{http_connect}\n' --proxy-user "sato:Sato-telework-2026$CODE" "http://127.0.0.1:$WEB/" 2>/dev/null
+
+say "a destination no grant opens (the mynumber zone's records server) is refused and logged"
+bcurl -o /dev/null -w 'CONNECT answered %{http_connect}\n' --proxy-user "sato:token:$TOKEN" "http://10.10.1.5:80/" 2>/dev/null
+
+say "reconnect with the session token: no new OTP"
+bcurl --proxy-user "sato:token:$TOKEN" "http://127.0.0.1:$WEB/"
+
+say "LGWAN-ASP: not routable before its connection check"
+bcurl -o /dev/null -w 'CONNECT answered %{http_connect}\n' --proxy-user "sato:token:$TOKEN" --cacert "$PKI/asp-ca.pem" "https://asp-good.test:$ASP/" 2>/dev/null
+run "$BIN/tiergate-bridge" --config "$C" asp-check
+say "after passing, it is"
+bcurl -o /dev/null -w 'CONNECT answered %{http_connect}, ASP answered %{http_code}\n' --proxy-user "sato:token:$TOKEN" --cacert "$PKI/asp-ca.pem" "https://asp-good.test:$ASP/"
+
+say "the audit trail (JSON events)"
+python3 - "$T/conf/bridge/events.json" <<'PY'
+import json, sys
+for line in open(sys.argv[1]):
+    e = json.loads(line)
+    keys = [k for k in ("user", "result", "reason", "method", "dest", "asp", "service", "passed",
+                        "bytes_toserver", "bytes_toclient", "end_reason") if k in e and e[k] is not None]
+    print("  %-22s %s" % (e["event"], " ".join("%s=%s" % (k, e[k]) for k in keys)))
+PY
