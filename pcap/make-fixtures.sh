@@ -181,6 +181,21 @@ cap_ping() {   # NAME CLIENT SERVER [SIZE]
 	capture_stop "$1"
 }
 
+# zone-matrix: curl over TLS to 443 from a host of each zone to a host of every other zone.
+cap_matrix() {
+	local hosts="10.10.1.5 10.20.1.5 10.40.1.10 10.30.0.20 198.51.100.10" c s parts=()
+	for c in $hosts; do
+		for s in $hosts; do
+			[ "$c" = "$s" ] && continue
+			cap_https "m-$c-$s" "$c" "$s" >/dev/null
+			mv "pcap/m-$c-$s.pcap" "$TMP/m-$c-$s.pcap"
+			parts+=("$TMP/m-$c-$s.pcap")
+		done
+	done
+	$PY pcap/synth.py cat "pcap/$1.pcap" "${parts[@]}"
+	echo "pcap/$1.pcap: $(tcpdump -r "pcap/$1.pcap" 2>/dev/null | wc -l) packets"
+}
+
 hex() { printf '%s' "$1" | od -An -tx1 | tr -d ' \n'; }
 
 RDP_CR=030000130ee000000000000100080003000000
@@ -225,12 +240,16 @@ all_captures() {
 	cap_ping   frag-ping6-internet-dmz  2001:db8:113::5 fd00:30::20 3000
 	cap_http   http6-lgwan-internet     fd00:20::15 2001:db8:100::10
 	cap_https  tls6-staff-web           2001:db8:16:1::5 2001:db8:100::10
+	cap_matrix zone-matrix
 }
 
 if [ $# -eq 0 ]; then
 	all_captures
 else
-	for n in "$@"; do grep -q "^	cap_[a-z_]* *$n " "$0" && eval "$(grep "^	cap_[a-z_]* *$n " "$0")"; done
+	for n in "$@"; do
+		line=$(grep -E "^	cap_[a-z_]+ +$n( |\$)" "$0") || { echo "make-fixtures: no capture named $n" >&2; exit 1; }
+		eval "$line"
+	done
 fi
 cleanup_pair
 $PY pcap/synth.py pcap

@@ -8,6 +8,7 @@
 #   synth.py mix K OUT FIXTURE...    each fixture K times, client port shifted per copy (raw IP)
 #   synth.py syns N OUT / pending N OUT   N one-packet flows: TCP SYNs (no payload), or UDP
 #                                datagrams to port 53 nDPI cannot name (keep their nDPI state)
+#   synth.py cat OUT IN...       IN files (one link type) one after another into OUT
 #   synth.py corpus DIR PCAP...  fuzz corpus files (tests/fuzz/fuzz_decode.c framing), one per pcap
 #   synth.py flows N OUT [FIXTURE...]   a bench pcap: N short TCP flows (handshake, request,
 #                                answer, FINs) with distinct addresses/ports, plus the fixtures'
@@ -273,6 +274,9 @@ if __name__ == "__main__":
         mix(int(sys.argv[2]), sys.argv[3], sys.argv[4:])
     elif sys.argv[1] in ("syns", "pending"):
         one_packet_flows(int(sys.argv[2]), sys.argv[3], sys.argv[1])
+    elif sys.argv[1] == "cat":
+        parts = [read_pcap(f) for f in sys.argv[3:]]
+        write_pcap(sys.argv[2], [r for _, recs in parts for r in recs], parts[0][0])
     elif sys.argv[1] == "corpus":
         corpus(sys.argv[2], sys.argv[3:])
     elif sys.argv[1] == "flows":
