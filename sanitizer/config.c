@@ -13,7 +13,7 @@ san_config_defaults(struct san_config *sc)
 	memset(sc, 0, sizeof *sc);
 	sc->dpi = 150;
 	sc->gray = false;
-	sc->codec = SAN_CODEC_JPEG;
+	sc->codec = SAN_CODEC_AUTO;
 	sc->jpeg_quality = 75;
 	sc->max_pages = 1000;
 	sc->max_page_pixels = 60ULL * 1000 * 1000;
@@ -105,7 +105,7 @@ config_pdf(struct san_config *sc, const config_setting_t *g, struct diags *d)
 	static const char *const known[] = { "dpi", "color", "codec", "jpeg_quality", "max_pages",
 		"max_page_megapixels", NULL };
 	static const char *const colors[] = { "color", "gray", NULL };
-	static const char *const codecs[] = { "jpeg", "flate", NULL };
+	static const char *const codecs[] = { "auto", "jpeg", "flate", NULL };
 	int color = sc->gray, codec = (int)sc->codec, rc = 0;
 
 	conf_check_members(g, known, d);

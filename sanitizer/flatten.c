@@ -30,7 +30,7 @@ flatten_context(const struct san_config *cfg)
 		fz_register_document_handlers(ctx);
 		fz_disable_icc(ctx);
 		/* anti-aliasing makes Flate pages ~4x larger; JPEG pages look better with it */
-		fz_set_aa_level(ctx, cfg->codec == SAN_CODEC_FLATE ? 0 : 8);
+		fz_set_aa_level(ctx, cfg->codec == SAN_CODEC_JPEG ? 8 : 0);
 	}
 	fz_catch(ctx) {
 		fz_drop_context(ctx);
@@ -58,17 +58,36 @@ flatten_open(fz_context *ctx, const char *magic, const uint8_t *data, size_t len
 	return doc;
 }
 
-/* Encodes one pixmap (no alpha) as the configured page image. */
+/*
+ * Encodes one pixmap (no alpha) as the configured page image. AUTO keeps
+ * pages of few colours (text, tables: rendered without anti-aliasing)
+ * lossless and small as indexed Flate; pages with more colours are photos
+ * or gradients, which JPEG holds in a fraction of the bytes.
+ */
 static int
-flatten_encode(const struct san_config *cfg, fz_context *ctx, fz_pixmap *pix, uint8_t **img, size_t *img_len)
+flatten_encode(const struct san_config *cfg, fz_context *ctx, fz_pixmap *pix, struct page_image *img)
 {
 	int w = fz_pixmap_width(ctx, pix), h = fz_pixmap_height(ctx, pix), n = fz_pixmap_components(ctx, pix);
 	size_t stride = (size_t)fz_pixmap_stride(ctx, pix);
 	const uint8_t *px = fz_pixmap_samples(ctx, pix);
 
-	if (cfg->codec == SAN_CODEC_JPEG)
-		return imgenc_jpeg(px, w, h, n, stride, (int)cfg->jpeg_quality, img, img_len);
-	return imgenc_flate(px, w, h, n, stride, img, img_len);
+	memset(img, 0, sizeof *img);
+	img->w = w;
+	img->h = h;
+	img->ncomp = n;
+	if (cfg->codec == SAN_CODEC_AUTO && n == 3) {
+		uint8_t *indexed = imgenc_palette(px, w, h, stride, img->palette, &img->palette_n);
+		if (indexed) {
+			int rc = imgenc_flate(indexed, w, h, 1, (size_t)w, &img->data, &img->len);
+			free(indexed);
+			img->ncomp = 1;
+			return rc;
+		}
+	}
+	if (cfg->codec == SAN_CODEC_FLATE || (cfg->codec == SAN_CODEC_AUTO && n == 1))
+		return imgenc_flate(px, w, h, n, stride, &img->data, &img->len);
+	img->dct = true;
+	return imgenc_jpeg(px, w, h, n, stride, (int)cfg->jpeg_quality, &img->data, &img->len);
 }
 
 /* The zoom for a page: the configured DPI, less when the page would exceed the pixel limit. */
@@ -91,10 +110,10 @@ flatten_page(const struct san_config *cfg, fz_context *ctx, fz_document *doc, in
 {
 	fz_page *page = NULL;
 	fz_pixmap *pix = NULL;
-	uint8_t *img = NULL;
-	size_t img_len = 0;
+	struct page_image img;
 	int rc = 0;
 
+	memset(&img, 0, sizeof img);
 	fz_var(page);
 	fz_var(pix);
 	fz_var(zoom);
@@ -106,16 +125,14 @@ flatten_page(const struct san_config *cfg, fz_context *ctx, fz_document *doc, in
 		zoom = flatten_zoom(cfg, b, zoom, i, res);
 		pix = fz_new_pixmap_from_page(ctx, page, fz_scale(zoom, zoom),
 		    cfg->gray ? fz_device_gray(ctx) : fz_device_rgb(ctx), 0);
-		if (flatten_encode(cfg, ctx, pix, &img, &img_len) < 0 ||
-		    pdfwrite_add_page(pw, img, img_len, cfg->codec == SAN_CODEC_JPEG,
-		    fz_pixmap_width(ctx, pix), fz_pixmap_height(ctx, pix), fz_pixmap_components(ctx, pix),
-		    b.x1 - b.x0, b.y1 - b.y0) < 0)
+		if (flatten_encode(cfg, ctx, pix, &img) < 0 ||
+		    pdfwrite_add_page(pw, &img, b.x1 - b.x0, b.y1 - b.y0) < 0)
 			fz_throw(ctx, FZ_ERROR_GENERIC, "cannot encode the page image");
 	}
 	fz_always(ctx) {
 		fz_drop_pixmap(ctx, pix);
 		fz_drop_page(ctx, page);
-		free(img);
+		free(img.data);
 	}
 	fz_catch(ctx) {
 		res_block(res, "page %d could not be rendered: %s", i + 1, fz_caught_message(ctx));

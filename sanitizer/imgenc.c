@@ -68,35 +68,105 @@ imgenc_jpeg(const uint8_t *pixels, int w, int h, int ncomp, size_t stride, int q
 	return 0;
 }
 
+/* Colour -> palette index, open addressing over 1024 slots (<= 256 entries used). */
+struct pal {
+	uint32_t key[1024];   /* rgb + 1; 0 = empty */
+	uint8_t idx[1024];
+	int n;
+};
+
+static int
+pal_index(struct pal *p, uint32_t rgb, uint8_t palette[768])
+{
+	uint32_t key = rgb + 1, i = (rgb * 2654435761u) >> 22;
+
+	while (p->key[i] && p->key[i] != key)
+		i = (i + 1) & 1023;
+	if (p->key[i])
+		return p->idx[i];
+	if (p->n == 256)
+		return -1;
+	p->key[i] = key;
+	p->idx[i] = (uint8_t)p->n;
+	palette[p->n * 3] = (uint8_t)(rgb >> 16);
+	palette[p->n * 3 + 1] = (uint8_t)(rgb >> 8);
+	palette[p->n * 3 + 2] = (uint8_t)rgb;
+	return p->n++;
+}
+
+uint8_t *
+imgenc_palette(const uint8_t *pixels, int w, int h, size_t stride, uint8_t palette[768], int *n)
+{
+	struct pal *p = calloc(1, sizeof *p);
+	uint8_t *out = malloc((size_t)w * (size_t)h);
+	uint32_t last = 0xFFFFFFFFu;
+	int last_idx = 0;
+
+	if (p == NULL || out == NULL)
+		goto fail;
+	for (int y = 0; y < h; y++) {
+		const uint8_t *px = pixels + (size_t)y * stride;
+		uint8_t *o = out + (size_t)y * (size_t)w;
+		for (int x = 0; x < w; x++, px += 3) {
+			uint32_t rgb = (uint32_t)px[0] << 16 | (uint32_t)px[1] << 8 | px[2];
+			if (rgb != last) {   /* runs of paper white are the common case */
+				last_idx = pal_index(p, rgb, palette);
+				if (last_idx < 0)
+					goto fail;
+				last = rgb;
+			}
+			o[x] = (uint8_t)last_idx;
+		}
+	}
+	*n = p->n;
+	free(p);
+	return out;
+fail:
+	free(p);
+	free(out);
+	return NULL;
+}
+
+/*
+ * Flate with the PNG "Up" predictor on every row (/Predictor 12): a page is
+ * mostly paper, so the rows above predict the rows below and the filtered
+ * data is nearly all zeros, which Z_RLE at level 1 compresses fast and small.
+ */
 int
 imgenc_flate(const uint8_t *pixels, int w, int h, int ncomp, size_t stride,
     uint8_t **out, size_t *out_len)
 {
 	size_t row = (size_t)w * (size_t)ncomp;
 	z_stream zs;
-	uint8_t *buf;
+	uint8_t *buf, *line;
 	size_t cap;
 	int rc = Z_OK;
 
 	memset(&zs, 0, sizeof zs);
-	if (deflateInit(&zs, 6) != Z_OK)
+	if (h <= 0 || deflateInit2(&zs, 1, Z_DEFLATED, 15, 9, Z_RLE) != Z_OK)
 		return -1;
-	cap = deflateBound(&zs, (uLong)(row * (size_t)h)) + 64;
+	cap = deflateBound(&zs, (uLong)((row + 1) * (size_t)h)) + 64;
 	buf = malloc(cap);
-	if (buf == NULL) {
+	line = malloc(row + 1);
+	if (buf == NULL || line == NULL) {
+		free(buf);
+		free(line);
 		deflateEnd(&zs);
 		return -1;
 	}
 	zs.next_out = buf;
 	zs.avail_out = (uInt)cap;
 	for (int y = 0; y < h && rc == Z_OK; y++) {
-		zs.next_in = (Bytef *)(uintptr_t)(pixels + (size_t)y * stride);
-		zs.avail_in = (uInt)row;
+		const uint8_t *cur = pixels + (size_t)y * stride, *up = y ? cur - stride : NULL;
+		line[0] = 2;   /* PNG filter type Up */
+		for (size_t i = 0; i < row; i++)
+			line[i + 1] = (uint8_t)(cur[i] - (up ? up[i] : 0));
+		zs.next_in = line;
+		zs.avail_in = (uInt)(row + 1);
 		rc = deflate(&zs, y == h - 1 ? Z_FINISH : Z_NO_FLUSH);
-		if (rc == Z_STREAM_END)
-			break;
 	}
-	if (h == 0 || rc != Z_STREAM_END) {
+	free(line);
+	if (rc != Z_STREAM_END) {
 		deflateEnd(&zs);
 		free(buf);
 		return -1;

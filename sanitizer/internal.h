@@ -59,9 +59,17 @@ void flatten_image(const struct san_job *job, const uint8_t *data, size_t len,
 /* pdfwrite.c: a new PDF of one image per page. */
 struct pdfwrite;
 struct pdfwrite *pdfwrite_new(void);
-/* img: JPEG (dct) or zlib stream (flate) of w x h pixels, ncomp 1 or 3; page size in points. */
-int pdfwrite_add_page(struct pdfwrite *pw, const uint8_t *img, size_t img_len, bool dct,
-    int w, int h, int ncomp, double page_w, double page_h);
+/* A page image ready for the PDF: JPEG (dct) or Flate with the PNG Up predictor. */
+struct page_image {
+	uint8_t *data;
+	size_t len;
+	bool dct;
+	int w, h, ncomp;          /* ncomp 1 or 3; 1 with a palette for /Indexed */
+	uint8_t palette[256 * 3];
+	int palette_n;            /* 0: no palette */
+};
+/* Adds a page of size page_w x page_h points showing img over all of it. */
+int pdfwrite_add_page(struct pdfwrite *pw, const struct page_image *img, double page_w, double page_h);
 /* Writes the document to a malloc'd buffer. Returns 0 or -1 with why. */
 int pdfwrite_finish(struct pdfwrite *pw, uint8_t **out, size_t *out_len, const char **why);
 void pdfwrite_free(struct pdfwrite *pw);
@@ -71,6 +79,11 @@ int imgenc_jpeg(const uint8_t *pixels, int w, int h, int ncomp, size_t stride, i
     uint8_t **out, size_t *out_len);
 int imgenc_flate(const uint8_t *pixels, int w, int h, int ncomp, size_t stride,
     uint8_t **out, size_t *out_len);
+/*
+ * Maps RGB pixels to at most 256 palette entries. Returns the index image
+ * (w*h bytes, malloc'd) and fills palette/n, or NULL when there are more colours.
+ */
+uint8_t *imgenc_palette(const uint8_t *pixels, int w, int h, size_t stride, uint8_t palette[768], int *n);
 
 /* office.c: OOXML/ODF to text. Returns 0, or -1 with a reason in why. */
 int office_to_text(const uint8_t *data, size_t len, enum san_kind kind, const struct san_config *cfg,

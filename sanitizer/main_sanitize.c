@@ -17,6 +17,7 @@ usage(void)
 {
 	fprintf(stderr,
 	    "usage: tiergate-sanitize [--config FILE] [--quarantine] --out DIR FILE...\n"
+	    "       tiergate-sanitize [--config FILE] --bench N FILE...   (N in-process runs each, nothing written)\n"
 	    "       tiergate-sanitize [--config FILE] --mail IN.eml --out OUT.eml\n"
 	    "Writes each sanitized file and DIR/NAME.report.json; blocked files get only the report\n"
 	    "(and, with --quarantine, their original goes to the quarantine). Exit 0 when every\n"
@@ -93,6 +94,38 @@ sanitize_one(struct san_ctx *ctx, const char *path, const char *outdir, bool qua
 	return 0;
 }
 
+/* --bench: the cost of san_buffer itself (fork, sandbox, parse, rebuild), no files written. */
+static int
+bench_one(struct san_ctx *ctx, const char *path, unsigned long runs)
+{
+	uint8_t *data = NULL;
+	size_t len = 0;
+	struct san_result res;
+	uint64_t start;
+	unsigned pages = 0;
+	size_t out_len = 0;
+
+	if (file_read_all(path, san_ctx_config(ctx)->max_input_bytes, &data, &len) < 0) {
+		log_warn("cannot read %s", path);
+		return -1;
+	}
+	start = clock_mono_us();
+	for (unsigned long i = 0; i < runs; i++) {
+		if (san_buffer(ctx, data, len, base_name(path), NULL, &res) < 0) {
+			free(data);
+			return -1;
+		}
+		pages = res.pages;
+		out_len = res.out_len;
+		san_result_free(&res);
+	}
+	double ms = (double)(clock_mono_us() - start) / 1000.0 / (double)runs;
+	printf("%s: %lu runs, %.3f ms per file, %u pages, %.1f pages/s, output %zu bytes\n", base_name(path),
+	    runs, ms, pages, pages ? pages * 1000.0 / ms : 0.0, out_len);
+	free(data);
+	return 0;
+}
+
 static bool
 has_mail_flag(int argc, char **argv)
 {
@@ -108,10 +141,12 @@ main(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "config", required_argument, NULL, 'c' }, { "out", required_argument, NULL, 'o' },
 		{ "quarantine", no_argument, NULL, 'q' }, { "help", no_argument, NULL, 'h' },
+		{ "bench", required_argument, NULL, 'b' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *config = NULL, *outdir = NULL;
 	bool quarantine = false;
+	unsigned long bench_runs = 0;
 	struct san_config sc;
 	struct san_ctx *ctx;
 	int c, failures = 0;
@@ -124,18 +159,30 @@ main(int argc, char **argv)
 		}
 		return mail_cli_main(argc, argv);
 	}
-	while ((c = getopt_long(argc, argv, "c:o:qh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "c:o:qhb:", opts, NULL)) != -1) {
 		switch (c) {
 		case 'c': config = optarg; break;
 		case 'o': outdir = optarg; break;
 		case 'q': quarantine = true; break;
+		case 'b':
+			if (parse_ulong(optarg, 1000000, &bench_runs) < 0 || bench_runs == 0)
+				usage();
+			break;
 		default: usage();
 		}
 	}
-	if (outdir == NULL || optind >= argc)
+	if ((outdir == NULL && bench_runs == 0) || optind >= argc)
 		usage();
 	if (load_config(config, &sc) < 0)
 		return 1;
+	if (bench_runs) {
+		ctx = san_ctx_new(&sc);
+		san_config_free(&sc);
+		for (int i = optind; ctx && i < argc; i++)
+			failures += bench_one(ctx, argv[i], bench_runs) < 0;
+		san_ctx_free(ctx);
+		return ctx == NULL || failures ? 1 : 0;
+	}
 	if (dir_make_all(outdir, 0755) < 0)
 		fatal("cannot create %s", outdir);
 	ctx = san_ctx_new(&sc);

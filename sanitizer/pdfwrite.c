@@ -46,22 +46,49 @@ dict_name(qpdf_data q, qpdf_oh dict, const char *key, const char *name)
 	qpdf_oh_replace_key(q, dict, key, qpdf_oh_new_name(q, name));
 }
 
+/* [/Indexed /DeviceRGB hival <palette>] */
 static qpdf_oh
-pdfwrite_image(struct pdfwrite *pw, const uint8_t *img, size_t img_len, bool dct, int w, int h, int ncomp)
+pdfwrite_indexed(qpdf_data q, const struct page_image *img)
+{
+	qpdf_oh cs = qpdf_oh_new_array(q);
+
+	qpdf_oh_append_item(q, cs, qpdf_oh_new_name(q, "/Indexed"));
+	qpdf_oh_append_item(q, cs, qpdf_oh_new_name(q, "/DeviceRGB"));
+	qpdf_oh_append_item(q, cs, qpdf_oh_new_integer(q, img->palette_n - 1));
+	qpdf_oh_append_item(q, cs, qpdf_oh_new_binary_string(q, (const char *)img->palette,
+	    (size_t)img->palette_n * 3));
+	return cs;
+}
+
+static qpdf_oh
+pdfwrite_image(struct pdfwrite *pw, const struct page_image *img)
 {
 	qpdf_data q = pw->q;
 	qpdf_oh stream = qpdf_oh_new_stream(q);
 	qpdf_oh dict = qpdf_oh_get_dict(q, stream);
+	bool dct = img->dct;
+	int w = img->w, ncomp = img->ncomp;
 
 	dict_name(q, dict, "/Type", "/XObject");
 	dict_name(q, dict, "/Subtype", "/Image");
 	dict_int(q, dict, "/Width", w);
-	dict_int(q, dict, "/Height", h);
-	dict_name(q, dict, "/ColorSpace", ncomp == 1 ? "/DeviceGray" : "/DeviceRGB");
+	dict_int(q, dict, "/Height", img->h);
+	if (img->palette_n > 0)
+		qpdf_oh_replace_key(q, dict, "/ColorSpace", pdfwrite_indexed(q, img));
+	else
+		dict_name(q, dict, "/ColorSpace", ncomp == 1 ? "/DeviceGray" : "/DeviceRGB");
 	dict_int(q, dict, "/BitsPerComponent", 8);
 	/* the data is already compressed: filter given, qpdf keeps the bytes as they are */
-	qpdf_oh_replace_stream_data(q, stream, img, img_len,
-	    qpdf_oh_new_name(q, dct ? "/DCTDecode" : "/FlateDecode"), qpdf_oh_new_null(q));
+	qpdf_oh parms = qpdf_oh_new_null(q);
+	if (!dct) {   /* imgenc_flate's rows carry the PNG Up predictor */
+		parms = qpdf_oh_new_dictionary(q);
+		dict_int(q, parms, "/Predictor", 12);
+		dict_int(q, parms, "/Colors", ncomp);
+		dict_int(q, parms, "/BitsPerComponent", 8);
+		dict_int(q, parms, "/Columns", w);
+	}
+	qpdf_oh_replace_stream_data(q, stream, img->data, img->len,
+	    qpdf_oh_new_name(q, dct ? "/DCTDecode" : "/FlateDecode"), parms);
 	return qpdf_make_indirect_object(q, stream);
 }
 
@@ -91,8 +118,7 @@ pdfwrite_box(qpdf_data q, double w, double h)
 }
 
 int
-pdfwrite_add_page(struct pdfwrite *pw, const uint8_t *img, size_t img_len, bool dct,
-    int w, int h, int ncomp, double page_w, double page_h)
+pdfwrite_add_page(struct pdfwrite *pw, const struct page_image *img, double page_w, double page_h)
 {
 	qpdf_data q = pw->q;
 	qpdf_oh page, res, xobj;
@@ -102,7 +128,7 @@ pdfwrite_add_page(struct pdfwrite *pw, const uint8_t *img, size_t img_len, bool 
 	page = qpdf_oh_new_dictionary(q);
 	res = qpdf_oh_new_dictionary(q);
 	xobj = qpdf_oh_new_dictionary(q);
-	qpdf_oh_replace_key(q, xobj, "/Im0", pdfwrite_image(pw, img, img_len, dct, w, h, ncomp));
+	qpdf_oh_replace_key(q, xobj, "/Im0", pdfwrite_image(pw, img));
 	qpdf_oh_replace_key(q, res, "/XObject", xobj);
 	dict_name(q, page, "/Type", "/Page");
 	qpdf_oh_replace_key(q, page, "/MediaBox", pdfwrite_box(q, page_w, page_h));

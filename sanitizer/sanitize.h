@@ -39,7 +39,8 @@ enum san_action {
 	SAN_BLOCKED,     /* nothing safe to deliver; reason says why */
 };
 
-enum san_codec { SAN_CODEC_JPEG, SAN_CODEC_FLATE };
+/* AUTO: pages of at most 256 colours (text, tables, diagrams) lossless as indexed Flate, others JPEG. */
+enum san_codec { SAN_CODEC_AUTO, SAN_CODEC_JPEG, SAN_CODEC_FLATE };
 enum san_image_mode { SAN_IMAGE_REENCODE, SAN_IMAGE_PDF };
 enum san_image_format { SAN_IMAGE_PNG, SAN_IMAGE_JPEG };
 
@@ -47,7 +48,7 @@ enum san_image_format { SAN_IMAGE_PNG, SAN_IMAGE_JPEG };
 struct san_config {
 	unsigned dpi;                 /* rendering resolution of PDF pages (150) */
 	bool gray;                    /* render gray instead of colour (false) */
-	enum san_codec codec;         /* page image compression (JPEG) */
+	enum san_codec codec;         /* page image compression (AUTO) */
 	unsigned jpeg_quality;        /* 1..100 (75) */
 	unsigned max_pages;           /* more pages: blocked (1000) */
 	uint64_t max_page_pixels;     /* rendered pixels per page (60 M) */
