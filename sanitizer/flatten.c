@@ -58,11 +58,40 @@ flatten_open(fz_context *ctx, const char *magic, const uint8_t *data, size_t len
 	return doc;
 }
 
+/* Flate beyond ~1/4 bit per pixel means gradients or photos: then JPEG is tried and the smaller kept. */
+static bool
+flatten_flate_too_big(const struct page_image *img)
+{
+	return img->len > (size_t)img->w * (size_t)img->h / 32;
+}
+
+/* Keeps the JPEG form of the page when it is smaller than the Flate one already in img. */
+static int
+flatten_try_jpeg(const struct san_config *cfg, const uint8_t *px, size_t stride, int n, struct page_image *img)
+{
+	uint8_t *jpeg = NULL;
+	size_t jpeg_len = 0;
+
+	if (imgenc_jpeg(px, img->w, img->h, n, stride, (int)cfg->jpeg_quality, &jpeg, &jpeg_len) < 0)
+		return -1;
+	if (jpeg_len >= img->len) {
+		free(jpeg);
+		return 0;
+	}
+	free(img->data);
+	img->data = jpeg;
+	img->len = jpeg_len;
+	img->dct = true;
+	img->ncomp = n;
+	img->palette_n = 0;
+	return 0;
+}
+
 /*
  * Encodes one pixmap (no alpha) as the configured page image. AUTO keeps
  * pages of few colours (text, tables: rendered without anti-aliasing)
- * lossless and small as indexed Flate; pages with more colours are photos
- * or gradients, which JPEG holds in a fraction of the bytes.
+ * lossless and small as indexed Flate; pages with more colours, or whose
+ * Flate form is large (gradients), are photo-like and go as JPEG.
  */
 static int
 flatten_encode(const struct san_config *cfg, fz_context *ctx, fz_pixmap *pix, struct page_image *img)
@@ -70,22 +99,30 @@ flatten_encode(const struct san_config *cfg, fz_context *ctx, fz_pixmap *pix, st
 	int w = fz_pixmap_width(ctx, pix), h = fz_pixmap_height(ctx, pix), n = fz_pixmap_components(ctx, pix);
 	size_t stride = (size_t)fz_pixmap_stride(ctx, pix);
 	const uint8_t *px = fz_pixmap_samples(ctx, pix);
+	int rc;
 
 	memset(img, 0, sizeof *img);
 	img->w = w;
 	img->h = h;
 	img->ncomp = n;
-	if (cfg->codec == SAN_CODEC_AUTO && n == 3) {
-		uint8_t *indexed = imgenc_palette(px, w, h, stride, img->palette, &img->palette_n);
-		if (indexed) {
-			int rc = imgenc_flate(indexed, w, h, 1, (size_t)w, &img->data, &img->len);
-			free(indexed);
-			img->ncomp = 1;
-			return rc;
-		}
-	}
-	if (cfg->codec == SAN_CODEC_FLATE || (cfg->codec == SAN_CODEC_AUTO && n == 1))
+	if (cfg->codec == SAN_CODEC_JPEG)
+		goto jpeg;
+	if (cfg->codec == SAN_CODEC_FLATE)
 		return imgenc_flate(px, w, h, n, stride, &img->data, &img->len);
+	if (n == 3) {
+		uint8_t *indexed = imgenc_palette(px, w, h, stride, img->palette, &img->palette_n);
+		if (indexed == NULL)
+			goto jpeg;
+		rc = imgenc_flate(indexed, w, h, 1, (size_t)w, &img->data, &img->len);
+		free(indexed);
+		img->ncomp = 1;
+	} else {
+		rc = imgenc_flate(px, w, h, n, stride, &img->data, &img->len);
+	}
+	if (rc < 0 || !flatten_flate_too_big(img))
+		return rc;
+	return flatten_try_jpeg(cfg, px, stride, n, img);
+jpeg:
 	img->dct = true;
 	return imgenc_jpeg(px, w, h, n, stride, (int)cfg->jpeg_quality, &img->data, &img->len);
 }
