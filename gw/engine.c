@@ -362,7 +362,7 @@ engine_classify(struct gw_engine *e, struct flow *f, const struct decoded *d, ui
 
 	if (f->pending_pkts < UINT8_MAX)
 		f->pending_pkts++;
-	if (d->payload_len == 0 || !(d->has_l4 || d->proto != 6)) {
+	if (d->payload_len == 0) {
 		if (f->pending_pkts >= 4 * budget + 8)   /* talks but never sends data */
 			f->app = f->dpi ? dpi_giveup(e->dpi, f->dpi) : DPI_APP_UNKNOWN;
 		return;
