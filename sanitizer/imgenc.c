@@ -107,6 +107,11 @@ imgenc_palette(const uint8_t *pixels, int w, int h, size_t stride, uint8_t palet
 	for (int y = 0; y < h; y++) {
 		const uint8_t *px = pixels + (size_t)y * stride;
 		uint8_t *o = out + (size_t)y * (size_t)w;
+		/* most rows of a page repeat the row above (paper, table rules): copy its indices */
+		if (y > 0 && memcmp(px, px - stride, (size_t)w * 3) == 0) {
+			memcpy(o, o - w, (size_t)w);
+			continue;
+		}
 		for (int x = 0; x < w; x++, px += 3) {
 			uint32_t rgb = (uint32_t)px[0] << 16 | (uint32_t)px[1] << 8 | px[2];
 			if (rgb != last) {   /* runs of paper white are the common case */
@@ -125,6 +130,20 @@ fail:
 	free(p);
 	free(out);
 	return NULL;
+}
+
+/* One row of the PNG Up filter; a row equal to the one above is all zeros. */
+static void
+imgenc_up(uint8_t *restrict dst, const uint8_t *restrict cur, const uint8_t *restrict up, size_t n)
+{
+	if (up == NULL) {
+		memcpy(dst, cur, n);
+	} else if (memcmp(cur, up, n) == 0) {
+		memset(dst, 0, n);
+	} else {
+		for (size_t i = 0; i < n; i++)
+			dst[i] = (uint8_t)(cur[i] - up[i]);
+	}
 }
 
 /*
@@ -156,11 +175,10 @@ imgenc_flate(const uint8_t *pixels, int w, int h, int ncomp, size_t stride,
 	}
 	zs.next_out = buf;
 	zs.avail_out = (uInt)cap;
+	line[0] = 2;   /* PNG filter type Up on every row */
 	for (int y = 0; y < h && rc == Z_OK; y++) {
-		const uint8_t *cur = pixels + (size_t)y * stride, *up = y ? cur - stride : NULL;
-		line[0] = 2;   /* PNG filter type Up */
-		for (size_t i = 0; i < row; i++)
-			line[i + 1] = (uint8_t)(cur[i] - (up ? up[i] : 0));
+		const uint8_t *cur = pixels + (size_t)y * stride;
+		imgenc_up(line + 1, cur, y ? cur - stride : NULL, row);
 		zs.next_in = line;
 		zs.avail_in = (uInt)(row + 1);
 		rc = deflate(&zs, y == h - 1 ? Z_FINISH : Z_NO_FLUSH);
