@@ -213,16 +213,18 @@ vcheck_fail_expect(const struct vcase *vc, const struct vcheck *ck, size_t index
 }
 
 static void
-vcheck_list_selected(const struct vcheck *ck, const struct vevents *evs, FILE *out)
+vcheck_list_selected(const struct vcheck *ck, const struct vevents *evs, const struct vcands *c, FILE *out)
 {
 	size_t shown = 0;
 
-	for (size_t i = 0; i < evs->n && shown < VCHECK_SHOW_EVENTS; i++)
-		if (vcheck_selects(ck, &evs->v[i])) {
+	for (size_t k = 0; k < c->n && shown < VCHECK_SHOW_EVENTS; k++) {
+		const struct vevent *ev = &evs->v[vcands_at(c, k)];
+		if (vcheck_selects(ck, ev)) {
 			if (shown++ == 0)
 				fputs("    selected events:\n", out);
-			vcheck_event_line(evs, &evs->v[i], "      ", out);
+			vcheck_event_line(evs, ev, "      ", out);
 		}
+	}
 }
 
 /* Events that miss the match by the fewest fields: usually the one the author meant. */
@@ -255,20 +257,27 @@ vcheck_near_misses(const struct vcheck *ck, const struct vevents *evs, FILE *out
 	}
 }
 
-static const struct vevent *
-vcheck_first_selected(const struct vcheck *ck, const struct vevents *evs)
+size_t
+vcheck_count(const struct vcheck *ck, const struct vevents *evs, struct vindex *ix,
+    const struct vevent **first)
 {
-	for (size_t i = 0; i < evs->n; i++)
-		if (vcheck_selects(ck, &evs->v[i]))
-			return &evs->v[i];
-	return NULL;
+	struct vcands c = vindex_candidates(ix, evs, &ck->match);
+	size_t n = 0;
+
+	*first = NULL;
+	for (size_t k = 0; k < c.n; k++) {
+		const struct vevent *ev = &evs->v[vcands_at(&c, k)];
+		if (vcheck_selects(ck, ev) && n++ == 0)
+			*first = ev;
+	}
+	return n;
 }
 
 static int
 vcheck_fail_count(const struct vcase *vc, const struct vcheck *ck, size_t index,
-    const struct vevents *evs, size_t selected, char **reason, FILE *details)
+    const struct vevents *evs, const struct vcands *c, size_t selected, const struct vevent *first,
+    char **reason, FILE *details)
 {
-	const struct vevent *first = vcheck_first_selected(ck, evs);
 	struct vs_buf b;
 
 	vs_open(&b);
@@ -287,24 +296,23 @@ vcheck_fail_count(const struct vcase *vc, const struct vcheck *ck, size_t index,
 	if (selected == 0)
 		vcheck_near_misses(ck, evs, details);
 	else
-		vcheck_list_selected(ck, evs, details);
+		vcheck_list_selected(ck, evs, c, details);
 	return -1;
 }
 
 int
 vcheck_eval(const struct vcase *vc, const struct vcheck *ck, size_t index,
-    const struct vevents *evs, char **reason, FILE *details)
+    const struct vevents *evs, struct vindex *ix, char **reason, FILE *details)
 {
-	size_t selected = 0;
+	struct vcands c = vindex_candidates(ix, evs, &ck->match);
+	const struct vevent *first;
+	size_t selected = vcheck_count(ck, evs, ix, &first);
 
 	*reason = NULL;
-	for (size_t i = 0; i < evs->n; i++)
-		if (vcheck_selects(ck, &evs->v[i]))
-			selected++;
 	if (ck->count >= 0 ? selected != (size_t)ck->count : selected == 0)
-		return vcheck_fail_count(vc, ck, index, evs, selected, reason, details);
-	for (size_t i = 0; i < evs->n; i++) {
-		const struct vevent *ev = &evs->v[i];
+		return vcheck_fail_count(vc, ck, index, evs, &c, selected, first, reason, details);
+	for (size_t k = 0; k < c.n; k++) {
+		const struct vevent *ev = &evs->v[vcands_at(&c, k)];
 		if (vcheck_selects(ck, ev) && vcheck_mismatches(&ck->expect, ev) > 0)
 			return vcheck_fail_expect(vc, ck, index, evs, ev, reason, details);
 	}

@@ -7,6 +7,7 @@
 
 #include "gw/verify_case.h"
 #include "gw/verify_events.h"
+#include "gw/verify_index.h"
 
 /* Does the event's value equal the field (strings exactly, numbers and booleans by value)? */
 bool vcheck_field_matches(const struct vfield *f, const struct json_value *v);
@@ -19,6 +20,10 @@ bool vcheck_selects(const struct vcheck *ck, const struct vevent *ev);
  * and the nearest events of the same flow.
  */
 int vcheck_eval(const struct vcase *vc, const struct vcheck *ck, size_t index,
-    const struct vevents *evs, char **reason, FILE *details);
+    const struct vevents *evs, struct vindex *ix, char **reason, FILE *details);
+
+/* How many events ck's match selects, and the first of them (NULL when none). ix may be NULL. */
+size_t vcheck_count(const struct vcheck *ck, const struct vevents *evs, struct vindex *ix,
+    const struct vevent **first);
 
 #endif

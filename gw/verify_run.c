@@ -13,6 +13,7 @@
 #include "gw/verify_check.h"
 #include "gw/verify_events.h"
 #include "gw/verify_gw.h"
+#include "gw/verify_index.h"
 #include "gw/verify_str.h"
 #include "gw/verify_update.h"
 #include "lib/util.h"
@@ -23,6 +24,7 @@ struct vrun {
 	size_t slot;              /* names this case's files in the work directory */
 	struct vcase vc;
 	struct vevents evs;
+	struct vindex *index;     /* over evs, once every replay is read */
 	char *policy;             /* resolved path of the policy replayed with */
 	struct vs_buf details;
 	struct vresult *res;
@@ -149,7 +151,7 @@ vrun_checks(struct vrun *r)
 
 	for (size_t i = 0; i < r->vc.nchecks; i++) {
 		char *reason = NULL;
-		if (vcheck_eval(&r->vc, &r->vc.checks[i], i + 1, &r->evs, &reason, r->details.f) < 0) {
+		if (vcheck_eval(&r->vc, &r->vc.checks[i], i + 1, &r->evs, r->index, &reason, r->details.f) < 0) {
 			failed++;
 			vrun_fail(r, reason);
 		} else if (r->opts->verbose) {
@@ -178,8 +180,9 @@ vrun_case(const struct vopts *opts, const struct vcase_ref *ref, size_t slot, st
 	if (vrun_load_case(&r, ref->dir) == 0 && vrun_pick_policy(&r) == 0) {
 		for (size_t i = 0; i < r.vc.npcaps && replayed; i++)
 			replayed = vrun_replay(&r, i) == 0;
+		r.index = replayed ? vindex_new(&r.evs) : NULL;
 		if (replayed && opts->update)
-			vupdate_case(&r.vc, &r.evs, res, r.details.f);
+			vupdate_case(&r.vc, &r.evs, r.index, res, r.details.f);
 		else if (replayed)
 			vrun_checks(&r);
 	}
@@ -187,6 +190,7 @@ vrun_case(const struct vopts *opts, const struct vcase_ref *ref, size_t slot, st
 		fprintf(r.details.f, "  %zu events from %zu pcap(s), policy %s\n", r.evs.n, r.evs.npcaps,
 		    r.policy ? r.policy : "?");
 	res->details = vs_take(&r.details);
+	vindex_free(r.index);
 	vevents_free(&r.evs);
 	vcase_free(&r.vc);
 	free(r.policy);

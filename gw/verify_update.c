@@ -52,50 +52,29 @@ vupdate_match(struct vcheck *ck, const struct vevent *ev, bool with_packet)
 		vupdate_copy(&ck->match, "pcap_cnt", json_get(&ev->obj, "pcap_cnt"));
 }
 
-static bool
-vupdate_same_match(const struct vfields *a, const struct vfields *b)
-{
-	if (a->n != b->n)
-		return false;
-	for (size_t i = 0; i < a->n; i++) {
-		char *x = vfield_text(&a->v[i]), *y = vfield_text(&b->v[i]);
-		bool same = strcmp(x, y) == 0;
-		free(x);
-		free(y);
-		if (!same)
-			return false;
-	}
-	return true;
-}
-
 /* Expect only what every selected event agrees on, so the recorded check holds. */
 static void
-vupdate_expect_agreed(struct vcheck *ck, const struct vevent *first, const struct vevents *evs)
+vupdate_expect_agreed(struct vcheck *ck, const struct vevent *first, const struct vevents *evs,
+    struct vindex *ix)
 {
+	struct vcands c = vindex_candidates(ix, evs, &ck->match);
+
 	for (int k = 0; vupdate_expect[k]; k++) {
 		const struct json_value *want = json_get(&first->obj, vupdate_expect[k]);
 		struct vfields one = { NULL, 0 };
-		bool agreed = want != NULL;
+		bool agreed;
 		vupdate_copy(&one, vupdate_expect[k], want);
-		agreed = agreed && one.n == 1;
-		for (size_t i = 0; i < evs->n && agreed; i++)
-			if (vcheck_selects(ck, &evs->v[i]) &&
-			    !vcheck_field_matches(&one.v[0], json_get(&evs->v[i].obj, vupdate_expect[k])))
+		agreed = one.n == 1;
+		for (size_t i = 0; i < c.n && agreed; i++) {
+			const struct vevent *ev = &evs->v[vcands_at(&c, i)];
+			if (vcheck_selects(ck, ev) &&
+			    !vcheck_field_matches(&one.v[0], json_get(&ev->obj, vupdate_expect[k])))
 				agreed = false;
+		}
 		if (agreed)
 			vupdate_copy(&ck->expect, vupdate_expect[k], want);
 		vfields_free(&one);
 	}
-}
-
-static size_t
-vupdate_count(const struct vcheck *ck, const struct vevents *evs)
-{
-	size_t n = 0;
-
-	for (size_t i = 0; i < evs->n; i++)
-		n += vcheck_selects(ck, &evs->v[i]);
-	return n;
 }
 
 static struct vcheck *
@@ -109,42 +88,49 @@ vupdate_push(struct vcase *vc)
 	return ck;
 }
 
-/* One check per flow (5-tuple; with the packet number when a flow changed its verdict). */
+/*
+ * One check per flow (5-tuple; with the packet number when a flow changed its
+ * verdict). A probe that also selects an earlier event is that event's check,
+ * already recorded: so the pass stays linear with the index.
+ */
 static void
-vupdate_flow_checks(struct vcase *out, const struct vevents *evs)
+vupdate_flow_checks(struct vcase *out, const struct vevents *evs, struct vindex *ix)
 {
 	for (size_t i = 0; i < evs->n; i++) {
 		struct vcheck probe = { 0 }, *ck;
-		bool seen = false;
+		const struct vevent *first;
+		size_t count;
 		if (!vupdate_is_final_flow(&evs->v[i]))
 			continue;
 		vupdate_match(&probe, &evs->v[i], false);
-		if (vupdate_count(&probe, evs) > 1) {
+		count = vcheck_count(&probe, evs, ix, &first);
+		if (count > 1) {
 			vcheck_free(&probe);
 			vupdate_match(&probe, &evs->v[i], true);
+			count = vcheck_count(&probe, evs, ix, &first);
 		}
-		for (size_t k = 0; k < out->nchecks && !seen; k++)
-			seen = vupdate_same_match(&out->checks[k].match, &probe.match);
-		if (seen) {
+		if (first != &evs->v[i]) {
 			vcheck_free(&probe);
 			continue;
 		}
 		ck = vupdate_push(out);
 		*ck = probe;
-		ck->count = (long long)vupdate_count(ck, evs);
-		vupdate_expect_agreed(ck, &evs->v[i], evs);
+		ck->count = (long long)count;
+		vupdate_expect_agreed(ck, first, evs, ix);
 	}
 }
 
 static void
-vupdate_verdict_counts(struct vcase *out, const struct vevents *evs)
+vupdate_verdict_counts(struct vcase *out, const struct vevents *evs, struct vindex *ix)
 {
+	const struct vevent *first;
+
 	for (int i = 0; vupdate_verdicts[i]; i++) {
 		struct vcheck *ck = vupdate_push(out);
 		vfields_add_str(&ck->match, "event", "flow");
 		vfields_add_bool(&ck->match, "final", true);
 		vfields_add_str(&ck->match, "verdict", vupdate_verdicts[i]);
-		ck->count = (long long)vupdate_count(ck, evs);
+		ck->count = (long long)vcheck_count(ck, evs, ix, &first);
 	}
 }
 
@@ -181,7 +167,7 @@ vupdate_copy_field(struct vfields *fs, const struct vfield *f)
 }
 
 void
-vupdate_record(struct vcase *out, const struct vcase *old, const struct vevents *evs)
+vupdate_record(struct vcase *out, const struct vcase *old, const struct vevents *evs, struct vindex *ix)
 {
 	memset(out, 0, sizeof *out);
 	out->dir = xstrdup(old->dir);
@@ -192,8 +178,8 @@ vupdate_record(struct vcase *out, const struct vcase *old, const struct vevents 
 	out->pcaps = xcalloc(old->npcaps, sizeof *out->pcaps);
 	for (size_t i = 0; i < old->npcaps; i++)
 		out->pcaps[out->npcaps++] = xstrdup(old->pcaps[i]);
-	vupdate_flow_checks(out, evs);
-	vupdate_verdict_counts(out, evs);
+	vupdate_flow_checks(out, evs, ix);
+	vupdate_verdict_counts(out, evs, ix);
 	vupdate_keep(out, old);
 }
 
@@ -272,13 +258,13 @@ vupdate_write(const struct vcase *vc, char **error)
 
 /* Kept (hand-written) checks must still hold: --update never hides a broken guard. */
 static char *
-vupdate_check_kept(const struct vcase *vc, const struct vevents *evs, FILE *details)
+vupdate_check_kept(const struct vcase *vc, const struct vevents *evs, struct vindex *ix, FILE *details)
 {
 	char *first = NULL;
 
 	for (size_t i = 0; i < vc->nchecks; i++) {
 		char *reason = NULL;
-		if (vc->checks[i].keep && vcheck_eval(vc, &vc->checks[i], i + 1, evs, &reason, details) < 0
+		if (vc->checks[i].keep && vcheck_eval(vc, &vc->checks[i], i + 1, evs, ix, &reason, details) < 0
 		    && first == NULL)
 			first = vs_printf("kept check fails after the update: %s", reason);
 		free(reason);
@@ -287,13 +273,14 @@ vupdate_check_kept(const struct vcase *vc, const struct vevents *evs, FILE *deta
 }
 
 void
-vupdate_case(const struct vcase *old, const struct vevents *evs, struct vresult *res, FILE *details)
+vupdate_case(const struct vcase *old, const struct vevents *evs, struct vindex *ix, struct vresult *res,
+    FILE *details)
 {
 	struct vcase now;
 	char **before = vupdate_summaries(old), **after, *error = NULL;
 	size_t removed, added;
 
-	vupdate_record(&now, old, evs);
+	vupdate_record(&now, old, evs, ix);
 	after = vupdate_summaries(&now);
 	vupdate_diff(before, old->nchecks, after, now.nchecks, details, &removed, &added);
 	res->nchecks = now.nchecks;
@@ -305,7 +292,7 @@ vupdate_case(const struct vcase *old, const struct vevents *evs, struct vresult 
 		res->reason = vs_printf("%zu check%s removed, %zu added in %s", removed, removed == 1 ? "" : "s",
 		    added, old->conf_path);
 	}
-	if (res->status != VSTATUS_FAIL && (error = vupdate_check_kept(&now, evs, details)) != NULL) {
+	if (res->status != VSTATUS_FAIL && (error = vupdate_check_kept(&now, evs, ix, details)) != NULL) {
 		free(res->reason);
 		res->reason = error;
 		res->status = VSTATUS_FAIL;

@@ -8,15 +8,16 @@
 #include "gw/verify.h"
 #include "gw/verify_case.h"
 #include "gw/verify_events.h"
+#include "gw/verify_index.h"
 
 /*
  * Builds in *out (caller frees with vcase_free) old's case with its checks
  * recorded from the events: one per flow that got a final verdict (its 5-tuple,
  * and its packet number when the flow changed verdict), expecting the flow's
  * app, rule and verdict; then the number of final verdicts of each kind; then
- * old's checks marked keep = true, unchanged.
+ * old's checks marked keep = true, unchanged. ix (may be NULL) indexes evs.
  */
-void vupdate_record(struct vcase *out, const struct vcase *old, const struct vevents *evs);
+void vupdate_record(struct vcase *out, const struct vcase *old, const struct vevents *evs, struct vindex *ix);
 
 /*
  * Records, rewrites case.conf when anything changed and writes the change to
@@ -24,7 +25,8 @@ void vupdate_record(struct vcase *out, const struct vcase *old, const struct vev
  * VSTATUS_UPDATED or stays VSTATUS_SAME; VSTATUS_FAIL when the file cannot be
  * written or a kept check does not hold.
  */
-void vupdate_case(const struct vcase *old, const struct vevents *evs, struct vresult *res, FILE *details);
+void vupdate_case(const struct vcase *old, const struct vevents *evs, struct vindex *ix, struct vresult *res,
+    FILE *details);
 
 /* A line diff of a against b (longest common subsequence): "  - x" / "  + y" lines. */
 void vupdate_diff(char **a, size_t na, char **b, size_t nb, FILE *out, size_t *removed, size_t *added);

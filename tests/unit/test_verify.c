@@ -7,6 +7,7 @@
 #include "gw/verify_case.h"
 #include "gw/verify_check.h"
 #include "gw/verify_events.h"
+#include "gw/verify_index.h"
 #include "gw/verify_junit.h"
 #include "gw/verify_str.h"
 #include "gw/verify_update.h"
@@ -186,7 +187,7 @@ eval(struct vcheck *ck, const struct vevents *evs, int *rc)
 	char *reason = NULL, *details;
 
 	vs_open(&b);
-	*rc = vcheck_eval(&vc, ck, 1, evs, &reason, b.f);
+	*rc = vcheck_eval(&vc, ck, 1, evs, NULL, &reason, b.f);
 	details = vs_take(&b);
 	if (reason) {
 		char *both = vs_printf("%s\n%s", reason, details);
@@ -268,13 +269,15 @@ test_update_record(void)
 {
 	struct vevents evs;
 	struct vcase old, now;
+	struct vindex *ix;
 	char *error = NULL;
 
 	memset(&old, 0, sizeof old);
 	old.dir = "t";
 	old.conf_path = "t/case.conf";
 	CHECK_INT(load_events(&evs, flow_events, &error), 0);
-	vupdate_record(&now, &old, &evs);
+	ix = vindex_new(&evs);
+	vupdate_record(&now, &old, &evs, ix);
 	CHECK_INT(now.nchecks, 2 + 3);   /* two final flows, three verdict counts */
 	CHECK_STR(vfields_find(&now.checks[0].expect, "app")->str, "TLS");
 	CHECK_STR(vfields_find(&now.checks[1].expect, "rule")->str, "null");
@@ -286,11 +289,55 @@ test_update_record(void)
 		char *reason = NULL;
 		struct vs_buf b;
 		vs_open(&b);
-		CHECK_INT(vcheck_eval(&now, &now.checks[i], i + 1, &evs, &reason, b.f), 0);
+		CHECK_INT(vcheck_eval(&now, &now.checks[i], i + 1, &evs, ix, &reason, b.f), 0);
 		free(reason);
 		free(vs_take(&b));
 	}
 	vcase_free(&now);
+	vindex_free(ix);
+	vevents_free(&evs);
+}
+
+/* The index only narrows: with and without it every match selects the same events. */
+static void
+test_index_agrees(void)
+{
+	static const char events[] =
+		"{\"event\":\"flow\",\"dst_port\":443,\"app\":null,\"final\":true,\"x\":1.0}\n"
+		"{\"event\":\"flow\",\"dst_port\":443.0,\"app\":\"null\",\"final\":false,\"x\":2.5}\n"
+		"{\"event\":\"flow\",\"dst_port\":\"443\",\"app\":\"TLS\",\"final\":\"true\"}\n"
+		"{\"event\":\"flow_end\",\"dst_port\":-0,\"app\":\"TLS\\u0000x\"}\n";
+	struct vevents evs;
+	struct vindex *ix;
+	char *error = NULL;
+
+	CHECK_INT(load_events(&evs, events, &error), 0);
+	ix = vindex_new(&evs);
+	for (int i = 0; i < 12; i++) {
+		struct vcheck ck = { .count = -1 };
+		const struct vevent *f1, *f2;
+		switch (i) {
+		case 0: vfields_add_int(&ck.match, "dst_port", 443); break;
+		case 1: vfields_add_str(&ck.match, "dst_port", "443"); break;
+		case 2: vfields_add_str(&ck.match, "app", "null"); break;
+		case 3: vfields_add_bool(&ck.match, "final", true); break;
+		case 4: vfields_add_str(&ck.match, "final", "true"); break;
+		case 5: vfields_add_int(&ck.match, "x", 1); break;
+		case 6: vfields_add_int(&ck.match, "dst_port", 0); break;
+		case 7: vfields_add_str(&ck.match, "app", "TLS"); break;
+		case 8: vfields_add_str(&ck.match, "dst_port", "443.0"); break;
+		case 9: vfields_add_str(&ck.match, "event", "flow"); vfields_add_int(&ck.match, "dst_port", 443); break;
+		case 10: vfields_add_str(&ck.match, "nope", "x"); break;
+		default: vfields_add_str(&ck.match, "dst_port", "-0"); break;
+		}
+		if (vcheck_count(&ck, &evs, ix, &f1) != vcheck_count(&ck, &evs, NULL, &f2) || f1 != f2) {
+			printf("  match #%d: %zu with the index, %zu without\n", i, vcheck_count(&ck, &evs, ix, &f1),
+			    vcheck_count(&ck, &evs, NULL, &f2));
+			unit_case_failed = 1;
+		}
+		vcheck_free(&ck);
+	}
+	vindex_free(ix);
 	vevents_free(&evs);
 }
 
@@ -481,6 +528,7 @@ main(void)
 	UNIT_RUN(test_check_expect);
 	UNIT_RUN(test_check_count);
 	UNIT_RUN(test_update_record);
+	UNIT_RUN(test_index_agrees);
 	UNIT_RUN(test_diff);
 	UNIT_RUN(test_junit_escape);
 	UNIT_RUN(test_case_load);
