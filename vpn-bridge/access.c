@@ -33,8 +33,14 @@ access_check_asp(const struct bridge_conf *conf, struct asp_state *asps, const c
 		*why = "ASP service has no usable address";
 		return -1;
 	}
-	if (asp->n_who && bconf_user_in(conf, user, asp->who, asp->n_who))
+	/* A service's own `who` list, when set, is the whole answer; else the grants decide. */
+	if (asp->n_who) {
+		if (!bconf_user_in(conf, user, asp->who, asp->n_who)) {
+			*why = "ASP service not granted to this user";
+			return -1;
+		}
 		out->grant = "asp:who";
+	}
 	for (size_t i = 0; out->grant == NULL && i < conf->n_grants; i++)
 		if (bconf_user_in(conf, user, conf->grants[i].who, conf->grants[i].n_who) &&
 		    access_grant_opens_asp(&conf->grants[i], asp->name))
