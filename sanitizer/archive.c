@@ -176,6 +176,8 @@ archive_members(const struct san_job *job, zip_t *za, zip_int64_t count, zip_t *
 			res_block(&m, "could not be added to the new archive");
 		for (size_t f = 0; f < m.n_findings; f++)
 			res_finding(res, "%s: %s", name, m.findings[f]);
+		if (m.action == SAN_BLOCKED)   /* the admin sees what was left out of the new archive */
+			res_finding(res, "%s: removed (%s)", name, m.reason ? m.reason : "blocked");
 		free(name);
 		archive_add_member(res, &m);
 	}
