@@ -14,7 +14,7 @@ static const char *const vupdate_tuple[] = { "proto", "src_ip", "src_port", "dst
 static const char *const vupdate_expect[] = { "app", "rule", "verdict", NULL };
 static const char *const vupdate_verdicts[] = { "accept", "drop", "reject", NULL };
 
-#define VUPDATE_MAX_DIFF 4000   /* lines per side beyond which the diff is not aligned */
+#define VUPDATE_MAX_DIFF 4000   /* changed lines per side beyond which the diff is not aligned */
 
 static bool
 vupdate_is_final_flow(const struct vevent *ev)
@@ -216,13 +216,13 @@ vupdate_lcs(char **a, size_t na, char **b, size_t nb)
 	return lcs;
 }
 
-void
-vupdate_diff(char **a, size_t na, char **b, size_t nb, FILE *out, size_t *removed, size_t *added)
+/* Diff of a[0..na) and b[0..nb) that share no prefix or suffix: aligned by LCS when small enough. */
+static void
+vupdate_diff_middle(char **a, size_t na, char **b, size_t nb, FILE *out, size_t *removed, size_t *added)
 {
 	unsigned *lcs = NULL;
 	size_t i = 0, j = 0;
 
-	*removed = *added = 0;
 	if (na <= VUPDATE_MAX_DIFF && nb <= VUPDATE_MAX_DIFF)
 		lcs = vupdate_lcs(a, na, b, nb);
 	while (i < na || j < nb) {
@@ -238,6 +238,19 @@ vupdate_diff(char **a, size_t na, char **b, size_t nb, FILE *out, size_t *remove
 		}
 	}
 	free(lcs);
+}
+
+void
+vupdate_diff(char **a, size_t na, char **b, size_t nb, FILE *out, size_t *removed, size_t *added)
+{
+	size_t head = 0, tail = 0;
+
+	*removed = *added = 0;
+	while (head < na && head < nb && strcmp(a[head], b[head]) == 0)
+		head++;
+	while (tail < na - head && tail < nb - head && strcmp(a[na - 1 - tail], b[nb - 1 - tail]) == 0)
+		tail++;
+	vupdate_diff_middle(a + head, na - head - tail, b + head, nb - head - tail, out, removed, added);
 }
 
 static int

@@ -364,6 +364,35 @@ test_diff(void)
 	free(out);
 }
 
+/* Beyond what LCS aligns (a recorded capture of many flows), one changed flow is still one - and one +. */
+static void
+test_diff_big(void)
+{
+	enum { N = 20000 };
+	char **a = calloc(N, sizeof *a), **b = calloc(N, sizeof *b);
+	struct vs_buf buf;
+	size_t removed, added;
+	char *out;
+
+	for (int i = 0; i < N; i++) {
+		a[i] = vs_printf("flow %d => verdict=accept", i);
+		b[i] = i == N / 2 ? vs_printf("flow %d => verdict=drop", i) : strdup(a[i]);
+	}
+	vs_open(&buf);
+	vupdate_diff(a, N, b, N, buf.f, &removed, &added);
+	out = vs_take(&buf);
+	CHECK_INT(removed, 1);
+	CHECK_INT(added, 1);
+	CHECK_STR(out, "  - flow 10000 => verdict=accept\n  + flow 10000 => verdict=drop\n");
+	free(out);
+	for (int i = 0; i < N; i++) {
+		free(a[i]);
+		free(b[i]);
+	}
+	free(a);
+	free(b);
+}
+
 static void
 test_junit_escape(void)
 {
@@ -530,6 +559,7 @@ main(void)
 	UNIT_RUN(test_update_record);
 	UNIT_RUN(test_index_agrees);
 	UNIT_RUN(test_diff);
+	UNIT_RUN(test_diff_big);
 	UNIT_RUN(test_junit_escape);
 	UNIT_RUN(test_case_load);
 	UNIT_RUN(test_case_roundtrip);
