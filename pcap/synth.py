@@ -2,7 +2,7 @@
 # synth.py -- writes the synthetic fixtures (malformed packets, link-type variants, damaged files) and bench pcaps.
 #
 #   synth.py DIR                 malformed.pcap, truncated-packets.pcap, truncated-file.pcap,
-#                                not-a-pcap.pcap, http-dmz-internet-{raw,sll,sll2,null}.pcap,
+#                                not-a-pcap.pcap, syn-flood.pcap, http-dmz-internet-{raw,sll,sll2,null}.pcap,
 #                                http-dmz-internet.pcapng (from DIR/http-dmz-internet.pcap, tls-dmz-internet.pcap)
 #   synth.py clean IN OUT        drops IPv6 link-local chatter (NDP, MLD, fe80::/ff02::) from a capture
 #   synth.py mix K OUT FIXTURE...    each fixture K times, client port shifted per copy (raw IP)
@@ -254,6 +254,22 @@ def corpus(outdir, pcaps):
             f.write(blob)
 
 
+def syn_flood(dirname):
+    """20 HTTP flows open their sessions, 1500 spoofed SYNs arrive, then the 20 finish."""
+    t, first, rest = 1790000000.0, [], []
+    for i in range(20):
+        pk = short_flow(i, 0)
+        first += [d for _, d, _ in pk[:4]]          # handshake + request
+        rest += [d for _, d, _ in pk[4:]]           # answer + FINs
+    flood = [ip4("198.18.%d.%d" % (i // 250, i % 250 + 1), "10.30.0.20", 6, tcp(1024 + i, 8443, 0x02))
+             for i in range(1500)]
+    recs = []
+    for d in first + flood + rest:
+        t += 0.0001
+        recs.append((t, d, len(d)))
+    write_pcap(dirname + "/syn-flood.pcap", recs, LINKTYPE_RAW)
+
+
 def flows(n, path, fixtures):
     recs, t = [], 1790000000.0
     for i in range(n):
@@ -285,3 +301,4 @@ if __name__ == "__main__":
         malformed(sys.argv[1])
         link_variants(sys.argv[1])
         damaged(sys.argv[1])
+        syn_flood(sys.argv[1])
