@@ -2,8 +2,10 @@
 #include "gw/verify_case.h"
 
 #include <inttypes.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "gw/verify_str.h"
 #include "lib/util.h"
@@ -120,12 +122,37 @@ vcase_free(struct vcase *vc)
 	memset(vc, 0, sizeof *vc);
 }
 
+/*
+ * "conf/verify/alpha/x/../../../alpha.conf" is hard to read in a report:
+ * when the file exists, its real path, relative to the working directory
+ * when it lies below it (realpath, so symlinked folders stay correct).
+ */
+static char *
+vcase_tidy_path(char *joined)
+{
+	char *real = realpath(joined, NULL), cwd[PATH_MAX];
+	size_t n;
+
+	if (real == NULL)
+		return joined;
+	free(joined);
+	if (getcwd(cwd, sizeof cwd) == NULL)
+		return real;
+	n = strlen(cwd);
+	if (n > 1 && strncmp(real, cwd, n) == 0 && real[n] == '/') {
+		char *rel = xstrdup(real + n + 1);
+		free(real);
+		return rel;
+	}
+	return real;
+}
+
 char *
 vcase_path(const struct vcase *vc, const char *name)
 {
 	if (name[0] == '/')
 		return xstrdup(name);
-	return vs_printf("%s/%s", vc->dir, name);
+	return vcase_tidy_path(vs_printf("%s/%s", vc->dir, name));
 }
 
 /* A scalar setting becomes a field; groups and lists cannot be compared with an event value. */

@@ -81,7 +81,7 @@ vjunit_case(FILE *out, const struct vcase_ref *ref, const struct vresult *res)
 
 static void
 vjunit_suite(FILE *out, const char *suite, const struct vcase_ref *cases,
-    const struct vresult *results, size_t n, const char *stamp)
+    const struct vresult *results, size_t n, const char *stamp, const char *policy)
 {
 	size_t tests = 0, failures = 0;
 	double seconds = 0;
@@ -96,6 +96,11 @@ vjunit_suite(FILE *out, const char *suite, const struct vcase_ref *cases,
 	vjunit_escape(out, suite);
 	fprintf(out, "\" tests=\"%zu\" failures=\"%zu\" errors=\"0\" skipped=\"0\" time=\"%.3f\" "
 	    "timestamp=\"%s\">\n", tests, failures, seconds, stamp);
+	if (policy) {
+		fputs("    <properties><property name=\"candidate-policy\" value=\"", out);
+		vjunit_escape(out, policy);
+		fputs("\"/></properties>\n", out);
+	}
 	for (size_t i = 0; i < n; i++)
 		if (cases[i].suite == suite)
 			vjunit_case(out, &cases[i], &results[i]);
@@ -104,7 +109,7 @@ vjunit_suite(FILE *out, const char *suite, const struct vcase_ref *cases,
 
 static void
 vjunit_body(FILE *out, const struct vcase_ref *cases, const struct vresult *results, size_t n,
-    double total_seconds)
+    double total_seconds, const char *policy)
 {
 	char stamp[32];
 	time_t now = time(NULL);
@@ -122,21 +127,21 @@ vjunit_body(FILE *out, const struct vcase_ref *cases, const struct vresult *resu
 		for (size_t k = 0; k < i && first; k++)
 			first = cases[k].suite != cases[i].suite;
 		if (first)
-			vjunit_suite(out, cases[i].suite, cases, results, n, stamp);
+			vjunit_suite(out, cases[i].suite, cases, results, n, stamp, policy);
 	}
 	fputs("</testsuites>\n", out);
 }
 
 int
 vjunit_write(const char *path, const struct vcase_ref *cases, const struct vresult *results,
-    size_t n, double total_seconds)
+    size_t n, double total_seconds, const char *policy)
 {
 	struct vs_buf b;
 	char *text;
 	int rc;
 
 	vs_open(&b);
-	vjunit_body(b.f, cases, results, n, total_seconds);
+	vjunit_body(b.f, cases, results, n, total_seconds, policy);
 	text = vs_take(&b);
 	rc = file_write_atomic(path, text, strlen(text), 0644);
 	free(text);

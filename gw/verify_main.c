@@ -200,7 +200,7 @@ vmain_run(struct vmain_args *a, struct vcase_list *cases)
 	for (size_t i = 0; i < cases->n; i++)
 		failed += !vstatus_ok(results[i].status);
 	vmain_summary(&a->opts, results, cases->n, seconds);
-	if (a->opts.junit && vjunit_write(a->opts.junit, cases->v, results, cases->n, seconds) < 0) {
+	if (a->opts.junit && vjunit_write(a->opts.junit, cases->v, results, cases->n, seconds, a->opts.policy) < 0) {
 		log_warn("cannot write the JUnit report %s", a->opts.junit);
 		rc = VMAIN_USAGE;
 	}

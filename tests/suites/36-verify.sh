@@ -159,13 +159,19 @@ sed 's/dport = \[ 8443 \]; action = "accept"/dport = [ 8443 ]; action = "drop"/'
 if cmp -s "$W/conf/alpha.conf" "$W/conf/candidate.conf"; then
 	fail "--policy" "could not make the candidate (alpha.conf's internet-telework rule changed?)"
 else
-	run policy --policy "$W/conf/candidate.conf" "$W/pass"
+	run policy --policy "$W/conf/candidate.conf" --junit "$TG_TMP/policy.xml" "$W/pass"
 	if [ "$rc" -eq 1 ] && grep -q '^FAIL alpha-synthetic: check 1 .*expected verdict=accept, got verdict=drop (verdict=drop rule=internet-telework' "$TG_TMP/policy.out" &&
 		grep -q 'with candidate policy .*candidate.conf' "$TG_TMP/policy.out"; then
 		pass "--policy candidate: the suite fails naming the case, the verdict and rule internet-telework"
 	else
 		fail "--policy candidate fails the suite naming case and rule" "exit $rc"
 		sed 's/^/  | /' "$TG_TMP/policy.out" | head -n 10
+	fi
+	if xmllint --xpath 'string(//property[@name="candidate-policy"]/@value)' "$TG_TMP/policy.xml" 2>/dev/null |
+		grep -q 'candidate.conf$'; then
+		pass "--policy: the JUnit report names the candidate"
+	else
+		fail "--policy: the JUnit report names the candidate"
 	fi
 	check "--policy with the current policy passes" "$V" --policy "$W/conf/alpha.conf" "$W/pass"
 fi
