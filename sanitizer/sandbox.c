@@ -9,6 +9,7 @@
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -78,7 +79,9 @@ sandbox_rlimits(const struct san_config *cfg)
 	/* ASan reserves terabytes of address space: no AS limit under it */
 	rc |= sandbox_limit(RLIMIT_AS, cfg->worker_memory);
 #endif
-	rc |= sandbox_limit(RLIMIT_FSIZE, 0);
+#ifndef SANDBOX_ASAN
+	rc |= sandbox_limit(RLIMIT_FSIZE, 0);   /* under ASan its report must reach a log file */
+#endif
 	rc |= sandbox_limit(RLIMIT_CORE, 0);
 	rc |= sandbox_limit(RLIMIT_NPROC, 0);
 	return rc ? -1 : 0;
@@ -161,6 +164,12 @@ sandbox_enter(const struct san_config *cfg, const struct sandbox_ids *ids, int k
 	if (devnull >= 0) {   /* nothing of the parent's stdin; stderr stays for diagnostics */
 		dup2(devnull, 0);
 		dup2(devnull, 1);
+#ifndef SANDBOX_ASAN
+		/* ... unless it is a file: with RLIMIT_FSIZE 0 a library's warning would be SIGXFSZ */
+		struct stat err;
+		if (fstat(2, &err) == 0 && S_ISREG(err.st_mode))
+			dup2(devnull, 2);
+#endif
 		if (devnull > 2)
 			close(devnull);
 	}

@@ -34,7 +34,8 @@ wbuf_put(struct wbuf *w, const void *p, size_t n)
 		w->p = grown;
 		w->cap = want;
 	}
-	memcpy(w->p + w->len, p, n);
+	if (n)   /* an empty record has no payload pointer */
+		memcpy(w->p + w->len, p, n);
 	w->len += n;
 	return 0;
 }

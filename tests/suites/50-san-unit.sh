@@ -8,3 +8,16 @@ unit_binary test_san_core
 fuzz_replay charset
 fuzz_replay office
 fuzz_replay pdfscan
+
+# The whole corpus through the real worker: under ASan (make check-asan) a memory error in
+# any parser shows up as a worker failure in the reports.
+if tests/sanitizer/make-corpus.py "$TG_TMP/corpus" >/dev/null 2>&1 &&
+	"$BIN/tiergate-sanitize" --out "$TG_TMP/out" "$TG_TMP/corpus"/* >"$TG_TMP/verdicts.txt" 2>"$TG_TMP/stderr.txt"; then
+	if grep -E "worker (crashed|failed|killed)" "$TG_TMP/verdicts.txt"; then
+		fail "corpus: no worker crash" "$(grep -E 'worker' "$TG_TMP/verdicts.txt" | head -5)"
+	else
+		pass "corpus: $(wc -l <"$TG_TMP/verdicts.txt") files, every worker finished cleanly"
+	fi
+else
+	fail "corpus: no worker crash" "$(tail -n 5 "$TG_TMP/stderr.txt")"
+fi
