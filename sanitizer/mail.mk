@@ -28,8 +28,9 @@ $(BIN)/tiergate-milter: $(MILTER_OBJS) $(MAIL_CORE_OBJS) $$(SAN_CORE_OBJS) $(LIB
 tiergate-milter_LIBS = $(SAN_LIBS) $(MAIL_LIBS) $(call PKG,--libs milter) $(LIB_LIBS) -pthread
 
 UNIT_TESTS += $(BUILD)/t/test_mail
-$(BUILD)/t/test_mail: $(BUILD)/tests/unit/test_mail.o $(MIME_OBJS) $$(SAN_CORE_OBJS) $(LIB_OBJS)
-test_mail_LIBS = $(SAN_LIBS) $(LIB_LIBS)
+$(BUILD)/t/test_mail: $(BUILD)/tests/unit/test_mail.o $(MAIL_CORE_OBJS) $(BUILD)/sanitizer/milter_msg.o \
+	$$(SAN_CORE_OBJS) $(LIB_OBJS)
+test_mail_LIBS = $(SAN_LIBS) $(MAIL_LIBS) $(LIB_LIBS)
 
 ifneq ($(wildcard tests/fuzz/fuzz_mime.c)$(shell grep -l 'sanitize\.c' sanitizer/sanitizer.mk 2>/dev/null),)
 FUZZERS += mime
