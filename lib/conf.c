@@ -28,6 +28,9 @@ diags_free(struct diags *d)
 	memset(d, 0, sizeof *d);
 }
 
+static void diags_vadd(struct diags *d, enum diag_severity sev, const char *file, int line,
+    const char *fmt, va_list ap) __attribute__((format(printf, 5, 0)));
+
 static void
 diags_vadd(struct diags *d, enum diag_severity sev, const char *file, int line,
     const char *fmt, va_list ap)
