@@ -68,10 +68,28 @@ counters_flow_decided(struct gw_engine *e, const struct flow *f)
 		e->c.pair[slot].undecided++;
 }
 
+/*
+ * nDPI's real usage (its allocator hooks, counted per thread, see ndpi_glue.c)
+ * once the engine has a baseline; never less than the flow states alone.
+ */
+void
+counters_ndpi_heap(struct gw_engine *e)
+{
+	int64_t now = dpi_heap_bytes(), used;
+	uint64_t floor = e->c.ndpi_active * e->ndpi_size;
+
+	if (!e->ndpi_heap_based) {
+		e->ndpi_heap_base = now - (int64_t)floor;
+		e->ndpi_heap_based = true;
+	}
+	used = now - e->ndpi_heap_base;
+	e->ndpi_heap = used > (int64_t)floor ? (uint64_t)used : floor;
+}
+
 uint64_t
 counters_memory(const struct gw_engine *e)
 {
-	return (uint64_t)e->flows.count * sizeof(struct flow) + e->c.ndpi_active * e->ndpi_size +
+	return (uint64_t)e->flows.count * sizeof(struct flow) + e->ndpi_heap +
 	    flow_table_overhead(&e->flows) + frag_table_bytes(&e->frags);
 }
 
@@ -95,4 +113,5 @@ gw_engine_counters(const struct gw_engine *e, struct gw_counters *out)
 	out->memory_limit = e->memory_limit;
 	out->flow_bytes = sizeof(struct flow);
 	out->ndpi_bytes = (unsigned)e->ndpi_size;
+	out->ndpi_heap_bytes = e->ndpi_heap;
 }

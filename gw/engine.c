@@ -120,6 +120,7 @@ engine_dpi_release(struct gw_engine *e, struct flow *f)
 	f->dpi = NULL;
 	e->c.ndpi_frees++;
 	e->c.ndpi_active--;
+	counters_ndpi_heap(e);
 }
 
 void
@@ -349,6 +350,7 @@ engine_dpi_alloc(struct gw_engine *e, struct flow *f)
 		return false;
 	e->c.ndpi_allocs++;
 	e->c.ndpi_active++;
+	counters_ndpi_heap(e);
 	counters_peak(e);
 	return true;
 }
@@ -375,6 +377,8 @@ engine_classify(struct gw_engine *e, struct flow *f, const struct decoded *d, ui
 		f->app = app;
 	else if (++f->dpi_pkts >= budget)
 		f->app = dpi_giveup(e->dpi, f->dpi);
+	counters_ndpi_heap(e);
+	counters_peak(e);
 }
 
 static void

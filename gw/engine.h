@@ -200,6 +200,7 @@ struct gw_counters {
 	uint64_t evictions;      /* flows ended early to make room */
 	uint64_t verdict_changes;   /* flows whose verdict changed once the app was known */
 	uint64_t ndpi_allocs, ndpi_frees, ndpi_active;   /* nDPI flow states */
+	uint64_t ndpi_heap_bytes;   /* what nDPI holds for the flows: states and what they point to */
 	uint64_t events, events_lost;
 	uint64_t memory_bytes;   /* flow table + nDPI states in use, by the engine's own accounting */
 	uint64_t memory_peak;

@@ -23,6 +23,9 @@ struct gw_engine {
 	uint64_t timeout_us[FLOW_LISTS];
 	uint64_t memory_limit;
 	size_t ndpi_size;
+	int64_t ndpi_heap_base;        /* this thread's nDPI heap before the first packet */
+	bool ndpi_heap_based;
+	uint64_t ndpi_heap;            /* nDPI's bytes for this engine's flows (states and insides) */
 	struct gw_counters c;
 	int16_t *pair_slot;            /* [(src+1) * (zones+1) + dst+1] -> index in c.pair, -1 new */
 	int zones;
@@ -58,5 +61,6 @@ int counters_policy(struct gw_engine *e);
 void counters_flow_decided(struct gw_engine *e, const struct flow *f);
 uint64_t counters_memory(const struct gw_engine *e);
 void counters_peak(struct gw_engine *e);
+void counters_ndpi_heap(struct gw_engine *e);
 
 #endif

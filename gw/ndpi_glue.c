@@ -1,5 +1,7 @@
 /* ndpi_glue.c -- every nDPI call of tiergate (API of nDPI 4.2; later versions change signatures). */
+#include <malloc.h>
 #include <ndpi/ndpi_api.h>
+#include <pthread.h>
 #include <string.h>
 
 #include "gw/ndpi_glue.h"
@@ -9,14 +11,57 @@ struct dpi {
 	struct ndpi_detection_module_struct *mod;
 };
 
+/*
+ * nDPI allocates inside its flow state (TLS reassembly buffers, names...), so
+ * the 688-byte struct is not the whole cost of a flow. Its allocator hooks
+ * count every byte by the thread that allocates it; an engine, which owns its
+ * thread, reads the change since its first packet. malloc_usable_size needs
+ * no header, so a block nDPI frees with plain free() cannot crash anything
+ * (the count would only err high).
+ */
+static __thread int64_t dpi_heap_in_use;
+
+static void *
+dpi_malloc_hook(size_t size)
+{
+	void *p = malloc(size);
+
+	if (p)
+		dpi_heap_in_use += (int64_t)malloc_usable_size(p);
+	return p;
+}
+
+static void
+dpi_free_hook(void *p)
+{
+	if (p)
+		dpi_heap_in_use -= (int64_t)malloc_usable_size(p);
+	free(p);
+}
+
+static void
+dpi_install_hooks(void)
+{
+	set_ndpi_malloc(dpi_malloc_hook);
+	set_ndpi_free(dpi_free_hook);
+}
+
+int64_t
+dpi_heap_bytes(void)
+{
+	return dpi_heap_in_use;
+}
+
 struct dpi *
 dpi_new(void)
 {
+	static pthread_once_t hooks_once = PTHREAD_ONCE_INIT;
 	struct dpi *m = calloc(1, sizeof *m);
 	NDPI_PROTOCOL_BITMASK all;
 
 	if (m == NULL)
 		return NULL;
+	pthread_once(&hooks_once, dpi_install_hooks);
 	m->mod = ndpi_init_detection_module(ndpi_no_prefs);
 	if (m->mod == NULL) {
 		free(m);

@@ -31,5 +31,7 @@ bool dpi_process(struct dpi *m, struct dpi_flow *f, const uint8_t *l3, size_t le
  */
 uint16_t dpi_giveup(struct dpi *m, struct dpi_flow *f);
 const char *dpi_app_name(struct dpi *m, uint16_t app);
+/* Bytes nDPI holds that the calling thread allocated (all modules and flow states). */
+int64_t dpi_heap_bytes(void);
 
 #endif
