@@ -378,6 +378,7 @@ engine_classify(struct gw_engine *e, struct flow *f, const struct decoded *d, ui
 	else if (++f->dpi_pkts >= budget)
 		f->app = dpi_giveup(e->dpi, f->dpi);
 	counters_ndpi_heap(e);
+	engine_room_for(e, 0, f);   /* nDPI may have grown its buffers: back under the bound */
 	counters_peak(e);
 }
 

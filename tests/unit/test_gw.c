@@ -123,7 +123,8 @@ struct test_gw {
 };
 
 static void
-test_gw_start(struct test_gw *t, const char *policy_text, unsigned max_flows, enum gw_frag_mode frags)
+test_gw_start_mem(struct test_gw *t, const char *policy_text, unsigned max_flows,
+    enum gw_frag_mode frags, unsigned max_memory_mb)
 {
 	struct gw_config conf;
 	struct policy *p = test_policy(policy_text);
@@ -132,6 +133,7 @@ test_gw_start(struct test_gw *t, const char *policy_text, unsigned max_flows, en
 	gw_config_defaults(&conf);
 	conf.max_flows = max_flows;
 	conf.fragments = frags;
+	conf.max_memory_mb = max_memory_mb;
 	snprintf(t->events, sizeof t->events, "/tmp/test_gw.XXXXXX");
 	fd = mkstemp(t->events);
 	close(fd);
@@ -140,6 +142,12 @@ test_gw_start(struct test_gw *t, const char *policy_text, unsigned max_flows, en
 	policy_unref(p);
 	t->ts = 1790000000ULL * 1000000ULL;
 	t->n = 0;
+}
+
+static void
+test_gw_start(struct test_gw *t, const char *policy_text, unsigned max_flows, enum gw_frag_mode frags)
+{
+	test_gw_start_mem(t, policy_text, max_flows, frags, 0);
 }
 
 static void
@@ -419,6 +427,34 @@ engine_syn_flood_keeps_established(void)
 	test_gw_stop(&t);
 }
 
+/* Flows waiting for nDPI hold its state: the memory bound, not max_flows, must stop them. */
+static void
+engine_memory_bound_with_ndpi_state(void)
+{
+	struct test_gw t;
+	struct gw_counters c;
+	uint8_t p[128];
+	struct gw_result r;
+	char src[32];
+
+	test_gw_start_mem(&t, test_policy_text, 8192, GW_FRAG_TRACK, 1);
+	engine_handshake(&t, "203.0.113.5", 30000, "10.30.0.20", 8443);
+	for (int i = 0; i < 4000; i++) {
+		snprintf(src, sizeof src, "198.18.%d.%d", i / 250, i % 250 + 1);
+		test_send(&t, p, test_tcp4(p, src, (uint16_t)(1024 + i), "10.30.0.20", 80, 0x18,
+		    "\x16\x03\x01\x40\x00 looks like the start of a long record"), &r);
+	}
+	gw_engine_counters(t.e, &c);
+	CHECK(c.evictions > 0);
+	CHECK(c.memory_peak <= c.memory_limit);
+	CHECK(c.ndpi_active < 4000);
+	CHECK(c.ndpi_heap_bytes >= c.ndpi_active * c.ndpi_bytes);
+	test_send(&t, p, test_tcp4(p, "203.0.113.5", 30000, "10.30.0.20", 8443, 0x18, "x"), &r);
+	CHECK_INT(r.verdict, GW_ACCEPT);   /* the established session was never the one to go */
+	CHECK(r.final);
+	test_gw_stop(&t);
+}
+
 static void
 engine_reject_builds_rst(void)
 {
@@ -686,6 +722,7 @@ main(void)
 	UNIT_RUN(flow_table_both_directions);
 	UNIT_RUN(flow_table_full_then_reuse);
 	UNIT_RUN(engine_syn_flood_keeps_established);
+	UNIT_RUN(engine_memory_bound_with_ndpi_state);
 	UNIT_RUN(engine_reject_builds_rst);
 	UNIT_RUN(engine_reject_icmp_unreachable);
 	UNIT_RUN(engine_fragments_follow_first);
