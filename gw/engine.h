@@ -26,6 +26,10 @@
  *		// res.verdict; res.final -> set res.mark; res.reply_len -> send res.reply
  *	every second or so:  gw_engine_expire(e, now_us); gw_engine_flush(e);
  *	at exit:             gw_engine_shutdown(e, now_us); gw_engine_free(e);
+ *
+ * Several engines in one process (one per queue thread): call
+ * gw_engine_set_id(e, i) so their flow ids differ. An engine may be created
+ * in one thread and used in another, but only ever by one thread at a time.
  */
 
 /* ---- settings: the top-level group `gateway` (conf/parts/gateway.conf) ---- */
