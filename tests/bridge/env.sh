@@ -56,7 +56,7 @@ bridge = {
   max_sessions_per_user = 4;
   groups = ( { name = "staff"; members = [ "alice", "bob", "dave" ]; } );
   grants = (
-    { name = "web-for-staff"; who = [ "@staff" ]; to = [ "127.0.0.1:$WEB_PORT", "10.20.1.0/24:3389" ]; },
+    { name = "web-for-staff"; who = [ "@staff" ]; to = [ "127.0.0.1:$WEB_PORT", "127.0.0.1:$CLOSED_PORT", "10.20.1.0/24:3389" ]; },
     { name = "asp-for-alice"; who = [ "alice" ];
       to = [ "asp:good", "asp:expired", "asp:wronghost", "asp:selfsigned", "asp:unchecked" ]; }
   );
@@ -108,7 +108,7 @@ bridge_env_start() {
 	chmod 755 "$TG_TMP"
 	mkdir -p "$TG_TMP/state" "$TG_TMP/www"
 	chown nobody "$TG_TMP/state"
-	BR_PORT=$(free_port); WEB_PORT=$(free_port)
+	BR_PORT=$(free_port); WEB_PORT=$(free_port); CLOSED_PORT=$(free_port)
 	for s in GOOD EXPIRED WRONGHOST SELFSIGNED SOON UNCHECKED; do eval "ASP_${s}_PORT=\$(free_port)"; done
 	BR_CONF="$TG_TMP/site.conf"
 	BR_EVENTS="$TG_TMP/events.json"
@@ -125,4 +125,29 @@ bridge_env_start() {
 	wait_for 10 bash -c "echo >/dev/tcp/127.0.0.1/$BR_PORT" || return 1
 	wait_for 10 bash -c "echo >/dev/tcp/127.0.0.1/$WEB_PORT" || return 1
 	wait_for 10 bash -c "echo >/dev/tcp/127.0.0.1/$ASP_GOOD_PORT"
+}
+
+# hold_tunnels USER SECRET COUNT SRC: opens COUNT tunnels at once (python ssl), prints each
+# CONNECT status, keeps them open 2 s. For the per-user and per-source limits.
+hold_tunnels() {
+	python3 - "$BR_PORT" "$PKI" "$1" "$2" "$3" "$4" "$WEB_PORT" <<'PY'
+import base64, socket, ssl, sys, time
+port, pki, user, secret, count, src, web = sys.argv[1:8]
+ctx = ssl.create_default_context(cafile=pki + "/device-ca.pem")
+ctx.load_cert_chain(pki + "/dev-good.pem", pki + "/dev-good.key")
+ctx.check_hostname = False
+auth = base64.b64encode(("%s:%s" % (user, secret)).encode()).decode()
+held, codes = [], []
+for _ in range(int(count)):
+    try:
+        raw = socket.create_connection(("127.0.0.1", int(port)), timeout=5, source_address=(src, 0))
+        s = ctx.wrap_socket(raw)
+        s.sendall(("CONNECT 127.0.0.1:%s HTTP/1.1\r\nProxy-Authorization: Basic %s\r\n\r\n" % (web, auth)).encode())
+        codes.append(s.recv(200).split(b" ")[1].decode())
+        held.append(s)
+    except Exception:
+        codes.append("refused")
+print(" ".join(codes))
+time.sleep(2)
+PY
 }

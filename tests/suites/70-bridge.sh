@@ -79,6 +79,24 @@ expect "host names that are not ASP services: 403" "403/000" "$(bcurl dev-good a
 expect "ASP not yet checked: 403" "403/000" "$(bcurl dev-good alice "token:$TOKEN" "https://asp-good.test:$ASP_GOOD_PORT/" --cacert "$PKI/asp-ca.pem")"
 last_event "ASP not checked logged" '"bridge_denied"' '"asp":"good".*"reason":"ASP service not checked yet"'
 
+expect "granted destination that refuses: 502" "502/000" "$(bcurl dev-good alice "token:$TOKEN" "http://127.0.0.1:$CLOSED_PORT/")"
+last_event "upstream failure logged" '"bridge_upstream_failed"' '"reason":"connect failed","status":502'
+
+# --- limits ----------------------------------------------------------------------
+codes=$(hold_tunnels alice "token:$TOKEN" 5 127.0.0.1)
+[ "$codes" = "200 200 200 200 429" ] && pass "max_sessions_per_user: the 5th session is refused" || fail "max_sessions_per_user" "got '$codes'"
+python3 - "$BR_PORT" <<'PY' &
+import socket, sys, time
+held = []
+for _ in range(40):
+    s = socket.socket(); s.bind(("127.0.0.9", 0)); s.connect(("127.0.0.1", int(sys.argv[1]))); held.append(s)
+time.sleep(2)
+PY
+holder=$!
+wait_for 5 grep -q '"bridge_refused".*"src_ip":"127.0.0.9".*too many connections from this address' "$BR_EVENTS" \
+	&& pass "max_conns_per_source: the 33rd connection from one address is refused" || fail "max_conns_per_source"
+wait "$holder"
+
 # --- asp-check -------------------------------------------------------------------
 "$BIN/tiergate-bridge" --config "$BR_CONF" asp-check >"$TG_TMP/asp.txt" 2>&1
 [ $? = 1 ] && pass "asp-check exits 1 when some service fails" || fail "asp-check exit status"
@@ -144,6 +162,17 @@ if wait_for 10 grep -q "logged in" "$TG_TMP/connect.log"; then
 else
 	fail "tiergate-connect login" "$(tail -n 3 "$TG_TMP/connect.log")"
 fi
+
+# --- admin tools ---------------------------------------------------------------------
+expect_fail "passwd refuses a short password" bash -c "echo short | '$BIN/tiergate-bridge' --config '$BR_CONF' passwd erin"
+"$BIN/tiergate-bridge" --config "$BR_CONF" enroll erin --png "$TG_TMP/erin.png" >"$TG_TMP/erin.txt"
+check_grep "enroll prints an otpauth URI" '^otpauth://totp/tiergate:erin\?secret=[A-Z2-7]{32}&issuer=tiergate' "$TG_TMP/erin.txt"
+check "enroll writes a PNG QR code" bash -c "head -c 8 '$TG_TMP/erin.png' | od -An -tx1 | grep -q '89 50 4e 47 0d 0a 1a 0a'"
+check_grep "the user database is 0600" '^-rw-------' <(ls -l "$TG_TMP/users.db")
+printf 'bridge = { ca = "x"; devices = "d"; users = "u"; certificates = ( { cert = "c"; key = "k"; } );\n  colour = "blue"; grants = ( { who = [ "a" ]; to = [ "10.0.0.1/8:22" ]; } ); };\n' >"$TG_TMP/bad.conf"
+"$BIN/tiergate-bridge" -n --config "$TG_TMP/bad.conf" >"$TG_TMP/bad.out" 2>&1
+check_grep "bad config refused with FILE:LINE" "bad.conf:2: error: grant destination" "$TG_TMP/bad.out"
+check_grep "unknown setting warned about" "bad.conf:2: warning: unknown setting 'colour'" "$TG_TMP/bad.out"
 
 # --- privilege separation and secrecy -------------------------------------------------
 relay_user=$(ps -o user= --ppid "$BR_PID" | sort -u | head -n1)
