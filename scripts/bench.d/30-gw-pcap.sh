@@ -11,7 +11,7 @@ T=$(mktemp -d /tmp/tg-bench-gw.XXXXXX)
 trap 'rm -rf "$T"' EXIT
 
 # Same inputs for every contender, built from the fixtures (pcap/synth.py).
-captured=$(ls pcap/*.pcap | grep -Ev 'malformed|truncated|not-a-pcap|-raw|-null|-sll')
+captured=$(ls pcap/*.pcap | grep -Ev 'malformed|truncated|not-a-pcap|syn-flood|-raw|-null|-sll')
 echo "making bench pcaps in $T ..."
 $PY pcap/synth.py mix 400 "$T/mix.pcap" $captured
 $PY pcap/synth.py flows 100000 "$T/short.pcap"
