@@ -9,7 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -86,7 +85,7 @@ milter_worker_wait(pid_t pid, unsigned timeout)
 			return -1;
 		if (clock_mono_us() > deadline) {
 			log_warnx("milter: worker %d timed out after %u s; killed", (int)pid, timeout);
-			kill(pid, SIGKILL);
+			kill(-pid, SIGKILL);
 			waitpid(pid, &status, 0);
 			return -1;
 		}
@@ -98,15 +97,21 @@ static int
 milter_worker_spawn(const struct milter_worker_job *job, int out_fd, int rep_fd, pid_t *pid)
 {
 	posix_spawn_file_actions_t fa;
+	posix_spawnattr_t attr;
 	char **argv = milter_worker_argv(job);
 	int rc;
 
+	/* its own process group: a timeout kills the worker and the sanitizer children it forked */
+	posix_spawnattr_init(&attr);
+	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP);
+	posix_spawnattr_setpgroup(&attr, 0);
 	posix_spawn_file_actions_init(&fa);
 	posix_spawn_file_actions_adddup2(&fa, job->in_fd, 0);
 	posix_spawn_file_actions_adddup2(&fa, out_fd, 1);
 	posix_spawn_file_actions_adddup2(&fa, rep_fd, 3);
-	rc = posix_spawn(pid, job->self, &fa, NULL, argv, environ);
+	rc = posix_spawn(pid, job->self, &fa, &attr, argv, environ);
 	posix_spawn_file_actions_destroy(&fa);
+	posix_spawnattr_destroy(&attr);
 	free(argv);
 	if (rc != 0) {
 		errno = rc;
@@ -273,7 +278,9 @@ milter_worker_main(int argc, char **argv)
 	log_init("tiergate-milter[worker]", 0, LOG_LVL_INFO);
 	if (milter_worker_args(argc, argv, &a) < 0 || milter_config_read(a.config, &sc, &mc) < 0)
 		return MILTER_WORKER_TEMPFAIL;
-	setrlimit(RLIMIT_CPU, &(struct rlimit){ mc.timeout + 5, mc.timeout + 10 });
+	/* no RLIMIT_CPU here: the sanitizer's own workers set theirs, and a lower hard
+	 * limit inherited from us would make them fail; the daemon's wall-clock
+	 * timeout kills this whole process group instead */
 	if (milter_worker_read_fd(0, &msg, &len) == 0 && (san = san_ctx_new(&sc)) != NULL &&
 	    (mail = mail_ctx_new(san, &mc.mail)) != NULL) {
 		struct mail_envelope env = { a.sender, a.rcpts, a.n_rcpts, "milter" };

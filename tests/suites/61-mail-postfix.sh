@@ -38,12 +38,11 @@ milter = {
   spool_dir = "$TG_TMP/spool";
   events = "$events";
   spill_kb = 4;              # small, so the PDF mail goes through the temp-file path
-  timeout_seconds = 60;
 };
 CONF
 
-start_milter() {
-	"$BIN/tiergate-milter" --config "$TG_TMP/site.conf" >>"$TG_TMP/milter.log" 2>&1 &
+start_milter() {   # start_milter [CONF]
+	"$BIN/tiergate-milter" --config "${1:-$TG_TMP/site.conf}" >>"$TG_TMP/milter.log" 2>&1 &
 	milter_pid=$!
 	wait_for 10 bash -c "exec 3<>/dev/tcp/127.0.0.1/$mport"
 }
@@ -156,4 +155,49 @@ if [ -n "$qid" ] && "$BIN/tiergate-quarantine" --config "$TG_TMP/site.conf" rele
 else
 	fail "postfix-quarantine-release" "release of '$qid' did not arrive"
 	tail -n 5 "$TG_TMP/release.log" "$san/maillog" | sed 's/^/  | /'
+fi
+
+# --- a rebuild that runs past timeout_seconds: tempfail, the mail waits at mx -------
+restart_with() {   # restart_with "milter members": the test config with other selection/limits
+	kill "$milter_pid" 2>/dev/null
+	wait "$milter_pid" 2>/dev/null
+	sed "s|^milter = {|milter = { $1|" "$TG_TMP/site.conf" >"$TG_TMP/site2.conf"
+	start_milter "$TG_TMP/site2.conf"
+}
+python3 - "$ROOT/tests/mail/make-corpus.py" "$TG_TMP/slow.eml" <<'PY'
+import importlib.util, sys
+spec = importlib.util.spec_from_file_location("corpus", sys.argv[1]); c = importlib.util.module_from_spec(spec); spec.loader.exec_module(c)
+msg = c.head("slow").replace("%MSGID%", "slow-pdf") + c.mixed([c.text_part("big"), c.att(c.pdf("slow", 400), "application/pdf", "; filename=\"big.pdf\"")])
+open(sys.argv[2], "wb").write(msg.encode("latin-1"))
+PY
+restart_with 'timeout_seconds = 1;' || fail "postfix-timeout" "milter did not restart"
+send "$TG_TMP/slow.eml"
+timed_out() { grep -q '"verdict":"tempfail"' "$events" && grep -q 'slow-pdf' "$mx/maillog" &&
+	grep -q '451 4.3.0' "$mx/maillog"; }
+if wait_for 30 timed_out && ! is_delivered "<slow-pdf@"; then
+	pass "postfix-timeout-tempfail-held"
+else
+	fail "postfix-timeout-tempfail-held" "no 451 tempfail for a rebuild past the timeout"
+	tail -n 4 "$TG_TMP/milter.log" "$mx/maillog" | sed 's/^/  | /'
+fi
+postsuper -c "$mx/etc" -d ALL >/dev/null 2>&1
+
+# --- selection: only some recipients' domains, or only one Postfix listener ---------
+restart_with 'sanitize_all = false; recipient_domains = [ "elsewhere.test" ];' ||
+	fail "postfix-selection" "milter did not restart"
+send "$ROOT/tests/mail/32_forged_stamp_removed.eml"
+if wait_for 30 is_delivered "<32-forged-stamp-removed@" &&
+    grep -q '^X-Tiergate-Sanitized: sanitized; forged=yes' "$(delivered "<32-forged-stamp-removed@")"; then
+	pass "postfix-not-selected-passes-unchanged"
+else
+	fail "postfix-not-selected-passes-unchanged" "mail for an unselected domain was changed or lost"
+fi
+restart_with 'sanitize_all = false; daemon_names = [ "san.tiergate.test" ];' ||
+	fail "postfix-selection" "milter did not restart"
+send "$ROOT/tests/mail/01_outlook_iso2022jp_plain.eml"
+if wait_for 30 is_delivered "<01-outlook-iso2022jp-plain@" &&
+    grep -q '^X-Tiergate-Sanitized: sanitized' "$(delivered "<01-outlook-iso2022jp-plain@")"; then
+	pass "postfix-selected-by-listener"
+else
+	fail "postfix-selected-by-listener" "mail on the selected listener was not sanitized"
 fi
