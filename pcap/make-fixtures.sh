@@ -146,6 +146,19 @@ cap_dns() {   # NAME CLIENT SERVER
 	capture_stop "$1"
 }
 
+# A DNS answer larger than the MTU: the reply comes back as IP fragments (UDP, toclient).
+cap_dns_big() {   # NAME CLIENT SERVER
+	local chunk txt="" i
+	chunk=$(printf 'x%.0s' $(seq 250))
+	for i in $(seq 12); do txt="$txt,\"$chunk\""; done
+	pair "$2" "$3"
+	serve dnsmasq -k --no-resolv --no-hosts --bind-interfaces --listen-address="$3" \
+	    --txt-record="big.city.lg.jp$txt" --pid-file="$TMP/dnsmasq.pid" --user=root --edns-packet-max=4096
+	capture_start
+	in_c dig +tries=1 +time=2 +bufsize=4096 +ignore @"$3" big.city.lg.jp TXT >/dev/null
+	capture_stop "$1"
+}
+
 setup_ssh() {
 	[ -f "$TMP/ssh_host" ] && return
 	ssh-keygen -q -t ed25519 -N "" -f "$TMP/ssh_host"
@@ -219,6 +232,7 @@ all_captures() {
 	cap_dns    dns-mynumber-lgwan       10.10.1.5  10.20.0.53
 	cap_dns    dns-dmz-internet         10.30.0.30 198.51.100.53
 	cap_dns    dns-mynumber-internet    10.10.1.5  198.51.100.53
+	cap_dns_big frag-dns-mynumber-lgwan 10.10.1.5  10.20.0.53
 	cap_ssh    ssh-lgwan-dmz            10.20.1.5  10.30.0.20 22
 	cap_ssh    ssh-on-443               10.30.0.30 198.51.100.10 443
 	cap_ssh    ssh-business-backup      172.16.2.10 172.16.2.50 22
