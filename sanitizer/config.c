@@ -168,6 +168,10 @@ config_office(struct san_config *sc, const config_setting_t *g, struct diags *d)
 	rc |= config_mb(g, "max_member_mb", 4096, &sc->office_max_member, d);
 	rc |= config_mb(g, "max_total_mb", 4096, &sc->office_max_total, d);
 	rc |= config_str(g, "libreoffice", &sc->libreoffice, d);
+	if (sc->libreoffice)
+		diags_add(d, DIAG_WARNING, config_setting_get_member(g, "libreoffice"),
+		    "'libreoffice': conversion of legacy office files is not implemented yet; "
+		    "doc/xls/ppt/rtf stay blocked");
 	return rc;
 }
 

@@ -83,6 +83,7 @@ sandbox_rlimits(const struct san_config *cfg)
 	rc |= sandbox_limit(RLIMIT_FSIZE, 0);   /* under ASan its report must reach a log file */
 #endif
 	rc |= sandbox_limit(RLIMIT_CORE, 0);
+	rc |= sandbox_limit(RLIMIT_NOFILE, 16);   /* stdio and the result pipe; nothing is opened later */
 	rc |= sandbox_limit(RLIMIT_NPROC, 0);
 	return rc ? -1 : 0;
 }
