@@ -159,6 +159,16 @@ cap_dns_big() {   # NAME CLIENT SERVER
 	capture_stop "$1"
 }
 
+# IPv6 with an extension header the kernel builds (destination options), then UDP/DNS.
+cap_dns6_dstopt() {   # NAME CLIENT SERVER
+	pair "$2" "$3"
+	serve dnsmasq -k --no-resolv --no-hosts --bind-interfaces --listen-address="$3" \
+	    --address=/www.city.lg.jp/198.51.100.10 --pid-file="$TMP/dnsmasq.pid" --user=root
+	capture_start
+	in_c $PY pcap/dns_dstopt.py "$3" www.city.lg.jp
+	capture_stop "$1"
+}
+
 setup_ssh() {
 	[ -f "$TMP/ssh_host" ] && return
 	ssh-keygen -q -t ed25519 -N "" -f "$TMP/ssh_host"
@@ -233,6 +243,7 @@ all_captures() {
 	cap_dns    dns-dmz-internet         10.30.0.30 198.51.100.53
 	cap_dns    dns-mynumber-internet    10.10.1.5  198.51.100.53
 	cap_dns_big frag-dns-mynumber-lgwan 10.10.1.5  10.20.0.53
+	cap_dns6_dstopt dns6-dstopt-dmz-internet fd00:30::30 2001:db8:100::53
 	cap_ssh    ssh-lgwan-dmz            10.20.1.5  10.30.0.20 22
 	cap_ssh    ssh-on-443               10.30.0.30 198.51.100.10 443
 	cap_ssh    ssh-business-backup      172.16.2.10 172.16.2.50 22
@@ -261,7 +272,7 @@ if [ $# -eq 0 ]; then
 	all_captures
 else
 	for n in "$@"; do
-		line=$(grep -E "^	cap_[a-z_]+ +$n( |\$)" "$0") || { echo "make-fixtures: no capture named $n" >&2; exit 1; }
+		line=$(grep -E "^	cap_[a-z0-9_]+ +$n( |\$)" "$0") || { echo "make-fixtures: no capture named $n" >&2; exit 1; }
 		eval "$line"
 	done
 fi
