@@ -236,11 +236,15 @@ mail_count(const struct mail_report *rep, const char *action)
 
 /* The X-Tiergate-Sanitized value: what was done and where the original is. */
 static void
-mail_stamp(struct mbuf *out, const struct mail_report *rep, const char *qid)
+mail_stamp(struct mbuf *out, const struct mail_report *rep, unsigned depth, const char *qid)
 {
 	static const char *const actions[] = { "flattened", "text", "reencoded", "archive",
 		"message", "blocked", "removed" };
 
+	if (depth > 0) {   /* an attached message: the outer stamp and notice tell the story */
+		mbuf_addstr(out, "sanitized; attached message");
+		return;
+	}
 	if (rep->verdict == MAIL_QUARANTINED) {
 		mbuf_addstr(out, "quarantined; body=notice");
 	} else {
@@ -310,7 +314,7 @@ mail_assemble_headers(struct mbuf *out, struct mail_build *b, bool multipart, co
 					    : "Content-Transfer-Encoding: base64");
 	mbuf_reset(&field);
 	mbuf_addstr(&field, "X-Tiergate-Sanitized: ");
-	mail_stamp(&field, b->rep, qid);
+	mail_stamp(&field, b->rep, b->depth, qid);
 	mail_add_header(out, res, field.data);
 	mbuf_free(&field);
 }
@@ -438,9 +442,12 @@ mail_quarantine(struct mail_ctx *mc, const uint8_t *msg, size_t len, const struc
 
 /* Walks the message (depth 0); returns -1 on an internal error. */
 static int
-mail_sanitize_walk(struct mail_build *b, const uint8_t *msg, size_t len, const struct mail_head *h)
+mail_sanitize_walk(struct mail_build *b, const uint8_t *msg, size_t len, const struct mail_head *h,
+    const char *never_reason)
 {
-	if (len > b->mc->config.max_message_bytes)
+	if (never_reason)
+		b->never_reason = strdup(never_reason);
+	else if (len > b->mc->config.max_message_bytes)
 		b->never_reason = strdup("message larger than the configured limit");
 	else
 		mail_walk_message(b, msg, len, h);
@@ -471,6 +478,9 @@ mail_result_take(struct mail_result *res, struct mbuf *out, bool crlf)
 	res->report.size_out = res->out_len;
 }
 
+static int mail_rebuild(struct mail_ctx *mc, const uint8_t *msg, size_t len,
+    const struct mail_envelope *env, const char *never_reason, struct mail_result *res);
+
 static void
 mail_result_headers_free(struct mail_result *res)
 {
@@ -485,6 +495,20 @@ int
 mail_sanitize(struct mail_ctx *mc, const uint8_t *msg, size_t len, const struct mail_envelope *env,
     struct mail_result *res)
 {
+	return mail_rebuild(mc, msg, len, env, NULL, res);
+}
+
+int
+mail_quarantine_notice(struct mail_ctx *mc, const uint8_t *msg, size_t len,
+    const struct mail_envelope *env, const char *reason, struct mail_result *res)
+{
+	return mail_rebuild(mc, msg, len, env, reason, res);
+}
+
+static int
+mail_rebuild(struct mail_ctx *mc, const uint8_t *msg, size_t len, const struct mail_envelope *env,
+    const char *never_reason, struct mail_result *res)
+{
 	uint64_t start = clock_mono_us();
 	unsigned parts_seen = 0;
 	struct mail_build b;
@@ -497,7 +521,7 @@ mail_sanitize(struct mail_ctx *mc, const uint8_t *msg, size_t len, const struct 
 	mail_build_init(&b, mc, &res->report, 0, &parts_seen);
 	mail_head_find(msg, len, &h);
 	mail_head_keep(msg, &h, &kept, &res->report);
-	if (mail_sanitize_walk(&b, msg, len, &h) < 0)
+	if (mail_sanitize_walk(&b, msg, len, &h, never_reason) < 0)
 		goto out;
 	if (mc->config.quarantine_originals && mail_quarantine(mc, msg, len, env, &res->report) < 0)
 		goto out;

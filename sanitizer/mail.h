@@ -97,6 +97,13 @@ void mail_ctx_free(struct mail_ctx *mc);
  */
 int mail_sanitize(struct mail_ctx *mc, const uint8_t *msg, size_t len,
     const struct mail_envelope *env, struct mail_result *res);
+/*
+ * The fallback for a message whose rebuild keeps failing (worker crash,
+ * timeout): no MIME parsing at all; the original is quarantined with reason
+ * and the recipient gets the kept headers and the notice.
+ */
+int mail_quarantine_notice(struct mail_ctx *mc, const uint8_t *msg, size_t len,
+    const struct mail_envelope *env, const char *reason, struct mail_result *res);
 void mail_result_free(struct mail_result *res);
 
 /* Appends the report as JSON members of the object being built (for events and the CLI). */

@@ -25,6 +25,18 @@ static char milter_self[4096];
 static sem_t milter_slots;            /* bounds the rebuilds running at once */
 static struct ev_sink *milter_events;
 
+/*
+ * Messages whose rebuild failed (worker crash, timeout), by a hash of their
+ * bytes. A failure answers tempfail; the same message failing
+ * MILTER_MAX_FAILURES times is taken as never sanitizable: quarantined
+ * without being parsed, and the recipient gets the notice (no endless retry).
+ */
+#define MILTER_MAX_FAILURES 3
+#define MILTER_FAILURE_SLOTS 256
+static struct { uint64_t hash; unsigned count; } milter_failures[MILTER_FAILURE_SLOTS];
+static unsigned milter_failure_next;
+static pthread_mutex_t milter_failure_lock = PTHREAD_MUTEX_INITIALIZER;
+
 static struct milter_msg *
 milter_priv(SMFICTX *ctx)
 {
@@ -211,20 +223,67 @@ milter_replace_body(SMFICTX *ctx, const struct milter_worker_out *out)
 	return 0;
 }
 
+/* FNV-1a over the message as held (memory or spool file). */
+static uint64_t
+milter_msg_hash(int fd)
+{
+	uint64_t hash = 1469598103934665603ULL;
+	unsigned char chunk[65536];
+	ssize_t n;
+
+	while ((n = read(fd, chunk, sizeof chunk)) > 0)
+		for (ssize_t i = 0; i < n; i++)
+			hash = (hash ^ chunk[i]) * 1099511628211ULL;
+	lseek(fd, 0, SEEK_SET);
+	return hash;
+}
+
+/* Counts a failure of hash (add = true) or reads the count; returns the count. */
+static unsigned
+milter_failure_count(uint64_t hash, bool add)
+{
+	unsigned count = 0, slot = MILTER_FAILURE_SLOTS;
+
+	pthread_mutex_lock(&milter_failure_lock);
+	for (unsigned i = 0; i < MILTER_FAILURE_SLOTS; i++)
+		if (milter_failures[i].count && milter_failures[i].hash == hash)
+			slot = i;
+	if (add && slot == MILTER_FAILURE_SLOTS) {
+		slot = milter_failure_next++ % MILTER_FAILURE_SLOTS;
+		milter_failures[slot].hash = hash;
+		milter_failures[slot].count = 0;
+	}
+	if (slot < MILTER_FAILURE_SLOTS) {
+		milter_failures[slot].count += add;
+		count = milter_failures[slot].count;
+	}
+	pthread_mutex_unlock(&milter_failure_lock);
+	return count;
+}
+
 static int
 milter_rebuild(struct milter_msg *m, struct milter_worker_out *out)
 {
 	struct milter_worker_job job = { milter_self, milter_config_path, m->sender,
-		m->recipients, m->n_recipients, milter_cfg.timeout, milter_msg_fd(m) };
+		m->recipients, m->n_recipients, milter_cfg.timeout, milter_msg_fd(m), NULL };
+	uint64_t hash;
 	int rc;
 
 	if (job.in_fd < 0)
 		return -1;
+	hash = milter_msg_hash(job.in_fd);
+	if (milter_failure_count(hash, false) >= MILTER_MAX_FAILURES) {
+		log_warnx("milter: rebuild of this message failed %d times: quarantined, notice only",
+		    MILTER_MAX_FAILURES);
+		job.quarantine_only = "the rebuild failed repeatedly (worker crash or timeout)";
+	}
 	while (sem_wait(&milter_slots) < 0 && errno == EINTR)
 		;
 	rc = milter_worker_run(&job, out);
 	sem_post(&milter_slots);
 	close(job.in_fd);
+	if (rc < 0)
+		milter_failure_count(hash, true);
 	return rc;
 }
 

@@ -51,7 +51,7 @@ milter_worker_read_fd(int fd, char **data, size_t *len)
 static char **
 milter_worker_argv(const struct milter_worker_job *job)
 {
-	char **argv = xcalloc(8 + 2 * job->n_recipients, sizeof *argv);
+	char **argv = xcalloc(10 + 2 * job->n_recipients, sizeof *argv);
 	size_t n = 0;
 
 	argv[n++] = (char *)job->self;
@@ -59,6 +59,10 @@ milter_worker_argv(const struct milter_worker_job *job)
 	if (job->config) {
 		argv[n++] = (char *)"--config";
 		argv[n++] = (char *)job->config;
+	}
+	if (job->quarantine_only) {
+		argv[n++] = (char *)"--quarantine-only";
+		argv[n++] = (char *)job->quarantine_only;
 	}
 	argv[n++] = (char *)"--sender";
 	argv[n++] = (char *)(job->sender ? job->sender : "");
@@ -212,7 +216,7 @@ milter_worker_event(struct ev_sink *sink, const struct mail_envelope *env,
 }
 
 struct milter_worker_args {
-	const char *config, *sender;
+	const char *config, *sender, *quarantine_only;
 	const char **rcpts;
 	size_t n_rcpts;
 };
@@ -223,7 +227,7 @@ milter_worker_args(int argc, char **argv, struct milter_worker_args *a)
 	static const struct option opts[] = {
 		{ "worker", no_argument, NULL, 'w' }, { "config", required_argument, NULL, 'c' },
 		{ "sender", required_argument, NULL, 's' }, { "rcpt", required_argument, NULL, 'r' },
-		{ NULL, 0, NULL, 0 },
+		{ "quarantine-only", required_argument, NULL, 'q' }, { NULL, 0, NULL, 0 },
 	};
 	int c;
 
@@ -237,6 +241,8 @@ milter_worker_args(int argc, char **argv, struct milter_worker_args *a)
 			a->sender = optarg;
 		else if (c == 'r')
 			a->rcpts[a->n_rcpts++] = optarg;
+		else if (c == 'q')
+			a->quarantine_only = optarg;
 		else if (c != 'w')
 			return -1;
 	}
@@ -245,13 +251,14 @@ milter_worker_args(int argc, char **argv, struct milter_worker_args *a)
 
 static int
 milter_worker_sanitize(struct mail_ctx *mail, struct ev_sink *sink, const struct mail_envelope *env,
-    const char *msg, size_t len)
+    const char *quarantine_only, const char *msg, size_t len)
 {
 	struct mail_result res;
 	char line[64];
 	int rc = -1;
 
-	if (mail_sanitize(mail, (const uint8_t *)msg, len, env, &res) < 0)
+	if (quarantine_only ? mail_quarantine_notice(mail, (const uint8_t *)msg, len, env,
+	    quarantine_only, &res) < 0 : mail_sanitize(mail, (const uint8_t *)msg, len, env, &res) < 0)
 		return -1;
 	snprintf(line, sizeof line, "%zu %zu\n", res.body_at, res.n_added);
 	if (milter_worker_write(1, res.out, res.out_len) == 0 &&
@@ -285,7 +292,8 @@ milter_worker_main(int argc, char **argv)
 	    (mail = mail_ctx_new(san, &mc.mail)) != NULL) {
 		struct mail_envelope env = { a.sender, a.rcpts, a.n_rcpts, "milter" };
 		sink = mc.events ? ev_sink_open(mc.events) : NULL;
-		rc = milter_worker_sanitize(mail, sink ? sink : san_ctx_events(san), &env, msg, len);
+		rc = milter_worker_sanitize(mail, sink ? sink : san_ctx_events(san), &env,
+		    a.quarantine_only, msg, len);
 	}
 	if (sink)
 		ev_sink_close(sink);

@@ -12,6 +12,7 @@ struct milter_worker_job {
 	size_t n_recipients;
 	unsigned timeout;            /* seconds; the worker is killed past it */
 	int in_fd;                   /* the message */
+	const char *quarantine_only; /* non-NULL: do not parse, quarantine with this reason + notice */
 };
 
 struct milter_worker_out {

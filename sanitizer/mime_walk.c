@@ -84,7 +84,7 @@ mime_walk_alternative(struct mail_build *b, GMimeMultipart *mp)
 		bool text = strcmp(media, "text/plain") == 0, is_html = strcmp(media, "text/html") == 0;
 		bool multi = strncmp(media, "multipart/", 10) == 0;
 		free(media);
-		if (text && !b->have_body) {
+		if (text) {
 			mime_walk(b, child);
 			return;
 		}

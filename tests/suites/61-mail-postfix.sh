@@ -180,7 +180,21 @@ else
 	fail "postfix-timeout-tempfail-held" "no 451 tempfail for a rebuild past the timeout"
 	tail -n 4 "$TG_TMP/milter.log" "$mx/maillog" | sed 's/^/  | /'
 fi
-postsuper -c "$mx/etc" -d ALL >/dev/null 2>&1
+# the same message failing three times is never sanitizable: quarantined, the notice delivered
+tempfails() { [ "$(grep -c '"verdict":"tempfail"' "$events")" -ge "$1" ]; }
+for n in 2 3; do
+	postqueue -c "$mx/etc" -f
+	wait_for 30 tempfails "$n" || break
+done
+postqueue -c "$mx/etc" -f
+if wait_for 30 is_delivered "<slow-pdf@" &&
+    grep -q '^X-Tiergate-Sanitized: quarantined' "$(delivered "<slow-pdf@")"; then
+	pass "postfix-repeated-failure-quarantined-notice"
+else
+	fail "postfix-repeated-failure-quarantined-notice" "no notice-only delivery after 3 failed rebuilds"
+	tail -n 4 "$TG_TMP/milter.log" | sed 's/^/  | /'
+	postsuper -c "$mx/etc" -d ALL >/dev/null 2>&1
+fi
 
 # --- selection: only some recipients' domains, or only one Postfix listener ---------
 restart_with 'sanitize_all = false; recipient_domains = [ "elsewhere.test" ];' ||
