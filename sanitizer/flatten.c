@@ -7,6 +7,9 @@
 #include "lib/util.h"
 #include "sanitizer/internal.h"
 
+/* Text, tables and diagrams rendered without anti-aliasing use a few dozen colours at most. */
+#define FLATTEN_FLAT_COLOURS 96
+
 /* MuPDF's cache of decoded resources: the default 256 MB only shows up as RSS. */
 #define FLATTEN_STORE (32u << 20)
 
@@ -111,6 +114,10 @@ flatten_encode(const struct san_config *cfg, fz_context *ctx, fz_pixmap *pix, st
 		return imgenc_flate(px, w, h, n, stride, &img->data, &img->len);
 	if (n == 3) {
 		uint8_t *indexed = imgenc_palette(px, w, h, stride, img->palette, &img->palette_n);
+		if (indexed && img->palette_n > FLATTEN_FLAT_COLOURS) {
+			free(indexed);   /* a gradient's steps, not flat colours: JPEG without trying Flate */
+			indexed = NULL;
+		}
 		if (indexed == NULL)
 			goto jpeg;
 		rc = imgenc_flate(indexed, w, h, 1, (size_t)w, &img->data, &img->len);
@@ -124,6 +131,8 @@ flatten_encode(const struct san_config *cfg, fz_context *ctx, fz_pixmap *pix, st
 	return flatten_try_jpeg(cfg, px, stride, n, img);
 jpeg:
 	img->dct = true;
+	img->ncomp = n;
+	img->palette_n = 0;
 	return imgenc_jpeg(px, w, h, n, stride, (int)cfg->jpeg_quality, &img->data, &img->len);
 }
 

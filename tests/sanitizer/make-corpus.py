@@ -54,6 +54,10 @@ def page_ps(i, text):
 def make_plain_pdfs():
     gs_pdf("plain.pdf", b"%!PS\n" + b"".join(page_ps(i, b"Plain page %d" % (i + 1)) for i in range(3)))
     gs_pdf("many-pages.pdf", b"%!PS\n" + b"".join(page_ps(i, b"Page %d of 60" % (i + 1)) for i in range(60)))
+    # photo-like pages (a colour gradient behind the text): the JPEG path of codec auto
+    shade = (b"<< /ShadingType 2 /ColorSpace /DeviceRGB /Coords [0 0 612 792] /Extend [true true] /Function "
+             b"<< /FunctionType 2 /Domain [0 1] /C0 [1 0.85 0.6] /C1 [0.2 0.4 0.9] /N 1 >> >> shfill\n")
+    gs_pdf("gradient.pdf", b"%!PS\n" + b"".join(shade + page_ps(i, b"Gradient %d" % (i + 1)) for i in range(2)))
     write("japanese.pdf", japanese_pdf([JA_DOC, "こんにちは ①㈱ 髙橋"], ["二ページ目"]))
 
 
