@@ -29,8 +29,15 @@ mime_walk_media(GMimeObject *obj)
 
 	if (media == NULL) {
 		GMimeContentType *ct = g_mime_object_get_content_type(obj);
-		if (raw && ct && GMIME_IS_MULTIPART(obj))
-			return g_ascii_strdown(g_mime_content_type_get_mime_type(ct), -1);
+		if (raw && ct && GMIME_IS_MULTIPART(obj)) {
+			char *gtype = g_mime_content_type_get_mime_type(ct);
+			media = gtype ? strdup(gtype) : NULL;
+			g_free(gtype);
+			for (char *c = media; c && *c; c++)
+				*c = g_ascii_tolower(*c);
+			if (media)
+				return media;
+		}
 		return strdup("text/plain");
 	}
 	return media;
