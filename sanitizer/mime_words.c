@@ -436,6 +436,8 @@ mime_utf8_chunk(const char *utf8, size_t len, size_t at, size_t max)
 
 	while (at + n < len) {
 		size_t c = mime_utf8_len((unsigned char)utf8[at + n]);
+		if (c > len - at - n)   /* a truncated sequence at the end: take what is there */
+			c = len - at - n;
 		if (n + c > max)
 			break;
 		n += c;
