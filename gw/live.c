@@ -368,6 +368,7 @@ live_run(struct live *lv)
 	live_start_engines(lv);
 	live_open_control(lv, &m);
 	live_hand_over_files(lv);
+	nfqsock_kstats_open();   /* root-only file: kept open for ctl stats and /metrics */
 	if (privdrop_to(lv->nfq.user, false, why, sizeof why) < 0)
 		fatalx("%s", why);
 	m.sig_fd = live_signals();

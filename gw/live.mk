@@ -5,3 +5,9 @@ GW_LIVE_OBJS := $(GW_LIVE_SRCS:%.c=$(BUILD)/%.o)
 
 $(BIN)/tiergate-gw: $(GW_LIVE_OBJS)
 tiergate-gw_LIBS += $(call PKG,--libs libnetfilter_queue libmnl libcap-ng)
+
+# Benchmark peer (scripts/bench.d/40-gw-live.sh) and the traffic helper the bench uses.
+UNIT_TESTS += $(BUILD)/t/nfq_accept $(BUILD)/t/udpgen
+$(BUILD)/t/nfq_accept: $(BUILD)/tests/bench/nfq_accept.o
+nfq_accept_LIBS = $(call PKG,--libs libnetfilter_queue libmnl)
+$(BUILD)/t/udpgen: $(BUILD)/tests/netns/udpgen.o

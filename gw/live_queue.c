@@ -119,7 +119,8 @@ live_queue_drain(struct live_ctx *ctx)
 	for (int i = 0; i < LIVE_READS_PER_WAKE; i++) {
 		n = nfqsock_read(q->sock, live_queue_packet, ctx);
 		nfqsock_flush(q->sock);
-		if (n <= 0)
+		/* A short burst means the socket is empty: poll again rather than pay for an EAGAIN read. */
+		if (n < (int)q->live->nfq.batch)
 			break;
 		ctx->now_us = ev_now_us();
 	}

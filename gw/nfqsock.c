@@ -3,10 +3,12 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <libmnl/libmnl.h>
 #include <linux/netfilter.h>
@@ -430,25 +432,34 @@ nfqsock_stats(const struct nfqsock *s, struct nfqsock_stats *out)
 	out->kernel_errors = __atomic_load_n(&s->stats.kernel_errors, __ATOMIC_RELAXED);
 }
 
+static int nfqsock_kstats_fd = -1;
+
+void
+nfqsock_kstats_open(void)
+{
+	if (nfqsock_kstats_fd < 0)
+		nfqsock_kstats_fd = open("/proc/net/netfilter/nfnetlink_queue", O_RDONLY | O_CLOEXEC);
+}
+
 int
 nfqsock_kstats(uint16_t num, struct nfqsock_kstats *out)
 {
-	FILE *f = fopen("/proc/net/netfilter/nfnetlink_queue", "re");
-	char line[256];
-	int rc = -1;
+	char buf[8192], *line, *save = NULL;
+	ssize_t n;
 
-	if (f == NULL)
+	nfqsock_kstats_open();
+	if (nfqsock_kstats_fd < 0 || (n = pread(nfqsock_kstats_fd, buf, sizeof buf - 1, 0)) < 0)
 		return -1;
-	while (rc < 0 && fgets(line, sizeof line, f)) {
+	buf[n] = '\0';
+	for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
 		struct nfqsock_kstats k;
 
 		if (sscanf(line, "%u %u %u %u %u %u %u %u", &k.num, &k.portid, &k.waiting,
 		    &k.copy_mode, &k.copy_range, &k.queue_dropped, &k.user_dropped,
 		    &k.id_sequence) == 8 && k.num == num) {
 			*out = k;
-			rc = 0;
+			return 0;
 		}
 	}
-	fclose(f);
-	return rc;
+	return -1;
 }

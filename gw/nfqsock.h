@@ -69,6 +69,11 @@ void nfqsock_stats(const struct nfqsock *s, struct nfqsock_stats *out);
 struct nfqsock_kstats {
 	uint32_t num, portid, waiting, copy_mode, copy_range, queue_dropped, user_dropped, id_sequence;
 };
+/*
+ * Opens the /proc file once (it is readable by root only: call before
+ * dropping privileges). Later reads use the open descriptor.
+ */
+void nfqsock_kstats_open(void);
 /* Reads the line for queue num (this network namespace). Returns 0, or -1 when absent. */
 int nfqsock_kstats(uint16_t num, struct nfqsock_kstats *out);
 

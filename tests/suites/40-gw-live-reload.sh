@@ -16,10 +16,11 @@ srv_sink lgw 10.20.1.5 3389 "$TG_TMP/ticks"
 gw_start "$CONF" || exit 1
 
 # A telework session (bridge -> staff PC 3389) that writes a line every 0.1 s, kept open.
-in_ns dmz sh -c 'i=0; while :; do i=$((i+1)); echo "tick $i"; sleep 0.1; done' |
-	in_ns dmz socat -u STDIN "TCP:10.20.1.5:3389,bind=10.30.0.20" 2>/dev/null &
+# The writer is bounded (60 s) so nothing outlives the suite even if a kill is missed.
+(in_ns dmz sh -c 'for i in $(seq 1 600); do echo "tick $i"; sleep 0.1; done' |
+	in_ns dmz socat -u STDIN "TCP:10.20.1.5:3389,bind=10.30.0.20" 2>/dev/null) &
 SESSION=$!
-on_exit "kill $SESSION; pkill -P $SESSION"
+on_exit "pkill -P $SESSION; kill $SESSION"
 in_ns inet ping -i 0.05 -c 120 -W 1 10.30.0.10 >"$TG_TMP/ping.txt" 2>&1 &
 PING=$!
 sleep 1

@@ -99,6 +99,7 @@ after=$(gw_ctl stats | awk '/^queue/ { s += $3 } END { print s }')
 # --- control socket, metrics, kernel counters ----------------------------------------------
 gw_ctl stats >"$TG_TMP/stats.txt" 2>&1
 check_grep "ctl stats: per-queue counters" '^queue [01]: [0-9]+ packets' "$TG_TMP/stats.txt"
+check_grep "ctl stats: the kernel's queue counters, read after the privilege drop" '^  kernel:  queue_dropped 0 user_dropped 0' "$TG_TMP/stats.txt"
 gw_ctl flows >"$TG_TMP/flows.txt" 2>&1
 check_grep "ctl flows: the TLS flow with zones and rule" '10\.10\.1\.5 [0-9]+ 10\.20\.5\.10 443 mynumber lgwan TLS mynumber-to-intermediate accept' "$TG_TMP/flows.txt"
 ip netns exec "$GW_NS" curl -sf --max-time 3 http://127.0.0.1:9750/metrics >"$TG_TMP/metrics.txt"
