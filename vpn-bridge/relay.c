@@ -154,8 +154,9 @@ relay_conn_free(struct relay_conn *c, const char *end_reason)
 		counts_dec(r->per_user, c->user);
 	if (c->cli) {
 		SSL *ssl = bufferevent_openssl_get_ssl(c->cli);
-		if (ssl && c->state != RS_HANDSHAKE)
-			SSL_shutdown(ssl);   /* one close_notify, not waiting for the peer's */
+		/* close_notify only when we end the session: a peer that left cannot read it. */
+		if (ssl && c->state == RS_CLOSING)
+			SSL_shutdown(ssl);
 		bufferevent_free(c->cli);
 	}
 	if (c->up)

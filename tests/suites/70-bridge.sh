@@ -112,6 +112,18 @@ expect "ASP that passed is routable" "200/200" "$(bcurl dev-good alice "token:$T
 expect "ASP that failed is not" "403/000" "$(bcurl dev-good alice "token:$TOKEN" "https://asp-expired.test:$ASP_EXPIRED_PORT/" -k)"
 last_event "ASP failed logged" '"bridge_denied"' '"asp":"expired".*"reason":"ASP service failed its connection check"'
 
+# A second bridge on the same files with a 1-second schedule: it checks the ASP services itself.
+SCHED_PORT=$(free_port)
+sed -e "s/127.0.0.1:$BR_PORT/127.0.0.1:$SCHED_PORT/; s/check_interval = 3600/check_interval = 1/" \
+	-e 's|state/asp-state.json|state/sched.json|; s|events.json|events-sched.json|; s|"control.sock"|"control-sched.sock"|' \
+	"$BR_CONF" >"$TG_TMP/sched.conf"
+"$BIN/tiergate-bridge" --config "$TG_TMP/sched.conf" >"$TG_TMP/sched.log" 2>&1 &
+sched=$!
+wait_for 10 grep -q '"service":"good","passed":true' "$TG_TMP/state/sched.json" \
+	&& pass "the bridge re-checks ASP services on its schedule (as the relay user)" \
+	|| fail "scheduled ASP check" "$(cat "$TG_TMP/sched.log")"
+kill $sched; wait $sched 2>/dev/null
+
 # --- lockout per account and per address, and unlock ---------------------------------
 SRC=127.0.0.3
 for i in 1 2 3 4 5; do bcurl dev-bob dave "bad-password$(otp "$DAVE_SECRET")" "$WEB" >/dev/null; done
