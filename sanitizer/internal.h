@@ -40,6 +40,8 @@ bool res_has_finding(const struct san_result *res, const char *finding);
 void res_block(struct san_result *res, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void res_output(struct san_result *res, enum san_action action, uint8_t *out, size_t out_len,
     const char *out_name, const char *out_mime);
+/* A plain file name: no directories, no control characters, no leading dot ("file" if nothing is left). */
+char *res_safe_name(const char *name);
 /* name with its last extension replaced (ext like ".pdf"); "file" when name is empty. */
 char *res_name_with_ext(const char *name, const char *ext, bool append);
 

@@ -100,6 +100,23 @@ res_name_with_ext(const char *name, const char *ext, bool append)
 	return out;
 }
 
+char *
+res_safe_name(const char *name)
+{
+	const char *slash = strrchr(name, '/');
+	const char *base = slash ? slash + 1 : name;
+	char *out = xmalloc(strlen(base) + 5);
+	size_t o = 0;
+
+	for (const unsigned char *p = (const unsigned char *)base; *p; p++)
+		if (*p >= 0x20 && *p != 0x7F && *p != '\\')
+			out[o++] = (char)*p;
+	out[o] = '\0';
+	if (o == 0 || strcmp(out, ".") == 0 || strcmp(out, "..") == 0 || out[0] == '.')
+		memcpy(out + (o = 0), "file", 5);
+	return out;
+}
+
 void
 san_result_free(struct san_result *res)
 {

@@ -248,6 +248,34 @@ run_worker(struct san_ctx *ctx, const uint8_t *data, size_t len, const char *nam
 	return 0;
 }
 
+/*
+ * The worker's answer is no more trusted than the bytes it parsed: a
+ * compromised worker must not choose where the caller writes or what
+ * Content-Type a mail part gets. Names are reduced to a plain file name,
+ * types to the ones we produce, and an output without a verdict blocks.
+ */
+static void
+trust_result(struct san_result *r)
+{
+	static const char *const mimes[] = { "application/pdf", "text/plain; charset=utf-8",
+		"text/csv; charset=utf-8", "image/png", "image/jpeg", "application/zip", NULL };
+	bool known = false;
+
+	for (int i = 0; mimes[i] && r->out_mime; i++)
+		known |= strcmp(r->out_mime, mimes[i]) == 0;
+	if (r->action != SAN_BLOCKED && (r->out == NULL || !known)) {
+		res_block(r, "worker answer refused (inconsistent output)");
+		return;
+	}
+	if (r->out_name) {
+		char *safe = res_safe_name(r->out_name);
+		free(r->out_name);
+		r->out_name = safe;
+	}
+	for (size_t i = 0; i < r->n_members; i++)
+		trust_result(&r->members[i]);
+}
+
 int
 san_buffer(struct san_ctx *ctx, const uint8_t *data, size_t len, const char *name,
     const char *declared_mime, struct san_result *res)
@@ -263,6 +291,7 @@ san_buffer(struct san_ctx *ctx, const uint8_t *data, size_t len, const char *nam
 		log_warn("sanitizer: cannot run a worker for %s", name ? name : "(unnamed)");
 		return -1;
 	}
+	trust_result(res);
 	memcpy(res->sha256_in, sha_in, sizeof sha_in);
 	if (res->out)
 		san_sha256_hex(res->out, res->out_len, res->sha256_out);

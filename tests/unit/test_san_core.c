@@ -120,6 +120,18 @@ test_names(void)
 	s = res_name_with_ext(NULL, ".pdf", false);
 	CHECK_STR(s, "file.pdf");
 	free(s);
+	s = res_safe_name("../../etc/passwd");
+	CHECK_STR(s, "passwd");
+	free(s);
+	s = res_safe_name("..");
+	CHECK_STR(s, "file");
+	free(s);
+	s = res_safe_name(".bashrc");
+	CHECK_STR(s, "file");
+	free(s);
+	s = res_safe_name("a\nb\x1b.pdf");
+	CHECK_STR(s, "ab.pdf");
+	free(s);
 	CHECK_INT(detect_kind("application/pdf"), KIND_PDF);
 	CHECK_INT(detect_kind("text/x-shellscript"), KIND_TEXT);
 	CHECK_INT(detect_kind("application/x-dosexec"), KIND_EXECUTABLE);
