@@ -482,6 +482,7 @@ engine_fragment(struct gw_engine *e, const struct decoded *d, const struct gw_pa
 		return;
 	}
 	engine_count_packet(f, d, memcmp(&d->src, &f->src, sizeof f->src) == 0 ? 0 : 1, pkt->ts_us);
+	flow_touch(&e->flows, f, flow_list_of(f));   /* keeps each idle list in last-seen order */
 	engine_result(e, f, res);
 	if (f->action == ACT_REJECT)
 		res->verdict = GW_DROP;   /* the first fragment got the answer */
