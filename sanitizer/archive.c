@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <zip.h>
 
 #include "lib/util.h"
@@ -130,17 +131,21 @@ archive_out_path(const char *in_path, const char *out_name)
 	return out;
 }
 
+/* mtime: the original member's, so the same input always gives the same archive bytes */
 static int
-archive_write_member(zip_t *out, const struct san_result *m)
+archive_write_member(zip_t *out, const struct san_result *m, time_t mtime)
 {
 	char *path = archive_out_path(m->name, m->out_name);
 	zip_source_t *src = zip_source_buffer(out, m->out, m->out_len, 0);
+	zip_int64_t idx = src ? zip_file_add(out, path, src, ZIP_FL_ENC_UTF_8 | ZIP_FL_OVERWRITE) : -1;
 	int rc = -1;
 
-	if (src && zip_file_add(out, path, src, ZIP_FL_ENC_UTF_8 | ZIP_FL_OVERWRITE) >= 0)
+	if (idx >= 0) {
+		zip_file_set_mtime(out, (zip_uint64_t)idx, mtime, 0);
 		rc = 0;
-	else
+	} else {
 		zip_source_free(src);
+	}
 	free(path);
 	return rc;
 }
@@ -172,7 +177,10 @@ archive_members(const struct san_job *job, zip_t *za, zip_int64_t count, zip_t *
 			san_sha256_hex(buf, len, m.sha256_in);
 			free(buf);
 		}
-		if (m.action != SAN_BLOCKED && m.out && archive_write_member(out, &m) < 0)
+		zip_stat_t st;
+		time_t mtime = zip_stat_index(za, (zip_uint64_t)i, 0, &st) == 0 && (st.valid & ZIP_STAT_MTIME) ?
+		    st.mtime : 315532800;   /* 1980-01-01, the earliest a zip can say */
+		if (m.action != SAN_BLOCKED && m.out && archive_write_member(out, &m, mtime) < 0)
 			res_block(&m, "could not be added to the new archive");
 		for (size_t f = 0; f < m.n_findings; f++)
 			res_finding(res, "%s: %s", name, m.findings[f]);

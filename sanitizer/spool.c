@@ -231,6 +231,36 @@ spool_event(struct spool *s, const char *name, const struct san_result *res, con
 	jb_free(&jb);
 }
 
+/* True when path holds exactly these bytes (a redo after a crash finds its own earlier output). */
+static bool
+spool_same_file(const char *path, const uint8_t *data, size_t len)
+{
+	uint8_t *have = NULL;
+	size_t have_len = 0;
+	bool same;
+
+	if (file_read_all(path, len + 1, &have, &have_len) < 0)
+		return false;
+	same = have_len == len && memcmp(have, data, len) == 0;
+	free(have);
+	return same;
+}
+
+/*
+ * outbox/NAME, or NAME-2.ext, NAME-3.ext ... when another file of that name
+ * is still waiting there: a later file must not overwrite one not yet picked up.
+ */
+static void
+spool_out_path(struct spool *s, const struct san_result *res, char *out, size_t size)
+{
+	const char *name = res->out_name, *dot = strrchr(name, '.');
+	int stem = dot && dot != name ? (int)(dot - name) : (int)strlen(name);
+
+	snprintf(out, size, "%s/%s", s->cfg.outbox, name);
+	for (int n = 2; n < 1000 && access(out, F_OK) == 0 && !spool_same_file(out, res->out, res->out_len); n++)
+		snprintf(out, size, "%s/%.*s-%d%s", s->cfg.outbox, stem, name, n, stem < (int)strlen(name) ? dot : "");
+}
+
 /* Delivers a result: output to the outbox, or the original to quarantine; the report to the state dir. */
 static int
 spool_deliver(struct spool *s, const char *name, const uint8_t *data, size_t len, struct san_result *res)
@@ -238,7 +268,7 @@ spool_deliver(struct spool *s, const char *name, const uint8_t *data, size_t len
 	char out[8192] = "", report[8192], qid[SAN_SHA256_HEX] = "";
 
 	if (res->action != SAN_BLOCKED && res->out) {
-		snprintf(out, sizeof out, "%s/%s", s->cfg.outbox, res->out_name);
+		spool_out_path(s, res, out, sizeof out);
 		if (file_write_atomic(out, res->out, res->out_len, 0644) < 0) {
 			log_warn("spool: cannot write %s", out);
 			return -1;

@@ -45,3 +45,9 @@ CONF
 "$BIN/tiergate-sanitize" --config "$TG_TMP/tight.conf" --out "$TG_TMP/tight" "$corpus/many-pages.pdf" >/dev/null 2>&1
 check_grep "a worker over its CPU or wall limit gives a blocked verdict" \
 	'"action":"blocked".*"reason":"(worker exceeded its CPU limit|timed out after)' "$TG_TMP/tight/many-pages.pdf.report.json"
+
+# the same input gives the same bytes (a spool redo after a crash must not make a second file)
+"$BIN/tiergate-sanitize" --out "$TG_TMP/again" "$corpus/docs.zip" "$corpus/js.pdf" "$corpus/report.docx" >/dev/null 2>&1
+same=0
+for f in docs.zip js.pdf report.docx.txt; do cmp -s "$out/$f" "$TG_TMP/again/$f" && same=$((same + 1)); done
+[ $same = 3 ] && pass "outputs are deterministic (zip, pdf, text)" || fail "outputs are deterministic" "$same of 3 identical"

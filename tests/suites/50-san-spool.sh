@@ -50,6 +50,14 @@ if wait_for 20 sh -c "ls '$sp/quarantine' | grep -q '\.json$'"; then pass "block
 [ -e "$sp/inbox/.hidden" ] && [ -e "$sp/inbox/big.bin.part" ] && pass "dotfiles and .part files left alone" || fail "dotfiles and .part files left alone"
 check_grep "a spool event per file" '"event":"spool".*"name":"invoice.pdf".*"action":"blocked"' "$sp/spool.json"
 
+# a second, different file of the same name while the first waits in the outbox: kept apart
+printf 'second version\n' >"$sp/inbox/slow.txt.part" && mv "$sp/inbox/slow.txt.part" "$sp/inbox/slow.txt"
+if wait_for 20 outbox_has slow-2.txt && grep -q "first part" "$sp/outbox/slow.txt" && grep -q "second version" "$sp/outbox/slow-2.txt"; then
+	pass "same name again: written beside the waiting file, not over it"
+else
+	fail "same name again: written beside the waiting file, not over it" "$(ls "$sp/outbox")"
+fi
+
 # restart mid-way with SIGTERM: files in flight finish, queued ones wait in state/work
 for i in $(seq 1 8); do cp "$corpus/many-pages.pdf" "$sp/inbox/batch-$i.pdf.part"; mv "$sp/inbox/batch-$i.pdf.part" "$sp/inbox/batch-$i.pdf"; done
 sleep 0.5
