@@ -604,5 +604,5 @@ mail_report_json(const struct mail_report *rep, struct jbuf *jb)
 		jb_obj_end(jb);
 	}
 	jb_arr_end(jb);
-	jb_uint(jb, "usec", rep->usec);
+	jb_uint(jb, "duration_us", rep->usec);
 }

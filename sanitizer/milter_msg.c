@@ -29,9 +29,6 @@ milter_msg_free(struct milter_msg *m)
 	for (size_t i = 0; i < m->n_replace; i++)
 		free(m->replace[i].name);
 	free(m->replace);
-	for (size_t i = 0; i < m->n_seen; i++)
-		free(m->seen_names[i]);
-	free(m->seen_names);
 	mbuf_free(&m->mem);
 	if (m->spill_fd >= 0)
 		close(m->spill_fd);
@@ -120,14 +117,18 @@ milter_msg_replaced(const char *name)
 	    strcasecmp(name, "x-tiergate-sanitized") == 0;
 }
 
-/* Occurrence number (1-based) of name among the headers seen so far, this one included. */
+/*
+ * Occurrence number (1-based) of name among the headers so far, this one
+ * included. Every header of a replaced name is itself replaced, so counting
+ * the replace list is enough (and stays linear in the headers we touch).
+ */
 static int
 milter_msg_occurrence(struct milter_msg *m, const char *name)
 {
-	int count = 0;
+	int count = 1;
 
-	for (size_t i = 0; i < m->n_seen; i++)
-		count += strcasecmp(m->seen_names[i], name) == 0;
+	for (size_t i = 0; i < m->n_replace; i++)
+		count += strcasecmp(m->replace[i].name, name) == 0;
 	return count;
 }
 
@@ -138,8 +139,6 @@ milter_msg_header(struct milter_msg *m, const char *name, const char *value, siz
 	struct mbuf line = MBUF_INIT;
 	int rc;
 
-	if (milter_msg_push(&m->seen_names, &m->n_seen, name) < 0)
-		return -1;
 	if (milter_msg_replaced(name)) {
 		struct milter_hdr_ref *grown = realloc(m->replace, (m->n_replace + 1) * sizeof *grown);
 		if (grown == NULL)

@@ -24,8 +24,6 @@ struct milter_msg {
 	size_t size;
 	struct milter_hdr_ref *replace;  /* Content-*, MIME-Version, X-Tiergate-Sanitized */
 	size_t n_replace;
-	char **seen_names;           /* every header name seen, for occurrence counting */
-	size_t n_seen;
 };
 
 void milter_msg_init(struct milter_msg *m);
