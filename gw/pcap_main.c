@@ -30,7 +30,8 @@ pcap_usage(FILE *out)
 	    "                   [--events OUT.jsonl] [--write-accepted OUT.pcap] [--stats]\n"
 	    "  Runs every packet of the captures through the gateway engine in capture order\n"
 	    "  (timeouts follow capture time) with the policy and `gateway` settings of FILE.\n"
-	    "  Several --pcap files are replayed one after another, in the order given.\n"
+	    "  Several --pcap files are replayed one after another, in the order given, as one\n"
+	    "  capture (flows may span them; pcap_cnt keeps counting).\n"
 	    "  --events          JSON events (docs/events.md), file replaced; \"-\" for stdout\n"
 	    "  --write-accepted  the packets the gateway would have let through (one --pcap only)\n"
 	    "  --stats           a summary: packets, flows, verdicts by zone pair, drops, memory\n");

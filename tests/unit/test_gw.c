@@ -500,6 +500,56 @@ engine_reject_icmp_unreachable(void)
 	test_gw_stop(&t);
 }
 
+/* ICMPv6 unreachable: type 1 code 1, checksum over the IPv6 pseudo-header. */
+static void
+engine_reject_icmpv6(void)
+{
+	struct test_gw t;
+	uint8_t p[256], sumbuf[512];
+	struct gw_result r;
+	size_t off = test_ip6(p, 17, 8 + 4), icmp_len;
+
+	test_gw_start(&t, test_policy_text, 1024, GW_FRAG_TRACK);
+	inet_pton(AF_INET6, "fd00:20::15", p + 24);   /* to lgwan: refused */
+	memset(p + off, 0, 12);
+	p[off + 1] = 53; p[off + 3] = 53; p[off + 5] = 12;
+	CHECK_INT(test_send(&t, p, off + 12, &r), GW_REJECT);
+	CHECK_INT(r.reply[0] >> 4, 6);
+	CHECK_INT(r.reply[6], 58);
+	CHECK_INT(r.reply[40], 1);
+	CHECK_INT(r.reply[41], 1);
+	icmp_len = r.reply_len - 40;
+	memcpy(sumbuf, r.reply + 8, 32);              /* pseudo-header: addresses, length, next header */
+	memset(sumbuf + 32, 0, 8);
+	sumbuf[34] = (uint8_t)(icmp_len >> 8);
+	sumbuf[35] = (uint8_t)icmp_len;
+	sumbuf[39] = 58;
+	memcpy(sumbuf + 40, r.reply + 40, icmp_len);
+	CHECK_INT(test_sum(sumbuf, 40 + icmp_len, 0), 0);
+	test_gw_stop(&t);
+}
+
+/* A RST answering a segment that carries an ACK takes its sequence number from that ACK. */
+static void
+reply_rst_to_ack_uses_its_ack(void)
+{
+	uint8_t p[128], out[GW_REPLY_MAX];
+	struct decoded d, back;
+	size_t len = test_tcp4(p, "203.0.113.5", 40000, "10.20.1.5", 23, 0x18, "data");
+	size_t n;
+
+	p[28] = 0x12; p[29] = 0x34; p[30] = 0x56; p[31] = 0x78;   /* ack number */
+	CHECK(decode_packet(p, len, &d) == NULL);
+	CHECK_INT(reply_build(&d, out, sizeof out, &n), REPLY_TCP_RST);
+	CHECK(decode_packet(out, n, &back) == NULL);
+	CHECK_INT(back.tcp_flags, DECODE_TCP_RST);
+	CHECK_INT(back.seq, 0x12345678);
+	p[33] = DECODE_TCP_RST;                                   /* never answer a RST */
+	CHECK(decode_packet(p, len, &d) == NULL);
+	CHECK_INT(reply_build(&d, out, sizeof out, &n), REPLY_NONE);
+	CHECK_INT(n, 0);
+}
+
 static void
 engine_fragments_follow_first(void)
 {
@@ -725,6 +775,8 @@ main(void)
 	UNIT_RUN(engine_memory_bound_with_ndpi_state);
 	UNIT_RUN(engine_reject_builds_rst);
 	UNIT_RUN(engine_reject_icmp_unreachable);
+	UNIT_RUN(engine_reject_icmpv6);
+	UNIT_RUN(reply_rst_to_ack_uses_its_ack);
 	UNIT_RUN(engine_fragments_follow_first);
 	UNIT_RUN(engine_fragments_drop_mode);
 	UNIT_RUN(engine_malformed_counted);
