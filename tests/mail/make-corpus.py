@@ -223,6 +223,15 @@ def build():
         head(w2047("長いファイル名")) + mixed([text_part("長い名前"), att(pdf(), "application/pdf", ";\n filename=\"%s\"" % " ".join(w2047(LONG[i:i + 8]) for i in range(0, len(LONG), 8)))]),
         ["attachment: flattened " + LONG, "delivered: " + LONG])
 
+    add("35_raw_sjis_filename_old_client",
+        head(w2047("添付", "Shift_JIS"), "Becky! ver. 2.24") + mixed([text_part("生のシフトJISのファイル名", "Shift_JIS", "8bit"),
+            "Content-Type: application/pdf; name=\"%s\"\nContent-Transfer-Encoding: base64\nContent-Disposition: attachment; filename=\"%s\"\n\n%s\n"
+            % ("請求書.pdf".encode("cp932").decode("latin-1"), "請求書.pdf".encode("cp932").decode("latin-1"), b64(pdf()))]),
+        ["text: 生のシフトJISのファイル名", "attachment: flattened 請求書.pdf", "delivered: 請求書.pdf"])
+    add("36_raw_jis_subject_unencoded",
+        head("お知らせ".encode("iso2022_jp").decode("latin-1"), "old mailer") + "MIME-Version: 1.0\n" + text_part("本文"),
+        ["subject: お知らせ", "text: 本文"])
+
     for name, (msg, expect) in CORPUS.items():
         with open(os.path.join(HERE, name + ".eml"), "wb") as f:
             f.write(msg.replace("\n", "\r\n").encode("latin-1") if name.startswith("0") else msg.encode("latin-1"))
