@@ -170,7 +170,8 @@ def check_rescan(flats):
 
 
 def check_images(reports):
-    for name, marker in (("photo.jpg", b"SECRET-EXIF"), ("scan.png", b"SECRET-PNG"), ("polyglot.pdf", b"PK\x03\x04")):
+    for name, marker in (("photo.jpg", b"SECRET-EXIF"), ("scan.png", b"SECRET-PNG"), ("polyglot.pdf", b"PK\x03\x04"),
+                         ("dot.gif", b"SECRET-GIF"), ("photo-polyglot.jpg", b"PK\x03\x04")):
         r = reports.get(name)
         if not r or not r["output_name"]:
             continue

@@ -214,6 +214,14 @@ def make_images():
           struct.pack("<IiiHHIIiiII", 40, w, h, 1, 24, 0, len(rows), 2835, 2835, 0, 0) + rows)
     run("gs", "-q", "-dNOPAUSE", "-dBATCH", "-dSAFER", "-sDEVICE=tiff24nc", "-r20", "-dLastPage=1", "-o",
         path("fax.tif"), path("plain.pdf"))
+    # the smallest GIF: 1x1, one colour, with a comment extension carrying a marker
+    write("dot.gif", b"GIF89a\x01\x00\x01\x00\x80\x00\x00\xff\x00\x00\x00\x00\x00"
+          b"\x21\xfe\x12SECRET-GIF-COMMENT\x00"
+          b"\x2c\x00\x00\x00\x00\x01\x00\x01\x00\x00\x02\x02\x44\x01\x00\x3b")
+    # a JPEG with a ZIP appended (what a viewer shows vs what an unzipper finds)
+    write("photo-polyglot.jpg", open(path("photo.jpg"), "rb").read() + zip_bytes({"run.bat": b"calc.exe\r\n"}))
+    # WebP (MuPDF 1.21 cannot decode it): refused with its type named
+    write("sticker.webp", b"RIFF\x24\x00\x00\x00WEBPVP8 \x18\x00\x00\x00" + b"\x00" * 24)
 
 
 # ---------------------------------------------------------------- office
