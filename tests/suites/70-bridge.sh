@@ -115,6 +115,7 @@ last_event "ASP failed logged" '"bridge_denied"' '"asp":"expired".*"reason":"ASP
 # A second bridge on the same files with a 1-second schedule: it checks the ASP services itself.
 SCHED_PORT=$(free_port)
 sed -e "s/127.0.0.1:$BR_PORT/127.0.0.1:$SCHED_PORT/; s/check_interval = 3600/check_interval = 1/" \
+	-e 's/max_session = 60;/max_session = 2;/; s/idle_timeout = 3;/idle_timeout = 30;/' \
 	-e 's|state/asp-state.json|state/sched.json|; s|events.json|events-sched.json|; s|"control.sock"|"control-sched.sock"|' \
 	"$BR_CONF" >"$TG_TMP/sched.conf"
 "$BIN/tiergate-bridge" --config "$TG_TMP/sched.conf" >"$TG_TMP/sched.log" 2>&1 &
@@ -122,6 +123,24 @@ sched=$!
 wait_for 10 grep -q '"service":"good","passed":true' "$TG_TMP/state/sched.json" \
 	&& pass "the bridge re-checks ASP services on its schedule (as the relay user)" \
 	|| fail "scheduled ASP check" "$(cat "$TG_TMP/sched.log")"
+# ... and it ends sessions at max_session (2 s here) even when they are not idle.
+python3 -c 'import socket, sys, threading
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(4)
+def drain(c):
+    while c.recv(4096): pass
+while True: threading.Thread(target=drain, args=(s.accept()[0],), daemon=True).start()' "$CLOSED_PORT" &
+holder=$!
+wait_for 5 bash -c "echo >/dev/tcp/127.0.0.1/$CLOSED_PORT"
+auth=$(printf 'alice:pw-alice-secret%s' "$(otp "$ALICE_SECRET" 30)" | base64 -w0)
+(printf 'CONNECT 127.0.0.1:%s HTTP/1.1\r\nProxy-Authorization: Basic %s\r\n\r\n' "$CLOSED_PORT" "$auth"
+ for _ in 1 2 3 4 5 6; do sleep 1; printf 'GET / HTTP/1.1\r\nHost: x\r\n\r\n'; done) |
+	timeout 10 openssl s_client -quiet -connect "127.0.0.1:$SCHED_PORT" -cert "$PKI/dev-good.pem" \
+	-key "$PKI/dev-good.key" >"$TG_TMP/maxsess.out" 2>&1 &
+ms=$!
+wait_for 8 grep -q '"end_reason":"max session length"' "$TG_TMP/events-sched.json" \
+	&& pass "max_session ends a busy session" || fail "max_session" "$(grep -v asp_check "$TG_TMP/events-sched.json" | tail -n 2; head -c 300 "$TG_TMP/maxsess.out")"
+kill $ms $holder 2>/dev/null; wait $ms $holder 2>/dev/null
 kill $sched; wait $sched 2>/dev/null
 
 # --- lockout per account and per address, and unlock ---------------------------------
