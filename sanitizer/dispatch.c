@@ -42,6 +42,43 @@ dispatch_mismatch(const char *name, const char *declared, const char *mime, enum
 		res_finding(res, "declared type mismatch: %s but content is %s", declared, mime);
 }
 
+/* Where a format's own end marker says the file ends: bytes after it are what polyglots hide in. */
+static const uint8_t *
+dispatch_last(const uint8_t *data, size_t len, const char *marker, size_t mlen)
+{
+	const uint8_t *hit = NULL;
+
+	for (const uint8_t *p = data; p + mlen <= data + len;) {
+		const uint8_t *m = memmem(p, (size_t)(data + len - p), marker, mlen);
+		if (m == NULL)
+			break;
+		hit = m + mlen;
+		p = m + 1;
+	}
+	return hit;
+}
+
+static void
+dispatch_trailing(const char *mime, const uint8_t *data, size_t len, struct san_result *res)
+{
+	const uint8_t *end = NULL;
+	size_t extra;
+
+	if (strcmp(mime, "application/pdf") == 0)
+		end = dispatch_last(data, len, "%%EOF", 5);
+	else if (strcmp(mime, "image/png") == 0)
+		end = dispatch_last(data, len, "IEND\xae\x42\x60\x82", 8);
+	else if (strcmp(mime, "image/jpeg") == 0)
+		end = dispatch_last(data, len, "\xff\xd9", 2);
+	if (end == NULL)
+		return;
+	while (end < data + len && (*end == '\r' || *end == '\n' || *end == ' ' || *end == '\0'))
+		end++;
+	extra = (size_t)(data + len - end);
+	if (extra > 0)
+		res_finding(res, "%zu bytes after the end of the %s (polyglot?)", extra, mime);
+}
+
 static void
 dispatch_text(const struct san_job *job, const uint8_t *data, size_t len, bool csv, struct san_result *res)
 {
@@ -147,6 +184,7 @@ dispatch_sanitize(const struct san_job *job, const uint8_t *data, size_t len,
 	if (kind == KIND_ZIP || (kind == KIND_OTHER && len > 4 && memcmp(data, "PK\3\4", 4) == 0))
 		kind = detect_office_zip(data, len, name);
 	dispatch_mismatch(name, declared_mime, mime, kind, res);
+	dispatch_trailing(mime, data, len, res);
 	if (strcmp(mime, "application/encrypted") == 0) {   /* password-protected office (OLE wrapper) */
 		res->encrypted = true;
 		res_block(res, "encrypted");
