@@ -118,6 +118,14 @@ jb_quote(struct jbuf *jb, const char *str, size_t len)
 	jb_putc(jb, '"');
 	while (i < len) {
 		unsigned char c = s[i];
+		size_t run = i;
+		while (run < len && s[run] >= 0x20 && s[run] < 0x7f && s[run] != '"' && s[run] != '\\')
+			run++;
+		if (run > i) {   /* plain ASCII: copy the whole run at once */
+			jb_put(jb, (const char *)s + i, run - i);
+			i = run;
+			continue;
+		}
 		if (c == '"' || c == '\\') {
 			char esc[2] = { '\\', (char)c };
 			jb_put(jb, esc, 2);
