@@ -55,3 +55,26 @@ for conf in beta beta-prime; do
 	gw_rules "conf/$conf.conf" remove >/dev/null 2>&1
 	: >"$GW_EVENTS"
 done
+
+# --- zones by interface: the DMZ zone also owns the gateway's port "biz" -----------------
+mkdir -p "$TG_TMP/ifconf"
+cp -r conf/alpha.conf conf/parts "$TG_TMP/ifconf/"
+sed -i 's|{ name = "dmz";      networks = \[ "10.30.0.0/24", "fd00:30::/64" \];|{ name = "dmz"; networks = [ "10.30.0.0/24", "fd00:30::/64" ]; interfaces = [ "biz" ];|' \
+	"$TG_TMP/ifconf/alpha.conf"
+chmod -R a+rX "$TG_TMP/ifconf"
+if grep -q 'interfaces = \[ "biz" \]' "$TG_TMP/ifconf/alpha.conf"; then
+	srv_dns inet 198.51.100.53
+	gw_start "$TG_TMP/ifconf/alpha.conf" || exit 1
+	out=$(in_ns biz dig +short +time=2 +tries=1 @198.51.100.53 www.example.test)
+	[ "$out" = 198.51.100.10 ] && pass "interface zone: 172.16.2.10 on port biz is DMZ, its DNS passes (dig)" ||
+		fail "interface zone: DNS from the biz port passes" "got '$out'"
+	ev_has "interface zone: event says src_zone dmz by interface" flow src_ip=172.16.2.10 src_zone=dmz \
+		dst_zone=internet rule=dmz-dns-out verdict=accept
+	out=$(in_ns stf dig +short +time=2 +tries=1 @198.51.100.53 www.example.test 2>&1)
+	echo "$out" | grep -q "timed out\\|no servers" && pass "same query from the stf port (internet by address) blocked" ||
+		fail "same query from the stf port blocked" "got '$out'"
+	gw_stop
+	gw_rules "$TG_TMP/ifconf/alpha.conf" remove >/dev/null 2>&1
+else
+	fail "interface zone: test setup" "could not add interfaces to the dmz zone"
+fi
