@@ -454,6 +454,8 @@ main(int argc, char **argv)
 		int rc = milter_config_read(milter_config_path, &sc, &milter_cfg);
 		if (rc == 0)
 			printf("configuration OK\n");
+		milter_config_free(&milter_cfg);
+		san_config_free(&sc);
 		return rc == 0 ? 0 : 1;
 	}
 	return milter_start();
