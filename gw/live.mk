@@ -11,3 +11,8 @@ UNIT_TESTS += $(BUILD)/t/nfq_accept $(BUILD)/t/udpgen
 $(BUILD)/t/nfq_accept: $(BUILD)/tests/bench/nfq_accept.o
 nfq_accept_LIBS = $(call PKG,--libs libnetfilter_queue libmnl)
 $(BUILD)/t/udpgen: $(BUILD)/tests/netns/udpgen.o
+
+UNIT_TESTS += $(BUILD)/t/test_live
+$(BUILD)/t/test_live: $(BUILD)/tests/unit/test_live.o $(BUILD)/gw/nfqconf.o $(BUILD)/gw/iptrules.o \
+                      $(BUILD)/gw/ctl.o $(BUILD)/gw/metrics.o $(BUILD)/gw/live_ifname.o $(LIB_OBJS)
+test_live_LIBS = $(LIB_LIBS)

@@ -1,0 +1,6 @@
+#!/usr/bin/env bash
+# 40-gw-live-unit.sh -- unit tests of the live front-end (nfqueue config, iptables rules, control socket, interface names).
+# tier: unit
+# timeout: 60
+. "$(dirname "$0")/../lib/harness.sh"
+unit_binary test_live
