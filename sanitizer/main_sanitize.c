@@ -68,9 +68,9 @@ sanitize_one(struct san_ctx *ctx, const char *path, const char *outdir, bool qua
 		log_warn("cannot read %s", path);
 		return -1;
 	}
-	if (data == NULL) {   /* too large to read: still a verdict */
+	if (data == NULL) {   /* too large to read: still a verdict (san_buffer does not read it) */
 		data = xmalloc(1);
-		len = san_ctx_config(ctx)->max_input_bytes + 1;
+		len = SIZE_MAX / 2;
 	}
 	if (san_buffer(ctx, data, len, name, NULL, &res) < 0) {
 		free(data);
@@ -81,7 +81,7 @@ sanitize_one(struct san_ctx *ctx, const char *path, const char *outdir, bool qua
 		if (file_write_atomic(out_path, res.out, res.out_len, 0644) < 0)
 			log_warn("cannot write %s", out_path);
 	}
-	if (res.action == SAN_BLOCKED && quarantine && len <= san_ctx_config(ctx)->max_input_bytes)
+	if (res.action == SAN_BLOCKED && quarantine && len <= san_ctx_config(ctx)->max_input_bytes)   /* have the bytes */
 		san_quarantine_original(ctx, data, len, &res, "file", "cli", NULL, NULL, 0, qid);
 	snprintf(report_path, sizeof report_path, "%s/%s.report.json", outdir, name);
 	if (san_report_write(&res, report_path) < 0)

@@ -281,10 +281,11 @@ san_buffer(struct san_ctx *ctx, const uint8_t *data, size_t len, const char *nam
     const char *declared_mime, struct san_result *res)
 {
 	uint64_t start = clock_mono_us();
-	char sha_in[SAN_SHA256_HEX];
+	char sha_in[SAN_SHA256_HEX] = "";
 
 	memset(res, 0, sizeof *res);
-	san_sha256_hex(data, len, sha_in);
+	if (len <= ctx->cfg.max_input_bytes)   /* beyond the limit the bytes are not even read */
+		san_sha256_hex(data, len, sha_in);
 	if (len > ctx->cfg.max_input_bytes) {
 		res_block(res, "larger than the input limit (%zu bytes)", ctx->cfg.max_input_bytes);
 	} else if (run_worker(ctx, data, len, name, declared_mime, res) < 0) {

@@ -126,7 +126,9 @@ struct san_result {
  * check and out_name), declared_mime the sender's type or NULL. Returns 0 with
  * a verdict in *res (which may be SAN_BLOCKED), or -1 on an internal error of
  * this process (fork, pipe, memory) -- then *res holds nothing to free and the
- * caller should retry later (the milter answers tempfail).
+ * caller should retry later (the milter answers tempfail). When len exceeds
+ * max_input_bytes the verdict is "blocked" without reading data at all (a
+ * caller that did not load a huge file may pass a dummy buffer and its size).
  */
 int san_buffer(struct san_ctx *ctx, const uint8_t *data, size_t len, const char *name,
     const char *declared_mime, struct san_result *res);

@@ -51,3 +51,9 @@ check_grep "a worker over its CPU or wall limit gives a blocked verdict" \
 same=0
 for f in docs.zip js.pdf report.docx.txt; do cmp -s "$out/$f" "$TG_TMP/again/$f" && same=$((same + 1)); done
 [ $same = 3 ] && pass "outputs are deterministic (zip, pdf, text)" || fail "outputs are deterministic" "$same of 3 identical"
+
+# larger than max_input_mb: a verdict without reading the file into a worker
+printf 'sanitizer = { max_input_mb = 1; };\n' >"$TG_TMP/small.conf"
+head -c 2000000 /dev/zero >"$TG_TMP/big.txt"
+"$BIN/tiergate-sanitize" --config "$TG_TMP/small.conf" --out "$TG_TMP/big" "$TG_TMP/big.txt" >/dev/null 2>&1
+check_grep "over the input limit: blocked with the limit named" '"action":"blocked","reason":"larger than the input limit' "$TG_TMP/big/big.txt.report.json"
