@@ -26,7 +26,7 @@ static sem_t milter_slots;            /* bounds the rebuilds running at once */
 static struct ev_sink *milter_events;
 
 /*
- * Messages whose rebuild failed (worker crash, timeout), by a hash of their
+ * Messages whose rebuild crashed or timed out, by a hash of their
  * bytes. A failure answers tempfail; the same message failing
  * MILTER_MAX_FAILURES times is taken as never sanitizable: quarantined
  * without being parsed, and the recipient gets the notice (no endless retry).
@@ -282,9 +282,9 @@ milter_rebuild(struct milter_msg *m, struct milter_worker_out *out)
 	rc = milter_worker_run(&job, out);
 	sem_post(&milter_slots);
 	close(job.in_fd);
-	if (rc < 0)
+	if (rc == MILTER_WORKER_CRASHED)   /* transient failures (disk, fork) do not count */
 		milter_failure_count(hash, true);
-	return rc;
+	return rc < 0 ? -1 : 0;
 }
 
 static void

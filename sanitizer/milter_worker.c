@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <stdbool.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdio.h>
@@ -151,17 +152,24 @@ milter_worker_run(const struct milter_worker_job *job, struct milter_worker_out 
 	int out_fd = memfd_create("tiergate-out", MFD_CLOEXEC);
 	int rep_fd = memfd_create("tiergate-rep", MFD_CLOEXEC);
 	int status = -1, rc = -1;
+	bool spawned = false;
 	pid_t pid;
 
 	memset(out, 0, sizeof *out);
-	if (out_fd >= 0 && rep_fd >= 0 && milter_worker_spawn(job, out_fd, rep_fd, &pid) == 0)
+	if (out_fd >= 0 && rep_fd >= 0 && milter_worker_spawn(job, out_fd, rep_fd, &pid) == 0) {
+		spawned = true;
 		status = milter_worker_wait(pid, job->timeout);
-	if (status != -1 && WIFEXITED(status) && WEXITSTATUS(status) == 0)
+	}
+	if (status != -1 && WIFEXITED(status) && WEXITSTATUS(status) == 0) {
 		rc = milter_worker_collect(out_fd, rep_fd, out);
-	else if (status != -1 && WIFSIGNALED(status))
+	} else if (status != -1 && WIFSIGNALED(status)) {
 		log_warnx("milter: worker killed by signal %d", WTERMSIG(status));
-	else if (status != -1)
+		rc = MILTER_WORKER_CRASHED;
+	} else if (status != -1) {
 		log_warnx("milter: worker failed (exit %d)", WEXITSTATUS(status));
+	} else if (spawned) {
+		rc = MILTER_WORKER_CRASHED;   /* timed out and killed */
+	}
 	if (out_fd >= 0)
 		close(out_fd);
 	if (rep_fd >= 0)

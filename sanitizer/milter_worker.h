@@ -22,7 +22,12 @@ struct milter_worker_out {
 	size_t n_added;              /* the last n_added header fields are the new ones */
 };
 
-/* Runs the job; 0 with *out filled, or -1 (spawn failed, crashed, timed out, internal error). */
+/*
+ * Runs the job: 0 with *out filled; MILTER_WORKER_CRASHED when the worker died
+ * by a signal or ran past the timeout (the message itself may be the cause);
+ * -1 for other failures (could not start, internal error such as a full disk).
+ */
+#define MILTER_WORKER_CRASHED (-2)
 int milter_worker_run(const struct milter_worker_job *job, struct milter_worker_out *out);
 void milter_worker_out_free(struct milter_worker_out *out);
 
