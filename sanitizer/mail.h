@@ -11,6 +11,18 @@
 #include "sanitizer/sanitize.h"
 
 /*
+ * The mail part, file by file:
+ *   mail.c          this API: header split, quarantine, assembly of the rebuilt message
+ *   mime_walk.c     which MIME part is the text, an attachment, a signature, sealed
+ *   mail_part.c     one leaf: transfer decoding, charset, uuencode, san_buffer, notes
+ *   mime_codec.c    base64 (tolerant: GMime 3.2.13 stops at '='), QP, uuencode
+ *   mime_words.c    RFC 2047 words and RFC 2231 parameters, read and written
+ *   notice.c        the notice part (日本語 / English)
+ *   mail_cli.c      tiergate-sanitize --mail
+ *   milter*.c       tiergate-milter: Postfix glue, message holding, per-message worker
+ * GMime parses the structure only; every header value, parameter and
+ * transfer encoding is decoded by our code from GMime's raw bytes.
+ *
  * The rebuilt message keeps every header byte for byte except the
  * top-level Content-* and MIME-Version lines (which describe the old body)
  * and any X-Tiergate-Sanitized a sender forged; it adds new content
