@@ -53,15 +53,40 @@ access_check_asp(const struct bridge_conf *conf, struct asp_state *asps, const c
 	return asp_state_routable(asps, asp->name, conf->asp_max_age, why) ? 0 : -1;
 }
 
+/*
+ * 三層分離: nothing from telework reaches the My Number zone. This holds even
+ * when a grant was written too wide (10.0.0.0/8): the zone model has the last word.
+ */
+static bool
+access_zone_ok(const struct policy *zones, const struct addr *a, const char **why)
+{
+	const char *zone;
+
+	if (zones == NULL)
+		return true;
+	zone = policy_zone_name(zones, policy_zone_of(zones, a, NULL));
+	if (zone != NULL && strcmp(zone, "mynumber") == 0) {
+		*why = "destination is in the mynumber zone: never reachable through the bridge";
+		return false;
+	}
+	return true;
+}
+
 int
-access_check(const struct bridge_conf *conf, struct asp_state *asps, const char *user,
-    const struct http_connect *req, struct access_target *out, const char **why)
+access_check(const struct bridge_conf *conf, const struct policy *zones, struct asp_state *asps,
+    const char *user, const struct http_connect *req, struct access_target *out, const char **why)
 {
 	const struct bconf_asp *asp = bconf_asp_by_target(conf, req->host, req->port);
 
 	memset(out, 0, sizeof *out);
-	if (asp)
+	if (req->host_is_ip && !access_zone_ok(zones, &req->addr, why))
+		return -1;
+	if (asp) {
+		struct addr where;
+		if (addr_parse(asp->address, &where) == 0 && !access_zone_ok(zones, &where, why))
+			return -1;
 		return access_check_asp(conf, asps, user, asp, out, why);
+	}
 	if (!req->host_is_ip) {
 		*why = "destination is neither an IP address nor a registered ASP service";
 		return -1;

@@ -2,6 +2,7 @@
 #ifndef TIERGATE_BRIDGE_ACCESS_H
 #define TIERGATE_BRIDGE_ACCESS_H
 
+#include "policy/policy.h"
 #include "vpn-bridge/asp.h"
 #include "vpn-bridge/config.h"
 #include "vpn-bridge/http.h"
@@ -15,9 +16,11 @@ struct access_target {
 
 /*
  * Returns 0 and fills *out when user may reach req's host:port; else -1 with
- * the reason (for the 403 body and the audit log) in *why.
+ * the reason (for the 403 body and the audit log) in *why. zones (may be NULL)
+ * is the site's zone model: a destination in the mynumber zone is refused
+ * whatever the grants say.
  */
-int access_check(const struct bridge_conf *conf, struct asp_state *asps, const char *user,
-    const struct http_connect *req, struct access_target *out, const char **why);
+int access_check(const struct bridge_conf *conf, const struct policy *zones, struct asp_state *asps,
+    const char *user, const struct http_connect *req, struct access_target *out, const char **why);
 
 #endif

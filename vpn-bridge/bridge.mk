@@ -9,14 +9,14 @@ BRIDGE_OBJS := $(BRIDGE_CORE_OBJS) $(addprefix $(BUILD)/vpn-bridge/,relay.o daem
 BRIDGE_LIBS = $(call PKG,--libs $(BRIDGE_PKGS)) $(LIB_LIBS)
 
 BINS += $(BIN)/tiergate-bridge $(BIN)/tiergate-connect
-$(BIN)/tiergate-bridge: $(BRIDGE_OBJS) $(LIB_OBJS)
+$(BIN)/tiergate-bridge: $(BRIDGE_OBJS) $(POLICY_OBJS) $(LIB_OBJS)
 tiergate-bridge_LIBS = $(BRIDGE_LIBS)
 
 $(BIN)/tiergate-connect: $(BUILD)/vpn-bridge/connect.o $(BUILD)/vpn-bridge/http.o $(LIB_OBJS)
 tiergate-connect_LIBS = $(call PKG,--libs openssl) $(LIB_LIBS)
 
 UNIT_TESTS += $(BUILD)/t/test_bridge
-$(BUILD)/t/test_bridge: $(BUILD)/tests/unit/test_bridge.o $(BRIDGE_CORE_OBJS) $(LIB_OBJS)
+$(BUILD)/t/test_bridge: $(BUILD)/tests/unit/test_bridge.o $(BRIDGE_CORE_OBJS) $(POLICY_OBJS) $(LIB_OBJS)
 test_bridge_LIBS = $(BRIDGE_LIBS)
 $(BUILD)/tests/unit/test_bridge.o: EXTRA_CFLAGS = $(call PKG,--cflags $(BRIDGE_PKGS))
 

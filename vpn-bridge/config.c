@@ -438,6 +438,7 @@ bconf_load(const char *path, struct diags *diags)
 			diags_add_at(diags, DIAG_ERROR, path, 0, "no 'bridge' group in the site file");
 		else
 			bconf_parse_bridge(c, group, diags);
+		c->has_zones = config_lookup(&cfg, "zones") != NULL;
 		group = config_lookup(&cfg, "asp");
 		if (group != NULL && config_setting_is_group(group))
 			bconf_parse_asp(c, group, diags);

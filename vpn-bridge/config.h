@@ -52,6 +52,7 @@ struct bconf_cert {
 
 struct bridge_conf {
 	char *path;               /* the site file */
+	bool has_zones;           /* the file defines zones: the zone model must load */
 	/* listener and TLS */
 	char *listen_host;
 	uint16_t listen_port;

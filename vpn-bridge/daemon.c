@@ -80,8 +80,8 @@ daemon_drop_privileges(const struct bridge_conf *conf)
 }
 
 static pid_t
-daemon_spawn_relay(const struct bridge_conf *conf, SSL_CTX *ctx, struct daemon_worker *workers,
-    unsigned index, struct ev_sink *events)
+daemon_spawn_relay(const struct bridge_conf *conf, const struct policy *zones, SSL_CTX *ctx,
+    struct daemon_worker *workers, unsigned index, struct ev_sink *events)
 {
 	int sp[2], listen_fd;
 	pid_t pid;
@@ -96,7 +96,7 @@ daemon_spawn_relay(const struct bridge_conf *conf, SSL_CTX *ctx, struct daemon_w
 		close(sp[0]);
 		log_procname("bridge[relay]");
 		daemon_drop_privileges(conf);
-		_exit(relay_run(conf, ctx, listen_fd, sp[1], events, index == 0));
+		_exit(relay_run(conf, zones, ctx, listen_fd, sp[1], events, index == 0));
 	}
 	close(listen_fd);
 	close(sp[1]);
@@ -142,24 +142,51 @@ daemon_auth_loop(const struct bridge_conf *conf, struct daemon_worker *workers, 
 	return rc < 0 ? 1 : 0;
 }
 
+/*
+ * The zone model of the same site file. A site file with zones must load
+ * (a broken policy stops the bridge); one without zones runs without the guard.
+ */
+static struct policy *
+daemon_load_zones(const struct bridge_conf *conf)
+{
+	struct diags d;
+	struct policy *zones;
+
+	if (!conf->has_zones) {
+		log_warnx("%s has no zones: destinations are not checked against the mynumber zone",
+		    conf->path);
+		return NULL;
+	}
+	diags_init(&d, conf->path);
+	zones = policy_load(conf->path, &d);
+	if (zones == NULL) {
+		diags_log(&d);
+		fatalx("%s: the zone model does not load", conf->path);
+	}
+	diags_free(&d);
+	return zones;
+}
+
 int
 daemon_run(struct bridge_conf *conf, const struct bridge_opts *opts)
 {
 	struct daemon_worker workers[DAEMON_MAX_WORKERS];
 	unsigned n = conf->workers < DAEMON_MAX_WORKERS ? conf->workers : DAEMON_MAX_WORKERS;
 	struct ev_sink *events = ev_sink_open(conf->events_file ? conf->events_file : "-");
+	struct policy *zones;
 	SSL_CTX *ctx;
 	int rc;
 
 	(void)opts;
 	if (events == NULL)
 		fatal("events file %s", conf->events_file);
+	zones = daemon_load_zones(conf);
 	ctx = tls_server_ctx(conf);
 	if (ctx == NULL)
 		fatalx("TLS setup failed (see above)");
 	memset(workers, 0, sizeof workers);
 	for (unsigned i = 0; i < n; i++)
-		if (daemon_spawn_relay(conf, ctx, workers, i, events) < 0) {
+		if (daemon_spawn_relay(conf, zones, ctx, workers, i, events) < 0) {
 			daemon_stop_workers(workers, i);
 			fatal("starting relay %u", i);
 		}
@@ -169,6 +196,8 @@ daemon_run(struct bridge_conf *conf, const struct bridge_opts *opts)
 	    conf->listen_port, n);
 	rc = daemon_auth_loop(conf, workers, n, events);
 	daemon_stop_workers(workers, n);
+	if (zones)
+		policy_unref(zones);
 	ev_sink_close(events);
 	return rc;
 }

@@ -62,6 +62,7 @@ struct relay_conn {
 
 struct relay {
 	const struct bridge_conf *conf;
+	const struct policy *zones;
 	struct event_base *base;
 	SSL_CTX *ctx;
 	struct evconnlistener *listener;
@@ -513,7 +514,7 @@ relay_authorized(struct relay_conn *c, const struct authres *res)
 	}
 	counts_inc(r->per_user, c->user);
 	c->counted_user = true;
-	if (access_check(r->conf, &r->asps, c->user, c->req, &target, &why) < 0) {
+	if (access_check(r->conf, r->zones, &r->asps, c->user, c->req, &target, &why) < 0) {
 		if (target.asp)
 			c->asp_name = target.asp->name;
 		relay_event_refused(c, "bridge_denied", why, 403);
@@ -858,14 +859,15 @@ relay_teardown(struct relay *r)
 }
 
 int
-relay_run(const struct bridge_conf *conf, SSL_CTX *ctx, int listen_fd, int auth_fd,
-    struct ev_sink *events, bool run_asp_checks)
+relay_run(const struct bridge_conf *conf, const struct policy *zones, SSL_CTX *ctx, int listen_fd,
+    int auth_fd, struct ev_sink *events, bool run_asp_checks)
 {
 	struct relay r;
 	int rc = 0;
 
 	memset(&r, 0, sizeof r);
 	r.conf = conf;
+	r.zones = zones;
 	r.ctx = ctx;
 	r.auth_fd = auth_fd;
 	r.events = events;

@@ -33,6 +33,10 @@ fp_of() { "$BIN/tiergate-bridge" fingerprint "$PKI/$1.pem"; }
 
 bridge_env_write_conf() {
 	cat >"$BR_CONF" <<CONF
+model = "alpha";
+zones = ( { name = "mynumber"; networks = [ "10.10.0.0/16" ]; },
+          { name = "lgwan"; networks = [ "10.20.0.0/16", "127.0.0.0/8" ]; },
+          { name = "internet"; networks = [ "0.0.0.0/0", "::/0" ]; } );
 bridge = {
   listen = "127.0.0.1:$BR_PORT";
   certificates = ( { cert = "pki/bridge-ec.pem";  key = "pki/bridge-ec.key"; },
@@ -57,6 +61,7 @@ bridge = {
   groups = ( { name = "staff"; members = [ "alice", "bob", "dave" ]; } );
   grants = (
     { name = "web-for-staff"; who = [ "@staff" ]; to = [ "127.0.0.1:$WEB_PORT", "127.0.0.1:$CLOSED_PORT", "10.20.1.0/24:3389" ]; },
+    { name = "written-too-wide"; who = [ "alice" ]; to = [ "10.0.0.0/8:80" ]; },
     { name = "asp-for-alice"; who = [ "alice" ];
       to = [ "asp:good", "asp:expired", "asp:wronghost", "asp:selfsigned", "asp:unchecked" ]; }
   );

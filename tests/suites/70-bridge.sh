@@ -75,6 +75,8 @@ last_event "ownership logged" '"bridge_login"' '"reason":"device belongs to anot
 # --- destinations ----------------------------------------------------------------
 expect "forbidden destination: 403" "403/000" "$(bcurl dev-good alice "token:$TOKEN" "http://127.0.0.1:1/")"
 last_event "forbidden destination logged" '"bridge_denied"' '"user":"alice".*"dest":"127.0.0.1:1".*"reason":"destination not granted to this user"'
+expect "mynumber zone refused even when a grant covers it" "403/000" "$(bcurl dev-good alice "token:$TOKEN" "http://10.10.1.5/")"
+last_event "mynumber refusal logged" '"bridge_denied"' '"dest":"10.10.1.5:80".*"reason":"destination is in the mynumber zone'
 expect "host names that are not ASP services: 403" "403/000" "$(bcurl dev-good alice "token:$TOKEN" "http://example.com/")"
 expect "ASP not yet checked: 403" "403/000" "$(bcurl dev-good alice "token:$TOKEN" "https://asp-good.test:$ASP_GOOD_PORT/" --cacert "$PKI/asp-ca.pem")"
 last_event "ASP not checked logged" '"bridge_denied"' '"asp":"good".*"reason":"ASP service not checked yet"'

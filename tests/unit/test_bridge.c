@@ -296,20 +296,53 @@ test_access(void)
 		return;
 	asp_state_init(&asps, conf->asp_state_file);
 	parse("CONNECT 10.20.1.5:3389 HTTP/1.1\r\n\r\n", &req);
-	CHECK_INT(access_check(conf, &asps, "alice", &req, &t, &why), 0);
+	CHECK_INT(access_check(conf, NULL, &asps, "alice", &req, &t, &why), 0);
 	CHECK_STR(t.grant, "rdp");
-	CHECK_INT(access_check(conf, &asps, "bob", &req, &t, &why), -1);
+	CHECK_INT(access_check(conf, NULL, &asps, "bob", &req, &t, &why), -1);
 	parse("CONNECT 10.20.1.5:22 HTTP/1.1\r\n\r\n", &req);
-	CHECK_INT(access_check(conf, &asps, "alice", &req, &t, &why), -1);
+	CHECK_INT(access_check(conf, NULL, &asps, "alice", &req, &t, &why), -1);
 	parse("CONNECT 10.20.2.5:3389 HTTP/1.1\r\n\r\n", &req);
-	CHECK_INT(access_check(conf, &asps, "alice", &req, &t, &why), -1);
+	CHECK_INT(access_check(conf, NULL, &asps, "alice", &req, &t, &why), -1);
 	parse("CONNECT kintai.asp.test:443 HTTP/1.1\r\n\r\n", &req);
-	CHECK_INT(access_check(conf, &asps, "alice", &req, &t, &why), -1);
+	CHECK_INT(access_check(conf, NULL, &asps, "alice", &req, &t, &why), -1);
 	CHECK_STR(why, "ASP service not checked yet");
 	CHECK(t.asp != NULL);
 	parse("CONNECT other.test:443 HTTP/1.1\r\n\r\n", &req);
-	CHECK_INT(access_check(conf, &asps, "alice", &req, &t, &why), -1);
+	CHECK_INT(access_check(conf, NULL, &asps, "alice", &req, &t, &why), -1);
 	asp_state_free(&asps);
+	bconf_free(conf);
+}
+
+static void
+test_access_mynumber_guard(void)
+{
+	struct bridge_conf *conf = load_conf(
+	    "bridge = { certificates = ( { cert = \"c\"; key = \"k\"; } ); ca = \"ca\"; devices = \"d\";\n"
+	    "  users = \"u\"; grants = ( { name = \"too-wide\"; who = [ \"alice\" ]; to = [ \"10.0.0.0/8:3389\" ]; } ); };\n");
+	struct diags d;
+	struct policy *zones;
+	struct asp_state asps;
+	struct http_connect req;
+	struct access_target t;
+	const char *why = NULL;
+
+	diags_init(&d, "zones");
+	zones = policy_load_string("model = \"alpha\";\nzones = ( { name = \"mynumber\"; networks = [ \"10.10.0.0/16\" ]; },\n"
+	    "  { name = \"lgwan\"; networks = [ \"10.20.0.0/16\" ]; }, { name = \"internet\"; networks = [ \"0.0.0.0/0\" ]; } );\n",
+	    "zones", &d);
+	diags_free(&d);
+	CHECK(conf != NULL && zones != NULL);
+	if (conf == NULL || zones == NULL)
+		return;
+	asp_state_init(&asps, NULL);
+	parse("CONNECT 10.20.1.5:3389 HTTP/1.1\r\n\r\n", &req);
+	CHECK_INT(access_check(conf, zones, &asps, "alice", &req, &t, &why), 0);
+	parse("CONNECT 10.10.1.5:3389 HTTP/1.1\r\n\r\n", &req);
+	CHECK_INT(access_check(conf, NULL, &asps, "alice", &req, &t, &why), 0);   /* the grant alone allows it */
+	CHECK_INT(access_check(conf, zones, &asps, "alice", &req, &t, &why), -1); /* the zone model does not */
+	CHECK(why != NULL && strstr(why, "mynumber") != NULL);
+	asp_state_free(&asps);
+	policy_unref(zones);
 	bconf_free(conf);
 }
 
@@ -354,6 +387,7 @@ main(void)
 	UNIT_RUN(test_pwhash);
 	UNIT_RUN(test_userdb_roundtrip);
 	UNIT_RUN(test_access);
+	UNIT_RUN(test_access_mynumber_guard);
 	UNIT_RUN(test_config_errors);
 	UNIT_RUN(test_counts);
 	UNIT_EXIT();
