@@ -1,7 +1,14 @@
 /* live_reload.c -- SIGHUP / ctl reload: a new policy for every queue at once, or none and the old one stays. */
 #include "gw/live.h"
 
+#include <netinet/in.h>
+#include <stdlib.h>
+
+#include "gw/nfqct.h"
 #include "lib/log.h"
+
+#define LIVE_SWEEP_MAX (1u << 20)   /* conntrack entries looked at per reload */
+#define LIVE_SWEEP_LOG 20           /* cut flows named in the log per reload */
 
 static void
 live_reload_refused(struct live *lv, const struct diags *d, FILE *report)
@@ -35,10 +42,84 @@ live_reload_apply(struct live *lv, struct policy *p, struct gw_reload_report *su
 	}
 }
 
+/* Interface zones cannot be judged from conntrack (it keeps no interfaces): such sites skip the sweep. */
+static bool
+live_reload_has_interface_zones(const char *path)
+{
+	config_setting_t *zones;
+	struct diags d;
+	config_t cfg;
+	bool found = false;
+
+	diags_init(&d, path);
+	config_init(&cfg);
+	if (conf_load(&cfg, path, &d) == 0 && (zones = config_lookup(&cfg, "zones")) != NULL)
+		for (int i = 0; i < config_setting_length(zones) && !found; i++)
+			found = config_setting_get_member(config_setting_get_elem(zones, (unsigned)i),
+			    "interfaces") != NULL;
+	config_destroy(&cfg);
+	diags_free(&d);
+	return found;
+}
+
+static bool
+live_reload_cut_entry(struct live *lv, struct nfqct *ct, struct policy *p, const struct nfqct_entry *e,
+    unsigned logged)
+{
+	struct policy_flow f = { e->src, e->dst, e->proto, e->sport, e->dport, NULL, NULL };
+	struct policy_verdict pv;
+	char src[ADDR_STRLEN], dst[ADDR_STRLEN];
+
+	if (e->proto != IPPROTO_TCP && e->proto != IPPROTO_UDP)
+		return false;   /* ICMP and others carry no ports here; they time out within seconds */
+	policy_lookup(p, &f, APP_PENDING, &pv);
+	if (!pv.final || pv.action == ACT_ACCEPT)
+		return false;   /* still allowed, or only the application (unknown here) could tell */
+	if (nfqct_set_mark(ct, &e->src, &e->dst, e->proto, e->sport, e->dport,
+	    pv.action == ACT_REJECT ? lv->gw.mark_reject : lv->gw.mark_drop, lv->mark_mask) < 0)
+		return false;
+	if (logged < LIVE_SWEEP_LOG) {
+		addr_format(&e->src, src);
+		addr_format(&e->dst, dst);
+		log_info("reload: offloaded flow %s:%u -> %s:%u (%s) cut: %s", src, e->sport, dst, e->dport,
+		    e->proto == IPPROTO_TCP ? "tcp" : "udp", pv.reason);
+	}
+	return true;
+}
+
+/*
+ * Decided flows run in the kernel, so an engine sees no more of their packets
+ * and forgets them after its idle timeouts: the engines cannot cut what they
+ * no longer know. The kernel's accepted entries are checked against the new
+ * policy here; those it refuses whatever their application are cut.
+ */
+static unsigned
+live_reload_sweep(struct live *lv, struct policy *p)
+{
+	struct nfqct_entry *v = NULL;
+	struct nfqct *ct;
+	unsigned cut = 0;
+	int n;
+
+	if (!lv->nfq.offload || live_reload_has_interface_zones(lv->config_path))
+		return 0;
+	ct = nfqct_open();
+	n = ct ? nfqct_list(ct, lv->gw.mark_accept, lv->mark_mask, LIVE_SWEEP_MAX, &v) : -1;
+	if (n < 0)
+		log_warn("reload: listing the kernel's accepted flows (conntrack)");
+	for (int i = 0; i < n; i++)
+		if (live_reload_cut_entry(lv, ct, p, &v[i], cut))
+			cut++;
+	free(v);
+	nfqct_close(ct);
+	return cut;
+}
+
 int
 live_reload(struct live *lv, FILE *report)
 {
 	struct gw_reload_report sum = { 0, 0, 0 };
+	unsigned kernel_only;
 	struct diags d;
 	struct policy *p;
 
@@ -52,13 +133,16 @@ live_reload(struct live *lv, FILE *report)
 	diags_log(&d);   /* warnings */
 	diags_free(&d);
 	live_reload_apply(lv, p, &sum);
+	kernel_only = live_reload_sweep(lv, p);
+	sum.cut += kernel_only;
 	policy_unref(lv->policy);
 	lv->policy = p;
 	lv->reloads_ok++;
 	lv->flows_cut += sum.cut;
 	snprintf(lv->last_reload, sizeof lv->last_reload, "policy from %s (%s, %d rules): "
-	    "%u flows re-evaluated, %u cut, %u changed", policy_source(p),
-	    policy_model_name(policy_model(p)), policy_rule_count(p), sum.flows, sum.cut, sum.changed);
+	    "%u flows re-evaluated, %u cut (%u known only to the kernel), %u changed", policy_source(p),
+	    policy_model_name(policy_model(p)), policy_rule_count(p), sum.flows, sum.cut, kernel_only,
+	    sum.changed);
 	log_info("reloaded %s", lv->last_reload);
 	if (report)
 		fprintf(report, "ok\nreloaded %s\n", lv->last_reload);

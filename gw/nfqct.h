@@ -18,4 +18,18 @@ void nfqct_close(struct nfqct *c);
 int nfqct_set_mark(struct nfqct *c, const struct addr *src, const struct addr *dst, uint8_t proto,
     uint16_t sport, uint16_t dport, uint32_t mark, uint32_t mask);
 
+/* The original-direction tuple of a conntrack entry. */
+struct nfqct_entry {
+	struct addr src, dst;
+	uint8_t proto;
+	uint16_t sport, dport;   /* 0 for protocols without ports */
+};
+
+/*
+ * Lists the entries whose connmark has (mark & mask) == mark in this network
+ * namespace. Returns the number found (up to max, *out allocated, caller
+ * frees), or -1 with errno.
+ */
+int nfqct_list(struct nfqct *c, uint32_t mark, uint32_t mask, size_t max, struct nfqct_entry **out);
+
 #endif

@@ -9,6 +9,8 @@ live_setup
 mkdir -p "$TG_TMP/conf"
 cp -r conf/alpha.conf conf/parts "$TG_TMP/conf/"
 CONF="$TG_TMP/conf/alpha.conf"
+# UDP flows idle out of the engine after 2 s (the kernel keeps forwarding them: offloaded).
+sed -i 's/timeout_udp = 60;/timeout_udp = 2;/' "$TG_TMP/conf/parts/gateway.conf"
 GOOD=$(cat "$CONF")
 chmod -R a+rX "$TG_TMP/conf"
 
@@ -69,6 +71,32 @@ out=$(gw_ctl reload 2>&1)
 echo "$out" | grep -q '^reloaded policy' && pass "ctl reload: reloaded" || fail "ctl reload" "$out"
 out=$(in_ns dmz nc -s 10.30.0.20 -w 2 10.20.1.5 3389 </dev/null; echo rc=$?)
 echo "$out" | grep -q 'rc=0' && pass "after ctl reload: telework opens again" || fail "after ctl reload: telework opens again" "$out"
+
+# --- a flow only the kernel still knows is cut too ------------------------------------
+_bg lgw "$TG_TMP/ntp.log" socat -u UDP-RECV:123,bind=10.20.0.123 "OPEN:$TG_TMP/ntp,creat,append" >/dev/null
+wait_for 5 _port_open lgw 10.20.0.123 123 udp
+(in_ns myn sh -c 'for i in $(seq 1 150); do echo "ntp $i"; sleep 0.1; done' |
+	in_ns myn socat -u STDIN UDP:10.20.0.123:123,bind=10.10.1.5:40123 2>/dev/null) &
+NTP=$!
+on_exit "pkill -P $NTP; kill $NTP"
+ev_has "UDP NTP flow accepted and offloaded" flow src_ip=10.10.1.5 src_port=40123 rule=mynumber-ntp verdict=accept
+wait_for 6 ev_find flow_end src_ip=10.10.1.5 src_port=40123 end_reason=timeout &&
+	pass "the engine forgets it (flow_end timeout) while the kernel keeps it going" ||
+	fail "engine forgets the offloaded UDP flow"
+n1=$(wc -l <"$TG_TMP/ntp")
+sleep 0.5
+[ "$(wc -l <"$TG_TMP/ntp")" -gt "$n1" ] && pass "... and its packets still flow" || fail "offloaded UDP flow still flows"
+printf '%s\n' "$GOOD" | sed '/name = "mynumber-ntp"/,/action/ s/action = "accept"/action = "drop"/' >"$CONF"
+out=$(gw_ctl reload 2>&1)
+echo "$out" | grep -q '(1 known only to the kernel)' && pass "reload cuts the flow only the kernel knew" ||
+	fail "reload cuts the flow only the kernel knew" "$out"
+check_grep "the log names the cut flow" 'offloaded flow 10\.10\.1\.5:40123 -> 10\.20\.0\.123:123 \(udp\) cut' "$GW_LOG"
+sleep 0.3
+n2=$(wc -l <"$TG_TMP/ntp")
+sleep 1
+[ "$(wc -l <"$TG_TMP/ntp")" = "$n2" ] && pass "no more NTP packets reach the server" || fail "cut UDP flow stopped"
+printf '%s\n' "$GOOD" >"$CONF"
+gw_ctl reload >/dev/null 2>&1
 
 wait "$PING"
 loss=$(sed -n 's/.* \([0-9.]*\)% packet loss.*/\1/p' "$TG_TMP/ping.txt")
