@@ -57,7 +57,7 @@ struct relay_conn {
 	uint32_t token_ttl;
 	uint32_t auth_id;
 	uint64_t bytes_up, bytes_down, start_us, last_io_us;
-	struct event *session_timer;
+	struct event *timer;              /* phase deadline, then the max session length */
 };
 
 struct relay {
@@ -137,6 +137,21 @@ relay_event_session(struct relay_conn *c, bool end, const char *end_reason)
 	relay_event_emit(c->r);
 }
 
+/* (Re)arms the connection's one timer with cb after tmo; cb == NULL cancels it. */
+static void
+relay_timer_set(struct relay_conn *c, event_callback_fn cb, const struct timeval *tmo)
+{
+	if (c->timer) {
+		event_free(c->timer);
+		c->timer = NULL;
+	}
+	if (cb == NULL)
+		return;
+	c->timer = evtimer_new(c->r->base, cb, c);
+	if (c->timer)
+		evtimer_add(c->timer, tmo);
+}
+
 static void
 relay_conn_free(struct relay_conn *c, const char *end_reason)
 {
@@ -162,8 +177,8 @@ relay_conn_free(struct relay_conn *c, const char *end_reason)
 	}
 	if (c->up)
 		bufferevent_free(c->up);
-	if (c->session_timer)
-		event_free(c->session_timer);
+	if (c->timer)
+		event_free(c->timer);
 	if (c->req)
 		OPENSSL_cleanse(c->req, sizeof *c->req);
 	free(c->req);
@@ -189,6 +204,7 @@ relay_finish(struct relay_conn *c)
 	if (c->state == RS_AUTH && c->r->pending[c->auth_id % RELAY_PENDING] == c)
 		c->r->pending[c->auth_id % RELAY_PENDING] = NULL;
 	c->state = RS_CLOSING;
+	relay_timer_set(c, NULL, NULL);
 	if (c->up) {
 		bufferevent_free(c->up);
 		c->up = NULL;
@@ -422,9 +438,7 @@ relay_start_session(struct relay_conn *c, const char *token, uint32_t ttl)
 	bufferevent_set_max_single_write(c->up, RELAY_HIGH_WATER / 4);
 	bufferevent_enable(c->cli, EV_READ);
 	bufferevent_enable(c->up, EV_READ);
-	c->session_timer = evtimer_new(r->base, relay_session_expired, c);
-	if (c->session_timer)
-		evtimer_add(c->session_timer, &max);
+	relay_timer_set(c, relay_session_expired, &max);
 	if (evbuffer_get_length(bufferevent_get_input(c->cli)) > 0)
 		relay_cli_data(c->cli, c);   /* bytes the client sent right after its request */
 }
@@ -584,6 +598,7 @@ relay_ask_auth(struct relay_conn *c)
 	c->auth_id = id;
 	r->pending[id % RELAY_PENDING] = c;
 	c->state = RS_AUTH;
+	relay_timer_set(c, NULL, NULL);
 	bufferevent_disable(c->cli, EV_READ);
 }
 
@@ -651,6 +666,25 @@ relay_client_read(struct bufferevent *bev, void *arg)
 		relay_request(c);
 }
 
+/*
+ * A whole-phase deadline, not a read timeout: a client dripping one byte
+ * every few seconds must not hold a handshake or a request open forever.
+ */
+static void
+relay_phase_expired(evutil_socket_t fd, short what, void *arg)
+{
+	struct relay_conn *c = arg;
+
+	(void)fd;
+	(void)what;
+	if (c->state == RS_HANDSHAKE) {
+		relay_conn_free(c, "handshake timeout");
+		return;
+	}
+	relay_event_refused(c, "bridge_bad_request", "request timeout", 408);
+	relay_reply_error(c, 408, "request timeout");
+}
+
 static void
 relay_handshake_done(struct relay_conn *c)
 {
@@ -660,7 +694,8 @@ relay_handshake_done(struct relay_conn *c)
 	c->r->n_half_open--;
 	c->state = RS_REQUEST;
 	c->cert_ok = tls_peer_check(ssl, c->fp, &c->cert_why) == 0;
-	bufferevent_set_timeouts(c->cli, &req_tmo, NULL);
+	bufferevent_set_timeouts(c->cli, NULL, NULL);
+	relay_timer_set(c, relay_phase_expired, &req_tmo);
 }
 
 static void
@@ -674,11 +709,6 @@ relay_client_event(struct bufferevent *bev, short what, void *arg)
 	}
 	if (c->state == RS_RELAY) {
 		relay_side_event(c, bev, what);
-		return;
-	}
-	if (c->state == RS_REQUEST && (what & BEV_EVENT_TIMEOUT)) {
-		relay_event_refused(c, "bridge_bad_request", "request timeout", 408);
-		relay_reply_error(c, 408, "request timeout");
 		return;
 	}
 	ERR_clear_error();
@@ -763,7 +793,7 @@ relay_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa, 
 	bufferevent_openssl_set_allow_dirty_shutdown(c->cli, 1);
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &(int){ 1 }, sizeof(int));
 	bufferevent_setcb(c->cli, relay_client_read, NULL, relay_client_event, c);
-	bufferevent_set_timeouts(c->cli, &hs, &hs);
+	relay_timer_set(c, relay_phase_expired, &hs);
 	bufferevent_enable(c->cli, EV_READ);
 }
 

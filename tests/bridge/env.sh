@@ -56,6 +56,8 @@ bridge = {
   lockout_base = 60;
   token_lifetime = 600;
   idle_timeout = ${BR_IDLE:-3};
+  handshake_timeout = 2;
+  request_timeout = 2;
   max_session = 60;
   max_sessions_per_user = 4;
   groups = ( { name = "staff"; members = [ "alice", "bob", "dave" ]; } );

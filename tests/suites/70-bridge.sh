@@ -171,6 +171,23 @@ sc=$!
 wait_for 8 grep -q '"end_reason":"idle timeout"' "$BR_EVENTS" && pass "idle session closed after idle_timeout" || fail "idle timeout" "no session end with idle timeout"
 kill $sc 2>/dev/null; wait $sc 2>/dev/null
 check_grep "s_client saw the tunnel open" "200 Connection established" "$TG_TMP/sclient.out"
+# A request dripped a byte at a time is cut at request_timeout (2 s), not kept alive by each byte.
+python3 - "$BR_PORT" "$PKI" >"$TG_TMP/drip.out" <<'PY'
+import socket, ssl, sys, time
+ctx = ssl.create_default_context(cafile=sys.argv[2] + "/device-ca.pem")
+ctx.load_cert_chain(sys.argv[2] + "/dev-good.pem", sys.argv[2] + "/dev-good.key")
+ctx.check_hostname = False
+s = ctx.wrap_socket(socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=10))
+start = time.time()
+try:
+    for ch in b"CONNECT 127.0.0.1:1 HTTP/1.1\r\nX-Padding: " + b"a" * 100:
+        s.send(bytes([ch])); time.sleep(0.2)
+        if time.time() - start > 8: break
+    print("not cut")
+except OSError:
+    print("cut after %.0f s" % (time.time() - start))
+PY
+check_grep "slow request cut at request_timeout" "^cut after [2-4] s" "$TG_TMP/drip.out"
 printf 'GET / HTTP/1.1\r\nHost: x\r\n\r\n' | timeout 5 openssl s_client -quiet -connect "127.0.0.1:$BR_PORT" \
 	-cert "$PKI/dev-good.pem" -key "$PKI/dev-good.key" >"$TG_TMP/get.out" 2>&1
 check_grep "non-CONNECT answered 405" "405 Method Not Allowed" "$TG_TMP/get.out"
