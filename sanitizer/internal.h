@@ -111,8 +111,13 @@ struct sandbox_ids {
 	bool drop;
 	uid_t uid;
 	gid_t gid;
+	void *bpf;            /* the seccomp filter, compiled once in the parent (struct sock_filter[]) */
+	unsigned short bpf_len;
 };
 int sandbox_resolve_user(const char *user, struct sandbox_ids *ids);
+/* Compiles the worker's seccomp filter (libseccomp) once, so a worker only installs it. */
+int sandbox_compile(struct sandbox_ids *ids);
+void sandbox_free(struct sandbox_ids *ids);
 /* In the forked child: privileges, rlimits, seccomp. Returns 0 or -1 (the child then exits). */
 int sandbox_enter(const struct san_config *cfg, const struct sandbox_ids *ids, int keep_fd);
 

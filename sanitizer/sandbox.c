@@ -3,6 +3,8 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <pwd.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
 #include <seccomp.h>
 #include <stdlib.h>
 #include <string.h>
@@ -126,8 +128,8 @@ sandbox_rules(scmp_filter_ctx sc)
 	return rc ? -1 : 0;
 }
 
-static int
-sandbox_seccomp(void)
+int
+sandbox_compile(struct sandbox_ids *ids)
 {
 	/* Everything else (socket, connect, execve, fork, ptrace, ...) kills the worker: SIGSYS. */
 #ifdef SANDBOX_ASAN
@@ -135,15 +137,45 @@ sandbox_seccomp(void)
 #else
 	scmp_filter_ctx sc = seccomp_init(SCMP_ACT_KILL_PROCESS);
 #endif
-	int rc;
+	int fd = memfd_create("tiergate-seccomp", MFD_CLOEXEC), rc = -1;
+	off_t len;
 
-	if (sc == NULL)
+	if (sc == NULL || fd < 0 || sandbox_rules(sc) < 0 || seccomp_export_bpf(sc, fd) < 0)
+		goto out;
+	len = lseek(fd, 0, SEEK_CUR);
+	if (len <= 0 || len % (off_t)sizeof(struct sock_filter) != 0 || len > 65535 * 8)
+		goto out;
+	ids->bpf = malloc((size_t)len);
+	if (ids->bpf && pread(fd, ids->bpf, (size_t)len, 0) == len) {
+		ids->bpf_len = (unsigned short)(len / (off_t)sizeof(struct sock_filter));
+		rc = 0;
+	}
+out:
+	if (fd >= 0)
+		close(fd);
+	if (sc)
+		seccomp_release(sc);
+	if (rc < 0)
+		log_warnx("sanitizer: cannot compile the worker's seccomp filter");
+	return rc;
+}
+
+void
+sandbox_free(struct sandbox_ids *ids)
+{
+	free(ids->bpf);
+	ids->bpf = NULL;
+	ids->bpf_len = 0;
+}
+
+static int
+sandbox_seccomp(const struct sandbox_ids *ids)
+{
+	struct sock_fprog prog = { ids->bpf_len, ids->bpf };
+
+	if (ids->bpf == NULL)
 		return -1;
-	rc = sandbox_rules(sc);
-	if (rc == 0)
-		rc = seccomp_load(sc);
-	seccomp_release(sc);
-	return rc ? -1 : 0;
+	return prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog, 0, 0);
 }
 
 /* Closes every descriptor but stdin/out/err and keep_fd (other threads' sockets and files). */
@@ -181,5 +213,5 @@ sandbox_enter(const struct san_config *cfg, const struct sandbox_ids *ids, int k
 		return -1;
 	if (sandbox_rlimits(cfg) < 0)
 		return -1;
-	return sandbox_seccomp();
+	return sandbox_seccomp(ids);
 }

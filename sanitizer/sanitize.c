@@ -71,7 +71,7 @@ san_ctx_new(const struct san_config *sc)
 	ctx_warm_magic(ctx->magic);
 	charset_preload();
 	xmlInitParser();   /* libxml2's global tables, set up once before any worker forks */
-	if (sandbox_resolve_user(ctx->cfg.worker_user, &ctx->ids) < 0) {
+	if (sandbox_resolve_user(ctx->cfg.worker_user, &ctx->ids) < 0 || sandbox_compile(&ctx->ids) < 0) {
 		san_ctx_free(ctx);
 		return NULL;
 	}
@@ -91,6 +91,7 @@ san_ctx_free(struct san_ctx *ctx)
 	if (ctx->magic)
 		magic_close(ctx->magic);
 	ev_sink_close(ctx->events);
+	sandbox_free(&ctx->ids);
 	san_config_free(&ctx->cfg);
 	free(ctx);
 }

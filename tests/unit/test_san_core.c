@@ -334,7 +334,7 @@ test_worker_failures(void)
 	CHECK_STR(why, "text");
 	free(why);
 	san_ctx_free(ctx);
-	ctx = make_ctx(20, 1);
+	ctx = make_ctx(60, 1);   /* wall limit far above the CPU limit, even on a loaded machine */
 	why = reason_with_hook(ctx, 6);
 	CHECK_STR(why, "worker exceeded its CPU limit (1s)");
 	free(why);
