@@ -169,7 +169,8 @@ control_serve(struct auth *a, const int *fds, int n, int control_fd)
 		if (pfd[n].revents & POLLIN)
 			control_accept(a, control_fd);
 	}
-	return 0;
+	/* Relays gone without being asked: exit non-zero so the service manager restarts us. */
+	return control_stop ? 0 : 1;
 }
 
 int

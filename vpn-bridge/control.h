@@ -10,7 +10,8 @@
 int control_listen(const char *path);
 /*
  * Serves requests from the relays on fds[0..n) and admin commands on
- * control_fd (-1: none) until every relay has gone or SIGTERM/SIGINT.
+ * control_fd (-1: none) until every relay has gone (returns 1) or SIGTERM/SIGINT
+ * (returns 0). -1 on a poll error.
  */
 int control_serve(struct auth *a, const int *fds, int n, int control_fd);
 /* Client side: sends one command line, copies the one-line answer. Returns 0 or -1. */

@@ -134,12 +134,14 @@ daemon_auth_loop(const struct bridge_conf *conf, struct daemon_worker *workers, 
 	for (unsigned i = 0; i < n; i++)
 		fds[i] = workers[i].auth_end;
 	rc = control_serve(a, fds, (int)n, control_fd);
+	if (rc > 0)
+		log_warnx("every relay process has gone: stopping");
 	if (control_fd >= 0) {
 		close(control_fd);
 		unlink(conf->control_socket);
 	}
 	auth_free(a);
-	return rc < 0 ? 1 : 0;
+	return rc != 0 ? 1 : 0;
 }
 
 /*

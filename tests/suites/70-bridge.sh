@@ -235,3 +235,18 @@ else
 	pass "no password, TOTP secret or token in events or logs"
 fi
 check "every event line is JSON" python3 -c "import json; [json.loads(l) for l in open('$BR_EVENTS')]"
+
+# --- process supervision: one side dies, the other follows (the service manager restarts) ---
+relay_pid=$(ps -o pid= --ppid "$BR_PID" | head -n1 | tr -d ' ')
+kill -9 "$relay_pid"
+wait "$BR_PID"
+status=$?
+[ "$status" = 1 ] && pass "relay killed: the auth process exits 1" || fail "relay killed" "auth exit status $status"
+"$BIN/tiergate-bridge" --config "$BR_CONF" >"$TG_TMP/bridge2.log" 2>&1 &
+BR2=$!
+wait_for 10 bash -c "echo >/dev/tcp/127.0.0.1/$BR_PORT"
+relay_pid=$(ps -o pid= --ppid "$BR2" | head -n1 | tr -d ' ')
+kill -9 "$BR2"
+wait "$BR2" 2>/dev/null
+wait_for 5 bash -c "! kill -0 $relay_pid 2>/dev/null" && pass "auth killed: the relay stops too" \
+	|| { fail "auth killed: the relay stops too"; kill "$relay_pid"; }
