@@ -62,7 +62,7 @@ bridge = {
   max_sessions_per_user = 4;
   groups = ( { name = "staff"; members = [ "alice", "bob", "dave" ]; } );
   grants = (
-    { name = "web-for-staff"; who = [ "@staff" ]; to = [ "127.0.0.1:$WEB_PORT", "127.0.0.1:$CLOSED_PORT", "10.20.1.0/24:3389" ]; },
+    { name = "web-for-staff"; who = [ "@staff" ]; to = [ "127.0.0.1:$WEB_PORT", "127.0.0.1:$CLOSED_PORT", "10.20.1.0/24:3389", "[::1/128]:$WEB6_PORT" ]; },
     { name = "written-too-wide"; who = [ "alice" ]; to = [ "10.0.0.0/8:80" ]; },
     { name = "asp-for-alice"; who = [ "alice" ];
       to = [ "asp:good", "asp:expired", "asp:wronghost", "asp:selfsigned", "asp:unchecked" ]; }
@@ -115,7 +115,7 @@ bridge_env_start() {
 	chmod 755 "$TG_TMP"
 	mkdir -p "$TG_TMP/state" "$TG_TMP/www"
 	chown nobody "$TG_TMP/state"
-	BR_PORT=$(free_port); WEB_PORT=$(free_port); CLOSED_PORT=$(free_port)
+	BR_PORT=$(free_port); WEB_PORT=$(free_port); CLOSED_PORT=$(free_port); WEB6_PORT=$(free_port)
 	for s in GOOD EXPIRED WRONGHOST SELFSIGNED SOON UNCHECKED; do eval "ASP_${s}_PORT=\$(free_port)"; done
 	BR_CONF="$TG_TMP/site.conf"
 	BR_EVENTS="$TG_TMP/events.json"
@@ -123,6 +123,8 @@ bridge_env_start() {
 	bridge_env_write_devices
 	echo "hello from lgwan" >"$TG_TMP/www/index.html"
 	python3 -m http.server --bind 127.0.0.1 --directory "$TG_TMP/www" "$WEB_PORT" >/dev/null 2>&1 &
+	on_exit "kill $!"
+	python3 -m http.server --bind ::1 --directory "$TG_TMP/www" "$WEB6_PORT" >/dev/null 2>&1 &
 	on_exit "kill $!"
 	for s in good expired wronghost selfsigned soon; do eval "start_asp_server $s \$ASP_${s^^}_PORT"; done
 	ALICE_SECRET=$(enroll_user alice); BOB_SECRET=$(enroll_user bob); DAVE_SECRET=$(enroll_user dave)

@@ -55,6 +55,8 @@ grep -qi '^Proxy-Authenticate: Basic' <(curl -sS -p -D - -o /dev/null --proxy "h
 # --- token reconnect -----------------------------------------------------------
 expect "token reconnect without a new OTP" "200/200" "$(bcurl dev-good alice "token:$TOKEN" "$WEB")"
 last_event "token login logged" '"bridge_login"' '"result":"success".*"method":"token"'
+expect "IPv6 destination granted as [::1/128]:port" "200/200" "$(bcurl dev-good alice "token:$TOKEN" "http://[::1]:$WEB6_PORT/")"
+expect "IPv6 port not granted" "403/000" "$(bcurl dev-good alice "token:$TOKEN" "http://[::1]:$WEB_PORT/")"
 expect "token from another device refused" "407/000" "$(bcurl dev-bob alice "token:$TOKEN" "$WEB")"
 last_event "token device binding logged" '"bridge_login"' '"reason":"token used from another device"'
 expect "made-up token refused" "407/000" "$(bcurl dev-good alice "token:$(printf '%064d' 7)" "$WEB")"
