@@ -5,7 +5,8 @@ MAIL_CORE_SRCS := $(MIME_SRCS) sanitizer/mime_walk.c sanitizer/mail.c sanitizer/
 	sanitizer/notice.c sanitizer/milter_conf.c
 MAIL_CORE_OBJS := $(MAIL_CORE_SRCS:%.c=$(BUILD)/%.o)
 MAIL_OBJS := $(MAIL_CORE_OBJS) $(BUILD)/sanitizer/mail_cli.o
-MILTER_SRCS := sanitizer/milter.c sanitizer/milter_msg.c sanitizer/milter_worker.c
+MILTER_SRCS := sanitizer/milter.c sanitizer/milter_msg.c sanitizer/milter_worker.c \
+	sanitizer/milter_zygote.c
 MILTER_OBJS := $(MILTER_SRCS:%.c=$(BUILD)/%.o)
 MAIL_LIBS = $(call PKG,--libs gmime-3.0)
 

@@ -415,6 +415,9 @@ milter_start(void)
 	if (dir_make_all(milter_cfg.spool_dir, 0700) < 0)
 		fatal("spool directory %s", milter_cfg.spool_dir);
 	sem_init(&milter_slots, 0, milter_cfg.max_workers ? milter_cfg.max_workers : 1);
+	/* before the listening socket exists, so the zygote inherits nothing of it */
+	if (milter_zygote_start(milter_self, milter_config_path) < 0)
+		log_warn("milter: no zygote; every message will start a worker process");
 	if (smfi_register(milter_desc) != MI_SUCCESS || smfi_setconn(milter_cfg.listen) != MI_SUCCESS ||
 	    smfi_opensocket(true) != MI_SUCCESS)
 		fatalx("cannot listen on %s", milter_cfg.listen);
@@ -435,9 +438,12 @@ main(int argc, char **argv)
 	bool check = false, debug = false;
 	int c;
 
-	for (int i = 1; i < argc; i++)
+	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--worker") == 0)
 			return milter_worker_main(argc, argv);
+		if (strcmp(argv[i], "--zygote") == 0)
+			return milter_zygote_main(argc, argv);
+	}
 	while ((c = getopt_long(argc, argv, "c:nd", opts, NULL)) != -1) {
 		if (c == 'c')
 			milter_config_path = optarg;

@@ -25,7 +25,7 @@
 
 extern char **environ;
 
-static int
+int
 milter_worker_read_fd(int fd, char **data, size_t *len)
 {
 	struct stat st;
@@ -156,6 +156,17 @@ milter_worker_run(const struct milter_worker_job *job, struct milter_worker_out 
 	pid_t pid;
 
 	memset(out, 0, sizeof *out);
+	if (out_fd >= 0 && rep_fd >= 0) {
+		/* the warm zygote forks a fresh child per message; spawning is the fallback */
+		int zrc = milter_zygote_run(job, out_fd, rep_fd);
+		if (zrc != MILTER_ZYGOTE_UNAVAILABLE) {
+			rc = zrc == 0 ? milter_worker_collect(out_fd, rep_fd, out) :
+			    zrc == MILTER_WORKER_CRASHED ? zrc : -1;
+			close(out_fd);
+			close(rep_fd);
+			return rc;
+		}
+	}
 	if (out_fd >= 0 && rep_fd >= 0 && milter_worker_spawn(job, out_fd, rep_fd, &pid) == 0) {
 		spawned = true;
 		status = milter_worker_wait(pid, job->timeout);
@@ -257,20 +268,26 @@ milter_worker_args(int argc, char **argv, struct milter_worker_args *a)
 	return 0;
 }
 
-static int
+int
 milter_worker_sanitize(struct mail_ctx *mail, struct ev_sink *sink, const struct mail_envelope *env,
-    const char *quarantine_only, const char *msg, size_t len)
+    const char *quarantine_only, int in_fd, int out_fd, int rep_fd)
 {
 	struct mail_result res;
-	char line[64];
+	char line[64], *msg = NULL;
+	size_t len;
 	int rc = -1;
 
-	if (quarantine_only ? mail_quarantine_notice(mail, (const uint8_t *)msg, len, env,
-	    quarantine_only, &res) < 0 : mail_sanitize(mail, (const uint8_t *)msg, len, env, &res) < 0)
+	if (milter_worker_read_fd(in_fd, &msg, &len) < 0)
 		return -1;
+	if (quarantine_only ? mail_quarantine_notice(mail, (const uint8_t *)msg, len, env,
+	    quarantine_only, &res) < 0 : mail_sanitize(mail, (const uint8_t *)msg, len, env, &res) < 0) {
+		free(msg);
+		return -1;
+	}
+	free(msg);
 	snprintf(line, sizeof line, "%zu %zu\n", res.body_at, res.n_added);
-	if (milter_worker_write(1, res.out, res.out_len) == 0 &&
-	    milter_worker_write(3, line, strlen(line)) == 0)
+	if (milter_worker_write(out_fd, res.out, res.out_len) == 0 &&
+	    milter_worker_write(rep_fd, line, strlen(line)) == 0)
 		rc = 0;
 	milter_worker_event(sink, env, &res.report);
 	mail_result_free(&res);
@@ -286,29 +303,26 @@ milter_worker_main(int argc, char **argv)
 	struct san_ctx *san = NULL;
 	struct mail_ctx *mail = NULL;
 	struct ev_sink *sink = NULL;
-	char *msg = NULL;
-	size_t len;
 	int rc = -1;
 
 	log_init("tiergate-milter[worker]", 0, LOG_LVL_INFO);
+	close_range(4, ~0U, 0);   /* nothing of the daemon's (listening socket, connections) */
 	if (milter_worker_args(argc, argv, &a) < 0 || milter_config_read(a.config, &sc, &mc) < 0)
 		return MILTER_WORKER_TEMPFAIL;
 	/* no RLIMIT_CPU here: the sanitizer's own workers set theirs, and a lower hard
 	 * limit inherited from us would make them fail; the daemon's wall-clock
 	 * timeout kills this whole process group instead */
-	if (milter_worker_read_fd(0, &msg, &len) == 0 && (san = san_ctx_new(&sc)) != NULL &&
-	    (mail = mail_ctx_new(san, &mc.mail)) != NULL) {
+	if ((san = san_ctx_new(&sc)) != NULL && (mail = mail_ctx_new(san, &mc.mail)) != NULL) {
 		struct mail_envelope env = { a.sender, a.rcpts, a.n_rcpts, "milter" };
 		sink = mc.events ? ev_sink_open(mc.events) : NULL;
 		rc = milter_worker_sanitize(mail, sink ? sink : san_ctx_events(san), &env,
-		    a.quarantine_only, msg, len);
+		    a.quarantine_only, 0, 1, 3);
 	}
 	if (sink)
 		ev_sink_close(sink);
 	mail_ctx_free(mail);
 	if (san)
 		san_ctx_free(san);
-	free(msg);
 	free(a.rcpts);
 	milter_config_free(&mc);
 	san_config_free(&sc);

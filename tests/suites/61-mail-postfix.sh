@@ -14,7 +14,11 @@ for tool in postfix swaks qpdf pdffonts python3; do
 done
 
 chmod 755 "$TG_TMP"
-p1=$((20000 + RANDOM % 20000)); p2=$((p1 + 1)); mport=$((p1 + 2))
+port_free() { ! ss -ltnH "sport = :$1" 2>/dev/null | grep -q .; }
+for _ in $(seq 20); do   # three free loopback ports in a row (other suites run too)
+	p1=$((20000 + RANDOM % 20000)); p2=$((p1 + 1)); mport=$((p1 + 2))
+	port_free "$p1" && port_free "$p2" && port_free "$mport" && break
+done
 user="tgmail$$"
 home="$TG_TMP/home"
 maildir="$home/Maildir"
@@ -48,12 +52,12 @@ start_milter() {   # start_milter [CONF]
 }
 check "milter-config-check" "$BIN/tiergate-milter" --config "$TG_TMP/site.conf" --check
 start_milter || { fail "mail-postfix" "tiergate-milter did not listen"; cat "$TG_TMP/milter.log"; exit 1; }
-on_exit 'kill $milter_pid'
+on_exit 'kill $milter_pid; wait $milter_pid'
 
 pf() { "$ROOT/tests/mail/postfix-instance.sh" "$@" >>"$TG_TMP/postfix.log" 2>&1; }
 pf "$san" san "$p2" "mydestination = tiergate.test" "smtpd_milters = inet:127.0.0.1:$mport" \
 	"milter_default_action = tempfail" "milter_protocol = 6" \
-	"milter_mail_macros = i {mail_addr} {daemon_name}" || { fail "mail-postfix" "sanitizer Postfix did not start"; cat "$TG_TMP/postfix.log"; exit 1; }
+	"milter_mail_macros = i {mail_addr} {daemon_name}" || { fail "mail-postfix" "sanitizer Postfix did not start"; tail -n 20 "$TG_TMP/postfix.log" "$san/maillog"; exit 1; }
 on_exit "postfix -c $san/etc stop"
 pf "$mx" mx "$p1" "mydestination =" "relay_domains = tiergate.test" \
 	"relayhost = [127.0.0.1]:$p2" "smtp_connect_timeout = 5s" "minimal_backoff_time = 300s" ||
@@ -195,6 +199,29 @@ else
 	tail -n 4 "$TG_TMP/milter.log" | sed 's/^/  | /'
 	postsuper -c "$mx/etc" -d ALL >/dev/null 2>&1
 fi
+
+# --- a worker that crashes mid-message: tempfail, the mail waits at mx ----------------
+restart_with 'timeout_seconds = 120;' || fail "postfix-worker-crash" "milter did not restart"
+before=$(grep -c '"verdict":"tempfail"' "$events")
+send "$TG_TMP/slow.eml"
+worker_pid() {   # a per-message worker: a child of the milter's zygote
+	local z
+	z=$(pgrep -P "$milter_pid" | head -n 1)
+	[ -n "$z" ] && pgrep -P "$z" | head -n 1
+}
+crashed=0
+for _ in $(seq 100); do
+	w=$(worker_pid)
+	if [ -n "$w" ]; then kill -SEGV "$w" && crashed=1 && break; fi
+	sleep 0.1
+done
+if [ "$crashed" = 1 ] && wait_for 30 tempfails $((before + 1)); then
+	pass "postfix-worker-crash-tempfail"
+else
+	fail "postfix-worker-crash-tempfail" "no tempfail after a worker crash (crashed=$crashed)"
+	tail -n 12 "$TG_TMP/milter.log" | sed 's/^/  | /'
+fi
+postsuper -c "$mx/etc" -d ALL >/dev/null 2>&1
 
 # --- selection: only some recipients' domains, or only one Postfix listener ---------
 restart_with 'sanitize_all = false; recipient_domains = [ "elsewhere.test" ];' ||
