@@ -42,8 +42,15 @@ done
 
 echo "== memory per message in flight (the per-message worker, peak RSS incl. its file-sanitizer child)"
 for name in text pdf; do
-	kb=$( { /usr/bin/time -f '%M' "$BIN/tiergate-milter" --worker --config "$tmp/site.conf" --sender a@b \
-		--rcpt c@d <"$tmp/$name.eml" >/dev/null 3>/dev/null; } 2>&1 | tail -n 1)
+	kb=$(python3 - "$BIN/tiergate-milter" "$tmp/site.conf" "$tmp/$name.eml" <<'PY'
+import os, resource, subprocess, sys
+with open(sys.argv[3], "rb") as f:   # fd 3 takes the worker's "BODY_AT N_ADDED" line
+    subprocess.run([sys.argv[1], "--worker", "--config", sys.argv[2], "--sender", "a@b", "--rcpt", "c@d"],
+                   stdin=f, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True,
+                   preexec_fn=lambda: os.dup2(os.open(os.devnull, os.O_WRONLY), 3))
+print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
+PY
+)
 	printf '  %-28s %s KB peak RSS (one-shot worker; zygote children share most of it copy-on-write); the daemon holds at most spill_kb of the message\n' "$name mail:" "$kb"
 done
 
