@@ -16,6 +16,7 @@
 #include "vpn-bridge/auth.h"
 #include "vpn-bridge/bridge.h"
 #include "vpn-bridge/control.h"
+#include "vpn-bridge/keyproc.h"
 #include "vpn-bridge/relay.h"
 #include "vpn-bridge/tls.h"
 
@@ -79,11 +80,13 @@ daemon_drop_privileges(const struct bridge_conf *conf)
 	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 }
 
+/* Relay `index`: its own socketpairs to the auth and key processes, its own SSL_CTX. */
 static pid_t
-daemon_spawn_relay(const struct bridge_conf *conf, const struct policy *zones, SSL_CTX *ctx,
-    struct daemon_worker *workers, unsigned index, struct ev_sink *events)
+daemon_spawn_relay(const struct bridge_conf *conf, const struct policy *zones, const int *keyfds,
+    unsigned n, struct daemon_worker *workers, unsigned index, struct ev_sink *events)
 {
 	int sp[2], listen_fd;
+	SSL_CTX *ctx;
 	pid_t pid;
 
 	listen_fd = daemon_listen(conf, conf->workers > 1);
@@ -93,13 +96,20 @@ daemon_spawn_relay(const struct bridge_conf *conf, const struct policy *zones, S
 	if (pid == 0) {
 		for (unsigned i = 0; i < index; i++)
 			close(workers[i].auth_end);
+		for (unsigned i = 0; i < n; i++)
+			if (i != index)
+				close(keyfds[i]);
 		close(sp[0]);
 		log_procname("bridge[relay]");
+		ctx = tls_server_ctx(conf, keyfds[index]);   /* certificates read while still root */
+		if (ctx == NULL)
+			fatalx("TLS setup failed (see above)");
 		daemon_drop_privileges(conf);
 		_exit(relay_run(conf, zones, ctx, listen_fd, sp[1], events, index == 0));
 	}
 	close(listen_fd);
 	close(sp[1]);
+	close(keyfds[index]);
 	workers[index].pid = pid;
 	workers[index].auth_end = sp[0];
 	return pid;
@@ -172,32 +182,33 @@ daemon_load_zones(const struct bridge_conf *conf)
 int
 daemon_run(struct bridge_conf *conf, const struct bridge_opts *opts)
 {
-	struct daemon_worker workers[DAEMON_MAX_WORKERS];
+	struct daemon_worker workers[DAEMON_MAX_WORKERS + 1];
 	unsigned n = conf->workers < DAEMON_MAX_WORKERS ? conf->workers : DAEMON_MAX_WORKERS;
 	struct ev_sink *events = ev_sink_open(conf->events_file ? conf->events_file : "-");
+	int keyfds[DAEMON_MAX_WORKERS];
 	struct policy *zones;
-	SSL_CTX *ctx;
+	pid_t keys;
 	int rc;
 
 	(void)opts;
 	if (events == NULL)
 		fatal("events file %s", conf->events_file);
 	zones = daemon_load_zones(conf);
-	ctx = tls_server_ctx(conf);
-	if (ctx == NULL)
-		fatalx("TLS setup failed (see above)");
 	memset(workers, 0, sizeof workers);
+	/* First the key process: the server keys are read there and nowhere else. */
+	keys = keyproc_start(conf, n, keyfds);
+	if (keys < 0)
+		fatalx("the key process did not start (see above)");
 	for (unsigned i = 0; i < n; i++)
-		if (daemon_spawn_relay(conf, zones, ctx, workers, i, events) < 0) {
+		if (daemon_spawn_relay(conf, zones, keyfds, n, workers, i, events) < 0) {
 			daemon_stop_workers(workers, i);
 			fatal("starting relay %u", i);
 		}
-	/* The parent never serves TLS: the server keys leave its memory now. */
-	SSL_CTX_free(ctx);
+	workers[n].pid = keys;   /* stopped with the relays */
 	log_info("listening on %s:%u with %u relay process(es)", conf->listen_host,
 	    conf->listen_port, n);
 	rc = daemon_auth_loop(conf, workers, n, events);
-	daemon_stop_workers(workers, n);
+	daemon_stop_workers(workers, n + 1);
 	if (zones)
 		policy_unref(zones);
 	ev_sink_close(events);

@@ -65,7 +65,7 @@ main_load(const char *path)
 static int
 main_check(const struct bridge_conf *conf)
 {
-	SSL_CTX *ctx = tls_server_ctx(conf);
+	SSL_CTX *ctx = tls_server_ctx(conf, -1);
 
 	if (ctx == NULL) {
 		fprintf(stderr, "%s: TLS setup failed (see above)\n", conf->path);

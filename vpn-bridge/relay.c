@@ -27,6 +27,7 @@
 #include "vpn-bridge/authproto.h"
 #include "vpn-bridge/counts.h"
 #include "vpn-bridge/http.h"
+#include "vpn-bridge/keyproc.h"
 #include "vpn-bridge/tls.h"
 
 /* Past this much unsent data one side stops reading the other: memory stays bounded. */
@@ -67,7 +68,7 @@ struct relay {
 	SSL_CTX *ctx;
 	struct evconnlistener *listener;
 	int auth_fd;
-	struct event *auth_ev, *sigterm_ev, *sigint_ev, *sigchld_ev, *asp_timer;
+	struct event *auth_ev, *key_ev, *sigterm_ev, *sigint_ev, *sigchld_ev, *asp_timer;
 	uint32_t next_id;
 	struct relay_conn *pending[RELAY_PENDING];
 	struct ev_sink *events;
@@ -797,6 +798,18 @@ relay_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa, 
 	bufferevent_enable(c->cli, EV_READ);
 }
 
+/* Answers are read inside each signing call; anything readable here is the key process's EOF. */
+static void
+relay_key_gone(evutil_socket_t fd, short what, void *arg)
+{
+	struct relay *r = arg;
+
+	(void)fd;
+	(void)what;
+	log_warnx("key process has gone; stopping");
+	event_base_loopbreak(r->base);
+}
+
 static void
 relay_on_stop(evutil_socket_t sig, short what, void *arg)
 {
@@ -854,6 +867,11 @@ relay_setup_events(struct relay *r, bool run_asp_checks)
 	if (!r->auth_ev || !r->sigterm_ev || !r->sigint_ev || !r->sigchld_ev)
 		return -1;
 	event_add(r->auth_ev, NULL);
+	if (keyproc_relay_fd() >= 0) {
+		r->key_ev = event_new(r->base, keyproc_relay_fd(), EV_READ | EV_PERSIST, relay_key_gone, r);
+		if (r->key_ev)
+			event_add(r->key_ev, NULL);
+	}
 	event_add(r->sigterm_ev, NULL);
 	event_add(r->sigint_ev, NULL);
 	event_add(r->sigchld_ev, NULL);
@@ -874,6 +892,8 @@ relay_teardown(struct relay *r)
 		event_free(r->asp_timer);
 	if (r->auth_ev)
 		event_free(r->auth_ev);
+	if (r->key_ev)
+		event_free(r->key_ev);
 	if (r->sigterm_ev)
 		event_free(r->sigterm_ev);
 	if (r->sigint_ev)

@@ -8,6 +8,7 @@
 
 #include "lib/log.h"
 #include "lib/util.h"
+#include "vpn-bridge/keyproc.h"
 
 void
 tls_log_errors(const char *what)
@@ -48,13 +49,15 @@ tls_load_crl(SSL_CTX *ctx, const char *path)
 	return 0;
 }
 
+/* keyfd >= 0: the private keys stay in the key process; stand-ins sign through it. */
 static int
-tls_load_certs(SSL_CTX *ctx, const struct bridge_conf *conf)
+tls_load_certs(SSL_CTX *ctx, const struct bridge_conf *conf, int keyfd)
 {
 	for (size_t i = 0; i < conf->n_certs; i++) {
 		const struct bconf_cert *c = &conf->certs[i];
 		if (SSL_CTX_use_certificate_chain_file(ctx, c->cert_file) != 1 ||
-		    SSL_CTX_use_PrivateKey_file(ctx, c->key_file, SSL_FILETYPE_PEM) != 1 ||
+		    (keyfd < 0 ? SSL_CTX_use_PrivateKey_file(ctx, c->key_file, SSL_FILETYPE_PEM) != 1
+		               : keyproc_use_remote_key(ctx, keyfd, (unsigned)i) < 0) ||
 		    SSL_CTX_check_private_key(ctx) != 1) {
 			tls_log_errors(c->cert_file);
 			return -1;
@@ -100,7 +103,7 @@ tls_set_protocols(SSL_CTX *ctx, const struct bridge_conf *conf)
 }
 
 SSL_CTX *
-tls_server_ctx(const struct bridge_conf *conf)
+tls_server_ctx(const struct bridge_conf *conf, int keyfd)
 {
 	static const unsigned char sid_ctx[] = "tiergate-bridge";
 	SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
@@ -119,7 +122,7 @@ tls_server_ctx(const struct bridge_conf *conf)
 	 */
 	SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
 	SSL_CTX_set_num_tickets(ctx, 1);
-	if (tls_set_protocols(ctx, conf) < 0 || tls_load_certs(ctx, conf) < 0 ||
+	if (tls_set_protocols(ctx, conf) < 0 || tls_load_certs(ctx, conf, keyfd) < 0 ||
 	    tls_load_client_ca(ctx, conf) < 0) {
 		tls_log_errors("bridge TLS setup");
 		SSL_CTX_free(ctx);

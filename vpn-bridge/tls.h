@@ -6,8 +6,12 @@
 
 #include "vpn-bridge/config.h"
 
-/* Builds the context from conf; NULL after logging every OpenSSL error. */
-SSL_CTX *tls_server_ctx(const struct bridge_conf *conf);
+/*
+ * Builds the context from conf; NULL after logging every OpenSSL error.
+ * keyfd >= 0: a relay's context, whose keys are stand-ins signing through the
+ * key process on keyfd; -1: the key files are read here (configuration check).
+ */
+SSL_CTX *tls_server_ctx(const struct bridge_conf *conf, int keyfd);
 /*
  * After the handshake: the client's certificate fingerprint into fp ("" when
  * none) and, when the chain or CRL check failed, the reason in *why.

@@ -25,7 +25,7 @@ if [ "$HARD" != unlimited ] && [ $((2 * SESSIONS + 500)) -gt "$HARD" ]; then
 	echo "note: RLIMIT_NOFILE hard limit is $HARD here (no CAP_SYS_RESOURCE): idle test at $SESSIONS sessions"
 fi
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-rss_kb() { awk '/^VmRSS/ {print $2}' "/proc/$1/status"; }
+rss_kb() { local p t=0; for p in $1; do t=$((t + $(awk '/^VmRSS/ {print $2}' "/proc/$p/status"))); done; echo $t; }
 
 tests/bridge/pki.sh "$T/pki" || exit 1
 chmod 755 "$T"
@@ -68,7 +68,7 @@ HA
 "$LOAD" sink "$SINK" & pids+=($!)
 "$BIN/tiergate-bridge" --config "$T/site.conf" >"$T/bridge.log" 2>&1 & BRPID=$!; pids+=($BRPID)
 sleep 1
-RELAY=$(pgrep -P "$BRPID" | head -n1)
+RELAY=$(pgrep -P "$BRPID" | tr '\n' ' ')   # the relay and the key process (it signs every handshake)
 curl -sS -p -o /dev/null -D "$T/h" --proxy "https://127.0.0.1:$BR" --proxy-insecure \
 	--proxy-cert "$T/pki/dev-good.pem" --proxy-key "$T/pki/dev-good.key" \
 	--proxy-user "alice:bench-password$(oathtool --totp -b "$SECRET")" "telnet://127.0.0.1:$SINK" --max-time 2 2>/dev/null
@@ -85,10 +85,11 @@ start_haproxy() {   # UPSTREAM_PORT
 stop_haproxy() { [ -n "${BENCH_DEBUG:-}" ] && cat "$T/haproxy.log"; kill "$HAPID"; wait "$HAPID" 2>/dev/null; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
 
-echo "one relay process vs HAProxy nbthread 1, ECDSA P-256 certificate, TLS 1.3, loopback, 2 client processes"
+echo "bridge: one relay process + its key process (CPU and memory of both counted) vs HAProxy nbthread 1;"
+echo "ECDSA P-256 certificate, TLS 1.3, loopback, 2 client processes"
 # The machine is shared: wall-clock rates move with the load, so each figure is also given
 # per CPU-second of the proxy process (utime+stime), which the neighbours cannot disturb.
-cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+cpu_ticks() { local p t=0; for p in $1; do t=$((t + $(awk '{print $14 + $15}' "/proc/$p/stat"))); done; echo $t; }
 TICK=$(getconf CLK_TCK)
 per_cpu() { awk -v v="$1" -v secs="$2" -v t="$3" -v hz="$TICK" 'BEGIN { if (t > 0) printf "%.0f", v * secs / (t / hz); else print "n/a" }'; }
 measure_hs() {   # PID PORT -> "rate per-cpu"

@@ -238,17 +238,28 @@ else
 fi
 check "every event line is JSON" python3 -c "import json; [json.loads(l) for l in open('$BR_EVENTS')]"
 
-# --- process supervision: one side dies, the other follows (the service manager restarts) ---
-relay_pid=$(ps -o pid= --ppid "$BR_PID" | head -n1 | tr -d ' ')
-kill -9 "$relay_pid"
-wait "$BR_PID"
-status=$?
-[ "$status" = 1 ] && pass "relay killed: the auth process exits 1" || fail "relay killed" "auth exit status $status"
+# --- process supervision: any process dies, the rest follow (the service manager restarts) ---
+children_of() { ps -o pid= --ppid "$1" | tr -d ' '; }
+[ "$(children_of "$BR_PID" | wc -l)" = 2 ] && pass "two children: one relay and the key process" \
+	|| fail "two children" "$(ps -o pid,user,args --ppid "$BR_PID")"
+for victim in first last; do
+	if [ "$victim" = last ]; then
+		"$BIN/tiergate-bridge" --config "$BR_CONF" >>"$TG_TMP/bridge.log" 2>&1 &
+		BR_PID=$!
+		wait_for 10 bash -c "echo >/dev/tcp/127.0.0.1/$BR_PORT"
+	fi
+	pid=$(children_of "$BR_PID" | { [ $victim = first ] && head -n1 || tail -n1; })
+	kill -9 "$pid"
+	timeout 10 tail --pid="$BR_PID" -f /dev/null
+	wait "$BR_PID"
+	status=$?
+	[ "$status" = 1 ] && pass "child $victim ($pid) killed: the bridge exits 1" || fail "child $victim killed" "exit status $status"
+done
 "$BIN/tiergate-bridge" --config "$BR_CONF" >"$TG_TMP/bridge2.log" 2>&1 &
 BR2=$!
 wait_for 10 bash -c "echo >/dev/tcp/127.0.0.1/$BR_PORT"
-relay_pid=$(ps -o pid= --ppid "$BR2" | head -n1 | tr -d ' ')
+kids=$(children_of "$BR2")
 kill -9 "$BR2"
 wait "$BR2" 2>/dev/null
-wait_for 5 bash -c "! kill -0 $relay_pid 2>/dev/null" && pass "auth killed: the relay stops too" \
-	|| { fail "auth killed: the relay stops too"; kill "$relay_pid"; }
+wait_for 5 bash -c "for p in $(echo $kids); do kill -0 \$p 2>/dev/null && exit 1; done; exit 0" \
+	&& pass "auth killed: relay and key process stop too" || { fail "auth killed: the others stop too"; kill $kids; }
