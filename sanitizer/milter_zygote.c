@@ -31,34 +31,34 @@
 #define ZYGOTE_FDS 5
 extern char **environ;
 
-static pthread_mutex_t zygote_lock = PTHREAD_MUTEX_INITIALIZER;
-static int zygote_sock = -1;
-static pid_t zygote_pid = -1;
-static const char *zygote_self, *zygote_config;
+static pthread_mutex_t milter_zygote_lock = PTHREAD_MUTEX_INITIALIZER;
+static int milter_zygote_sock = -1;
+static pid_t milter_zygote_pid = -1;
+static const char *milter_zygote_self, *milter_zygote_config;
 
 static int
-zygote_spawn(void)
+milter_zygote_spawn(void)
 {
 	posix_spawn_file_actions_t fa;
-	char *argv[] = { (char *)zygote_self, (char *)"--zygote", (char *)"--config",
-		(char *)(zygote_config ? zygote_config : ""), NULL };
+	char *argv[] = { (char *)milter_zygote_self, (char *)"--zygote", (char *)"--config",
+		(char *)(milter_zygote_config ? milter_zygote_config : ""), NULL };
 	int sv[2], rc;
 
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
 		return -1;
 	posix_spawn_file_actions_init(&fa);
 	posix_spawn_file_actions_adddup2(&fa, sv[1], 3);
-	if (zygote_config == NULL)
+	if (milter_zygote_config == NULL)
 		argv[2] = NULL;
-	rc = posix_spawn(&zygote_pid, zygote_self, &fa, NULL, argv, environ);
+	rc = posix_spawn(&milter_zygote_pid, milter_zygote_self, &fa, NULL, argv, environ);
 	posix_spawn_file_actions_destroy(&fa);
 	close(sv[1]);
 	if (rc != 0) {
 		close(sv[0]);
-		zygote_pid = -1;
+		milter_zygote_pid = -1;
 		return -1;
 	}
-	zygote_sock = sv[0];
+	milter_zygote_sock = sv[0];
 	return 0;
 }
 
@@ -67,32 +67,32 @@ milter_zygote_start(const char *self, const char *config)
 {
 	int rc;
 
-	zygote_self = self;
-	zygote_config = config;
-	pthread_mutex_lock(&zygote_lock);
-	rc = zygote_spawn();
-	pthread_mutex_unlock(&zygote_lock);
+	milter_zygote_self = self;
+	milter_zygote_config = config;
+	pthread_mutex_lock(&milter_zygote_lock);
+	rc = milter_zygote_spawn();
+	pthread_mutex_unlock(&milter_zygote_lock);
 	return rc;
 }
 
 /* Replaces a zygote that stopped answering (caller holds the lock). */
 static void
-zygote_restart(void)
+milter_zygote_restart(void)
 {
-	if (zygote_sock >= 0)
-		close(zygote_sock);
-	zygote_sock = -1;
-	if (zygote_pid > 0) {
-		kill(zygote_pid, SIGKILL);
-		waitpid(zygote_pid, NULL, 0);
+	if (milter_zygote_sock >= 0)
+		close(milter_zygote_sock);
+	milter_zygote_sock = -1;
+	if (milter_zygote_pid > 0) {
+		kill(milter_zygote_pid, SIGKILL);
+		waitpid(milter_zygote_pid, NULL, 0);
 		log_warnx("milter: zygote gone; starting a new one");
 	}
-	zygote_pid = -1;
-	zygote_spawn();
+	milter_zygote_pid = -1;
+	milter_zygote_spawn();
 }
 
 static int
-zygote_send(const int fds[ZYGOTE_FDS])
+milter_zygote_send(const int fds[ZYGOTE_FDS])
 {
 	char byte = 'J', control[CMSG_SPACE(sizeof(int) * ZYGOTE_FDS)];
 	struct iovec iov = { &byte, 1 };
@@ -109,7 +109,7 @@ zygote_send(const int fds[ZYGOTE_FDS])
 	cm->cmsg_type = SCM_RIGHTS;
 	cm->cmsg_len = CMSG_LEN(sizeof(int) * ZYGOTE_FDS);
 	memcpy(CMSG_DATA(cm), fds, sizeof(int) * ZYGOTE_FDS);
-	if (sendmsg(zygote_sock, &msg, MSG_NOSIGNAL) != 1) {
+	if (sendmsg(milter_zygote_sock, &msg, MSG_NOSIGNAL) != 1) {
 		log_warn("milter: sending to the zygote");
 		return -1;
 	}
@@ -118,25 +118,25 @@ zygote_send(const int fds[ZYGOTE_FDS])
 
 /* Sends a request, restarting the zygote once if it is gone. */
 static int
-zygote_request(const int fds[ZYGOTE_FDS])
+milter_zygote_request(const int fds[ZYGOTE_FDS])
 {
 	int rc = -1;
 
-	pthread_mutex_lock(&zygote_lock);
-	if (zygote_sock >= 0)
-		rc = zygote_send(fds);
-	if (rc < 0 && zygote_self) {
-		zygote_restart();
-		if (zygote_sock >= 0)
-			rc = zygote_send(fds);
+	pthread_mutex_lock(&milter_zygote_lock);
+	if (milter_zygote_sock >= 0)
+		rc = milter_zygote_send(fds);
+	if (rc < 0 && milter_zygote_self) {
+		milter_zygote_restart();
+		if (milter_zygote_sock >= 0)
+			rc = milter_zygote_send(fds);
 	}
-	pthread_mutex_unlock(&zygote_lock);
+	pthread_mutex_unlock(&milter_zygote_lock);
 	return rc;
 }
 
 /* The envelope as NUL-separated strings: reason ("" for none), sender, recipients. */
 static int
-zygote_envelope(const struct milter_worker_job *job)
+milter_zygote_envelope(const struct milter_worker_job *job)
 {
 	int fd = memfd_create("tiergate-env", MFD_CLOEXEC);
 	struct mbuf env = MBUF_INIT;
@@ -162,7 +162,7 @@ zygote_envelope(const struct milter_worker_job *job)
 
 /* Reads len bytes before deadline: 0, -1 on EOF or error, -2 on timeout. */
 static int
-zygote_read_until(int fd, void *buf, size_t len, uint64_t deadline)
+milter_zygote_read_until(int fd, void *buf, size_t len, uint64_t deadline)
 {
 	size_t got = 0;
 
@@ -188,18 +188,18 @@ zygote_read_until(int fd, void *buf, size_t len, uint64_t deadline)
 
 /* Waits for the child's pid and status byte; kills its group past the timeout. */
 static int
-zygote_wait(int reply, unsigned timeout)
+milter_zygote_wait(int reply, unsigned timeout)
 {
 	uint64_t deadline = clock_mono_us() + (uint64_t)timeout * 1000000u;
 	unsigned char status;
 	pid_t pid;
 	int r;
 
-	if (zygote_read_until(reply, &pid, sizeof pid, deadline) < 0 || pid <= 0) {
+	if (milter_zygote_read_until(reply, &pid, sizeof pid, deadline) < 0 || pid <= 0) {
 		log_warnx("milter: the zygote did not start a worker");
 		return MILTER_ZYGOTE_UNAVAILABLE;
 	}
-	r = zygote_read_until(reply, &status, 1, deadline);
+	r = milter_zygote_read_until(reply, &status, 1, deadline);
 	if (r == -2) {
 		log_warnx("milter: worker %d timed out after %u s; killed", (int)pid, timeout);
 		kill(-pid, SIGKILL);
@@ -218,16 +218,16 @@ milter_zygote_run(const struct milter_worker_job *job, int out_fd, int rep_fd)
 	int sv[2], env_fd, rc = MILTER_ZYGOTE_UNAVAILABLE;
 	bool sent;
 
-	if (zygote_self == NULL || socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
+	if (milter_zygote_self == NULL || socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
 		return MILTER_ZYGOTE_UNAVAILABLE;
-	env_fd = zygote_envelope(job);
-	sent = env_fd >= 0 && zygote_request((int[ZYGOTE_FDS]){ sv[1], job->in_fd, out_fd, rep_fd,
+	env_fd = milter_zygote_envelope(job);
+	sent = env_fd >= 0 && milter_zygote_request((int[ZYGOTE_FDS]){ sv[1], job->in_fd, out_fd, rep_fd,
 	    env_fd }) == 0;
 	close(sv[1]);   /* the child holds its copy: EOF on sv[0] means it is gone */
 	if (env_fd >= 0)
 		close(env_fd);
 	if (sent)
-		rc = zygote_wait(sv[0], job->timeout);
+		rc = milter_zygote_wait(sv[0], job->timeout);
 	else
 		log_warnx("milter: cannot hand the message to the zygote; starting a worker instead");
 	close(sv[0]);
@@ -236,7 +236,7 @@ milter_zygote_run(const struct milter_worker_job *job, int out_fd, int rep_fd)
 
 /* Zygote side: receives one request's descriptors. 1 = daemon gone, 0 = got them, -1 = skip. */
 static int
-zygote_receive(int sock, int fds[ZYGOTE_FDS])
+milter_zygote_receive(int sock, int fds[ZYGOTE_FDS])
 {
 	char byte, control[CMSG_SPACE(sizeof(int) * ZYGOTE_FDS)];
 	struct iovec iov = { &byte, 1 };
@@ -263,7 +263,7 @@ zygote_receive(int sock, int fds[ZYGOTE_FDS])
 
 /* Splits the envelope memfd into reason, sender and recipients (pointers into *buf). */
 static int
-zygote_envelope_read(int fd, char **buf, struct mail_envelope *env, const char **reason)
+milter_zygote_envelope_read(int fd, char **buf, struct mail_envelope *env, const char **reason)
 {
 	size_t len, at, n = 0;
 	const char **rcpts;
@@ -289,7 +289,7 @@ zygote_envelope_read(int fd, char **buf, struct mail_envelope *env, const char *
 
 /* The forked child: one message, then _exit (never returns to the zygote loop). */
 static void __attribute__((noreturn))
-zygote_child(struct mail_ctx *mail, struct ev_sink *sink, const int fds[ZYGOTE_FDS])
+milter_zygote_child(struct mail_ctx *mail, struct ev_sink *sink, const int fds[ZYGOTE_FDS])
 {
 	struct mail_envelope env = { NULL, NULL, 0, NULL };
 	const char *reason = NULL;
@@ -301,7 +301,7 @@ zygote_child(struct mail_ctx *mail, struct ev_sink *sink, const int fds[ZYGOTE_F
 	setpgid(0, 0);              /* a timeout kills this child and what it forked */
 	log_procname("tiergate-milter[worker]");
 	if (write(fds[0], &self, sizeof self) == (ssize_t)sizeof self &&
-	    zygote_envelope_read(fds[4], &buf, &env, &reason) == 0 &&
+	    milter_zygote_envelope_read(fds[4], &buf, &env, &reason) == 0 &&
 	    milter_worker_sanitize(mail, sink, &env, reason, fds[1], fds[2], fds[3]) == 0)
 		status = 0;
 	if (write(fds[0], &status, 1) != 1)
@@ -310,19 +310,19 @@ zygote_child(struct mail_ctx *mail, struct ev_sink *sink, const int fds[ZYGOTE_F
 }
 
 static void
-zygote_loop(int sock, struct mail_ctx *mail, struct ev_sink *sink)
+milter_zygote_loop(int sock, struct mail_ctx *mail, struct ev_sink *sink)
 {
 	int fds[ZYGOTE_FDS], r;
 
 	signal(SIGCHLD, SIG_IGN);   /* children are reaped by the kernel; the daemon watches them */
-	while ((r = zygote_receive(sock, fds)) != 1) {
+	while ((r = milter_zygote_receive(sock, fds)) != 1) {
 		pid_t pid;
 		if (r < 0)
 			continue;
 		pid = fork();
 		if (pid == 0) {
 			close(sock);
-			zygote_child(mail, sink, fds);
+			milter_zygote_child(mail, sink, fds);
 		}
 		if (pid < 0)
 			log_warn("milter: zygote fork");   /* the daemon sees EOF: falls back to spawning */
@@ -353,6 +353,6 @@ milter_zygote_main(int argc, char **argv)
 	if (mail == NULL)
 		return 1;
 	sink = mc.events ? ev_sink_open(mc.events) : san_ctx_events(san);
-	zygote_loop(3, mail, sink);
+	milter_zygote_loop(3, mail, sink);
 	return 0;
 }

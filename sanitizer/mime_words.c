@@ -448,11 +448,10 @@ mime_utf8_chunk(const char *utf8, size_t len, size_t at, size_t max)
 }
 
 void
-mime_words_encode(struct mbuf *out, const char *utf8, size_t first_line_used)
+mime_words_encode(struct mbuf *out, const char *utf8)
 {
 	size_t len = strlen(utf8), at = 0;
 
-	(void)first_line_used;
 	while (at < len) {
 		size_t n = mime_utf8_chunk(utf8, len, at, 45);   /* 45 bytes = 60 base64 = 72-byte word */
 		if (at)
@@ -522,6 +521,6 @@ mime_param_write(struct mbuf *out, const char *name, const char *utf8)
 		section++;
 	}
 	mbuf_printf(out, ";\n\t%s=\"", name);
-	mime_words_encode(out, utf8, 0);
+	mime_words_encode(out, utf8);
 	mbuf_addc(out, '"');
 }

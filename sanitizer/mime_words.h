@@ -38,6 +38,6 @@ char *mime_media_type(const char *raw, size_t len);
  */
 void mime_param_write(struct mbuf *out, const char *name, const char *utf8);
 /* Writes utf8 as RFC 2047 B-words of at most 75 bytes, split on character boundaries, folded. */
-void mime_words_encode(struct mbuf *out, const char *utf8, size_t first_line_used);
+void mime_words_encode(struct mbuf *out, const char *utf8);
 
 #endif
