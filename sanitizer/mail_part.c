@@ -129,9 +129,9 @@ mail_part_filename(GMimeObject *obj)
 
 /* Appends decoded text to the body, a separator line between inline parts. */
 static void
-mail_part_body_add(struct mail_build *b, const char *utf8, size_t len)
+mail_part_body_add(struct mail_build *b, const char *utf8, size_t len, bool same_part)
 {
-	if (b->have_body && b->body.len)
+	if (b->have_body && b->body.len && !same_part)
 		mbuf_addstr(&b->body, "\n\n----\n\n");
 	mbuf_add(&b->body, utf8, len);
 	b->have_body = true;
@@ -178,7 +178,8 @@ mail_part_label(const char *label, const char *bytes, size_t len)
 }
 
 static void
-mail_part_body_bytes(struct mail_build *b, const char *label, const char *bytes, size_t len)
+mail_part_body_bytes(struct mail_build *b, const char *label, const char *bytes, size_t len,
+    bool same_part)
 {
 	char *utf8 = NULL;
 	size_t utf8_len = 0;
@@ -194,39 +195,44 @@ mail_part_body_bytes(struct mail_build *b, const char *label, const char *bytes,
 	} else if (strstr(utf8, "-----BEGIN PGP SIGNED MESSAGE-----") != NULL) {
 		b->rep->signed_mail = true;
 	}
-	mail_part_body_add(b, utf8, utf8_len);
+	mail_part_body_add(b, utf8, utf8_len, same_part);
 	free(utf8);
+}
+
+/* A uuencoded file found in the text goes through the sanitizer like an attachment. */
+static void
+mail_part_uu_file(struct mail_build *b, const struct mbuf *file, const char *raw_name)
+{
+	char *name = mime_words_decode(raw_name, strlen(raw_name));
+
+	mbuf_addstr(&b->body, "\n[uuencoded file removed from the text, see the notice]\n");
+	mail_part_sanitize(b, (const uint8_t *)mbuf_cstr((struct mbuf *)file), file->len, name, NULL,
+	    "uuencoded in the text");
+	free(name);
 }
 
 /* Text with uuencoded files in it: the text stays, each file goes through the sanitizer. */
 static void
 mail_part_text_uu(struct mail_build *b, const char *label, const char *text, size_t len)
 {
-	size_t from = 0;
+	size_t from = 0, end;
 	long at;
 
 	while ((at = mime_uu_find(text, len, from)) >= 0) {
 		struct mbuf file = MBUF_INIT;
 		char *name = NULL;
-		size_t end;
 		if (mime_uu_decode(text, len, (size_t)at, &file, &name, &end) < 0) {
 			mbuf_free(&file);
 			break;
 		}
-		mail_part_body_bytes(b, label, text + from, (size_t)at - from);
-		mbuf_printf(&b->body, "\n[uuencoded file removed from the text, see the notice]\n");
-		{
-			char *utf8_name = mime_words_decode(name, strlen(name));
-			mail_part_sanitize(b, (const uint8_t *)file.data, file.len, utf8_name, NULL,
-			    "uuencoded in the text");
-			free(utf8_name);
-		}
+		mail_part_body_bytes(b, label, text + from, (size_t)at - from, from > 0);
+		mail_part_uu_file(b, &file, name);
 		free(name);
 		mbuf_free(&file);
 		from = end;
 	}
 	if (from < len || from == 0)
-		mail_part_body_bytes(b, label, text + from, len - from);
+		mail_part_body_bytes(b, label, text + from, len - from, from > 0);
 }
 
 void
@@ -374,9 +380,9 @@ mail_part_html(struct mail_build *b, GMimeObject *obj, bool as_body)
 	}
 	b->rep->html_converted = true;
 	if (r.action == SAN_TEXT && r.out)
-		mail_part_body_add(b, (const char *)r.out, r.out_len);
+		mail_part_body_add(b, (const char *)r.out, r.out_len, false);
 	else
-		mail_part_body_add(b, MAIL_PART_HTML_FAILED, strlen(MAIL_PART_HTML_FAILED));
+		mail_part_body_add(b, MAIL_PART_HTML_FAILED, strlen(MAIL_PART_HTML_FAILED), false);
 	mail_part_record(b, NULL, "text/html", "body", "HTML body converted to text (links are not clickable)",
 	    bytes.len);
 	san_result_free(&r);
@@ -419,7 +425,7 @@ mail_part_broken_text(struct mail_build *b, const char *bytes, size_t len)
 			mbuf_add(&kept, bytes + i, end - i);
 		i = end;
 	}
-	mail_part_body_bytes(b, NULL, mbuf_cstr(&kept), kept.len);
+	mail_part_body_bytes(b, NULL, mbuf_cstr(&kept), kept.len, false);
 	mail_part_record(b, NULL, "multipart/*", "body",
 	    dropped ? "broken MIME structure: shown as text, encoded data left out"
 		    : "broken MIME structure: shown as text", len);
