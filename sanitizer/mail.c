@@ -371,13 +371,19 @@ mail_nested(struct mail_build *b, const uint8_t *msg, size_t len, const char *na
 		    "attached message nested too deeply", len);
 		return;
 	}
-	if (mail_part_record(b, name, "message/rfc822", "message", NULL, len) == NULL)
-		return;
-	mail_build_init(&inner, b->mc, b->rep, b->depth + 1, b->parts_seen);
 	mail_head_find(msg, len, &h);
 	mail_head_keep(msg, &h, &kept, &inner_head);
+	/* an attached message often has no file name: its subject names it in the notice */
+	if (mail_part_record(b, name ? name : inner_head.subject, "message/rfc822", "message", NULL,
+	    len) == NULL) {
+		free(inner_head.subject);
+		free(inner_head.message_id);
+		mbuf_free(&kept);
+		return;
+	}
 	free(inner_head.subject);
 	free(inner_head.message_id);
+	mail_build_init(&inner, b->mc, b->rep, b->depth + 1, b->parts_seen);
 	mail_walk_message(&inner, msg, len, &h);
 	if (inner.internal_error) {
 		b->internal_error = true;

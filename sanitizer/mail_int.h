@@ -35,6 +35,8 @@ const char *mime_header_raw(GMimeObject *obj, const char *name);
 void mail_part_text(struct mail_build *b, GMimeObject *obj, const char *media);
 void mail_part_html(struct mail_build *b, GMimeObject *obj, bool as_body);
 void mail_part_attachment(struct mail_build *b, GMimeObject *obj, const char *media);
+/* Records a part that is left out on purpose (a signature), with its name and size. */
+void mail_part_removed(struct mail_build *b, GMimeObject *obj, const char *media, const char *reason);
 /* Decodes the content of a leaf per its Content-Transfer-Encoding; false if the encoding was broken. */
 bool mail_part_content(GMimeObject *obj, struct mbuf *out);
 /* Best-effort text of bytes that were meant to be MIME but are not (no boundary found). */

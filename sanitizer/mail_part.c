@@ -322,6 +322,19 @@ mail_part_sanitize(struct mail_build *b, const uint8_t *data, size_t len, const 
 }
 
 void
+mail_part_removed(struct mail_build *b, GMimeObject *obj, const char *media, const char *reason)
+{
+	struct mbuf bytes = MBUF_INIT;
+	char *name = GMIME_IS_PART(obj) ? mail_part_filename(obj) : NULL;
+
+	if (GMIME_IS_PART(obj))
+		mail_part_content(obj, &bytes);
+	mail_part_record(b, name, media, "removed", reason, bytes.len);
+	free(name);
+	mbuf_free(&bytes);
+}
+
+void
 mail_part_attachment(struct mail_build *b, GMimeObject *obj, const char *media)
 {
 	struct mbuf bytes = MBUF_INIT;

@@ -6,6 +6,8 @@
 #include "sanitizer/mail_int.h"
 #include "sanitizer/mime_words.h"
 
+#define MIME_WALK_SIGNATURE_GONE "signature no longer applies to the rebuilt message"
+
 const char *
 mime_header_raw(GMimeObject *obj, const char *name)
 {
@@ -126,9 +128,12 @@ mime_walk_multipart(struct mail_build *b, GMimeObject *obj, const char *media)
 		/* the signed content is rebuilt; the signature part cannot survive that */
 		b->rep->signed_mail = true;
 		mime_walk(b, g_mime_multipart_get_part(mp, 0));
-		for (int i = 1; i < count; i++)
-			mail_part_record(b, NULL, "application/signature", "removed",
-			    "signature no longer applies to the rebuilt message", 0);
+		for (int i = 1; i < count; i++) {
+			GMimeObject *sig = g_mime_multipart_get_part(mp, i);
+			char *sig_media = mime_walk_media(sig);
+			mail_part_removed(b, sig, sig_media, MIME_WALK_SIGNATURE_GONE);
+			free(sig_media);
+		}
 		return;
 	}
 	for (int i = 0; i < count && !b->internal_error && !b->never_reason; i++)
@@ -165,8 +170,7 @@ mime_walk_leaf(struct mail_build *b, GMimeObject *obj, const char *media)
 	else if (strcmp(media, "application/pgp-signature") == 0 ||
 	    strcmp(media, "application/pkcs7-signature") == 0 ||
 	    strcmp(media, "application/x-pkcs7-signature") == 0)
-		mail_part_record(b, NULL, media, "removed",
-		    "signature no longer applies to the rebuilt message", 0);
+		mail_part_removed(b, obj, media, MIME_WALK_SIGNATURE_GONE);
 	else
 		mail_part_attachment(b, obj, media);
 }
