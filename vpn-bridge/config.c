@@ -11,7 +11,8 @@
 
 static const char *const bconf_bridge_members[] = {
 	"listen", "certificates", "ca", "crl", "tls_min", "tls_max", "ciphers", "ciphersuites",
-	"devices", "users", "events", "control_socket", "user", "workers", "require_device",
+	"devices", "users", "events", "control_socket", "user", "workers", "key_process",
+	"require_device",
 	"totp_window", "totp_digits", "totp_step", "lockout_threshold", "lockout_source_threshold", "lockout_base",
 	"lockout_max", "token_lifetime", "handshake_timeout", "request_timeout",
 	"connect_timeout", "idle_timeout", "max_session", "max_sessions_per_user",
@@ -333,6 +334,7 @@ bconf_parse_bridge(struct bridge_conf *c, const config_setting_t *b, struct diag
 	bconf_get_path(b, "control_socket", &c->control_socket, d);
 	bconf_get_string(b, "user", &c->run_user, d);
 	conf_get_bool(b, "require_device", &c->require_device, d);
+	conf_get_bool(b, "key_process", &c->key_process, d);
 	bconf_parse_numbers(c, b, d);
 	bconf_parse_groups(c, b, d);
 	bconf_parse_grants(c, b, d);
@@ -398,6 +400,7 @@ bconf_defaults(struct bridge_conf *c)
 	c->listen_port = 8443;
 	c->workers = 1;
 	c->require_device = true;
+	c->key_process = true;
 	c->totp_window = 1;
 	c->totp_digits = 6;
 	c->totp_step = 30;

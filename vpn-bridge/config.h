@@ -64,6 +64,7 @@ struct bridge_conf {
 	/* files and processes */
 	char *devices_file, *users_file, *events_file, *control_socket, *run_user;
 	unsigned workers;
+	bool key_process;         /* TLS keys in their own process (default) */
 	/* authentication */
 	bool require_device;
 	unsigned totp_window, totp_digits, totp_step;

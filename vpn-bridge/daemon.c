@@ -97,7 +97,7 @@ daemon_spawn_relay(const struct bridge_conf *conf, const struct policy *zones, c
 		for (unsigned i = 0; i < index; i++)
 			close(workers[i].auth_end);
 		for (unsigned i = 0; i < n; i++)
-			if (i != index)
+			if (i != index && keyfds[i] >= 0)
 				close(keyfds[i]);
 		close(sp[0]);
 		log_procname("bridge[relay]");
@@ -109,7 +109,8 @@ daemon_spawn_relay(const struct bridge_conf *conf, const struct policy *zones, c
 	}
 	close(listen_fd);
 	close(sp[1]);
-	close(keyfds[index]);
+	if (keyfds[index] >= 0)
+		close(keyfds[index]);
 	workers[index].pid = pid;
 	workers[index].auth_end = sp[0];
 	return pid;
@@ -196,9 +197,13 @@ daemon_run(struct bridge_conf *conf, const struct bridge_opts *opts)
 	zones = daemon_load_zones(conf);
 	memset(workers, 0, sizeof workers);
 	/* First the key process: the server keys are read there and nowhere else. */
-	keys = keyproc_start(conf, n, keyfds);
-	if (keys < 0)
+	keys = 0;
+	for (unsigned i = 0; i < n; i++)
+		keyfds[i] = -1;
+	if (conf->key_process && (keys = keyproc_start(conf, n, keyfds)) < 0)
 		fatalx("the key process did not start (see above)");
+	if (!conf->key_process)
+		log_warnx("bridge.key_process = false: the relays hold the TLS private keys");
 	for (unsigned i = 0; i < n; i++)
 		if (daemon_spawn_relay(conf, zones, keyfds, n, workers, i, events) < 0) {
 			daemon_stop_workers(workers, i);

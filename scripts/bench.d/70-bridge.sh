@@ -29,7 +29,7 @@ rss_kb() { local p t=0; for p in $1; do t=$((t + $(awk '/^VmRSS/ {print $2}' "/p
 
 tests/bridge/pki.sh "$T/pki" || exit 1
 chmod 755 "$T"
-BR=$(free_port); HA=$(free_port); SRC=$(free_port); SINK=$(free_port)
+BR=$(free_port); BR_NK=$(free_port); HA=$(free_port); SRC=$(free_port); SINK=$(free_port)
 FP=$("$BIN/tiergate-bridge" fingerprint "$T/pki/dev-good.pem")
 cat >"$T/devices.conf" <<DEV
 devices = ( { fingerprint = "$FP"; owner = "alice"; label = "bench"; } );
@@ -112,10 +112,20 @@ for _ in 1 2 3; do
 	measure_hs "$HAPID" "$HA" >>"$T/hs_ha"
 	measure_hs "$RELAY" "$BR" >>"$T/hs_br"
 done
+# The price of keeping the keys out of the relay: the same bridge with key_process = false.
+sed -e "s/127.0.0.1:$BR\"/127.0.0.1:$BR_NK\"/; s/workers = 1;/workers = 1; key_process = false;/" \
+	-e 's/events.json/events-nk.json/' "$T/site.conf" >"$T/site-nk.conf"
+"$BIN/tiergate-bridge" --config "$T/site-nk.conf" >"$T/bridge-nk.log" 2>&1 & NKPID=$!; pids+=($NKPID)
+sleep 1
+: >"$T/hs_nk"
+for _ in 1 2 3; do measure_hs "$(pgrep -P "$NKPID" | tr '\n' ' ')" "$BR_NK" >>"$T/hs_nk"; done
+kill "$NKPID"; wait "$NKPID" 2>/dev/null
+read -r hs_nk hs_nk_cpu < <(best <"$T/hs_nk")
 read -r hs_ha hs_ha_cpu < <(best <"$T/hs_ha")
 read -r hs_br hs_br_cpu < <(best <"$T/hs_br")
 printf "handshakes/s       bridge %8s   haproxy %8s   ratio %s (target >= 1.00)\n" "$hs_br" "$hs_ha" "$(ratio "$hs_br" "$hs_ha")"
 printf "  per CPU-second   bridge %8s   haproxy %8s   ratio %s\n" "$hs_br_cpu" "$hs_ha_cpu" "$(ratio "$hs_br_cpu" "$hs_ha_cpu")"
+printf "  keys in relay    bridge %8s/s (%s per CPU-s), i.e. without the key process (key_process = false)\n" "$hs_nk" "$hs_nk_cpu"
 
 # 2. bulk: 1000 MB from a backend through one established session, interleaved, best of 3
 : >"$T/bk_ha"; : >"$T/bk_br"
