@@ -140,7 +140,8 @@ static void
 nfqsock_alloc_slots(struct nfqsock *s, const struct nfqsock_opts *o)
 {
 	s->slots = o->batch ? o->batch : 1;
-	s->slot_size = o->copy_range + NFQSOCK_ATTR_ROOM;
+	/* Each slot starts a netlink message: keep them aligned (copy_range may be odd). */
+	s->slot_size = (o->copy_range + NFQSOCK_ATTR_ROOM + 63) & ~(size_t)63;
 	s->rbuf = xmalloc(s->slots * s->slot_size);
 	s->msgs = xcalloc(s->slots, sizeof *s->msgs);
 	s->iov = xcalloc(s->slots, sizeof *s->iov);

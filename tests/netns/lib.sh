@@ -117,7 +117,14 @@ gw_start() {   # gw_start CONF [ARGS...]: rules installed, tiergate-gw running, 
 		--ctl-socket "$GW_SOCK" --user "$GW_USER" "$@" >>"$GW_LOG" 2>&1 </dev/null &
 	GW_PID=$!
 	on_exit "kill $GW_PID"
+	on_exit "gw_keep_log"
 	wait_for 10 grep -q 'ready: queues' "$GW_LOG" || { fail "gw-start" "not ready"; tail "$GW_LOG"; return 1; }
+}
+
+# The gateway's log outlives the run (sanitizer reports, fatal errors): test-logs/SUITE.gw.log.
+gw_keep_log() {
+	mkdir -p "$TIERGATE_BUILD/test-logs"
+	cp "$GW_LOG" "$TIERGATE_BUILD/test-logs/${TG_SUITE:-live}.gw.log"
 }
 
 gw_stop() {   # gw_stop [SIGNAL]
