@@ -136,6 +136,8 @@ milter_header(SMFICTX *ctx, char *name, char *value)
 {
 	struct milter_msg *m = milter_priv(ctx);
 
+	if (m == NULL)
+		return SMFIS_TEMPFAIL;
 	if (milter_msg_header(m, name, value, milter_cfg.max_message_bytes, milter_cfg.spill_bytes,
 	    milter_cfg.spool_dir) < 0)
 		return milter_tempfail(ctx, "cannot hold the message");
@@ -147,6 +149,8 @@ milter_eoh(SMFICTX *ctx)
 {
 	struct milter_msg *m = milter_priv(ctx);
 
+	if (m == NULL)
+		return SMFIS_TEMPFAIL;
 	if (!m->selected)
 		return SMFIS_ACCEPT;   /* not ours: Postfix delivers it untouched, no body sent */
 	if (milter_msg_append(m, "\r\n", 2, milter_cfg.max_message_bytes, milter_cfg.spill_bytes,
@@ -160,6 +164,8 @@ milter_body(SMFICTX *ctx, unsigned char *chunk, size_t len)
 {
 	struct milter_msg *m = milter_priv(ctx);
 
+	if (m == NULL)
+		return SMFIS_TEMPFAIL;
 	if (milter_msg_append(m, chunk, len, milter_cfg.max_message_bytes, milter_cfg.spill_bytes,
 	    milter_cfg.spool_dir) < 0)
 		return milter_tempfail(ctx, "cannot hold the message");
@@ -315,6 +321,8 @@ milter_eom(SMFICTX *ctx)
 	struct milter_msg *m = milter_priv(ctx);
 	struct milter_worker_out out;
 
+	if (m == NULL)
+		return SMFIS_TEMPFAIL;
 	if (!m->selected)
 		return SMFIS_CONTINUE;
 	if (m->too_big) {
