@@ -65,7 +65,7 @@ chmod -R a+rX "$TG_TMP/ifconf"
 if grep -q 'interfaces = \[ "biz" \]' "$TG_TMP/ifconf/alpha.conf"; then
 	srv_dns inet 198.51.100.53
 	gw_start "$TG_TMP/ifconf/alpha.conf" || exit 1
-	out=$(in_ns biz dig +short +time=2 +tries=1 @198.51.100.53 www.example.test)
+	out=$(in_ns biz dig +short +time=3 +tries=2 @198.51.100.53 www.example.test)
 	[ "$out" = 198.51.100.10 ] && pass "interface zone: 172.16.2.10 on port biz is DMZ, its DNS passes (dig)" ||
 		fail "interface zone: DNS from the biz port passes" "got '$out'"
 	ev_has "interface zone: event says src_zone dmz by interface" flow src_ip=172.16.2.10 src_zone=dmz \
