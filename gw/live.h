@@ -13,6 +13,19 @@
 #include "gw/nfqsock.h"
 
 /*
+ * The packet path: FORWARD jumps to the chain from gw/iptrules.c; packets of
+ * undecided flows go to NFQUEUE (--queue-balance over the configured queues,
+ * a flow stays on its queue); each queue's thread (live_queue.c) reads them
+ * in bursts (nfqsock.c), runs the engine, and answers. An undecided flow's
+ * packets are accepted plainly (batch verdicts); a decided flow's packet is
+ * answered NF_REPEAT with the engine's mark: it runs through the chain once
+ * more, the chain saves the mark to the connmark (setting the connmark in the
+ * verdict is ignored by this kernel, see PLATFORM.md) and accepts, drops or
+ * rejects it, and the kernel does the same for the rest of the flow. Reject
+ * answers (RST, ICMP) are built by the engine and sent on raw sockets opened
+ * before the privilege drop. A reload cuts through ctnetlink (nfqct.c) what
+ * the engines report and what only the kernel still carries (live_reload.c).
+ *
  * Threads: one per queue (its own nfqsock and engine, so one nDPI module per
  * thread) and the main thread (signals, control socket, metrics, reloads).
  * The main thread never touches an engine: it posts a request to the queue's
