@@ -121,10 +121,21 @@ sleep 1
 for _ in 1 2 3; do measure_hs "$(pgrep -P "$NKPID" | tr '\n' ' ')" "$BR_NK" >>"$T/hs_nk"; done
 kill "$NKPID"; wait "$NKPID" 2>/dev/null
 read -r hs_nk hs_nk_cpu < <(best <"$T/hs_nk")
+# HAProxy asking for a client certificate too (verify optional, the device CA), as the bridge must.
+stop_haproxy
+sed "s|ssl-min-ver TLSv1.2|ssl-min-ver TLSv1.2 verify optional ca-file $T/pki/device-ca.pem|" "$T/haproxy.cfg" >"$T/haproxy-cc.cfg"
+UPSTREAM=$SRC haproxy -db -f "$T/haproxy-cc.cfg" >"$T/haproxy-cc.log" 2>&1 & HAPID=$!; pids+=($HAPID)
+sleep 1
+: >"$T/hs_cc"
+for _ in 1 2 3; do measure_hs "$HAPID" "$HA" >>"$T/hs_cc"; done
+stop_haproxy
+read -r hs_cc hs_cc_cpu < <(best <"$T/hs_cc")
+start_haproxy "$SRC"
 read -r hs_ha hs_ha_cpu < <(best <"$T/hs_ha")
 read -r hs_br hs_br_cpu < <(best <"$T/hs_br")
 printf "handshakes/s       bridge %8s   haproxy %8s   ratio %s (target >= 1.00)\n" "$hs_br" "$hs_ha" "$(ratio "$hs_br" "$hs_ha")"
 printf "  per CPU-second   bridge %8s   haproxy %8s   ratio %s\n" "$hs_br_cpu" "$hs_ha_cpu" "$(ratio "$hs_br_cpu" "$hs_ha_cpu")"
+printf "  client cert req. haproxy %8s/s (%s per CPU-s) with 'verify optional' (the bridge always asks)\n" "$hs_cc" "$hs_cc_cpu"
 printf "  keys in relay    bridge %8s/s (%s per CPU-s), i.e. without the key process (key_process = false)\n" "$hs_nk" "$hs_nk_cpu"
 
 # 2. bulk: 1000 MB from a backend through one established session, interleaved, best of 3
