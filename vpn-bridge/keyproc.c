@@ -26,6 +26,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 #include "lib/log.h"
@@ -303,6 +304,9 @@ keyproc_use_remote_key(SSL_CTX *ctx, int fd, unsigned index)
 	EVP_PKEY *stand_in = NULL;
 	int rc;
 
+	/* A stuck key process fails handshakes after 2 s instead of freezing the relay. */
+	if (keyproc_fd != fd)
+		setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &(struct timeval){ 2, 0 }, sizeof(struct timeval));
 	keyproc_fd = fd;
 	if (pub && EVP_PKEY_get_base_id(pub) == EVP_PKEY_EC)
 		stand_in = keyproc_remote_ec(pub, index);
