@@ -34,11 +34,13 @@ echo "Sato-telework-2026" | "$BIN/tiergate-bridge" --config "$C" passwd sato
 SECRET=$(sed -n 's/.*secret=\([A-Z2-7]*\).*/\1/p' "$T/enroll.txt" | head -n1)
 file "$T/sato-totp.png" 2>/dev/null | sed "s|$T/||"
 
-say "start the bridge (auth process keeps the secrets; the relay drops to 'nobody')"
+say "start the bridge: the auth process keeps the user secrets, a key process the TLS keys; the relay runs as nobody"
 run "$BIN/tiergate-bridge" -n --config "$C"
 "$BIN/tiergate-bridge" --config "$C" 2>"$T/bridge.log" & pids+=($!)
-for _ in $(seq 50); do bash -c "echo >/dev/tcp/127.0.0.1/$BR" 2>/dev/null && break; sleep 0.1; done
-ps -o user=,pid=,args= --ppid $! | sed 's/^/  relay: /'
+for port in "$BR" "$WEB" "$ASP"; do
+	for _ in $(seq 50); do bash -c "echo >/dev/tcp/127.0.0.1/$port" 2>/dev/null && break; sleep 0.1; done
+done
+ps -o user=,pid=,args= --ppid $! | sed 's/^/  relay or key process: /'
 
 bcurl() {
 	curl -sS -p --max-time 10 --proxy "https://127.0.0.1:$BR" --proxy-cacert "$PKI/device-ca.pem" \
