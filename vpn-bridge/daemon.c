@@ -101,6 +101,7 @@ daemon_spawn_relay(const struct bridge_conf *conf, const struct policy *zones, c
 				close(keyfds[i]);
 		close(sp[0]);
 		log_procname("bridge[relay]");
+		prctl(PR_SET_NAME, "tg-bridge-relay", 0, 0, 0);   /* what ps and top show */
 		ctx = tls_server_ctx(conf, keyfds[index]);   /* certificates read while still root */
 		if (ctx == NULL)
 			fatalx("TLS setup failed (see above)");

@@ -160,6 +160,7 @@ keyproc_start(const struct bridge_conf *conf, unsigned n_relays, int *relay_fds)
 	if (pid == 0) {
 		EVP_PKEY *keys[4] = { NULL };
 		log_procname("bridge[keys]");
+		prctl(PR_SET_NAME, "tg-bridge-keys", 0, 0, 0);
 		signal(SIGTERM, SIG_DFL);
 		for (unsigned i = 0; i < n_relays; i++)
 			close(relay_fds[i]);

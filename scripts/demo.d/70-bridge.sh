@@ -40,7 +40,7 @@ run "$BIN/tiergate-bridge" -n --config "$C"
 for port in "$BR" "$WEB" "$ASP"; do
 	for _ in $(seq 50); do bash -c "echo >/dev/tcp/127.0.0.1/$port" 2>/dev/null && break; sleep 0.1; done
 done
-ps -o user=,pid=,args= --ppid $! | sed 's/^/  relay or key process: /'
+ps -o user=,pid=,comm= --ppid $! | sed 's/^/  /'
 
 bcurl() {
 	curl -sS -p --max-time 10 --proxy "https://127.0.0.1:$BR" --proxy-cacert "$PKI/device-ca.pem" \
