@@ -109,16 +109,20 @@ gw_rules() {   # gw_rules CONF install|remove
 	ip netns exec "$GW_NS" "$BIN/tiergate-gw" --config "$1" "--$2-rules"
 }
 
+_gw_ready() { [ "$(grep -c 'ready: queues' "$GW_LOG" 2>/dev/null)" -gt "${_gw_ready_before:-0}" ]; }
+
 gw_start() {   # gw_start CONF [ARGS...]: rules installed, tiergate-gw running, ready for packets
 	local conf=$1
 	shift
 	gw_rules "$conf" install >/dev/null 2>&1 || { fail "gw-rules" "--install-rules failed"; return 1; }
+	_gw_ready_before=$(grep -c 'ready: queues' "$GW_LOG" 2>/dev/null)
 	ip netns exec "$GW_NS" "$BIN/tiergate-gw" --config "$conf" --events "$GW_EVENTS" \
 		--ctl-socket "$GW_SOCK" --user "$GW_USER" "$@" >>"$GW_LOG" 2>&1 </dev/null &
 	GW_PID=$!
 	on_exit "kill $GW_PID"
 	on_exit "gw_keep_log"
-	wait_for 10 grep -q 'ready: queues' "$GW_LOG" || { fail "gw-start" "not ready"; tail "$GW_LOG"; return 1; }
+	# The log is appended to across restarts: wait for this start's own "ready" line.
+	wait_for 10 _gw_ready || { fail "gw-start" "not ready"; tail "$GW_LOG"; return 1; }
 }
 
 # The gateway's log outlives the run (sanitizer reports, fatal errors): test-logs/SUITE.gw.log.
