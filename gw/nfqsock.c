@@ -229,30 +229,39 @@ nfqsock_requeue(struct nfqsock *s, const struct nlmsghdr *nlh)
 static int
 nfqsock_talk(struct nfqsock *s, struct nlmsghdr *nlh)
 {
-	static __thread uint8_t buf[8192];
+	/* Room for a whole packet: one may arrive before the ack (up to 64 KB with GSO). */
+	size_t size = 65536 + NFQSOCK_ATTR_ROOM;
 	uint32_t seq = (uint32_t)clock_mono_us();
+	uint8_t *buf;
+	int rc = -1;
 
 	nlh->nlmsg_flags |= NLM_F_ACK;
 	nlh->nlmsg_seq = seq;
 	if (mnl_socket_sendto(s->nl, nlh, nlh->nlmsg_len) < 0)
 		return -1;
-	for (;;) {
-		ssize_t got = mnl_socket_recvfrom(s->nl, buf, sizeof buf);
+	buf = xmalloc(size);
+	while (rc < 0) {
+		ssize_t got = mnl_socket_recvfrom(s->nl, buf, size);
 		const struct nlmsghdr *r = (const struct nlmsghdr *)buf;
 		int len = (int)got;
 
 		if (got < 0)
-			return -1;
+			break;
 		for (; mnl_nlmsg_ok(r, len); r = mnl_nlmsg_next(r, &len)) {
 			if (r->nlmsg_type == NLMSG_ERROR && r->nlmsg_seq == seq) {
 				const struct nlmsgerr *e = mnl_nlmsg_get_payload(r);
+				rc = e->error ? 1 : 0;
 				errno = -e->error;
-				return e->error ? -1 : 0;
+				break;
 			}
 			if (NFNL_MSG_TYPE(r->nlmsg_type) == NFQNL_MSG_PACKET)
 				nfqsock_requeue(s, r);
 		}
 	}
+	int saved = errno;
+	free(buf);
+	errno = saved;
+	return rc == 0 ? 0 : -1;
 }
 
 /* --- packets ------------------------------------------------------------ */
