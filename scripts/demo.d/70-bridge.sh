@@ -18,7 +18,12 @@ cp -r conf "$T/conf"
 chmod 755 "$T"
 C="$T/conf/alpha.conf" B="$T/conf/parts/bridge.conf" PKI="$T/conf/bridge/pki"
 tests/bridge/pki.sh "$PKI" >/dev/null
-BR=$(free_port) WEB=$(free_port) ASP=$(free_port)
+BR=$(free_port) WEB=$(free_port) ASP=$(free_port) KINTAI=$(free_port)
+# The example's ASP address (10.40.1.10) is not on this machine: the demo checks it
+# on a loopback port where nothing listens, so asp-check shows it unreachable
+# and no packet leaves the host.
+sed -i "s/address = \"10.40.1.10\"; port = 443;/address = \"127.0.0.1\"; port = $KINTAI;/" "$B"
+grep -q "port = $KINTAI;" "$B" || { echo "demo: could not point the example ASP at loopback" >&2; exit 1; }
 sed -i "s/0.0.0.0:8443/127.0.0.1:$BR/; s|to = \[ \"10.20.1.0/24:3389\" \]|to = [ \"10.20.1.0/24:3389\", \"127.0.0.1:$WEB\" ]|" "$B"
 sed -i "s|^  services = (|  services = (\n    { name = \"demo-asp\"; vendor = \"demo\"; host = \"asp-good.test\"; address = \"127.0.0.1\"; port = $ASP; ca = \"../bridge/pki/asp-ca.pem\"; who = [ \"@soumu\" ]; },|" "$B"
 [ "$(id -u)" = 0 ] && chown nobody "$T/conf/bridge"
