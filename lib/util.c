@@ -233,6 +233,22 @@ dir_make_all(const char *path, mode_t mode)
 	return 0;
 }
 
+int
+base64_value(unsigned char c)
+{
+	if (c >= 'A' && c <= 'Z')
+		return c - 'A';
+	if (c >= 'a' && c <= 'z')
+		return c - 'a' + 26;
+	if (c >= '0' && c <= '9')
+		return c - '0' + 52;
+	if (c == '+')
+		return 62;
+	if (c == '/')
+		return 63;
+	return -1;
+}
+
 void
 hex_encode(const uint8_t *in, size_t len, char *out)
 {

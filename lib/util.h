@@ -31,6 +31,10 @@ int file_write_atomic(const char *path, const void *buf, size_t len, mode_t mode
 /* mkdir -p with the given mode for created directories. */
 int dir_make_all(const char *path, mode_t mode);
 
+/* Value of one base64 (RFC 4648) alphabet character, or -1: the decoders differ
+ * (strict for HTTP, tolerant for mail), the alphabet does not. */
+int base64_value(unsigned char c);
+
 /* Lower-case hex of len bytes into out (2*len+1 bytes). */
 void hex_encode(const uint8_t *in, size_t len, char *out);
 

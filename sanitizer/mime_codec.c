@@ -6,24 +6,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/util.h"
+
 static const char mime_b64_alphabet[] =
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
-static int
-mime_b64_value(unsigned char c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == '+')
-		return 62;
-	if (c == '/')
-		return 63;
-	return -1;
-}
 
 /* Emits the bytes of a partial quantum (2 or 3 sextets) and starts a new one. */
 static void
@@ -52,7 +38,7 @@ mime_b64_decode(const char *in, size_t len, struct mbuf *out, struct mime_b64_st
 		stats = &local;
 	for (size_t i = 0; i < len; i++) {
 		unsigned char c = (unsigned char)in[i];
-		int v = mime_b64_value(c);
+		int v = base64_value(c);
 		if (v < 0) {
 			if (c == '=') {
 				mime_b64_flush(acc, count, out, stats);

@@ -6,22 +6,6 @@
 
 #include "lib/util.h"
 
-static int
-http_b64_value(unsigned char c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == '+')
-		return 62;
-	if (c == '/')
-		return 63;
-	return -1;
-}
-
 long
 http_base64_decode(const char *in, size_t len, uint8_t *out, size_t outsize)
 {
@@ -32,7 +16,7 @@ http_base64_decode(const char *in, size_t len, uint8_t *out, size_t outsize)
 	if (len % 4 != 0)
 		return -1;
 	for (size_t i = 0; i < len; i++) {
-		int v = http_b64_value((unsigned char)in[i]);
+		int v = base64_value((unsigned char)in[i]);
 		if (in[i] == '=' && i >= len - 2) {
 			pad++;
 			continue;

@@ -188,6 +188,19 @@ atomic_write_replaces_whole_file(void)
 	}
 }
 
+static void
+base64_alphabet_values(void)
+{
+	CHECK_INT(base64_value('A'), 0);
+	CHECK_INT(base64_value('z'), 51);
+	CHECK_INT(base64_value('0'), 52);
+	CHECK_INT(base64_value('+'), 62);
+	CHECK_INT(base64_value('/'), 63);
+	CHECK_INT(base64_value('='), -1);
+	CHECK_INT(base64_value('-'), -1);
+	CHECK_INT(base64_value(0xff), -1);
+}
+
 int
 main(void)
 {
@@ -199,5 +212,6 @@ main(void)
 	UNIT_RUN(config_errors_carry_file_and_line);
 	UNIT_RUN(config_typed_getters_report_bad_types);
 	UNIT_RUN(atomic_write_replaces_whole_file);
+	UNIT_RUN(base64_alphabet_values);
 	UNIT_EXIT();
 }
