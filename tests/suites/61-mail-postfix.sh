@@ -121,11 +121,13 @@ check_grep "postfix-event-per-message" '"event":"mail".*"sender":"sender@example
 kill -9 "$milter_pid"
 wait "$milter_pid" 2>/dev/null
 send "$ROOT/tests/mail/25_exe_attachment.eml"
-held() { postqueue -c "$mx/etc" -p | grep -q "$user@tiergate.test"; }
-if wait_for 30 held && grep -q "451" "$mx/maillog"; then
+# Held means: still in mx's queue AND mx was told 451 (the queue entry shows up
+# before the first delivery attempt is logged, so wait for both together).
+held() { postqueue -c "$mx/etc" -p | grep -q "$user@tiergate.test" && grep -q "451" "$mx/maillog"; }
+if wait_for 30 held; then
 	pass "postfix-milter-down-mail-held"
 else
-	fail "postfix-milter-down-mail-held" "not in mx's queue (postqueue -p)"
+	fail "postfix-milter-down-mail-held" "not in mx's queue with a 451 in its log (postqueue -p)"
 	postqueue -c "$mx/etc" -p | sed 's/^/  | /'
 fi
 sleep 1

@@ -260,11 +260,11 @@ test_hook(void)
 
 	switch (hook_mode) {
 	case 1: raise(SIGSEGV); break;
-	case 2: for (volatile int spin = 0;; spin++) ; break;
+	case 2: for (volatile unsigned spin = 0;; spin++) ; break;   /* unsigned: wraps, no UB */
 	case 3: socket(AF_INET, SOCK_STREAM, 0); _exit(44); break;
 	case 4: _exit(open("/etc/hostname", O_RDONLY) < 0 && errno == EACCES ? 42 : 43);
 	case 5: _exit(geteuid() != 0 && getegid() != 0 ? 42 : 43);
-	case 6: for (;;) hook_mode++; break;
+	case 6: for (volatile unsigned burn = 0;; burn++) ; break;
 	case 7: *null = 1; break;
 	case 8: _exit(0);
 	default: break;
