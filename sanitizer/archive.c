@@ -10,10 +10,9 @@
 #include "sanitizer/internal.h"
 
 /* The member name as a safe relative UTF-8 path: CP932 names decoded, no "..", no absolute paths. */
-static char *
-archive_member_name(zip_t *za, zip_uint64_t i)
+char *
+archive_safe_path(const char *raw)
 {
-	const char *raw = zip_get_name(za, i, ZIP_FL_ENC_RAW);
 	char *utf8 = NULL, *out;
 	size_t n = 0, o = 0;
 
@@ -118,13 +117,20 @@ archive_add_member(struct san_result *res, struct san_result *member)
 	memset(member, 0, sizeof *member);
 }
 
-/* The output name of a member: its directory kept, its file name from the member's own rebuild. */
+/*
+ * The output name of a member: its directory kept, its file name from the
+ * member's own rebuild (only the last part of it: a rebuild that keeps the
+ * input name, as text does, would otherwise repeat the directory).
+ */
 static char *
 archive_out_path(const char *in_path, const char *out_name)
 {
-	const char *slash = strrchr(in_path, '/');
+	const char *slash = strrchr(in_path, '/'), *base = strrchr(out_name, '/');
 	size_t dir = slash ? (size_t)(slash - in_path) + 1 : 0;
-	char *out = xmalloc(dir + strlen(out_name) + 1);
+	char *out;
+
+	out_name = base && base[1] ? base + 1 : out_name;
+	out = xmalloc(dir + strlen(out_name) + 1);
 
 	memcpy(out, in_path, dir);
 	memcpy(out + dir, out_name, strlen(out_name) + 1);
@@ -150,51 +156,96 @@ archive_write_member(zip_t *out, const struct san_result *m, time_t mtime)
 	return rc;
 }
 
-/* Sanitizes every member into res->members and the new zip. */
-static int
-archive_members(const struct san_job *job, zip_t *za, zip_int64_t count, zip_t *out, struct san_result *res)
+/* The new archive being built: members' outputs must live until zip_close has written them. */
+struct archive_out {
+	zip_source_t *src;
+	zip_t *zip;
+};
+
+struct archive_out *
+archive_out_new(void)
+{
+	struct archive_out *ao = xcalloc(1, sizeof *ao);
+	zip_error_t err;
+
+	zip_error_init(&err);
+	ao->src = zip_source_buffer_create(NULL, 0, 0, &err);
+	ao->zip = ao->src ? zip_open_from_source(ao->src, ZIP_TRUNCATE, &err) : NULL;
+	zip_error_fini(&err);
+	if (ao->zip == NULL) {
+		zip_source_free(ao->src);
+		free(ao);
+		return NULL;
+	}
+	return ao;
+}
+
+/* A member that was not read (too big, damaged): listed with its reason. */
+void
+archive_out_blocked(struct san_result *res, struct san_result *m)
+{
+	res_finding(res, "%s: removed (%s)", m->name ? m->name : "?", m->reason ? m->reason : "blocked");
+	archive_add_member(res, m);
+}
+
+/* Sanitizes one member's bytes by the same rules as any file and adds what comes out. */
+void
+archive_out_member(struct archive_out *ao, const struct san_job *job, const char *name, const char *raw,
+    const uint8_t *data, size_t len, time_t mtime, struct san_result *res)
 {
 	struct san_job inner = *job;
+	struct san_result m;
 
 	inner.depth = job->depth + 1;
+	memset(&m, 0, sizeof m);
+	if (raw && (raw[0] == '/' || strstr(raw, "..") != NULL))
+		res_finding(res, "unsafe member path \"%s\" written as \"%s\"", raw, name);
+	dispatch_sanitize(&inner, data, len, name, NULL, &m);
+	san_sha256_hex(data, len, m.sha256_in);
+	if (m.action != SAN_BLOCKED && m.out && archive_write_member(ao->zip, &m, mtime) < 0)
+		res_block(&m, "could not be added to the new archive");
+	for (size_t f = 0; f < m.n_findings; f++)
+		res_finding(res, "%s: %s", name, m.findings[f]);
+	if (m.action == SAN_BLOCKED)   /* the admin sees what was left out of the new archive */
+		archive_out_blocked(res, &m);
+	else
+		archive_add_member(res, &m);
+}
+
+/* Every ZIP member through archive_out_member. */
+static void
+archive_members(const struct san_job *job, zip_t *za, zip_int64_t count, struct archive_out *ao,
+    struct san_result *res)
+{
 	for (zip_int64_t i = 0; i < count; i++) {
+		const char *raw = zip_get_name(za, (zip_uint64_t)i, ZIP_FL_ENC_RAW);
+		char *name;
 		struct san_result m;
 		uint8_t *buf = NULL;
 		size_t len = 0;
-		char *name = archive_member_name(za, (zip_uint64_t)i);
-		const char *raw = zip_get_name(za, (zip_uint64_t)i, ZIP_FL_ENC_RAW);
-
-		memset(&m, 0, sizeof m);
-		if (raw && raw[0] && raw[strlen(raw) - 1] == '/') {   /* directories come back with their files */
-			free(name);
-			continue;
-		}
-		res_set_str(&m.name, name);
-		if (raw && (raw[0] == '/' || strstr(raw, "..") != NULL))
-			res_finding(res, "unsafe member path \"%s\" written as \"%s\"", raw, name);
-		if (archive_read(job, za, (zip_uint64_t)i, &buf, &len, &m) == 0) {
-			dispatch_sanitize(&inner, buf, len, name, NULL, &m);
-			san_sha256_hex(buf, len, m.sha256_in);
-			free(buf);
-		}
 		zip_stat_t st;
-		time_t mtime = zip_stat_index(za, (zip_uint64_t)i, 0, &st) == 0 && (st.valid & ZIP_STAT_MTIME) ?
-		    st.mtime : 315532800;   /* 1980-01-01, the earliest a zip can say */
-		if (m.action != SAN_BLOCKED && m.out && archive_write_member(out, &m, mtime) < 0)
-			res_block(&m, "could not be added to the new archive");
-		for (size_t f = 0; f < m.n_findings; f++)
-			res_finding(res, "%s: %s", name, m.findings[f]);
-		if (m.action == SAN_BLOCKED)   /* the admin sees what was left out of the new archive */
-			res_finding(res, "%s: removed (%s)", name, m.reason ? m.reason : "blocked");
+
+		if (raw && raw[0] && raw[strlen(raw) - 1] == '/')   /* directories come back with their files */
+			continue;
+		name = archive_safe_path(raw);
+		memset(&m, 0, sizeof m);
+		res_set_str(&m.name, name);
+		if (archive_read(job, za, (zip_uint64_t)i, &buf, &len, &m) == 0) {
+			time_t mtime = zip_stat_index(za, (zip_uint64_t)i, 0, &st) == 0 &&
+			    (st.valid & ZIP_STAT_MTIME) ? st.mtime : 315532800;   /* 1980: the earliest a zip says */
+			archive_out_member(ao, job, name, raw, buf, len, mtime, res);
+			san_result_free(&m);
+			free(buf);
+		} else {
+			archive_out_blocked(res, &m);
+		}
 		free(name);
-		archive_add_member(res, &m);
 	}
-	return 0;
 }
 
 /* Closes the in-memory zip and takes its bytes. */
 static int
-archive_finish(zip_t *out, zip_source_t *src, uint8_t **bytes, size_t *len)
+archive_close(zip_t *out, zip_source_t *src, uint8_t **bytes, size_t *len)
 {
 	zip_stat_t st;
 
@@ -230,13 +281,34 @@ archive_open(const uint8_t *data, size_t len, zip_source_t **srcp)
 	return za;
 }
 
-static void
-archive_result(struct san_result *res, uint8_t *bytes, size_t len, const char *name)
+/* Writes the new archive into res, or blocks when no member survived. Frees ao. */
+void
+archive_out_finish(struct archive_out *ao, const char *name, struct san_result *res)
 {
+	size_t kept = 0, out_len = 0;
+	uint8_t *bytes = NULL;
 	char *out_name;
 
+	for (size_t i = 0; i < res->n_members; i++)
+		kept += res->members[i].action != SAN_BLOCKED;
+	if (kept == 0) {   /* nothing to write: say why, with the first member's reason */
+		zip_discard(ao->zip);
+		free(ao);
+		if (res->n_members)
+			res_block(res, "no member could be sanitized (%s: %s)", res->members[0].name,
+			    res->members[0].reason ? res->members[0].reason : "blocked");
+		else
+			res_block(res, "empty archive");
+		return;
+	}
+	if (archive_close(ao->zip, ao->src, &bytes, &out_len) < 0) {
+		free(ao);
+		res_block(res, "cannot build the new archive");
+		return;
+	}
+	free(ao);
 	out_name = res_name_with_ext(name, ".zip", false);
-	res_output(res, SAN_ARCHIVE, bytes, len, out_name, "application/zip");
+	res_output(res, SAN_ARCHIVE, bytes, out_len, out_name, "application/zip");
 	free(out_name);
 }
 
@@ -244,12 +316,10 @@ void
 archive_zip(const struct san_job *job, const uint8_t *data, size_t len, const char *name,
     struct san_result *res)
 {
-	zip_source_t *in_src, *out_src;
-	zip_error_t err;
-	zip_t *za, *out;
+	zip_source_t *in_src;
+	struct archive_out *ao;
+	zip_t *za;
 	zip_int64_t count;
-	uint8_t *bytes = NULL;
-	size_t out_len = 0, kept = 0;
 
 	if (job->depth >= job->cfg->archive_max_depth) {
 		res_block(res, "archive nested deeper than %u levels", job->cfg->archive_max_depth);
@@ -265,35 +335,13 @@ archive_zip(const struct san_job *job, const uint8_t *data, size_t len, const ch
 		zip_discard(za);
 		return;
 	}
-	zip_error_init(&err);
-	out_src = zip_source_buffer_create(NULL, 0, 0, &err);
-	out = out_src ? zip_open_from_source(out_src, ZIP_TRUNCATE, &err) : NULL;
-	zip_error_fini(&err);
-	if (out == NULL) {
-		zip_source_free(out_src);
+	ao = archive_out_new();
+	if (ao == NULL) {
 		zip_discard(za);
 		res_block(res, "cannot build the new archive");
 		return;
 	}
-	archive_members(job, za, count, out, res);
-	for (size_t i = 0; i < res->n_members; i++)
-		kept += res->members[i].action != SAN_BLOCKED;
-	if (kept == 0) {   /* nothing to write: say why, with the first member's reason */
-		zip_discard(out);
-		zip_discard(za);
-		if (res->n_members)
-			res_block(res, "no member could be sanitized (%s: %s)", res->members[0].name,
-			    res->members[0].reason ? res->members[0].reason : "blocked");
-		else
-			res_block(res, "empty archive");
-		return;
-	}
-	/* the members' output buffers must live until zip_close has written them */
-	if (archive_finish(out, out_src, &bytes, &out_len) < 0) {
-		zip_discard(za);
-		res_block(res, "cannot build the new archive");
-		return;
-	}
+	archive_members(job, za, count, ao, res);
+	archive_out_finish(ao, name, res);
 	zip_discard(za);
-	archive_result(res, bytes, out_len, name);
 }

@@ -25,7 +25,9 @@ static const struct mime_kind mime_kinds[] = {
 	{ "text/rtf", KIND_RTF }, { "application/rtf", KIND_RTF },
 	{ "text/html", KIND_HTML }, { "application/xhtml+xml", KIND_HTML },
 	{ "text/*", KIND_TEXT }, { "application/json", KIND_TEXT }, { "application/csv", KIND_TEXT },
-	{ "application/zip", KIND_ZIP },
+	{ "application/zip", KIND_ZIP }, { "application/x-tar", KIND_TAR }, { "application/x-gtar", KIND_TAR },
+	{ "application/x-ustar", KIND_TAR },   /* libmagic's name for a ustar header whose checksum fails */
+	{ "application/gzip", KIND_GZIP }, { "application/x-gzip", KIND_GZIP },
 	{ "application/x-executable", KIND_EXECUTABLE }, { "application/x-pie-executable", KIND_EXECUTABLE },
 	{ "application/x-sharedlib", KIND_EXECUTABLE }, { "application/x-dosexec", KIND_EXECUTABLE },
 	{ "application/x-mach-binary", KIND_EXECUTABLE }, { "application/x-msi", KIND_EXECUTABLE },
@@ -33,8 +35,7 @@ static const struct mime_kind mime_kinds[] = {
 	{ "application/x-object", KIND_EXECUTABLE }, { "application/x-coredump", KIND_EXECUTABLE },
 	{ "application/java-archive", KIND_EXECUTABLE }, { "application/x-java-applet", KIND_EXECUTABLE },
 	{ "application/x-7z-compressed", KIND_ARCHIVE_OTHER }, { "application/x-rar*", KIND_ARCHIVE_OTHER },
-	{ "application/vnd.rar", KIND_ARCHIVE_OTHER }, { "application/gzip", KIND_ARCHIVE_OTHER },
-	{ "application/x-tar", KIND_ARCHIVE_OTHER }, { "application/x-bzip2", KIND_ARCHIVE_OTHER },
+	{ "application/vnd.rar", KIND_ARCHIVE_OTHER }, { "application/x-bzip2", KIND_ARCHIVE_OTHER },
 	{ "application/x-xz", KIND_ARCHIVE_OTHER }, { "application/x-lzh-compressed", KIND_ARCHIVE_OTHER },
 	{ "application/x-iso9660-image", KIND_ARCHIVE_OTHER }, { "application/vnd.ms-cab-compressed", KIND_ARCHIVE_OTHER },
 };
@@ -74,7 +75,7 @@ static const struct ext_kind ext_kinds[] = {
 	{ "doc", KIND_LEGACY_OFFICE }, { "xls", KIND_LEGACY_OFFICE }, { "ppt", KIND_LEGACY_OFFICE },
 	{ "rtf", KIND_RTF }, { "htm", KIND_HTML }, { "html", KIND_HTML },
 	{ "txt", KIND_TEXT }, { "csv", KIND_TEXT }, { "tsv", KIND_TEXT }, { "log", KIND_TEXT },
-	{ "zip", KIND_ZIP },
+	{ "zip", KIND_ZIP }, { "tar", KIND_TAR }, { "gz", KIND_GZIP }, { "tgz", KIND_GZIP },
 	{ "exe", KIND_EXECUTABLE }, { "dll", KIND_EXECUTABLE }, { "scr", KIND_EXECUTABLE },
 	{ "com", KIND_EXECUTABLE }, { "msi", KIND_EXECUTABLE }, { "jar", KIND_EXECUTABLE },
 };
@@ -96,7 +97,8 @@ const char *
 detect_kind_name(enum san_kind kind)
 {
 	static const char *const names[] = { "PDF", "image", "OOXML office document",
-		"OpenDocument", "HTML", "text", "ZIP archive", "legacy binary office document",
+		"OpenDocument", "HTML", "text", "ZIP archive", "tar archive", "gzip file",
+		"legacy binary office document",
 		"RTF", "executable", "archive", "unknown" };
 
 	return (unsigned)kind < ARRAY_LEN(names) ? names[kind] : "unknown";

@@ -25,6 +25,9 @@ kinds_compatible(enum san_kind a, enum san_kind b)
 		return true;
 	if ((a == KIND_TEXT && b == KIND_HTML) || (a == KIND_HTML && b == KIND_TEXT))
 		return true;
+	/* .tar.gz saved after a browser already unpacked the gzip layer, or the reverse */
+	if ((a == KIND_TAR && b == KIND_GZIP) || (a == KIND_GZIP && b == KIND_TAR))
+		return true;
 	return (a == KIND_ZIP && (b == KIND_OOXML || b == KIND_ODF)) ||
 	    (b == KIND_ZIP && (a == KIND_OOXML || a == KIND_ODF));
 }
@@ -161,7 +164,7 @@ dispatch_blocked_kind(enum san_kind kind, const char *mime, const char *name, st
 		res_block(res, "RTF is not accepted: ask the sender for PDF or docx");
 		break;
 	case KIND_ARCHIVE_OTHER:
-		res_block(res, "archive type %s is not supported (ZIP only)", mime);
+		res_block(res, "archive type %s is not supported (ZIP, tar and gzip only)", mime);
 		break;
 	default:
 		res_block(res, "file type %s is not accepted", mime);
@@ -213,6 +216,10 @@ dispatch_sanitize(const struct san_job *job, const uint8_t *data, size_t len,
 		break;
 	case KIND_ZIP:
 		archive_zip(job, data, len, name, res);
+		break;
+	case KIND_TAR:
+	case KIND_GZIP:
+		tarball_sanitize(job, data, len, name, kind == KIND_GZIP, res);
 		break;
 	default:
 		dispatch_blocked_kind(kind, mime, name, res);

@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 #include "sanitizer/sanitize.h"
 
@@ -19,7 +20,7 @@ struct san_job {
 
 /* What libmagic's answer means for us. */
 enum san_kind {
-	KIND_PDF, KIND_IMAGE, KIND_OOXML, KIND_ODF, KIND_HTML, KIND_TEXT, KIND_ZIP,
+	KIND_PDF, KIND_IMAGE, KIND_OOXML, KIND_ODF, KIND_HTML, KIND_TEXT, KIND_ZIP, KIND_TAR, KIND_GZIP,
 	KIND_LEGACY_OFFICE, KIND_RTF, KIND_EXECUTABLE, KIND_ARCHIVE_OTHER, KIND_OTHER,
 };
 
@@ -97,6 +98,59 @@ int html_to_text(const uint8_t *data, size_t len, size_t max_text, char **text, 
 /* archive.c: rebuild a ZIP from its sanitized members. */
 void archive_zip(const struct san_job *job, const uint8_t *data, size_t len, const char *name,
     struct san_result *res);
+/* A member path as a safe relative UTF-8 path (CP932 decoded, no "..", not absolute); "member" if empty. */
+char *archive_safe_path(const char *raw);
+/* The new ZIP under construction, shared with tarball.c. */
+struct archive_out;
+struct archive_out *archive_out_new(void);
+void archive_out_member(struct archive_out *ao, const struct san_job *job, const char *name, const char *raw,
+    const uint8_t *data, size_t len, time_t mtime, struct san_result *res);
+/* m (a member not read, with its reason) moves into res->members. */
+void archive_out_blocked(struct san_result *res, struct san_result *m);
+void archive_out_finish(struct archive_out *ao, const char *name, struct san_result *res);
+
+/*
+ * tarball.c: tar (ustar/GNU/pax, plain or gzipped) members into a new ZIP under the
+ * archive limits; a lone .gz becomes its decompressed file, sanitized by its own type.
+ */
+void tarball_sanitize(const struct san_job *job, const uint8_t *data, size_t len, const char *name,
+    bool gzipped, struct san_result *res);
+
+/* tarread.c: the tar and gzip structure, read strictly and within bounds (fuzzed alone). */
+enum tar_type { TAR_FILE, TAR_DIR, TAR_HARDLINK, TAR_SYMLINK, TAR_CHARDEV, TAR_BLOCKDEV, TAR_FIFO, TAR_OTHER };
+struct tar_entry {
+	char *path;            /* as the archive says it: pax path, GNU long name, or ustar prefix/name */
+	char *link;            /* hard and symbolic links: the target, else NULL */
+	enum tar_type type;
+	char typeflag;         /* the header's type byte (named in findings for TAR_OTHER) */
+	const uint8_t *data;   /* TAR_FILE: size bytes inside the parsed buffer */
+	uint64_t size;
+	int64_t mtime;
+	size_t offset;         /* of the entry's header */
+};
+struct tar_list {
+	struct tar_entry *entries;
+	size_t n;
+	size_t trailing;       /* bytes after the end-of-archive block that are not zero padding */
+};
+/*
+ * Reads the whole archive before anything is used: a bad checksum, a
+ * truncated header, a size beyond the input, an unsupported entry (sparse,
+ * multi-volume) or more than max_entries entries refuses all of it
+ * (-1, why says what and where). 0 with the entries otherwise.
+ */
+int tarread_parse(const uint8_t *data, size_t len, size_t max_entries, struct tar_list *out,
+    char *why, size_t why_size);
+void tarread_free(struct tar_list *tl);
+/* A first block with the ustar magic, or a v7 header with a valid checksum. */
+bool tarread_is_tar(const uint8_t *data, size_t len);
+/*
+ * gzip (concatenated members are one stream; CRC and length checked) into
+ * *out (malloc'd), never more than max_out bytes: -2 when the stream holds
+ * more, -1 when damaged or truncated (why). *trailing: non-zero bytes after it.
+ */
+int tarread_gunzip(const uint8_t *in, size_t len, size_t max_out, uint8_t **out, size_t *out_len,
+    size_t *trailing, char *why, size_t why_size);
 
 /* wire.c: the worker's result over a pipe (length-prefixed records, bounded on read). */
 struct wbuf {

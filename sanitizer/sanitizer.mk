@@ -2,7 +2,8 @@
 SAN_CORE_SRCS := sanitizer/charset.c sanitizer/config.c sanitizer/sanitize.c sanitizer/result.c \
 	sanitizer/wire.c sanitizer/sandbox.c sanitizer/detect.c sanitizer/dispatch.c \
 	sanitizer/pdfscan.c sanitizer/pdfwrite.c sanitizer/imgenc.c sanitizer/flatten.c \
-	sanitizer/office.c sanitizer/html.c sanitizer/archive.c sanitizer/report.c \
+	sanitizer/office.c sanitizer/html.c sanitizer/archive.c sanitizer/tarball.c sanitizer/tarread.c \
+	sanitizer/report.c \
 	sanitizer/quarantine.c sanitizer/qjson.c
 SAN_CORE_OBJS := $(SAN_CORE_SRCS:%.c=$(BUILD)/%.o)
 
@@ -42,3 +43,11 @@ fuzz_office_LIBS = $(call PKG,--libs libzip libxml-2.0) $(LIB_LIBS)
 fuzz_pdfscan_OBJS = $(BUILD)/sanitizer/pdfscan.o $(BUILD)/sanitizer/result.o $(LIB_OBJS)
 fuzz_pdfscan_LIBS = $(call PKG,--libs libqpdf libcrypto) -lstdc++ $(LIB_LIBS)
 $(BUILD)/tests/fuzz/fuzz_office.o $(BUILD)/tests/fuzz/fuzz_pdfscan.o: EXTRA_CFLAGS = $(call PKG,--cflags libxml-2.0 libzip libqpdf)
+
+UNIT_TESTS += $(BUILD)/t/test_san_tar
+$(BUILD)/t/test_san_tar: $(BUILD)/tests/unit/test_san_tar.o $(SAN_CORE_OBJS) $(LIB_OBJS)
+test_san_tar_LIBS = $(SAN_LIBS) $(LIB_LIBS)
+
+FUZZERS += tar
+fuzz_tar_OBJS = $(BUILD)/sanitizer/tarread.o $(LIB_OBJS)
+fuzz_tar_LIBS = -lz $(LIB_LIBS)

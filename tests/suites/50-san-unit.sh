@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
-# 50-san-unit.sh -- the sanitizer's unit tests (charset, wire, quarantine, sandboxed worker) and fuzz corpora replayed.
+# 50-san-unit.sh -- the sanitizer's unit tests (charset, wire, quarantine, sandboxed worker, tar/gzip) and fuzz corpora replayed.
 # tier: unit
 # timeout: 300
 . "$(dirname "$0")/../lib/harness.sh"
 unit_binary test_san_charset
 unit_binary test_san_core
+unit_binary test_san_tar
 fuzz_replay charset
 fuzz_replay office
 fuzz_replay pdfscan
+fuzz_replay tar
 
 # The whole corpus through the real worker: under ASan (make check-asan) a memory error in
 # any parser shows up as a worker failure in the reports.
