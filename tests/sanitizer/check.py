@@ -6,12 +6,17 @@
 # Verdicts against expected.txt; text outputs against expected-text.txt; every
 # flattened PDF: qpdf --check, no fonts (pdffonts), one image per page (pdfimages),
 # the original's page count, no active content (qpdf --show-object and our own
-# scanner), pixels within a tolerance of a pdftoppm rendering of the original.
+# scanner), pixels within a tolerance of a pdftoppm rendering of the original. Every
+# rebuilt archive: each kept member is in the ZIP with exactly its sanitized bytes,
+# and chosen members (ARCHIVE_MEMBERS) are judged like files of their own.
+import hashlib
+import io
 import json
 import os
 import re
 import subprocess
 import sys
+import zipfile
 
 CORPUS, OUT = sys.argv[1], sys.argv[2]
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -125,9 +130,10 @@ ACTIVE = re.compile(rb"/(JavaScript|JS|OpenAction|AA|Launch|URI|EmbeddedFiles?|A
 
 
 def check_pdf(name, r):
-    flat = os.path.join(OUT, r["output_name"])
-    orig = os.path.join(CORPUS, name)
-    label = "pdf " + name
+    return judge_pdf("pdf " + name, os.path.join(OUT, r["output_name"]), os.path.join(CORPUS, name), r["pages"])
+
+
+def judge_pdf(label, flat, orig, pages):
     why = []
     rc, out = tool("qpdf", "--check", flat)
     if rc != 0:
@@ -137,7 +143,7 @@ def check_pdf(name, r):
         why.append("fonts present: " + out)
     rc, npages = tool("qpdf", "--show-npages", orig)
     rc2, nflat = tool("qpdf", "--show-npages", flat)
-    if npages.strip() != nflat.strip() or int(nflat or 0) != r["pages"]:
+    if npages.strip() != nflat.strip() or int(nflat or 0) != pages:
         why.append("pages %s vs original %s" % (nflat.strip(), npages.strip()))
     rc, out = tool("pdfimages", "-list", flat)
     images = len(out.strip().splitlines()) - 2
@@ -193,10 +199,95 @@ def check_images(reports):
             fail(label, "%s -> %s" % (a.strip(), b.strip()))
 
 
+def member_path(m):
+    """where a member's output sits in the rebuilt ZIP: its directory, its own output name."""
+    d = os.path.dirname(m["name"])
+    return (d + "/" if d else "") + m["output_name"]
+
+
+def check_archive(name, r):
+    """every member the report keeps is in the ZIP with exactly its sanitized bytes; nothing else is."""
+    label = "archive %s: members are the sanitized outputs" % name
+    try:
+        z = zipfile.ZipFile(os.path.join(OUT, r["output_name"]))
+    except (OSError, zipfile.BadZipFile) as e:
+        fail(label, str(e))
+        return None
+    kept = [m for m in r.get("members", []) if m["action"] != "blocked"]
+    want = {member_path(m): m for m in kept}
+    why = []
+    if sorted(want) != sorted(z.namelist()):
+        why.append("zip has %s, report keeps %s" % (sorted(z.namelist()), sorted(want)))
+    for p, m in want.items():
+        if p in z.namelist() and hashlib.sha256(z.read(p)).hexdigest() != m["sha256_out"]:
+            why.append("%s differs from the member's sanitized output" % p)
+    if any(p.startswith("/") or ".." in p.split("/") for p in z.namelist()):
+        why.append("unsafe path in %s" % z.namelist())
+    fail(label, "; ".join(why)) if why else ok(label + " (%d kept)" % len(kept))
+    return z
+
+
+# (archive in the corpus, member path in the rebuilt ZIP, what it must be)
+ARCHIVE_MEMBERS = [
+    ("bundle.tar.gz", "docs/report.pdf", "pdf:plain.pdf"),
+    ("bundle.tar.gz", "docs/report.docx.txt", "text:" + "三層分離の無害化テスト"),
+    ("bundle.tar.gz", "tool.exe", "absent"),
+    ("links.tar", "readme.txt", "text:読んでください"),
+    ("links.tar", "escape.txt", "text:tar slip"),
+    ("links.tar", "passwd", "absent"),
+    ("links.tar", "copy.txt", "absent"),
+    ("links.tar", "pipe", "absent"),
+    ("pax-long.tar", "資料/" + "long-directory-name-" * 8 + "/会議メモ.txt", "text:長い名前のメモ"),
+    ("nested-zip.tar.gz", "inner.zip", "zip:inner.pdf=pdf:plain.pdf,note.txt=text:inner note"),
+    ("docs.zip", "report.pdf", "pdf:plain.pdf"),
+]
+
+
+def judge_member(label, data, want, flats):
+    kind, _, arg = want.partition(":")
+    if kind == "text":
+        text = data.decode("utf-8", "replace")
+        ok(label) if arg in text else fail(label, "got %r" % text[:200])
+    elif kind == "pdf":
+        flat = os.path.join(OUT, "_members", "%d.pdf" % len(flats))
+        os.makedirs(os.path.dirname(flat), exist_ok=True)
+        open(flat, "wb").write(data)
+        rc, n = tool("qpdf", "--show-npages", os.path.join(CORPUS, arg))
+        flats.append(judge_pdf(label, flat, os.path.join(CORPUS, arg), int(n or 0)))
+    elif kind == "zip":
+        inner = zipfile.ZipFile(io.BytesIO(data))
+        for spec in arg.split(","):
+            member, _, inner_want = spec.partition("=")
+            if member not in inner.namelist():
+                fail(label + " " + member, "not in %s" % inner.namelist())
+            else:
+                judge_member(label + " " + member, inner.read(member), inner_want, flats)
+
+
+def check_archive_members(reports, flats):
+    zips = {}
+    for name, r in sorted(reports.items()):
+        if r["action"] == "archive":
+            zips[name] = check_archive(name, r)
+    for name, member, want in ARCHIVE_MEMBERS:
+        z = zips.get(name)
+        label = "%s rebuilt: %s is %s" % (name, member, want.split(":")[0])
+        if z is None:
+            fail(label, "no rebuilt archive")
+        elif want == "absent":
+            gone = not any(p == member or p.startswith(member + ".") for p in z.namelist())
+            ok(label) if gone else fail(label, "present in %s" % z.namelist())
+        elif member not in z.namelist():
+            fail(label, "not in %s" % z.namelist())
+        else:
+            judge_member(label, z.read(member), want, flats)
+
+
 def main():
     reports = check_verdicts()
     check_texts()
     flats = [check_pdf(n, r) for n, r in sorted(reports.items()) if r["action"] == "flattened"]
+    check_archive_members(reports, flats)
     check_rescan(flats)
     check_images(reports)
     sys.exit(1 if failures else 0)

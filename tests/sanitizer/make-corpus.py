@@ -1,14 +1,17 @@
 #!/usr/bin/env python3
-# make-corpus.py -- generates the sanitizer's test corpus (hostile PDFs, images, office files, charsets, zips) into OUTDIR.
+# make-corpus.py -- generates the sanitizer's test corpus (hostile PDFs, images, office files, charsets, zips, tars, gzip) into OUTDIR.
 #
 #   tests/sanitizer/make-corpus.py OUTDIR
 #
 # Uses only python3, gs, qpdf, zip and 7z (scripts/deps.sh). Every file is small
-# except bomb.zip's inflated size; the expected verdicts are in expected.txt beside this script.
+# except the bombs' inflated size; the expected verdicts are in expected.txt beside this script.
+import gzip
+import io
 import os
 import struct
 import subprocess
 import sys
+import tarfile
 import zipfile
 import zlib
 
@@ -226,7 +229,6 @@ def make_images():
 
 # ---------------------------------------------------------------- office
 def zip_bytes(members, compress=zipfile.ZIP_DEFLATED):
-    import io
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", compress) as z:
         for name, data in members.items():
@@ -363,6 +365,63 @@ def make_archives():
     os.rmdir(tmp)
 
 
+# ---------------------------------------------------------------- tar and gzip
+def tar_bytes(entries, fmt=tarfile.PAX_FORMAT):
+    """entries: (name, bytes) for files, (name, TarInfo-type, linkname) for the rest."""
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w", format=fmt) as t:
+        for e in entries:
+            info = tarfile.TarInfo(e[0])
+            info.mtime = 1700000000
+            if len(e) == 2:
+                info.size = len(e[1])
+                t.addfile(info, io.BytesIO(e[1]))
+            else:
+                info.type, info.linkname = e[1], e[2]
+                t.addfile(info)
+    return buf.getvalue()
+
+
+def gz(data):
+    return gzip.compress(data, mtime=0)
+
+
+def make_tarballs():
+    exe = open("/bin/ls", "rb").read()
+    plain = open(path("plain.pdf"), "rb").read()
+    docx_bytes = open(path("report.docx"), "rb").read()
+    write("bundle.tar.gz", gz(tar_bytes([("docs", tarfile.DIRTYPE, ""), ("docs/report.pdf", plain),
+                                         ("docs/report.docx", docx_bytes), ("tool.exe", exe)])))
+    # links and a path that climbs out: the links are dropped, the file lands inside
+    write("links.tar", tar_bytes([("readme.txt", "読んでください\n".encode()),
+                                  ("passwd", tarfile.SYMTYPE, "/etc/passwd"),
+                                  ("copy.txt", tarfile.LNKTYPE, "readme.txt"),
+                                  ("pipe", tarfile.FIFOTYPE, ""),
+                                  ("../../escape.txt", b"tar slip\n")], tarfile.USTAR_FORMAT))
+    # cut inside the PDF's data: the header promises more than is there
+    whole = tar_bytes([("report.pdf", plain)], tarfile.GNU_FORMAT)
+    write("truncated.tar", whole[:512 + len(plain) // 2])
+    bad = bytearray(tar_bytes([("memo.txt", b"memo\n")], tarfile.USTAR_FORMAT))
+    bad[0] ^= 0x20   # the name changes, the checksum does not
+    write("badsum.tar", bytes(bad))
+    # 64 MB of zeros in a tar.gz of ~64 KB
+    zeros = io.BytesIO()
+    with gzip.GzipFile(fileobj=zeros, mode="wb", mtime=0) as z:
+        info = tarfile.TarInfo("zeros.bin")
+        info.size = 64 << 20
+        z.write(info.tobuf(tarfile.USTAR_FORMAT))
+        block = b"\x00" * (1 << 20)
+        for _ in range(64):
+            z.write(block)
+        z.write(b"\x00" * 1024)
+    write("bomb.tar.gz", zeros.getvalue())
+    # a pax path of 180 characters (more than ustar's name + prefix can split) with Japanese in it
+    long_dir = "資料/" + "long-directory-name-" * 8
+    write("pax-long.tar", tar_bytes([(long_dir + "/会議メモ.txt", "長い名前のメモ\n".encode())]))
+    write("nested-zip.tar.gz", gz(tar_bytes([("inner.zip", zip_bytes({"inner.pdf": plain, "note.txt": b"inner note\n"}))])))
+    write("memo.txt.gz", gz("圧縮されたメモ\n".encode("cp932")))
+
+
 def main():
     make_plain_pdfs()
     make_hostile_pdfs()
@@ -370,6 +429,7 @@ def main():
     make_office()
     make_text()
     make_archives()
+    make_tarballs()
 
 
 main()
