@@ -179,7 +179,7 @@ static int
 config_worker(struct san_config *sc, const config_setting_t *g, struct diags *d)
 {
 	static const char *const known[] = { "cpu_seconds", "memory_mb", "timeout_seconds",
-		"user", NULL };
+		"user", "threads", NULL };
 	int rc = 0;
 
 	conf_check_members(g, known, d);
@@ -187,6 +187,7 @@ config_worker(struct san_config *sc, const config_setting_t *g, struct diags *d)
 	rc |= config_mb(g, "memory_mb", 1 << 20, &sc->worker_memory, d);
 	rc |= conf_get_uint(g, "timeout_seconds", 86400, &sc->worker_timeout, d);
 	rc |= config_str(g, "user", &sc->worker_user, d);
+	rc |= conf_get_uint(g, "threads", 64, &sc->worker_threads, d);
 	if (sc->worker_cpu_seconds == 0)
 		sc->worker_cpu_seconds = 1;
 	if (sc->worker_timeout == 0)

@@ -76,7 +76,7 @@ struct pal {
 };
 
 static int
-pal_index(struct pal *p, uint32_t rgb, uint8_t palette[768])
+pal_index(struct pal *p, uint32_t rgb, uint8_t palette[768], int max_colours)
 {
 	uint32_t key = rgb + 1, i = (rgb * 2654435761u) >> 22;
 
@@ -84,7 +84,7 @@ pal_index(struct pal *p, uint32_t rgb, uint8_t palette[768])
 		i = (i + 1) & 1023;
 	if (p->key[i])
 		return p->idx[i];
-	if (p->n == 256)
+	if (p->n == max_colours)
 		return -1;
 	p->key[i] = key;
 	p->idx[i] = (uint8_t)p->n;
@@ -95,7 +95,7 @@ pal_index(struct pal *p, uint32_t rgb, uint8_t palette[768])
 }
 
 uint8_t *
-imgenc_palette(const uint8_t *pixels, int w, int h, size_t stride, uint8_t palette[768], int *n)
+imgenc_palette(const uint8_t *pixels, int w, int h, size_t stride, int max_colours, uint8_t palette[768], int *n)
 {
 	struct pal *p = calloc(1, sizeof *p);
 	uint8_t *out = malloc((size_t)w * (size_t)h);
@@ -115,7 +115,7 @@ imgenc_palette(const uint8_t *pixels, int w, int h, size_t stride, uint8_t palet
 		for (int x = 0; x < w; x++, px += 3) {
 			uint32_t rgb = (uint32_t)px[0] << 16 | (uint32_t)px[1] << 8 | px[2];
 			if (rgb != last) {   /* runs of paper white are the common case */
-				last_idx = pal_index(p, rgb, palette);
+				last_idx = pal_index(p, rgb, palette, max_colours);
 				if (last_idx < 0)
 					goto fail;
 				last = rgb;

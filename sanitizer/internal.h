@@ -16,6 +16,7 @@ struct san_job {
 	magic_t magic;
 	unsigned depth;        /* 0 for the file itself, +1 per enclosing archive */
 	uint64_t *budget;      /* uncompressed bytes still allowed for the whole file (archives) */
+	struct pool *pool;     /* the worker's render threads (pool.h), NULL: render on one */
 };
 
 /* What libmagic's answer means for us. */
@@ -83,10 +84,11 @@ int imgenc_jpeg(const uint8_t *pixels, int w, int h, int ncomp, size_t stride, i
 int imgenc_flate(const uint8_t *pixels, int w, int h, int ncomp, size_t stride,
     uint8_t **out, size_t *out_len);
 /*
- * Maps RGB pixels to at most 256 palette entries. Returns the index image
- * (w*h bytes, malloc'd) and fills palette/n, or NULL when there are more colours.
+ * Maps RGB pixels to at most max_colours (<= 256) palette entries. Returns the index
+ * image (w*h bytes, malloc'd) and fills palette/n, or NULL as soon as there are more.
  */
-uint8_t *imgenc_palette(const uint8_t *pixels, int w, int h, size_t stride, uint8_t palette[768], int *n);
+uint8_t *imgenc_palette(const uint8_t *pixels, int w, int h, size_t stride, int max_colours,
+    uint8_t palette[768], int *n);
 
 /* office.c: OOXML/ODF to text. Returns 0, or -1 with a reason in why. */
 int office_to_text(const uint8_t *data, size_t len, enum san_kind kind, const struct san_config *cfg,
@@ -176,7 +178,7 @@ void sandbox_free(struct sandbox_ids *ids);
 int sandbox_enter(const struct san_config *cfg, const struct sandbox_ids *ids, int keep_fd);
 
 /* Unit tests only (production code never sets it): runs in the worker right after sandbox_enter. */
-extern void (*san_test_worker_hook)(void);
+extern void (*san_test_worker_hook)(struct pool *pool);
 
 /* sha256 of a buffer as hex (OpenSSL). */
 void san_sha256_hex(const uint8_t *data, size_t len, char out[SAN_SHA256_HEX]);

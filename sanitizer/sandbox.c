@@ -168,6 +168,7 @@ sandbox_free(struct sandbox_ids *ids)
 	ids->bpf_len = 0;
 }
 
+/* TSYNC: the render threads started before the sandbox (pool.c) get the same filter, atomically. */
 static int
 sandbox_seccomp(const struct sandbox_ids *ids)
 {
@@ -175,7 +176,7 @@ sandbox_seccomp(const struct sandbox_ids *ids)
 
 	if (ids->bpf == NULL)
 		return -1;
-	return prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog, 0, 0);
+	return syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_TSYNC, &prog) == 0 ? 0 : -1;
 }
 
 /* Closes every descriptor but stdin/out/err and keep_fd (other threads' sockets and files). */

@@ -1,6 +1,7 @@
 /* sanitize.c -- the caller's side of san_buffer: fork a sandboxed worker, bound its time and its answer. */
 #include <errno.h>
 #include <fcntl.h>
+#include <malloc.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -15,9 +16,10 @@
 #include "lib/util.h"
 #include "sanitizer/charset.h"
 #include "sanitizer/internal.h"
+#include "sanitizer/pool.h"
 
 /* Set only by unit tests (never by production code): runs in the worker after the sandbox is up. */
-void (*san_test_worker_hook)(void);
+void (*san_test_worker_hook)(struct pool *pool);
 
 struct san_ctx {
 	struct san_config cfg;
@@ -131,14 +133,19 @@ worker_main(struct san_ctx *ctx, int fd, const uint8_t *data, size_t len, const 
 	struct san_result res;
 	struct wbuf w = { 0 };
 	uint64_t budget = ctx->cfg.archive_max_total;
-	struct san_job job = { &ctx->cfg, ctx->magic, 0, &budget };
+	struct san_job job = { &ctx->cfg, ctx->magic, 0, &budget, NULL };
+	unsigned threads = ctx->cfg.worker_threads ? ctx->cfg.worker_threads : pool_auto_threads();
 	uint64_t start;
 
 	log_procname("sanitizer[worker]");
+	/* a page's pixmap is megabytes: keep freed memory for the next page instead of faulting it in anew */
+	mallopt(M_MMAP_THRESHOLD, 64 << 20);
+	mallopt(M_TRIM_THRESHOLD, 256 << 20);
+	job.pool = pool_new(threads - 1);   /* before the sandbox: inside it no thread can start */
 	if (sandbox_enter(&ctx->cfg, &ctx->ids, fd) < 0)
 		_exit(3);
 	if (san_test_worker_hook)
-		san_test_worker_hook();
+		san_test_worker_hook(job.pool);
 	start = clock_mono_us();
 	memset(&res, 0, sizeof res);
 	dispatch_sanitize(&job, data, len, name, declared_mime, &res);

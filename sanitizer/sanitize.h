@@ -71,6 +71,7 @@ struct san_config {
 	uint64_t worker_memory;       /* RLIMIT_AS (2 GB) */
 	unsigned worker_timeout;      /* wall clock, parent kills (120) */
 	char *worker_user;            /* dropped to when started as root ("nobody") */
+	unsigned worker_threads;      /* render threads per PDF (0: one per CPU, at most 8) */
 	/* quarantine */
 	char *quarantine_dir;         /* ("/var/lib/tiergate/quarantine") */
 	unsigned quarantine_retention_days;   /* (90; 0 = keep forever) */

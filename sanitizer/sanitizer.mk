@@ -1,14 +1,16 @@
 # sanitizer.mk -- the file sanitizer: core objects (shared with the milter), CLI, spool daemon, quarantine tool.
 SAN_CORE_SRCS := sanitizer/charset.c sanitizer/config.c sanitizer/sanitize.c sanitizer/result.c \
 	sanitizer/wire.c sanitizer/sandbox.c sanitizer/detect.c sanitizer/dispatch.c \
-	sanitizer/pdfscan.c sanitizer/pdfwrite.c sanitizer/imgenc.c sanitizer/flatten.c \
+	sanitizer/pdfscan.c sanitizer/pdfwrite.c sanitizer/imgenc.c sanitizer/flatten.c sanitizer/inflate.c \
+	sanitizer/pool.c sanitizer/pages.c \
 	sanitizer/office.c sanitizer/html.c sanitizer/archive.c sanitizer/tarball.c sanitizer/tarread.c \
 	sanitizer/report.c \
 	sanitizer/quarantine.c sanitizer/qjson.c
 SAN_CORE_OBJS := $(SAN_CORE_SRCS:%.c=$(BUILD)/%.o)
 
 # libmupdf-dev ships static libraries with a wrong .pc file: the list from PLATFORM.md.
-SAN_MUPDF_LIBS = -lmupdf -lmupdf-third -lmujs -lgumbo -lopenjp2 -ljbig2dec -ljpeg -lfreetype -lharfbuzz -lz -lm
+# libdeflate: sanitizer/inflate.c replaces MuPDF's Flate decoder (it must link before -lmupdf).
+SAN_MUPDF_LIBS = -ldeflate -lmupdf -lmupdf-third -lmujs -lgumbo -lopenjp2 -ljbig2dec -ljpeg -lfreetype -lharfbuzz -lz -lm
 SAN_LIBS = $(SAN_MUPDF_LIBS) $(call PKG,--libs libqpdf libzip libxml-2.0 libseccomp libcrypto libpng) \
 	-lmagic -ljpeg -lz -lm -lstdc++
 
@@ -51,3 +53,8 @@ test_san_tar_LIBS = $(SAN_LIBS) $(LIB_LIBS)
 FUZZERS += tar
 fuzz_tar_OBJS = $(BUILD)/sanitizer/tarread.o $(LIB_OBJS)
 fuzz_tar_LIBS = -lz $(LIB_LIBS)
+
+# inflate.c against zlib: the replacement Flate decoder must give what streaming zlib gives
+FUZZERS += inflate
+fuzz_inflate_OBJS = $(BUILD)/sanitizer/inflate.o
+fuzz_inflate_LIBS = $(SAN_MUPDF_LIBS) -lstdc++

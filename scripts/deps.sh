@@ -10,7 +10,7 @@ BUILD_PKGS="build-essential pkg-config clang libclang-rt-14-dev
  libmagic-dev libqpdf-dev libmupdf-dev libmujs-dev libgumbo-dev libopenjp2-7-dev
  libjbig2dec0-dev libharfbuzz-dev libfreetype-dev libjpeg-dev libpng-dev
  libgmime-3.0-dev libmilter-dev libzip-dev libxml2-dev libseccomp-dev libssl-dev
- liboath-dev libevent-dev libqrencode-dev libcap-ng-dev zlib1g-dev"
+ liboath-dev libevent-dev libqrencode-dev libcap-ng-dev zlib1g-dev libdeflate-dev"
 
 RUN_PKGS="iproute2 iptables iputils-ping tcpdump tcpreplay curl netcat-openbsd
  socat swaks postfix iperf3 haproxy ghostscript poppler-utils qpdf

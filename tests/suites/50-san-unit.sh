@@ -10,6 +10,7 @@ fuzz_replay charset
 fuzz_replay office
 fuzz_replay pdfscan
 fuzz_replay tar
+fuzz_replay inflate
 
 # The whole corpus through the real worker: under ASan (make check-asan) a memory error in
 # any parser shows up as a worker failure in the reports.

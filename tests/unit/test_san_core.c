@@ -13,6 +13,7 @@
 #include "lib/conf.h"
 #include "lib/util.h"
 #include "sanitizer/internal.h"
+#include "sanitizer/pool.h"
 #include "sanitizer/qjson.h"
 #include "sanitizer/quarantine.h"
 #include "sanitizer/sanitize.h"
@@ -253,10 +254,27 @@ test_release_mail(void)
 #endif
 static int hook_mode;
 
+/* Runs on a render thread started before the sandbox: the filter (TSYNC) and the uid must cover it too. */
 static void
-test_hook(void)
+thread_probe(void *arg)
+{
+	(void)arg;
+	if (hook_mode == 9)
+		_exit(socket(AF_INET, SOCK_STREAM, 0) < 0 && errno == EPERM ? 46 : 44);
+	_exit(geteuid() != 0 && getegid() != 0 ? 42 : 43);
+}
+
+static void
+test_hook(struct pool *pool)
 {
 	volatile int *null = NULL;
+
+	if (hook_mode >= 9) {   /* on a pool thread; the main thread waits to be killed with the process */
+		if (pool_run(pool, 1, thread_probe, NULL) != 1)
+			_exit(45);
+		for (volatile unsigned spin = 0;; spin++)
+			;
+	}
 
 	switch (hook_mode) {
 	case 1: raise(SIGSEGV); break;
@@ -280,6 +298,7 @@ make_ctx(unsigned timeout, unsigned cpu)
 	san_config_defaults(&sc);
 	sc.worker_timeout = timeout;
 	sc.worker_cpu_seconds = cpu;
+	sc.worker_threads = 2;   /* a render thread even on one CPU */
 	ctx = san_ctx_new(&sc);
 	san_config_free(&sc);
 	return ctx;
@@ -333,6 +352,14 @@ test_worker_failures(void)
 	why = reason_with_hook(ctx, 0);
 	CHECK_STR(why, "text");
 	free(why);
+	why = reason_with_hook(ctx, 9);   /* a render thread calls socket(): the same verdict as case 3 */
+	CHECK(strstr(why, "SIGSYS") != NULL || strcmp(why, "worker failed (exit 46)") == 0);
+	free(why);
+	if (geteuid() == 0) {
+		why = reason_with_hook(ctx, 10);
+		CHECK_STR(why, "worker failed (exit 42)");
+		free(why);
+	}
 	san_ctx_free(ctx);
 	ctx = make_ctx(60, 1);   /* wall limit far above the CPU limit, even on a loaded machine */
 	why = reason_with_hook(ctx, 6);
