@@ -487,8 +487,8 @@ tarread_gunzip(const uint8_t *in, size_t len, size_t max_out, uint8_t **out, siz
 
 	if (max_out >= SIZE_MAX / 2)
 		max_out = SIZE_MAX / 2 - 1;
-	cap = len < (max_out + 1) / 4 ? len * 4 : max_out + 1;
-	cap = cap < 65536 ? 65536 : cap;
+	cap = len < SIZE_MAX / 4 && len * 4 > 65536 ? len * 4 : 65536;   /* a first guess, grown by doubling */
+	cap = cap > max_out + 1 ? max_out + 1 : cap;
 	memset(&zs, 0, sizeof zs);
 	if (len < 18 || in[0] != 0x1f || in[1] != 0x8b || inflateInit2(&zs, 16 + MAX_WBITS) != Z_OK) {
 		snprintf(why, why_size, "not a gzip stream");
