@@ -59,6 +59,7 @@ struct inflate_state {
 	int window_bits;
 	bool started, whole_ok;
 	/* whole mode: every input byte, then every output byte */
+	fz_buffer *in_buf;
 	unsigned char *in, *out;
 	size_t in_len;
 	/* zlib mode */
@@ -95,21 +96,16 @@ inflate_delimited(fz_context *ctx, fz_stream *chain)
 	return delimited;
 }
 
-/* Every byte of the chain into st->in (bounded by the document, which is in memory). */
+/* Every byte of the chain into st->in_buf (bounded by the document, which is in memory). */
 static void
 inflate_read_input(fz_context *ctx, struct inflate_state *st)
 {
-	fz_buffer *buf = fz_read_all(ctx, st->chain, INFLATE_CHUNK);
-	unsigned char *data;
+	static const unsigned char nothing[1];
 
-	st->in_len = fz_buffer_storage(ctx, buf, &data);
-	st->in = fz_malloc_no_throw(ctx, st->in_len ? st->in_len : 1);
-	if (st->in == NULL) {
-		fz_drop_buffer(ctx, buf);
-		fz_throw(ctx, FZ_ERROR_MEMORY, "out of memory in flate filter");
-	}
-	memcpy(st->in, data, st->in_len);
-	fz_drop_buffer(ctx, buf);
+	st->in_buf = fz_read_all(ctx, st->chain, INFLATE_CHUNK);
+	st->in_len = fz_buffer_storage(ctx, st->in_buf, &st->in);
+	if (st->in == NULL)
+		st->in = (unsigned char *)nothing;   /* read, and empty: not the chain-reading zlib mode */
 }
 
 static enum libdeflate_result
@@ -256,7 +252,7 @@ inflate_drop(fz_context *ctx, void *state)
 	if (st->zlib_on)
 		inflateEnd(&st->z);
 	fz_drop_stream(ctx, st->chain);
-	fz_free(ctx, st->in);
+	fz_drop_buffer(ctx, st->in_buf);
 	fz_free(ctx, st->out);
 	fz_free(ctx, st);
 }

@@ -215,10 +215,12 @@ worker_failure(const struct san_config *cfg, int status, int collected, bool tim
 	}
 }
 
+/* Forks the worker; while it works the parent hashes the input (sha_in) on its own core. */
 static int
 run_worker(struct san_ctx *ctx, const uint8_t *data, size_t len, const char *name,
-    const char *declared_mime, struct san_result *res)
+    const char *declared_mime, char sha_in[SAN_SHA256_HEX], struct san_result *res)
 {
+	uint64_t deadline = clock_mono_us() + (uint64_t)ctx->cfg.worker_timeout * 1000000;
 	int fds[2], status = 0, collected;
 	bool timed_out = false;
 	struct wbuf w = { 0 };
@@ -237,8 +239,8 @@ run_worker(struct san_ctx *ctx, const uint8_t *data, size_t len, const char *nam
 		worker_main(ctx, fds[1], data, len, name, declared_mime);
 	}
 	close(fds[1]);
-	collected = collect(fds[0], pid, clock_mono_us() + (uint64_t)ctx->cfg.worker_timeout * 1000000,
-	    ctx->cfg.max_output_bytes + (16u << 20), &w, &timed_out);
+	san_sha256_hex(data, len, sha_in);
+	collected = collect(fds[0], pid, deadline, ctx->cfg.max_output_bytes + (16u << 20), &w, &timed_out);
 	close(fds[0]);
 	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 		;
@@ -292,11 +294,9 @@ san_buffer(struct san_ctx *ctx, const uint8_t *data, size_t len, const char *nam
 	char sha_in[SAN_SHA256_HEX] = "";
 
 	memset(res, 0, sizeof *res);
-	if (len <= ctx->cfg.max_input_bytes)   /* beyond the limit the bytes are not even read */
-		san_sha256_hex(data, len, sha_in);
-	if (len > ctx->cfg.max_input_bytes) {
+	if (len > ctx->cfg.max_input_bytes) {   /* beyond the limit the bytes are not even read */
 		res_block(res, "larger than the input limit (%zu bytes)", ctx->cfg.max_input_bytes);
-	} else if (run_worker(ctx, data, len, name, declared_mime, res) < 0) {
+	} else if (run_worker(ctx, data, len, name, declared_mime, sha_in, res) < 0) {
 		log_warn("sanitizer: cannot run a worker for %s", name ? name : "(unnamed)");
 		return -1;
 	}

@@ -44,23 +44,28 @@ size() { stat -c %s "$1" 2>/dev/null || echo 0; }
 rate() { awk -v p="$1" -v s="$2" 'BEGIN { if (s > 0) printf "%.1f", p / s; else print "n/a" }'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
 
+printf 'sanitizer = { worker = { threads = 1; }; };\n' >"$T/one-thread.conf"
 echo
-echo "All at 150 dpi, colour. tiergate: the CLI end to end (fork, sandbox, qpdf scan, MuPDF render,"
-echo "codec auto = indexed Flate for pages of <= 256 colours, else JPEG q75; qpdf write; report)."
+echo "All at 150 dpi, colour, $(nproc) CPUs. tiergate: the CLI end to end (fork, sandbox, qpdf scan, MuPDF"
+echo "render on worker.threads = one per CPU, codec auto = indexed Flate for pages of <= 96 colours, else"
+echo "JPEG q75; qpdf write; report). tg-1: the same with worker.threads = 1, one core like gs."
 echo "gs: gs -sDEVICE=pdfimage24 -r150. pdftoppm: pdftoppm -r150 -jpeg then img2pdf. Best of 2 runs."
 echo
-printf "%-16s %5s | %9s %9s %9s | %8s %8s | %10s %10s %10s\n" file pages "tg p/s" "gs p/s" "ppm p/s" "tg/gs" "tg/ppm" "tg bytes" "gs bytes" "ppm bytes"
+printf "%-16s %5s | %8s %8s %8s %8s | %7s %7s %7s | %9s %9s %9s\n" file pages "tg p/s" "tg-1 p/s" "gs p/s" "ppm p/s" \
+	"tg/gs" "tg-1/gs" "tg/ppm" "tg bytes" "gs bytes" "ppm bytes"
 for f in $inputs; do
 	name=$(basename "$f")
 	pages=$(qpdf --show-npages "$f")
 	t_tg=$(best_secs "$TS" --out "$T/tg" "$f")
+	t_t1=$(best_secs "$TS" --config "$T/one-thread.conf" --out "$T/tg1" "$f")
 	t_gs=$(best_secs gs -q -dNOPAUSE -dBATCH -dSAFER -sDEVICE=pdfimage24 -r150 -o "$T/gs-$name" "$f")
 	t_pp=$(best_secs ppm_img2pdf "$f" "$T/ppm-$name")
-	r_tg=$(rate "$pages" "$t_tg") r_gs=$(rate "$pages" "$t_gs") r_pp=$(rate "$pages" "$t_pp")
-	printf "%-16s %5s | %9s %9s %9s | %7sx %7sx | %10s %10s %10s\n" "$name" "$pages" "$r_tg" "$r_gs" "$r_pp" \
-		"$(ratio "$r_tg" "$r_gs")" "$(ratio "$r_tg" "$r_pp")" "$(size "$T/tg/$name")" "$(size "$T/gs-$name")" "$(size "$T/ppm-$name")"
+	r_tg=$(rate "$pages" "$t_tg") r_t1=$(rate "$pages" "$t_t1") r_gs=$(rate "$pages" "$t_gs") r_pp=$(rate "$pages" "$t_pp")
+	printf "%-16s %5s | %8s %8s %8s %8s | %6sx %6sx %6sx | %9s %9s %9s\n" "$name" "$pages" "$r_tg" "$r_t1" "$r_gs" "$r_pp" \
+		"$(ratio "$r_tg" "$r_gs")" "$(ratio "$r_t1" "$r_gs")" "$(ratio "$r_tg" "$r_pp")" \
+		"$(size "$T/tg/$name")" "$(size "$T/gs-$name")" "$(size "$T/ppm-$name")"
 done
-echo "(target: tg/gs >= 3x with tiergate's output no larger than gs's)"
+echo "(target: tg/gs >= 3x with tiergate's output no larger than gs's; gs renders on one core)"
 
 echo
 echo "Same inputs in-process (tiergate-sanitize --bench: san_buffer only, no files written), JPEG-only and gray:"
