@@ -147,6 +147,7 @@ main(int argc, char **argv)
 	ctx = san_ctx_new(&sc);
 	if (ctx == NULL || sfd < 0)
 		fatalx("cannot start the sanitizer");
+	san_ctx_warm(ctx);
 	if (quarantine_open(sc.quarantine_dir) < 0)
 		fatal("cannot create quarantine %s", sc.quarantine_dir);
 	s = spool_start(&sp, ctx);

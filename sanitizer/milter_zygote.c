@@ -349,6 +349,8 @@ milter_zygote_main(int argc, char **argv)
 	if (milter_config_read(config, &sc, &mc) < 0)
 		return 1;
 	san = san_ctx_new(&sc);
+	if (san)
+		san_ctx_warm(san);   /* once here: every message process inherits it */
 	mail = san ? mail_ctx_new(san, &mc.mail) : NULL;
 	if (mail == NULL)
 		return 1;

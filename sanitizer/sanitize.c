@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <malloc.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,6 +25,8 @@ void (*san_test_worker_hook)(struct pool *pool);
 struct san_ctx {
 	struct san_config cfg;
 	magic_t magic;
+	pthread_mutex_t magic_lock;   /* warming changes magic: no fork meanwhile */
+	bool magic_warm;
 	struct sandbox_ids ids;
 	struct ev_sink *events;
 };
@@ -41,11 +44,13 @@ ctx_copy_config(struct san_config *dst, const struct san_config *src)
 
 /*
  * libmagic compiles its regular expressions on first use and keeps them: run
- * it once here on our own harmless samples so every forked worker inherits
- * them compiled (a text file otherwise costs each worker ~10 ms of regcomp).
+ * it once on our own harmless samples so every worker forked afterwards
+ * inherits them compiled (a text file otherwise costs each worker ~6 ms of
+ * regcomp). Daemons call this at start; otherwise the parent does it while
+ * its first worker runs, off the path of that file (a PDF needs none of it).
  */
-static void
-ctx_warm_magic(magic_t magic)
+void
+san_ctx_warm(struct san_ctx *ctx)
 {
 	static const char *const samples[] = {
 		"plain text\nsecond line\n", "<html><body>x</body></html>\n",
@@ -53,8 +58,12 @@ ctx_warm_magic(magic_t magic)
 		"\x82\xb1\x82\xf1\x82\xc9\x82\xbf\x82\xcd\n",
 	};
 
-	for (size_t i = 0; i < ARRAY_LEN(samples); i++)
-		magic_buffer(magic, samples[i], strlen(samples[i]));
+	pthread_mutex_lock(&ctx->magic_lock);
+	if (!ctx->magic_warm)
+		for (size_t i = 0; i < ARRAY_LEN(samples); i++)
+			magic_buffer(ctx->magic, samples[i], strlen(samples[i]));
+	ctx->magic_warm = true;
+	pthread_mutex_unlock(&ctx->magic_lock);
 }
 
 struct san_ctx *
@@ -63,6 +72,7 @@ san_ctx_new(const struct san_config *sc)
 	struct san_ctx *ctx = xcalloc(1, sizeof *ctx);
 
 	ctx_copy_config(&ctx->cfg, sc);
+	pthread_mutex_init(&ctx->magic_lock, NULL);
 	/* libmagic reads its database now, once: workers inherit it and open nothing */
 	ctx->magic = magic_open(MAGIC_MIME_TYPE | MAGIC_ERROR);
 	if (ctx->magic == NULL || magic_load(ctx->magic, NULL) != 0) {
@@ -70,7 +80,6 @@ san_ctx_new(const struct san_config *sc)
 		san_ctx_free(ctx);
 		return NULL;
 	}
-	ctx_warm_magic(ctx->magic);
 	charset_preload();
 	xmlInitParser();   /* libxml2's global tables, set up once before any worker forks */
 	if (sandbox_resolve_user(ctx->cfg.worker_user, &ctx->ids) < 0 || sandbox_compile(&ctx->ids) < 0) {
@@ -92,6 +101,7 @@ san_ctx_free(struct san_ctx *ctx)
 		return;
 	if (ctx->magic)
 		magic_close(ctx->magic);
+	pthread_mutex_destroy(&ctx->magic_lock);
 	ev_sink_close(ctx->events);
 	sandbox_free(&ctx->ids);
 	san_config_free(&ctx->cfg);
@@ -215,7 +225,7 @@ worker_failure(const struct san_config *cfg, int status, int collected, bool tim
 	}
 }
 
-/* Forks the worker; while it works the parent hashes the input (sha_in) on its own core. */
+/* Forks the worker; while it works the parent hashes the input (sha_in) and warms libmagic. */
 static int
 run_worker(struct san_ctx *ctx, const uint8_t *data, size_t len, const char *name,
     const char *declared_mime, char sha_in[SAN_SHA256_HEX], struct san_result *res)
@@ -228,7 +238,9 @@ run_worker(struct san_ctx *ctx, const uint8_t *data, size_t len, const char *nam
 
 	if (pipe2(fds, O_CLOEXEC) < 0)
 		return -1;
+	pthread_mutex_lock(&ctx->magic_lock);   /* not while another thread warms it */
 	pid = fork();
+	pthread_mutex_unlock(&ctx->magic_lock);
 	if (pid < 0) {
 		close(fds[0]);
 		close(fds[1]);
@@ -240,6 +252,7 @@ run_worker(struct san_ctx *ctx, const uint8_t *data, size_t len, const char *nam
 	}
 	close(fds[1]);
 	san_sha256_hex(data, len, sha_in);
+	san_ctx_warm(ctx);
 	collected = collect(fds[0], pid, deadline, ctx->cfg.max_output_bytes + (16u << 20), &w, &timed_out);
 	close(fds[0]);
 	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)

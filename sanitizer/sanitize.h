@@ -93,6 +93,8 @@ void san_config_free(struct san_config *sc);
 struct san_ctx;
 /* Copies sc. Returns NULL (logged) when libmagic cannot load its database. */
 struct san_ctx *san_ctx_new(const struct san_config *sc);
+/* Prepares libmagic once so workers forked later start warm (daemons: at start; else done lazily). */
+void san_ctx_warm(struct san_ctx *ctx);
 void san_ctx_free(struct san_ctx *ctx);
 const struct san_config *san_ctx_config(const struct san_ctx *ctx);
 /* The ctx's event sink (sanitizer.events), NULL when none. */
