@@ -117,9 +117,15 @@ file_read_all(const char *path, size_t max_bytes, uint8_t **out, size_t *out_len
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	uint8_t *buf = NULL;
 	size_t len = 0, cap = 0;
+	struct stat st;
 
 	if (fd < 0)
 		return -1;
+	/* a regular file's size is known: one buffer, no copies (it may still grow while read) */
+	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0 && (uint64_t)st.st_size <= max_bytes) {
+		cap = (size_t)st.st_size + 1;
+		buf = xmalloc(cap + 1);
+	}
 	for (;;) {
 		ssize_t n;
 		if (len == cap) {
