@@ -1,12 +1,13 @@
-/* cli.h -- what tiergate-sanitize's main dispatches to: the mail mode lives in the mail part. */
+/* cli.h -- `tiergate-sanitize --mail`: the mail rebuild runs in tiergate-milter, which links the mail part. */
 #ifndef TIERGATE_SAN_CLI_H
 #define TIERGATE_SAN_CLI_H
 
 /*
- * `tiergate-sanitize --mail IN.eml --out OUT.eml [--config FILE]` is handed
- * over whole (argv as given) to mail_cli_main when the mail part is linked in;
- * weak, so tiergate-sanitize builds without it ("mail support not built", exit 2).
+ * `tiergate-sanitize --mail IN.eml --out OUT.eml [--config FILE]` execs the
+ * tiergate-milter beside it (else the one in PATH) with argv as given, and
+ * the milter's main hands it to mail_cli_main. The file CLI so does not load
+ * GMime, GLib, GIO and GPGME (14 libraries, 6 ms of every run) for files.
  */
-int mail_cli_main(int argc, char **argv) __attribute__((weak));
+int mail_cli_main(int argc, char **argv);
 
 #endif

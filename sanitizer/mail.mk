@@ -17,15 +17,13 @@ MAIL_LIBS = $(call PKG,--libs gmime-3.0)
 $(MAIL_OBJS) $(MILTER_OBJS) $(BUILD)/tests/unit/test_mail.o $(BUILD)/tests/fuzz/fuzz_mime.o: \
 	EXTRA_CFLAGS = $(call PKG,--cflags gmime-3.0 milter)
 
-# tiergate-sanitize --mail hands over to mail_cli_main (sanitizer/cli.h)
-$(BIN)/tiergate-sanitize: $(MAIL_OBJS)
-tiergate-sanitize_LIBS += $(MAIL_LIBS)
 
 # until the file sanitizer's core (san_buffer, quarantine) is in the tree the milter cannot link
 ifneq ($(shell grep -l 'sanitize\.c' sanitizer/sanitizer.mk 2>/dev/null),)
 BINS += $(BIN)/tiergate-milter
 endif
-$(BIN)/tiergate-milter: $(MILTER_OBJS) $(MAIL_CORE_OBJS) $$(SAN_CORE_OBJS) $(LIB_OBJS)
+# tiergate-sanitize --mail execs the milter, whose main hands it to mail_cli.o (sanitizer/cli.h)
+$(BIN)/tiergate-milter: $(MILTER_OBJS) $(MAIL_OBJS) $$(SAN_CORE_OBJS) $(LIB_OBJS)
 tiergate-milter_LIBS = $(SAN_LIBS) $(MAIL_LIBS) $(call PKG,--libs milter) $(LIB_LIBS) -pthread
 
 UNIT_TESTS += $(BUILD)/t/test_mail

@@ -1,4 +1,4 @@
-/* mail_cli.c -- `tiergate-sanitize --mail IN.eml --out OUT.eml`: the milter's rebuild, offline, for one file. */
+/* mail_cli.c -- `tiergate-sanitize --mail IN.eml --out OUT.eml` (run by tiergate-milter, cli.h): the rebuild, offline, for one file. */
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -14,6 +14,7 @@
 #include "lib/event.h"
 #include "lib/log.h"
 #include "lib/util.h"
+#include "sanitizer/cli.h"
 #include "sanitizer/milter_conf.h"
 #include "sanitizer/milter_msg.h"
 #include "sanitizer/milter_worker.h"
@@ -451,6 +452,8 @@ main(int argc, char **argv)
 			return milter_worker_main(argc, argv);
 		if (strcmp(argv[i], "--zygote") == 0)
 			return milter_zygote_main(argc, argv);
+		if (strcmp(argv[i], "--mail") == 0)   /* tiergate-sanitize --mail (cli.h) */
+			return mail_cli_main(argc, argv);
 	}
 	while ((c = getopt_long(argc, argv, "c:nd", opts, NULL)) != -1) {
 		if (c == 'c')
