@@ -49,16 +49,17 @@ dispatch_mismatch(const char *name, const char *declared, const char *mime, enum
 static const uint8_t *
 dispatch_last(const uint8_t *data, size_t len, const char *marker, size_t mlen)
 {
-	const uint8_t *hit = NULL;
+	size_t n = len;   /* the last occurrence starts below data + n: searched from the end backwards */
 
-	for (const uint8_t *p = data; p + mlen <= data + len;) {
-		const uint8_t *m = memmem(p, (size_t)(data + len - p), marker, mlen);
+	while (n >= mlen) {
+		const uint8_t *m = memrchr(data, marker[0], n - mlen + 1);
 		if (m == NULL)
 			break;
-		hit = m + mlen;
-		p = m + 1;
+		if (memcmp(m, marker, mlen) == 0)
+			return m + mlen;
+		n = (size_t)(m - data) + mlen - 1;
 	}
-	return hit;
+	return NULL;
 }
 
 static void
