@@ -4,7 +4,7 @@ $(BUILD)/vpn-bridge/%.o: EXTRA_CFLAGS = $(call PKG,--cflags $(BRIDGE_PKGS))
 
 # Objects shared by the daemon, the tools, the unit test and the fuzz target.
 BRIDGE_CORE_OBJS := $(addprefix $(BUILD)/vpn-bridge/,config.o http.o pwhash.o totp.o lockout.o \
-	token.o userdb.o devreg.o counts.o access.o asp.o tls.o keyproc.o auth.o control.o enroll.o)
+	token.o userdb.o devreg.o counts.o access.o asp.o tls.o keyproc.o handshake.o auth.o control.o enroll.o)
 BRIDGE_OBJS := $(BRIDGE_CORE_OBJS) $(addprefix $(BUILD)/vpn-bridge/,relay.o daemon.o admin.o main.o)
 BRIDGE_LIBS = $(call PKG,--libs $(BRIDGE_PKGS)) $(LIB_LIBS)
 
@@ -19,6 +19,12 @@ UNIT_TESTS += $(BUILD)/t/test_bridge
 $(BUILD)/t/test_bridge: $(BUILD)/tests/unit/test_bridge.o $(BRIDGE_CORE_OBJS) $(POLICY_OBJS) $(LIB_OBJS)
 test_bridge_LIBS = $(BRIDGE_LIBS)
 $(BUILD)/tests/unit/test_bridge.o: EXTRA_CFLAGS = $(call PKG,--cflags $(BRIDGE_PKGS))
+
+# Handshakes against a forked key process: asynchronous signing, job limit, cancel, timeout, death.
+UNIT_TESTS += $(BUILD)/t/test_bridge_tls
+$(BUILD)/t/test_bridge_tls: $(BUILD)/tests/unit/test_bridge_tls.o $(BRIDGE_CORE_OBJS) $(POLICY_OBJS) $(LIB_OBJS)
+test_bridge_tls_LIBS = $(BRIDGE_LIBS)
+$(BUILD)/tests/unit/test_bridge_tls.o: EXTRA_CFLAGS = $(call PKG,--cflags $(BRIDGE_PKGS))
 
 FUZZERS += connect
 fuzz_connect_OBJS = $(BUILD)/vpn-bridge/http.o $(LIB_OBJS)

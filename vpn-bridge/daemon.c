@@ -117,15 +117,22 @@ daemon_spawn_relay(const struct bridge_conf *conf, const struct policy *zones, c
 	return pid;
 }
 
+/* Stops workers[0..n) (a key process is last); a child that had crashed is named in the log. */
 static void
-daemon_stop_workers(struct daemon_worker *workers, unsigned n)
+daemon_stop_workers(struct daemon_worker *workers, unsigned n, pid_t keys)
 {
 	for (unsigned i = 0; i < n; i++)
 		if (workers[i].pid > 0)
 			kill(workers[i].pid, SIGTERM);
-	for (unsigned i = 0; i < n; i++)
-		if (workers[i].pid > 0)
-			waitpid(workers[i].pid, NULL, 0);
+	for (unsigned i = 0; i < n; i++) {
+		int status = 0;
+		if (workers[i].pid <= 0 || waitpid(workers[i].pid, &status, 0) != workers[i].pid)
+			continue;
+		if (WIFSIGNALED(status) && WTERMSIG(status) != SIGTERM)
+			log_warnx("%s %d was killed by signal %d (%s)", workers[i].pid == keys ?
+			    "key process" : "relay", (int)workers[i].pid, WTERMSIG(status),
+			    strsignal(WTERMSIG(status)));
+	}
 }
 
 /* Secrets are read only after the relays are forked, so no relay ever had them in memory. */
@@ -207,14 +214,14 @@ daemon_run(struct bridge_conf *conf, const struct bridge_opts *opts)
 		log_warnx("bridge.key_process = false: the relays hold the TLS private keys");
 	for (unsigned i = 0; i < n; i++)
 		if (daemon_spawn_relay(conf, zones, keyfds, n, workers, i, events) < 0) {
-			daemon_stop_workers(workers, i);
+			daemon_stop_workers(workers, i, keys);
 			fatal("starting relay %u", i);
 		}
 	workers[n].pid = keys;   /* stopped with the relays */
 	log_info("listening on %s:%u with %u relay process(es)", conf->listen_host,
 	    conf->listen_port, n);
 	rc = daemon_auth_loop(conf, workers, n, events);
-	daemon_stop_workers(workers, n + 1);
+	daemon_stop_workers(workers, n + 1, keys);
 	if (zones)
 		policy_unref(zones);
 	ev_sink_close(events);

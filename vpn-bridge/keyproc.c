@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <openssl/async.h>
 #include <openssl/ec.h>
 #include <openssl/err.h>
 #include <openssl/pem.h>
@@ -24,6 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/time.h>
@@ -34,10 +36,16 @@
 
 #define KEYPROC_MAX 1024   /* RSA up to 8192 bits */
 #define KEYPROC_MAX_RELAYS 64
+#define KEYPROC_MAX_KEYS 4 /* bridge.certificates */
+#define KEYPROC_BATCH 16   /* requests from one relay per turn: the others are served too */
+/* A stuck key process fails handshakes after this, instead of holding them (or the relay). */
+#define KEYPROC_TIMEOUT_US 2000000
 
 enum keyproc_op { KEYPROC_ECDSA_SIGN = 1, KEYPROC_RSA_PRIV_ENC, KEYPROC_RSA_PRIV_DEC };
 
+/* Both messages travel with only len bytes of data (SEQPACKET keeps the boundaries). */
 struct keyproc_req {
+	uint32_t id;              /* echoed: answers find their caller by it */
 	uint8_t key, op;
 	uint16_t len;
 	int32_t padding;
@@ -45,16 +53,20 @@ struct keyproc_req {
 };
 
 struct keyproc_res {
+	uint32_t id;
 	int32_t len;              /* -1: refused */
 	uint8_t data[KEYPROC_MAX];
 };
+
+#define KEYPROC_REQ_HEAD offsetof(struct keyproc_req, data)
+#define KEYPROC_RES_HEAD offsetof(struct keyproc_res, data)
 
 /* ---- the key process ------------------------------------------------------------ */
 
 static int
 keyproc_do(EVP_PKEY *const *keys, size_t n_keys, const struct keyproc_req *q, struct keyproc_res *a)
 {
-	EVP_PKEY *k = q->key < n_keys ? keys[q->key] : NULL;
+	EVP_PKEY *k = q->key < n_keys && q->key < KEYPROC_MAX_KEYS ? keys[q->key] : NULL;
 	unsigned siglen = KEYPROC_MAX;
 
 	if (k == NULL || q->len > KEYPROC_MAX)
@@ -78,6 +90,32 @@ keyproc_do(EVP_PKEY *const *keys, size_t n_keys, const struct keyproc_req *q, st
 	return -1;
 }
 
+/*
+ * Answers what one relay has queued (up to KEYPROC_BATCH). Returns -1 when the relay
+ * has gone. Answers are never waited for: a relay that stops reading loses them (its
+ * requests time out) instead of stopping the key process for the other relays.
+ */
+static int
+keyproc_answer(EVP_PKEY *const *keys, size_t n_keys, int fd)
+{
+	struct keyproc_req q;
+	struct keyproc_res a;
+
+	for (int i = 0; i < KEYPROC_BATCH; i++) {
+		ssize_t got = recv(fd, &q, sizeof q, MSG_DONTWAIT);
+		if (got < 0)
+			return errno == EAGAIN || errno == EINTR ? 0 : -1;
+		if (got == 0)
+			return -1;
+		a.id = got >= (ssize_t)KEYPROC_REQ_HEAD ? q.id : 0;
+		a.len = got >= (ssize_t)KEYPROC_REQ_HEAD && (size_t)got == KEYPROC_REQ_HEAD + q.len ?
+		    keyproc_do(keys, n_keys, &q, &a) : -1;
+		ERR_clear_error();
+		send(fd, &a, KEYPROC_RES_HEAD + (a.len > 0 ? (size_t)a.len : 0), MSG_DONTWAIT | MSG_NOSIGNAL);
+	}
+	return 0;
+}
+
 static void
 keyproc_serve(EVP_PKEY *const *keys, size_t n_keys, int *fds, unsigned n)
 {
@@ -90,20 +128,12 @@ keyproc_serve(EVP_PKEY *const *keys, size_t n_keys, int *fds, unsigned n)
 		if (poll(pfd, n, -1) < 0 && errno != EINTR)
 			return;
 		for (unsigned i = 0; i < n; i++) {
-			struct keyproc_req q;
-			struct keyproc_res a;
-			ssize_t got;
 			if (pfd[i].fd < 0 || !pfd[i].revents)
 				continue;
-			got = recv(pfd[i].fd, &q, sizeof q, 0);
-			if (got <= 0) {
+			if (keyproc_answer(keys, n_keys, pfd[i].fd) < 0) {
 				pfd[i].fd = -1;   /* that relay has gone */
 				live--;
-				continue;
 			}
-			a.len = got == (ssize_t)sizeof q ? keyproc_do(keys, n_keys, &q, &a) : -1;
-			ERR_clear_error();
-			send(pfd[i].fd, &a, sizeof a, MSG_NOSIGNAL);
 		}
 	}
 }
@@ -158,7 +188,7 @@ keyproc_start(const struct bridge_conf *conf, unsigned n_relays, int *relay_fds)
 	}
 	pid = fork();
 	if (pid == 0) {
-		EVP_PKEY *keys[4] = { NULL };
+		EVP_PKEY *keys[KEYPROC_MAX_KEYS] = { NULL };
 		log_procname("bridge[keys]");
 		prctl(PR_SET_NAME, "tg-bridge-keys", 0, 0, 0);
 		signal(SIGTERM, SIG_DFL);
@@ -184,8 +214,32 @@ keyproc_start(const struct bridge_conf *conf, unsigned n_relays, int *relay_fds)
 
 /* ---- the stand-in keys in a relay ------------------------------------------------- */
 
+/*
+ * A signature is a call to the key process. Inside an OpenSSL async job (the relay's
+ * handshakes run in one, SSL_MODE_ASYNC) the caller sends its request, leaves an
+ * eventfd on the job's ASYNC_WAIT_CTX and pauses: the relay's loop goes on with other
+ * connections while the key process signs on another core, reads the answer from the
+ * key socket (keyproc_relay_read), signals that eventfd and resumes the handshake.
+ * Outside a job (tools, tests) the caller waits on the socket as before.
+ */
+enum keyproc_state { KC_FREE, KC_WAITING, KC_DONE, KC_FAILED };
+
+struct keyproc_call {
+	uint32_t id;              /* generation << 8 | slot: a late answer finds no caller */
+	uint8_t state;
+	int efd;                  /* the paused job's wait fd; -1 when the caller blocks */
+	unsigned char *out;       /* the caller's buffer: valid while it waits */
+	int outsize, len;
+	uint64_t deadline_us;
+};
+
+_Static_assert(KEYPROC_MAX_PENDING <= 256, "a call's slot is the low byte of its id");
+
 static int keyproc_fd = -1;
+static bool keyproc_gone;
 static int keyproc_ec_index = -1, keyproc_rsa_index = -1;
+static struct keyproc_call keyproc_calls[KEYPROC_MAX_PENDING];
+static uint32_t keyproc_generation;
 
 int
 keyproc_relay_fd(void)
@@ -193,27 +247,224 @@ keyproc_relay_fd(void)
 	return keyproc_fd;
 }
 
-/* One blocking round trip: the relay is single-threaded and a signature takes ~50 µs. */
-static int
-keyproc_call(uint8_t key, uint8_t op, const unsigned char *in, int len, int padding,
-    unsigned char *out, int outsize)
+static struct keyproc_call *
+keyproc_call_new(unsigned char *out, int outsize, int efd)
 {
-	struct keyproc_req q;
+	for (unsigned i = 0; i < KEYPROC_MAX_PENDING; i++) {
+		struct keyproc_call *call = &keyproc_calls[i];
+		if (call->state != KC_FREE)
+			continue;
+		*call = (struct keyproc_call){ .id = ++keyproc_generation << 8 | i, .state = KC_WAITING,
+			.efd = efd, .out = out, .outsize = outsize, .len = -1,
+			.deadline_us = clock_mono_us() + KEYPROC_TIMEOUT_US };
+		return call;
+	}
+	return NULL;
+}
+
+/* The answer (len >= 0, already in out) or the failure (-1) reaches a waiting caller. */
+static void
+keyproc_settle(struct keyproc_call *call, int len)
+{
+	if (call->state != KC_WAITING)
+		return;
+	call->len = len;
+	call->state = len >= 0 ? KC_DONE : KC_FAILED;
+	if (call->efd >= 0 && eventfd_write(call->efd, 1) < 0)
+		log_warn("key process answer: waking the handshake");
+}
+
+static void
+keyproc_fail_all(void)
+{
+	for (unsigned i = 0; i < KEYPROC_MAX_PENDING; i++)
+		keyproc_settle(&keyproc_calls[i], -1);
+}
+
+static void
+keyproc_dispatch(const struct keyproc_res *a, ssize_t got)
+{
+	struct keyproc_call *call;
+
+	if (got < (ssize_t)KEYPROC_RES_HEAD)
+		return;
+	call = &keyproc_calls[(a->id & 0xff) % KEYPROC_MAX_PENDING];
+	if (call->state != KC_WAITING || call->id != a->id)
+		return;   /* its caller gave up (timeout, connection closed) */
+	if (a->len < 0 || a->len > call->outsize || got != (ssize_t)KEYPROC_RES_HEAD + a->len) {
+		keyproc_settle(call, -1);
+		return;
+	}
+	memcpy(call->out, a->data, (size_t)a->len);
+	keyproc_settle(call, a->len);
+}
+
+/* The key process has gone: every caller fails now, later ones at once. */
+static void
+keyproc_lost(void)
+{
+	keyproc_gone = true;
+	keyproc_fail_all();
+}
+
+int
+keyproc_relay_read(void)
+{
 	struct keyproc_res a;
 
-	if (keyproc_fd < 0 || len < 0 || len > KEYPROC_MAX)
-		return -1;
-	memset(&q, 0, offsetof(struct keyproc_req, data));
+	if (keyproc_fd < 0)
+		return 0;
+	for (;;) {
+		ssize_t got = recv(keyproc_fd, &a, sizeof a, MSG_DONTWAIT);
+		if (got < 0 && (errno == EAGAIN || errno == EINTR))
+			return 0;
+		if (got <= 0) {
+			keyproc_lost();
+			return -1;
+		}
+		keyproc_dispatch(&a, got);
+	}
+}
+
+void
+keyproc_relay_expire(uint64_t now_us)
+{
+	unsigned late = 0;
+
+	for (unsigned i = 0; i < KEYPROC_MAX_PENDING; i++)
+		if (keyproc_calls[i].state == KC_WAITING && keyproc_calls[i].deadline_us <= now_us) {
+			keyproc_settle(&keyproc_calls[i], -1);
+			late++;
+		}
+	if (late)
+		log_warnx("key process did not answer %u signature(s) within %d s: handshakes failed",
+		    late, KEYPROC_TIMEOUT_US / 1000000);
+}
+
+unsigned
+keyproc_pending(void)
+{
+	unsigned n = 0;
+
+	for (unsigned i = 0; i < KEYPROC_MAX_PENDING; i++)
+		n += keyproc_calls[i].state == KC_WAITING;
+	return n;
+}
+
+int
+keyproc_cancel(int wait_fd)
+{
+	for (unsigned i = 0; i < KEYPROC_MAX_PENDING; i++)
+		if (keyproc_calls[i].state == KC_WAITING && keyproc_calls[i].efd == wait_fd) {
+			keyproc_settle(&keyproc_calls[i], -1);
+			return 0;
+		}
+	return -1;
+}
+
+/* Outside a job: read answers (anyone's) until this caller's has come, at most 2 s each. */
+static void
+keyproc_wait_blocking(struct keyproc_call *call)
+{
+	struct keyproc_res a;
+
+	while (call->state == KC_WAITING) {
+		ssize_t got = recv(keyproc_fd, &a, sizeof a, 0);
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got < 0) {
+			keyproc_settle(call, -1);   /* SO_RCVTIMEO: the key process is stuck */
+			return;
+		}
+		if (got == 0) {
+			keyproc_lost();
+			return;
+		}
+		keyproc_dispatch(&a, got);
+	}
+}
+
+/* Only when a connection is freed with its job still paused (which the relay avoids). */
+static void
+keyproc_wait_cleanup(ASYNC_WAIT_CTX *ctx, const void *key, OSSL_ASYNC_FD fd, void *data)
+{
+	struct keyproc_call *call = data;
+
+	(void)ctx;
+	(void)key;
+	close(fd);
+	call->state = KC_FREE;
+}
+
+/* Inside a job: pause until keyproc_relay_read, keyproc_cancel or a timeout settles the call. */
+static void
+keyproc_wait_async(ASYNC_JOB *job, struct keyproc_call *call)
+{
+	ASYNC_WAIT_CTX *wctx = ASYNC_get_wait_ctx(job);
+
+	if (wctx == NULL ||
+	    ASYNC_WAIT_CTX_set_wait_fd(wctx, call, call->efd, call, keyproc_wait_cleanup) != 1) {
+		keyproc_settle(call, -1);
+		return;
+	}
+	while (call->state == KC_WAITING)
+		if (ASYNC_pause_job() != 1 || (call->state == KC_WAITING && clock_mono_us() >= call->deadline_us))
+			keyproc_settle(call, -1);
+	ASYNC_WAIT_CTX_clear_fd(wctx, call);
+}
+
+static int
+keyproc_send(const struct keyproc_call *call, uint8_t key, uint8_t op, const unsigned char *in,
+    int len, int padding)
+{
+	struct keyproc_req q;
+
+	memset(&q, 0, KEYPROC_REQ_HEAD);
+	q.id = call->id;
 	q.key = key;
 	q.op = op;
 	q.len = (uint16_t)len;
 	q.padding = padding;
 	memcpy(q.data, in, (size_t)len);
-	if (send(keyproc_fd, &q, offsetof(struct keyproc_req, data) + sizeof q.data, MSG_NOSIGNAL) < 0 ||
-	    recv(keyproc_fd, &a, sizeof a, 0) != (ssize_t)sizeof a || a.len < 0 || a.len > outsize)
+	/* Never blocks: a full socket means the key process is stuck, and this handshake fails. */
+	if (send(keyproc_fd, &q, KEYPROC_REQ_HEAD + (size_t)len, MSG_DONTWAIT | MSG_NOSIGNAL) < 0) {
+		if (errno == EPIPE || errno == ECONNRESET)
+			keyproc_lost();
 		return -1;
-	memcpy(out, a.data, (size_t)a.len);
-	return a.len;
+	}
+	return 0;
+}
+
+/* One signature (or RSA decryption) by the key process; returns its length or -1. */
+static int
+keyproc_call(uint8_t key, uint8_t op, const unsigned char *in, int len, int padding,
+    unsigned char *out, int outsize)
+{
+	ASYNC_JOB *job = ASYNC_get_current_job();
+	struct keyproc_call *call;
+	int efd = -1, n;
+
+	if (keyproc_fd < 0 || keyproc_gone || len < 0 || len > KEYPROC_MAX)
+		return -1;
+	if (job && (efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) < 0)
+		return -1;
+	call = keyproc_call_new(out, outsize, efd);
+	if (call == NULL || keyproc_send(call, key, op, in, len, padding) < 0) {
+		if (call)
+			call->state = KC_FREE;
+		if (efd >= 0)
+			close(efd);
+		return -1;
+	}
+	if (job)
+		keyproc_wait_async(job, call);
+	else
+		keyproc_wait_blocking(call);
+	n = call->state == KC_DONE ? call->len : -1;
+	call->state = KC_FREE;
+	if (efd >= 0)
+		close(efd);
+	return n;
 }
 
 static int
@@ -305,10 +556,10 @@ keyproc_use_remote_key(SSL_CTX *ctx, int fd, unsigned index)
 	EVP_PKEY *stand_in = NULL;
 	int rc;
 
-	/* A stuck key process fails handshakes after 2 s instead of freezing the relay. */
-	if (keyproc_fd != fd)
-		setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &(struct timeval){ 2, 0 }, sizeof(struct timeval));
+	/* Outside a job, a stuck key process fails the signature after 2 s (in one, see keyproc_relay_expire). */
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &(struct timeval){ 2, 0 }, sizeof(struct timeval));
 	keyproc_fd = fd;
+	keyproc_gone = false;
 	if (pub && EVP_PKEY_get_base_id(pub) == EVP_PKEY_EC)
 		stand_in = keyproc_remote_ec(pub, index);
 	else if (pub && EVP_PKEY_get_base_id(pub) == EVP_PKEY_RSA)

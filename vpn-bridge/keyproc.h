@@ -3,6 +3,7 @@
 #define TIERGATE_BRIDGE_KEYPROC_H
 
 #include <openssl/ssl.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "vpn-bridge/config.h"
@@ -20,7 +21,30 @@ pid_t keyproc_start(const struct bridge_conf *conf, unsigned n_relays, int *rela
  * made by the key process over fd. Returns 0 or -1.
  */
 int keyproc_use_remote_key(SSL_CTX *ctx, int fd, unsigned index);
-/* The relay's connection to the key process (-1 when none): its EOF means "stop". */
+/*
+ * Signatures one relay may have waiting in the key process at once (at most 256). The
+ * relay sizes its OpenSSL async job pool to this: a handshake waiting for its signature
+ * holds a job, and further handshakes wait for a free one.
+ */
+#define KEYPROC_MAX_PENDING 128
+
+/*
+ * The relay's connection to the key process (-1 when none). Its loop watches it and
+ * calls keyproc_relay_read when readable: the answers are handed to the paused
+ * handshakes (their async wait fds become readable). Returns -1 when the key process
+ * has gone: every waiting handshake has then been failed, and the relay should stop.
+ */
 int keyproc_relay_fd(void);
+int keyproc_relay_read(void);
+/* Fails the signatures not answered within 2 s of now_us (clock_mono_us). */
+void keyproc_relay_expire(uint64_t now_us);
+/* Signatures sent and not answered yet. */
+unsigned keyproc_pending(void);
+/*
+ * A handshake that is closed while its job waits on wait_fd: its signature fails now
+ * (a late answer is dropped), so resuming the job finishes it. Returns -1 when wait_fd
+ * is not a pending signature's.
+ */
+int keyproc_cancel(int wait_fd);
 
 #endif

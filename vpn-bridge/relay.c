@@ -26,6 +26,7 @@
 #include "vpn-bridge/asp.h"
 #include "vpn-bridge/authproto.h"
 #include "vpn-bridge/counts.h"
+#include "vpn-bridge/handshake.h"
 #include "vpn-bridge/http.h"
 #include "vpn-bridge/keyproc.h"
 #include "vpn-bridge/tls.h"
@@ -43,6 +44,7 @@ struct relay;
 /* Per connection; kept small because 10,000 idle sessions must fit in little memory. */
 struct relay_conn {
 	struct relay *r;
+	struct handshake *hs;             /* only until the TLS handshake is done */
 	struct bufferevent *cli, *up;
 	enum relay_state state;
 	struct addr src;
@@ -68,7 +70,7 @@ struct relay {
 	SSL_CTX *ctx;
 	struct evconnlistener *listener;
 	int auth_fd;
-	struct event *auth_ev, *key_ev, *sigterm_ev, *sigint_ev, *sigchld_ev, *asp_timer;
+	struct event *auth_ev, *key_ev, *key_timer, *sigterm_ev, *sigint_ev, *sigchld_ev, *asp_timer;
 	uint32_t next_id;
 	struct relay_conn *pending[RELAY_PENDING];
 	struct ev_sink *events;
@@ -169,6 +171,8 @@ relay_conn_free(struct relay_conn *c, const char *end_reason)
 	counts_dec(r->per_source, src);
 	if (c->counted_user)
 		counts_dec(r->per_user, c->user);
+	if (c->hs)
+		handshake_abort(c->hs);
 	if (c->cli) {
 		SSL *ssl = bufferevent_openssl_get_ssl(c->cli);
 		/* close_notify only when we end the session: a peer that left cannot read it. */
@@ -686,17 +690,34 @@ relay_phase_expired(evutil_socket_t fd, short what, void *arg)
 	relay_reply_error(c, 408, "request timeout");
 }
 
+/* The handshake is over: from here on libevent's bufferevent carries the TLS connection. */
 static void
-relay_handshake_done(struct relay_conn *c)
+relay_handshake_done(SSL *ssl, void *arg)
 {
-	SSL *ssl = bufferevent_openssl_get_ssl(c->cli);
+	struct relay_conn *c = arg;
 	struct timeval req_tmo = { (time_t)c->r->conf->request_timeout, 0 };
 
+	c->hs = NULL;
+	if (ssl == NULL) {
+		relay_conn_free(c, "handshake failed");
+		return;
+	}
+	c->cli = bufferevent_openssl_socket_new(c->r->base, -1, ssl, BUFFEREVENT_SSL_OPEN,
+	    BEV_OPT_CLOSE_ON_FREE);
+	if (c->cli == NULL) {
+		int fd = SSL_get_fd(ssl);
+		SSL_free(ssl);
+		evutil_closesocket(fd);
+		relay_conn_free(c, "out of memory");
+		return;
+	}
 	c->r->n_half_open--;
 	c->state = RS_REQUEST;
 	c->cert_ok = tls_peer_check(ssl, c->fp, &c->cert_why) == 0;
-	bufferevent_set_timeouts(c->cli, NULL, NULL);
+	bufferevent_openssl_set_allow_dirty_shutdown(c->cli, 1);
+	bufferevent_setcb(c->cli, relay_client_read, NULL, relay_client_event, c);
 	relay_timer_set(c, relay_phase_expired, &req_tmo);
+	bufferevent_enable(c->cli, EV_READ);
 }
 
 static void
@@ -704,10 +725,6 @@ relay_client_event(struct bufferevent *bev, short what, void *arg)
 {
 	struct relay_conn *c = arg;
 
-	if (what & BEV_EVENT_CONNECTED) {
-		relay_handshake_done(c);
-		return;
-	}
 	if (c->state == RS_RELAY) {
 		relay_side_event(c, bev, what);
 		return;
@@ -782,32 +799,43 @@ relay_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa, 
 	c->r = r;
 	c->src = src;
 	c->src_port = port;
-	c->cli = bufferevent_openssl_socket_new(r->base, fd, ssl, BUFFEREVENT_SSL_ACCEPTING,
-	    BEV_OPT_CLOSE_ON_FREE);
 	r->n_conns++;
 	r->n_half_open++;
 	relay_peer_count(c);
-	if (c->cli == NULL) {
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &(int){ 1 }, sizeof(int));
+	c->hs = handshake_start(r->base, ssl, fd, relay_handshake_done, c);
+	if (c->hs == NULL) {
+		SSL_free(ssl);
+		evutil_closesocket(fd);
 		relay_conn_free(c, "out of memory");
 		return;
 	}
-	bufferevent_openssl_set_allow_dirty_shutdown(c->cli, 1);
-	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &(int){ 1 }, sizeof(int));
-	bufferevent_setcb(c->cli, relay_client_read, NULL, relay_client_event, c);
 	relay_timer_set(c, relay_phase_expired, &hs);
-	bufferevent_enable(c->cli, EV_READ);
 }
 
-/* Answers are read inside each signing call; anything readable here is the key process's EOF. */
+/* Signatures answered: their handshakes resume. EOF: those waiting fail, then the relay stops. */
 static void
-relay_key_gone(evutil_socket_t fd, short what, void *arg)
+relay_key_answers(evutil_socket_t fd, short what, void *arg)
 {
 	struct relay *r = arg;
 
 	(void)fd;
 	(void)what;
+	if (keyproc_relay_read() == 0)
+		return;
 	log_warnx("key process has gone; stopping");
-	event_base_loopbreak(r->base);
+	event_del(r->key_ev);
+	/* The failed handshakes end (with an alert) on the next turns of the loop. */
+	event_base_loopexit(r->base, &(struct timeval){ 0, 100000 });
+}
+
+static void
+relay_key_tick(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	(void)arg;
+	keyproc_relay_expire(clock_mono_us());
 }
 
 static void
@@ -868,9 +896,12 @@ relay_setup_events(struct relay *r, bool run_asp_checks)
 		return -1;
 	event_add(r->auth_ev, NULL);
 	if (keyproc_relay_fd() >= 0) {
-		r->key_ev = event_new(r->base, keyproc_relay_fd(), EV_READ | EV_PERSIST, relay_key_gone, r);
-		if (r->key_ev)
-			event_add(r->key_ev, NULL);
+		r->key_ev = event_new(r->base, keyproc_relay_fd(), EV_READ | EV_PERSIST, relay_key_answers, r);
+		r->key_timer = event_new(r->base, -1, EV_PERSIST, relay_key_tick, r);
+		if (!r->key_ev || !r->key_timer)
+			return -1;
+		event_add(r->key_ev, NULL);
+		event_add(r->key_timer, &(struct timeval){ 0, 500000 });
 	}
 	event_add(r->sigterm_ev, NULL);
 	event_add(r->sigint_ev, NULL);
@@ -894,6 +925,8 @@ relay_teardown(struct relay *r)
 		event_free(r->auth_ev);
 	if (r->key_ev)
 		event_free(r->key_ev);
+	if (r->key_timer)
+		event_free(r->key_timer);
 	if (r->sigterm_ev)
 		event_free(r->sigterm_ev);
 	if (r->sigint_ev)
@@ -933,7 +966,8 @@ relay_run(const struct bridge_conf *conf, const struct policy *zones, SSL_CTX *c
 	mallopt(M_TRIM_THRESHOLD, 16 << 20);
 	mallopt(M_TOP_PAD, 1 << 20);
 	r.base = event_base_new();
-	if (r.base == NULL || relay_setup_events(&r, run_asp_checks) < 0)
+	if (r.base == NULL || handshake_init(KEYPROC_MAX_PENDING) < 0 ||
+	    relay_setup_events(&r, run_asp_checks) < 0)
 		rc = 1;
 	else {
 		evutil_make_socket_nonblocking(listen_fd);

@@ -151,6 +151,12 @@ tls_server_ctx(const struct bridge_conf *conf, int keyfd)
 		return NULL;
 	}
 	tls_build_chains(ctx);
+	/*
+	 * Stand-in keys pause the handshake's job while the key process signs (keyproc.c);
+	 * the relay resumes it when the answer is in (handshake.c).
+	 */
+	if (keyfd >= 0)
+		SSL_CTX_set_mode(ctx, SSL_MODE_ASYNC);
 	return ctx;
 }
 

@@ -238,6 +238,102 @@ else
 fi
 check "every event line is JSON" python3 -c "import json; [json.loads(l) for l in open('$BR_EVENTS')]"
 
+# --- signatures: the key process signs while the relay goes on -------------------------------
+child_named() { ps -o pid=,comm= --ppid "$1" | awk -v n="$2" '$2 == n {print $1}'; }
+# hs_client PORT NAME tls1_2|tls1_3 ec|rsa: a handshake with a device certificate, then a GET
+# (answered 405 by the relay); s_client's summary and the answer go to $TG_TMP/hs-NAME.out.
+hs_client() {
+	local opts=(-"$3")
+	case "$3/$4" in
+	tls1_3/rsa) opts+=(-sigalgs rsa_pss_rsae_sha256) ;;
+	tls1_2/rsa) opts+=(-cipher ECDHE-RSA-AES128-GCM-SHA256) ;;
+	tls1_2/ec) opts+=(-cipher ECDHE-ECDSA-AES128-GCM-SHA256) ;;
+	esac
+	printf 'GET / HTTP/1.1\r\nHost: x\r\n\r\n' | timeout 15 openssl s_client -brief -ign_eof \
+		-connect "127.0.0.1:$1" -cert "$PKI/dev-good.pem" -key "$PKI/dev-good.key" "${opts[@]}" \
+		>"$TG_TMP/hs-$2.out" 2>&1
+}
+KEYS=$(child_named "$BR_PID" tg-bridge-keys)
+RELAY=$(child_named "$BR_PID" tg-bridge-relay)
+# 24 handshakes (TLS 1.2 and 1.3, ECDSA and RSA) arrive while the key process is stopped: the
+# relay sends their signatures and keeps serving (a TLS 1.1 client is refused at once) instead
+# of waiting on the first one; once the key process goes on, every handshake completes.
+kill -STOP "$KEYS"
+hs=()
+for i in $(seq 24); do
+	set -- tls1_3 ec tls1_3 rsa tls1_2 ec tls1_2 rsa
+	shift $(( (i % 4) * 2 ))
+	hs_client "$BR_PORT" "c$i-$1-$2" "$1" "$2" &
+	hs+=($!)
+done
+sleep 0.6
+t0=$(date +%s%N)
+timeout 5 openssl s_client -tls1_1 -connect "127.0.0.1:$BR_PORT" </dev/null >/dev/null 2>&1
+probe_ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+kill -CONT "$KEYS"
+wait "${hs[@]}"
+[ "$probe_ms" -lt 500 ] && pass "relay serves on while signatures wait in a stopped key process (${probe_ms} ms)" \
+	|| fail "relay serves on while signatures wait" "a TLS 1.1 refusal took ${probe_ms} ms"
+good=0
+for f in "$TG_TMP"/hs-c*.out; do
+	name=${f##*/hs-}
+	case "$name" in *-tls1_3-*) proto=TLSv1.3 ;; *) proto=TLSv1.2 ;; esac
+	case "$name" in *-rsa.out) sig='RSA(-PSS)?' ;; *) sig=ECDSA ;; esac
+	if grep -q "^Protocol version: $proto" "$f" && grep -Eq "^Signature type: $sig\$" "$f" &&
+		grep -q "405 Method Not Allowed" "$f"; then
+		good=$((good + 1))
+	else
+		echo "  | $name: $(grep -E 'Protocol|Signature type|HTTP/|error' "$f" | tr '\n' ' ')"
+	fi
+done
+[ "$good" = 24 ] && pass "24 concurrent handshakes, TLS 1.2/1.3 x ECDSA/RSA, all signed by the key process" \
+	|| fail "24 concurrent handshakes" "$good of 24 completed"
+# The relay's memory (after all those signatures) holds neither key; the key process's does
+# (which shows the scan would find them).
+python3 "$ROOT/tests/bridge/keyscan.py" "$RELAY" "$PKI/bridge-ec.key" "$PKI/bridge-rsa.key" >"$TG_TMP/scan-relay.txt" 2>&1
+[ $? = 1 ] && pass "no private key in the relay's memory ($(head -n1 "$TG_TMP/scan-relay.txt"))" \
+	|| fail "no private key in the relay's memory" "$(cat "$TG_TMP/scan-relay.txt")"
+python3 "$ROOT/tests/bridge/keyscan.py" "$KEYS" "$PKI/bridge-ec.key" "$PKI/bridge-rsa.key" >"$TG_TMP/scan-keys.txt" 2>&1
+check_grep "the same scan finds both keys in the key process" "bridge-rsa.key: (prime1|prime2|privateExponent)" "$TG_TMP/scan-keys.txt"
+check_grep "... the ECDSA key too" "bridge-ec.key: priv" "$TG_TMP/scan-keys.txt"
+
+# The key process dies while handshakes wait for it: they fail at once (not at a timeout),
+# the relay stops without crashing, and the bridge exits 1 for the service manager.
+KILL_PORT=$(free_port)
+sed -e "s/127.0.0.1:$BR_PORT/127.0.0.1:$KILL_PORT/; s|events.json|events-kill.json|; s|\"control.sock\"|\"control-kill.sock\"|" \
+	"$BR_CONF" >"$TG_TMP/kill.conf"
+"$BIN/tiergate-bridge" --config "$TG_TMP/kill.conf" >"$TG_TMP/kill.log" 2>&1 &
+kb=$!
+wait_for 10 bash -c "echo >/dev/tcp/127.0.0.1/$KILL_PORT"
+kkeys=$(child_named "$kb" tg-bridge-keys)
+kill -STOP "$kkeys"
+hs=()
+for i in 1 2 3 4 5 6; do
+	set -- tls1_3 ec tls1_2 rsa tls1_3 rsa
+	shift $(( (i % 3) * 2 ))
+	hs_client "$KILL_PORT" "k$i" "$1" "$2" &
+	hs+=($!)
+done
+sleep 0.6
+t0=$(date +%s%N)
+kill -KILL "$kkeys"
+wait "${hs[@]}"
+fail_ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+timeout 10 tail --pid="$kb" -f /dev/null
+wait "$kb"
+status=$?
+established=$(cat "$TG_TMP"/hs-k*.out | grep -c "CONNECTION ESTABLISHED")
+[ "$established" = 0 ] && [ "$fail_ms" -lt 1500 ] \
+	&& pass "key process killed mid-handshake: the 6 waiting handshakes fail within ${fail_ms} ms" \
+	|| fail "key process killed mid-handshake" "$established established; clients ended after ${fail_ms} ms"
+check_grep "... the relay says why it stops" "key process has gone; stopping" "$TG_TMP/kill.log"
+if grep -q "relay .* was killed by signal" "$TG_TMP/kill.log"; then
+	fail "... the relay does not crash" "$(grep 'killed by signal' "$TG_TMP/kill.log")"
+else
+	pass "... the relay does not crash"
+fi
+[ "$status" = 1 ] && pass "... and the bridge exits 1" || fail "... bridge exit status" "$status"
+
 # --- process supervision: any process dies, the rest follow (the service manager restarts) ---
 children_of() { ps -o pid= --ppid "$1" | tr -d ' '; }
 [ "$(children_of "$BR_PID" | wc -l)" = 2 ] && pass "two children: one relay and the key process" \

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# 71-bridge-unit.sh -- the bridge's unit tests and the CONNECT parser's fuzz corpus replayed.
+# 71-bridge-unit.sh -- the bridge's unit tests, its handshakes against a forked key process, and the CONNECT parser's fuzz corpus replayed.
 # tier: unit
 # timeout: 120
 . "$(dirname "$0")/../lib/harness.sh"
 unit_binary test_bridge
+unit_binary test_bridge_tls
 fuzz_replay connect

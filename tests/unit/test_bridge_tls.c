@@ -1,0 +1,448 @@
+/* test_bridge_tls.c -- the bridge's handshakes with keys in a forked key process: asynchronous signing, job limit, cancel, timeout, key process death. */
+#define OPENSSL_SUPPRESS_DEPRECATED
+#include <errno.h>
+#include <event2/event.h>
+#include <openssl/ec.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/rsa.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "lib/util.h"
+#include "tests/lib/unit.h"
+#include "vpn-bridge/handshake.h"
+#include "vpn-bridge/keyproc.h"
+#include "vpn-bridge/tls.h"
+
+/* Fewer jobs than the tests' concurrent handshakes: the rest must wait for a job, not fail. */
+#define T_JOBS 4
+#define T_MAX 32
+
+enum { T_EC, T_RSA };
+
+struct t_conn {
+	struct handshake *hs;
+	pid_t client;
+	int state;                 /* 0 running, 1 established, -1 failed */
+};
+
+static struct {
+	char dir[64];
+	struct bridge_conf conf;
+	EVP_PKEY *pub[2];
+	pid_t keys;
+	int keyfd;
+	SSL_CTX *server, *client;
+	struct event_base *base;
+	struct event *key_ev;
+	struct t_conn conns[T_MAX];
+	unsigned n;
+} t;
+
+/* ---- fixtures: two self-signed certificates, a key process, a server context ---- */
+
+static X509 *
+t_self_signed(EVP_PKEY *key)
+{
+	X509 *x = X509_new();
+	X509_NAME *name = X509_get_subject_name(x);
+
+	X509_set_version(x, 2);
+	ASN1_INTEGER_set(X509_get_serialNumber(x), 1);
+	X509_gmtime_adj(X509_getm_notBefore(x), -60);
+	X509_gmtime_adj(X509_getm_notAfter(x), 3600);
+	X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, (const unsigned char *)"bridge.test", -1, -1, 0);
+	X509_set_issuer_name(x, name);
+	X509_set_pubkey(x, key);
+	X509_sign(x, key, EVP_sha256());
+	return x;
+}
+
+static void
+t_write_pair(int i, EVP_PKEY *key)
+{
+	char path[128];
+	X509 *x = t_self_signed(key);
+	FILE *f;
+
+	snprintf(path, sizeof path, "%s/k%d.pem", t.dir, i);
+	t.conf.certs[i].key_file = xstrdup(path);
+	f = fopen(path, "w");
+	PEM_write_PrivateKey(f, key, NULL, NULL, 0, NULL, NULL);
+	fclose(f);
+	snprintf(path, sizeof path, "%s/c%d.pem", t.dir, i);
+	t.conf.certs[i].cert_file = xstrdup(path);
+	f = fopen(path, "w");
+	PEM_write_X509(f, x);
+	fclose(f);
+	t.pub[i] = X509_get_pubkey(x);
+	X509_free(x);
+}
+
+static void
+t_key_answers(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	(void)arg;
+	if (keyproc_relay_read() < 0)
+		event_del(t.key_ev);
+}
+
+/* A key process and a relay's server context (tls.c) signing through it. */
+static int
+t_start_keys(void)
+{
+	if (t.keys > 0) {
+		kill(t.keys, SIGKILL);
+		waitpid(t.keys, NULL, 0);
+	}
+	if (t.server) {
+		close(t.keyfd);
+		event_free(t.key_ev);
+		SSL_CTX_free(t.server);
+	}
+	t.keys = keyproc_start(&t.conf, 1, &t.keyfd);
+	if (t.keys < 0)
+		return -1;
+	t.server = tls_server_ctx(&t.conf, t.keyfd);
+	t.key_ev = event_new(t.base, t.keyfd, EV_READ | EV_PERSIST, t_key_answers, NULL);
+	event_add(t.key_ev, NULL);
+	return t.server ? 0 : -1;
+}
+
+static int
+t_setup(void)
+{
+	EVP_PKEY *ec = EVP_EC_gen("P-256"), *rsa = EVP_RSA_gen(2048);
+
+	snprintf(t.dir, sizeof t.dir, "/tmp/tg-bridge-tls.XXXXXX");
+	if (ec == NULL || rsa == NULL || mkdtemp(t.dir) == NULL)
+		return -1;
+	t_write_pair(T_EC, ec);
+	t_write_pair(T_RSA, rsa);
+	EVP_PKEY_free(ec);
+	EVP_PKEY_free(rsa);
+	t.conf.n_certs = 2;
+	t.conf.ca_file = t.conf.certs[T_EC].cert_file;
+	t.conf.tls_min = TLS1_2_VERSION;
+	t.conf.tls_max = TLS1_3_VERSION;
+	t.conf.require_device = false;
+	signal(SIGPIPE, SIG_IGN);
+	t.base = event_base_new();
+	t.client = SSL_CTX_new(TLS_client_method());
+	SSL_CTX_set_verify(t.client, SSL_VERIFY_NONE, NULL);
+	if (t.base == NULL || handshake_init(T_JOBS) < 0)
+		return -1;
+	return t_start_keys();
+}
+
+/* ---- clients (forked, blocking) and the server loop ------------------------------- */
+
+/*
+ * Client: handshake with the given version and key type, then wait for the server's
+ * "k" (sent once its side is done). Exit 0 on success, 2 when the wrong key signed.
+ */
+static _Noreturn void
+t_client(int fd, int version, int kind)
+{
+	SSL *ssl = SSL_new(t.client);
+	char k = 0;
+	int ok;
+
+	SSL_set_max_proto_version(ssl, version);
+	SSL_set1_sigalgs_list(ssl, kind == T_EC ? "ECDSA+SHA256" : "rsa_pss_rsae_sha256:RSA+SHA256");
+	SSL_set_fd(ssl, fd);
+	ok = SSL_connect(ssl) == 1 && SSL_read(ssl, &k, 1) == 1 && k == 'k';
+	if (ok) {
+		EVP_PKEY *peer = X509_get0_pubkey(SSL_get0_peer_certificate(ssl));
+		if (EVP_PKEY_eq(peer, t.pub[kind]) != 1)
+			_exit(2);
+	}
+	_exit(ok ? 0 : 1);
+}
+
+static void
+t_done(SSL *ssl, void *arg)
+{
+	struct t_conn *c = arg;
+
+	c->hs = NULL;
+	c->state = ssl ? 1 : -1;
+	if (ssl) {
+		int fd = SSL_get_fd(ssl);
+		SSL_write(ssl, "k", 1);
+		SSL_free(ssl);
+		close(fd);
+	}
+}
+
+static struct t_conn *
+t_connect(int version, int kind)
+{
+	struct t_conn *c = &t.conns[t.n++];
+	int sp[2];
+
+	socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp);
+	c->state = 0;
+	c->client = fork();
+	if (c->client == 0) {
+		/* Only its own socket: a server end held here would hide the server's close. */
+		for (int fd = 3; fd < 1024; fd++)
+			if (fd != sp[1])
+				close(fd);
+		alarm(30);
+		t_client(sp[1], version, kind);
+	}
+	close(sp[1]);
+	evutil_make_socket_nonblocking(sp[0]);
+	c->hs = handshake_start(t.base, SSL_new(t.server), sp[0], t_done, c);
+	return c;
+}
+
+/* Runs the loop until every handshake has ended or `ms` have passed. */
+static void
+t_run(unsigned ms)
+{
+	uint64_t end = clock_mono_us() + (uint64_t)ms * 1000;
+
+	while (clock_mono_us() < end) {
+		bool busy = false;
+		for (unsigned i = 0; i < t.n; i++)
+			busy |= t.conns[i].state == 0;
+		if (!busy)
+			return;
+		event_base_loop(t.base, EVLOOP_ONCE | EVLOOP_NONBLOCK);
+		usleep(1000);
+	}
+}
+
+/* With the key process stopped: runs the loop until `n` signatures wait (at most 10 s). */
+static void
+t_run_until_pending(unsigned n)
+{
+	uint64_t end = clock_mono_us() + 10000000;
+
+	while (keyproc_pending() < n && clock_mono_us() < end) {
+		event_base_loop(t.base, EVLOOP_ONCE | EVLOOP_NONBLOCK);
+		usleep(1000);
+	}
+	t_run(200);   /* and a little longer: no more than n may come */
+}
+
+/* Reaps the clients; returns how many ended with status `want`. */
+static unsigned
+t_reap(int want)
+{
+	unsigned hits = 0;
+
+	for (unsigned i = 0; i < t.n; i++) {
+		int status = -1;
+		if (t.conns[i].hs)
+			handshake_abort(t.conns[i].hs);
+		waitpid(t.conns[i].client, &status, 0);
+		hits += WIFEXITED(status) && WEXITSTATUS(status) == want;
+	}
+	t.n = 0;
+	return hits;
+}
+
+static unsigned
+t_count(int state)
+{
+	unsigned n = 0;
+
+	for (unsigned i = 0; i < t.n; i++)
+		n += t.conns[i].state == state;
+	return n;
+}
+
+/* ---- cases --------------------------------------------------------------------------- */
+
+/* Outside an async job the stand-in keys block as before: tools and this test sign directly. */
+static void
+test_keyproc_blocking_sign(void)
+{
+	static const unsigned char msg[] = "to be signed";
+	int more = SSL_CTX_set_current_cert(t.server, SSL_CERT_SET_FIRST);
+	unsigned checked = 0;
+
+	for (; more == 1; more = SSL_CTX_set_current_cert(t.server, SSL_CERT_SET_NEXT)) {
+		EVP_PKEY *stand_in = SSL_CTX_get0_privatekey(t.server);
+		X509 *cert = SSL_CTX_get0_certificate(t.server);
+		unsigned char sig[512];
+		size_t len = sizeof sig;
+		EVP_MD_CTX *md = EVP_MD_CTX_new();
+		CHECK(EVP_DigestSignInit(md, NULL, EVP_sha256(), NULL, stand_in) == 1);
+		CHECK(EVP_DigestSign(md, sig, &len, msg, sizeof msg) == 1);
+		EVP_MD_CTX_free(md);
+		md = EVP_MD_CTX_new();
+		CHECK(EVP_DigestVerifyInit(md, NULL, EVP_sha256(), NULL, X509_get0_pubkey(cert)) == 1);
+		CHECK(EVP_DigestVerify(md, sig, len, msg, sizeof msg) == 1);
+		EVP_MD_CTX_free(md);
+		checked++;
+	}
+	CHECK_INT(checked, 2);
+	CHECK_INT(keyproc_pending(), 0);
+	ERR_clear_error();
+}
+
+/* 24 at once: TLS 1.2 and 1.3, ECDSA and RSA; 4 jobs, so 20 wait for one and none fails. */
+static void
+test_handshakes_concurrent(void)
+{
+	for (unsigned i = 0; i < 24; i++)
+		t_connect(i % 4 < 2 ? TLS1_3_VERSION : TLS1_2_VERSION, i % 2 ? T_RSA : T_EC);
+	t_run(20000);
+	CHECK_INT(t_count(1), 24);
+	CHECK_INT(t_reap(0), 24);
+	CHECK_INT(keyproc_pending(), 0);
+}
+
+/*
+ * With the key process stopped, the loop still runs: as many signatures are requested
+ * as there are jobs (the relay does not wait on the first); when it goes on, all finish.
+ */
+static void
+test_signatures_pipelined(void)
+{
+	kill(t.keys, SIGSTOP);
+	for (unsigned i = 0; i < 8; i++)
+		t_connect(TLS1_3_VERSION, i % 2 ? T_RSA : T_EC);
+	t_run_until_pending(T_JOBS);
+	CHECK_INT(keyproc_pending(), T_JOBS);
+	CHECK_INT(t_count(0), 8);
+	kill(t.keys, SIGCONT);
+	t_run(20000);
+	CHECK_INT(t_count(1), 8);
+	CHECK_INT(t_reap(0), 8);
+}
+
+/*
+ * Connections closed while their job waits for a signature: the jobs are ended (not
+ * leaked with SSL_free), so the pool still has its 4 jobs for the next handshakes.
+ */
+static void
+test_abort_paused(void)
+{
+	kill(t.keys, SIGSTOP);
+	for (unsigned i = 0; i < T_JOBS + 2; i++)
+		t_connect(TLS1_3_VERSION, T_EC);
+	t_run_until_pending(T_JOBS);
+	CHECK_INT(keyproc_pending(), T_JOBS);
+	for (unsigned i = 0; i < t.n; i++) {
+		handshake_abort(t.conns[i].hs);
+		t.conns[i].hs = NULL;
+		t.conns[i].state = -1;
+	}
+	CHECK_INT(keyproc_pending(), 0);
+	CHECK_INT(t_reap(1), T_JOBS + 2);   /* the clients saw their connection close */
+	kill(t.keys, SIGCONT);              /* the late answers find no caller */
+	for (unsigned i = 0; i < 2 * T_JOBS; i++)
+		t_connect(i % 2 ? TLS1_2_VERSION : TLS1_3_VERSION, i % 3 ? T_EC : T_RSA);
+	t_run(20000);
+	CHECK_INT(t_count(1), 2 * T_JOBS);
+	CHECK_INT(t_reap(0), 2 * T_JOBS);
+}
+
+/* A stuck key process: the handshakes waiting 2 s fail; once it answers again, new ones work. */
+static void
+test_key_timeout(void)
+{
+	uint64_t t0 = clock_mono_us();
+
+	kill(t.keys, SIGSTOP);
+	t_connect(TLS1_3_VERSION, T_EC);
+	t_connect(TLS1_2_VERSION, T_RSA);
+	t_run_until_pending(2);
+	CHECK_INT(keyproc_pending(), 2);
+	keyproc_relay_expire(t0 + 1900000);   /* sent after t0: 1.9 s later is not yet 2 s */
+	CHECK_INT(keyproc_pending(), 2);
+	keyproc_relay_expire(clock_mono_us() + 2000000);
+	CHECK_INT(keyproc_pending(), 0);
+	t_run(2000);
+	CHECK_INT(t_count(-1), 2);
+	CHECK_INT(t_reap(1), 2);
+	kill(t.keys, SIGCONT);
+	t_connect(TLS1_3_VERSION, T_RSA);
+	t_run(20000);
+	CHECK_INT(t_count(1), 1);
+	CHECK_INT(t_reap(0), 1);
+}
+
+/* The key process dies with handshakes waiting: they fail (no crash, no hang), later ones fail at once. */
+static void
+test_key_process_killed(void)
+{
+	kill(t.keys, SIGSTOP);
+	for (unsigned i = 0; i < 3; i++)
+		t_connect(TLS1_3_VERSION, i ? T_EC : T_RSA);
+	t_run_until_pending(3);
+	CHECK_INT(keyproc_pending(), 3);
+	kill(t.keys, SIGKILL);
+	waitpid(t.keys, NULL, 0);
+	t.keys = 0;
+	t_run(5000);
+	CHECK_INT(t_count(-1), 3);
+	CHECK_INT(t_reap(1), 3);
+	t_connect(TLS1_3_VERSION, T_EC);
+	t_run(5000);
+	CHECK_INT(t_count(-1), 1);
+	CHECK_INT(t_reap(1), 1);
+	CHECK_INT(keyproc_pending(), 0);
+	/* A new key process on a new socket: signing works again. */
+	CHECK(t_start_keys() == 0);
+	t_connect(TLS1_2_VERSION, T_EC);
+	t_run(20000);
+	CHECK_INT(t_count(1), 1);
+	CHECK_INT(t_reap(0), 1);
+}
+
+static void
+t_teardown(void)
+{
+	char cmd[128];
+
+	if (t.keys > 0) {
+		kill(t.keys, SIGKILL);
+		waitpid(t.keys, NULL, 0);
+	}
+	event_free(t.key_ev);
+	event_base_free(t.base);
+	SSL_CTX_free(t.server);
+	SSL_CTX_free(t.client);
+	for (unsigned i = 0; i < 2; i++) {
+		free(t.conf.certs[i].cert_file);
+		free(t.conf.certs[i].key_file);
+		EVP_PKEY_free(t.pub[i]);
+	}
+	snprintf(cmd, sizeof cmd, "rm -rf %s", t.dir);
+	if (system(cmd) != 0)
+		fprintf(stderr, "could not remove %s\n", t.dir);
+}
+
+int
+main(void)
+{
+	if (t_setup() < 0) {
+		printf("FAIL bridge-tls setup: keys, key process or TLS context\n");
+		return 1;
+	}
+	UNIT_RUN(test_keyproc_blocking_sign);
+	UNIT_RUN(test_handshakes_concurrent);
+	UNIT_RUN(test_signatures_pipelined);
+	UNIT_RUN(test_abort_paused);
+	UNIT_RUN(test_key_timeout);
+	UNIT_RUN(test_key_process_killed);
+	t_teardown();
+	UNIT_EXIT();
+}
