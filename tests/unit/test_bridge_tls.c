@@ -296,6 +296,60 @@ test_keyproc_blocking_sign(void)
 	ERR_clear_error();
 }
 
+/* ECDSA signature (DER) -> its r, as hex. */
+static char *
+t_sig_r(const unsigned char *der, size_t len)
+{
+	ECDSA_SIG *sig = d2i_ECDSA_SIG(NULL, &der, (long)len);
+	char *hex = sig ? BN_bn2hex(ECDSA_SIG_get0_r(sig)) : NULL;
+
+	ECDSA_SIG_free(sig);
+	return hex;
+}
+
+/*
+ * The key process precomputes ECDSA nonces between requests: each one signs once. The
+ * same digest signed four times (with pauses for the precomputation, and back to back)
+ * gives four different r, and every signature verifies.
+ */
+static void
+test_keyproc_nonce_fresh(void)
+{
+	static const unsigned char msg[] = "same message";
+	EVP_PKEY *stand_in = NULL, *pub = NULL;
+	char *r[4] = { NULL };
+	int more = SSL_CTX_set_current_cert(t.server, SSL_CERT_SET_FIRST);
+
+	for (; more == 1 && stand_in == NULL; more = SSL_CTX_set_current_cert(t.server, SSL_CERT_SET_NEXT))
+		if (EVP_PKEY_get_base_id(SSL_CTX_get0_privatekey(t.server)) == EVP_PKEY_EC) {
+			stand_in = SSL_CTX_get0_privatekey(t.server);
+			pub = X509_get0_pubkey(SSL_CTX_get0_certificate(t.server));
+		}
+	CHECK(stand_in != NULL);
+	for (unsigned i = 0; stand_in && i < 4; i++) {
+		unsigned char sig[128];
+		size_t len = sizeof sig;
+		EVP_MD_CTX *md = EVP_MD_CTX_new();
+		if (i < 2)
+			usleep(50000);
+		CHECK(EVP_DigestSignInit(md, NULL, EVP_sha256(), NULL, stand_in) == 1);
+		CHECK(EVP_DigestSign(md, sig, &len, msg, sizeof msg) == 1);
+		EVP_MD_CTX_free(md);
+		md = EVP_MD_CTX_new();
+		CHECK(EVP_DigestVerifyInit(md, NULL, EVP_sha256(), NULL, pub) == 1);
+		CHECK(EVP_DigestVerify(md, sig, len, msg, sizeof msg) == 1);
+		EVP_MD_CTX_free(md);
+		r[i] = t_sig_r(sig, len);
+		CHECK(r[i] != NULL);
+	}
+	for (unsigned i = 0; i < 4; i++)
+		for (unsigned j = i + 1; j < 4; j++)
+			CHECK(r[i] && r[j] && strcmp(r[i], r[j]) != 0);
+	for (unsigned i = 0; i < 4; i++)
+		OPENSSL_free(r[i]);
+	ERR_clear_error();
+}
+
 /* 24 at once: TLS 1.2 and 1.3, ECDSA and RSA; 4 jobs, so 20 wait for one and none fails. */
 static void
 test_handshakes_concurrent(void)
@@ -438,6 +492,7 @@ main(void)
 		return 1;
 	}
 	UNIT_RUN(test_keyproc_blocking_sign);
+	UNIT_RUN(test_keyproc_nonce_fresh);
 	UNIT_RUN(test_handshakes_concurrent);
 	UNIT_RUN(test_signatures_pipelined);
 	UNIT_RUN(test_abort_paused);
