@@ -73,14 +73,21 @@ wait_for() {
 	return 1
 }
 
-# unit_binary NAME: runs a C unit test binary; its ok/FAIL lines are the results.
+# unit_binary NAME: runs a C unit test binary; its ok/FAIL lines are the results. Exit 1
+# means "a case failed" (its FAIL line counts), any other status a crash; under ASan a
+# leak report also exits 1, so the report itself is looked for.
 unit_binary() {
-	local bin="$TIERGATE_BUILD/t/$1"
+	local bin="$TIERGATE_BUILD/t/$1" err="$TG_TMP/$1.stderr" s=0
 	if [ ! -x "$bin" ]; then
 		fail "$1" "not built: $bin"
 		return
 	fi
-	"$bin" || { local s=$?; [ $s -ne 1 ] && fail "$1" "crashed with status $s"; }
+	"$bin" 2>"$err" || s=$?
+	cat "$err" >&2
+	[ $s -ne 0 ] && [ $s -ne 1 ] && fail "$1" "crashed with status $s"
+	if grep -q "ERROR: LeakSanitizer" "$err"; then
+		fail "$1: no memory leaked" "$(grep -m1 -A4 'ERROR: LeakSanitizer' "$err" | tr '\n' ' ')"
+	fi
 }
 
 # fuzz_replay NAME: replays tests/fuzz/corpus/NAME through its target; a crash fails.
