@@ -267,13 +267,16 @@ for i in $(seq 24); do
 	hs+=($!)
 done
 sleep 0.6
-t0=$(date +%s%N)
-timeout 5 openssl s_client -tls1_1 -connect "127.0.0.1:$BR_PORT" </dev/null >/dev/null 2>&1
-probe_ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+# A relay blocked on the first signature would not answer before the 10 s bound (24 signatures
+# of 2 s each are ahead of the probe); the probe must be refused while the keys are stopped.
+timeout 10 openssl s_client -tls1_1 -connect "127.0.0.1:$BR_PORT" </dev/null >"$TG_TMP/probe.out" 2>&1
+probe_status=$?
+keys_state=$(ps -o stat= -p "$KEYS" | cut -c1)
 kill -CONT "$KEYS"
 wait "${hs[@]}"
-[ "$probe_ms" -lt 500 ] && pass "relay serves on while signatures wait in a stopped key process (${probe_ms} ms)" \
-	|| fail "relay serves on while signatures wait" "a TLS 1.1 refusal took ${probe_ms} ms"
+[ "$probe_status" != 124 ] && [ "$keys_state" = T ] && grep -qi "alert protocol version" "$TG_TMP/probe.out" \
+	&& pass "relay serves on while signatures wait in a stopped key process (TLS 1.1 refused)" \
+	|| fail "relay serves on while signatures wait" "probe status $probe_status, key process state $keys_state: $(tail -n 2 "$TG_TMP/probe.out" | tr '\n' ' ')"
 good=0
 for f in "$TG_TMP"/hs-c*.out; do
 	name=${f##*/hs-}
@@ -315,17 +318,16 @@ for i in 1 2 3 4 5 6; do
 	hs+=($!)
 done
 sleep 0.6
-t0=$(date +%s%N)
 kill -KILL "$kkeys"
 wait "${hs[@]}"
-fail_ms=$(( ($(date +%s%N) - t0) / 1000000 ))
 timeout 10 tail --pid="$kb" -f /dev/null
 wait "$kb"
 status=$?
 established=$(cat "$TG_TMP"/hs-k*.out | grep -c "CONNECTION ESTABLISHED")
-[ "$established" = 0 ] && [ "$fail_ms" -lt 1500 ] \
-	&& pass "key process killed mid-handshake: the 6 waiting handshakes fail within ${fail_ms} ms" \
-	|| fail "key process killed mid-handshake" "$established established; clients ended after ${fail_ms} ms"
+# "at once": failed because the key process is gone, not by the 2 s signature timeout (which logs)
+[ "$established" = 0 ] && ! grep -q "did not answer" "$TG_TMP/kill.log" \
+	&& pass "key process killed mid-handshake: the 6 waiting handshakes fail at once (no signature timeout)" \
+	|| fail "key process killed mid-handshake" "$established established; $(grep 'did not answer' "$TG_TMP/kill.log")"
 check_grep "... the relay says why it stops" "key process has gone; stopping" "$TG_TMP/kill.log"
 if grep -q "relay .* was killed by signal" "$TG_TMP/kill.log"; then
 	fail "... the relay does not crash" "$(grep 'killed by signal' "$TG_TMP/kill.log")"
