@@ -40,11 +40,25 @@ export DEBIAN_FRONTEND=noninteractive
 echo "postfix postfix/main_mailer_type select Local only" | debconf-set-selections
 echo "postfix postfix/mailname string tiergate.test" | debconf-set-selections
 
-for try in 1 2 3 4 5; do
-    apt-get update -q </dev/null >/dev/null 2>&1 && break
-    echo "deps: apt-get update failed (try $try), retrying" >&2
-    sleep $((try * 5))
+# A fresh CI machine meets the mirror's hiccups (an index mid-update, a dropped
+# download): each step is retried, and what failed is said before giving up.
+update_lists() {
+    local try
+    for try in 1 2 3 4 5; do
+        apt-get update -q </dev/null >/dev/null 2>&1 && return 0
+        echo "deps: apt-get update failed (try $try), retrying" >&2
+        sleep $((try * 5))
+    done
+    echo "deps: apt-get update kept failing; installing from the lists there are" >&2
+}
+update_lists
+for try in 1 2 3; do
+    # shellcheck disable=SC2086
+    apt-get install -y -q --no-install-recommends --fix-missing -o DPkg::Lock::Timeout=300 \
+        -o Acquire::Retries=3 $missing </dev/null && exit 0
+    echo "deps: apt-get install failed (try $try of 3)" >&2
+    sleep $((try * 10))
+    update_lists
 done
-# shellcheck disable=SC2086
-apt-get install -y -q --no-install-recommends -o DPkg::Lock::Timeout=300 \
-    $missing </dev/null
+echo "deps: could not install:$missing" >&2
+exit 1
