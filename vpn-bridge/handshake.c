@@ -17,13 +17,22 @@
  * handshake runs here and the bufferevent gets the connection once it is established.
  * SSL_MODE_ASYNC is cleared then: reads and writes never sign, and starting a job for
  * each of them would only cost.
+ *
+ * One persistent event watches the socket and is changed only when the handshake wants
+ * the other direction: a handshake costs two epoll_ctl calls, not two per step. A paused
+ * handshake (signature pending, or waiting for a job) is "parked": it is resumed through
+ * the same event (event_active) by OpenSSL's async callback or by a freed job, and a
+ * socket that turns readable meanwhile is unwatched until then, so that bytes sent early
+ * cannot spin the loop.
  */
 struct handshake {
 	SSL *ssl;
 	evutil_socket_t fd;
 	struct event_base *base;
-	struct event io;              /* the socket, for what the handshake wants next */
-	struct event job;             /* the paused job's wait fd */
+	struct event io;              /* the socket; also the resumption of a parked handshake */
+	short watching;               /* EV_READ or EV_WRITE while io is added; 0 when not */
+	bool parked;                  /* paused in its job, or waiting for one */
+	bool wake;                    /* a parked handshake may go on: its next io run steps it */
 	bool queued;                  /* waiting for a free async job */
 	bool woken;                   /* taken from that queue to try again */
 	TAILQ_ENTRY(handshake) next;
@@ -44,9 +53,33 @@ static void handshake_step(struct handshake *hs);
 static void
 handshake_on_event(evutil_socket_t fd, short what, void *arg)
 {
+	struct handshake *hs = arg;
+
 	(void)fd;
 	(void)what;
-	handshake_step(arg);
+	if (hs->parked && !hs->wake) {
+		event_del(&hs->io);   /* the socket, while the handshake cannot use it */
+		hs->watching = 0;
+		return;
+	}
+	handshake_step(hs);
+}
+
+/* A parked handshake goes on at the loop's next turn. */
+static void
+handshake_resume(struct handshake *hs)
+{
+	hs->wake = true;
+	event_active(&hs->io, EV_READ, 0);
+}
+
+/* OpenSSL's async callback: the key process answered (or the signature failed). */
+static int
+handshake_async_ready(SSL *ssl, void *arg)
+{
+	(void)ssl;
+	handshake_resume(arg);
+	return 1;
 }
 
 /* A job may be back in the pool: the first handshake waiting for one tries again. */
@@ -60,27 +93,21 @@ handshake_job_freed(void)
 	TAILQ_REMOVE(&handshake_queue, hs, next);
 	hs->queued = false;
 	hs->woken = true;
-	event_active(&hs->io, EV_READ, 0);
+	handshake_resume(hs);
 }
 
 /*
  * A job still paused inside SSL_do_handshake must run to its end before SSL_free:
  * OpenSSL would lose it (and its stack) for good, and once the pool's limit is
  * reached no handshake could start again. Its signature is failed, so it ends at once.
- * Returns false when it could not be ended (a wait fd that is not the key process's).
+ * Returns false when it could not be ended (a pause that is not the key process's).
  */
 static bool
 handshake_end_job(struct handshake *hs)
 {
-	OSSL_ASYNC_FD fds[4];
-	size_t n = 0;
-
 	if (!SSL_waiting_for_async(hs->ssl))
 		return true;
-	if (SSL_get_all_async_fds(hs->ssl, NULL, &n) == 1 && n <= 4 &&
-	    SSL_get_all_async_fds(hs->ssl, fds, &n) == 1)
-		for (size_t i = 0; i < n; i++)
-			keyproc_cancel(fds[i]);
+	keyproc_cancel(hs->ssl);
 	SSL_do_handshake(hs->ssl);
 	if (SSL_waiting_for_async(hs->ssl))
 		return false;
@@ -92,17 +119,18 @@ handshake_end_job(struct handshake *hs)
 static void
 handshake_release(struct handshake *hs)
 {
-	event_del(&hs->io);
-	event_del(&hs->job);
+	if (hs->ssl && !handshake_end_job(hs)) {
+		log_warnx("a TLS handshake paused outside the key process: its memory is left allocated");
+		hs->ssl = NULL;
+		close(hs->fd);
+	}
+	event_del(&hs->io);   /* after the job: ending it must not leave io active */
 	if (hs->queued)
 		TAILQ_REMOVE(&handshake_queue, hs, next);
 	if (hs->woken)
 		handshake_job_freed();   /* its turn for a job passes on */
 	if (hs->ssl) {
-		if (handshake_end_job(hs))
-			SSL_free(hs->ssl);
-		else
-			log_warnx("a TLS handshake paused on a foreign wait fd: its memory is left allocated");
+		SSL_free(hs->ssl);
 		ERR_clear_error();
 		close(hs->fd);
 	}
@@ -124,35 +152,35 @@ handshake_end(struct handshake *hs, bool ok)
 	done(ssl, arg);
 }
 
+/* Watches the socket for what (EV_READ or EV_WRITE); no system call when it already does. */
 static int
-handshake_watch(struct handshake *hs, struct event *ev, evutil_socket_t fd, short what)
+handshake_watch(struct handshake *hs, short what)
 {
-	event_del(ev);
-	event_assign(ev, hs->base, fd, what, handshake_on_event, hs);
-	return event_add(ev, NULL);
-}
-
-/* The paused job's one wait fd turns readable when its signature is answered or failed. */
-static int
-handshake_watch_job(struct handshake *hs)
-{
-	OSSL_ASYNC_FD fd;
-	size_t n = 0;
-
-	if (SSL_get_all_async_fds(hs->ssl, NULL, &n) != 1 || n != 1 ||
-	    SSL_get_all_async_fds(hs->ssl, &fd, &n) != 1)
+	if (hs->watching == what)
+		return 0;
+	event_del(&hs->io);
+	event_assign(&hs->io, hs->base, hs->fd, what | EV_PERSIST, handshake_on_event, hs);
+	if (event_add(&hs->io, NULL) < 0) {
+		hs->watching = 0;
 		return -1;
-	return handshake_watch(hs, &hs->job, fd, EV_READ);
+	}
+	hs->watching = what;
+	return 0;
 }
 
 static void
 handshake_step(struct handshake *hs)
 {
 	bool woken = hs->woken;
-	int rc = SSL_do_handshake(hs->ssl);
-	int err = rc == 1 ? SSL_ERROR_NONE : SSL_get_error(hs->ssl, rc);
+	int rc, err;
 
-	hs->woken = false;
+	if (hs->queued) {   /* it asks for a job again now: in line once at most */
+		TAILQ_REMOVE(&handshake_queue, hs, next);
+		hs->queued = false;
+	}
+	rc = SSL_do_handshake(hs->ssl);
+	err = rc == 1 ? SSL_ERROR_NONE : SSL_get_error(hs->ssl, rc);
+	hs->woken = hs->parked = hs->wake = false;
 	/* This call holds no job now: one may be free (it ended a paused one, or took none). */
 	if (err != SSL_ERROR_WANT_ASYNC && err != SSL_ERROR_WANT_ASYNC_JOB)
 		handshake_job_freed();
@@ -161,19 +189,18 @@ handshake_step(struct handshake *hs)
 		handshake_end(hs, true);
 		return;
 	case SSL_ERROR_WANT_READ:
-		if (handshake_watch(hs, &hs->io, hs->fd, EV_READ) == 0)
+		if (handshake_watch(hs, EV_READ) == 0)
 			return;
 		break;
 	case SSL_ERROR_WANT_WRITE:
-		if (handshake_watch(hs, &hs->io, hs->fd, EV_WRITE) == 0)
+		if (handshake_watch(hs, EV_WRITE) == 0)
 			return;
 		break;
 	case SSL_ERROR_WANT_ASYNC:
-		if (handshake_watch_job(hs) == 0)
-			return;
-		break;
+		hs->parked = true;   /* handshake_async_ready resumes it */
+		return;
 	case SSL_ERROR_WANT_ASYNC_JOB:
-		hs->queued = true;
+		hs->parked = hs->queued = true;
 		if (woken)   /* it was first in line and still is */
 			TAILQ_INSERT_HEAD(&handshake_queue, hs, next);
 		else
@@ -198,13 +225,15 @@ handshake_start(struct event_base *base, SSL *ssl, evutil_socket_t fd, handshake
 	hs->base = base;
 	hs->done = done;
 	hs->arg = arg;
-	SSL_set_accept_state(ssl);
-	event_assign(&hs->job, base, -1, 0, handshake_on_event, hs);
-	event_assign(&hs->io, base, fd, EV_READ, handshake_on_event, hs);
-	if (event_add(&hs->io, NULL) < 0) {
+	/* Before the first job starts: OpenSSL hands the callback to the job's wait context then. */
+	event_assign(&hs->io, base, fd, EV_READ | EV_PERSIST, handshake_on_event, hs);
+	if (SSL_set_async_callback(ssl, handshake_async_ready) != 1 ||
+	    SSL_set_async_callback_arg(ssl, hs) != 1 || event_add(&hs->io, NULL) < 0) {
 		free(hs);
 		return NULL;
 	}
+	hs->watching = EV_READ;
+	SSL_set_accept_state(ssl);
 	return hs;
 }
 

@@ -19,8 +19,9 @@ int handshake_init(size_t max_jobs);
 /*
  * Runs the server side of ssl's handshake on fd (non-blocking). With SSL_MODE_ASYNC a
  * handshake whose signature is pending in the key process pauses and is resumed when
- * its wait fd turns readable. done runs once, from the loop. NULL: not started (the
- * caller still owns ssl and fd).
+ * OpenSSL's async callback says the signature is in (ssl's async callback is taken for
+ * that). done runs once, from the loop. NULL: not started (the caller still owns ssl
+ * and fd).
  */
 struct handshake *handshake_start(struct event_base *base, SSL *ssl, evutil_socket_t fd,
     handshake_done_fn done, void *arg);

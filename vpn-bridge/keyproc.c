@@ -25,7 +25,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/eventfd.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/time.h>
@@ -260,19 +259,21 @@ keyproc_start(const struct bridge_conf *conf, unsigned n_relays, int *relay_fds)
 /* ---- the stand-in keys in a relay ------------------------------------------------- */
 
 /*
- * A signature is a call to the key process. Inside an OpenSSL async job (the relay's
- * handshakes run in one, SSL_MODE_ASYNC) the caller sends its request, leaves an
- * eventfd on the job's ASYNC_WAIT_CTX and pauses: the relay's loop goes on with other
- * connections while the key process signs on another core, reads the answer from the
- * key socket (keyproc_relay_read), signals that eventfd and resumes the handshake.
- * Outside a job (tools, tests) the caller waits on the socket as before.
+ * A signature is a call to the key process. Inside an OpenSSL async job whose SSL has
+ * an async callback (the relay's handshakes: handshake.c) the caller sends its request
+ * and pauses: the relay's loop goes on with other connections while the key process
+ * signs on another core, reads the answer from the key socket (keyproc_relay_read) and
+ * calls that callback, which resumes the handshake. No wait fd: an eventfd per
+ * signature cost the relay six system calls per handshake. Outside such a job (tools,
+ * tests) the caller waits on the socket.
  */
 enum keyproc_state { KC_FREE, KC_WAITING, KC_DONE, KC_FAILED };
 
 struct keyproc_call {
 	uint32_t id;              /* generation << 8 | slot: a late answer finds no caller */
 	uint8_t state;
-	int efd;                  /* the paused job's wait fd; -1 when the caller blocks */
+	ASYNC_callback_fn wake;   /* the paused job's callback; NULL when the caller blocks */
+	void *wake_arg;
 	unsigned char *out;       /* the caller's buffer: valid while it waits */
 	int outsize, len;
 	uint64_t deadline_us;
@@ -293,14 +294,14 @@ keyproc_relay_fd(void)
 }
 
 static struct keyproc_call *
-keyproc_call_new(unsigned char *out, int outsize, int efd)
+keyproc_call_new(unsigned char *out, int outsize, ASYNC_callback_fn wake, void *wake_arg)
 {
 	for (unsigned i = 0; i < KEYPROC_MAX_PENDING; i++) {
 		struct keyproc_call *call = &keyproc_calls[i];
 		if (call->state != KC_FREE)
 			continue;
 		*call = (struct keyproc_call){ .id = ++keyproc_generation << 8 | i, .state = KC_WAITING,
-			.efd = efd, .out = out, .outsize = outsize, .len = -1,
+			.wake = wake, .wake_arg = wake_arg, .out = out, .outsize = outsize, .len = -1,
 			.deadline_us = clock_mono_us() + KEYPROC_TIMEOUT_US };
 		return call;
 	}
@@ -315,8 +316,8 @@ keyproc_settle(struct keyproc_call *call, int len)
 		return;
 	call->len = len;
 	call->state = len >= 0 ? KC_DONE : KC_FAILED;
-	if (call->efd >= 0 && eventfd_write(call->efd, 1) < 0)
-		log_warn("key process answer: waking the handshake");
+	if (call->wake)
+		call->wake(call->wake_arg);
 }
 
 static void
@@ -397,13 +398,16 @@ keyproc_pending(void)
 }
 
 int
-keyproc_cancel(int wait_fd)
+keyproc_cancel(const void *waiter)
 {
-	for (unsigned i = 0; i < KEYPROC_MAX_PENDING; i++)
-		if (keyproc_calls[i].state == KC_WAITING && keyproc_calls[i].efd == wait_fd) {
-			keyproc_settle(&keyproc_calls[i], -1);
+	for (unsigned i = 0; i < KEYPROC_MAX_PENDING; i++) {
+		struct keyproc_call *call = &keyproc_calls[i];
+		if (call->state == KC_WAITING && call->wake != NULL && call->wake_arg == waiter) {
+			call->wake = NULL;   /* its owner is ending it now: no wake-up to deliver */
+			keyproc_settle(call, -1);
 			return 0;
 		}
+	}
 	return -1;
 }
 
@@ -429,33 +433,32 @@ keyproc_wait_blocking(struct keyproc_call *call)
 	}
 }
 
-/* Only when a connection is freed with its job still paused (which the relay avoids). */
+/*
+ * Inside a job: pause until keyproc_relay_read, keyproc_cancel or a timeout settles the
+ * call. A resumption before that (the socket turned readable) pauses again.
+ */
 static void
-keyproc_wait_cleanup(ASYNC_WAIT_CTX *ctx, const void *key, OSSL_ASYNC_FD fd, void *data)
+keyproc_wait_async(struct keyproc_call *call)
 {
-	struct keyproc_call *call = data;
-
-	(void)ctx;
-	(void)key;
-	close(fd);
-	call->state = KC_FREE;
+	while (call->state == KC_WAITING)
+		if (ASYNC_pause_job() != 1 || (call->state == KC_WAITING && clock_mono_us() >= call->deadline_us)) {
+			call->wake = NULL;   /* settled from inside the job: nobody to wake */
+			keyproc_settle(call, -1);
+		}
 }
 
-/* Inside a job: pause until keyproc_relay_read, keyproc_cancel or a timeout settles the call. */
-static void
-keyproc_wait_async(ASYNC_JOB *job, struct keyproc_call *call)
+/* The callback a paused job is resumed through (SSL_set_async_callback), if any. */
+static ASYNC_callback_fn
+keyproc_job_waker(void **wake_arg)
 {
-	ASYNC_WAIT_CTX *wctx = ASYNC_get_wait_ctx(job);
+	ASYNC_JOB *job = ASYNC_get_current_job();
+	ASYNC_WAIT_CTX *wctx = job ? ASYNC_get_wait_ctx(job) : NULL;
+	ASYNC_callback_fn wake = NULL;
 
-	if (wctx == NULL ||
-	    ASYNC_WAIT_CTX_set_wait_fd(wctx, call, call->efd, call, keyproc_wait_cleanup) != 1) {
-		keyproc_settle(call, -1);
-		return;
-	}
-	while (call->state == KC_WAITING)
-		if (ASYNC_pause_job() != 1 || (call->state == KC_WAITING && clock_mono_us() >= call->deadline_us))
-			keyproc_settle(call, -1);
-	ASYNC_WAIT_CTX_clear_fd(wctx, call);
+	*wake_arg = NULL;
+	if (wctx == NULL || ASYNC_WAIT_CTX_get_callback(wctx, &wake, wake_arg) != 1)
+		return NULL;
+	return wake;
 }
 
 static int
@@ -485,30 +488,25 @@ static int
 keyproc_call(uint8_t key, uint8_t op, const unsigned char *in, int len, int padding,
     unsigned char *out, int outsize)
 {
-	ASYNC_JOB *job = ASYNC_get_current_job();
+	void *wake_arg;
+	ASYNC_callback_fn wake = keyproc_job_waker(&wake_arg);
 	struct keyproc_call *call;
-	int efd = -1, n;
+	int n;
 
 	if (keyproc_fd < 0 || keyproc_gone || len < 0 || len > KEYPROC_MAX)
 		return -1;
-	if (job && (efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) < 0)
-		return -1;
-	call = keyproc_call_new(out, outsize, efd);
+	call = keyproc_call_new(out, outsize, wake, wake_arg);
 	if (call == NULL || keyproc_send(call, key, op, in, len, padding) < 0) {
 		if (call)
 			call->state = KC_FREE;
-		if (efd >= 0)
-			close(efd);
 		return -1;
 	}
-	if (job)
-		keyproc_wait_async(job, call);
+	if (wake)
+		keyproc_wait_async(call);
 	else
 		keyproc_wait_blocking(call);
 	n = call->state == KC_DONE ? call->len : -1;
 	call->state = KC_FREE;
-	if (efd >= 0)
-		close(efd);
 	return n;
 }
 

@@ -31,7 +31,7 @@ int keyproc_use_remote_key(SSL_CTX *ctx, int fd, unsigned index);
 /*
  * The relay's connection to the key process (-1 when none). Its loop watches it and
  * calls keyproc_relay_read when readable: the answers are handed to the paused
- * handshakes (their async wait fds become readable). Returns -1 when the key process
+ * handshakes (through their SSL's async callback). Returns -1 when the key process
  * has gone: every waiting handshake has then been failed, and the relay should stop.
  */
 int keyproc_relay_fd(void);
@@ -41,10 +41,12 @@ void keyproc_relay_expire(uint64_t now_us);
 /* Signatures sent and not answered yet. */
 unsigned keyproc_pending(void);
 /*
- * A handshake that is closed while its job waits on wait_fd: its signature fails now
- * (a late answer is dropped), so resuming the job finishes it. Returns -1 when wait_fd
- * is not a pending signature's.
+ * A handshake that is closed while its job waits: its signature fails now, without a
+ * wake-up (a late answer is dropped), so resuming the job finishes it. waiter is the
+ * argument its wait context's callback gets: for an SSL with an async callback, OpenSSL
+ * passes the SSL itself (ssl_lib.c, ssl_async_wait_ctx_cb). Returns -1 when no signature
+ * of that waiter is pending.
  */
-int keyproc_cancel(int wait_fd);
+int keyproc_cancel(const void *waiter);
 
 #endif

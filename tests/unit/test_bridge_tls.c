@@ -15,6 +15,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "lib/util.h"
@@ -186,6 +187,29 @@ t_done(SSL *ssl, void *arg)
 	}
 }
 
+/*
+ * Client: its ClientHello and, right behind it, bytes of a record nobody asked for; then
+ * it waits for the server to close. Exit 0 when it did.
+ */
+static _Noreturn void
+t_client_early_bytes(int fd)
+{
+	static const char junk[] = "\x17\x03\x03\x00\x20" "early bytes a paused handshake must not spin on";
+	SSL *ssl = SSL_new(t.client);
+	BIO *in = BIO_new(BIO_s_mem()), *out = BIO_new(BIO_s_mem());
+	char *hello, buf[4096];
+	long len;
+
+	SSL_set_bio(ssl, in, out);
+	SSL_connect(ssl);   /* wants to read: the ClientHello is in out */
+	len = BIO_get_mem_data(out, &hello);
+	if (len <= 0 || write(fd, hello, (size_t)len) != len || write(fd, junk, sizeof junk) != (ssize_t)sizeof junk)
+		_exit(1);
+	while (read(fd, buf, sizeof buf) > 0)
+		;
+	_exit(0);
+}
+
 static struct t_conn *
 t_connect(int version, int kind)
 {
@@ -201,6 +225,8 @@ t_connect(int version, int kind)
 			if (fd != sp[1])
 				close(fd);
 		alarm(30);
+		if (version == 0)
+			t_client_early_bytes(sp[1]);
 		t_client(sp[1], version, kind);
 	}
 	close(sp[1]);
@@ -408,6 +434,42 @@ test_abort_paused(void)
 	CHECK_INT(t_reap(0), 2 * T_JOBS);
 }
 
+static double
+t_cpu_seconds(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/*
+ * A handshake paused for its signature while its socket holds more bytes: the relay's
+ * loop must not spin on that readable socket (it would burn a core until the key
+ * process answers). The loop runs freely for 400 ms and may use a fraction of that CPU;
+ * once the key process goes on, the handshake ends (the junk record fails it).
+ */
+static void
+test_parked_early_bytes(void)
+{
+	double cpu0;
+
+	kill(t.keys, SIGSTOP);
+	t_connect(0, T_EC);
+	t_run_until_pending(1);
+	CHECK_INT(keyproc_pending(), 1);
+	cpu0 = t_cpu_seconds();
+	event_base_loopexit(t.base, &(struct timeval){ 0, 400000 });
+	event_base_dispatch(t.base);
+	CHECK(t_cpu_seconds() - cpu0 < 0.2);
+	CHECK_INT(t_count(0), 1);
+	kill(t.keys, SIGCONT);
+	t_run(20000);
+	CHECK_INT(keyproc_pending(), 0);
+	CHECK_INT(t_count(-1), 1);
+	CHECK_INT(t_reap(0), 1);
+}
+
 /* A stuck key process: the handshakes waiting 2 s fail; once it answers again, new ones work. */
 static void
 test_key_timeout(void)
@@ -496,6 +558,7 @@ main(void)
 	UNIT_RUN(test_handshakes_concurrent);
 	UNIT_RUN(test_signatures_pipelined);
 	UNIT_RUN(test_abort_paused);
+	UNIT_RUN(test_parked_early_bytes);
 	UNIT_RUN(test_key_timeout);
 	UNIT_RUN(test_key_process_killed);
 	t_teardown();
