@@ -25,6 +25,7 @@ struct tgc_opts {
 	char bridge_host[256], bridge_port[8], local_port[8], dest[300];
 	char token[80];
 	SSL_CTX *ctx;
+	SSL_SESSION *session;   /* the login's TLS session: forwarded connections resume it */
 };
 
 static void
@@ -35,7 +36,8 @@ tgc_usage(void)
 	    "                        -L LOCALPORT:DEST:PORT [--password-file F] [--otp CODE]\n"
 	    "  The password comes from --password-file, $TIERGATE_PASSWORD or a prompt;\n"
 	    "  the one-time code from --otp, $TIERGATE_OTP or a prompt. One login with the\n"
-	    "  code, then every forwarded connection uses the session token it returned.\n");
+	    "  code, then every forwarded connection uses the session token it returned\n"
+	    "  and resumes the login's TLS session (no new full handshake each time).\n");
 }
 
 static int
@@ -166,6 +168,8 @@ tgc_tls_connect(struct tgc_opts *o, int *fd_out)
 	SSL_set_fd(ssl, fd);
 	SSL_set_tlsext_host_name(ssl, o->bridge_host);
 	SSL_set1_host(ssl, o->bridge_host);
+	if (o->session)
+		SSL_set_session(ssl, o->session);   /* expired or unknown: a full handshake, as OpenSSL decides */
 	if (SSL_connect(ssl) != 1) {
 		log_warnx("TLS to the bridge failed: %s", ERR_reason_error_string(ERR_get_error()));
 		SSL_free(ssl);
@@ -311,8 +315,16 @@ tgc_login(struct tgc_opts *o)
 	ssl = tgc_tls_connect(o, &fd);
 	if (ssl != NULL) {
 		status = tgc_request(ssl, o, secret, head, sizeof head, &head_len, &total);
-		if (status == 200)
+		if (status == 200) {
 			tgc_take_token(o, head);
+			/* The bridge's ticket came with its 200 (it gives none before a login). */
+			o->session = SSL_get1_session(ssl);
+			if (o->session && !SSL_SESSION_is_resumable(o->session)) {
+				SSL_SESSION_free(o->session);
+				o->session = NULL;
+			}
+		}
+		SSL_shutdown(ssl);   /* without close_notify, SSL_free marks the session not resumable */
 		SSL_free(ssl);
 		close(fd);
 	}

@@ -212,11 +212,13 @@ daemon_run(struct bridge_conf *conf, const struct bridge_opts *opts)
 		fatalx("the key process did not start (see above)");
 	if (!conf->key_process)
 		log_warnx("bridge.key_process = false: the relays hold the TLS private keys");
+	tls_ticket_keys_new();   /* one set for every relay: a ticket resumes on any of them */
 	for (unsigned i = 0; i < n; i++)
 		if (daemon_spawn_relay(conf, zones, keyfds, n, workers, i, events) < 0) {
 			daemon_stop_workers(workers, i, keys);
 			fatal("starting relay %u", i);
 		}
+	tls_ticket_keys_forget();
 	workers[n].pid = keys;   /* stopped with the relays */
 	log_info("listening on %s:%u with %u relay process(es)", conf->listen_host,
 	    conf->listen_port, n);

@@ -103,6 +103,8 @@ relay_event_base(struct relay_conn *c, const char *name)
 	jb_str(jb, "src_ip", src);
 	jb_uint(jb, "src_port", c->src_port);
 	jb_str(jb, "dest", c->dest);
+	if (c->cli)
+		jb_bool(jb, "resumed", SSL_session_reused(bufferevent_openssl_get_ssl(c->cli)) == 1);
 	if (c->asp_name)
 		jb_str(jb, "asp", c->asp_name);
 }
@@ -423,6 +425,10 @@ relay_start_session(struct relay_conn *c, const char *token, uint32_t ttl)
 	struct timeval idle = { (time_t)r->conf->idle_timeout, 0 };
 	struct timeval max = { (time_t)r->conf->max_session, 0 };
 
+	if (tls_send_ticket(bufferevent_openssl_get_ssl(c->cli)) < 0) {
+		tls_log_errors("session ticket");   /* the session goes on; a reconnect is a full handshake */
+		ERR_clear_error();
+	}
 	evbuffer_add_printf(out, "HTTP/1.1 200 %s\r\n", http_reason(200));
 	if (token[0] && ttl)
 		evbuffer_add_printf(out, "X-Tiergate-Token: %s\r\nX-Tiergate-Token-Lifetime: %u\r\n",

@@ -13,6 +13,20 @@
  */
 SSL_CTX *tls_server_ctx(const struct bridge_conf *conf, int keyfd);
 /*
+ * Session tickets: the keys they are sealed with are made before the relays are
+ * forked (tls_ticket_keys_new), so that a ticket from one relay resumes on
+ * another, and forgotten by the parent afterwards. A relay's context uses them;
+ * without them each context has OpenSSL's own random keys.
+ */
+void tls_ticket_keys_new(void);
+void tls_ticket_keys_forget(void);
+/*
+ * A TLS 1.3 session that has passed every check (device, user, destination)
+ * gets its one resumption ticket now, with the next bytes written: no ticket is
+ * made for a handshake that never logs in. 0, or -1 when OpenSSL refused.
+ */
+int tls_send_ticket(SSL *ssl);
+/*
  * After the handshake: the client's certificate fingerprint into fp ("" when
  * none) and, when the chain or CRL check failed, the reason in *why.
  * Returns 0 when a certificate is present and verified.

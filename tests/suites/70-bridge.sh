@@ -199,6 +199,30 @@ check_grep "RSA certificate served to RSA-only clients" "Server public key is 20
 timeout 5 openssl s_client -tls1_3 -connect "127.0.0.1:$BR_PORT" </dev/null >"$TG_TMP/ec.out" 2>&1
 check_grep "ECDSA certificate by default" "Server public key is 256 bit" "$TG_TMP/ec.out"
 
+# --- TLS 1.3 session tickets: only a session let through gets one, and it resumes -------
+# s_client PREFIX OUT [ARGS...]: TLS 1.3 with alice's device certificate; stdin stays
+# open a second so the tickets (if any) arrive.
+s_client13() {
+	local input=$1 out=$2
+	shift 2
+	(printf '%b' "$input"; sleep 1) | timeout 8 openssl s_client -tls1_3 -msg -connect "127.0.0.1:$BR_PORT" \
+		-cert "$PKI/dev-good.pem" -key "$PKI/dev-good.key" -CAfile "$PKI/device-ca.pem" "$@" >"$out" 2>&1
+}
+CONNECT_REQ="CONNECT 127.0.0.1:$WEB_PORT HTTP/1.1\r\nProxy-Authorization: Basic $auth\r\n\r\n"
+s_client13 "" "$TG_TMP/t-none.out"
+if grep -q "Server public key is 256 bit" "$TG_TMP/t-none.out" && ! grep -q NewSessionTicket "$TG_TMP/t-none.out"; then
+	pass "a handshake that never logs in gets no session ticket"
+else
+	fail "no ticket before a login" "$(grep -c NewSessionTicket "$TG_TMP/t-none.out") ticket(s)"
+fi
+s_client13 "$CONNECT_REQ" "$TG_TMP/t-one.out" -sess_out "$TG_TMP/t.sess"
+expect "a session let through gets one ticket" "1" "$(grep -c '<<< .*NewSessionTicket' "$TG_TMP/t-one.out")"
+s_client13 "$CONNECT_REQ" "$TG_TMP/t-resumed.out" -sess_in "$TG_TMP/t.sess"
+check_grep "its ticket resumes the session (no full handshake)" "^Reused, TLSv1.3" "$TG_TMP/t-resumed.out"
+check_grep "the resumed session is let through" "200 Connection established" "$TG_TMP/t-resumed.out"
+last_event "the resumed session keeps its device and says it resumed" '"bridge_session_start"' \
+	'"user":"alice","device":"[0-9a-f]{64}".*"resumed":true'
+
 # --- tiergate-connect -------------------------------------------------------------
 LPORT=$(free_port)
 echo "pw-bob-secret" >"$TG_TMP/bob.pw"
@@ -211,6 +235,7 @@ if wait_for 10 grep -q "logged in" "$TG_TMP/connect.log"; then
 	check_grep "tiergate-connect forwards a local port" "hello from lgwan" <(curl -sS --max-time 5 "http://127.0.0.1:$LPORT/")
 	check_grep "second forwarded connection uses the token" "hello from lgwan" <(curl -sS --max-time 5 "http://127.0.0.1:$LPORT/")
 	last_event "tiergate-connect used the token" '"bridge_login"' '"user":"bob".*"method":"token"'
+	last_event "tiergate-connect resumes the login's TLS session" '"bridge_session_start"' '"user":"bob".*"resumed":true'
 else
 	fail "tiergate-connect login" "$(tail -n 3 "$TG_TMP/connect.log")"
 fi
