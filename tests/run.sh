@@ -8,6 +8,10 @@
 # A suite is an executable script; each line it prints that starts with "ok "
 # is a pass and with "FAIL " a failure. A suite that exits non-zero without a
 # FAIL line, or runs past its "# timeout: SECONDS" (default 600), is one failure.
+#
+# Under CI (CI set) only failures and each suite's count are printed, so that what
+# a CI log shows of a failing run is the failure; every suite's whole output stays
+# in $TIERGATE_BUILD/test-logs/. TG_VERBOSE=1 prints the "ok" lines there too.
 set -u
 cd "$(dirname "$0")/.." || exit 2
 ROOT=$(pwd)
@@ -24,6 +28,8 @@ while [ $# -gt 0 ]; do
 	esac
 done
 
+shown='^    (ok|FAIL) '
+[ -n "${CI:-}" ] && [ -z "${TG_VERBOSE:-}" ] && shown='^    FAIL '
 logdir="$TIERGATE_BUILD/test-logs"
 mkdir -p "$logdir"
 passed=0
@@ -56,7 +62,7 @@ for suite in tests/suites/*.sh; do
 	start=$(date +%s)
 	TG_SUITE="$name" timeout -k 10 "$limit" bash "$suite" </dev/null >"$log" 2>&1
 	status=$?
-	sed 's/^/    /' "$log" | grep -E '^    (ok|FAIL) ' || true
+	sed 's/^/    /' "$log" | grep -E "$shown" || true
 	p=$(grep -c '^ok ' "$log")
 	f=$(grep -c '^FAIL ' "$log")
 	if [ "$status" -ne 0 ] && [ "$f" -eq 0 ]; then
