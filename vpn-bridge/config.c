@@ -11,7 +11,7 @@
 
 static const char *const bconf_bridge_members[] = {
 	"listen", "certificates", "ca", "crl", "tls_min", "tls_max", "ciphers", "ciphersuites",
-	"devices", "users", "events", "control_socket", "user", "workers", "key_process",
+	"devices", "users", "events", "control_socket", "user", "workers", "key_process", "cpu_affinity",
 	"require_device",
 	"totp_window", "totp_digits", "totp_step", "lockout_threshold", "lockout_source_threshold", "lockout_base",
 	"lockout_max", "token_lifetime", "handshake_timeout", "request_timeout",
@@ -335,6 +335,7 @@ bconf_parse_bridge(struct bridge_conf *c, const config_setting_t *b, struct diag
 	bconf_get_string(b, "user", &c->run_user, d);
 	conf_get_bool(b, "require_device", &c->require_device, d);
 	conf_get_bool(b, "key_process", &c->key_process, d);
+	conf_get_bool(b, "cpu_affinity", &c->cpu_affinity, d);
 	bconf_parse_numbers(c, b, d);
 	bconf_parse_groups(c, b, d);
 	bconf_parse_grants(c, b, d);
@@ -401,6 +402,7 @@ bconf_defaults(struct bridge_conf *c)
 	c->workers = 1;
 	c->require_device = true;
 	c->key_process = true;
+	c->cpu_affinity = true;
 	c->totp_window = 1;
 	c->totp_digits = 6;
 	c->totp_step = 30;

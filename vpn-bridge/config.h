@@ -65,6 +65,7 @@ struct bridge_conf {
 	char *devices_file, *users_file, *events_file, *control_socket, *run_user;
 	unsigned workers;
 	bool key_process;         /* TLS keys in their own process (default) */
+	bool cpu_affinity;        /* relay i and its key process share one CPU (default) */
 	/* authentication */
 	bool require_device;
 	unsigned totp_window, totp_digits, totp_step;

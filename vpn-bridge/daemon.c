@@ -3,6 +3,7 @@
 #include <grp.h>
 #include <netdb.h>
 #include <pwd.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,9 +23,11 @@
 
 #define DAEMON_MAX_WORKERS 64
 
+/* workers[0..n) are the relays, workers[n..2n) their key processes (when there are). */
 struct daemon_worker {
-	pid_t pid;
-	int auth_end;    /* the parent's end of the socketpair */
+	pid_t pid;       /* 0: not started */
+	int auth_end;    /* a relay: the parent's end of its auth socketpair */
+	bool is_key;
 };
 
 static int
@@ -117,9 +120,9 @@ daemon_spawn_relay(const struct bridge_conf *conf, const struct policy *zones, c
 	return pid;
 }
 
-/* Stops workers[0..n) (a key process is last); a child that had crashed is named in the log. */
+/* Stops workers[0..n) (those started); a child that had crashed is named in the log. */
 static void
-daemon_stop_workers(struct daemon_worker *workers, unsigned n, pid_t keys)
+daemon_stop_workers(struct daemon_worker *workers, unsigned n)
 {
 	for (unsigned i = 0; i < n; i++)
 		if (workers[i].pid > 0)
@@ -129,7 +132,7 @@ daemon_stop_workers(struct daemon_worker *workers, unsigned n, pid_t keys)
 		if (workers[i].pid <= 0 || waitpid(workers[i].pid, &status, 0) != workers[i].pid)
 			continue;
 		if (WIFSIGNALED(status) && WTERMSIG(status) != SIGTERM)
-			log_warnx("%s %d was killed by signal %d (%s)", workers[i].pid == keys ?
+			log_warnx("%s %d was killed by signal %d (%s)", workers[i].is_key ?
 			    "key process" : "relay", (int)workers[i].pid, WTERMSIG(status),
 			    strsignal(WTERMSIG(status)));
 	}
@@ -188,15 +191,49 @@ daemon_load_zones(const struct bridge_conf *conf)
 	return zones;
 }
 
+/*
+ * bridge.cpu_affinity: relay i and its key process are both bound to the i-th CPU the
+ * daemon may use (round robin). A signature then wakes a process on the relay's own
+ * core, a plain switch, instead of another core: on a VM that other core is often idle,
+ * and waking it goes through the hypervisor (a SEQPACKET round trip measured 4 us on one
+ * core, 80 us across two; docs/platform-notes.md).
+ */
+static void
+daemon_place(const struct daemon_worker *workers, unsigned n)
+{
+	cpu_set_t allowed, one;
+	int cpus[CPU_SETSIZE];
+	unsigned n_cpus = 0;
+
+	if (sched_getaffinity(0, sizeof allowed, &allowed) < 0)
+		return;
+	for (int c = 0; c < CPU_SETSIZE; c++)
+		if (CPU_ISSET(c, &allowed))
+			cpus[n_cpus++] = c;
+	if (n_cpus < 2)
+		return;
+	for (unsigned i = 0; i < n; i++) {
+		int cpu = cpus[i % n_cpus];
+		CPU_ZERO(&one);
+		CPU_SET(cpu, &one);
+		if (sched_setaffinity(workers[i].pid, sizeof one, &one) < 0 ||
+		    (workers[n + i].pid > 0 && sched_setaffinity(workers[n + i].pid, sizeof one, &one) < 0)) {
+			log_warn("bridge.cpu_affinity: binding relay %u to CPU %d", i, cpu);
+			return;
+		}
+		log_info("relay %u%s on CPU %d", i, workers[n + i].pid > 0 ? " and its key process" : "", cpu);
+	}
+}
+
 int
 daemon_run(struct bridge_conf *conf, const struct bridge_opts *opts)
 {
-	struct daemon_worker workers[DAEMON_MAX_WORKERS + 1];
+	struct daemon_worker workers[2 * DAEMON_MAX_WORKERS];
 	unsigned n = conf->workers < DAEMON_MAX_WORKERS ? conf->workers : DAEMON_MAX_WORKERS;
 	struct ev_sink *events = ev_sink_open(conf->events_file ? conf->events_file : "-");
 	int keyfds[DAEMON_MAX_WORKERS];
+	pid_t keys[DAEMON_MAX_WORKERS];
 	struct policy *zones;
-	pid_t keys;
 	int rc;
 
 	(void)opts;
@@ -204,26 +241,28 @@ daemon_run(struct bridge_conf *conf, const struct bridge_opts *opts)
 		fatal("events file %s", conf->events_file);
 	zones = daemon_load_zones(conf);
 	memset(workers, 0, sizeof workers);
-	/* First the key process: the server keys are read there and nowhere else. */
-	keys = 0;
+	/* First the key processes: the server keys are read there and nowhere else. */
 	for (unsigned i = 0; i < n; i++)
 		keyfds[i] = -1;
-	if (conf->key_process && (keys = keyproc_start(conf, n, keyfds)) < 0)
-		fatalx("the key process did not start (see above)");
+	if (conf->key_process && keyproc_start(conf, n, keyfds, keys) < 0)
+		fatalx("the key processes did not start (see above)");
 	if (!conf->key_process)
 		log_warnx("bridge.key_process = false: the relays hold the TLS private keys");
+	for (unsigned i = 0; conf->key_process && i < n; i++)
+		workers[n + i] = (struct daemon_worker){ .pid = keys[i], .auth_end = -1, .is_key = true };
 	tls_ticket_keys_new();   /* one set for every relay: a ticket resumes on any of them */
 	for (unsigned i = 0; i < n; i++)
 		if (daemon_spawn_relay(conf, zones, keyfds, n, workers, i, events) < 0) {
-			daemon_stop_workers(workers, i, keys);
+			daemon_stop_workers(workers, 2 * n);
 			fatal("starting relay %u", i);
 		}
 	tls_ticket_keys_forget();
-	workers[n].pid = keys;   /* stopped with the relays */
+	if (conf->cpu_affinity)
+		daemon_place(workers, n);
 	log_info("listening on %s:%u with %u relay process(es)", conf->listen_host,
 	    conf->listen_port, n);
 	rc = daemon_auth_loop(conf, workers, n, events);
-	daemon_stop_workers(workers, n + 1, keys);
+	daemon_stop_workers(workers, 2 * n);
 	if (zones)
 		policy_unref(zones);
 	ev_sink_close(events);

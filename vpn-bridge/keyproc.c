@@ -17,7 +17,6 @@
 #include <openssl/err.h>
 #include <openssl/pem.h>
 #include <openssl/rsa.h>
-#include <poll.h>
 #include <pwd.h>
 #include <signal.h>
 #include <stddef.h>
@@ -28,6 +27,7 @@
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/time.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "lib/log.h"
@@ -36,7 +36,6 @@
 #define KEYPROC_MAX 1024   /* RSA up to 8192 bits */
 #define KEYPROC_MAX_RELAYS 64
 #define KEYPROC_MAX_KEYS 4 /* bridge.certificates */
-#define KEYPROC_BATCH 16   /* requests from one relay per turn: the others are served too */
 /* A stuck key process fails handshakes after this, instead of holding them (or the relay). */
 #define KEYPROC_TIMEOUT_US 2000000
 
@@ -133,52 +132,38 @@ keyproc_do(EVP_PKEY *const *keys, size_t n_keys, const struct keyproc_req *q, st
 	return -1;
 }
 
+/* Signs one request into a; returns the answer's length on the wire. */
+static size_t
+keyproc_answer(EVP_PKEY *const *keys, size_t n_keys, const struct keyproc_req *q, ssize_t got,
+    struct keyproc_res *a)
+{
+	a->id = got >= (ssize_t)KEYPROC_REQ_HEAD ? q->id : 0;
+	a->len = got >= (ssize_t)KEYPROC_REQ_HEAD && (size_t)got == KEYPROC_REQ_HEAD + q->len ?
+	    keyproc_do(keys, n_keys, q, a) : -1;
+	ERR_clear_error();
+	return KEYPROC_RES_HEAD + (a->len > 0 ? (size_t)a->len : 0);
+}
+
 /*
- * Answers what one relay has queued (up to KEYPROC_BATCH). Returns -1 when the relay
- * has gone. Answers are never waited for: a relay that stops reading loses them (its
- * requests time out) instead of stopping the key process for the other relays.
+ * Serves the one relay this process signs for until it goes. It sleeps in recv, not in
+ * poll: one system call per wake-up. Answers are never waited for (MSG_DONTWAIT): a relay
+ * that stops reading loses them (its requests time out) instead of stopping this process.
  */
-static int
-keyproc_answer(EVP_PKEY *const *keys, size_t n_keys, int fd)
+static void
+keyproc_serve(EVP_PKEY *const *keys, size_t n_keys, int fd)
 {
 	struct keyproc_req q;
 	struct keyproc_res a;
 
-	for (int i = 0; i < KEYPROC_BATCH; i++) {
-		ssize_t got = recv(fd, &q, sizeof q, MSG_DONTWAIT);
-		if (got < 0)
-			return errno == EAGAIN || errno == EINTR ? 0 : -1;
-		if (got == 0)
-			return -1;
-		a.id = got >= (ssize_t)KEYPROC_REQ_HEAD ? q.id : 0;
-		a.len = got >= (ssize_t)KEYPROC_REQ_HEAD && (size_t)got == KEYPROC_REQ_HEAD + q.len ?
-		    keyproc_do(keys, n_keys, &q, &a) : -1;
-		ERR_clear_error();
-		send(fd, &a, KEYPROC_RES_HEAD + (a.len > 0 ? (size_t)a.len : 0), MSG_DONTWAIT | MSG_NOSIGNAL);
-	}
-	return 0;
-}
-
-static void
-keyproc_serve(EVP_PKEY *const *keys, size_t n_keys, int *fds, unsigned n)
-{
-	struct pollfd pfd[KEYPROC_MAX_RELAYS];
-	unsigned live = n;
-
-	for (unsigned i = 0; i < n; i++)
-		pfd[i] = (struct pollfd){ .fd = fds[i], .events = POLLIN };
-	while (live > 0) {
+	for (;;) {
+		ssize_t got;
 		keyproc_precompute(keys, n_keys);
-		if (poll(pfd, n, -1) < 0 && errno != EINTR)
-			return;
-		for (unsigned i = 0; i < n; i++) {
-			if (pfd[i].fd < 0 || !pfd[i].revents)
-				continue;
-			if (keyproc_answer(keys, n_keys, pfd[i].fd) < 0) {
-				pfd[i].fd = -1;   /* that relay has gone */
-				live--;
-			}
-		}
+		got = recv(fd, &q, sizeof q, 0);
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got <= 0)
+			return;   /* the relay has gone */
+		send(fd, &a, keyproc_answer(keys, n_keys, &q, got, &a), MSG_DONTWAIT | MSG_NOSIGNAL);
 	}
 }
 
@@ -214,46 +199,80 @@ keyproc_drop(const struct bridge_conf *conf)
 	prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
 }
 
-pid_t
-keyproc_start(const struct bridge_conf *conf, unsigned n_relays, int *relay_fds)
+/* Child `index`: keeps only its own end, loads the keys, says so on ready, serves. */
+static _Noreturn void
+keyproc_child(const struct bridge_conf *conf, unsigned n_relays, const int *relay_fds,
+    const int *ours, unsigned index, int ready)
+{
+	EVP_PKEY *keys[KEYPROC_MAX_KEYS] = { NULL };
+	char status;
+
+	log_procname("bridge[keys]");
+	prctl(PR_SET_NAME, "tg-bridge-keys", 0, 0, 0);
+	signal(SIGTERM, SIG_DFL);
+	for (unsigned i = 0; i < n_relays; i++) {
+		close(relay_fds[i]);
+		if (i != index)
+			close(ours[i]);
+	}
+	status = keyproc_load(conf, keys) == 0 ? 1 : 0;
+	keyproc_drop(conf);
+	if (write(ready, &status, 1) != 1 || !status)
+		_exit(1);
+	close(ready);
+	keyproc_serve(keys, conf->n_certs, ours[index]);
+	_exit(0);
+}
+
+/* Kills and reaps the key processes started so far (a later one did not start). */
+static void
+keyproc_stop(pid_t *pids, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++)
+		if (pids[i] > 0) {
+			kill(pids[i], SIGTERM);
+			waitpid(pids[i], NULL, 0);
+			pids[i] = -1;
+		}
+}
+
+int
+keyproc_start(const struct bridge_conf *conf, unsigned n_relays, int *relay_fds, pid_t *pids)
 {
 	int ours[KEYPROC_MAX_RELAYS], ready[2];
-	char status = 0;
-	pid_t pid;
+	unsigned started = 0, ok = 0;
+	char status;
 
-	if (n_relays > KEYPROC_MAX_RELAYS || pipe2(ready, O_CLOEXEC) < 0)
+	if (n_relays == 0 || n_relays > KEYPROC_MAX_RELAYS || pipe2(ready, O_CLOEXEC) < 0)
 		return -1;
 	for (unsigned i = 0; i < n_relays; i++) {
 		int sp[2];
 		if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0)
-			return -1;
+			fatal("key process socketpair");
 		ours[i] = sp[0];
 		relay_fds[i] = sp[1];
 	}
-	pid = fork();
-	if (pid == 0) {
-		EVP_PKEY *keys[KEYPROC_MAX_KEYS] = { NULL };
-		log_procname("bridge[keys]");
-		prctl(PR_SET_NAME, "tg-bridge-keys", 0, 0, 0);
-		signal(SIGTERM, SIG_DFL);
-		for (unsigned i = 0; i < n_relays; i++)
-			close(relay_fds[i]);
-		close(ready[0]);
-		status = keyproc_load(conf, keys) == 0 ? 1 : 0;
-		keyproc_drop(conf);
-		if (write(ready[1], &status, 1) != 1 || !status)
-			_exit(1);
-		close(ready[1]);
-		keyproc_serve(keys, conf->n_certs, ours, n_relays);
-		_exit(0);
+	for (; started < n_relays; started++) {
+		pids[started] = fork();
+		if (pids[started] == 0) {
+			close(ready[0]);
+			keyproc_child(conf, n_relays, relay_fds, ours, started, ready[1]);
+		}
+		if (pids[started] < 0)
+			break;
 	}
+	close(ready[1]);
 	for (unsigned i = 0; i < n_relays; i++)
 		close(ours[i]);
-	close(ready[1]);
-	if (pid < 0 || read(ready[0], &status, 1) != 1 || !status)
-		pid = -1;
+	while (ok < started && read(ready[0], &status, 1) == 1 && status)
+		ok++;
 	close(ready[0]);
-	return pid;
+	if (ok == n_relays)
+		return 0;
+	keyproc_stop(pids, started);
+	for (unsigned i = 0; i < n_relays; i++)
+		close(relay_fds[i]);
+	return -1;
 }
 
 /* ---- the stand-in keys in a relay ------------------------------------------------- */
@@ -262,10 +281,10 @@ keyproc_start(const struct bridge_conf *conf, unsigned n_relays, int *relay_fds)
  * A signature is a call to the key process. Inside an OpenSSL async job whose SSL has
  * an async callback (the relay's handshakes: handshake.c) the caller sends its request
  * and pauses: the relay's loop goes on with other connections while the key process
- * signs on another core, reads the answer from the key socket (keyproc_relay_read) and
- * calls that callback, which resumes the handshake. No wait fd: an eventfd per
- * signature cost the relay six system calls per handshake. Outside such a job (tools,
- * tests) the caller waits on the socket.
+ * signs (on the relay's own core when bound: daemon.c). The loop reads the answer from
+ * the key socket (keyproc_relay_read) and calls that callback, which resumes the
+ * handshake. No wait fd: an eventfd per signature cost the relay six system calls per
+ * handshake. Outside such a job (tools, tests) the caller waits on the socket.
  */
 enum keyproc_state { KC_FREE, KC_WAITING, KC_DONE, KC_FAILED };
 

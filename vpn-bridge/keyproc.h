@@ -9,12 +9,14 @@
 #include "vpn-bridge/config.h"
 
 /*
- * Forks the key process: it loads bridge.certificates' keys, drops to
- * bridge.user (not dumpable) and signs for the relays on fds (one socketpair
- * end per relay; the other ends are returned in relay_fds). Returns its pid,
- * or -1 when a key does not load.
+ * Forks one key process per relay: each loads bridge.certificates' keys, drops to
+ * bridge.user (not dumpable) and signs for its relay only, over a socketpair whose
+ * relay end is returned in relay_fds[i] (its pid in pids[i]). One process per relay
+ * lets each share its relay's CPU (bridge.cpu_affinity): a signature is then a switch
+ * on one core, not a wake-up of another. Returns 0, or -1 when a key does not load
+ * (none is left running then).
  */
-pid_t keyproc_start(const struct bridge_conf *conf, unsigned n_relays, int *relay_fds);
+int keyproc_start(const struct bridge_conf *conf, unsigned n_relays, int *relay_fds, pid_t *pids);
 /*
  * In a relay: installs on ctx a stand-in private key for the certificate just
  * loaded (index = its position in bridge.certificates) whose signatures are

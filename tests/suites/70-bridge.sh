@@ -365,6 +365,65 @@ fi
 children_of() { ps -o pid= --ppid "$1" | tr -d ' '; }
 [ "$(children_of "$BR_PID" | wc -l)" = 2 ] && pass "two children: one relay and the key process" \
 	|| fail "two children" "$(ps -o pid,user,args --ppid "$BR_PID")"
+
+# --- placement (bridge.cpu_affinity, on by default): relay i and its own key process share
+# one CPU, so a signature is a switch on that core and not a wake-up of another ---------------
+cpus_of() { awk '/^Cpus_allowed_list/ {print $2}' "/proc/$1/status"; }
+ALLOWED=$(cpus_of $$)
+relay=$(child_named "$BR_PID" tg-bridge-relay)
+keys=$(child_named "$BR_PID" tg-bridge-keys)
+if [ "$(nproc)" -ge 2 ]; then
+	[[ "$(cpus_of "$relay")" =~ ^[0-9]+$ ]] && [ "$(cpus_of "$relay")" = "$(cpus_of "$keys")" ] \
+		&& pass "relay and its key process bound to one and the same CPU ($(cpus_of "$relay") of $ALLOWED)" \
+		|| fail "relay and key process on one CPU" "relay $(cpus_of "$relay"), key process $(cpus_of "$keys"), allowed $ALLOWED"
+else
+	[ "$(cpus_of "$relay")" = "$ALLOWED" ] && [ "$(cpus_of "$keys")" = "$ALLOWED" ] \
+		&& pass "one CPU only: relay and key process left where they may run ($ALLOWED)" \
+		|| fail "one CPU: placement" "relay $(cpus_of "$relay"), key process $(cpus_of "$keys")"
+fi
+check_grep "... the log says where" "relay 0 and its key process on CPU" "$TG_TMP/bridge.log"
+# Two relays: a key process each, each pair on its own CPU.
+W2_PORT=$(free_port)
+sed -e "s/127.0.0.1:$BR_PORT/127.0.0.1:$W2_PORT/; s|events.json|events-w2.json|; s|\"control.sock\"|\"control-w2.sock\"|" \
+	-e "s/^bridge = {/bridge = {\n  workers = 2;/" "$BR_CONF" >"$TG_TMP/w2.conf"
+"$BIN/tiergate-bridge" --config "$TG_TMP/w2.conf" >"$TG_TMP/w2.log" 2>&1 &
+w2=$!
+wait_for 10 bash -c "echo >/dev/tcp/127.0.0.1/$W2_PORT"
+pairs=""
+for r in $(child_named "$w2" tg-bridge-relay); do pairs+="relay:$(cpus_of "$r") "; done
+for k in $(child_named "$w2" tg-bridge-keys); do pairs+="keys:$(cpus_of "$k") "; done
+n_keys=$(child_named "$w2" tg-bridge-keys | wc -l)
+if [ "$(nproc)" -ge 2 ]; then
+	expect_pairs=$(for c in $(echo "$pairs" | tr ' ' '\n' | sed -n 's/^relay://p' | sort -u); do echo "relay:$c keys:$c"; done | tr '\n' ' ')
+	[ "$n_keys" = 2 ] && [ "$(echo "$pairs" | tr ' ' '\n' | sed -n 's/^relay://p' | sort -u | wc -l)" = 2 ] \
+		&& [ "$(echo "$pairs" | tr ' ' '\n' | grep . | sort | tr '\n' ' ')" = "$(echo "$expect_pairs" | tr ' ' '\n' | grep . | sort | tr '\n' ' ')" ] \
+		&& pass "workers = 2: a key process per relay, each pair on its own CPU ($pairs)" \
+		|| fail "workers = 2: placement" "$n_keys key processes; $pairs"
+else
+	[ "$n_keys" = 2 ] && pass "workers = 2: a key process per relay ($pairs)" || fail "workers = 2: key processes" "$n_keys; $pairs"
+fi
+good=0
+for i in 1 2 3 4 5 6 7 8; do
+	set -- tls1_3 ec tls1_2 rsa
+	shift $(( (i % 2) * 2 ))
+	hs_client "$W2_PORT" "w2-$i" "$1" "$2"
+	grep -Eq "^Signature type: (ECDSA|RSA(-PSS)?)$" "$TG_TMP/hs-w2-$i.out" &&
+		grep -q "405 Method Not Allowed" "$TG_TMP/hs-w2-$i.out" && good=$((good + 1))
+done
+[ "$good" = 8 ] && pass "workers = 2: 8 handshakes (ECDSA and RSA) signed by the key processes" \
+	|| fail "workers = 2: handshakes" "$good of 8: $(grep -hE 'Signature type|HTTP/|error' "$TG_TMP"/hs-w2-*.out | sort | uniq -c | tr '\n' ' ')"
+kill "$w2"; wait "$w2" 2>/dev/null
+# cpu_affinity = false: the scheduler places them.
+NA_PORT=$(free_port)
+sed -e "s/127.0.0.1:$BR_PORT/127.0.0.1:$NA_PORT/; s|events.json|events-na.json|; s|\"control.sock\"|\"control-na.sock\"|" \
+	-e "s/^bridge = {/bridge = {\n  cpu_affinity = false;/" "$BR_CONF" >"$TG_TMP/na.conf"
+"$BIN/tiergate-bridge" --config "$TG_TMP/na.conf" >"$TG_TMP/na.log" 2>&1 &
+na=$!
+wait_for 10 bash -c "echo >/dev/tcp/127.0.0.1/$NA_PORT"
+[ "$(cpus_of "$(child_named "$na" tg-bridge-relay)")" = "$ALLOWED" ] && [ "$(cpus_of "$(child_named "$na" tg-bridge-keys)")" = "$ALLOWED" ] \
+	&& pass "cpu_affinity = false: relay and key process may run on every CPU ($ALLOWED)" \
+	|| fail "cpu_affinity = false" "relay $(cpus_of "$(child_named "$na" tg-bridge-relay)")"
+kill "$na"; wait "$na" 2>/dev/null
 for victim in first last; do
 	if [ "$victim" = last ]; then
 		"$BIN/tiergate-bridge" --config "$BR_CONF" >>"$TG_TMP/bridge.log" 2>&1 &

@@ -112,8 +112,7 @@ t_start_keys(void)
 		event_free(t.key_ev);
 		SSL_CTX_free(t.server);
 	}
-	t.keys = keyproc_start(&t.conf, 1, &t.keyfd);
-	if (t.keys < 0)
+	if (keyproc_start(&t.conf, 1, &t.keyfd, &t.keys) < 0)
 		return -1;
 	t.server = tls_server_ctx(&t.conf, t.keyfd);
 	t.key_ev = event_new(t.base, t.keyfd, EV_READ | EV_PERSIST, t_key_answers, NULL);
