@@ -327,12 +327,18 @@ check_grep "... the ECDSA key too" "bridge-ec.key: priv" "$TG_TMP/scan-keys.txt"
 
 # The key process dies while handshakes wait for it: they fail at once (not at a timeout),
 # the relay stops without crashing, and the bridge exits 1 for the service manager.
-KILL_PORT=$(free_port)
-sed -e "s/127.0.0.1:$BR_PORT/127.0.0.1:$KILL_PORT/; s|events.json|events-kill.json|; s|\"control.sock\"|\"control-kill.sock\"|" \
-	"$BR_CONF" >"$TG_TMP/kill.conf"
-"$BIN/tiergate-bridge" --config "$TG_TMP/kill.conf" >"$TG_TMP/kill.log" 2>&1 &
-kb=$!
-wait_for 10 bash -c "echo >/dev/tcp/127.0.0.1/$KILL_PORT"
+# variant_start NAME "SETTING;": the suite's bridge on a port of its own, with its own events,
+# control socket and log ($TG_TMP/NAME.log), one setting added; sets VPORT and VPID.
+variant_start() {
+	VPORT=$(free_port)
+	sed -e "s/127.0.0.1:$BR_PORT/127.0.0.1:$VPORT/; s|events.json|events-$1.json|; s|\"control.sock\"|\"control-$1.sock\"|" \
+		-e "s/^bridge = {/bridge = {\n  $2/" "$BR_CONF" >"$TG_TMP/$1.conf"
+	"$BIN/tiergate-bridge" --config "$TG_TMP/$1.conf" >"$TG_TMP/$1.log" 2>&1 &
+	VPID=$!
+	wait_for 10 bash -c "echo >/dev/tcp/127.0.0.1/$VPORT"
+}
+variant_start kill ""
+KILL_PORT=$VPORT kb=$VPID
 kkeys=$(child_named "$kb" tg-bridge-keys)
 kill -STOP "$kkeys"
 hs=()
@@ -383,12 +389,8 @@ else
 fi
 check_grep "... the log says where" "relay 0 and its key process on CPU" "$TG_TMP/bridge.log"
 # Two relays: a key process each, each pair on its own CPU.
-W2_PORT=$(free_port)
-sed -e "s/127.0.0.1:$BR_PORT/127.0.0.1:$W2_PORT/; s|events.json|events-w2.json|; s|\"control.sock\"|\"control-w2.sock\"|" \
-	-e "s/^bridge = {/bridge = {\n  workers = 2;/" "$BR_CONF" >"$TG_TMP/w2.conf"
-"$BIN/tiergate-bridge" --config "$TG_TMP/w2.conf" >"$TG_TMP/w2.log" 2>&1 &
-w2=$!
-wait_for 10 bash -c "echo >/dev/tcp/127.0.0.1/$W2_PORT"
+variant_start w2 "workers = 2;"
+W2_PORT=$VPORT w2=$VPID
 pairs=""
 for r in $(child_named "$w2" tg-bridge-relay); do pairs+="relay:$(cpus_of "$r") "; done
 for k in $(child_named "$w2" tg-bridge-keys); do pairs+="keys:$(cpus_of "$k") "; done
@@ -414,12 +416,8 @@ done
 	|| fail "workers = 2: handshakes" "$good of 8: $(grep -hE 'Signature type|HTTP/|error' "$TG_TMP"/hs-w2-*.out | sort | uniq -c | tr '\n' ' ')"
 kill "$w2"; wait "$w2" 2>/dev/null
 # cpu_affinity = false: the scheduler places them.
-NA_PORT=$(free_port)
-sed -e "s/127.0.0.1:$BR_PORT/127.0.0.1:$NA_PORT/; s|events.json|events-na.json|; s|\"control.sock\"|\"control-na.sock\"|" \
-	-e "s/^bridge = {/bridge = {\n  cpu_affinity = false;/" "$BR_CONF" >"$TG_TMP/na.conf"
-"$BIN/tiergate-bridge" --config "$TG_TMP/na.conf" >"$TG_TMP/na.log" 2>&1 &
-na=$!
-wait_for 10 bash -c "echo >/dev/tcp/127.0.0.1/$NA_PORT"
+variant_start na "cpu_affinity = false;"
+na=$VPID
 [ "$(cpus_of "$(child_named "$na" tg-bridge-relay)")" = "$ALLOWED" ] && [ "$(cpus_of "$(child_named "$na" tg-bridge-keys)")" = "$ALLOWED" ] \
 	&& pass "cpu_affinity = false: relay and key process may run on every CPU ($ALLOWED)" \
 	|| fail "cpu_affinity = false" "relay $(cpus_of "$(child_named "$na" tg-bridge-relay)")"
