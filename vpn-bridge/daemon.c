@@ -27,7 +27,6 @@
 struct daemon_worker {
 	pid_t pid;       /* 0: not started */
 	int auth_end;    /* a relay: the parent's end of its auth socketpair */
-	bool is_key;
 };
 
 static int
@@ -120,19 +119,19 @@ daemon_spawn_relay(const struct bridge_conf *conf, const struct policy *zones, c
 	return pid;
 }
 
-/* Stops workers[0..n) (those started); a child that had crashed is named in the log. */
+/* Stops the n relays and their key processes (those started); a crashed one is named in the log. */
 static void
 daemon_stop_workers(struct daemon_worker *workers, unsigned n)
 {
-	for (unsigned i = 0; i < n; i++)
+	for (unsigned i = 0; i < 2 * n; i++)
 		if (workers[i].pid > 0)
 			kill(workers[i].pid, SIGTERM);
-	for (unsigned i = 0; i < n; i++) {
+	for (unsigned i = 0; i < 2 * n; i++) {
 		int status = 0;
 		if (workers[i].pid <= 0 || waitpid(workers[i].pid, &status, 0) != workers[i].pid)
 			continue;
 		if (WIFSIGNALED(status) && WTERMSIG(status) != SIGTERM)
-			log_warnx("%s %d was killed by signal %d (%s)", workers[i].is_key ?
+			log_warnx("%s %d was killed by signal %d (%s)", i >= n ?
 			    "key process" : "relay", (int)workers[i].pid, WTERMSIG(status),
 			    strsignal(WTERMSIG(status)));
 	}
@@ -249,11 +248,11 @@ daemon_run(struct bridge_conf *conf, const struct bridge_opts *opts)
 	if (!conf->key_process)
 		log_warnx("bridge.key_process = false: the relays hold the TLS private keys");
 	for (unsigned i = 0; conf->key_process && i < n; i++)
-		workers[n + i] = (struct daemon_worker){ .pid = keys[i], .auth_end = -1, .is_key = true };
+		workers[n + i].pid = keys[i];
 	tls_ticket_keys_new();   /* one set for every relay: a ticket resumes on any of them */
 	for (unsigned i = 0; i < n; i++)
 		if (daemon_spawn_relay(conf, zones, keyfds, n, workers, i, events) < 0) {
-			daemon_stop_workers(workers, 2 * n);
+			daemon_stop_workers(workers, n);
 			fatal("starting relay %u", i);
 		}
 	tls_ticket_keys_forget();
@@ -262,7 +261,7 @@ daemon_run(struct bridge_conf *conf, const struct bridge_opts *opts)
 	log_info("listening on %s:%u with %u relay process(es)", conf->listen_host,
 	    conf->listen_port, n);
 	rc = daemon_auth_loop(conf, workers, n, events);
-	daemon_stop_workers(workers, 2 * n);
+	daemon_stop_workers(workers, n);
 	if (zones)
 		policy_unref(zones);
 	ev_sink_close(events);
