@@ -37,12 +37,18 @@ CLEAN_EXTRA :=
 .PHONY: all deps deps-build test check-asan bench demo fuzz clean unit
 all: build-all
 
-# lib and policy first (others use their object lists), then every part's
-# fragment (gw/*.mk, sanitizer/*.mk, vpn-bridge/*.mk), tests last (it
-# expands the FUZZERS the parts declared).
+# Every part's fragment, named, in dependency order: a fragment only uses the
+# object lists of those above it (lib, then policy, then the parts that link
+# them; the mail half after the file sanitizer whose core it links), and
+# tests last (it expands the FUZZERS the parts declared).
 include lib/lib.mk
--include policy/policy.mk
--include $(sort $(filter-out lib/lib.mk policy/policy.mk tests/tests.mk,$(wildcard */*.mk)))
+include policy/policy.mk
+include gw/gw.mk
+include gw/live.mk
+include gw/verify.mk
+include sanitizer/sanitizer.mk
+include sanitizer/mail.mk
+include vpn-bridge/bridge.mk
 include tests/tests.mk
 
 build-all: $(BINS) $(UNIT_TESTS) $(FUZZ_REPLAYS)

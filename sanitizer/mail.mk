@@ -10,29 +10,19 @@ MILTER_SRCS := sanitizer/milter.c sanitizer/milter_msg.c sanitizer/milter_worker
 MILTER_OBJS := $(MILTER_SRCS:%.c=$(BUILD)/%.o)
 MAIL_LIBS = $(call PKG,--libs gmime-3.0)
 
-# sanitizer/mail.mk sorts before sanitizer/sanitizer.mk, so SAN_CORE_OBJS is not
-# set yet here: the prerequisites that name it are expanded a second time.
-.SECONDEXPANSION:
-
 $(MAIL_OBJS) $(MILTER_OBJS) $(BUILD)/tests/unit/test_mail.o $(BUILD)/tests/fuzz/fuzz_mime.o: \
 	EXTRA_CFLAGS = $(call PKG,--cflags gmime-3.0 milter)
 
-
-# until the file sanitizer's core (san_buffer, quarantine) is in the tree the milter cannot link
-ifneq ($(shell grep -l 'sanitize\.c' sanitizer/sanitizer.mk 2>/dev/null),)
 BINS += $(BIN)/tiergate-milter
-endif
 # tiergate-sanitize --mail execs the milter, whose main hands it to mail_cli.o (sanitizer/cli.h)
-$(BIN)/tiergate-milter: $(MILTER_OBJS) $(MAIL_OBJS) $$(SAN_CORE_OBJS) $(LIB_OBJS)
+$(BIN)/tiergate-milter: $(MILTER_OBJS) $(MAIL_OBJS) $(SAN_CORE_OBJS) $(LIB_OBJS)
 tiergate-milter_LIBS = $(SAN_LIBS) $(MAIL_LIBS) $(call PKG,--libs milter) $(LIB_LIBS) -pthread
 
 UNIT_TESTS += $(BUILD)/t/test_mail
 $(BUILD)/t/test_mail: $(BUILD)/tests/unit/test_mail.o $(MAIL_CORE_OBJS) $(BUILD)/sanitizer/milter_msg.o \
-	$$(SAN_CORE_OBJS) $(LIB_OBJS)
+	$(SAN_CORE_OBJS) $(LIB_OBJS)
 test_mail_LIBS = $(SAN_LIBS) $(MAIL_LIBS) $(LIB_LIBS)
 
-ifneq ($(wildcard tests/fuzz/fuzz_mime.c)$(shell grep -l 'sanitize\.c' sanitizer/sanitizer.mk 2>/dev/null),)
 FUZZERS += mime
-endif
 fuzz_mime_OBJS = $(MAIL_CORE_OBJS) $(SAN_CORE_OBJS) $(LIB_OBJS)
 fuzz_mime_LIBS = $(SAN_LIBS) $(MAIL_LIBS) $(LIB_LIBS)
