@@ -45,7 +45,7 @@ include lib/lib.mk
 include policy/policy.mk
 include gw/gw.mk
 include gw/live.mk
-include gw/verify.mk
+include gw/verify/verify.mk
 include sanitizer/sanitizer.mk
 include sanitizer/mail.mk
 include vpn-bridge/bridge.mk

@@ -4,13 +4,13 @@
 #include <unistd.h>
 
 #include "gw/json.h"
-#include "gw/verify_case.h"
-#include "gw/verify_check.h"
-#include "gw/verify_events.h"
-#include "gw/verify_index.h"
-#include "gw/verify_junit.h"
-#include "gw/verify_str.h"
-#include "gw/verify_update.h"
+#include "gw/verify/verify_case.h"
+#include "gw/verify/verify_check.h"
+#include "gw/verify/verify_events.h"
+#include "gw/verify/verify_index.h"
+#include "gw/verify/verify_junit.h"
+#include "gw/verify/verify_str.h"
+#include "gw/verify/verify_update.h"
 #include "lib/log.h"
 #include "tests/lib/unit.h"
 

@@ -1,5 +1,5 @@
 /* verify_case.c -- reading case.conf (docs/cases.md) into checks, and writing it back for --update. */
-#include "gw/verify_case.h"
+#include "gw/verify/verify_case.h"
 
 #include <inttypes.h>
 #include <limits.h>
@@ -7,7 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "gw/verify_str.h"
+#include "gw/verify/verify_str.h"
 #include "lib/util.h"
 
 static const char *const vcase_top_known[] = { "description", "pcap", "policy", "checks", NULL };

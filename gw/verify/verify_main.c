@@ -9,11 +9,11 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "gw/verify.h"
-#include "gw/verify_find.h"
-#include "gw/verify_junit.h"
-#include "gw/verify_sched.h"
-#include "gw/verify_str.h"
+#include "gw/verify/verify.h"
+#include "gw/verify/verify_find.h"
+#include "gw/verify/verify_junit.h"
+#include "gw/verify/verify_sched.h"
+#include "gw/verify/verify_str.h"
 #include "lib/log.h"
 #include "lib/util.h"
 

@@ -1,5 +1,5 @@
 /* verify_junit.c -- the results as JUnit XML, the report format GitLab, Jenkins and GitHub display. */
-#include "gw/verify_junit.h"
+#include "gw/verify/verify_junit.h"
 
 #include <errno.h>
 #include <stdint.h>
@@ -7,7 +7,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "gw/verify_str.h"
+#include "gw/verify/verify_str.h"
 #include "lib/util.h"
 
 /* Length of a valid UTF-8 sequence XML 1.0 allows at s, or 0. */

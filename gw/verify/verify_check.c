@@ -1,11 +1,11 @@
 /* verify_check.c -- evaluating a case's checks against the events, with failures that explain themselves. */
-#include "gw/verify_check.h"
+#include "gw/verify/verify_check.h"
 
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "gw/verify_str.h"
+#include "gw/verify/verify_str.h"
 #include "lib/util.h"
 
 #define VCHECK_SHOW_EVENTS 5    /* events listed under one failure */

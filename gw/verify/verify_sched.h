@@ -4,8 +4,8 @@
 
 #include <stdio.h>
 
-#include "gw/verify.h"
-#include "gw/verify_find.h"
+#include "gw/verify/verify.h"
+#include "gw/verify/verify_find.h"
 
 /*
  * Runs every case, opts->jobs at a time, each in its own process (a crash in

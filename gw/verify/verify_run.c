@@ -1,5 +1,5 @@
 /* verify_run.c -- one case end to end: read case.conf, replay each pcap through tiergate-gw, check the events. */
-#include "gw/verify.h"
+#include "gw/verify/verify.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -9,13 +9,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "gw/verify_case.h"
-#include "gw/verify_check.h"
-#include "gw/verify_events.h"
-#include "gw/verify_gw.h"
-#include "gw/verify_index.h"
-#include "gw/verify_str.h"
-#include "gw/verify_update.h"
+#include "gw/verify/verify_case.h"
+#include "gw/verify/verify_check.h"
+#include "gw/verify/verify_events.h"
+#include "gw/verify/verify_gw.h"
+#include "gw/verify/verify_index.h"
+#include "gw/verify/verify_str.h"
+#include "gw/verify/verify_update.h"
 #include "lib/util.h"
 
 /* What a case run collects before it becomes a vresult. */

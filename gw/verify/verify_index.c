@@ -1,5 +1,5 @@
 /* verify_index.c -- per-field indexes of the events, so checks and --update stay linear on big captures. */
-#include "gw/verify_index.h"
+#include "gw/verify/verify_index.h"
 
 #include <inttypes.h>
 #include <math.h>

@@ -5,9 +5,9 @@
 #include <stdbool.h>
 #include <stdio.h>
 
-#include "gw/verify_case.h"
-#include "gw/verify_events.h"
-#include "gw/verify_index.h"
+#include "gw/verify/verify_case.h"
+#include "gw/verify/verify_events.h"
+#include "gw/verify/verify_index.h"
 
 /* Does the event's value equal the field (strings exactly, numbers and booleans by value)? */
 bool vcheck_field_matches(const struct vfield *f, const struct json_value *v);

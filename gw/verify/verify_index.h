@@ -4,8 +4,8 @@
 
 #include <stddef.h>
 
-#include "gw/verify_case.h"
-#include "gw/verify_events.h"
+#include "gw/verify/verify_case.h"
+#include "gw/verify/verify_events.h"
 
 /*
  * A check's match names fields; for each field name used, an index maps the

@@ -1,12 +1,12 @@
 /* verify_update.c -- --update: record the gateway's current verdicts as a case's checks, shown as a diff. */
-#include "gw/verify_update.h"
+#include "gw/verify/verify_update.h"
 
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "gw/verify_check.h"
-#include "gw/verify_str.h"
+#include "gw/verify/verify_check.h"
+#include "gw/verify/verify_str.h"
 #include "lib/util.h"
 
 /* The fields that identify a flow in a recorded check, and those it expects. */

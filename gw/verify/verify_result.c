@@ -1,10 +1,10 @@
 /* verify_result.c -- a case's result, passed from the worker process that ran it to the scheduler in a file. */
-#include "gw/verify.h"
+#include "gw/verify/verify.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-#include "gw/verify_str.h"
+#include "gw/verify/verify_str.h"
 #include "lib/util.h"
 
 static const char *const vstatus_words[] = { "PASS", "FAIL", "UPDATED", "SAME" };

@@ -1,5 +1,5 @@
 /* verify_gw.c -- running tiergate-gw --pcap as a subprocess for one replay, bounded in time. */
-#include "gw/verify_gw.h"
+#include "gw/verify/verify_gw.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -12,7 +12,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "gw/verify_str.h"
+#include "gw/verify/verify_str.h"
 #include "lib/util.h"
 
 #define VGW_OUTPUT_LINES 12   /* of tiergate-gw's messages kept for the report */

@@ -1,12 +1,12 @@
 /* verify_events.c -- the JSON event log of a replay, read strictly, and events shown to people. */
-#include "gw/verify_events.h"
+#include "gw/verify/verify_events.h"
 
 #include <errno.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "gw/verify_str.h"
+#include "gw/verify/verify_str.h"
 #include "lib/util.h"
 
 /* The events file is temporary: name the replay and show the offending text instead. */

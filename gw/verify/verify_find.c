@@ -1,5 +1,5 @@
 /* verify_find.c -- finding the cases under the folders named on the command line. */
-#include "gw/verify_find.h"
+#include "gw/verify/verify_find.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -9,8 +9,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "gw/verify_case.h"
-#include "gw/verify_str.h"
+#include "gw/verify/verify_case.h"
+#include "gw/verify/verify_str.h"
 #include "lib/log.h"
 #include "lib/util.h"
 

@@ -4,7 +4,7 @@
 
 #include <stddef.h>
 
-#include "gw/verify.h"
+#include "gw/verify/verify.h"
 
 struct vcase_list {
 	struct vcase_ref *v;

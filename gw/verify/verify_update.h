@@ -5,10 +5,10 @@
 #include <stddef.h>
 #include <stdio.h>
 
-#include "gw/verify.h"
-#include "gw/verify_case.h"
-#include "gw/verify_events.h"
-#include "gw/verify_index.h"
+#include "gw/verify/verify.h"
+#include "gw/verify/verify_case.h"
+#include "gw/verify/verify_events.h"
+#include "gw/verify/verify_index.h"
 
 /*
  * Builds in *out (caller frees with vcase_free) old's case with its checks

@@ -1,5 +1,5 @@
 /* verify_str.c -- formatted strings and growable text for tiergate-verify's messages and files. */
-#include "gw/verify_str.h"
+#include "gw/verify/verify_str.h"
 
 #include <stdarg.h>
 #include <stdlib.h>

@@ -5,7 +5,7 @@
 #include <stddef.h>
 #include <stdio.h>
 
-#include "gw/verify.h"
+#include "gw/verify/verify.h"
 
 /*
  * One <testsuite> per folder given on the command line (cases[i].suite), one

@@ -1,5 +1,5 @@
 /* verify_sched.c -- running the cases in parallel worker processes and reporting them in order. */
-#include "gw/verify_sched.h"
+#include "gw/verify/verify_sched.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -9,7 +9,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "gw/verify_str.h"
+#include "gw/verify/verify_str.h"
 #include "lib/log.h"
 #include "lib/util.h"
 
