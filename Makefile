@@ -47,7 +47,7 @@ include gw/gw.mk
 include gw/live.mk
 include gw/verify/verify.mk
 include sanitizer/sanitizer.mk
-include sanitizer/mail.mk
+include sanitizer/mail/mail.mk
 include vpn-bridge/bridge.mk
 include tests/tests.mk
 

@@ -4,9 +4,9 @@
 #include <string.h>
 
 #include "lib/log.h"
-#include "sanitizer/mail.h"
-#include "sanitizer/mime_codec.h"
-#include "sanitizer/mime_words.h"
+#include "sanitizer/mail/mail.h"
+#include "sanitizer/mail/mime_codec.h"
+#include "sanitizer/mail/mime_words.h"
 #include "sanitizer/sanitize.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);

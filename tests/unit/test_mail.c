@@ -4,11 +4,11 @@
 #include <unistd.h>
 
 #include "lib/log.h"
-#include "sanitizer/mail.h"
-#include "sanitizer/milter_msg.h"
-#include "sanitizer/mime_buf.h"
-#include "sanitizer/mime_codec.h"
-#include "sanitizer/mime_words.h"
+#include "sanitizer/mail/mail.h"
+#include "sanitizer/mail/milter_msg.h"
+#include "sanitizer/mail/mime_buf.h"
+#include "sanitizer/mail/mime_codec.h"
+#include "sanitizer/mail/mime_words.h"
 #include "tests/lib/unit.h"
 
 static void

@@ -6,9 +6,9 @@
 
 #include "lib/log.h"
 #include "sanitizer/charset.h"
-#include "sanitizer/mail_int.h"
-#include "sanitizer/mime_codec.h"
-#include "sanitizer/mime_words.h"
+#include "sanitizer/mail/mail_int.h"
+#include "sanitizer/mail/mime_codec.h"
+#include "sanitizer/mail/mime_words.h"
 
 struct mail_part_report *
 mail_part_record(struct mail_build *b, const char *name, const char *media, const char *action,

@@ -1,12 +1,12 @@
-# mail.mk -- mail 無害化: the MIME rebuild (tiergate-sanitize --mail), tiergate-milter, their tests and fuzz target.
-MIME_SRCS := sanitizer/mime_buf.c sanitizer/mime_codec.c sanitizer/mime_words.c
+# mail.mk -- sanitizer/mail/, mail 無害化: the MIME rebuild (tiergate-sanitize --mail), tiergate-milter, their tests and fuzz target.
+MIME_SRCS := sanitizer/mail/mime_buf.c sanitizer/mail/mime_codec.c sanitizer/mail/mime_words.c
 MIME_OBJS := $(MIME_SRCS:%.c=$(BUILD)/%.o)
-MAIL_CORE_SRCS := $(MIME_SRCS) sanitizer/mime_walk.c sanitizer/mail.c sanitizer/mail_part.c \
-	sanitizer/notice.c sanitizer/milter_conf.c
+MAIL_CORE_SRCS := $(MIME_SRCS) sanitizer/mail/mime_walk.c sanitizer/mail/mail.c sanitizer/mail/mail_part.c \
+	sanitizer/mail/notice.c sanitizer/mail/milter_conf.c
 MAIL_CORE_OBJS := $(MAIL_CORE_SRCS:%.c=$(BUILD)/%.o)
-MAIL_OBJS := $(MAIL_CORE_OBJS) $(BUILD)/sanitizer/mail_cli.o
-MILTER_SRCS := sanitizer/milter.c sanitizer/milter_msg.c sanitizer/milter_worker.c \
-	sanitizer/milter_zygote.c
+MAIL_OBJS := $(MAIL_CORE_OBJS) $(BUILD)/sanitizer/mail/mail_cli.o
+MILTER_SRCS := sanitizer/mail/milter.c sanitizer/mail/milter_msg.c sanitizer/mail/milter_worker.c \
+	sanitizer/mail/milter_zygote.c
 MILTER_OBJS := $(MILTER_SRCS:%.c=$(BUILD)/%.o)
 MAIL_LIBS = $(call PKG,--libs gmime-3.0)
 
@@ -19,7 +19,7 @@ $(BIN)/tiergate-milter: $(MILTER_OBJS) $(MAIL_OBJS) $(SAN_CORE_OBJS) $(LIB_OBJS)
 tiergate-milter_LIBS = $(SAN_LIBS) $(MAIL_LIBS) $(call PKG,--libs milter) $(LIB_LIBS) -pthread
 
 UNIT_TESTS += $(BUILD)/t/test_mail
-$(BUILD)/t/test_mail: $(BUILD)/tests/unit/test_mail.o $(MAIL_CORE_OBJS) $(BUILD)/sanitizer/milter_msg.o \
+$(BUILD)/t/test_mail: $(BUILD)/tests/unit/test_mail.o $(MAIL_CORE_OBJS) $(BUILD)/sanitizer/mail/milter_msg.o \
 	$(SAN_CORE_OBJS) $(LIB_OBJS)
 test_mail_LIBS = $(SAN_LIBS) $(MAIL_LIBS) $(LIB_LIBS)
 

@@ -5,7 +5,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "sanitizer/mime_buf.h"
+#include "sanitizer/mail/mime_buf.h"
 
 /*
  * Base64 as mail really carries it. GMime 3.2.13 stops at the first '='

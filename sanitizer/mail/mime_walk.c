@@ -3,8 +3,8 @@
 #include <string.h>
 #include <strings.h>
 
-#include "sanitizer/mail_int.h"
-#include "sanitizer/mime_words.h"
+#include "sanitizer/mail/mail_int.h"
+#include "sanitizer/mail/mime_words.h"
 
 #define MIME_WALK_SIGNATURE_GONE "signature no longer applies to the rebuilt message"
 

@@ -5,7 +5,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "sanitizer/mime_buf.h"
+#include "sanitizer/mail/mime_buf.h"
 
 /*
  * Decodes a raw (possibly folded) header value to one line of UTF-8.

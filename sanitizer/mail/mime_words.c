@@ -1,5 +1,5 @@
 /* mime_words.c -- header text done by hand: RFC 2047 encoded-words, RFC 2231 parameters, and writing both. */
-#include "sanitizer/mime_words.h"
+#include "sanitizer/mail/mime_words.h"
 
 #include <ctype.h>
 #include <stdint.h>
@@ -8,7 +8,7 @@
 #include <strings.h>
 
 #include "sanitizer/charset.h"
-#include "sanitizer/mime_codec.h"
+#include "sanitizer/mail/mime_codec.h"
 
 #define MIME_MAX_SECTIONS 64
 

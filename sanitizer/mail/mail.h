@@ -7,7 +7,7 @@
 #include <stdint.h>
 
 #include "lib/event.h"
-#include "sanitizer/mime_buf.h"
+#include "sanitizer/mail/mime_buf.h"
 #include "sanitizer/sanitize.h"
 
 /*

@@ -4,8 +4,8 @@
 
 #include <gmime/gmime.h>
 
-#include "sanitizer/mail.h"
-#include "sanitizer/mime_buf.h"
+#include "sanitizer/mail/mail.h"
+#include "sanitizer/mail/mime_buf.h"
 
 struct mail_ctx {
 	struct san_ctx *san;

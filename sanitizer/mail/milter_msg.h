@@ -5,7 +5,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "sanitizer/mime_buf.h"
+#include "sanitizer/mail/mime_buf.h"
 
 /* A top-level header tiergate replaces: its name and which occurrence (1-based) it is. */
 struct milter_hdr_ref {

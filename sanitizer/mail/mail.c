@@ -1,5 +1,5 @@
 /* mail.c -- mail 無害化: splits the headers, walks the MIME tree, quarantines the original, assembles the rebuilt message. */
-#include "sanitizer/mail.h"
+#include "sanitizer/mail/mail.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -10,9 +10,9 @@
 
 #include "lib/log.h"
 #include "lib/util.h"
-#include "sanitizer/mail_int.h"
-#include "sanitizer/mime_codec.h"
-#include "sanitizer/mime_words.h"
+#include "sanitizer/mail/mail_int.h"
+#include "sanitizer/mail/mime_codec.h"
+#include "sanitizer/mail/mime_words.h"
 #include "sanitizer/quarantine.h"
 
 /* The header block of a message: where it ends and how lines end. */

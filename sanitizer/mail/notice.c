@@ -1,7 +1,7 @@
 /* notice.c -- the notice part the recipient reads: each original attachment, what became of it and why (日本語 / English). */
 #include <string.h>
 
-#include "sanitizer/mail_int.h"
+#include "sanitizer/mail/mail_int.h"
 
 struct notice_phrase {
 	const char *action, *ja, *en;

@@ -17,9 +17,9 @@
 #include "lib/event.h"
 #include "lib/log.h"
 #include "lib/util.h"
-#include "sanitizer/mail.h"
-#include "sanitizer/milter_conf.h"
-#include "sanitizer/milter_worker.h"
+#include "sanitizer/mail/mail.h"
+#include "sanitizer/mail/milter_conf.h"
+#include "sanitizer/mail/milter_worker.h"
 
 /*
  * Daemon side: one SOCK_SEQPACKET to the zygote. A request is one message

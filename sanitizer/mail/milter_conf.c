@@ -1,5 +1,5 @@
 /* milter_conf.c -- the `milter` group of the site file: what tiergate-milter sanitizes and how. */
-#include "sanitizer/milter_conf.h"
+#include "sanitizer/mail/milter_conf.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,5 +1,5 @@
 /* mime_buf.c -- a growable byte buffer for the mail code (decoded parts, rebuilt messages). */
-#include "sanitizer/mime_buf.h"
+#include "sanitizer/mail/mime_buf.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -15,9 +15,9 @@
 #include "lib/log.h"
 #include "lib/util.h"
 #include "sanitizer/cli.h"
-#include "sanitizer/milter_conf.h"
-#include "sanitizer/milter_msg.h"
-#include "sanitizer/milter_worker.h"
+#include "sanitizer/mail/milter_conf.h"
+#include "sanitizer/mail/milter_msg.h"
+#include "sanitizer/mail/milter_worker.h"
 
 /* Read once at start-up, then only read by the callbacks' threads. */
 static struct milter_config milter_cfg;

@@ -1,5 +1,5 @@
 /* milter_msg.c -- one message in flight in tiergate-milter: envelope, headers to replace, bytes (memory, then a temp file). */
-#include "sanitizer/milter_msg.h"
+#include "sanitizer/mail/milter_msg.h"
 
 #include <errno.h>
 #include <fcntl.h>

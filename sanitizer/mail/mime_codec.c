@@ -1,5 +1,5 @@
 /* mime_codec.c -- transfer encodings done by hand: base64 (tolerant), quoted-printable, uuencode. */
-#include "sanitizer/mime_codec.h"
+#include "sanitizer/mail/mime_codec.h"
 
 #include <ctype.h>
 #include <stdint.h>

@@ -8,8 +8,8 @@
 #include "lib/log.h"
 #include "lib/util.h"
 #include "sanitizer/cli.h"
-#include "sanitizer/mail.h"
-#include "sanitizer/milter_conf.h"
+#include "sanitizer/mail/mail.h"
+#include "sanitizer/mail/milter_conf.h"
 
 static int
 mail_cli_usage(void)

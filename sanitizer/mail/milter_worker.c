@@ -1,5 +1,5 @@
 /* milter_worker.c -- each message is rebuilt in a fresh process: a crash or hang there costs a tempfail, never the daemon. */
-#include "sanitizer/milter_worker.h"
+#include "sanitizer/mail/milter_worker.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -18,8 +18,8 @@
 #include "lib/event.h"
 #include "lib/log.h"
 #include "lib/util.h"
-#include "sanitizer/mail.h"
-#include "sanitizer/milter_conf.h"
+#include "sanitizer/mail/mail.h"
+#include "sanitizer/mail/milter_conf.h"
 
 #define MILTER_WORKER_TEMPFAIL 75   /* EX_TEMPFAIL */
 

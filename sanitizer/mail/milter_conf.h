@@ -7,7 +7,7 @@
 #include <stddef.h>
 
 #include "lib/conf.h"
-#include "sanitizer/mail.h"
+#include "sanitizer/mail/mail.h"
 
 struct milter_config {
 	char *listen;                /* libmilter socket, loopback inet ("inet:10025@127.0.0.1") */
