@@ -1,4 +1,9 @@
-# lib.mk -- lib/: what two or more parts share (log, JSON events, config, addresses, files).
-LIB_SRCS := lib/log.c lib/event.c lib/conf.c lib/util.c lib/addr.c
+# lib.mk -- lib/: what two or more parts share (log, JSON events and their reader, config, addresses, files).
+LIB_SRCS := lib/log.c lib/event.c lib/json.c lib/conf.c lib/util.c lib/addr.c
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o)
 LIB_LIBS  = $(call PKG,--libs libconfig)
+
+# The JSON reader (tiergate-verify's events, the quarantine's metadata).
+FUZZERS += json
+fuzz_json_OBJS = $(LIB_OBJS)
+fuzz_json_LIBS = $(LIB_LIBS)

@@ -14,9 +14,9 @@
 #include <unistd.h>
 
 #include "lib/event.h"
+#include "lib/json.h"
 #include "lib/log.h"
 #include "lib/util.h"
-#include "sanitizer/qjson.h"
 
 #define META_MAX (4u << 20)
 
@@ -75,7 +75,13 @@ quarantine_seen_count(const char *dir, const char *id)
 
 	quarantine_path(dir, id, ".json", path, sizeof path);
 	if (file_read_all(path, META_MAX, &text, &len) == 0) {
-		count = qjson_number((const char *)text, len, "count");
+		struct json_value meta;
+		struct json_error err;
+		int64_t n;
+
+		if (json_parse((const char *)text, len, &meta, &err) == 0 && json_get_int(&meta, "count", &n))
+			count = n;
+		json_free(&meta);
 		free(text);
 	}
 	return count > 0 ? count : 0;
@@ -161,13 +167,52 @@ quarantine_item_free(struct quarantine_item *item)
 	memset(item, 0, sizeof *item);
 }
 
+static char *
+quarantine_meta_str(const struct json_value *meta, const char *key)
+{
+	const char *s = json_get_str(meta, key);
+
+	return s ? xstrdup(s) : NULL;
+}
+
+static long long
+quarantine_meta_int(const struct json_value *meta, const char *key)
+{
+	int64_t n;
+
+	return json_get_int(meta, key, &n) ? n : -1;
+}
+
+/* The item's fields from its metadata; metadata that does not parse leaves them unset. */
+static void
+quarantine_item_from_meta(struct quarantine_item *item, const char *text, size_t len)
+{
+	struct json_value meta;
+	struct json_error err;
+
+	item->size = UINT64_MAX;   /* what a missing size or time reads as */
+	item->time = -1;
+	if (json_parse(text, len, &meta, &err) < 0)
+		return;
+	item->kind = quarantine_meta_str(&meta, "kind");
+	item->name = quarantine_meta_str(&meta, "name");
+	item->declared_mime = quarantine_meta_str(&meta, "declared_type");
+	item->detected_mime = quarantine_meta_str(&meta, "detected_type");
+	item->reason = quarantine_meta_str(&meta, "reason");
+	item->source = quarantine_meta_str(&meta, "source");
+	item->sender = quarantine_meta_str(&meta, "sender");
+	item->n_recipients = json_get_strings(&meta, "recipients", &item->recipients);
+	item->size = (uint64_t)quarantine_meta_int(&meta, "size");
+	item->time = quarantine_meta_int(&meta, "time");
+	json_free(&meta);
+}
+
 int
 quarantine_get(const char *dir, const char *id, struct quarantine_item *item)
 {
 	char path[4096];
 	uint8_t *text = NULL;
 	size_t len = 0;
-	const char *t;
 
 	memset(item, 0, sizeof *item);
 	if (!quarantine_id_valid(id)) {
@@ -177,18 +222,8 @@ quarantine_get(const char *dir, const char *id, struct quarantine_item *item)
 	quarantine_path(dir, id, ".json", path, sizeof path);
 	if (file_read_all(path, META_MAX, &text, &len) < 0)
 		return -1;
-	t = (const char *)text;
 	memcpy(item->id, id, QUARANTINE_ID_LEN);
-	item->kind = qjson_string(t, len, "kind");
-	item->name = qjson_string(t, len, "name");
-	item->declared_mime = qjson_string(t, len, "declared_type");
-	item->detected_mime = qjson_string(t, len, "detected_type");
-	item->reason = qjson_string(t, len, "reason");
-	item->source = qjson_string(t, len, "source");
-	item->sender = qjson_string(t, len, "sender");
-	item->n_recipients = qjson_strings(t, len, "recipients", &item->recipients);
-	item->size = (uint64_t)qjson_number(t, len, "size");
-	item->time = qjson_number(t, len, "time");
+	quarantine_item_from_meta(item, (const char *)text, len);
 	item->meta_json = xmalloc(len + 1);
 	memcpy(item->meta_json, text, len);
 	item->meta_json[len] = '\0';

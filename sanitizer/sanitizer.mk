@@ -5,7 +5,7 @@ SAN_CORE_SRCS := sanitizer/charset.c sanitizer/config.c sanitizer/sanitize.c san
 	sanitizer/pool.c sanitizer/pages.c \
 	sanitizer/office.c sanitizer/html.c sanitizer/archive.c sanitizer/tarball.c sanitizer/tarread.c \
 	sanitizer/report.c \
-	sanitizer/quarantine.c sanitizer/qjson.c
+	sanitizer/quarantine.c
 SAN_CORE_OBJS := $(SAN_CORE_SRCS:%.c=$(BUILD)/%.o)
 
 # libmupdf-dev ships static libraries with a wrong .pc file: the list from PLATFORM.md.
@@ -26,7 +26,7 @@ tiergate-spoold_LIBS = $(SAN_LIBS) $(LIB_LIBS)
 
 # The quarantine tool parses nothing hostile: it links only the store, not the renderers.
 $(BIN)/tiergate-quarantine: $(BUILD)/sanitizer/main_quarantine.o $(BUILD)/sanitizer/quarantine.o \
-	$(BUILD)/sanitizer/qjson.o $(BUILD)/sanitizer/config.o $(LIB_OBJS)
+	$(BUILD)/sanitizer/config.o $(LIB_OBJS)
 tiergate-quarantine_LIBS = $(call PKG,--libs libcrypto) $(LIB_LIBS)
 
 UNIT_TESTS += $(BUILD)/t/test_san_charset

@@ -1,6 +1,6 @@
-# verify.mk -- tiergate-verify (pcap regression suites, docs/verify.md): its unit test and the JSON fuzz target.
+# verify.mk -- tiergate-verify (pcap regression suites, docs/verify.md) and its unit test.
 # It runs tiergate-gw as a subprocess and links only lib/: neither the engine nor policy.
-VERIFY_SRCS := gw/json.c gw/verify/verify_str.c gw/verify/verify_case.c gw/verify/verify_events.c gw/verify/verify_check.c gw/verify/verify_index.c \
+VERIFY_SRCS := gw/verify/verify_str.c gw/verify/verify_case.c gw/verify/verify_events.c gw/verify/verify_check.c gw/verify/verify_index.c \
                gw/verify/verify_gw.c gw/verify/verify_update.c gw/verify/verify_result.c gw/verify/verify_run.c \
                gw/verify/verify_find.c gw/verify/verify_sched.c gw/verify/verify_junit.c
 VERIFY_OBJS := $(VERIFY_SRCS:%.c=$(BUILD)/%.o)
@@ -13,5 +13,3 @@ UNIT_TESTS += $(BUILD)/t/test_verify
 $(BUILD)/t/test_verify: $(BUILD)/tests/unit/test_verify.o $(VERIFY_OBJS) $(LIB_OBJS)
 test_verify_LIBS = $(LIB_LIBS) -lm
 
-FUZZERS += json
-fuzz_json_OBJS = $(BUILD)/gw/json.o

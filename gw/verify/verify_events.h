@@ -5,7 +5,7 @@
 #include <stddef.h>
 #include <stdio.h>
 
-#include "gw/json.h"
+#include "lib/json.h"
 
 struct vevent {
 	struct json_value obj;    /* the event object */

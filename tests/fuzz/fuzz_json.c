@@ -1,9 +1,10 @@
-/* fuzz_json.c -- libFuzzer target for tiergate-verify's strict JSON reader (gw/json.c). */
+/* fuzz_json.c -- libFuzzer target for the strict JSON reader (lib/json.c: verify's events, quarantine metadata). */
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
-#include "gw/json.h"
+#include "lib/json.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -32,7 +33,13 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (json_parse((const char *)data, size, &v, &err) == 0) {
 		fuzz_json_walk(&v);
+		char **list = NULL;
+		size_t n = json_get_strings(&v, "recipients", &list);
+
 		json_get(&v, "event");
+		for (size_t i = 0; i < n; i++)
+			free(list[i]);
+		free(list);
 		json_free(&v);
 	} else if (err.offset > size || err.text[0] == '\0') {
 		__builtin_trap();   /* an error must say what and where */

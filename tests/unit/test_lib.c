@@ -1,11 +1,14 @@
-/* test_lib.c -- unit tests for lib/: JSON escaping, addresses and prefixes, config diagnostics. */
+/* test_lib.c -- unit tests for lib/: JSON escaping, reading back metadata, addresses and prefixes, config diagnostics. */
 #include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include "lib/addr.h"
 #include "lib/conf.h"
 #include "lib/event.h"
+#include "lib/json.h"
 #include "lib/util.h"
 #include "tests/lib/unit.h"
 
@@ -34,6 +37,41 @@ json_keeps_utf8_and_replaces_invalid(void)
 	CHECK_STR(jb_cstr(&jb), "{\"subject\":\"無害化 テスト\",\"bad\":\"a\xef\xbf\xbd\xef\xbf\xbd\","
 	    "\"overlong\":\"\xef\xbf\xbd\xef\xbf\xbd\"}");
 	jb_free(&jb);
+}
+
+/* The quarantine reads its metadata back: members by name past nested values, escapes, string arrays. */
+static void
+json_reads_back_metadata(void)
+{
+	const char *t = "{\"a\":{\"x\":[1,{\"y\":\"}\"}]},\"name\":\"\\u9ad9\\u6a4b \\\"q\\\"\\n\","
+	    "\"n\":42,\"list\":[\"one\",\"\\ud83d\\ude00\",7],\"z\":null}";
+	struct json_value v;
+	struct json_error err;
+	char **list = NULL;
+	int64_t n = 0;
+	size_t count;
+
+	CHECK_INT(json_parse(t, strlen(t), &v, &err), 0);
+	CHECK_STR(json_get_str(&v, "name"), "髙橋 \"q\"\n");
+	CHECK(json_get_int(&v, "n", &n));
+	CHECK_INT(n, 42);
+	CHECK(!json_get_int(&v, "missing", &n));
+	CHECK(json_get_str(&v, "z") == NULL);
+	count = json_get_strings(&v, "list", &list);
+	CHECK_INT(count, 2);
+	if (count == 2) {
+		CHECK_STR(list[0], "one");
+		CHECK_STR(list[1], "😀");
+	}
+	for (size_t i = 0; i < count; i++)
+		free(list[i]);
+	free(list);
+	CHECK_INT(json_get_strings(&v, "name", &list), 0);
+	CHECK(list == NULL);
+	json_free(&v);
+	CHECK_INT(json_parse("{\"a\":", 5, &v, &err), -1);
+	CHECK(err.text[0] != '\0');
+	CHECK_INT(json_parse("", 0, &v, &err), -1);
 }
 
 static void
@@ -207,6 +245,7 @@ main(void)
 	UNIT_RUN(json_escapes_controls_and_quotes);
 	UNIT_RUN(json_keeps_utf8_and_replaces_invalid);
 	UNIT_RUN(json_nesting_and_numbers);
+	UNIT_RUN(json_reads_back_metadata);
 	UNIT_RUN(event_line_has_timestamp_and_newline);
 	UNIT_RUN(prefixes_parse_and_match);
 	UNIT_RUN(config_errors_carry_file_and_line);

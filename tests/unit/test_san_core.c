@@ -14,7 +14,6 @@
 #include "lib/util.h"
 #include "sanitizer/internal.h"
 #include "sanitizer/pool.h"
-#include "sanitizer/qjson.h"
 #include "sanitizer/quarantine.h"
 #include "sanitizer/sanitize.h"
 #include "tests/lib/unit.h"
@@ -79,31 +78,6 @@ test_wire_roundtrip(void)
 	free(w.p);
 	san_result_free(&r);
 	san_config_free(&cfg);
-}
-
-static void
-test_qjson(void)
-{
-	const char *t = "{\"a\":{\"x\":[1,{\"y\":\"}\"}]},\"name\":\"\\u9ad9\\u6a4b \\\"q\\\"\\n\","
-	    "\"n\":42,\"list\":[\"one\",\"\\ud83d\\ude00\"],\"z\":null}";
-	char *s = qjson_string(t, strlen(t), "name"), **list = NULL;
-	size_t n;
-
-	CHECK_STR(s, "髙橋 \"q\"\n");
-	free(s);
-	CHECK_INT(qjson_number(t, strlen(t), "n"), 42);
-	CHECK_INT(qjson_number(t, strlen(t), "missing"), -1);
-	n = qjson_strings(t, strlen(t), "list", &list);
-	CHECK_INT(n, 2);
-	if (n == 2) {
-		CHECK_STR(list[0], "one");
-		CHECK_STR(list[1], "😀");
-	}
-	for (size_t i = 0; i < n; i++)
-		free(list[i]);
-	free(list);
-	CHECK(qjson_string("{\"a\":", 5, "a") == NULL);
-	CHECK(qjson_string("", 0, "a") == NULL);
 }
 
 static void
@@ -411,7 +385,6 @@ main(void)
 	if (mkdtemp(tmpdir) == NULL)
 		return 2;
 	UNIT_RUN(test_wire_roundtrip);
-	UNIT_RUN(test_qjson);
 	UNIT_RUN(test_names);
 	UNIT_RUN(test_config);
 	UNIT_RUN(test_quarantine);

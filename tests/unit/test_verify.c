@@ -3,7 +3,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "gw/json.h"
+#include "lib/json.h"
 #include "gw/verify/verify_case.h"
 #include "gw/verify/verify_check.h"
 #include "gw/verify/verify_events.h"

@@ -1,11 +1,13 @@
-/* json.c -- a small, strict JSON reader (RFC 8259) for the event lines tiergate-verify checks. */
-#include "gw/json.h"
+/* json.c -- a small, strict JSON reader (RFC 8259): the event lines tiergate-verify checks, the quarantine metadata. */
+#include "lib/json.h"
 
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "lib/util.h"
 
 struct json_parser {
 	const char *start, *pos, *end;
@@ -536,6 +538,24 @@ json_get_int(const struct json_value *v, const char *key, int64_t *out)
 		return false;
 	*out = m->integer;
 	return true;
+}
+
+size_t
+json_get_strings(const struct json_value *v, const char *key, char ***out)
+{
+	const struct json_value *arr = json_get(v, key);
+	size_t n = 0;
+
+	*out = NULL;
+	if (arr == NULL || arr->type != JSON_ARRAY)
+		return 0;
+	for (size_t i = 0; i < arr->len; i++) {
+		if (arr->items[i].type != JSON_STRING)
+			continue;
+		*out = xrealloc(*out, n + 1, sizeof **out);
+		(*out)[n++] = xstrdup(arr->items[i].text);
+	}
+	return n;
 }
 
 const char *

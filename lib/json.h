@@ -1,4 +1,4 @@
-/* json.h -- a small, strict JSON reader (RFC 8259) for the event lines tiergate-verify checks. */
+/* json.h -- a small, strict JSON reader (RFC 8259): the event lines tiergate-verify checks, the quarantine metadata. */
 #ifndef TIERGATE_JSON_H
 #define TIERGATE_JSON_H
 
@@ -7,7 +7,7 @@
 #include <stdint.h>
 
 /*
- * The events are written by our own programs, so anything that is not exactly
+ * What it reads is written by our own programs, so anything that is not exactly
  * RFC 8259 JSON is a bug worth reporting rather than guessing around: the
  * reader refuses trailing commas, comments, leading zeros, control characters
  * and invalid UTF-8 in strings, lone surrogates, duplicate keys, nesting
@@ -52,6 +52,10 @@ const struct json_value *json_get(const struct json_value *v, const char *key);
 const char *json_get_str(const struct json_value *v, const char *key);
 /* The value of an integer member; returns false when absent or not an integer. */
 bool json_get_int(const struct json_value *v, const char *key, int64_t *out);
+
+/* Copies of the strings in array member key (non-strings skipped): the count, *out
+ * malloc'd (NULL when there are none); the caller frees each string and *out. */
+size_t json_get_strings(const struct json_value *v, const char *key, char ***out);
 
 const char *json_type_name(enum json_type type);
 
