@@ -97,19 +97,20 @@ int office_to_text(const uint8_t *data, size_t len, enum san_kind kind, const st
 /* html.c: HTML (any charset) to readable UTF-8 text. */
 int html_to_text(const uint8_t *data, size_t len, size_t max_text, char **text, size_t *text_len);
 
-/* archive.c: rebuild a ZIP from its sanitized members. */
+/* archive.c: read a ZIP and rebuild it from its sanitized members (zipwrite.c writes). */
 void archive_zip(const struct san_job *job, const uint8_t *data, size_t len, const char *name,
     struct san_result *res);
 /* A member path as a safe relative UTF-8 path (CP932 decoded, no "..", not absolute); "member" if empty. */
 char *archive_safe_path(const char *raw);
-/* The new ZIP under construction, shared with tarball.c. */
-struct archive_out;
-struct archive_out *archive_out_new(void);
-void archive_out_member(struct archive_out *ao, const struct san_job *job, const char *name, const char *raw,
+
+/* zipwrite.c: the new ZIP under construction, for archive.c and tarball.c. */
+struct zipwrite;
+struct zipwrite *zipwrite_new(void);
+void zipwrite_member(struct zipwrite *zw, const struct san_job *job, const char *name, const char *raw,
     const uint8_t *data, size_t len, time_t mtime, struct san_result *res);
 /* m (a member not read, with its reason) moves into res->members. */
-void archive_out_blocked(struct san_result *res, struct san_result *m);
-void archive_out_finish(struct archive_out *ao, const char *name, struct san_result *res);
+void zipwrite_blocked(struct san_result *res, struct san_result *m);
+void zipwrite_finish(struct zipwrite *zw, const char *name, struct san_result *res);
 
 /*
  * tarball.c: tar (ustar/GNU/pax, plain or gzipped) members into a new ZIP under the

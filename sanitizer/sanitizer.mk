@@ -3,7 +3,7 @@ SAN_CORE_SRCS := sanitizer/charset.c sanitizer/config.c sanitizer/sanitize.c san
 	sanitizer/wire.c sanitizer/sandbox.c sanitizer/detect.c sanitizer/dispatch.c \
 	sanitizer/pdfscan.c sanitizer/pdfwrite.c sanitizer/imgenc.c sanitizer/flatten.c sanitizer/inflate.c \
 	sanitizer/pool.c sanitizer/pages.c \
-	sanitizer/office.c sanitizer/html.c sanitizer/archive.c sanitizer/tarball.c sanitizer/tarread.c \
+	sanitizer/office.c sanitizer/html.c sanitizer/archive.c sanitizer/zipwrite.c sanitizer/tarball.c sanitizer/tarread.c \
 	sanitizer/report.c \
 	sanitizer/quarantine.c
 SAN_CORE_OBJS := $(SAN_CORE_SRCS:%.c=$(BUILD)/%.o)

@@ -58,11 +58,11 @@ tarball_removed(const struct tar_entry *e, const char *path, struct san_result *
 		    e->typeflag >= 0x21 && e->typeflag < 0x7f ? e->typeflag : '?');
 	else
 		res_block(&m, "%s not copied", tarball_type_name(e->type));
-	archive_out_blocked(res, &m);
+	zipwrite_blocked(res, &m);
 }
 
 static void
-tarball_entry(const struct san_job *job, struct archive_out *ao, const struct tar_entry *e,
+tarball_entry(const struct san_job *job, struct zipwrite *zw, const struct tar_entry *e,
     struct san_result *res)
 {
 	char *path = archive_safe_path(e->path);
@@ -79,10 +79,10 @@ tarball_entry(const struct san_job *job, struct archive_out *ao, const struct ta
 		memset(&m, 0, sizeof m);
 		res_set_str(&m.name, path);
 		res_block(&m, "member larger than the archive limit");
-		archive_out_blocked(res, &m);
+		zipwrite_blocked(res, &m);
 	} else {
 		*job->budget -= e->size;
-		archive_out_member(ao, job, path, e->path, e->data, (size_t)e->size, (time_t)mtime, res);
+		zipwrite_member(zw, job, path, e->path, e->data, (size_t)e->size, (time_t)mtime, res);
 	}
 	free(path);
 }
@@ -93,7 +93,7 @@ tarball_tar(const struct san_job *job, const uint8_t *data, size_t len, const ch
     struct san_result *res)
 {
 	struct tar_list tl;
-	struct archive_out *ao;
+	struct zipwrite *zw;
 	uint64_t total = 0;
 	char why[256];
 
@@ -110,15 +110,15 @@ tarball_tar(const struct san_job *job, const uint8_t *data, size_t len, const ch
 	}
 	if (tl.trailing)
 		res_finding(res, "%zu bytes after the end of the tar archive (dropped)", tl.trailing);
-	ao = archive_out_new();
-	if (ao == NULL) {
+	zw = zipwrite_new();
+	if (zw == NULL) {
 		tarread_free(&tl);
 		res_block(res, "cannot build the new archive");
 		return;
 	}
 	for (size_t i = 0; i < tl.n; i++)
-		tarball_entry(job, ao, &tl.entries[i], res);
-	archive_out_finish(ao, name, res);
+		tarball_entry(job, zw, &tl.entries[i], res);
+	zipwrite_finish(zw, name, res);
 	if (res->action == SAN_ARCHIVE)   /* the recipient gets a .zip where a tar was sent: say so */
 		res_finding(res, "tar archive rebuilt as ZIP (%s)", res->out_name);
 	tarread_free(&tl);

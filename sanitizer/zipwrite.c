@@ -1,0 +1,165 @@
+/* zipwrite.c -- the output ZIP (of a ZIP or a tar): each member sanitized by the same rules, written deterministically. */
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <zip.h>
+
+#include "lib/util.h"
+#include "sanitizer/internal.h"
+
+static void
+zipwrite_add_result(struct san_result *res, struct san_result *member)
+{
+	res->members = xrealloc(res->members, res->n_members + 1, sizeof *res->members);
+	res->members[res->n_members++] = *member;
+	memset(member, 0, sizeof *member);
+}
+
+/*
+ * The output name of a member: its directory kept, its file name from the
+ * member's own rebuild (only the last part of it: a rebuild that keeps the
+ * input name, as text does, would otherwise repeat the directory).
+ */
+static char *
+zipwrite_path(const char *in_path, const char *out_name)
+{
+	const char *slash = strrchr(in_path, '/'), *base = strrchr(out_name, '/');
+	size_t dir = slash ? (size_t)(slash - in_path) + 1 : 0;
+	char *out;
+
+	out_name = base && base[1] ? base + 1 : out_name;
+	out = xmalloc(dir + strlen(out_name) + 1);
+
+	memcpy(out, in_path, dir);
+	memcpy(out + dir, out_name, strlen(out_name) + 1);
+	return out;
+}
+
+/* mtime: the original member's, so the same input always gives the same archive bytes */
+static int
+zipwrite_add_file(zip_t *out, const struct san_result *m, time_t mtime)
+{
+	char *path = zipwrite_path(m->name, m->out_name);
+	zip_source_t *src = zip_source_buffer(out, m->out, m->out_len, 0);
+	zip_int64_t idx = src ? zip_file_add(out, path, src, ZIP_FL_ENC_UTF_8 | ZIP_FL_OVERWRITE) : -1;
+	int rc = -1;
+
+	if (idx >= 0) {
+		zip_file_set_mtime(out, (zip_uint64_t)idx, mtime, 0);
+		rc = 0;
+	} else {
+		zip_source_free(src);
+	}
+	free(path);
+	return rc;
+}
+
+/* The new archive being built: members' outputs must live until zip_close has written them. */
+struct zipwrite {
+	zip_source_t *src;
+	zip_t *zip;
+};
+
+struct zipwrite *
+zipwrite_new(void)
+{
+	struct zipwrite *zw = xcalloc(1, sizeof *zw);
+	zip_error_t err;
+
+	zip_error_init(&err);
+	zw->src = zip_source_buffer_create(NULL, 0, 0, &err);
+	zw->zip = zw->src ? zip_open_from_source(zw->src, ZIP_TRUNCATE, &err) : NULL;
+	zip_error_fini(&err);
+	if (zw->zip == NULL) {
+		zip_source_free(zw->src);
+		free(zw);
+		return NULL;
+	}
+	return zw;
+}
+
+/* A member that was not read (too big, damaged): listed with its reason. */
+void
+zipwrite_blocked(struct san_result *res, struct san_result *m)
+{
+	res_finding(res, "%s: removed (%s)", m->name ? m->name : "?", m->reason ? m->reason : "blocked");
+	zipwrite_add_result(res, m);
+}
+
+/* Sanitizes one member's bytes by the same rules as any file and adds what comes out. */
+void
+zipwrite_member(struct zipwrite *zw, const struct san_job *job, const char *name, const char *raw,
+    const uint8_t *data, size_t len, time_t mtime, struct san_result *res)
+{
+	struct san_job inner = *job;
+	struct san_result m;
+
+	inner.depth = job->depth + 1;
+	memset(&m, 0, sizeof m);
+	if (raw && (raw[0] == '/' || strstr(raw, "..") != NULL))
+		res_finding(res, "unsafe member path \"%s\" written as \"%s\"", raw, name);
+	dispatch_sanitize(&inner, data, len, name, NULL, &m);
+	san_sha256_hex(data, len, m.sha256_in);
+	if (m.action != SAN_BLOCKED && m.out && zipwrite_add_file(zw->zip, &m, mtime) < 0)
+		res_block(&m, "could not be added to the new archive");
+	for (size_t f = 0; f < m.n_findings; f++)
+		res_finding(res, "%s: %s", name, m.findings[f]);
+	if (m.action == SAN_BLOCKED)   /* the admin sees what was left out of the new archive */
+		zipwrite_blocked(res, &m);
+	else
+		zipwrite_add_result(res, &m);
+}
+
+/* Closes the in-memory zip and takes its bytes. */
+static int
+zipwrite_close(zip_t *out, zip_source_t *src, uint8_t **bytes, size_t *len)
+{
+	zip_stat_t st;
+
+	zip_source_keep(src);
+	if (zip_close(out) < 0) {
+		zip_discard(out);
+		zip_source_free(src);
+		return -1;
+	}
+	if (zip_source_open(src) < 0 || zip_source_stat(src, &st) < 0) {
+		zip_source_free(src);
+		return -1;
+	}
+	*bytes = xmalloc(st.size ? st.size : 1);
+	*len = (size_t)zip_source_read(src, *bytes, st.size);
+	zip_source_close(src);
+	zip_source_free(src);
+	return *len == st.size ? 0 : -1;
+}
+
+/* Writes the new archive into res, or blocks when no member survived. Frees zw. */
+void
+zipwrite_finish(struct zipwrite *zw, const char *name, struct san_result *res)
+{
+	size_t kept = 0, out_len = 0;
+	uint8_t *bytes = NULL;
+	char *out_name;
+
+	for (size_t i = 0; i < res->n_members; i++)
+		kept += res->members[i].action != SAN_BLOCKED;
+	if (kept == 0) {   /* nothing to write: say why, with the first member's reason */
+		zip_discard(zw->zip);
+		free(zw);
+		if (res->n_members)
+			res_block(res, "no member could be sanitized (%s: %s)", res->members[0].name,
+			    res->members[0].reason ? res->members[0].reason : "blocked");
+		else
+			res_block(res, "empty archive");
+		return;
+	}
+	if (zipwrite_close(zw->zip, zw->src, &bytes, &out_len) < 0) {
+		free(zw);
+		res_block(res, "cannot build the new archive");
+		return;
+	}
+	free(zw);
+	out_name = res_name_with_ext(name, ".zip", false);
+	res_output(res, SAN_ARCHIVE, bytes, out_len, out_name, "application/zip");
+	free(out_name);
+}
