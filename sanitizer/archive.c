@@ -164,10 +164,6 @@ archive_zip(const struct san_job *job, const uint8_t *data, size_t len, const ch
 	zip_t *za;
 	zip_int64_t count;
 
-	if (job->depth >= job->cfg->archive_max_depth) {
-		res_block(res, "archive nested deeper than %u levels", job->cfg->archive_max_depth);
-		return;
-	}
 	za = archive_open(data, len, &in_src);
 	if (za == NULL) {
 		res_block(res, "damaged ZIP archive");

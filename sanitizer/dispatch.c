@@ -173,6 +173,12 @@ dispatch_blocked_kind(enum san_kind kind, const char *mime, const char *name, st
 	}
 }
 
+static bool
+dispatch_is_archive(enum san_kind kind)
+{
+	return kind == KIND_ZIP || kind == KIND_TAR || kind == KIND_GZIP;
+}
+
 void
 dispatch_sanitize(const struct san_job *job, const uint8_t *data, size_t len,
     const char *name, const char *declared_mime, struct san_result *res)
@@ -192,6 +198,11 @@ dispatch_sanitize(const struct san_job *job, const uint8_t *data, size_t len,
 	if (strcmp(mime, "application/encrypted") == 0) {   /* password-protected office (OLE wrapper) */
 		res->encrypted = true;
 		res_block(res, "encrypted");
+		return;
+	}
+	/* the one nesting guard: every archive (ZIP, tar, gzip) comes through here, at its depth */
+	if (dispatch_is_archive(kind) && job->depth >= job->cfg->archive_max_depth) {
+		res_block(res, "archive nested deeper than %u levels", job->cfg->archive_max_depth);
 		return;
 	}
 	switch (kind) {

@@ -47,7 +47,8 @@ char *res_safe_name(const char *name);
 /* name with its last extension replaced (ext like ".pdf"); "file" when name is empty. */
 char *res_name_with_ext(const char *name, const char *ext, bool append);
 
-/* dispatch.c: the in-worker sanitization by type (no fork; archives recurse into it). */
+/* dispatch.c: the in-worker sanitization by type (no fork; archives recurse into it, and the
+ * archive nesting limit is checked here, once, before any archive reader runs). */
 void dispatch_sanitize(const struct san_job *job, const uint8_t *data, size_t len,
     const char *name, const char *declared_mime, struct san_result *res);
 

@@ -194,10 +194,6 @@ tarball_sanitize(const struct san_job *job, const uint8_t *data, size_t len, con
 	size_t plain_len = 0;
 	char *inner_name;
 
-	if (job->depth >= job->cfg->archive_max_depth) {
-		res_block(res, "archive nested deeper than %u levels", job->cfg->archive_max_depth);
-		return;
-	}
 	if (!gzipped) {
 		tarball_tar(job, data, len, name, res);
 		return;
