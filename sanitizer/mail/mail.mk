@@ -6,7 +6,7 @@ MAIL_CORE_SRCS := $(MIME_SRCS) sanitizer/mail/mime_walk.c sanitizer/mail/mail.c 
 MAIL_CORE_OBJS := $(MAIL_CORE_SRCS:%.c=$(BUILD)/%.o)
 MAIL_OBJS := $(MAIL_CORE_OBJS) $(BUILD)/sanitizer/mail/mail_cli.o
 MILTER_SRCS := sanitizer/mail/milter.c sanitizer/mail/milter_msg.c sanitizer/mail/milter_worker.c \
-	sanitizer/mail/milter_zygote.c
+	sanitizer/mail/milter_zygote.c sanitizer/mail/milter_child.c sanitizer/mail/milter_memfd.c
 MILTER_OBJS := $(MILTER_SRCS:%.c=$(BUILD)/%.o)
 MAIL_LIBS = $(call PKG,--libs gmime-3.0)
 

@@ -17,7 +17,9 @@
 #include "sanitizer/cli.h"
 #include "sanitizer/mail/milter_conf.h"
 #include "sanitizer/mail/milter_msg.h"
+#include "sanitizer/mail/milter_child.h"
 #include "sanitizer/mail/milter_worker.h"
+#include "sanitizer/mail/milter_zygote.h"
 
 /* Read once at start-up, then only read by the callbacks' threads. */
 static struct milter_config milter_cfg;
@@ -449,7 +451,7 @@ main(int argc, char **argv)
 
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--worker") == 0)
-			return milter_worker_main(argc, argv);
+			return milter_child_main(argc, argv);
 		if (strcmp(argv[i], "--zygote") == 0)
 			return milter_zygote_main(argc, argv);
 		if (strcmp(argv[i], "--mail") == 0)   /* tiergate-sanitize --mail (cli.h) */

@@ -18,8 +18,10 @@
 #include "lib/log.h"
 #include "lib/util.h"
 #include "sanitizer/mail/mail.h"
+#include "sanitizer/mail/milter_child.h"
 #include "sanitizer/mail/milter_conf.h"
-#include "sanitizer/mail/milter_worker.h"
+#include "sanitizer/mail/milter_memfd.h"
+#include "sanitizer/mail/milter_zygote.h"
 
 /*
  * Daemon side: one SOCK_SEQPACKET to the zygote. A request is one message
@@ -268,7 +270,7 @@ milter_zygote_envelope_read(int fd, char **buf, struct mail_envelope *env, const
 	size_t len, at, n = 0;
 	const char **rcpts;
 
-	if (milter_worker_read_fd(fd, buf, &len) < 0)
+	if (milter_memfd_read(fd, buf, &len) < 0)
 		return -1;
 	rcpts = xcalloc(len + 1, sizeof *rcpts);
 	*reason = *buf;
@@ -302,7 +304,7 @@ milter_zygote_child(struct mail_ctx *mail, struct ev_sink *sink, const int fds[Z
 	log_procname("tiergate-milter[worker]");
 	if (write(fds[0], &self, sizeof self) == (ssize_t)sizeof self &&
 	    milter_zygote_envelope_read(fds[4], &buf, &env, &reason) == 0 &&
-	    milter_worker_sanitize(mail, sink, &env, reason, fds[1], fds[2], fds[3]) == 0)
+	    milter_child_sanitize(mail, sink, &env, reason, fds[1], fds[2], fds[3]) == 0)
 		status = 0;
 	if (write(fds[0], &status, 1) != 1)
 		log_warnx("milter: the daemon went away before the result");
