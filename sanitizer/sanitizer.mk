@@ -58,3 +58,11 @@ fuzz_tar_LIBS = -lz $(LIB_LIBS)
 FUZZERS += inflate
 fuzz_inflate_OBJS = $(BUILD)/sanitizer/inflate.o
 fuzz_inflate_LIBS = $(SAN_MUPDF_LIBS) -lstdc++
+
+# What the parent reads from a worker (the worker is as hostile as its input), and the HTML-to-text converter.
+FUZZERS += wire html
+fuzz_wire_OBJS = $(BUILD)/sanitizer/wire.o $(BUILD)/sanitizer/result.o $(BUILD)/sanitizer/config.o $(LIB_OBJS)
+fuzz_wire_LIBS = $(call PKG,--libs libcrypto) $(LIB_LIBS)
+fuzz_html_OBJS = $(BUILD)/sanitizer/html.o $(BUILD)/sanitizer/charset.o $(LIB_OBJS)
+fuzz_html_LIBS = $(call PKG,--libs libxml-2.0) $(LIB_LIBS)
+$(BUILD)/tests/fuzz/fuzz_wire.o $(BUILD)/tests/fuzz/fuzz_html.o: EXTRA_CFLAGS = $(call PKG,--cflags libxml-2.0 libzip libqpdf)

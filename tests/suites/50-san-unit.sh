@@ -11,6 +11,8 @@ fuzz_replay office
 fuzz_replay pdfscan
 fuzz_replay tar
 fuzz_replay inflate
+fuzz_replay wire
+fuzz_replay html
 
 # The whole corpus through the real worker: under ASan (make check-asan) a memory error in
 # any parser shows up as a worker failure in the reports.
