@@ -4,6 +4,8 @@ VERIFY_SRCS := gw/verify/verify_str.c gw/verify/verify_case.c gw/verify/verify_e
                gw/verify/verify_gw.c gw/verify/verify_update.c gw/verify/verify_result.c gw/verify/verify_run.c \
                gw/verify/verify_find.c gw/verify/verify_sched.c gw/verify/verify_junit.c
 VERIFY_OBJS := $(VERIFY_SRCS:%.c=$(BUILD)/%.o)
+# not gw.mk's nDPI flags: a verify file that reached for an nDPI header would not build
+$(BUILD)/gw/verify/%.o: EXTRA_CFLAGS =
 
 BINS += $(BIN)/tiergate-verify
 $(BIN)/tiergate-verify: $(BUILD)/gw/verify/verify_main.o $(VERIFY_OBJS) $(LIB_OBJS)
