@@ -73,22 +73,72 @@ wait_for() {
 	return 1
 }
 
-# unit_binary NAME: runs a C unit test binary; its ok/FAIL lines are the results. Exit 1
-# means "a case failed" (its FAIL line counts), any other status a crash; under ASan a
-# leak report also exits 1, so the report itself is looked for.
-unit_binary() {
-	local bin="$TIERGATE_BUILD/t/$1" err="$TG_TMP/$1.stderr" s=0
-	if [ ! -x "$bin" ]; then
-		fail "$1" "not built: $bin"
-		return
+# Helpers a suite runs (a unit binary, a Python checker) are wrapped so that their own
+# exit status counts, not only the lines they printed: a checker that dies half-way after
+# three oks is a failure, not "three passes". The wrapper brackets the helper's output with
+#   # begin unit|checker NAME        and        # end unit|checker NAME status S
+# and tests/run.sh checks each bracket again (see its header): an unclosed bracket, a
+# non-zero status or a unit plan not reached, with no FAIL line inside, fails the suite.
+
+# _helper_verdict KIND NAME STATUS OUT: the FAIL lines for a helper that ended badly.
+_helper_verdict() {
+	local kind=$1 name=$2 s=$3 out=$4 plan got
+	if [ "$s" -gt 128 ]; then
+		fail "$name" "$kind killed by signal $((s - 128)) ($(kill -l $((s - 128)) 2>/dev/null))"
+	elif [ "$s" -ne 0 ] && ! grep -q '^FAIL ' "$out"; then
+		fail "$name" "$kind exited with status $s without a FAIL line"
 	fi
-	"$bin" 2>"$err" || s=$?
-	cat "$err" >&2
-	[ $s -ne 0 ] && [ $s -ne 1 ] && fail "$1" "crashed with status $s"
-	if grep -q "ERROR: LeakSanitizer" "$err"; then
-		fail "$1: no memory leaked" "$(grep -m1 -A4 'ERROR: LeakSanitizer' "$err" | tr '\n' ' ')"
+	[ "$kind" = unit ] || return 0
+	plan=$(sed -n 's/^1\.\.\([0-9][0-9]*\)$/\1/p' "$out" | tail -n 1)
+	got=$(grep -cE '^(ok|FAIL) ' "$out")
+	if [ -z "$plan" ]; then
+		fail "$name" "stopped before its plan line (1..N): it died or returned early after $got cases"
+	elif [ "$got" -lt "$plan" ]; then
+		fail "$name" "ran $got of the $plan cases it announced"
 	fi
 }
+
+# run_checker [-p PREFIX] NAME CMD...: runs a checker whose ok/FAIL lines are results (each
+# given PREFIX after "ok "/"FAIL "); its exit status must be 0, or 1 with a FAIL line.
+run_checker() {
+	local prefix="" name out s
+	if [ "$1" = -p ]; then
+		prefix=$2
+		shift 2
+	fi
+	name=$1
+	shift
+	out="$TG_TMP/checker-${name//[^A-Za-z0-9_.-]/_}.out"
+	echo "# begin checker $name"
+	"$@" 2>&1 | tee "$out" | sed "s/^\(ok\|FAIL\) /\1 $prefix/"
+	s=${PIPESTATUS[0]}
+	_helper_verdict checker "$name" "$s" "$out"
+	echo "# end checker $name status $s"
+}
+
+# run_unit NAME|PATH: runs a C unit test binary (tests/lib/unit.h); its ok/FAIL lines are
+# the results and its last line the plan "1..N". Exit 1 means "a case failed" (its FAIL
+# line counts); a signal, another status, or a missing or unreached plan fails. Under ASan
+# a leak report also exits 1, so the report itself is looked for.
+run_unit() {
+	local bin=$1 name=${1##*/} out err s
+	case "$bin" in /*) ;; *) bin="$TIERGATE_BUILD/t/$1" ;; esac
+	out="$TG_TMP/$name.stdout" err="$TG_TMP/$name.stderr"
+	if [ ! -x "$bin" ]; then
+		fail "$name" "not built: $bin"
+		return
+	fi
+	echo "# begin unit $name"
+	"$bin" 2>"$err" | tee "$out"
+	s=${PIPESTATUS[0]}
+	cat "$err" >&2
+	_helper_verdict unit "$name" "$s" "$out"
+	if grep -q "ERROR: LeakSanitizer" "$err"; then
+		fail "$name: no memory leaked" "$(grep -m1 -A4 'ERROR: LeakSanitizer' "$err" | tr '\n' ' ')"
+	fi
+	echo "# end unit $name status $s"
+}
+unit_binary() { run_unit "$@"; }   # the older name
 
 # fuzz_replay NAME: replays tests/fuzz/corpus/NAME through its target; a crash fails.
 fuzz_replay() {

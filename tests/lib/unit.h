@@ -9,10 +9,13 @@
 /*
  * A test file defines cases as functions and lists them in main with UNIT_RUN.
  * Each case prints "ok NAME" or "FAIL NAME: file:line: what"; CHECK records a
- * failure and continues, so one run shows every broken expectation.
+ * failure and continues, so one run shows every broken expectation. UNIT_EXIT
+ * prints the plan "1..N" last (as TAP allows): a binary that dies or returns
+ * early never prints it, and tests/run.sh fails its suite (see run_unit).
  */
 static int unit_case_failed;
 static int unit_failures;
+static int unit_cases;
 
 #define CHECK(cond) \
 	do { \
@@ -45,6 +48,7 @@ static int unit_failures;
 #define UNIT_RUN(fn) \
 	do { \
 		unit_case_failed = 0; \
+		unit_cases++; \
 		fn(); \
 		if (unit_case_failed) { \
 			printf("FAIL %s\n", #fn); \
@@ -55,6 +59,11 @@ static int unit_failures;
 		fflush(stdout); \
 	} while (0)
 
-#define UNIT_EXIT() return unit_failures ? 1 : 0
+#define UNIT_EXIT() \
+	do { \
+		printf("1..%d\n", unit_cases); \
+		fflush(stdout); \
+		return unit_failures ? 1 : 0; \
+	} while (0)
 
 #endif
