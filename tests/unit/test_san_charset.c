@@ -57,13 +57,29 @@ test_iso2022jp_ms(void)
 {
 	/* ESC $ B こんにちは ESC ( B */
 	CONV_CASE("ISO-2022-JP", "\x1b$B$3$s$K$A$O\x1b(B!", "こんにちは!", "ISO-2022-JP");
-	/* ① (row 13) ㈱ (row 13) in CP50220 */
+	/* ① (row 13) ㈱ (row 13), as CP50220 writes them; test_cp50220 has the whole set */
 	CONV_CASE("iso-2022-jp", "\x1b$B-!-j\x1b(B", "①㈱", "ISO-2022-JP");
 	/* half-width kana via ESC ( I and via SO/SI: ｱｲ */
 	CONV_CASE("iso-2022-jp", "\x1b(I12\x1b(B", "ｱｲ", "ISO-2022-JP");
 	CONV_CASE("iso-2022-jp", "a\x0e" "12\x0f" "b", "aｱｲb", "ISO-2022-JP");
 	/* unlabelled ISO-2022-JP is found by its escapes */
 	CONV_CASE(NULL, "\x1b$BF|K\\\x1b(B", "日本", "ISO-2022-JP");
+}
+
+/*
+ * What Outlook's CP50220 encoder writes for ①㈱髙～ and half-width ｱｲ: NEC row 13
+ * (0x2D21, 0x2D6A), 髙 as the NEC-selected IBM extension in row 92 (0x7C62, the
+ * only JIS form of CP932's 0xFBFC), ～ as 0x2141 (FULLWIDTH TILDE, not WAVE DASH),
+ * and kana both after ESC ( I and between SO/SI. Each must come out as itself.
+ */
+static void
+test_cp50220(void)
+{
+	CONV_CASE("CP50220", "\x1b$B-!-j|b!A\x1b(B", "①㈱髙～", "ISO-2022-JP");
+	CONV_CASE("cp50220", "\x1b$B-!\x1b(I12\x1b(B-", "①ｱｲ-", "ISO-2022-JP");
+	CONV_CASE("cp50220", "\x1b$B|b\x1b(B\x0e" "12\x0f" "!", "髙ｱｲ!", "ISO-2022-JP");
+	/* the same bytes unlabelled are found by their escapes */
+	CONV_CASE(NULL, "\x1b$B-!-j|b!A\x1b(B", "①㈱髙～", "ISO-2022-JP");
 }
 
 static void
@@ -119,6 +135,7 @@ main(void)
 	UNIT_RUN(test_cp932_extensions);
 	UNIT_RUN(test_eucjp);
 	UNIT_RUN(test_iso2022jp_ms);
+	UNIT_RUN(test_cp50220);
 	UNIT_RUN(test_mislabelled);
 	UNIT_RUN(test_controls_removed);
 	UNIT_RUN(test_single_line);
