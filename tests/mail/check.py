@@ -2,7 +2,9 @@
 # check.py -- compares one rebuilt mail with its expectations: check.py [--lf] ORIG.eml OUT.eml REPORT.json NAME.expect
 # --delivered: OUT is a Maildir copy: LF where the sender wrote CRLF, and Return-Path is the MTA's own.
 # Python's email package decodes the output independently of tiergate (RFC 2231/2047, base64).
-# Prints one line per problem; exit 0 when there is none.
+# Prints one line per problem; exit 0 when there is none, 1 when there are problems, and
+# 2 (before judging anything) when NAME.expect has a line that is not "KEY: VALUE" with a
+# known KEY: "FILE:LINE: unknown key 'KEY'" -- a misspelt expectation is never skipped.
 import email, email.policy, json, re, sys
 
 lf = sys.argv[1] == "--delivered"
@@ -12,7 +14,25 @@ orig_raw, out_raw = open(sys.argv[1], "rb").read(), open(sys.argv[2], "rb").read
 if lf:
     orig_raw, out_raw = orig_raw.replace(b"\r\n", b"\n"), out_raw.replace(b"\r\n", b"\n")
 report = json.load(open(sys.argv[3]))
-expect = [l.rstrip("\n") for l in open(sys.argv[4], encoding="utf-8") if l.strip()]
+KEYS = ("verdict", "subject", "text", "no-text", "attachment", "delivered", "header", "no-header")
+
+def read_expect(path):
+    lines, bad = [], []
+    for number, line in enumerate(open(path, encoding="utf-8"), 1):
+        line = line.rstrip("\n")
+        if not line.strip():
+            continue
+        key, sep, val = line.partition(": ")
+        if not sep or key not in KEYS:
+            bad.append("%s:%d: unknown key %r (a line is KEY: VALUE, KEY one of %s)" % (path, number,
+                key if sep else line, ", ".join(KEYS)))
+        lines.append((key, val))
+    if bad:
+        print("\n".join(bad))
+        sys.exit(2)
+    return lines
+
+expect = read_expect(sys.argv[4])
 problems = []
 
 def header_block(raw):
@@ -46,8 +66,7 @@ for f in kept:
     if f not in out_head:
         problems.append("header not kept byte for byte: %r" % f[:60])
 
-for line in expect:
-    key, _, val = line.partition(": ")
+for key, val in expect:
     if key == "verdict" and report["verdict"] != val:
         problems.append("verdict %s, expected %s" % (report["verdict"], val))
     elif key == "subject" and report.get("subject") != val:

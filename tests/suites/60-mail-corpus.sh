@@ -35,6 +35,24 @@ for eml in "$ROOT"/tests/mail/*.eml; do
 done
 [ "$count" -ge 30 ] && pass "mail-corpus-size ($count mails)" || fail "mail-corpus-size" "only $count mails"
 
+# A misspelt .expect key is an error naming file, line and key, not an expectation skipped.
+one="$ROOT/tests/mail/01_outlook_iso2022jp_plain"
+{ cat "$one.expect"; echo "no-txt: 文字化け"; } >"$TG_TMP/bad-key.expect"
+bad_line=$(wc -l <"$TG_TMP/bad-key.expect")
+python3 "$ROOT/tests/mail/check.py" "$one.eml" "$TG_TMP/01_outlook_iso2022jp_plain.out.eml" \
+	"$TG_TMP/01_outlook_iso2022jp_plain.json" "$one.expect" >"$TG_TMP/good-key.out" 2>&1
+good_status=$?
+python3 "$ROOT/tests/mail/check.py" "$one.eml" "$TG_TMP/01_outlook_iso2022jp_plain.out.eml" \
+	"$TG_TMP/01_outlook_iso2022jp_plain.json" "$TG_TMP/bad-key.expect" >"$TG_TMP/bad-key.out" 2>&1
+bad_status=$?
+if [ "$good_status" = 0 ] && [ "$bad_status" = 2 ] &&
+	grep -qF "bad-key.expect:$bad_line: unknown key 'no-txt'" "$TG_TMP/bad-key.out"; then
+	pass "mail-expect-unknown-key refused with file, line and key"
+else
+	fail "mail-expect-unknown-key refused with file, line and key" "status $good_status with the good file, $bad_status with the bad"
+	sed 's/^/  | /' "$TG_TMP/bad-key.out" | head -n 5
+fi
+
 # The original of every rebuilt mail is in the quarantine, as kind "mail", under the ID the header names.
 out="$TG_TMP/02_outlook_quoted_2047_pdf.out.eml"
 qid=$(sed -n 's/^[[:space:]]*quarantine=\([0-9a-f]\{64\}\).*/\1/p' "$out" | head -n 1)
