@@ -12,10 +12,19 @@
 
 static const char *const vcase_top_known[] = { "description", "pcap", "policy", "checks", NULL };
 static const char *const vcase_check_known[] = { "match", "expect", "count", "keep", "comment", NULL };
+/* Every field a tiergate-gw event carries (docs/events.md, gw): a misspelt field in
+ * "match" would select nothing, and a "count = 0" guard would then pass on any traffic. */
+static const char *const vcase_field_known[] = {
+	"event", "timestamp", "flow_id", "pcap_cnt", "proto", "src_ip", "src_port", "dst_ip",
+	"dst_port", "src_zone", "dst_zone", "app", "rule", "verdict", "final", "reason",
+	"previous_verdict", "previous_rule", "pkts_toserver", "pkts_toclient", "bytes_toserver",
+	"bytes_toclient", "end_reason", "sent", NULL
+};
 
 /* Like conf_check_members, but an error: a misspelt "expect" would silently weaken a check. */
 static void
-vcase_check_members(const config_setting_t *group, const char *const *known, struct diags *d)
+vcase_check_members(const config_setting_t *group, const char *const *known, const char *what,
+    struct diags *d)
 {
 	for (int i = 0; i < config_setting_length(group); i++) {
 		const config_setting_t *s = config_setting_get_elem(group, (unsigned)i);
@@ -31,7 +40,7 @@ vcase_check_members(const config_setting_t *group, const char *const *known, str
 		for (k = 0; known[k]; k++)
 			fprintf(names.f, "%s%s", k ? ", " : "", known[k]);
 		list = vs_take(&names);
-		diags_add(d, DIAG_ERROR, s, "unknown setting '%s' (known here: %s)", name, list);
+		diags_add(d, DIAG_ERROR, s, "unknown %s '%s' (known here: %s)", what, name, list);
 		free(list);
 	}
 }
@@ -203,6 +212,7 @@ vcase_fields(struct vfields *fs, const config_setting_t *check, const char *whic
 	}
 	if (!required && config_setting_length(group) == 0)
 		diags_add(d, DIAG_ERROR, group, "'%s' is empty", which);
+	vcase_check_members(group, vcase_field_known, "event field", d);
 	for (int i = 0; i < config_setting_length(group); i++)
 		if (vcase_field(fs, config_setting_get_elem(group, (unsigned)i), d) < 0)
 			rc = -1;
@@ -220,7 +230,7 @@ vcase_check(struct vcheck *ck, const config_setting_t *s, struct diags *d)
 		diags_add(d, DIAG_ERROR, s, "a check must be a group: { match = {...}; expect = {...}; count = N; }");
 		return;
 	}
-	vcase_check_members(s, vcase_check_known, d);
+	vcase_check_members(s, vcase_check_known, "setting", d);
 	vcase_fields(&ck->match, s, "match", true, d);
 	vcase_fields(&ck->expect, s, "expect", false, d);
 	conf_get_int(s, "count", 0, INT32_MAX, &ck->count, d);
@@ -327,7 +337,7 @@ vcase_load(struct vcase *vc, const char *dir, struct diags *d)
 	config_init(&cfg);
 	if (conf_load(&cfg, vc->conf_path, d) == 0) {
 		root = config_root_setting(&cfg);
-		vcase_check_members(root, vcase_top_known, d);
+		vcase_check_members(root, vcase_top_known, "setting", d);
 		vcase_strings(vc, root, d);
 		vcase_pcaps(vc, root, d);
 		vcase_checks(vc, root, d);

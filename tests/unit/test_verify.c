@@ -457,6 +457,12 @@ test_case_load(void)
 	static const struct { const char *text; const char *want; } bad[] = {
 		{ "pcap = \"a.pcap\";\nchecks = ( { match = { event = \"flow\"; }; expcet = { verdict = \"drop\"; }; } );\n",
 		  "line 2: unknown setting 'expcet'" },
+		{ "pcap = \"a.pcap\";\npolcy = \"p.conf\";\nchecks = ( { match = { event = \"flow\"; }; } );\n",
+		  "line 2: unknown setting 'polcy'" },
+		{ "pcap = \"a.pcap\";\nchecks = ( { match = { event = \"flow\";\n verdcit = \"accept\"; }; count = 0; } );\n",
+		  "line 3: unknown event field 'verdcit'" },
+		{ "pcap = \"a.pcap\";\nchecks = ( { match = { event = \"flow\"; };\n expect = { rul = \"x\"; }; } );\n",
+		  "line 3: unknown event field 'rul'" },
 		{ "pcap = \"a.pcap\";\nchecks = ( );\n", "line 2: 'checks' is empty" },
 		{ "pcap = \"a.pcap\";\n", "no 'checks'" },
 		{ "checks = ( { match = { event = \"flow\"; }; } );\n", "no 'pcap'" },
@@ -482,7 +488,7 @@ test_case_load(void)
 		vcase_free(&vc);
 	}
 	free(case_load_text("pcap = \"one.pcap\";\nchecks = ( { match = { dst_port = 443; final = true; "
-	    "x = 1.5; }; count = 2; keep = true; } );\n", &vc, &rc));
+	    "pcap_cnt = 1.5; }; count = 2; keep = true; } );\n", &vc, &rc));
 	CHECK_INT(rc, 0);
 	CHECK_INT(vc.npcaps, 1);
 	CHECK(vc.policy == NULL);
