@@ -15,10 +15,14 @@ srv_http inet 198.51.100.10 80 && srv_http inet 198.51.100.10 8080 && srv_tls in
 common_checks() {
 	local m=$1
 	expect_fail "$m: mynumber -> internet web blocked" in_ns myn curl -sf --max-time 2 http://198.51.100.10/
-	ev_has "$m: event mynumber -> internet dropped" flow src_zone=mynumber dst_zone=internet verdict=drop
+	ev_has "$m: event mynumber -> internet dropped by the invariant" flow src_ip=10.10.1.5 dst_ip=198.51.100.10 \
+		dst_port=80 src_zone=mynumber dst_zone=internet rule=invariant:mynumber-internet verdict=drop
 	out=$(in_ns inet curl -sS --max-time 5 http://10.20.2.10/ 2>&1)
 	echo "$out" | grep -Eq "Couldn't connect|refused" && pass "$m: internet -> LGWAN refused by RST (curl)" ||
 		fail "$m: internet -> LGWAN refused by RST" "$out"
+	ev_has "$m: event internet -> LGWAN rejected by its rule" flow src_zone=internet dst_ip=10.20.2.10 dst_port=80 \
+		rule=internet-to-lgwan-refused verdict=reject
+	ev_has "$m: ... answered with tcp-rst" reject dst_ip=10.20.2.10 dst_port=80 sent=tcp-rst
 	check "$m: internet -> mail sanitizer SMTP passes (swaks)" in_ns inet swaks --server 10.30.0.10 \
 		--timeout 5 --from a@example.test --to b@city.test --helo mx.example.test --body test
 }
@@ -30,6 +34,8 @@ for conf in beta beta-prime; do
 	ev_has "$m: event staff-web HTTP accepted" flow src_ip=172.16.1.5 dst_port=80 rule=staff-web app=HTTP verdict=accept
 	check "$m: staff PC -> internet TLS passes (curl)" in_ns stf curl -skf --max-time 5 https://198.51.100.10/
 	expect_fail "$m: staff PC -> internet port 8080 blocked" in_ns stf curl -sf --max-time 2 http://198.51.100.10:8080/
+	ev_has "$m: event staff PC -> internet 8080 dropped by default" flow src_ip=172.16.1.5 dst_ip=198.51.100.10 \
+		dst_port=8080 rule=default verdict=drop
 	check "$m: staff PC -> file sanitizer TLS passes" in_ns stf curl -skf --max-time 5 https://10.30.0.11/
 	ev_has "$m: event files to the sanitizer accepted" flow src_ip=172.16.1.5 dst_ip=10.30.0.11 rule=staff-files-to-sanitizer verdict=accept
 	# The VDI rule needs RDP: the flow may start while nDPI looks, then plain text is cut.
@@ -73,6 +79,8 @@ if grep -q 'interfaces = \[ "biz" \]' "$TG_TMP/ifconf/alpha.conf"; then
 	out=$(in_ns stf dig +short +time=2 +tries=1 @198.51.100.53 www.example.test 2>&1)
 	echo "$out" | grep -q "timed out\\|no servers" && pass "same query from the stf port (internet by address) blocked" ||
 		fail "same query from the stf port blocked" "got '$out'"
+	ev_has "interface zone: event says the stf query is internet -> internet, dropped by default" flow \
+		src_ip=172.16.1.5 dst_ip=198.51.100.53 dst_port=53 src_zone=internet rule=default verdict=drop
 	gw_stop
 	gw_rules "$TG_TMP/ifconf/alpha.conf" remove >/dev/null 2>&1
 else

@@ -105,11 +105,26 @@ drops=$(gw_kernel_drops)
 [ "$drops" = "0 0" ] && pass "kernel queue drop counters stay zero" || fail "kernel queue drop counters" "$drops"
 
 # --- killed: fail-closed blocks new flows; fail-open lets them pass ------------------------
+# With no gateway there is no event: what says the queue rule blocked a packet is that rule's
+# own packet counter (and its lack of --queue-bypass), read before and after each attempt.
+queue_rule_pkts() {
+	ip netns exec "$GW_NS" iptables -w -L TIERGATE -v -x -n |
+		awk '/NFQUEUE/ { s += $1; n++ } END { if (n) print s; else print "none" }'
+}
 gw_stop KILL
+q0=$(queue_rule_pkts)
 out=$(in_ns dmz nc -s 10.30.0.20 -w 2 10.20.1.5 3389 </dev/null; echo rc=$?)
+q1=$(queue_rule_pkts)
 echo "$out" | grep -q 'rc=0' && fail "gateway killed, fail-closed: new flows blocked" "a connection opened" ||
 	pass "gateway killed, fail-closed: new flows blocked"
 expect_fail "gateway killed, fail-closed: ping blocked" in_ns inet ping -c 1 -W 1 10.30.0.10
+q2=$(queue_rule_pkts)
+if [ "$q0" != none ] && [ "$q1" -gt "$q0" ] && [ "$q2" -gt "$q1" ] &&
+	! ip netns exec "$GW_NS" iptables -S TIERGATE | grep -q -- '--queue-bypass'; then
+	pass "fail-closed: both were taken by the queue rule (no --queue-bypass): its counter went $q0 -> $q1 -> $q2"
+else
+	fail "fail-closed: the queue rule took both" "counter $q0 -> $q1 -> $q2; rules: $(ip netns exec "$GW_NS" iptables -S TIERGATE | tr '\n' ' ')"
+fi
 
 sed -i 's/fail_open = false/fail_open = true/' "$TG_TMP/conf/parts/nfqueue.conf"
 gw_start "$CONF" || exit 1

@@ -17,7 +17,10 @@ ip netns exec "$GW_NS" iptables -S TIERGATE | grep -q -- '-j NFQUEUE --queue-bal
 	pass "install-rules: queue rule from nfqueue.conf" || fail "install-rules: queue rule from nfqueue.conf"
 gw_rules conf/alpha.conf remove >/dev/null 2>&1
 after=$(ip netns exec "$GW_NS" iptables-save | grep -v '^#' | sed 's/\[[0-9:]*\]//')
-[ "$before" = "$after" ] && ! ip netns exec "$GW_NS" ip6tables-save | grep -q TIERGATE &&
+# (each listing must itself have worked: an empty one would show "no trace" too)
+after6=$(ip netns exec "$GW_NS" ip6tables-save) && [ -n "$after6" ] && [ -n "$after" ] &&
+	echo "$after" | grep -q -- '-A FORWARD -s 192.0.2.99/32 -j DROP' &&
+	[ "$before" = "$after" ] && ! echo "$after6" | grep -q TIERGATE &&
 	pass "remove-rules leaves no trace (others' rules kept)" || fail "remove-rules leaves no trace"
 check "remove-rules again is a no-op" gw_rules conf/alpha.conf remove
 
@@ -49,9 +52,11 @@ check "mynumber -> intermediate TLS 443 passes (curl)" in_ns myn curl -skf --max
 ev_has "event: TLS to intermediate accepted by its rule" flow src_ip=10.10.1.5 dst_ip=10.20.5.10 dst_port=443 \
 	rule=mynumber-to-intermediate app=TLS verdict=accept final=true
 expect_fail "mynumber -> intermediate HTTP 80 blocked (curl)" in_ns myn curl -sf --max-time 2 http://10.20.5.10/
-ev_has "event: HTTP to intermediate dropped by default" flow dst_ip=10.20.5.10 dst_port=80 verdict=drop final=true
+ev_has "event: HTTP to intermediate dropped by default" flow src_ip=10.10.1.5 dst_ip=10.20.5.10 dst_port=80 \
+	rule=default verdict=drop final=true
 expect_fail "mynumber -> internet web blocked (curl)" in_ns myn curl -sf --max-time 2 http://198.51.100.10/
-ev_has "event: mynumber -> internet dropped" flow src_zone=mynumber dst_zone=internet verdict=drop
+ev_has "event: mynumber -> internet dropped by the invariant" flow src_ip=10.10.1.5 dst_ip=198.51.100.10 dst_port=80 \
+	src_zone=mynumber dst_zone=internet rule=invariant:mynumber-internet verdict=drop
 out=$(in_ns myn dig +short +time=2 +tries=1 @10.20.0.53 intermediate.lgwan.test)
 [ "$out" = 10.20.5.10 ] && pass "mynumber -> LGWAN DNS passes (dig)" || fail "mynumber -> LGWAN DNS passes (dig)" "got '$out'"
 ev_has "event: DNS accepted as app DNS" flow dst_ip=10.20.0.53 dst_port=53 app=DNS rule=mynumber-dns verdict=accept
@@ -66,6 +71,8 @@ ms=$(( ($(date +%s%N) - start) / 1000000 ))
 echo "$out" | grep -Eq "Couldn't connect|Connection refused" && [ "$ms" -lt 1000 ] &&
 	pass "internet -> LGWAN rejected at once with RST (curl: refused in ${ms} ms)" ||
 	fail "internet -> LGWAN rejected at once with RST" "${ms} ms: $out"
+ev_has "event: internet -> LGWAN HTTP rejected by its rule" flow dst_ip=10.20.2.10 dst_port=80 \
+	src_zone=internet rule=internet-to-lgwan-refused verdict=reject
 ev_has "event: reject answered with tcp-rst" reject dst_ip=10.20.2.10 dst_port=80 sent=tcp-rst
 check "internet -> DMZ ping passes" in_ns inet ping -c 2 -i 0.2 -W 2 10.30.0.10
 start=$(date +%s%N)
@@ -73,21 +80,35 @@ expect_fail "internet -> LGWAN ping refused" in_ns inet ping -c 1 -W 3 10.20.2.1
 ms=$(( ($(date +%s%N) - start) / 1000000 ))
 [ "$ms" -lt 2000 ] && pass "internet -> LGWAN ping answered by ICMP unreachable (${ms} ms)" ||
 	fail "internet -> LGWAN ping answered by ICMP unreachable" "took ${ms} ms"
+ev_has "event: internet -> LGWAN ping rejected by its rule" flow dst_ip=10.20.2.10 proto=ICMP \
+	rule=internet-to-lgwan-refused verdict=reject
+ev_has "event: ... answered with icmp-unreachable" reject dst_ip=10.20.2.10 proto=ICMP sent=icmp-unreachable
 
 # --- lgwan / dmz ------------------------------------------------------------------------
 out=$(ssh_cmd lgw 10.30.0.30 true 2>&1)
 echo "$out" | grep -q 'Connection refused' && pass "lgwan -> DMZ ssh refused (ssh: Connection refused)" ||
 	fail "lgwan -> DMZ ssh refused" "$out"
+ev_has "event: lgwan -> DMZ ssh rejected by its rule" flow src_zone=lgwan dst_ip=10.30.0.30 dst_port=22 \
+	rule=lgwan-ssh-refused verdict=reject
 out=$(ssh_cmd lgw -b fd00:20::15 fd00:30::10 true 2>&1)
 echo "$out" | grep -q 'Connection refused' && pass "lgwan -> DMZ ssh over IPv6 refused (RST over IPv6)" ||
 	fail "lgwan -> DMZ ssh over IPv6 refused" "$out"
+ev_has "event: ... over IPv6 too, by the same rule" flow src_ip=fd00:20::15 dst_ip=fd00:30::10 dst_port=22 \
+	rule=lgwan-ssh-refused verdict=reject
+ev_has "event: ... answered with tcp-rst over IPv6" reject dst_ip=fd00:30::10 dst_port=22 sent=tcp-rst
 out=$(in_ns dmz nc -s 10.30.0.20 -w 3 10.20.1.5 3389 </dev/null)
 [ "$out" = hello ] && pass "bridge -> staff PC 3389 passes (nc)" || fail "bridge -> staff PC 3389 passes (nc)" "got '$out'"
 out=$(in_ns dmz nc -s 10.30.0.10 -w 2 10.20.1.5 3389 </dev/null)
 [ -z "$out" ] && pass "mail sanitizer -> staff PC 3389 blocked (nc)" || fail "mail sanitizer -> staff PC 3389 blocked" "got '$out'"
+ev_has "event: mail sanitizer -> staff PC dropped by default" flow src_ip=10.30.0.10 dst_ip=10.20.1.5 dst_port=3389 \
+	rule=default verdict=drop
 check "screen transfer -> internet web passes (curl)" in_ns dmz curl -sf --max-time 5 --interface 10.30.0.30 http://198.51.100.10/
 expect_fail "mail sanitizer -> internet web blocked (curl)" in_ns dmz curl -sf --max-time 2 --interface 10.30.0.10 http://198.51.100.10/
+ev_has "event: mail sanitizer -> internet web dropped by default" flow src_ip=10.30.0.10 dst_ip=198.51.100.10 \
+	dst_port=80 rule=default verdict=drop
 expect_fail "screen transfer -> internet port 8080 blocked (curl)" in_ns dmz curl -sf --max-time 2 --interface 10.30.0.30 http://198.51.100.10:8080/
+ev_has "event: screen transfer -> internet 8080 dropped by default" flow src_ip=10.30.0.30 dst_ip=198.51.100.10 \
+	dst_port=8080 rule=default verdict=drop
 
 # --- offload: a decided flow continues in the kernel ------------------------------------------
 before=$(gw_ctl stats | awk '/^queue/ { s += $3 } END { print s }')
