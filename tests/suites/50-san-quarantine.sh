@@ -20,9 +20,17 @@ qt() { "$BIN/tiergate-quarantine" --config "$TG_TMP/q.conf" "$@"; }
 check "blocked files sanitized with --quarantine" "$BIN/tiergate-sanitize" --config "$TG_TMP/q.conf" \
 	--quarantine --out "$TG_TMP/out" "$corpus/encrypted-user.pdf" "$corpus/ppap.zip" "$corpus/invoice.pdf" "$corpus/plain.pdf"
 qt list >"$TG_TMP/list.txt" 2>&1
+list_rc=$?
 n=$(grep -c -E 'encrypted-user.pdf|ppap.zip|invoice.pdf' "$TG_TMP/list.txt")
-[ "$n" = 3 ] && pass "list shows the 3 blocked originals" || fail "list shows the 3 blocked originals" "$(cat "$TG_TMP/list.txt")"
-grep -q plain.pdf "$TG_TMP/list.txt" && fail "a sanitized file is not quarantined" || pass "a sanitized file is not quarantined"
+[ "$list_rc" = 0 ] && [ "$n" = 3 ] && pass "list shows the 3 blocked originals" || fail "list shows the 3 blocked originals" "exit $list_rc: $(cat "$TG_TMP/list.txt")"
+# (only meaningful on a list that worked and shows the others; plain.pdf was sanitized into out/)
+if [ "$list_rc" != 0 ] || [ "$n" != 3 ] || [ ! -s "$TG_TMP/out/plain.pdf" ]; then
+	fail "a sanitized file is not quarantined" "no usable list (exit $list_rc, $n items) or no sanitized plain.pdf"
+elif grep -q plain.pdf "$TG_TMP/list.txt"; then
+	fail "a sanitized file is not quarantined"
+else
+	pass "a sanitized file is not quarantined"
+fi
 id=$(sha256sum "$corpus/ppap.zip" | cut -d' ' -f1)
 [ -f "$q/$id" ] && [ -f "$q/$id.json" ] && pass "content-addressed: ID is the SHA-256 of the original" || fail "content-addressed store" "$(ls "$q")"
 qt show "${id:0:12}" >"$TG_TMP/show.txt" 2>&1
@@ -30,9 +38,19 @@ check_grep "show (by ID prefix) gives reason and report" '"reason":"encrypted"' 
 check "release writes the original where the admin says" qt release "$id" --to "$TG_TMP/released.zip"
 check "released bytes are the original's" cmp "$corpus/ppap.zip" "$TG_TMP/released.zip"
 check_grep "release logged as a JSON event" '"event":"quarantine_release".*"id":"'"$id"'".*"ok":true' "$TG_TMP/events.json"
-expect_fail "unknown ID refused" qt show 0123456789abcdef
-expect_fail "path-like ID refused" qt release ../../etc/passwd --to "$TG_TMP/x"
-expect_fail "file release without --to refused" qt release "$id"
+# refused_with NAME STATUS PATTERN CMD...: CMD exits STATUS (1 refused, 2 usage) and says PATTERN
+refused_with() {
+	local name=$1 want=$2 pattern=$3 rc
+	shift 3
+	"$@" >"$TG_TMP/refused.txt" 2>&1
+	rc=$?
+	[ $rc = "$want" ] && grep -q -- "$pattern" "$TG_TMP/refused.txt" && pass "$name" ||
+		fail "$name" "exit $rc: $(head -n 2 "$TG_TMP/refused.txt")"
+}
+refused_with "unknown ID refused" 1 "0123456789abcdef: no such item" qt show 0123456789abcdef
+refused_with "path-like ID refused" 1 "\.\./\.\./etc/passwd: no such item" qt release ../../etc/passwd --to "$TG_TMP/x"
+[ ! -e "$TG_TMP/x" ] && pass "... and nothing written for it" || fail "path-like ID: nothing written" "$TG_TMP/x exists"
+refused_with "file release without --to refused (usage)" 2 "release of a file needs --to PATH" qt release "$id"
 
 # a mail item (as the milter stores them): release re-injects through sendmail
 printf 'From: a@internet.example\nTo: staff@lgwan.example\nSubject: test\n\nbody\n' >"$TG_TMP/mail.eml"

@@ -46,7 +46,11 @@ else
 fi
 check "flattened output is a valid PDF" qpdf --check "$sp/outbox/js.pdf"
 if wait_for 20 sh -c "ls '$sp/quarantine' | grep -q '\.json$'"; then pass "blocked file (exe named .pdf) went to quarantine"; else fail "blocked file (exe named .pdf) went to quarantine"; fi
-[ ! -e "$sp/outbox/invoice.pdf" ] && pass "blocked file not in the outbox" || fail "blocked file not in the outbox"
+# (judged once the daemon has dealt with it: its spool event says blocked, and the outbox is being written)
+wait_for 10 grep -q '"event":"spool".*"name":"invoice.pdf"' "$sp/spool.json"
+grep -q '"event":"spool".*"name":"invoice.pdf".*"action":"blocked"' "$sp/spool.json" && [ -s "$sp/outbox/js.pdf" ] &&
+	[ ! -e "$sp/outbox/invoice.pdf" ] && pass "blocked file not in the outbox" ||
+	fail "blocked file not in the outbox" "$(ls "$sp/outbox" 2>&1 | tr '\n' ' ')"
 [ -e "$sp/inbox/.hidden" ] && [ -e "$sp/inbox/big.bin.part" ] && pass "dotfiles and .part files left alone" || fail "dotfiles and .part files left alone"
 check_grep "a spool event per file" '"event":"spool".*"name":"invoice.pdf".*"action":"blocked"' "$sp/spool.json"
 

@@ -18,7 +18,9 @@ fuzz_replay html
 # any parser shows up as a worker failure in the reports.
 if tests/sanitizer/make-corpus.py "$TG_TMP/corpus" >/dev/null 2>&1 &&
 	"$BIN/tiergate-sanitize" --out "$TG_TMP/out" "$TG_TMP/corpus"/* >"$TG_TMP/verdicts.txt" 2>"$TG_TMP/stderr.txt"; then
-	if grep -E "worker (crashed|failed|killed)" "$TG_TMP/verdicts.txt"; then
+	if [ "$(wc -l <"$TG_TMP/verdicts.txt")" -ne "$(ls "$TG_TMP/corpus" | wc -l)" ]; then
+		fail "corpus: no worker crash" "$(wc -l <"$TG_TMP/verdicts.txt") verdicts for $(ls "$TG_TMP/corpus" | wc -l) files"
+	elif grep -E "worker (crashed|failed|killed)" "$TG_TMP/verdicts.txt"; then
 		fail "corpus: no worker crash" "$(grep -E 'worker' "$TG_TMP/verdicts.txt" | head -5)"
 	else
 		pass "corpus: $(wc -l <"$TG_TMP/verdicts.txt") files, every worker finished cleanly"
