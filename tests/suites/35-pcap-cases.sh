@@ -27,6 +27,12 @@ while IFS= read -r line; do
 	esac
 done <"$TG_TMP/out"
 
+# Every case gave its line: a run that stopped early must not look like fewer cases.
+ncases=$(find tests/pcap -name case.conf | wc -l)
+nlines=$(grep -cE '^(PASS|FAIL) ' "$TG_TMP/out")
+[ "$nlines" = "$ncases" ] && pass "pcap-cases: a line for each of the $ncases cases" ||
+	fail "pcap-cases: a line for each case" "$nlines PASS/FAIL lines for $ncases case.conf files"
+
 summary=$(tail -n 1 "$TG_TMP/out")
 case "$status" in
 0|1) echo "# $summary" ;;
