@@ -3,4 +3,4 @@
 # tier: unit
 # timeout: 120
 . "$(dirname "$0")/../lib/harness.sh"
-unit_binary test_lib
+run_unit test_lib

@@ -5,7 +5,7 @@
 . "$(dirname "$0")/../lib/harness.sh"
 
 TP="$BIN/tiergate-policy"
-unit_binary test_policy
+run_unit test_policy
 fuzz_replay config
 
 # out NAME CMD...: runs CMD, its output in $TG_TMP/NAME.out and its status in $status.

@@ -7,7 +7,7 @@
 GW="$BIN/tiergate-gw"
 CONF=conf/alpha.conf
 
-unit_binary test_gw
+run_unit test_gw
 fuzz_replay decode
 
 if [ ! -x "$GW" ]; then

@@ -3,5 +3,5 @@
 # tier: unit
 # timeout: 120
 . "$(dirname "$0")/../lib/harness.sh"
-unit_binary test_verify
+run_unit test_verify
 fuzz_replay json

@@ -3,4 +3,4 @@
 # tier: unit
 # timeout: 60
 . "$(dirname "$0")/../lib/harness.sh"
-unit_binary test_live
+run_unit test_live

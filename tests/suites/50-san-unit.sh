@@ -3,9 +3,9 @@
 # tier: unit
 # timeout: 300
 . "$(dirname "$0")/../lib/harness.sh"
-unit_binary test_san_charset
-unit_binary test_san_core
-unit_binary test_san_tar
+run_unit test_san_charset
+run_unit test_san_core
+run_unit test_san_tar
 fuzz_replay charset
 fuzz_replay office
 fuzz_replay pdfscan

@@ -4,7 +4,7 @@
 # timeout: 600
 . "$(dirname "$0")/../lib/harness.sh"
 
-unit_binary test_mail
+run_unit test_mail
 fuzz_replay mime
 
 cat >"$TG_TMP/site.conf" <<CONF

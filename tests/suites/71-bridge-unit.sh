@@ -3,6 +3,6 @@
 # tier: unit
 # timeout: 120
 . "$(dirname "$0")/../lib/harness.sh"
-unit_binary test_bridge
-unit_binary test_bridge_tls
+run_unit test_bridge
+run_unit test_bridge_tls
 fuzz_replay connect
