@@ -42,8 +42,15 @@ struct paddr {
 	int host;             /* index into hosts, -1 for a literal network */
 };
 
+/* A rule's written exception (exception.c). */
+struct pexception {
+	char *reason, *approved_by, *until;
+	long days_left;       /* from the day the policy was loaded */
+};
+
 struct prule {
-	char *name, *comment, *exception, *file;
+	char *name, *comment, *file;
+	struct pexception *exception;   /* NULL: none */
 	int line;
 	int from, to;         /* zone id, ZONE_ANY or ZONE_MISSING */
 	struct paddr *src, *dst;
@@ -121,6 +128,7 @@ struct policy {
 	enum policy_action def_action, unknown_app, malformed;
 	bool def_log;
 	int z_mynumber, z_internet;
+	long today;           /* day number the file was loaded (exceptions' days left) */
 	struct zindex zindex;
 	struct cindex cindex;
 };
@@ -157,6 +165,42 @@ int apps_find(const struct policy *p, const char *name);
 int apps_intern(struct policy *p, const char *name);
 void apps_finish(struct policy *p);
 int apps_resolve(const struct policy *p, const char *name, int ids[3]);
+
+/* exception.c */
+int exception_parse_date(const char *text, long *days);
+long exception_today(void);
+int exception_parse(const config_setting_t *rule, const char *name, long today,
+    struct pexception **out, struct diags *d);
+void exception_free(struct pexception *e);
+
+/* paths.c: chains of accept rules through relay hosts */
+#define PATHS_NROLES 5
+struct paths_role {
+	const char *name;
+	bool cleans;                 /* a hop through it is a sanitizer / screen-transfer hop */
+	const char *const *in;       /* applications it takes in to pass on (NULL: any) */
+	const char *const *out;      /* applications it sends on (NULL: any) */
+};
+extern const struct paths_role paths_roles[PATHS_NROLES];
+/* One chain: rules[i] arrives at hosts[i] (passing as roles[i]); the last has host -1. */
+struct paths_chain {
+	int nrules;
+	int *rules, *hosts, *roles;
+	bool clean;                  /* passed a cleaning hop, or arrived only on cleaning hosts */
+};
+typedef void (*paths_fn)(const struct policy *p, const struct paths_chain *c, void *arg);
+/* Every rule that ends a path from zone from into zone to, once clean and once not: shortest chains. */
+void paths_find(const struct policy *p, int from, int to, paths_fn fn, void *arg);
+void paths_format(const struct policy *p, const struct paths_chain *c, char *buf, size_t size);
+void paths_check(const struct policy *p, struct diags *d);
+int paths_role_of(const char *name);
+bool paths_host_has_role(const struct phost *h, int role);
+bool paths_carries(const struct policy *p, const struct prule *r, const char *const *apps);
+bool paths_rule_at_host(const struct policy *p, const struct prule *r, const struct phost *h,
+    bool src_side);
+
+/* grants.c */
+void grants_check(const struct policy *p, config_t *cfg, struct diags *d);
 
 /* invariant.c */
 void invariant_check(const struct policy *p, struct diags *d);

@@ -113,14 +113,14 @@ inv_mynumber_general(const struct policy *p, const struct prule *r, struct diags
 	char what[96];
 	int my = p->z_mynumber;
 
-	if (r->exception && r->exception[0] != '\0')
+	if (r->exception)
 		return;
 	if (!invariant_rule_touches(p, r, my, true) && !invariant_rule_touches(p, r, my, false))
 		return;
 	if (inv_general_purpose(p, r, what, sizeof what))
 		diags_add_at(d, DIAG_ERROR, r->file, r->line,
 		    "rule '%s' accepts a general-purpose protocol in mynumber (%s); "
-		    "name the purpose with exception = \"reason\" if it is really needed",
+		    "if it is really needed, write an exception = { reason; approved_by; until; }",
 		    r->name, what);
 }
 

@@ -38,6 +38,30 @@ load_fmt(const char *fmt, ...)
 	return xstrdup(buf);
 }
 
+/*
+ * Inside a zone, host or rule an unknown setting is an error: a mistyped
+ * restriction ("dports", "scr") would otherwise silently widen an accept.
+ */
+static void
+load_check_members(const config_setting_t *g, const char *const *known, const char *what,
+    const char *name, struct diags *d)
+{
+	int count = config_setting_length(g);
+
+	for (int i = 0; i < count; i++) {
+		config_setting_t *s = config_setting_get_elem(g, (unsigned)i);
+		const char *member = config_setting_name(s);
+		int k;
+		if (member == NULL)
+			continue;
+		for (k = 0; known[k] && strcmp(known[k], member) != 0; k++)
+			;
+		if (known[k] == NULL)
+			diags_add(d, DIAG_ERROR, s, "%s '%s': unknown setting '%s' (a typo would widen "
+			    "or hide a restriction)", what, name, member);
+	}
+}
+
 static char *
 load_dup_or_null(const char *s)
 {
@@ -195,7 +219,7 @@ load_zone(struct policy *p, const config_setting_t *g, struct diags *d)
 
 	if (name == NULL)
 		return;
-	conf_check_members(g, load_zone_known, d);
+	load_check_members(g, load_zone_known, "zone", name, d);
 	if (strcmp(name, "any") == 0) {
 		diags_add(d, DIAG_ERROR, g, "'any' is reserved: it means every zone in rules");
 		return;
@@ -282,7 +306,7 @@ load_host(struct policy *p, const config_setting_t *g, struct diags *d)
 
 	if (name == NULL)
 		return;
-	conf_check_members(g, load_host_known, d);
+	load_check_members(g, load_host_known, "host", name, d);
 	if ((dup = load_host_find(p, name)) >= 0) {
 		diags_add(d, DIAG_ERROR, g, "host '%s' defined twice (first at %s:%d)", name,
 		    p->hosts[dup].file, p->hosts[dup].line);
@@ -377,8 +401,8 @@ load_rule_zone(const struct policy *p, const config_setting_t *g, const char *ke
 		return ZONE_ANY;
 	zone = load_zone_find(p, name);
 	if (zone < 0)
-		diags_add(d, DIAG_WARNING, config_setting_get_member(g, key),
-		    "rule '%s' names zone '%s', which is not defined (rule ignored)", rule, name);
+		diags_add(d, DIAG_ERROR, config_setting_get_member(g, key),
+		    "rule '%s' names zone '%s', which is not defined", rule, name);
 	return zone < 0 ? ZONE_MISSING : zone;
 }
 
@@ -578,7 +602,7 @@ load_rule_find(const struct policy *p, const char *name)
 static int
 load_rule_scalars(const config_setting_t *g, struct prule *r, struct policy *p, struct diags *d)
 {
-	const char *comment = NULL, *exception = NULL;
+	const char *comment = NULL;
 	int proto = RP_ANY, action = -1, bad = 0;
 
 	bad |= conf_get_enum(g, "proto", load_protos, &proto, d) < 0;
@@ -590,11 +614,10 @@ load_rule_scalars(const config_setting_t *g, struct prule *r, struct policy *p, 
 	r->log = p->def_log;
 	bad |= conf_get_bool(g, "log", &r->log, d) < 0;
 	bad |= conf_get_str(g, "comment", &comment, d) < 0;
-	bad |= conf_get_str(g, "exception", &exception, d) < 0;
+	bad |= exception_parse(g, r->name, p->today, &r->exception, d) < 0;
 	r->proto = (enum rule_proto)proto;
 	r->action = action < 0 ? ACT_DROP : (enum policy_action)action;
 	r->comment = load_dup_or_null(comment);
-	r->exception = load_dup_or_null(exception);
 	return bad ? -1 : 0;
 }
 
@@ -603,7 +626,7 @@ load_rule_free(struct prule *r)
 {
 	free(r->name);
 	free(r->comment);
-	free(r->exception);
+	exception_free(r->exception);
 	free(r->file);
 	free(r->src);
 	free(r->dst);
@@ -622,7 +645,7 @@ load_rule(struct policy *p, const config_setting_t *g, struct diags *d)
 
 	if (name == NULL)
 		return;
-	conf_check_members(g, load_rule_known, d);
+	load_check_members(g, load_rule_known, "rule", name, d);
 	if ((dup = load_rule_find(p, name)) >= 0) {
 		diags_add(d, DIAG_ERROR, g, "duplicate rule name '%s' (first at %s:%d)", name,
 		    p->rules[dup].file, p->rules[dup].line);
@@ -670,6 +693,7 @@ policy_parse(config_t *cfg, const char *source, struct diags *d)
 
 	atomic_init(&p->refs, 1);
 	p->source = xstrdup(source);
+	p->today = exception_today();
 	conf_check_members(config_root_setting(cfg), load_top_known, d);
 	load_model(p, cfg, d);
 	load_zones(p, cfg, d);
@@ -681,6 +705,7 @@ policy_parse(config_t *cfg, const char *source, struct diags *d)
 		load_rule_reasons(p, &p->rules[i]);
 	p->z_mynumber = load_zone_find(p, "mynumber");
 	p->z_internet = load_zone_find(p, "internet");
+	grants_check(p, cfg, d);
 	return p;
 }
 

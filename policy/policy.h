@@ -4,6 +4,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "lib/addr.h"
 #include "lib/conf.h"
@@ -80,5 +81,15 @@ int policy_rule_count(const struct policy *p);
 const char *policy_rule_name(const struct policy *p, int rule);
 /* True when some rule names applications (gw then runs nDPI at all). */
 bool policy_uses_apps(const struct policy *p);
+
+/* Written exceptions (a rule's exception = { reason; approved_by; until; }), in rule order. */
+struct policy_exception {
+	const char *rule, *file, *reason, *approved_by, *until;
+	int line;
+	long days_left;          /* counted from the day the policy was loaded */
+};
+int policy_exception_count(const struct policy *p);
+bool policy_exception_get(const struct policy *p, int index, struct policy_exception *out);
+void policy_exceptions_print(const struct policy *p, FILE *out);
 
 #endif

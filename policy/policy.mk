@@ -1,6 +1,7 @@
 # policy.mk -- policy/: the zone model library every part links, and the admin tool tiergate-policy.
 POLICY_SRCS := policy/policy.c policy/load.c policy/zone.c policy/compile.c policy/lookup.c \
-               policy/invariant.c policy/apps.c
+               policy/invariant.c policy/apps.c policy/exception.c \
+               policy/paths.c policy/grants.c
 POLICY_OBJS := $(POLICY_SRCS:%.c=$(BUILD)/%.o)
 POLICY_LIBS  = $(LIB_LIBS)
 

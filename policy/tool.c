@@ -62,6 +62,7 @@ tool_check(int argc, char **argv)
 	p = tool_load(argv[0], stdout);
 	if (p == NULL)
 		return 1;
+	policy_exceptions_print(p, stdout);
 	printf("configuration OK\n");
 	policy_unref(p);
 	return 0;

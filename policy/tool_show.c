@@ -147,6 +147,10 @@ tool_show(int argc, char **argv)
 		for (int t = 0; t < p->nzones; t++)
 			show_pair_details(p, f, t);
 	show_rules(p);
+	if (policy_exception_count(p) > 0) {
+		printf("\nexceptions (%d)\n", policy_exception_count(p));
+		policy_exceptions_print(p, stdout);
+	}
 	policy_unref(p);
 	return 0;
 }

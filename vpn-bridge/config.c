@@ -236,7 +236,7 @@ bconf_parse_groups(struct bridge_conf *c, const config_setting_t *bridge, struct
 static void
 bconf_parse_grant(struct bconf_grant *grant, config_setting_t *g, struct diags *d)
 {
-	static const char *const known[] = { "name", "who", "to", "comment", NULL };
+	static const char *const known[] = { "name", "who", "to", "class", "comment", NULL };
 	char **to = NULL;
 	size_t n_to = 0;
 

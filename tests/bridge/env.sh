@@ -37,6 +37,9 @@ model = "alpha";
 zones = ( { name = "mynumber"; networks = [ "10.10.0.0/16" ]; },
           { name = "lgwan"; networks = [ "10.20.0.0/16", "127.0.0.0/8" ]; },
           { name = "internet"; networks = [ "0.0.0.0/0", "::/0" ]; } );
+hosts = ( { name = "test-desktops"; address = "127.0.0.0/8"; roles = [ "screen-transfer" ]; },
+          { name = "test-desktops-v6"; address = "::1"; roles = [ "screen-transfer" ]; },
+          { name = "lgwan-desks"; address = "10.20.1.0/24"; roles = [ "screen-transfer" ]; } );
 bridge = {
   listen = "127.0.0.1:$BR_PORT";
   certificates = ( { cert = "pki/bridge-ec.pem";  key = "pki/bridge-ec.key"; },
@@ -63,8 +66,8 @@ bridge = {
   groups = ( { name = "staff"; members = [ "alice", "bob", "dave" ]; } );
   grants = (
     { name = "web-for-staff"; who = [ "@staff" ]; to = [ "127.0.0.1:$WEB_PORT", "127.0.0.1:$CLOSED_PORT", "10.20.1.0/24:3389", "[::1/128]:$WEB6_PORT" ]; },
-    { name = "written-too-wide"; who = [ "alice" ]; to = [ "10.0.0.0/8:80" ]; },
-    { name = "asp-for-alice"; who = [ "alice" ];
+    { name = "written-too-wide"; class = "admin"; who = [ "alice" ]; to = [ "10.0.0.0/8:80" ]; },
+    { name = "asp-for-alice"; class = "asp-vendor"; who = [ "alice" ];
       to = [ "asp:good", "asp:expired", "asp:wronghost", "asp:selfsigned", "asp:unchecked" ]; }
   );
 };

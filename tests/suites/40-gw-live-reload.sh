@@ -18,8 +18,11 @@ srv_sink lgw 10.20.1.5 3389 "$TG_TMP/ticks"
 gw_start "$CONF" || exit 1
 
 # A telework session (bridge -> staff PC 3389) that writes a line every 0.1 s, kept open.
-# The writer is bounded (60 s) so nothing outlives the suite even if a kill is missed.
-(in_ns dmz sh -c 'for i in $(seq 1 600); do echo "tick $i"; sleep 0.1; done' |
+# It opens with an RDP connection request (X.224 CR, as in pcap/make-fixtures.sh): the
+# preset's telework-rdp accepts RDP only. The writer is bounded (60 s) so nothing outlives
+# the suite even if a kill is missed.
+(in_ns dmz sh -c 'printf "\003\000\000\023\016\340\000\000\000\000\000\001\000\010\000\003\000\000\000"; sleep 0.3
+	for i in $(seq 1 600); do echo "tick $i"; sleep 0.1; done' |
 	in_ns dmz socat -u STDIN "TCP:10.20.1.5:3389,bind=10.30.0.20" 2>/dev/null) &
 SESSION=$!
 on_exit "pkill -P $SESSION; kill $SESSION"
