@@ -10,6 +10,7 @@
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "gw/ctl.h"
@@ -294,6 +295,7 @@ live_loop(struct live_main *m)
 			ctl_serve_one(m->ctl_fd, live_ctl_handler, m->lv);
 		if (pfd[2].revents & POLLIN)
 			metrics_serve_one(m->metrics_fd, live_metrics_handler, m->lv);
+		live_reload_watch(m->lv, time(NULL));
 	}
 }
 
@@ -381,6 +383,7 @@ live_run(struct live *lv)
 	    policy_model_name(policy_model(lv->policy)), lv->gw.events[0] ? lv->gw.events : "off",
 	    lv->nfq.control_socket[0] ? lv->nfq.control_socket : "off",
 	    lv->nfq.metrics_listen[0] ? lv->nfq.metrics_listen : "off");
+	live_reload_announce(lv);
 	live_loop(&m);
 	live_shutdown(lv, &m);
 	return 0;

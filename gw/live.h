@@ -3,6 +3,7 @@
 #define TIERGATE_GW_LIVE_H
 
 #include <pthread.h>
+#include <time.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -86,6 +87,7 @@ struct live {
 	uint64_t started_us;
 	uint64_t reloads_ok, reloads_refused, flows_cut;
 	char last_reload[512];        /* what the last reload did, for ctl */
+	time_t asp_retry;             /* ASP state reload refused: not again before this */
 };
 
 /* live_queue.c */
@@ -96,6 +98,10 @@ int live_queue_call(struct live_queue *q, struct live_req *req);
 
 /* live_reload.c: loads the config file again; on success every queue gets the new policy. */
 int live_reload(struct live *lv, FILE *report);
+/* One policy_exception event per written exception of the policy in force (start and reload). */
+void live_reload_announce(struct live *lv);
+/* Reloads when the ASP state file changed or an ASP's pass ran out (main loop, every second). */
+void live_reload_watch(struct live *lv, time_t now);
 
 /* live_stats.c */
 void live_stats_text(struct live *lv, FILE *out);

@@ -2,7 +2,9 @@
 #include "gw/live.h"
 
 #include <netinet/in.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "gw/nfqct.h"
 #include "lib/log.h"
@@ -144,6 +146,7 @@ live_reload(struct live *lv, FILE *report)
 	    policy_model_name(policy_model(p)), policy_rule_count(p), sum.flows, sum.cut, kernel_only,
 	    sum.changed);
 	log_info("reloaded %s", lv->last_reload);
+	live_reload_announce(lv);
 	if (report)
 		fprintf(report, "ok\nreloaded %s\n", lv->last_reload);
 	/* Log rotation goes with SIGHUP too: the event file is opened again while no thread writes. */
@@ -152,4 +155,57 @@ live_reload(struct live *lv, FILE *report)
 		log_warn("reopening the event file %s", lv->gw.events);
 	pthread_rwlock_unlock(&lv->sink_lock);
 	return 0;
+}
+
+static void
+live_reload_asp_log(const struct policy *p)
+{
+	const char *names[32];
+	char list[512] = "";
+	int n = policy_asp_passed(p, names, 32);
+
+	if (policy_asp_state_file(p) == NULL)
+		return;
+	for (int i = 0; i < n; i++) {
+		size_t used = strlen(list);
+		snprintf(list + used, sizeof list - used, "%s%s", i ? ", " : "", names[i]);
+	}
+	log_info("ASP services that passed their check (asp:passed): %s", n ? list : "none");
+}
+
+void
+live_reload_announce(struct live *lv)
+{
+	struct policy_exception e;
+
+	live_reload_asp_log(lv->policy);
+	pthread_rwlock_rdlock(&lv->sink_lock);
+	for (int i = 0; policy_exception_get(lv->policy, i, &e); i++) {
+		struct jbuf jb = JBUF_INIT;
+		log_info("exception in force: rule '%s' (%s:%d): %s; approved by %s; until %s (%ld days left)",
+		    e.rule, e.file, e.line, e.reason, e.approved_by, e.until, e.days_left);
+		if (lv->sink == NULL)
+			continue;
+		ev_begin(&jb, "policy_exception", ev_now_us());
+		jb_str(&jb, "rule", e.rule);
+		jb_str(&jb, "reason", e.reason);
+		jb_str(&jb, "approved_by", e.approved_by);
+		jb_str(&jb, "until", e.until);
+		jb_int(&jb, "days_left", e.days_left);
+		jb_str(&jb, "file", e.file);
+		jb_int(&jb, "line", e.line);
+		ev_end(&jb);
+		ev_emit(lv->sink, &jb);
+		jb_free(&jb);
+	}
+	pthread_rwlock_unlock(&lv->sink_lock);
+}
+
+void
+live_reload_watch(struct live *lv, time_t now)
+{
+	if (now < lv->asp_retry || !policy_asp_stale(lv->policy, now))
+		return;
+	log_info("ASP state %s changed, or a pass ran out: reloading", policy_asp_state_file(lv->policy));
+	lv->asp_retry = live_reload(lv, NULL) < 0 ? now + 10 : 0;
 }

@@ -3,6 +3,8 @@
 #define TIERGATE_POLICY_INTERNAL_H
 
 #include <stdatomic.h>
+#include <sys/stat.h>
+#include <time.h>
 
 #include "policy/policy.h"
 
@@ -40,6 +42,14 @@ struct phost {
 struct paddr {
 	struct prefix net;
 	int host;             /* index into hosts, -1 for a literal network */
+	bool asp_off;         /* from "asp:passed": this ASP has not passed its check (never matches) */
+};
+
+/* An LGWAN-ASP service of the site (asp.services) and whether its latest check passed (asp.c). */
+struct pasp {
+	char *name;
+	struct prefix addr;
+	bool passed;
 };
 
 /* A rule's written exception (exception.c). */
@@ -62,6 +72,7 @@ struct prule {
 	int napps;            /* 0 = any application (decided without nDPI) */
 	enum policy_action action;
 	bool log;
+	bool asp_dst;         /* dst holds "asp:passed" */
 	char *reason;         /* "rule NAME (FILE:LINE)": the verdict's reason, built once */
 	char *wait_reason;    /* the same while the application is not known yet */
 };
@@ -129,6 +140,18 @@ struct policy {
 	bool def_log;
 	int z_mynumber, z_internet;
 	long today;           /* day number the file was loaded (exceptions' days left) */
+	bool cloud;           /* security_cloud: the internet only through the prefecture's cloud */
+	char *cloud_file;
+	int cloud_line;
+	struct prefix *cloud_local;   /* the site's own internet-zone networks */
+	int ncloud_local;
+	struct pasp *asps;
+	int nasps;
+	char *asp_state;      /* asp.state_file, resolved; NULL when none */
+	struct stat asp_stat; /* the state file as read (asp_stat_ok: it existed) */
+	bool asp_stat_ok;
+	time_t asp_max_age;
+	time_t asp_expiry;    /* earliest moment a pass counted here runs out, 0 = none */
 	struct zindex zindex;
 	struct cindex cindex;
 };
@@ -198,6 +221,24 @@ bool paths_host_has_role(const struct phost *h, int role);
 bool paths_carries(const struct policy *p, const struct prule *r, const char *const *apps);
 bool paths_rule_at_host(const struct policy *p, const struct prule *r, const struct phost *h,
     bool src_side);
+
+/* asp.c */
+struct asp_result_line {
+	char service[64];
+	bool passed;
+	long long checked_at;
+};
+int asp_state_parse_line(const char *line, struct asp_result_line *r);
+int asp_state_read(const char *path, struct asp_result_line **out, int *n, struct stat *st,
+    const char **why);
+void asp_load(struct policy *p, config_t *cfg, struct diags *d);
+int asp_expand(const struct policy *p, const config_setting_t *where, const char *text,
+    const char *rule, struct paddr *out, struct diags *d);
+void asp_free(struct policy *p);
+
+/* cloud.c */
+void cloud_parse(struct policy *p, config_t *cfg, struct diags *d);
+void cloud_check(const struct policy *p, struct diags *d);
 
 /* grants.c */
 void grants_check(const struct policy *p, config_t *cfg, struct diags *d);

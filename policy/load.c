@@ -10,7 +10,7 @@
 
 static const char *const load_top_known[] = {
 	"model", "zones", "hosts", "defaults", "rules", "gateway", "nfqueue", "sanitizer",
-	"milter", "spool", "bridge", "asp", NULL
+	"milter", "spool", "bridge", "asp", "security_cloud", NULL
 };
 static const char *const load_zone_known[] = { "name", "networks", "interfaces", "comment", NULL };
 static const char *const load_host_known[] = { "name", "address", "roles", "comment", NULL };
@@ -435,6 +435,22 @@ load_rule_addr(const struct policy *p, const config_setting_t *where, const char
 	return -1;
 }
 
+/* "asp:passed" (asp.c): once, in dst only. Returns entries added or -1. */
+static int
+load_rule_asp(const struct policy *p, const config_setting_t *list, const char *key,
+    const char *text, struct prule *r, struct paddr *out, struct diags *d)
+{
+	int added;
+
+	if (strcmp(key, "dst") != 0 || r->asp_dst) {
+		diags_add(d, DIAG_ERROR, list, "rule '%s': \"%s\" only once, and only in dst", r->name, text);
+		return -1;
+	}
+	added = asp_expand(p, list, text, r->name, out, d);
+	r->asp_dst = added >= 0;
+	return added;
+}
+
 static int
 load_rule_addrs(const struct policy *p, const config_setting_t *g, const char *key,
     struct prule *r, struct paddr **out, struct diags *d)
@@ -442,12 +458,19 @@ load_rule_addrs(const struct policy *p, const config_setting_t *g, const char *k
 	config_setting_t *list;
 	int n = load_str_list(g, key, &list, d), count = 0, bad = 0;
 
-	*out = xcalloc(n > 0 ? (size_t)n : 1, sizeof **out);
+	*out = xcalloc((size_t)(n > 0 ? n : 1) + (size_t)p->nasps, sizeof **out);
 	for (int i = 0; i < n; i++) {
-		if (load_rule_addr(p, list, load_str_elem(list, i), r->name, &(*out)[count], d) == 0)
+		const char *text = load_str_elem(list, i);
+		int added;
+		if (str_has_prefix(text, "asp:")) {
+			added = load_rule_asp(p, list, key, text, r, &(*out)[count], d);
+			count += added > 0 ? added : 0;
+			bad |= added < 0;
+		} else if (load_rule_addr(p, list, text, r->name, &(*out)[count], d) == 0) {
 			count++;
-		else
+		} else {
 			bad = 1;
+		}
 	}
 	if (n > 0 && count == 0)
 		return -1;   /* an all-bad list must not turn into "any address" */
@@ -699,6 +722,7 @@ policy_parse(config_t *cfg, const char *source, struct diags *d)
 	load_zones(p, cfg, d);
 	load_hosts(p, cfg, d);
 	load_defaults(p, cfg, d);
+	asp_load(p, cfg, d);
 	load_rules(p, cfg, d);
 	apps_finish(p);
 	for (int i = 0; i < p->nrules; i++)
@@ -706,6 +730,7 @@ policy_parse(config_t *cfg, const char *source, struct diags *d)
 	p->z_mynumber = load_zone_find(p, "mynumber");
 	p->z_internet = load_zone_find(p, "internet");
 	grants_check(p, cfg, d);
+	cloud_parse(p, cfg, d);
 	return p;
 }
 
@@ -745,6 +770,9 @@ policy_free(struct policy *p)
 	free(p->rules);
 	zone_index_free(&p->zindex);
 	compile_free(&p->cindex);
+	asp_free(p);
+	free(p->cloud_file);
+	free(p->cloud_local);
 	free(p->source);
 	free(p);
 }

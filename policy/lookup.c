@@ -127,9 +127,9 @@ lookup_addr_in(const struct paddr *v, int n, const struct addr *a)
 	if (n == 0)
 		return true;
 	for (int i = 0; i < n; i++)
-		if (prefix_contains(&v[i].net, a))
+		if (!v[i].asp_off && prefix_contains(&v[i].net, a))
 			return true;
-	return false;
+	return false;   /* also when every entry is an ASP that has not passed: nothing matches */
 }
 
 static bool

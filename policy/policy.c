@@ -11,6 +11,7 @@ policy_finish(struct policy *p, struct diags *d)
 {
 	invariant_check(p, d);
 	paths_check(p, d);
+	cloud_check(p, d);
 	invariant_shadowing(p, d);
 	if (diags_count(d, DIAG_ERROR) > 0) {
 		policy_free(p);

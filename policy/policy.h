@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <time.h>
 
 #include "lib/addr.h"
 #include "lib/conf.h"
@@ -91,5 +92,14 @@ struct policy_exception {
 int policy_exception_count(const struct policy *p);
 bool policy_exception_get(const struct policy *p, int index, struct policy_exception *out);
 void policy_exceptions_print(const struct policy *p, FILE *out);
+
+/*
+ * LGWAN-ASP services (dst = [ "asp:passed" ]): the state file the bridge writes
+ * (NULL when the site has none), whether it changed since p read it or a pass
+ * p counted has run out (then load again), and the services that passed.
+ */
+const char *policy_asp_state_file(const struct policy *p);
+bool policy_asp_stale(const struct policy *p, time_t now);
+int policy_asp_passed(const struct policy *p, const char **names, int max);
 
 #endif

@@ -1,7 +1,8 @@
 # policy.mk -- policy/: the zone model library every part links, and the admin tool tiergate-policy.
 POLICY_SRCS := policy/policy.c policy/load.c policy/zone.c policy/compile.c policy/lookup.c \
                policy/invariant.c policy/apps.c policy/exception.c \
-               policy/paths.c policy/grants.c
+               policy/paths.c policy/grants.c policy/cloud.c \
+               policy/asp.c
 POLICY_OBJS := $(POLICY_SRCS:%.c=$(BUILD)/%.o)
 POLICY_LIBS  = $(LIB_LIBS)
 

@@ -87,17 +87,17 @@ out explain-pending "$TP" explain conf/alpha.conf --src 10.10.1.5 --dst 10.20.5.
 expect_status explain-pending-status 0 explain-pending
 has explain-pending "$TG_TMP/explain-pending.out" "zone mynumber (network 10.10.0.0/16)" \
 	"zone lgwan (network 10.20.0.0/16), host intermediate" \
-	"rule     mynumber-to-intermediate at conf/alpha.conf:50" "would wait for the application" \
+	"rule     mynumber-to-intermediate at conf/alpha.conf:53" "would wait for the application" \
 	"with app TLS" "→ accept  mynumber-to-intermediate" "with app Unknown" "→ drop    unknown-app"
 
 out explain-app "$TP" explain conf/alpha.conf --src 10.10.1.5 --dst 10.20.5.10 --proto tcp --dport 443 --app TLS
-has explain-app "$TG_TMP/explain-app.out" "verdict  accept" "rule 'mynumber-to-intermediate' (conf/alpha.conf:50)"
+has explain-app "$TG_TMP/explain-app.out" "verdict  accept" "rule 'mynumber-to-intermediate' (conf/alpha.conf:53)"
 
 out explain-invariant "$TP" explain conf/alpha.conf --src fd00:10::5 --dst 2001:db8:100::10 --proto tcp --dport 443 --app TLS
 has explain-invariant "$TG_TMP/explain-invariant.out" "rule     invariant:mynumber-internet" "verdict  drop" "三層分離"
 
 out explain-reject "$TP" explain conf/alpha.conf --src 203.0.113.5 --dst 10.20.1.5 --proto udp --dport 53
-has explain-reject "$TG_TMP/explain-reject.out" "internet-to-lgwan-refused at conf/alpha.conf:99" "verdict  reject" \
+has explain-reject "$TG_TMP/explain-reject.out" "internet-to-lgwan-refused at conf/alpha.conf:102" "verdict  reject" \
 	"α: nothing from the internet enters LGWAN unsanitized"
 
 out explain-beta "$TP" explain conf/beta.conf --src 172.16.1.5 --dst 10.20.3.2 --proto tcp --dport 3389 --app RDP
@@ -113,7 +113,7 @@ fi
 # --- show ------------------------------------------------------------------------------
 out show-alpha "$TP" show conf/alpha.conf
 expect_status show-alpha-status 0 show-alpha
-has show-alpha "$TG_TMP/show-alpha.out" "model alpha, 5 zones, 12 hosts, 17 rules" "from \\ to" "✗ invariant" \
+has show-alpha "$TG_TMP/show-alpha.out" "model alpha, 5 zones, 13 hosts, 17 rules" "from \\ to" "✗ invariant" \
 	"TLS/443 → intermediate" "mynumber → lgwan" "mynumber-to-intermediate (line 50)" \
 	"staff-pcs: RDP/3389 → screen-transfer" "internet-to-lgwan-refused"
 # the mynumber row: nothing to dmz or asp, the invariant toward the internet

@@ -51,7 +51,8 @@ out=$(gw_ctl reload 2>&1)
 	fail "ctl reload with a broken file" "$out"
 
 # --- a good file that drops telework: verdicts change, the running session is cut --------
-printf '%s\n' "$GOOD" | sed '/name = "telework-rdp"/,/action/ s/action = "accept"/action = "drop"/' >"$CONF"
+# (the drop needs no application: without app it is final at the first packet)
+printf '%s\n' "$GOOD" | sed '/name = "telework-rdp"/,/action/ { s/ app = \[ "RDP" \];//; s/action = "accept"/action = "drop"/; }' >"$CONF"
 grep -q 'action = "drop"; comment = "telework' "$CONF" || fail "test setup" "sed did not change the rule"
 kill -HUP "$GW_PID"
 wait_for 5 grep -q 'reloaded policy' "$GW_LOG" && pass "SIGHUP with a good file: reloaded" ||
