@@ -219,6 +219,7 @@ void paths_check(const struct policy *p, struct diags *d);
 int paths_role_of(const char *name);
 bool paths_host_has_role(const struct phost *h, int role);
 bool paths_carries(const struct policy *p, const struct prule *r, const char *const *apps);
+bool paths_rule_touches(const struct policy *p, const struct prule *r, int zone, bool src_side);
 bool paths_rule_at_host(const struct policy *p, const struct prule *r, const struct phost *h,
     bool src_side);
 

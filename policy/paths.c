@@ -70,6 +70,41 @@ paths_carries(const struct policy *p, const struct prule *r, const char *const *
 	return false;
 }
 
+static bool
+paths_listed(const char *const *apps, const char *name)
+{
+	if (apps == NULL)
+		return true;
+	for (int k = 0; apps[k]; k++)
+		if (strcasecmp(apps[k], name) == 0)
+			return true;
+	return false;
+}
+
+/*
+ * Can r, carrying only what via lets through (NULL: anything), bring something
+ * in (NULL: anything)? A relay passes on its out list, the next takes its in list.
+ */
+static bool
+paths_carries_via(const struct policy *p, const struct prule *r, const char *const *via,
+    const char *const *in)
+{
+	if (r->proto == RP_ICMP)
+		return false;
+	if (r->napps > 0) {
+		for (int i = 0; i < r->napps; i++)
+			if (paths_listed(via, p->apps[r->apps[i]]) && paths_listed(in, p->apps[r->apps[i]]))
+				return true;
+		return false;
+	}
+	if (via == NULL || in == NULL)
+		return true;
+	for (int k = 0; via[k]; k++)
+		if (paths_listed(in, via[k]))
+			return true;
+	return false;
+}
+
 /* Does r carry nothing but what apps names? */
 static bool
 paths_carries_only(const struct policy *p, const struct prule *r, const char *const *apps)
@@ -88,6 +123,28 @@ paths_carries_only(const struct policy *p, const struct prule *r, const char *co
 			return false;
 	}
 	return true;
+}
+
+/*
+ * Can r's source (src_side) or destination hold an address of zone? Like
+ * invariant_rule_touches, but a rule whose addresses all lie outside its own
+ * zone never matches, so it opens no path.
+ */
+bool
+paths_rule_touches(const struct policy *p, const struct prule *r, int zone, bool src_side)
+{
+	int ref = src_side ? r->from : r->to;
+	const struct paddr *v = src_side ? r->src : r->dst;
+	int n = src_side ? r->nsrc : r->ndst;
+
+	if (zone < 0 || (ref != ZONE_ANY && ref != zone))
+		return false;
+	if (n == 0)
+		return p->zones[zone].nnets > 0 || p->zones[zone].nifs > 0;
+	for (int i = 0; i < n; i++)
+		if (zone_may_hold(p, zone, &v[i].net))
+			return true;
+	return false;
 }
 
 static bool
@@ -125,8 +182,8 @@ paths_clean_arrival(const struct policy *p, const struct prule *r, int zone)
 		return false;
 	for (int i = 0; i < r->ndst; i++) {
 		bool ok = false;
-		if (r->to == ZONE_ANY && !zone_may_hold(p, zone, &r->dst[i].net))
-			continue;
+		if (!zone_may_hold(p, zone, &r->dst[i].net))
+			continue;   /* never arrives in zone */
 		for (int h = 0; h < p->nhosts && !ok; h++) {
 			if (!prefix_covers(&p->hosts[h].net, &r->dst[i].net))
 				continue;
@@ -192,14 +249,17 @@ paths_emit(struct paths_search *s, int parent, int rule, bool clean)
 	free(c.roles);
 }
 
-/* r has just been taken with the path clean so far or not: does it end in s->to? Where does it relay? */
+/*
+ * r has just been taken, carrying what via lets through, with the path clean
+ * so far or not: does it end in s->to? Which relays does it feed?
+ */
 static void
-paths_step(struct paths_search *s, int parent, const struct prule *r, bool clean)
+paths_step(struct paths_search *s, int parent, const struct prule *r, const char *const *via, bool clean)
 {
 	const struct policy *p = s->p;
 	int ri = (int)(r - p->rules);
 
-	if (invariant_rule_touches(p, r, s->to, false)) {
+	if (paths_rule_touches(p, r, s->to, false)) {
 		bool end_clean = clean || paths_clean_arrival(p, r, s->to);
 		if (!s->seen_end[ri * 2 + end_clean]) {
 			s->seen_end[ri * 2 + end_clean] = true;
@@ -211,7 +271,7 @@ paths_step(struct paths_search *s, int parent, const struct prule *r, bool clean
 			continue;
 		for (int k = 0; k < PATHS_NROLES; k++) {
 			int slot = paths_slot(h, k, clean);
-			if (!paths_host_has_role(&p->hosts[h], k) || !paths_carries(p, r, paths_roles[k].in) ||
+			if (!paths_host_has_role(&p->hosts[h], k) || !paths_carries_via(p, r, via, paths_roles[k].in) ||
 			    s->index[slot] >= 0)
 				continue;
 			s->index[slot] = s->nst;
@@ -240,8 +300,8 @@ paths_find(const struct policy *p, int from, int to, paths_fn fn, void *arg)
 		s.index[i] = -1;
 	s.seen_end = xcalloc((size_t)p->nrules * 2 + 1, sizeof *s.seen_end);
 	for (int i = 0; i < p->nrules; i++)
-		if (paths_usable(&p->rules[i]) && invariant_rule_touches(p, &p->rules[i], from, true))
-			paths_step(&s, -1, &p->rules[i], false);
+		if (paths_usable(&p->rules[i]) && paths_rule_touches(p, &p->rules[i], from, true))
+			paths_step(&s, -1, &p->rules[i], NULL, false);
 	for (int q = 0; q < s.nst; q++) {
 		const struct paths_state cur = s.st[q];
 		const struct paths_role *role = &paths_roles[cur.role];
@@ -249,7 +309,7 @@ paths_find(const struct policy *p, int from, int to, paths_fn fn, void *arg)
 			const struct prule *r = &p->rules[i];
 			if (paths_usable(r) && paths_rule_at_host(p, r, &p->hosts[cur.host], true) &&
 			    paths_carries(p, r, role->out))
-				paths_step(&s, q, r, cur.clean || role->cleans);
+				paths_step(&s, q, r, role->out, cur.clean || role->cleans);
 		}
 	}
 	free(s.st);

@@ -7,7 +7,7 @@ POLICY_OBJS := $(POLICY_SRCS:%.c=$(BUILD)/%.o)
 POLICY_LIBS  = $(LIB_LIBS)
 
 POLICY_TOOL_SRCS := policy/tool.c policy/tool_util.c policy/tool_explain.c policy/tool_show.c \
-                    policy/tool_diff.c policy/tool_bench.c policy/tool_gen.c
+                    policy/tool_diff.c policy/tool_bench.c policy/tool_gen.c policy/tool_paths.c
 POLICY_TOOL_OBJS := $(POLICY_TOOL_SRCS:%.c=$(BUILD)/%.o)
 
 BINS += $(BIN)/tiergate-policy
@@ -17,6 +17,10 @@ tiergate-policy_LIBS = $(POLICY_LIBS)
 UNIT_TESTS += $(BUILD)/t/test_policy
 $(BUILD)/t/test_policy: $(BUILD)/tests/unit/test_policy.o $(BUILD)/policy/tool_gen.o $(POLICY_OBJS) $(LIB_OBJS)
 test_policy_LIBS = $(POLICY_LIBS)
+
+UNIT_TESTS += $(BUILD)/t/test_paths
+$(BUILD)/t/test_paths: $(BUILD)/tests/unit/test_paths.o $(BUILD)/policy/tool_gen.o $(POLICY_OBJS) $(LIB_OBJS)
+test_paths_LIBS = $(POLICY_LIBS)
 
 FUZZERS += config
 fuzz_config_OBJS = $(POLICY_OBJS) $(LIB_OBJS)

@@ -1,4 +1,4 @@
-/* tool.c -- tiergate-policy: the admin's command line (check, explain, show, diff, bench). */
+/* tool.c -- tiergate-policy: the admin's command line (check, explain, show, diff, bench, paths). */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,12 +17,14 @@ tool_usage(FILE *out)
 	    "       tiergate-policy show FILE\n"
 	    "       tiergate-policy diff OLD NEW\n"
 	    "       tiergate-policy bench FILE [--flows N]\n"
+	    "       tiergate-policy paths FILE --from ZONE --to ZONE\n"
 	    "\n"
 	    "check    loads FILE, checks the guideline's invariants; \"configuration OK\" or FILE:LINE problems\n"
 	    "explain  which zones, which rule, which verdict for one flow, and why\n"
 	    "show     the zone-to-zone matrix of what is allowed, and the rules\n"
 	    "diff     the flows whose verdict differs between OLD and NEW (exit 1 if any)\n"
-	    "bench    lookup speed on FILE's own rules (ns per lookup)\n");
+	    "bench    lookup speed on FILE's own rules (ns per lookup)\n"
+	    "paths    every chain of accept rules (through relay hosts) from one zone into another\n");
 }
 
 int
@@ -77,6 +79,7 @@ static const struct {
 	{ "show", tool_show },
 	{ "diff", tool_diff },
 	{ "bench", tool_bench },
+	{ "paths", tool_paths },
 };
 
 int

@@ -37,5 +37,6 @@ int tool_explain(int argc, char **argv);
 int tool_show(int argc, char **argv);
 int tool_diff(int argc, char **argv);
 int tool_bench(int argc, char **argv);
+int tool_paths(int argc, char **argv);
 
 #endif

@@ -12,7 +12,7 @@
  * rules pick random zone pairs, addresses inside the zones, protocols, ports,
  * ranges and applications, in the proportions a large real site shows (most
  * rules name one port, some name none). Rules that the guideline would refuse
- * as accepts (anything touching mynumber, internet -> lgwan) drop or reject,
+ * as accepts (anything touching mynumber, internet <-> lgwan) drop or reject,
  * so every generated file loads. Deterministic for a given seed.
  */
 
@@ -144,7 +144,8 @@ gen_rule(struct gen_buf *b, int i, uint64_t *rs)
 		from = (int)(gen_rand(rs) % GEN_NZONES);
 		to = (int)(gen_rand(rs) % GEN_NZONES);
 	} while ((from == GEN_MYNUMBER && to == GEN_INTERNET) || (from == GEN_INTERNET && to == GEN_MYNUMBER));
-	guarded = from == GEN_MYNUMBER || to == GEN_MYNUMBER || (from == GEN_INTERNET && to == GEN_LGWAN);
+	guarded = from == GEN_MYNUMBER || to == GEN_MYNUMBER || (from == GEN_INTERNET && to == GEN_LGWAN) ||
+	    (from == GEN_LGWAN && to == GEN_INTERNET);
 	proto = pk < 55 ? 0 : pk < 85 ? 1 : pk < 95 ? 2 : 3;
 	gen_put(b, "  { name = \"r%05d\"; from = \"%s\"; to = \"%s\"; proto = \"%s\";", i,
 	    gen_zones[from].name, gen_zones[to].name, protos[proto]);

@@ -187,19 +187,37 @@ test_duplicates(void)
 	CHECK(has_diag(DIAG_ERROR, "host 'h' defined twice"));
 }
 
+/* Inside a zone, host or rule an unknown setting is an error; so is a rule naming an undefined zone. */
+static void
+test_strict_schema(void)
+{
+	struct policy *p = load_text(ZONES3 "rules = (\n"
+	    "  { name = \"ghost\"; from = \"lgwan\"; to = \"nowhere\"; action = \"accept\"; },\n"
+	    "  { name = \"typo\"; from = \"lgwan\"; to = \"dmz\"; proto = \"tcp\"; dports = [ 443 ]; action = \"accept\"; } );");
+
+	CHECK(p == NULL);
+	CHECK(has_diag(DIAG_ERROR, "rule 'ghost' names zone 'nowhere', which is not defined"));
+	CHECK(has_diag(DIAG_ERROR, "rule 'typo': unknown setting 'dports'"));
+	policy_unref(p);
+	p = load_text("model = \"beta\"; zones = ( { name = \"lgwan\"; networks = [ \"10.20.0.0/16\" ]; colour = 1; } );\n"
+	    "hosts = ( { name = \"h\"; address = \"10.20.0.1\"; role = [ \"dns\" ]; } );");
+	CHECK(p == NULL);
+	CHECK(has_diag(DIAG_ERROR, "zone 'lgwan': unknown setting 'colour'"));
+	CHECK(has_diag(DIAG_ERROR, "host 'h': unknown setting 'role'"));
+	policy_unref(p);
+}
+
 static void
 test_warnings(void)
 {
 	struct policy *p = load_text(ZONES3 "colour = \"blue\";\n"
 	    "rules = ( { name = \"all-dmz\"; from = \"lgwan\"; to = \"dmz\"; proto = \"tcp\"; action = \"reject\"; },\n"
 	    "  { name = \"web\"; from = \"lgwan\"; to = \"dmz\"; proto = \"tcp\"; dport = [ 443 ]; action = \"accept\"; },\n"
-	    "  { name = \"ghost\"; from = \"lgwan\"; to = \"nowhere\"; action = \"accept\"; },\n"
-	    "  { name = \"typo\"; from = \"lgwan\"; to = \"dmz\"; proto = \"udp\"; app = [ \"HTTPS\" ]; action = \"drop\"; colour = 1; } );");
+	    "  { name = \"typo\"; from = \"lgwan\"; to = \"dmz\"; proto = \"udp\"; app = [ \"HTTPS\" ]; action = \"drop\"; } );");
 
 	CHECK(p != NULL);
-	CHECK(has_diag(DIAG_WARNING, "unknown setting 'colour'"));
+	CHECK(has_diag(DIAG_WARNING, "unknown setting 'colour' (ignored)"));   /* top level: a warning */
 	CHECK(has_diag(DIAG_WARNING, "rule 'web' is shadowed by rule 'all-dmz'"));
-	CHECK(has_diag(DIAG_WARNING, "names zone 'nowhere', which is not defined (rule ignored)"));
 	CHECK(has_diag(DIAG_WARNING, "application 'HTTPS' is not a protocol nDPI 4.2 knows"));
 	CHECK(!has_diag(DIAG_WARNING, "rule 'typo' is shadowed"));
 	CHECK(!has_diag(DIAG_WARNING, "no zone"));
@@ -418,10 +436,16 @@ test_invariants(void)
 		  "general-purpose protocol in mynumber (application HTTP)" },
 		{ "{ name = \"x\"; from = \"lgwan\"; to = \"mynumber\"; proto = \"tcp\"; action = \"accept\"; }",
 		  "general-purpose protocol in mynumber (every port" },
-		{ "{ name = \"x\"; from = \"mynumber\"; to = \"lgwan\"; dst = [ \"inter\" ]; proto = \"tcp\"; dport = [ 80 ]; action = \"accept\"; exception = \"vendor maintenance portal, 2026 only\"; }",
+		{ "{ name = \"x\"; from = \"mynumber\"; to = \"lgwan\"; dst = [ \"inter\" ]; proto = \"tcp\"; dport = [ 80 ]; action = \"accept\"; exception = { reason = \"vendor maintenance portal\"; approved_by = \"CISO Tanaka\"; until = \"2099-03-31\"; }; }",
 		  NULL },
-		{ "{ name = \"x\"; from = \"mynumber\"; to = \"lgwan\"; dst = [ \"inter\" ]; proto = \"tcp\"; dport = [ 80 ]; action = \"accept\"; exception = \"\"; }",
-		  "general-purpose protocol in mynumber" },
+		{ "{ name = \"x\"; from = \"mynumber\"; to = \"lgwan\"; dst = [ \"inter\" ]; proto = \"tcp\"; dport = [ 80 ]; action = \"accept\"; exception = \"reason only\"; }",
+		  "rule 'x': exception must be a group" },
+		{ "{ name = \"x\"; from = \"mynumber\"; to = \"lgwan\"; dst = [ \"inter\" ]; proto = \"tcp\"; dport = [ 80 ]; action = \"accept\"; exception = { reason = \"r\"; until = \"2099-03-31\"; }; }",
+		  "rule 'x': the exception needs 'approved_by'" },
+		{ "{ name = \"x\"; from = \"mynumber\"; to = \"lgwan\"; dst = [ \"inter\" ]; proto = \"tcp\"; dport = [ 80 ]; action = \"accept\"; exception = { reason = \"r\"; approved_by = \"a\"; until = \"2020-01-31\"; }; }",
+		  "rule 'x': the exception expired on 2020-01-31 (approved by a)" },
+		{ "{ name = \"x\"; from = \"mynumber\"; to = \"lgwan\"; dst = [ \"inter\" ]; proto = \"tcp\"; dport = [ 80 ]; action = \"accept\"; exception = { reason = \"r\"; approved_by = \"a\"; until = \"2099-02-30\"; }; }",
+		  "exception until \"2099-02-30\" is not a date" },
 		{ "{ name = \"x\"; from = \"mynumber\"; to = \"lgwan\"; dst = [ \"10.20.5.0/24\" ]; proto = \"tcp\"; dport = [ 443 ]; action = \"accept\"; }",
 		  "accepts mynumber → lgwan to a bare network" },
 		{ "{ name = \"x\"; from = \"mynumber\"; to = \"lgwan\"; proto = \"tcp\"; dport = [ 443 ]; action = \"accept\"; }",
@@ -467,9 +491,16 @@ test_invariant_beta(void)
 	struct policy *p;
 
 	snprintf(text, sizeof text, "%srules = ( { name = \"rdp\"; from = \"internet\"; to = \"lgwan\"; "
-	    "dst = [ \"vdi\" ]; proto = \"tcp\"; dport = [ 3389 ]; action = \"accept\"; } );", base);
+	    "dst = [ \"vdi\" ]; proto = \"tcp\"; dport = [ 3389 ]; app = [ \"RDP\" ]; action = \"accept\"; } );", base);
 	p = load_text(text);
 	CHECK(p != NULL);
+	policy_unref(p);
+	/* anything but a screen protocol onto the VDI is a path into LGWAN with no hop */
+	snprintf(text, sizeof text, "%srules = ( { name = \"rdp\"; from = \"internet\"; to = \"lgwan\"; "
+	    "dst = [ \"vdi\" ]; proto = \"tcp\"; dport = [ 3389 ]; action = \"accept\"; } );", base);
+	p = load_text(text);
+	CHECK(p == NULL);
+	CHECK(has_diag(DIAG_ERROR, "path internet ⇝ lgwan with no sanitizer or screen-transfer hop: rule 'rdp'"));
 	policy_unref(p);
 	snprintf(text, sizeof text, "%srules = ( { name = \"gw\"; from = \"internet\"; to = \"lgwan\"; "
 	    "dst = [ \"gw\" ]; proto = \"tcp\"; dport = [ 443 ]; action = \"accept\"; } );", base);
@@ -654,6 +685,7 @@ main(void)
 	UNIT_RUN(test_parse_errors);
 	UNIT_RUN(test_duplicates);
 	UNIT_RUN(test_warnings);
+	UNIT_RUN(test_strict_schema);
 	UNIT_RUN(test_zone_most_specific);
 	UNIT_RUN(test_zone_interfaces);
 	UNIT_RUN(test_match_ports_ranges);
