@@ -25,3 +25,7 @@ test_paths_LIBS = $(POLICY_LIBS)
 FUZZERS += config
 fuzz_config_OBJS = $(POLICY_OBJS) $(LIB_OBJS)
 fuzz_config_LIBS = $(POLICY_LIBS)
+
+FUZZERS += asp_state
+fuzz_asp_state_OBJS = $(POLICY_OBJS) $(LIB_OBJS)
+fuzz_asp_state_LIBS = $(POLICY_LIBS)

@@ -6,7 +6,9 @@
 
 TP="$BIN/tiergate-policy"
 run_unit test_policy
+run_unit test_paths
 fuzz_replay config
+fuzz_replay asp_state
 
 # out NAME CMD...: runs CMD, its output in $TG_TMP/NAME.out and its status in $status.
 out() {

@@ -469,12 +469,222 @@ test_paths_brute_force(void)
 	printf("  %d random sites, %d zone pairs with paths, %d mismatches\n", sites, with_paths, mismatches);
 }
 
+/* ---- the ASP state file, asp:passed ------------------------------------------------ */
+
+static void
+test_asp_state_lines(void)
+{
+	struct asp_result_line r;
+
+	CHECK_INT(asp_state_parse_line("{\"service\":\"kintai\",\"passed\":true,\"reason\":\"\",\"days_left\":-1,"
+	    "\"checked_at\":\"2026-12-04T10:00:00.000000+0000\",\"checked_at_epoch\":1796378400}", &r), 1);
+	CHECK_STR(r.service, "kintai");
+	CHECK(r.passed);
+	CHECK_INT(r.checked_at, 1796378400);
+	CHECK_INT(asp_state_parse_line("", &r), 0);
+	CHECK_INT(asp_state_parse_line("{\"service\":\"k\",\"passed\":false,\"checked_at_epoch\":5}", &r), 1);
+	CHECK(!r.passed);
+	/* what the bridge never writes is refused: the gateway then counts no ASP as passed */
+	CHECK_INT(asp_state_parse_line("{\"service\":\"k\",\"passed\":true}", &r), -1);
+	CHECK_INT(asp_state_parse_line("{\"service\":\"k\",\"passed\":1,\"checked_at_epoch\":5}", &r), -1);   /* passed must be true or false */
+	CHECK_INT(asp_state_parse_line("{\"service\":\"k\",\"passed\":true,\"checked_at_epoch\":5} ", &r), -1);
+	CHECK_INT(asp_state_parse_line("{\"service\":\"k\",\"x\":{\"a\":1},\"passed\":true,\"checked_at_epoch\":5}", &r), -1);
+	CHECK_INT(asp_state_parse_line("{\"service\":\"k\",\"passed\":true,\"checked_at_epoch\":-5}", &r), -1);
+	CHECK_INT(asp_state_parse_line("{\"service\":\"k\",\"passed\":true,\"checked_at_epoch\":5,}", &r), -1);
+	CHECK_INT(asp_state_parse_line("{\"service\":\"k\\q\",\"passed\":true,\"checked_at_epoch\":5}", &r), -1);
+	CHECK_INT(asp_state_parse_line("{\"service\":\"\",\"passed\":true,\"checked_at_epoch\":5}", &r), -1);
+}
+
+static struct policy *
+asp_site(const char *dir, const char *state, mode_t mode)
+{
+	char path[512], text[4096];
+	FILE *f;
+
+	snprintf(path, sizeof path, "%s/asp-state.json", dir);
+	unlink(path);
+	if (state) {
+		f = fopen(path, "w");
+		if (f == NULL)
+			abort();
+		fputs(state, f);
+		fclose(f);
+		chmod(path, mode);
+	}
+	snprintf(text, sizeof text, "model = \"beta\";\n"
+	    "zones = ( { name = \"mynumber\"; networks = [ \"10.10.0.0/16\" ]; },\n"
+	    "  { name = \"lgwan\"; networks = [ \"10.20.0.0/16\" ]; }, { name = \"asp\"; networks = [ \"10.40.0.0/16\" ]; },\n"
+	    "  { name = \"internet\"; networks = [ \"0.0.0.0/0\" ]; } );\n"
+	    "asp = { state_file = \"%s\"; max_result_age = 3600;\n"
+	    "  services = ( { name = \"kintai\"; address = \"10.40.1.10\"; port = 443; },\n"
+	    "               { name = \"zaimu\"; address = \"10.40.1.20\"; port = 443; } ); };\n"
+	    "rules = ( { name = \"to-asp\"; from = \"lgwan\"; to = \"asp\"; dst = [ \"asp:passed\" ]; proto = \"tcp\"; "
+	    "dport = [ 443 ]; action = \"accept\"; } );\n", path);
+	return load_text(text);
+}
+
+static int
+asp_verdict(const struct policy *p, const char *dst)
+{
+	struct policy_flow f;
+	struct policy_verdict v;
+
+	memset(&f, 0, sizeof f);
+	if (addr_parse("10.20.1.5", &f.src) < 0 || addr_parse(dst, &f.dst) < 0)
+		abort();
+	f.proto = 6;
+	f.dport = 443;
+	policy_lookup(p, &f, APP_PENDING, &v);
+	return v.rule;
+}
+
+static void
+test_asp_passed(void)
+{
+	char dir[] = "/tmp/tg-test-asp.XXXXXX", state[512];
+	long now = (long)time(NULL);
+	struct policy *p;
+
+	if (mkdtemp(dir) == NULL)
+		abort();
+	/* no state file: nothing checked, nothing reached; the file still loads */
+	p = asp_site(dir, NULL, 0644);
+	CHECK(p != NULL);
+	CHECK_INT(asp_verdict(p, "10.40.1.10"), -1);
+	CHECK(!policy_asp_stale(p, now));
+	policy_unref(p);
+	/* kintai passed a minute ago, zaimu failed, an old pass of zaimu before that does not count */
+	snprintf(state, sizeof state, "{\"service\":\"zaimu\",\"passed\":true,\"checked_at_epoch\":%ld}\n"
+	    "{\"service\":\"kintai\",\"passed\":true,\"checked_at_epoch\":%ld}\n"
+	    "{\"service\":\"zaimu\",\"passed\":false,\"checked_at_epoch\":%ld}\n", now - 120, now - 60, now - 30);
+	p = asp_site(dir, state, 0644);
+	CHECK(p != NULL);
+	CHECK_INT(asp_verdict(p, "10.40.1.10"), 0);
+	CHECK_INT(asp_verdict(p, "10.40.1.20"), -1);
+	CHECK(!policy_asp_stale(p, now));
+	CHECK(policy_asp_stale(p, now + 3600));   /* kintai's pass runs out after max_result_age */
+	policy_unref(p);
+	/* a pass older than max_result_age does not count */
+	snprintf(state, sizeof state, "{\"service\":\"kintai\",\"passed\":true,\"checked_at_epoch\":%ld}\n", now - 7200);
+	p = asp_site(dir, state, 0644);
+	CHECK(p != NULL && asp_verdict(p, "10.40.1.10") == -1);
+	policy_unref(p);
+	/* a file others may write, or one malformed line: no ASP counts, with a warning */
+	snprintf(state, sizeof state, "{\"service\":\"kintai\",\"passed\":true,\"checked_at_epoch\":%ld}\n", now - 60);
+	p = asp_site(dir, state, 0666);
+	CHECK(p != NULL && asp_verdict(p, "10.40.1.10") == -1);
+	CHECK(has_diag(DIAG_WARNING, "not a regular file writable by its owner only"));
+	policy_unref(p);
+	snprintf(state, sizeof state, "{\"service\":\"kintai\",\"passed\":true,\"checked_at_epoch\":%ld}\nrm -rf /\n", now - 60);
+	p = asp_site(dir, state, 0644);
+	CHECK(p != NULL && asp_verdict(p, "10.40.1.10") == -1);
+	CHECK(has_diag(DIAG_WARNING, "a line is not a result the bridge writes"));
+	/* the file changing is seen */
+	snprintf(state, sizeof state, "%s/asp-state.json", dir);
+	unlink(state);
+	CHECK(policy_asp_stale(p, now));
+	policy_unref(p);
+	rmdir(dir);
+}
+
+/* ---- security cloud, telework grants, exceptions --------------------------------------- */
+
+#define CLOUD_SITE "model = \"beta\";\n" \
+	"zones = ( { name = \"mynumber\"; networks = [ \"10.10.0.0/16\" ]; },\n" \
+	"  { name = \"lgwan\"; networks = [ \"10.20.0.0/16\" ]; }, { name = \"dmz\"; networks = [ \"10.30.0.0/24\" ]; },\n" \
+	"  { name = \"internet\"; networks = [ \"0.0.0.0/0\" ]; } );\n" \
+	"hosts = ( { name = \"staff\"; address = \"172.16.1.0/24\"; roles = [ \"staff\" ]; },\n" \
+	"  { name = \"cloud-proxy\"; address = \"192.0.2.8\"; roles = [ \"security-cloud\" ]; } );\n" \
+	"security_cloud = { local = [ \"172.16.0.0/12\" ]; };\n"
+
+static void
+test_security_cloud(void)
+{
+	struct policy *p = load_text(CLOUD_SITE "rules = (\n"
+	    "{ name = \"web\"; from = \"internet\"; to = \"internet\"; src = [ \"staff\" ]; dst = [ \"cloud-proxy\" ]; "
+	    "proto = \"tcp\"; dport = 8080; app = [ \"HTTP_Proxy\", \"HTTP\" ]; action = \"accept\"; } );");
+
+	CHECK(p != NULL);
+	policy_unref(p);
+	p = load_text(CLOUD_SITE "rules = (\n"
+	    "{ name = \"web\"; from = \"internet\"; to = \"internet\"; src = [ \"staff\" ]; "
+	    "proto = \"tcp\"; dport = 443; app = [ \"TLS\" ]; action = \"accept\"; } );");
+	CHECK(p == NULL);
+	CHECK(has_diag(DIAG_ERROR, "rule 'web' accepts traffic to any internet address; with security_cloud"));
+	policy_unref(p);
+	p = load_text(CLOUD_SITE "rules = (\n"
+	    "{ name = \"in\"; from = \"internet\"; to = \"dmz\"; src = [ \"198.51.100.0/24\" ]; "
+	    "proto = \"tcp\"; dport = 25; app = [ \"SMTP\" ]; action = \"accept\"; } );");
+	CHECK(p == NULL);
+	CHECK(has_diag(DIAG_ERROR, "rule 'in' accepts traffic from 198.51.100.0/24 in the internet zone"));
+	policy_unref(p);
+}
+
+static void
+test_grants(void)
+{
+	const char *base = "model = \"beta\";\n"
+	    "zones = ( { name = \"mynumber\"; networks = [ \"10.10.0.0/16\" ]; },\n"
+	    "  { name = \"lgwan\"; networks = [ \"10.20.0.0/16\" ]; }, { name = \"internet\"; networks = [ \"0.0.0.0/0\" ]; } );\n"
+	    "hosts = ( { name = \"vdi\"; address = \"10.20.3.0/28\"; roles = [ \"screen-transfer\" ]; } );\n";
+	char text[2048];
+	struct policy *p;
+
+	snprintf(text, sizeof text, "%sbridge = { grants = ( { name = \"t\"; who = [ \"a\" ]; to = [ \"10.20.3.4/30:3389\" ]; },\n"
+	    "{ name = \"adm\"; class = \"admin\"; who = [ \"b\" ]; to = [ \"10.20.0.0/16:22\" ]; } ); };", base);
+	p = load_text(text);
+	CHECK(p != NULL);
+	policy_unref(p);
+	snprintf(text, sizeof text, "%sbridge = { grants = ( { name = \"t\"; who = [ \"a\" ]; to = [ \"10.20.3.0/24:3389\" ]; } ); };", base);
+	p = load_text(text);
+	CHECK(p == NULL && has_diag(DIAG_ERROR, "bridge grant 't' gives telework users \"10.20.3.0/24:3389\", which is not inside a host with role screen-transfer"));
+	policy_unref(p);
+	snprintf(text, sizeof text, "%sbridge = { grants = ( { name = \"t\"; class = \"vip\"; who = [ \"a\" ]; to = [ \"10.20.3.1:3389\" ]; } ); };", base);
+	p = load_text(text);
+	CHECK(p == NULL && has_diag(DIAG_ERROR, "'class' = \"vip\" is not one of: telework, asp-vendor, admin"));
+	policy_unref(p);
+}
+
+static void
+test_exception_days(void)
+{
+	char text[2048], until[16];
+	time_t later = time(NULL) + 10 * 86400 + 3600;
+	struct policy_exception e;
+	struct tm tm;
+	struct policy *p;
+
+	localtime_r(&later, &tm);
+	strftime(until, sizeof until, "%Y-%m-%d", &tm);
+	snprintf(text, sizeof text, "model = \"alpha\";\n"
+	    "zones = ( { name = \"mynumber\"; networks = [ \"10.10.0.0/16\" ]; }, { name = \"lgwan\"; networks = [ \"10.20.0.0/16\" ]; },\n"
+	    "  { name = \"internet\"; networks = [ \"0.0.0.0/0\" ]; } );\n"
+	    "hosts = ( { name = \"i\"; address = \"10.20.5.10\"; roles = [ \"intermediate-server\" ]; } );\n"
+	    "rules = ( { name = \"x\"; from = \"mynumber\"; to = \"lgwan\"; dst = [ \"i\" ]; proto = \"tcp\"; dport = 80; "
+	    "action = \"accept\"; exception = { reason = \"vendor portal\"; approved_by = \"CISO\"; until = \"%s\"; }; } );", until);
+	p = load_text(text);
+	CHECK(p != NULL);
+	CHECK_INT(policy_exception_count(p), 1);
+	CHECK(policy_exception_get(p, 0, &e));
+	CHECK_STR(e.rule, "x");
+	CHECK_STR(e.approved_by, "CISO");
+	CHECK_STR(e.until, until);
+	CHECK_INT(e.days_left, 10);
+	CHECK(!policy_exception_get(p, 1, &e));
+	policy_unref(p);
+}
+
 int
 main(void)
 {
 	diags_init(&test_diags, "test.conf");
 	UNIT_RUN(test_path_cases);
 	UNIT_RUN(test_paths_brute_force);
+	UNIT_RUN(test_asp_state_lines);
+	UNIT_RUN(test_asp_passed);
+	UNIT_RUN(test_security_cloud);
+	UNIT_RUN(test_grants);
+	UNIT_RUN(test_exception_days);
 	diags_free(&test_diags);
 	UNIT_EXIT();
 }
