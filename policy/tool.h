@@ -31,6 +31,7 @@ void tool_pad(FILE *out, const char *s, size_t width);
 
 /* tool_gen.c: synthetic site files (bench, cross-check tests). */
 char *gen_policy_text(int nrules, uint64_t seed);
+char *gen_policy_text_relays(int nrules, int nhosts, uint64_t seed);
 uint32_t gen_rand(uint64_t *state);
 
 int tool_explain(int argc, char **argv);

@@ -160,6 +160,39 @@ gen_rule(struct gen_buf *b, int i, uint64_t *rs)
 	    ",");
 }
 
+static const char *const gen_relay_roles[] = {
+	"sanitizer", "screen-transfer", "bridge", "proxy", "security-cloud",
+};
+
+/* Relay hosts where the generated rules' addresses land (10.30.0.x, 10.20.x.5): paths to follow. */
+static void
+gen_relay_hosts(struct gen_buf *b, int nhosts)
+{
+	gen_put(b, "hosts = (\n");
+	for (int i = 0; i < nhosts; i++)
+		if (i % 2 == 0)
+			gen_put(b, "  { name = \"relay%d\"; address = \"10.30.0.%d\"; roles = [ \"%s\" ]; },\n", i,
+			    i + 1, gen_relay_roles[(i / 2) % ARRAY_LEN(gen_relay_roles)]);
+		else
+			gen_put(b, "  { name = \"desk%d\"; address = \"10.20.%d.5\"; roles = [ \"screen-transfer\" ]; },\n",
+			    i, i);
+	gen_put(b, "  { name = \"end\"; address = \"10.40.0.1\"; roles = [ \"asp\" ]; }\n);\n");
+}
+
+/* The site of gen_policy_text with relay hosts under its rules (the path analysis has work to do). */
+char *
+gen_policy_text_relays(int nrules, int nhosts, uint64_t seed)
+{
+	char *plain = gen_policy_text(nrules, seed), *rules = strstr(plain, "defaults = ");
+	struct gen_buf b = { xmalloc(4096), 0, 4096 };
+
+	gen_put(&b, "%.*s", (int)(rules - plain), plain);
+	gen_relay_hosts(&b, nhosts);
+	gen_put(&b, "%s", rules);
+	free(plain);
+	return b.s;
+}
+
 /* A site file of nrules rules; the caller frees it. */
 char *
 gen_policy_text(int nrules, uint64_t seed)
