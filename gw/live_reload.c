@@ -204,8 +204,11 @@ live_reload_announce(struct live *lv)
 void
 live_reload_watch(struct live *lv, time_t now)
 {
-	if (now < lv->asp_retry || !policy_asp_stale(lv->policy, now))
+	int why = now < lv->asp_retry ? ASP_STALE_NO : policy_asp_stale(lv->policy, now);
+
+	if (why == ASP_STALE_NO)
 		return;
-	log_info("ASP state %s changed, or a pass ran out: reloading", policy_asp_state_file(lv->policy));
+	log_info("ASP state %s: %s; reloading", policy_asp_state_file(lv->policy),
+	    why == ASP_STALE_FILE ? "the file changed" : "a pass ran out (asp.max_result_age)");
 	lv->asp_retry = live_reload(lv, NULL) < 0 ? now + 10 : 0;
 }

@@ -308,23 +308,24 @@ policy_asp_state_file(const struct policy *p)
 	return p->asp_state;
 }
 
-/* Has the state file changed since p read it, or has a pass p counted run out? */
-bool
+/* Has the state file changed since p read it (ASP_STALE_FILE), or has a pass p counted run out? */
+int
 policy_asp_stale(const struct policy *p, time_t now)
 {
 	struct stat st;
 	bool exists;
 
 	if (p->asp_state == NULL)
-		return false;
+		return ASP_STALE_NO;
 	if (p->asp_expiry != 0 && now >= p->asp_expiry)
-		return true;
+		return ASP_STALE_EXPIRED;
 	exists = stat(p->asp_state, &st) == 0;
 	if (exists != p->asp_stat_ok)
-		return true;
+		return ASP_STALE_FILE;
 	return exists && (st.st_ino != p->asp_stat.st_ino || st.st_size != p->asp_stat.st_size ||
 	    st.st_mtim.tv_sec != p->asp_stat.st_mtim.tv_sec ||
-	    st.st_mtim.tv_nsec != p->asp_stat.st_mtim.tv_nsec);
+	    st.st_mtim.tv_nsec != p->asp_stat.st_mtim.tv_nsec ||
+	    st.st_mode != p->asp_stat.st_mode) ? ASP_STALE_FILE : ASP_STALE_NO;
 }
 
 int

@@ -99,7 +99,8 @@ void policy_exceptions_print(const struct policy *p, FILE *out);
  * p counted has run out (then load again), and the services that passed.
  */
 const char *policy_asp_state_file(const struct policy *p);
-bool policy_asp_stale(const struct policy *p, time_t now);
+enum { ASP_STALE_NO, ASP_STALE_FILE, ASP_STALE_EXPIRED };
+int policy_asp_stale(const struct policy *p, time_t now);
 int policy_asp_passed(const struct policy *p, const char **names, int max);
 
 #endif

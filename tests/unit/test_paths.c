@@ -551,7 +551,7 @@ test_asp_passed(void)
 	p = asp_site(dir, NULL, 0644);
 	CHECK(p != NULL);
 	CHECK_INT(asp_verdict(p, "10.40.1.10"), -1);
-	CHECK(!policy_asp_stale(p, now));
+	CHECK_INT(policy_asp_stale(p, now), ASP_STALE_NO);
 	policy_unref(p);
 	/* kintai passed a minute ago, zaimu failed, an old pass of zaimu before that does not count */
 	snprintf(state, sizeof state, "{\"service\":\"zaimu\",\"passed\":true,\"checked_at_epoch\":%ld}\n"
@@ -561,8 +561,8 @@ test_asp_passed(void)
 	CHECK(p != NULL);
 	CHECK_INT(asp_verdict(p, "10.40.1.10"), 0);
 	CHECK_INT(asp_verdict(p, "10.40.1.20"), -1);
-	CHECK(!policy_asp_stale(p, now));
-	CHECK(policy_asp_stale(p, now + 3600));   /* kintai's pass runs out after max_result_age */
+	CHECK_INT(policy_asp_stale(p, now), ASP_STALE_NO);
+	CHECK_INT(policy_asp_stale(p, now + 3600), ASP_STALE_EXPIRED);   /* kintai's pass runs out after max_result_age */
 	policy_unref(p);
 	/* a pass older than max_result_age does not count */
 	snprintf(state, sizeof state, "{\"service\":\"kintai\",\"passed\":true,\"checked_at_epoch\":%ld}\n", now - 7200);
@@ -582,7 +582,7 @@ test_asp_passed(void)
 	/* the file changing is seen */
 	snprintf(state, sizeof state, "%s/asp-state.json", dir);
 	unlink(state);
-	CHECK(policy_asp_stale(p, now));
+	CHECK_INT(policy_asp_stale(p, now), ASP_STALE_FILE);
 	policy_unref(p);
 	rmdir(dir);
 }
