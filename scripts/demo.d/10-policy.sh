@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# policy: the zone matrix of each model, one flow explained, a refused file, what β′ changes over β
+# policy: the zone matrix of each model, one flow explained, refused files, whole paths, what β′ changes over β
 set -u
 cd "$TIERGATE_ROOT" || exit 1
 TP="$TIERGATE_BUILD/bin/tiergate-policy"
@@ -27,6 +27,20 @@ echo
 echo "A file that would open mynumber to the internet is refused, with file and line:"
 step "$TP" check conf/bad/mynumber-internet-any.conf
 echo "(exit status $?: the daemon keeps its old policy)"
+
+echo
+echo "An auditor traces paths end to end: every chain of accept rules from LGWAN to the"
+echo "internet, through the hosts that pass traffic on (each only what its role is for):"
+step "$TP" paths conf/alpha.conf --from lgwan --to internet
+echo
+echo "A rule from mynumber to the screen-transfer server looks harmless alone; the server"
+echo "browses the internet, so the chain is refused:"
+step "$TP" check conf/bad/path-mynumber-screen-transfer.conf
+echo "(exit status $?)"
+echo
+echo "With the prefecture's security cloud, the internet zone talks only to the cloud:"
+step "$TP" check conf/bad/cloud-egress.conf
+echo "(exit status $?)"
 
 echo
 echo "Moving from β to β′: which flows change verdict, by zone pair and rule:"

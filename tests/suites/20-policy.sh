@@ -43,7 +43,7 @@ has() {
 }
 
 # --- the presets pass check, without a single warning -----------------------
-for conf in alpha beta beta-prime; do
+for conf in alpha beta beta-prime beta-cloud; do
 	out "check-$conf" "$TP" check "conf/$conf.conf"
 	if [ "$status" -eq 0 ] && [ "$(cat "$TG_TMP/check-$conf.out")" = "configuration OK" ]; then
 		pass "check-$conf"
@@ -116,7 +116,7 @@ fi
 out show-alpha "$TP" show conf/alpha.conf
 expect_status show-alpha-status 0 show-alpha
 has show-alpha "$TG_TMP/show-alpha.out" "model alpha, 5 zones, 13 hosts, 17 rules" "from \\ to" "✗ invariant" \
-	"TLS/443 → intermediate" "mynumber → lgwan" "mynumber-to-intermediate (line 50)" \
+	"TLS/443 → intermediate" "mynumber → lgwan" "mynumber-to-intermediate (line 53)" \
 	"staff-pcs: RDP/3389 → screen-transfer" "internet-to-lgwan-refused"
 # the mynumber row: nothing to dmz or asp, the invariant toward the internet
 if grep -E '^mynumber +— +TLS/443' "$TG_TMP/show-alpha.out" | grep -q '✗ invariant'; then
@@ -158,6 +158,43 @@ has diff-beta "$TG_TMP/diff-beta.out" "rule added: business-files-to-lgwan" "int
 	"rule default → business-files-to-lgwan: drop → accept"
 out diff-bad "$TP" diff conf/alpha.conf conf/bad/mynumber-internet.conf
 expect_status diff-bad-file 2 diff-bad
+
+# --- paths: the chains an auditor asks for ---------------------------------------------
+out paths-alpha "$TP" paths conf/alpha.conf --from lgwan --to internet
+expect_status paths-alpha-status 0 paths-alpha
+has paths-alpha "$TG_TMP/paths-alpha.out" "paths lgwan ⇝ internet in conf/alpha.conf" \
+	"clean: through or onto a sanitizer or screen-transfer host" \
+	"└ rule 'lgwan-screen-transfer' (conf/alpha.conf:66)" "→ host 'screen-transfer' 10.30.0.30/32, passes it on as screen-transfer" \
+	"→ host 'mail-sanitizer' 10.30.0.10/32, passes it on as sanitizer" ", 0 refused"
+out paths-telework "$TP" paths conf/beta.conf --from internet --to lgwan
+has paths-telework "$TG_TMP/paths-telework.out" "→ host 'bridge' 10.30.0.20/32, passes it on as bridge" \
+	"└ rule 'telework-vdi' (conf/beta.conf:104)  dmz → lgwan  bridge: RDP/3389 → lgwan-vdi"
+out paths-refused "$TP" paths conf/bad/path-mynumber-screen-transfer.conf --from mynumber --to internet
+expect_status paths-refused-status 1 paths-refused
+has paths-refused "$TG_TMP/paths-refused.out" "REFUSED: the two never connect" \
+	"└ rule 'mynumber-web' (conf/bad/path-mynumber-screen-transfer.conf:5)" \
+	"└ rule 'screen-transfer-web' (conf/bad/path-mynumber-screen-transfer.conf:7)" "1 path, 1 refused"
+out paths-cloud "$TP" paths conf/beta-cloud.conf --from dmz --to internet
+has paths-cloud "$TG_TMP/paths-cloud.out" "→ cloud-mail" "→ cloud-dns"
+out paths-usage "$TP" paths conf/alpha.conf --from lgwan
+expect_status paths-usage-missing 2 paths-usage
+out paths-zone "$TP" paths conf/alpha.conf --from lgwan --to nowhere
+expect_status paths-usage-zone 2 paths-zone
+has paths-usage-zone-text "$TG_TMP/paths-zone.out" "no zone 'nowhere'"
+
+# --- exceptions: listed with days left by check and show --------------------------------
+mkdir -p "$TG_TMP/exc"
+cp -r conf/parts "$TG_TMP/exc/"
+until=$(date -d "+30 days" +%F)
+sed "/name = \"mynumber-ntp\"/,/action/ s/action = \"accept\"; },/action = \"accept\";\n    exception = { reason = \"legacy NTP client\"; approved_by = \"CISO Tanaka\"; until = \"$until\"; }; },/" \
+	conf/alpha.conf >"$TG_TMP/exc/alpha.conf"
+out check-exception "$TP" check "$TG_TMP/exc/alpha.conf"
+expect_status check-exception-status 0 check-exception
+has check-exception "$TG_TMP/check-exception.out" \
+	"exception: rule 'mynumber-ntp' ($TG_TMP/exc/alpha.conf:59): legacy NTP client; approved by CISO Tanaka; until $until (30 days left)" \
+	"configuration OK"
+out show-exception "$TP" show "$TG_TMP/exc/alpha.conf"
+has show-exception "$TG_TMP/show-exception.out" "exceptions (1)" "until $until (30 days left)" "[exception]"
 
 # --- usage ------------------------------------------------------------------------------
 out usage-none "$TP"
