@@ -81,6 +81,8 @@ asp_state_parse_line(const char *line, struct asp_result_line *r)
 					return -1;
 				have_service = r->service[0] != '\0';
 			}
+		} else if (strncmp(s, "null", 4) == 0) {
+			s += 4;   /* the bridge's writer turns a missing string into null */
 		} else if (strncmp(s, "true", 4) == 0 || strncmp(s, "false", 5) == 0) {
 			bool v = *s == 't';
 			s += v ? 4 : 5;

@@ -482,6 +482,7 @@ test_asp_state_lines(void)
 	CHECK(r.passed);
 	CHECK_INT(r.checked_at, 1796378400);
 	CHECK_INT(asp_state_parse_line("", &r), 0);
+	CHECK_INT(asp_state_parse_line("{\"service\":\"k\",\"reason\":null,\"passed\":true,\"checked_at_epoch\":5}", &r), 1);
 	CHECK_INT(asp_state_parse_line("{\"service\":\"k\",\"passed\":false,\"checked_at_epoch\":5}", &r), 1);
 	CHECK(!r.passed);
 	/* what the bridge never writes is refused: the gateway then counts no ASP as passed */
