@@ -10,9 +10,9 @@ echo "\$ tiergate-verify --junit report.xml conf/verify/alpha"
 "$B/tiergate-verify" --junit "$tmp/report.xml" conf/verify/alpha || exit 1
 echo "(report.xml: $(grep -c '<testcase ' "$tmp/report.xml") testcases for the CI to display)"
 
-# The candidate: the ASP vendor "moved" to 8443, and someone edited the rule in place.
+# The candidate: the screen-transfer server "moved" to 3390, and someone edited the rule in place.
 cp -r conf/parts "$tmp/"
-sed '/name = "lgwan-to-asp"/{n;s/dport = \[ 443 \]/dport = [ 8443 ]/}' conf/alpha.conf >"$tmp/alpha-candidate.conf"
+sed '/name = "lgwan-screen-transfer"/{n;s/dport = \[ 3389 \]/dport = [ 3390 ]/}' conf/alpha.conf >"$tmp/alpha-candidate.conf"
 echo
 echo "\$ diff conf/alpha.conf alpha-candidate.conf"
 diff conf/alpha.conf "$tmp/alpha-candidate.conf"

@@ -24,7 +24,11 @@ BR=$(free_port) WEB=$(free_port) ASP=$(free_port) KINTAI=$(free_port)
 # and no packet leaves the host.
 sed -i "s/address = \"10.40.1.10\"; port = 443;/address = \"127.0.0.1\"; port = $KINTAI;/" "$B"
 grep -q "port = $KINTAI;" "$B" || { echo "demo: could not point the example ASP at loopback" >&2; exit 1; }
-sed -i "s/0.0.0.0:8443/127.0.0.1:$BR/; s|to = \[ \"10.20.1.0/24:3389\" \]|to = [ \"10.20.1.0/24:3389\", \"127.0.0.1:$WEB\" ]|" "$B"
+# Telework reaches screen-transfer hosts only (tiergate-policy check refuses other grants): the
+# demo's web server stands in for a desk PC, declared as one on this machine's loopback.
+sed -i "s/0.0.0.0:8443/127.0.0.1:$BR/; s|to = \[ \"10.20.3.0/28:3389\" \]|to = [ \"10.20.3.0/28:3389\", \"127.0.0.1:$WEB\" ]|" "$B"
+sed -i 's|^hosts = (|hosts = (\n  { name = "demo-desktop"; address = "127.0.0.1"; roles = [ "screen-transfer" ]; },|' "$C"
+grep -q "127.0.0.1:$WEB" "$B" && grep -q 'name = "demo-desktop"' "$C" || { echo "demo: could not grant the demo desktop" >&2; exit 1; }
 sed -i "s|^  services = (|  services = (\n    { name = \"demo-asp\"; vendor = \"demo\"; host = \"asp-good.test\"; address = \"127.0.0.1\"; port = $ASP; ca = \"../bridge/pki/asp-ca.pem\"; who = [ \"@soumu\" ]; },|" "$B"
 [ "$(id -u)" = 0 ] && chown nobody "$T/conf/bridge"
 FP=$("$BIN/tiergate-bridge" fingerprint "$PKI/dev-good.pem")
@@ -52,7 +56,7 @@ bcurl() {
 		--proxy-cert "$PKI/dev-good.pem" --proxy-key "$PKI/dev-good.key" "$@"
 }
 CODE=$(oathtool --totp -b "$SECRET")
-say "log in: device certificate + password + TOTP code $CODE (from oathtool) -> the office web server"
+say "log in: device certificate + password + TOTP code $CODE (from oathtool) -> the desk PC (a web server here)"
 printf '$ curl --proxy https://127.0.0.1:%s --proxy-cert dev.pem --proxy-key dev.key --proxy-user sato:PASSWORD%s http://127.0.0.1:%s/\n' "$BR" "$CODE" "$WEB"
 bcurl -D "$T/h" --proxy-user "sato:Sato-telework-2026$CODE" "http://127.0.0.1:$WEB/"
 grep -i '^HTTP/1.1 200 Connection\|^X-Tiergate' "$T/h" | tr -d '\r' | sed 's/\(Token: .\{12\}\).*/\1... (bound to this device)/'
