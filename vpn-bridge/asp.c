@@ -1,4 +1,4 @@
-/* asp.c -- connects to each LGWAN-ASP service and checks its TLS; records pass/fail as JSON. */
+/* asp.c -- the site's LGWAN-ASP checks (each one an asp_probe run) and the state file that makes services routable. */
 #include "vpn-bridge/asp.h"
 
 #include <errno.h>
@@ -17,7 +17,7 @@
 
 #include "lib/log.h"
 #include "lib/util.h"
-#include "vpn-bridge/tls.h"
+#include "vpn-bridge/asp_probe.h"
 
 #define ASP_STATE_MAX_BYTES (4u << 20)
 
@@ -162,162 +162,35 @@ asp_state_routable(struct asp_state *s, const char *name, unsigned max_age, cons
 	return true;
 }
 
-/* Non-blocking connect bounded by timeout seconds. */
-static int
-asp_connect(const char *address, uint16_t port, unsigned timeout, const char **why)
-{
-	struct addrinfo hints = { .ai_socktype = SOCK_STREAM, .ai_flags = AI_NUMERICSERV };
-	struct addrinfo *res = NULL;
-	char portstr[8];
-	int fd = -1, err = 0;
-	socklen_t errlen = sizeof err;
-	struct pollfd pfd;
-
-	snprintf(portstr, sizeof portstr, "%u", port);
-	if (getaddrinfo(address, portstr, &hints, &res) != 0 || res == NULL) {
-		*why = "address does not resolve";
-		return -1;
-	}
-	fd = socket(res->ai_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-	if (fd >= 0 && connect(fd, res->ai_addr, res->ai_addrlen) < 0 && errno != EINPROGRESS)
-		err = errno;
-	freeaddrinfo(res);
-	pfd = (struct pollfd){ .fd = fd, .events = POLLOUT };
-	if (fd < 0 || err || poll(&pfd, 1, (int)timeout * 1000) != 1 ||
-	    getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &errlen) < 0 || err) {
-		*why = "not reachable (connect failed or timed out)";
-		if (fd >= 0)
-			close(fd);
-		return -1;
-	}
-	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
-	return fd;
-}
-
-static SSL *
-asp_handshake(SSL_CTX *ctx, int fd, const struct bconf_asp *svc, unsigned timeout, const char **why)
-{
-	struct timeval tv = { (time_t)timeout, 0 };
-	SSL *ssl = SSL_new(ctx);
-
-	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
-	if (ssl == NULL || SSL_set_fd(ssl, fd) != 1 || SSL_set_tlsext_host_name(ssl, svc->host) != 1 ||
-	    SSL_connect(ssl) != 1) {
-		*why = "TLS handshake failed (TLS below 1.2, or no common cipher)";
-		ERR_clear_error();
-		SSL_free(ssl);
-		return NULL;
-	}
-	return ssl;
-}
-
-static bool
-asp_cipher_forbidden(const struct bridge_conf *conf, const SSL_CIPHER *cipher)
-{
-	const char *name = SSL_CIPHER_get_name(cipher), *std = SSL_CIPHER_standard_name(cipher);
-
-	for (size_t i = 0; i < conf->n_asp_forbidden; i++) {
-		const char *bad = conf->asp_forbidden_ciphers[i];
-		if (strcasecmp(bad, name) == 0 || (std && strcasecmp(bad, std) == 0) ||
-		    strcasestr(name, bad) != NULL)
-			return true;
-	}
-	return false;
-}
-
-static long
-asp_days_left(X509 *leaf)
-{
-	int days = 0, secs = 0;
-
-	if (ASN1_TIME_diff(&days, &secs, NULL, X509_get0_notAfter(leaf)) != 1)
-		return -1;
-	return days;
-}
-
-/* The checks after a handshake, in the order the table reports them. */
-static const char *
-asp_check_session(const struct bridge_conf *conf, const struct bconf_asp *svc, SSL *ssl,
-    struct asp_result *out)
-{
-	X509 *leaf = SSL_get0_peer_certificate(ssl);
-	long verify = SSL_get_verify_result(ssl);
-	static char why[160];
-	char fp[BRIDGE_FP_HEX];
-
-	str_copy(out->tls_version, SSL_get_version(ssl), sizeof out->tls_version);
-	str_copy(out->cipher, SSL_CIPHER_get_name(SSL_get_current_cipher(ssl)), sizeof out->cipher);
-	if (SSL_version(ssl) < TLS1_2_VERSION)
-		return "TLS version below 1.2";
-	if (leaf == NULL)
-		return "no server certificate";
-	out->days_left = asp_days_left(leaf);
-	if (verify != X509_V_OK) {
-		snprintf(why, sizeof why, "chain not valid against the expected CA: %s",
-		    X509_verify_cert_error_string(verify));
-		return why;
-	}
-	if (X509_check_host(leaf, svc->host, 0, 0, NULL) != 1)
-		return "certificate does not match the host name";
-	if (out->days_left < (long)conf->asp_warn_days) {
-		snprintf(why, sizeof why, "certificate expires within %u days (%ld left)",
-		    conf->asp_warn_days, out->days_left);
-		return why;
-	}
-	if (asp_cipher_forbidden(conf, SSL_get_current_cipher(ssl)))
-		return "negotiated a forbidden cipher";
-	tls_cert_fingerprint(leaf, fp);
-	if (svc->pin_sha256 && strcasecmp(svc->pin_sha256, fp) != 0)
-		return "certificate is not the pinned one";
-	return NULL;
-}
-
-static SSL_CTX *
-asp_client_ctx(const struct bconf_asp *svc)
-{
-	SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
-
-	if (ctx == NULL)
-		return NULL;
-	SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
-	/* Verification runs, its result is read afterwards so the table can say what failed. */
-	SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, NULL);
-	if (SSL_CTX_load_verify_locations(ctx, svc->ca_file, NULL) != 1) {
-		tls_log_errors(svc->ca_file);
-		SSL_CTX_free(ctx);
-		return NULL;
-	}
-	return ctx;
-}
-
+/* The site's check of one service: the same probe a vendor runs with asp-check --target. */
 void
 asp_check_one(const struct bridge_conf *conf, const struct bconf_asp *svc, struct asp_result *out)
 {
-	const char *why = NULL;
-	SSL_CTX *ctx;
-	SSL *ssl = NULL;
-	int fd = -1;
+	struct asp_target t = {
+		.address = svc->address ? svc->address : svc->host, .port = svc->port,
+		.servername = svc->host, .ca_file = svc->ca_file, .crl_file = svc->crl_file,
+		.pin_sha256 = svc->pin_sha256, .timeout = conf->asp_timeout,
+		.min_days = conf->asp_warn_days, .allow_cbc = conf->asp_allow_cbc,
+		.forbidden = conf->asp_forbidden_ciphers, .n_forbidden = conf->n_asp_forbidden,
+	};
+	struct asp_report *r = xmalloc(sizeof *r);
+	const struct asp_criterion *bad;
+	char reason[sizeof bad->subject + sizeof bad->detail + 4];
 
+	asp_probe_run(&t, r);
 	memset(out, 0, sizeof *out);
 	str_copy(out->name, svc->name, sizeof out->name);
 	out->checked_at = time(NULL);
-	out->days_left = -1;
-	ctx = asp_client_ctx(svc);
-	if (ctx == NULL)
-		why = "expected CA file cannot be read";
-	else if ((fd = asp_connect(svc->address, svc->port, conf->asp_timeout, &why)) >= 0 &&
-	    (ssl = asp_handshake(ctx, fd, svc, conf->asp_timeout, &why)) != NULL)
-		why = asp_check_session(conf, svc, ssl, out);
-	if (ssl) {
-		SSL_shutdown(ssl);
-		SSL_free(ssl);
+	out->days_left = r->days_left;
+	str_copy(out->tls_version, r->tls_version, sizeof out->tls_version);
+	str_copy(out->cipher, r->cipher, sizeof out->cipher);
+	out->passed = asp_report_passed(r);
+	bad = asp_report_first_failure(r);
+	if (bad) {
+		snprintf(reason, sizeof reason, "%s%s%s", bad->subject, bad->subject[0] ? ": " : "", bad->detail);
+		str_copy(out->reason, reason, sizeof out->reason);
 	}
-	if (fd >= 0)
-		close(fd);
-	SSL_CTX_free(ctx);
-	out->passed = why == NULL;
-	str_copy(out->reason, why ? why : "", sizeof out->reason);
+	free(r);
 }
 
 static void

@@ -19,4 +19,8 @@ int admin_unlock(struct bridge_conf *conf, const char *what);
 int admin_asp_check(struct bridge_conf *conf, const char *name);
 int admin_fingerprint(const char *cert_path);
 
+/* asp_cli.c: the vendors' stand-alone `asp-check --target HOST:PORT` (no site file). */
+bool asp_cli_wanted(int argc, char **argv);
+int asp_cli_main(int argc, char **argv);
+
 #endif

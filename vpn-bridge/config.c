@@ -20,7 +20,7 @@ static const char *const bconf_bridge_members[] = {
 };
 static const char *const bconf_asp_members[] = {
 	"services", "state_file", "check_interval", "warn_days", "timeout", "max_result_age",
-	"forbidden_ciphers", NULL
+	"forbidden_ciphers", "allow_cbc", NULL
 };
 
 /*
@@ -347,7 +347,7 @@ static void
 bconf_parse_service(struct bconf_asp *a, config_setting_t *g, struct diags *d)
 {
 	static const char *const known[] = { "name", "vendor", "host", "address", "port", "ca",
-		"pin_sha256", "who", "comment", NULL };
+		"crl", "pin_sha256", "who", "comment", NULL };
 	unsigned port = 443;
 
 	conf_check_members(g, known, d);
@@ -358,6 +358,7 @@ bconf_parse_service(struct bconf_asp *a, config_setting_t *g, struct diags *d)
 	conf_get_uint(g, "port", 65535, &port, d);
 	a->port = (uint16_t)port;
 	bconf_get_path(g, "ca", &a->ca_file, d);
+	bconf_get_path(g, "crl", &a->crl_file, d);
 	bconf_get_string(g, "pin_sha256", &a->pin_sha256, d);
 	bconf_get_strings(g, "who", &a->who, &a->n_who, d);
 	if (a->name == NULL || a->host == NULL || a->ca_file == NULL || port == 0)
@@ -380,6 +381,7 @@ bconf_parse_asp(struct bridge_conf *c, const config_setting_t *a, struct diags *
 	conf_get_uint(a, "timeout", 600, &c->asp_timeout, d);
 	conf_get_uint(a, "max_result_age", 30 * 86400, &c->asp_max_age, d);
 	bconf_get_strings(a, "forbidden_ciphers", &c->asp_forbidden_ciphers, &c->n_asp_forbidden, d);
+	conf_get_bool(a, "allow_cbc", &c->asp_allow_cbc, d);
 	if (list == NULL)
 		return;
 	c->asps = xcalloc((size_t)config_setting_length(list) + 1, sizeof *c->asps);
@@ -483,7 +485,7 @@ bconf_free_lists(struct bridge_conf *c)
 	for (size_t i = 0; i < c->n_asps; i++) {
 		struct bconf_asp *a = &c->asps[i];
 		free(a->name); free(a->vendor); free(a->host); free(a->address);
-		free(a->ca_file); free(a->pin_sha256);
+		free(a->ca_file); free(a->crl_file); free(a->pin_sha256);
 		bconf_free_strings(a->who, a->n_who);
 	}
 	free(c->groups);

@@ -41,6 +41,7 @@ struct bconf_asp {
 	char *address;            /* where to connect (IP literal); defaults to host */
 	uint16_t port;
 	char *ca_file;            /* the CA the service's chain must lead to */
+	char *crl_file;           /* optional: the CA's CRL; the leaf must not be revoked */
 	char *pin_sha256;         /* optional: expected leaf certificate fingerprint */
 	char **who;               /* users / @groups allowed (empty: grants decide) */
 	size_t n_who;
@@ -84,6 +85,7 @@ struct bridge_conf {
 	size_t n_asps;
 	char *asp_state_file;
 	unsigned asp_check_interval, asp_warn_days, asp_timeout, asp_max_age;
+	bool asp_allow_cbc;       /* accept non-AEAD ciphers with forward secrecy (default: no) */
 	char **asp_forbidden_ciphers;
 	size_t n_asp_forbidden;
 };

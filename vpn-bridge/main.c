@@ -19,6 +19,7 @@ main_usage(FILE *out)
 	    "       tiergate-bridge enroll USER [--png F] [--issuer NAME]  new TOTP secret, URI + QR code\n"
 	    "       tiergate-bridge unlock USER|ADDRESS              lift a lockout (via the control socket)\n"
 	    "       tiergate-bridge asp-check [NAME]                 check LGWAN-ASP services, print a table\n"
+	    "       tiergate-bridge asp-check --target HOST:PORT ...  a vendor's own check (--help for more)\n"
 	    "       tiergate-bridge fingerprint CERT.pem             SHA-256 for the device registry\n");
 }
 
@@ -110,6 +111,8 @@ main(int argc, char **argv)
 	struct bridge_conf *conf;
 	int rc;
 
+	if (asp_cli_wanted(argc, argv))
+		return asp_cli_main(argc, argv);
 	/* getopt permutes: "passwd alice --config F" and "--config F passwd alice" both work. */
 	if (main_parse(argc, argv, &o) < 0) {
 		main_usage(stderr);

@@ -76,7 +76,7 @@ asp = {
   check_interval = 3600;
   warn_days = 30;
   timeout = 5;
-  forbidden_ciphers = [ "RC4", "3DES", "NULL" ];
+  forbidden_ciphers = [ "ECDHE-ECDSA-AES128-CCM8" ];
   services = (
 $(for s in good expired wronghost selfsigned soon unchecked; do
 	eval "p=\$ASP_${s^^}_PORT"
@@ -106,8 +106,10 @@ enroll_user() {
 	"$BIN/tiergate-bridge" --config "$BR_CONF" enroll "$1" | sed -n 's/.*secret=\([A-Z2-7]*\).*/\1/p' | head -n1
 }
 
-start_asp_server() {   # NAME PORT
+# start_asp_server NAME PORT: a well-configured ASP (AEAD suites with forward secrecy only).
+start_asp_server() {
 	openssl s_server -quiet -www -accept "$2" -cert "$PKI/asp-$1.pem" -key "$PKI/asp-$1.key" \
+		-cipher 'ECDHE+AESGCM:ECDHE+CHACHA20' \
 		</dev/null >/dev/null 2>&1 &
 	on_exit "kill $!"
 }

@@ -9,7 +9,9 @@
 # DIR/dev-{good,bob,revoked,expired}.{pem,key}   device certificates from device-ca
 # DIR/dev-unknown.{pem,key} signed by a CA the bridge does not trust
 # DIR/asp-ca.{pem,key}      the CA an ASP service's chain must lead to
-# DIR/asp-{good,expired,wronghost,selfsigned,soon}.{pem,key}  ASP server certificates
+# DIR/asp-{good,expired,wronghost,selfsigned,soon,revoked}.{pem,key}  ASP server certificates
+# DIR/asp-rsa.{pem,key}     an RSA ASP certificate (for RSA key exchange suites)
+# DIR/asp-ca.crl            revokes "asp-revoked"
 set -eu
 dir=$1
 mkdir -p "$dir"
@@ -86,6 +88,12 @@ SAN="DNS:asp-expired.test" sign asp-expired asp-ca asp-expired.test server \
 	-startdate 20200101000000Z -enddate 20210101000000Z
 SAN="DNS:somewhere-else.test" sign asp-wronghost asp-ca somewhere-else.test server
 SAN="DNS:asp-soon.test" sign asp-soon asp-ca asp-soon.test server -days 5
+SAN="DNS:asp-revoked.test" sign asp-revoked asp-ca asp-revoked.test server
+openssl ca -batch -config asp-ca.cnf -revoke asp-revoked.pem 2>&3
+openssl ca -batch -config asp-ca.cnf -gencrl -out asp-ca.crl 2>&3
+openssl req -x509 -newkey rsa:2048 -nodes -keyout asp-rsa.key -out asp-rsa.pem -days 365 \
+	-subj "/CN=asp-rsa.test" -addext "subjectAltName=DNS:asp-rsa.test" \
+	-CA asp-ca.pem -CAkey asp-ca.key 2>&3
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout asp-selfsigned.key \
 	-out asp-selfsigned.pem -days 365 -subj "/CN=asp-selfsigned.test" \
 	-addext "subjectAltName=DNS:asp-selfsigned.test" 2>&3

@@ -7,6 +7,7 @@
 #include "lib/util.h"
 #include "tests/lib/unit.h"
 #include "vpn-bridge/access.h"
+#include "vpn-bridge/asp_probe.h"
 #include "vpn-bridge/counts.h"
 #include "vpn-bridge/http.h"
 #include "vpn-bridge/lockout.h"
@@ -371,6 +372,47 @@ test_counts(void)
 	counts_free(c);
 }
 
+/* asp-check judges ciphers by what OpenSSL says they are, so renamed or unknown suites are judged too. */
+static void
+test_asp_cipher_judge(void)
+{
+	/* 3DES (DES-CBC3-SHA): this OpenSSL no longer offers it, so its properties are written out */
+	struct asp_cipher_props des3 = { .aead = false, .kx_nid = NID_kx_rsa, .auth_nid = NID_auth_rsa, .bits = 112 };
+	struct asp_cipher_props gcm = { .aead = true, .kx_nid = NID_kx_ecdhe, .auth_nid = NID_auth_ecdsa, .bits = 128 };
+	struct asp_cipher_props anon = gcm;
+	char why[160];
+	SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
+	STACK_OF(SSL_CIPHER) *list;
+	struct asp_cipher_props p;
+	int found = 0;
+
+	CHECK(!asp_cipher_judge(&des3, true, why, sizeof why));
+	CHECK(strstr(why, "112-bit key") != NULL);
+	CHECK(strstr(why, "no forward secrecy") != NULL);
+	CHECK(asp_cipher_judge(&gcm, false, why, sizeof why));
+	anon.auth_nid = NID_auth_null;
+	CHECK(!asp_cipher_judge(&anon, false, why, sizeof why));
+	CHECK(strstr(why, "anonymous") != NULL);
+
+	/* AES128-SHA read from OpenSSL's own cipher table: RSA key exchange, CBC */
+	CHECK(ctx != NULL && SSL_CTX_set_cipher_list(ctx, "AES128-SHA") == 1);
+	list = ctx ? SSL_CTX_get_ciphers(ctx) : NULL;
+	for (int i = 0; list && i < sk_SSL_CIPHER_num(list); i++) {
+		const SSL_CIPHER *c = sk_SSL_CIPHER_value(list, i);
+		if (strcmp(SSL_CIPHER_get_name(c), "AES128-SHA") != 0)
+			continue;
+		found++;
+		asp_cipher_props_of(c, &p);
+		CHECK(!p.aead && p.kx_nid == NID_kx_rsa && p.bits == 128);
+		CHECK(!asp_cipher_judge(&p, true, why, sizeof why));
+		CHECK(strstr(why, "no forward secrecy") != NULL);
+		CHECK(!asp_cipher_judge(&p, false, why, sizeof why));
+		CHECK(strstr(why, "not AEAD") != NULL);
+	}
+	CHECK(found == 1);
+	SSL_CTX_free(ctx);
+}
+
 int
 main(void)
 {
@@ -390,5 +432,6 @@ main(void)
 	UNIT_RUN(test_access_mynumber_guard);
 	UNIT_RUN(test_config_errors);
 	UNIT_RUN(test_counts);
+	UNIT_RUN(test_asp_cipher_judge);
 	UNIT_EXIT();
 }
