@@ -68,7 +68,8 @@ static bool
 live_reload_cut_entry(struct live *lv, struct nfqct *ct, struct policy *p, const struct nfqct_entry *e,
     unsigned logged)
 {
-	struct policy_flow f = { e->src, e->dst, e->proto, e->sport, e->dport, NULL, NULL };
+	struct policy_flow f = { .src = e->src, .dst = e->dst, .proto = e->proto, .sport = e->sport,
+	    .dport = e->dport };
 	struct policy_verdict pv;
 	char src[ADDR_STRLEN], dst[ADDR_STRLEN];
 

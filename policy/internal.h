@@ -6,11 +6,22 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "policy/names.h"
 #include "policy/policy.h"
 
 /* Zone references in rules besides real zone ids (>= 0). */
 #define ZONE_ANY     (-2)    /* "any": every zone, and addresses in none */
 #define ZONE_MISSING (-3)    /* named a zone the file does not define: rule ignored */
+
+/* Why a rule with names did not match a flow whose tuple and application it matched. */
+enum name_cause { NC_NO_NAME, NC_ENCRYPTED, NC_CUT, NC_NOT_LISTED, NC_NOT_BOUND, NAME_CAUSES };
+
+/* A named list of server names: conf/names/NAME.list beside the site file. */
+struct plist {
+	char *name, *file;
+	char **patterns;
+	int npatterns;
+};
 
 /* What a rule says about the protocol. */
 enum rule_proto { RP_ANY, RP_TCP, RP_UDP, RP_ICMP };
@@ -75,6 +86,11 @@ struct prule {
 	bool asp_dst;         /* dst holds "asp:passed" */
 	char *reason;         /* "rule NAME (FILE:LINE)": the verdict's reason, built once */
 	char *wait_reason;    /* the same while the application is not known yet */
+	struct nameset *names;   /* server names (names.c); NULL: the rule names none */
+	char **name_src;      /* the entries as written ("@list:m365" too), for show */
+	int nname_src;
+	bool bind_dns;        /* the name must also have resolved to dst (bind_names_to_dns) */
+	char *name_reason[NAME_CAUSES];   /* why the rule did not match, per cause (names rules) */
 };
 
 /*
@@ -152,6 +168,9 @@ struct policy {
 	bool asp_stat_ok;
 	time_t asp_max_age;
 	time_t asp_expiry;    /* earliest moment a pass counted here runs out, 0 = none */
+	struct plist *lists;  /* name lists the rules use (loaded with the policy) */
+	int nlists;
+	bool bind_default;    /* defaults.bind_names_to_dns */
 	struct zindex zindex;
 	struct cindex cindex;
 };
@@ -160,6 +179,12 @@ struct policy {
 struct policy *policy_parse(config_t *cfg, const char *source, struct diags *d);
 void policy_free(struct policy *p);
 int policy_parse_action(const char *word, enum policy_action *out);
+
+/* load_names.c */
+int load_names_rule(struct policy *p, const config_setting_t *g, struct prule *r, struct diags *d);
+void load_names_reasons(struct prule *r);
+void load_names_free_rule(struct prule *r);
+void load_names_free_lists(struct policy *p);
 
 /* zone.c */
 void zone_index_build(struct policy *p);
@@ -249,5 +274,8 @@ void invariant_check(const struct policy *p, struct diags *d);
 void invariant_shadowing(const struct policy *p, struct diags *d);
 bool invariant_rule_touches(const struct policy *p, const struct prule *r, int zone, bool src_side);
 bool invariant_rule_covers(const struct prule *outer, const struct prule *inner);
+
+/* invariant_names.c */
+void invariant_alpha_prime_out(const struct policy *p, const struct prule *r, struct diags *d);
 
 #endif

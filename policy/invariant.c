@@ -215,12 +215,16 @@ inv_model(const struct policy *p, const struct prule *r, struct diags *d)
 	bool in = invariant_rule_touches(p, r, net, true) && invariant_rule_touches(p, r, lg, false);
 	bool out = invariant_rule_touches(p, r, lg, true) && invariant_rule_touches(p, r, net, false);
 
-	if (p->model == MODEL_ALPHA && in)
+	bool alpha_like = p->model == MODEL_ALPHA || p->model == MODEL_ALPHA_PRIME;
+
+	if (alpha_like && in)
 		inv_dst_roles(p, r, alpha_in, "internet → lgwan (α)", "sanitizer or bridge", DIAG_ERROR, d);
 	if (p->model == MODEL_ALPHA && out)
 		inv_dst_roles(p, r, alpha_out, "lgwan → internet (α)", "screen-transfer, mail or sanitizer",
 		    DIAG_ERROR, d);
-	if (p->model != MODEL_ALPHA && in)
+	if (p->model == MODEL_ALPHA_PRIME && out)
+		invariant_alpha_prime_out(p, r, d);
+	if (!alpha_like && in)
 		inv_dst_roles(p, r, beta_in, p->model == MODEL_BETA ? "internet → lgwan (β)" :
 		    "internet → lgwan (β′)", "screen-transfer, sanitizer or bridge", DIAG_ERROR, d);
 }

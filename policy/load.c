@@ -14,12 +14,14 @@ static const char *const load_top_known[] = {
 };
 static const char *const load_zone_known[] = { "name", "networks", "interfaces", "comment", NULL };
 static const char *const load_host_known[] = { "name", "address", "roles", "comment", NULL };
-static const char *const load_defaults_known[] = { "action", "unknown_app", "malformed", "log", NULL };
+static const char *const load_defaults_known[] = {
+	"action", "unknown_app", "malformed", "log", "bind_names_to_dns", NULL
+};
 static const char *const load_rule_known[] = {
 	"name", "from", "to", "src", "dst", "proto", "dport", "app", "action", "log", "comment",
-	"exception", NULL
+	"exception", "names", "bind_names_to_dns", NULL
 };
-static const char *const load_models[] = { "alpha", "beta", "beta-prime", NULL };
+static const char *const load_models[] = { "alpha", "beta", "beta-prime", "alpha-prime", NULL };
 static const char *const load_actions[] = { "accept", "drop", "reject", NULL };
 static const char *const load_protos[] = { "any", "tcp", "udp", "icmp", NULL };
 
@@ -352,6 +354,7 @@ load_defaults(struct policy *p, config_t *cfg, struct diags *d)
 
 	p->def_action = p->unknown_app = p->malformed = ACT_DROP;
 	p->def_log = true;
+	p->bind_default = p->model == MODEL_ALPHA_PRIME;   /* α′: names are bound unless a site says otherwise */
 	if (g == NULL)
 		return;
 	if (!config_setting_is_group(g)) {
@@ -363,6 +366,7 @@ load_defaults(struct policy *p, config_t *cfg, struct diags *d)
 	conf_get_enum(g, "unknown_app", load_actions, &unknown, d);
 	conf_get_enum(g, "malformed", load_actions, &malformed, d);
 	conf_get_bool(g, "log", &p->def_log, d);
+	conf_get_bool(g, "bind_names_to_dns", &p->bind_default, d);
 	p->def_action = (enum policy_action)action;
 	p->unknown_app = (enum policy_action)unknown;
 	p->malformed = (enum policy_action)malformed;
@@ -376,7 +380,7 @@ load_model(struct policy *p, config_t *cfg, struct diags *d)
 
 	if (config_setting_get_member(root, "model") == NULL)
 		diags_add_at(d, DIAG_ERROR, p->source, 1,
-		    "no 'model' (alpha, beta or beta-prime): the invariants depend on it");
+		    "no 'model' (alpha, beta, beta-prime or alpha-prime): the invariants depend on it");
 	else
 		conf_get_enum(root, "model", load_models, &model, d);
 	p->model = (enum policy_model)model;
@@ -610,7 +614,8 @@ load_rule_reasons(struct policy *p, struct prule *r)
 	}
 	r->reason = load_fmt("rule '%s' (%s:%d)", r->name, r->file, r->line);
 	r->wait_reason = load_fmt("waiting for application: rule '%s' (%s:%d) needs %s",
-	    r->name, r->file, r->line, apps);
+	    r->name, r->file, r->line, r->napps ? apps : "a server name");
+	load_names_reasons(r);
 }
 
 static int
@@ -657,6 +662,7 @@ load_rule_free(struct prule *r)
 	free(r->apps);
 	free(r->reason);
 	free(r->wait_reason);
+	load_names_free_rule(r);
 }
 
 static void
@@ -686,6 +692,7 @@ load_rule(struct policy *p, const config_setting_t *g, struct diags *d)
 	bad |= (r->ndst = load_rule_addrs(p, g, "dst", r, &r->dst, d)) < 0;
 	bad |= load_rule_ports(g, r, d) < 0;
 	bad |= load_rule_apps(p, g, r, d) < 0;
+	bad |= load_names_rule(p, g, r, d) < 0;
 	if (bad) {
 		load_rule_free(r);
 		return;
@@ -765,6 +772,7 @@ policy_free(struct policy *p)
 	for (int i = 0; i < p->nrules; i++)
 		load_rule_free(&p->rules[i]);
 	load_strv_free(p->apps, p->napps);
+	load_names_free_lists(p);
 	free(p->zones);
 	free(p->hosts);
 	free(p->rules);

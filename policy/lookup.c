@@ -16,20 +16,32 @@ enum walk_mode { WALK_PENDING, WALK_APP };
 /* The first-match decision, fed the rules whose addresses, ports and zones match, in order. */
 struct walk {
 	const struct policy *p;
+	const struct policy_flow *flow;
 	enum walk_mode mode;
 	int ids[3];           /* the flow's application in the policy's app table */
 	int nids;
 	bool skipped;         /* a rule naming other applications matched the tuple */
 	bool unknown;         /* nDPI gave up on the flow */
+	bool waiting;         /* pending: a rule needing nDPI matched; looking on only for names rules */
+	int name_skip;        /* the first names rule that did not match the name, -1 none */
+	enum name_cause name_cause;
+	bool query_done;
+	struct name_query query;   /* the flow's server name, prepared once */
 	struct policy_verdict *out;
 };
 
 static void
-walk_init(struct walk *w, const struct policy *p, const char *app, struct policy_verdict *out)
+walk_init(struct walk *w, const struct policy *p, const struct policy_flow *flow, const char *app,
+    struct policy_verdict *out)
 {
 	w->p = p;
+	w->flow = flow;
 	w->out = out;
 	w->skipped = false;
+	w->waiting = false;
+	w->name_skip = -1;
+	w->query_done = false;
+	out->name_list = POLICY_NAME_NONE;
 	w->unknown = app != APP_PENDING && strcasecmp(app, APP_UNKNOWN) == 0;
 	w->nids = 0;
 	w->mode = app == APP_PENDING ? WALK_PENDING : WALK_APP;
@@ -60,25 +72,80 @@ walk_take(struct walk *w, int idx, bool final)
 	w->out->reason = final ? r->reason : r->wait_reason;
 }
 
-/* Returns true when rule idx decides the flow. */
+/* A names rule against the flow's name: -1 when it matches (list id in *list), else the cause. */
+static int
+walk_name_cause(struct walk *w, const struct prule *r, int *list)
+{
+	const struct policy_flow *f = w->flow;
+
+	switch (f->name_state) {
+	case NAME_NONE: return NC_NO_NAME;
+	case NAME_ENCRYPTED: return NC_ENCRYPTED;
+	case NAME_CUT: return NC_CUT;
+	case NAME_KNOWN: break;
+	}
+	if (f->server_name == NULL)
+		return NC_NO_NAME;
+	if (!w->query_done) {
+		names_query_init(&w->query, f->server_name);
+		w->query_done = true;
+	}
+	if ((*list = names_match(r->names, &w->query)) == NAMES_NO_MATCH)
+		return NC_NOT_LISTED;
+	if (r->bind_dns && (f->name_bound == NULL ||
+	    !f->name_bound(f->name_bound_arg, w->query.name, &f->dst)))
+		return NC_NOT_BOUND;
+	return -1;
+}
+
+/* The application is known: does the rule take the flow? */
+static bool
+walk_step_known(struct walk *w, int idx)
+{
+	const struct prule *r = &w->p->rules[idx];
+	int cause, list = POLICY_NAME_NONE;
+
+	if (r->napps > 0 && !walk_app_listed(w, r)) {
+		w->skipped = true;
+		return false;
+	}
+	if (r->names != NULL && (cause = walk_name_cause(w, r, &list)) >= 0) {
+		if (w->name_skip < 0) {
+			w->name_skip = idx;
+			w->name_cause = (enum name_cause)cause;
+		}
+		w->skipped = true;
+		return false;
+	}
+	walk_take(w, idx, true);
+	w->out->name_list = list;
+	return true;
+}
+
+/*
+ * Returns true when rule idx decides the flow. While the application is
+ * pending, the first rule that needs nDPI sets the waiting verdict, and the
+ * walk goes on only to see whether a rule with names could still match: then
+ * the flow is held (no payload passes before its name is known and matched).
+ */
 static bool
 walk_step(struct walk *w, int idx)
 {
 	const struct prule *r = &w->p->rules[idx];
+	bool needs_dpi = r->napps > 0 || r->names != NULL;
 
-	if (r->napps == 0) {
-		walk_take(w, idx, true);
+	if (w->mode == WALK_APP)
+		return walk_step_known(w, idx);
+	if (!needs_dpi) {
+		if (!w->waiting)
+			walk_take(w, idx, true);
 		return true;
 	}
-	if (w->mode == WALK_PENDING) {
+	if (!w->waiting)
 		walk_take(w, idx, false);   /* accept while nDPI looks; the final verdict comes later */
-		return true;
-	}
-	if (walk_app_listed(w, r)) {
-		walk_take(w, idx, true);
-		return true;
-	}
-	w->skipped = true;
+	w->waiting = true;
+	if (r->names != NULL)
+		w->out->hold = true;
 	return false;
 }
 
@@ -87,12 +154,16 @@ walk_finish(struct walk *w)
 {
 	const struct policy *p = w->p;
 
+	if (w->waiting)
+		return;   /* the waiting verdict stands */
 	w->out->rule = -1;
 	w->out->final = true;
 	w->out->log = p->def_log;
 	w->out->action = p->def_action;
 	w->out->rule_name = "default";
 	w->out->reason = lookup_reason_default;
+	if (w->name_skip >= 0)
+		w->out->reason = p->rules[w->name_skip].name_reason[w->name_cause];
 	if (w->unknown && w->skipped) {
 		w->out->action = p->unknown_app;
 		w->out->rule_name = "unknown-app";
@@ -105,6 +176,7 @@ static bool
 lookup_begin(const struct policy *p, const struct policy_flow *flow, struct policy_verdict *out)
 {
 	memset(out, 0, sizeof *out);
+	out->name_list = POLICY_NAME_NONE;
 	out->src_zone = policy_zone_of(p, &flow->src, flow->in_if);
 	out->dst_zone = policy_zone_of(p, &flow->dst, flow->out_if);
 	if (p->z_mynumber >= 0 && p->z_internet >= 0 &&
@@ -174,7 +246,7 @@ policy_lookup(const struct policy *p, const struct policy_flow *flow, const char
 
 	if (!lookup_begin(p, flow, out))
 		return;
-	walk_init(&w, p, app, out);
+	walk_init(&w, p, flow, app, out);
 	slot = ((size_t)lookup_slot(p, out->src_zone) * (size_t)ci->nslots +
 	    (size_t)lookup_slot(p, out->dst_zone)) * PC_COUNT + compile_proto_class(flow->proto);
 	b = &ci->buckets[slot];
@@ -234,7 +306,7 @@ policy_lookup_linear(const struct policy *p, const struct policy_flow *flow, con
 
 	if (!lookup_begin(p, flow, out))
 		return;
-	walk_init(&w, p, app, out);
+	walk_init(&w, p, flow, app, out);
 	for (int i = 0; i < p->nrules; i++)
 		if (lookup_rule_tuple(&p->rules[i], flow, out->src_zone, out->dst_zone) && walk_step(&w, i))
 			return;

@@ -92,6 +92,7 @@ policy_model_name(enum policy_model model)
 	case MODEL_ALPHA: return "alpha";
 	case MODEL_BETA: return "beta";
 	case MODEL_BETA_PRIME: return "beta-prime";
+	case MODEL_ALPHA_PRIME: return "alpha-prime";
 	}
 	return "?";
 }
@@ -137,7 +138,28 @@ bool
 policy_uses_apps(const struct policy *p)
 {
 	for (int i = 0; i < p->nrules; i++)
-		if (p->rules[i].napps > 0)
+		if (p->rules[i].napps > 0 || p->rules[i].names != NULL)
 			return true;
 	return false;
+}
+
+bool
+policy_binds_names(const struct policy *p)
+{
+	for (int i = 0; i < p->nrules; i++)
+		if (p->rules[i].names != NULL && p->rules[i].bind_dns)
+			return true;
+	return false;
+}
+
+int
+policy_name_list_count(const struct policy *p)
+{
+	return p->nlists;
+}
+
+const char *
+policy_name_list_name(const struct policy *p, int list)
+{
+	return list >= 0 && list < p->nlists ? p->lists[list].name : NULL;
 }

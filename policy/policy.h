@@ -18,12 +18,23 @@
  */
 struct policy;
 
-enum policy_model { MODEL_ALPHA, MODEL_BETA, MODEL_BETA_PRIME };
+enum policy_model { MODEL_ALPHA, MODEL_BETA, MODEL_BETA_PRIME, MODEL_ALPHA_PRIME };
 enum policy_action { ACT_ACCEPT, ACT_DROP, ACT_REJECT };
 
 #define ZONE_NONE (-1)       /* address in no zone */
 #define APP_PENDING NULL     /* application not known yet (nDPI still working) */
 #define APP_UNKNOWN "Unknown"   /* nDPI gave up: the flow is matched as app "Unknown" */
+
+/* What the flow said about its server's name, once the application is known. */
+enum policy_name_state {
+	NAME_NONE,               /* no name: TLS without SNI, or a protocol that carries none */
+	NAME_KNOWN,              /* server_name holds it (TLS/QUIC SNI, HTTP Host, DNS question) */
+	NAME_ENCRYPTED,          /* the ClientHello hides it (ESNI / Encrypted Client Hello) */
+	NAME_CUT,                /* longer than nDPI keeps (79 bytes): cut, so never matched */
+};
+
+/* Was dst among the addresses the site's DNS returned for name (within their TTL)? */
+typedef bool (*policy_name_bound_fn)(void *arg, const char *name, const struct addr *dst);
 
 struct policy_flow {
 	struct addr src, dst;
@@ -31,6 +42,11 @@ struct policy_flow {
 	uint16_t sport, dport;   /* 0 for protocols without ports; ICMP: type in dport */
 	const char *in_if;       /* interface names, NULL when unknown (pcap) */
 	const char *out_if;
+	/* Server name (rules with `names`); looked at only once the application is known. */
+	enum policy_name_state name_state;
+	const char *server_name; /* with NAME_KNOWN */
+	policy_name_bound_fn name_bound;   /* NULL: never bound (rules binding names do not match) */
+	void *name_bound_arg;
 };
 
 struct policy_verdict {
@@ -41,7 +57,12 @@ struct policy_verdict {
 	const char *rule_name;   /* "default", "unknown-app", "invariant:mynumber-internet", or the rule's name */
 	const char *reason;      /* one line a person reads: why this verdict */
 	int src_zone, dst_zone;  /* zone ids, ZONE_NONE if none */
+	bool hold;               /* not final and a rule with names may match: no payload may pass yet */
+	int name_list;           /* the name list whose pattern matched: its id, or POLICY_NAME_* */
 };
+
+#define POLICY_NAME_NONE (-2)     /* name_list: no name rule decided */
+#define POLICY_NAME_INLINE (-1)   /* name_list: a pattern written in the rule itself */
 
 /*
  * Loads and compiles path. Every problem goes to diags (FILE:LINE). Returns
@@ -80,8 +101,13 @@ enum policy_action policy_malformed_action(const struct policy *p);
 const char *policy_source(const struct policy *p);
 int policy_rule_count(const struct policy *p);
 const char *policy_rule_name(const struct policy *p, int rule);
-/* True when some rule names applications (gw then runs nDPI at all). */
+/* True when some rule names applications or server names (gw then runs nDPI at all). */
 bool policy_uses_apps(const struct policy *p);
+/* True when some rule binds names to DNS answers (gw then reads the DNS answers it forwards). */
+bool policy_binds_names(const struct policy *p);
+/* The name lists (conf/names/NAME.list) the rules use, by id. */
+int policy_name_list_count(const struct policy *p);
+const char *policy_name_list_name(const struct policy *p, int list);
 
 /* Written exceptions (a rule's exception = { reason; approved_by; until; }), in rule order. */
 struct policy_exception {

@@ -2,7 +2,7 @@
 POLICY_SRCS := policy/policy.c policy/load.c policy/zone.c policy/compile.c policy/lookup.c \
                policy/invariant.c policy/apps.c policy/exception.c \
                policy/paths.c policy/grants.c policy/cloud.c \
-               policy/asp.c
+               policy/asp.c policy/names.c policy/load_names.c policy/invariant_names.c
 POLICY_OBJS := $(POLICY_SRCS:%.c=$(BUILD)/%.o)
 POLICY_LIBS  = $(LIB_LIBS)
 
