@@ -24,13 +24,15 @@ gw_config_defaults(struct gw_config *out)
 	out->mark_accept = 0x1;
 	out->mark_drop = 0x2;
 	out->mark_reject = 0x4;
+	out->dns_names = 16384;
+	out->dns_grace = 30;
 }
 
 static const char *const gw_config_members[] = {
 	"tcp_budget", "udp_budget", "timeout_syn", "timeout_established", "timeout_closing",
 	"timeout_closed", "timeout_udp", "timeout_icmp", "max_flows", "max_memory_mb",
 	"fragments", "frag_max", "frag_timeout", "mark_accept", "mark_drop", "mark_reject",
-	"events", NULL
+	"events", "dns_names", "dns_grace", NULL
 };
 
 static void
@@ -83,6 +85,8 @@ gw_config_load(const config_t *cfg, struct gw_config *out, struct diags *d)
 	conf_get_uint(g, "max_flows", 1u << 26, &out->max_flows, d);
 	conf_get_uint(g, "max_memory_mb", 1u << 20, &out->max_memory_mb, d);
 	conf_get_uint(g, "frag_max", 1u << 20, &out->frag_max, d);
+	conf_get_uint(g, "dns_names", 1u << 22, &out->dns_names, d);
+	conf_get_uint(g, "dns_grace", 3600, &out->dns_grace, d);
 	if (conf_get_enum(g, "fragments", frag_modes, &frag, d) == 0)
 		out->fragments = (enum gw_frag_mode)frag;
 	gw_config_marks(g, out, d);

@@ -9,7 +9,7 @@ const char *
 gw_drop_reason_name(enum gw_drop_reason r)
 {
 	static const char *const names[GW_DROP_REASONS] = {
-		"policy", "unknown_app", "malformed", "fragment", "table_full", "cut"
+		"policy", "unknown_app", "malformed", "fragment", "table_full", "cut", "held"
 	};
 
 	return (unsigned)r < GW_DROP_REASONS ? names[r] : "?";
@@ -89,7 +89,7 @@ counters_ndpi_heap(struct gw_engine *e)
 uint64_t
 counters_memory(const struct gw_engine *e)
 {
-	return (uint64_t)e->flows.count * sizeof(struct flow) + e->ndpi_heap +
+	return (uint64_t)e->flows.count * sizeof(struct flow) + e->ndpi_heap + e->names_bytes +
 	    flow_table_overhead(&e->flows) + frag_table_bytes(&e->frags);
 }
 
@@ -114,4 +114,5 @@ gw_engine_counters(const struct gw_engine *e, struct gw_counters *out)
 	out->flow_bytes = sizeof(struct flow);
 	out->ndpi_bytes = (unsigned)e->ndpi_size;
 	out->ndpi_heap_bytes = e->ndpi_heap;
+	servername_counters(e, out);
 }

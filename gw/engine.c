@@ -3,6 +3,7 @@
 #include <string.h>
 #include <sys/random.h>
 
+#include "gw/dnsbind.h"
 #include "gw/engine_int.h"
 #include "gw/reply.h"
 #include "lib/log.h"
@@ -48,7 +49,9 @@ gw_engine_new(const struct gw_config *conf, struct policy *policy, struct ev_sin
 	e->ndpi_size = dpi_flow_size();
 	e->dpi = dpi_new();
 	e->evbuf = malloc(ENGINE_EVBUF);
+	e->dnsbind = conf->dns_names ? dnsbind_new(conf->dns_names, conf->dns_grace) : NULL;
 	if (e->dpi == NULL || e->evbuf == NULL || counters_policy(e) < 0 ||
+	    (conf->dns_names && e->dnsbind == NULL) ||
 	    flow_table_init(&e->flows, conf->max_flows, seed) < 0 ||
 	    frag_table_init(&e->frags, conf->frag_max ? conf->frag_max : 1, seed >> 7) < 0) {
 		log_warnx("gateway engine: cannot set up (out of memory or nDPI failed)");
@@ -74,9 +77,12 @@ gw_engine_free(struct gw_engine *e)
 	if (e == NULL)
 		return;
 	if (e->flows.pool) {
-		for (uint32_t i = 0; i < e->flows.used_hw; i++)
+		for (uint32_t i = 0; i < e->flows.used_hw; i++) {
 			dpi_flow_free(e->flows.pool[i].dpi);
+			free(e->flows.pool[i].name);
+		}
 	}
+	dnsbind_unref(e->dnsbind);
 	flow_table_free(&e->flows);
 	frag_table_free(&e->frags);
 	dpi_free(e->dpi);
@@ -132,6 +138,7 @@ engine_end_flow(struct gw_engine *e, struct flow *f, enum flow_end_reason why)
 	}
 	flowlog_end(e, f, why);
 	engine_dpi_release(e, f);
+	servername_release(e, f);
 	flow_remove(&e->flows, f);
 	e->c.flows_ended++;
 }
@@ -236,6 +243,7 @@ engine_new_flow(struct gw_engine *e, const struct decoded *d, const struct gw_pa
 	f->in_if = engine_intern_if(e, pkt->in_if);
 	f->out_if = engine_intern_if(e, pkt->out_if);
 	f->src_zone = f->dst_zone = ZONE_NONE;
+	f->name_list = POLICY_NAME_NONE;
 	e->c.flows_created++;
 	counters_peak(e);
 	return f;
@@ -282,6 +290,7 @@ engine_policy_flow(const struct gw_engine *e, const struct flow *f, struct polic
 	pf->dport = f->policy_dport;
 	pf->in_if = engine_if_name(e, f->in_if);
 	pf->out_if = engine_if_name(e, f->out_if);
+	servername_policy_flow((struct gw_engine *)e, f, pf);
 }
 
 static const char *
@@ -309,6 +318,8 @@ engine_lookup(struct gw_engine *e, struct flow *f)
 	f->rule = v.rule_name;
 	f->reason = v.reason;
 	f->log = v.log;
+	f->hold = v.hold;
+	f->name_list = (int16_t)v.name_list;
 	f->src_zone = (int8_t)v.src_zone;
 	f->dst_zone = (int8_t)v.dst_zone;
 	return changed;
@@ -325,6 +336,7 @@ engine_announce(struct gw_engine *e, struct flow *f, uint64_t pkt_num,
 		f->counted = 1;
 		if (changed && prev_action != f->action)
 			e->c.verdict_changes++;
+		servername_list_hit(e, f);
 	}
 	flowlog_verdict(e, f, pkt_num, prev_action, prev_rule, changed);
 }
@@ -357,7 +369,7 @@ engine_dpi_alloc(struct gw_engine *e, struct flow *f)
 
 /* Feeds nDPI while the app is pending; sets f->app when known or when the budget runs out. */
 static void
-engine_classify(struct gw_engine *e, struct flow *f, const struct decoded *d, uint64_t ts_us)
+engine_classify_step(struct gw_engine *e, struct flow *f, const struct decoded *d, uint64_t ts_us)
 {
 	unsigned budget = f->proto == 6 ? e->conf.tcp_budget : e->conf.udp_budget;
 	uint16_t app;
@@ -380,6 +392,15 @@ engine_classify(struct gw_engine *e, struct flow *f, const struct decoded *d, ui
 	counters_ndpi_heap(e);
 	engine_room_for(e, 0, f);   /* nDPI may have grown its buffers: back under the bound */
 	counters_peak(e);
+}
+
+/* ... and once it is known, keeps the server name nDPI read (before its state is freed). */
+static void
+engine_classify(struct gw_engine *e, struct flow *f, const struct decoded *d, uint64_t ts_us)
+{
+	engine_classify_step(e, f, d, ts_us);
+	if (f->app != FLOW_APP_PENDING)
+		servername_take(e, f, d);
 }
 
 static void
@@ -418,6 +439,10 @@ engine_result(struct gw_engine *e, const struct flow *f, struct gw_result *res)
 	res->drop_reason = engine_drop_reason(f);
 	res->mark = !f->final ? no_mark : f->action == ACT_ACCEPT ? e->conf.mark_accept :
 	    f->action == ACT_DROP ? e->conf.mark_drop : e->conf.mark_reject;
+	if (f->final && f->action == ACT_ACCEPT && servername_keep_queued(e, f)) {
+		res->final = false;   /* its answers must keep coming here (name binding) */
+		res->mark = no_mark;
+	}
 }
 
 static void
@@ -463,6 +488,12 @@ engine_flow_packet(struct gw_engine *e, const struct decoded *d, const struct gw
 		frag_remember(&e->frags, d, flow_index(&e->flows, f), f->id,
 		    pkt->ts_us + e->conf.frag_timeout * US, e->now_us);
 	engine_result(e, f, res);
+	if (!f->final && f->hold && d->payload_len > 0) {
+		res->verdict = GW_DROP;   /* not one byte before the name is known and matched */
+		res->drop_reason = GW_DROP_HELD;
+		return;
+	}
+	servername_dns(e, f, d, dir);
 	if (f->action == ACT_REJECT)
 		engine_reject(e, f, d, pkt, res);
 }

@@ -57,6 +57,8 @@ struct gw_config {
 	uint32_t mark_drop;         /* ... of a decided dropped flow */
 	uint32_t mark_reject;       /* ... of a decided rejected flow */
 	char events[256];           /* event file for the live gateway ("" = none) */
+	unsigned dns_names;         /* names whose DNS answers are kept (bind_names_to_dns); 0 = none */
+	unsigned dns_grace;         /* seconds an answered address stays valid past its TTL */
 };
 
 void gw_config_defaults(struct gw_config *out);
@@ -101,6 +103,7 @@ enum gw_drop_reason {
 	GW_DROP_FRAGMENT,        /* fragment of an unknown or dropped datagram, or fragments = "drop" */
 	GW_DROP_TABLE_FULL,      /* no flow could be made (memory bound, nothing evictable) */
 	GW_DROP_CUT,             /* flow cut by a policy reload */
+	GW_DROP_HELD,            /* payload held back while a rule with names waits for the name */
 	GW_DROP_REASONS
 };
 const char *gw_drop_reason_name(enum gw_drop_reason r);
@@ -146,6 +149,7 @@ struct gw_flow_info {
 	const char *app;         /* NULL while pending, "Unknown", or an nDPI name */
 	const char *rule;
 	const char *reason;
+	const char *server_name; /* NULL when not known */
 	enum gw_verdict verdict;
 	bool final;
 	enum gw_tcp_state tcp_state;
@@ -186,6 +190,12 @@ void gw_engine_set_policy(struct gw_engine *e, struct policy *policy, uint64_t n
 /* ---- counters: Prometheus, `ctl stats`, --stats ---- */
 
 #define GW_PAIR_MAX 64
+#define GW_LIST_MAX 64
+
+struct gw_list_count {
+	char list[48];           /* a name list of the policy (conf/names/LIST.list) */
+	uint64_t hits;           /* flows accepted (or decided) by a rule through a name of the list */
+};
 
 struct gw_pair_count {
 	char src_zone[32], dst_zone[32];   /* "none" when in no zone */
@@ -213,8 +223,21 @@ struct gw_counters {
 	unsigned ndpi_bytes;     /* size of one nDPI flow state */
 	unsigned pairs;          /* entries used in pair[] */
 	struct gw_pair_count pair[GW_PAIR_MAX];
+	uint64_t names_known;    /* flows whose server name nDPI read */
+	uint64_t names_hidden;   /* ... whose ClientHello hid it (ESNI / ECH) */
+	uint64_t dns_answers;    /* DNS responses read for name binding */
+	uint64_t dns_answers_bad;   /* ... that were not well-formed responses */
+	uint64_t dns_addresses;  /* (name, address) pairs learnt from them */
+	/* the name-binding table, shared by the engines of a process */
+	uint64_t dns_names, dns_capacity, dns_bytes, dns_evicted, dns_hits, dns_misses;
+	unsigned lists;          /* entries used in list[] */
+	struct gw_list_count list[GW_LIST_MAX];
 };
 
 void gw_engine_counters(const struct gw_engine *e, struct gw_counters *out);
+
+/* Engines of one process share one name-binding table: the DNS answer and the TLS flow may meet
+ * different queues. Makes e use other's table (call before the first packet). */
+void gw_engine_share_names(struct gw_engine *e, const struct gw_engine *other);
 
 #endif

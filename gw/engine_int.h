@@ -27,6 +27,8 @@ struct gw_engine {
 	bool ndpi_heap_based;
 	uint64_t ndpi_heap;            /* nDPI's bytes for this engine's flows (states and insides) */
 	struct gw_counters c;
+	struct dnsbind *dnsbind;       /* names -> answered addresses (servername.c), maybe shared */
+	uint64_t names_bytes;          /* server names held by flows */
 	int16_t *pair_slot;            /* [(src+1) * (zones+1) + dst+1] -> index in c.pair, -1 new */
 	int zones;
 	char *ifnames[ENGINE_IF_MAX];
@@ -55,6 +57,15 @@ const char *flowlog_proto(uint8_t proto, char buf[8]);
 /* engine.c */
 void engine_end_flow(struct gw_engine *e, struct flow *f, enum flow_end_reason why);
 bool engine_lookup(struct gw_engine *e, struct flow *f);
+
+/* servername.c: server names of flows, DNS answers, the name lists' counters */
+void servername_take(struct gw_engine *e, struct flow *f, const struct decoded *d);
+void servername_policy_flow(struct gw_engine *e, const struct flow *f, struct policy_flow *pf);
+void servername_dns(struct gw_engine *e, const struct flow *f, const struct decoded *d, int dir);
+bool servername_keep_queued(const struct gw_engine *e, const struct flow *f);
+void servername_release(struct gw_engine *e, struct flow *f);
+void servername_list_hit(struct gw_engine *e, const struct flow *f);
+void servername_counters(const struct gw_engine *e, struct gw_counters *out);
 
 /* counters.c */
 int counters_policy(struct gw_engine *e);

@@ -59,6 +59,10 @@ struct flow {
 	const char *rule;        /* names and reasons live in the policy in force */
 	const char *reason;
 	struct dpi_flow *dpi;
+	char *name;              /* server name (servername.c), NULL when none */
+	uint8_t name_state;      /* enum policy_name_state, once the app is known */
+	uint8_t hold;            /* waiting for a name: payload packets are held back */
+	int16_t name_list;       /* the name list that decided, POLICY_NAME_* otherwise */
 };
 
 struct flow_table {

@@ -214,6 +214,18 @@ flowlog_tuple(struct gw_engine *e, const struct flow *f)
 	fl_str(e, "dst_zone", flowlog_zone(e, f->dst_zone));
 }
 
+/* server_name when nDPI read one (every model); name_hidden when the ClientHello hid it. */
+static void
+flowlog_name(struct gw_engine *e, const struct flow *f)
+{
+	if (f->name != NULL)
+		fl_str(e, "server_name", f->name);
+	if (f->name_state == NAME_ENCRYPTED)
+		fl_bool(e, "server_name_hidden", true);
+	if (f->name_list >= 0)
+		fl_str(e, "name_list", policy_name_list_name(e->policy, f->name_list));
+}
+
 void
 flowlog_verdict(struct gw_engine *e, const struct flow *f, uint64_t pkt_num,
     enum policy_action prev_action, const char *prev_rule, bool changed)
@@ -225,6 +237,7 @@ flowlog_verdict(struct gw_engine *e, const struct flow *f, uint64_t pkt_num,
 	fl_uint(e, "pcap_cnt", pkt_num);
 	flowlog_tuple(e, f);
 	fl_str(e, "app", flowlog_app(e, f));
+	flowlog_name(e, f);
 	fl_str(e, "rule", f->rule);
 	fl_str(e, "verdict", policy_action_name(f->action));
 	fl_bool(e, "final", f->final);
@@ -253,6 +266,7 @@ flowlog_end(struct gw_engine *e, const struct flow *f, enum flow_end_reason why)
 	fl_uint(e, "flow_id", f->id);
 	flowlog_tuple(e, f);
 	fl_str(e, "app", flowlog_app(e, f));
+	flowlog_name(e, f);
 	fl_str(e, "rule", f->rule);
 	fl_str(e, "verdict", policy_action_name(f->action));
 	fl_uint(e, "pkts_toserver", f->pkts[0]);

@@ -1,6 +1,7 @@
 # gw.mk -- the gateway's packet engine, the offline (--pcap) front-end, tiergate-gw, tests, fuzz, bench helper.
 GW_ENGINE_SRCS := gw/decode.c gw/flow.c gw/frag.c gw/reply.c gw/ndpi_glue.c gw/flowlog.c \
-                  gw/counters.c gw/engine.c gw/reload.c gw/config.c
+                  gw/counters.c gw/engine.c gw/reload.c gw/config.c \
+                  gw/servername.c gw/dnsans.c gw/dnsbind.c gw/tlsch.c
 GW_ENGINE_OBJS := $(GW_ENGINE_SRCS:%.c=$(BUILD)/%.o)
 GW_ENGINE_LIBS  = $(call PKG,--libs libndpi) $(POLICY_LIBS)
 # The pcap reader (tiergate-gw --pcap, and anything else that replays captures in-process).

@@ -203,6 +203,7 @@ live_start_engines(struct live *lv)
 		if (lv->queue[i].engine == NULL)
 			fatalx("queue %u: the packet engine could not start (see above)",
 			    nfqsock_num(lv->queue[i].sock));
+		gw_engine_share_names(lv->queue[i].engine, lv->queue[0].engine);
 	}
 }
 

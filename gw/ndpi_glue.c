@@ -143,3 +143,28 @@ dpi_app_name(struct dpi *m, uint16_t app)
 
 	return name ? name : "Unknown";
 }
+
+bool
+dpi_app_is_tls(uint16_t app)
+{
+	return app == NDPI_PROTOCOL_TLS || app == NDPI_PROTOCOL_QUIC;
+}
+
+enum dpi_name
+dpi_server_name(struct dpi_flow *f, uint16_t app, char *buf, size_t size)
+{
+	struct ndpi_flow_struct *nf = (struct ndpi_flow_struct *)f;
+	size_t n = strnlen(nf->host_server_name, sizeof nf->host_server_name);
+
+	buf[0] = '\0';
+	/* protos is a union: its TLS part means something only for TLS and QUIC flows */
+	if (dpi_app_is_tls(app) && nf->protos.tls_quic.encrypted_sni.esni != NULL)
+		return DPI_NAME_ESNI;
+	if (n == 0 || size == 0)
+		return DPI_NAME_NONE;
+	if (n >= size)
+		n = size - 1;
+	memcpy(buf, nf->host_server_name, n);
+	buf[n] = '\0';
+	return DPI_NAME_KNOWN;
+}

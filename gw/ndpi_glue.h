@@ -31,6 +31,16 @@ bool dpi_process(struct dpi *m, struct dpi_flow *f, const uint8_t *l3, size_t le
  */
 uint16_t dpi_giveup(struct dpi *m, struct dpi_flow *f);
 const char *dpi_app_name(struct dpi *m, uint16_t app);
+
+enum dpi_name { DPI_NAME_NONE, DPI_NAME_KNOWN, DPI_NAME_ESNI };
+/*
+ * The server name nDPI read (TLS/QUIC SNI, HTTP Host, DNS question) into buf
+ * (at most 79 bytes: nDPI cuts longer names); DPI_NAME_ESNI when the
+ * ClientHello carried an encrypted SNI.
+ */
+enum dpi_name dpi_server_name(struct dpi_flow *f, uint16_t app, char *buf, size_t size);
+/* The application is TLS or QUIC (a ClientHello carries its name). */
+bool dpi_app_is_tls(uint16_t app);
 /* Bytes nDPI holds that the calling thread allocated (all modules and flow states). */
 int64_t dpi_heap_bytes(void);
 

@@ -27,6 +27,7 @@ reload_info(struct gw_engine *e, const struct flow *f, struct gw_flow_info *out)
 	out->app = flowlog_app(e, f);
 	out->rule = f->rule;
 	out->reason = f->reason;
+	out->server_name = f->name;
 	out->verdict = (enum gw_verdict)f->action;
 	out->final = f->final;
 	out->tcp_state = (enum gw_tcp_state)f->tcp_state;
