@@ -219,6 +219,55 @@ cap_matrix() {
 	echo "pcap/$1.pcap: $(tcpdump -r "pcap/$1.pcap" 2>/dev/null | wc -l) packets"
 }
 
+# names-*: the α′ breakout. The server namespace holds the site's resolver (dnsmasq on
+# 198.51.100.53) and TLS/HTTP servers on 198.51.100.10 and .11 (the resolver never returns .11).
+# dig asks the resolver first (the gateway learns the answers), then curl --resolve connects to
+# the address of its choice with the name of its choice, as a forged SNI would.
+NAMES_LONG="$(printf 'a%.0s' $(seq 48)).$(printf 'b%.0s' $(seq 15)).evil.example.sharepoint.com"
+names_servers() {   # CLIENT
+	pair "$1" 198.51.100.53
+	ip -n "$S" addr add 198.51.100.10/32 dev eth0
+	ip -n "$S" addr add 198.51.100.11/32 dev eth0
+	ip -n "$C" route add 198.51.100.0/24 dev eth0
+	serve dnsmasq -k --no-resolv --no-hosts --bind-interfaces --listen-address=198.51.100.53 \
+	    --address=/teams.microsoft.com/198.51.100.10 --address=/sharepoint.com/198.51.100.10 \
+	    --pid-file="$TMP/dnsmasq.pid" --user=root
+	setup_tls
+	serve sh -c "cd $TMP/www && exec openssl s_server -quiet -WWW -accept 443 -cert $TMP/cert.pem -key $TMP/key.pem"
+	SERVE_WAIT=0.8 serve sh -c "cd $TMP/www && exec $PY -m http.server 80"
+}
+names_dig() { in_c dig +tries=1 +time=2 @198.51.100.53 "$1" A >/dev/null; }
+names_curl() {   # SCHEME NAME ADDR
+	local port=443
+	[ "$1" = http ] && port=80
+	in_c curl -sk --max-time 5 --resolve "$2:$port:$3" "$1://$2/index.html" >/dev/null
+}
+
+cap_names_tls() {   # NAME CLIENT
+	names_servers "$2"; capture_start
+	names_dig teams.microsoft.com
+	names_curl https teams.microsoft.com 198.51.100.10       # allowed: name listed, address answered
+	names_curl https teams.microsoft.com 198.51.100.11       # SNI listed, address never answered
+	names_curl https evil-sharepoint.com 198.51.100.10       # not *.sharepoint.com (label boundary)
+	names_dig a.b.sharepoint.com
+	names_curl https a.b.sharepoint.com 198.51.100.10        # *.sharepoint.com, two labels deep
+	names_dig sharepoint.com
+	names_curl https sharepoint.com 198.51.100.10            # the apex: not *.sharepoint.com
+	names_curl https www.example.org 198.51.100.10           # a name no rule lists
+	names_dig "$NAMES_LONG"
+	names_curl https "$NAMES_LONG" 198.51.100.10             # 92 bytes: nDPI keeps the last 79
+	echo | in_c openssl s_client -quiet -noservername -connect 198.51.100.10:443 >/dev/null 2>&1 || true
+	capture_stop "$1"
+}
+
+cap_names_http() {   # NAME CLIENT
+	names_servers "$2"; capture_start
+	names_dig teams.microsoft.com
+	names_curl http teams.microsoft.com 198.51.100.10
+	names_curl http www.example.org 198.51.100.10
+	capture_stop "$1"
+}
+
 hex() { printf '%s' "$1" | od -An -tx1 | tr -d ' \n'; }
 
 RDP_CR=030000130ee000000000000100080003000000
@@ -266,6 +315,8 @@ all_captures() {
 	cap_http   http6-lgwan-internet     fd00:20::15 2001:db8:100::10
 	cap_https  tls6-staff-web           2001:db8:16:1::5 2001:db8:100::10
 	cap_matrix zone-matrix
+	cap_names_tls  names-tls-lgwan-internet  10.20.1.5
+	cap_names_http names-http-lgwan-internet 10.20.1.5
 }
 
 if [ $# -eq 0 ]; then

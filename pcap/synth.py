@@ -8,6 +8,8 @@
 #   synth.py mix K OUT FIXTURE...    each fixture K times, client port shifted per copy (raw IP)
 #   synth.py syns N OUT / pending N OUT   N one-packet flows: TCP SYNs (no payload), or UDP
 #                                datagrams to port 53 nDPI cannot name (keep their nDPI state)
+#   synth.py names-ech OUT       a DNS answer, then two ClientHellos with the answered name: one
+#                                with an encrypted_client_hello extension (no real client sends ECH here)
 #   synth.py cat OUT IN...       IN files (one link type) one after another into OUT
 #   synth.py corpus DIR PCAP...  fuzz corpus files (tests/fuzz/fuzz_decode.c framing), one per pcap
 #   synth.py flows N OUT [FIXTURE...]   a bench pcap: N short TCP flows (handshake, request,
@@ -270,6 +272,58 @@ def syn_flood(dirname):
     write_pcap(dirname + "/syn-flood.pcap", recs, LINKTYPE_RAW)
 
 
+def dns_msg(qid, name, answer=None):
+    q = b"".join(bytes([len(l)]) + l.encode() for l in name.split(".")) + b"\0" + struct.pack("!HH", 1, 1)
+    if answer is None:
+        return struct.pack("!HHHHHH", qid, 0x0100, 1, 0, 0, 0) + q
+    rr = struct.pack("!HHHIH", 0xC00C, 1, 1, 300, 4) + bytes(int(x) for x in answer.split("."))
+    return struct.pack("!HHHHHH", qid, 0x8180, 1, 1, 0, 0) + q + rr
+
+
+def client_hello(sni, ech):
+    ext = b""
+    if sni:
+        n = sni.encode()
+        ext += struct.pack("!HHHBH", 0, len(n) + 5, len(n) + 3, 0, len(n)) + n
+    ext += struct.pack("!HHB", 0x002B, 3, 2) + b"\x03\x04"                    # supported_versions
+    ext += struct.pack("!HHHH", 0x000A, 4, 2, 0x001D)                           # supported_groups
+    ext += struct.pack("!HHHHH", 0x0033, 2 + 4 + 32, 36, 0x001D, 32) + b"\x11" * 32   # key_share
+    if ech:   # encrypted_client_hello, outer: kdf/aead, config id, enc, payload (opaque here)
+        body = b"\x00" + struct.pack("!HHB", 1, 1, 7) + struct.pack("!H", 32) + b"\x22" * 32 + \
+            struct.pack("!H", 144) + b"\x33" * 144
+        ext += struct.pack("!HH", 0xFE0D, len(body)) + body
+    hello = b"\x03\x03" + b"\x44" * 32 + b"\x20" + b"\x55" * 32 + struct.pack("!HH", 2, 0x1301) + \
+        b"\x01\x00" + struct.pack("!H", len(ext)) + ext
+    hs = b"\x01" + struct.pack("!I", len(hello))[1:] + hello
+    return b"\x16\x03\x01" + struct.pack("!H", len(hs)) + hs
+
+
+def names_ech(path):
+    """The resolver answers teams.microsoft.com -> 198.51.100.10, then a ClientHello to it that
+    carries that SNI (the outer, public name) and an encrypted_client_hello extension."""
+    cl, dns, srv = "10.20.1.5", "198.51.100.53", "198.51.100.10"
+    t, pk = 1700000000.0, []
+
+    def add(src, dst, proto, payload):
+        nonlocal t
+        t += 0.001
+        d = ip4(src, dst, proto, payload)
+        pk.append((t, d, len(d)))
+    add(cl, dns, 17, udp(40001, 53, dns_msg(0x1234, "teams.microsoft.com")))
+    add(dns, cl, 17, udp(53, 40001, dns_msg(0x1234, "teams.microsoft.com", srv)))
+    for sport, ech in ((41000, True), (41002, False)):
+        ch = client_hello("teams.microsoft.com", ech)
+        add(cl, srv, 6, tcp(sport, 443, 0x02, seq=100))
+        add(srv, cl, 6, tcp(443, sport, 0x12, seq=500, ack=101))
+        add(cl, srv, 6, tcp(sport, 443, 0x10, seq=101, ack=501))
+        add(cl, srv, 6, tcp(sport, 443, 0x18, seq=101, ack=501, payload=ch))
+        add(srv, cl, 6, tcp(443, sport, 0x10, seq=501, ack=101 + len(ch)))
+        add(cl, srv, 6, tcp(sport, 443, 0x11, seq=101 + len(ch), ack=501))
+        add(srv, cl, 6, tcp(443, sport, 0x11, seq=501, ack=102 + len(ch)))
+        add(cl, srv, 6, tcp(sport, 443, 0x10, seq=102 + len(ch), ack=502))
+    write_pcap(path, pk)
+
+
 def flows(n, path, fixtures):
     recs, t = [], 1790000000.0
     for i in range(n):
@@ -295,6 +349,8 @@ if __name__ == "__main__":
         write_pcap(sys.argv[2], [r for _, recs in parts for r in recs], parts[0][0])
     elif sys.argv[1] == "corpus":
         corpus(sys.argv[2], sys.argv[3:])
+    elif sys.argv[1] == "names-ech":
+        names_ech(sys.argv[2])
     elif sys.argv[1] == "flows":
         flows(int(sys.argv[2]), sys.argv[3], sys.argv[4:])
     else:
