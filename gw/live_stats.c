@@ -42,6 +42,23 @@ live_stats_collect(struct live *lv, unsigned i, struct live_stats_q *s)
 
 /* --- ctl stats -------------------------------------------------------------- */
 
+/* Server names: what nDPI read, the DNS answers read, the binding table (shared), hits per name list. */
+static void
+live_stats_names_text(const struct gw_counters *c, FILE *out)
+{
+	fprintf(out, "  names: %llu read, %llu hidden (ECH/ESNI); dns answers %llu (%llu bad), "
+	    "%llu addresses learnt; binding table %llu of %llu names (%llu bytes), %llu evicted, "
+	    "lookups %llu bound %llu not\n", (unsigned long long)c->names_known,
+	    (unsigned long long)c->names_hidden, (unsigned long long)c->dns_answers,
+	    (unsigned long long)c->dns_answers_bad, (unsigned long long)c->dns_addresses,
+	    (unsigned long long)c->dns_names, (unsigned long long)c->dns_capacity,
+	    (unsigned long long)c->dns_bytes, (unsigned long long)c->dns_evicted,
+	    (unsigned long long)c->dns_hits, (unsigned long long)c->dns_misses);
+	for (unsigned i = 0; i < c->lists && i < GW_LIST_MAX; i++)
+		fprintf(out, "  name list %s: %llu flows\n", c->list[i].list,
+		    (unsigned long long)c->list[i].hits);
+}
+
 static void
 live_stats_queue_text(unsigned num, const struct live_stats_q *s, FILE *out)
 {
@@ -64,6 +81,7 @@ live_stats_queue_text(unsigned num, const struct live_stats_q *s, FILE *out)
 	fprintf(out, "\n  kernel: %s queue_dropped %u user_dropped %u waiting %u\n",
 	    s->kernel_ok ? "" : "(no /proc line)", s->kernel.queue_dropped, s->kernel.user_dropped,
 	    s->kernel.waiting);
+	live_stats_names_text(c, out);
 	for (unsigned p = 0; p < c->pairs && p < GW_PAIR_MAX; p++)
 		fprintf(out, "  %s -> %s: flows accepted %llu dropped %llu rejected %llu\n",
 		    c->pair[p].src_zone, c->pair[p].dst_zone, (unsigned long long)c->pair[p].flows[GW_ACCEPT],
@@ -147,6 +165,29 @@ live_prom_queue_metrics(FILE *out, const struct live_prom_q *st, unsigned n)
 }
 
 static void
+live_prom_names(FILE *out, const struct live_prom_q *st, unsigned n)
+{
+	live_prom_head(out, "server_names_total", "counter", "Flows whose server name nDPI read.");
+	LIVE_PROM_EACH(out, st, n, "server_names_total", s.engine.names_known);
+	live_prom_head(out, "server_names_hidden_total", "counter", "Flows whose ClientHello hid the name (ECH/ESNI).");
+	LIVE_PROM_EACH(out, st, n, "server_names_hidden_total", s.engine.names_hidden);
+	live_prom_head(out, "dns_answers_total", "counter", "DNS responses read to bind names to addresses.");
+	LIVE_PROM_EACH(out, st, n, "dns_answers_total", s.engine.dns_answers);
+	live_prom_head(out, "dns_binding_names", "gauge", "Names in the binding table (shared by the queues).");
+	if (n > 0)
+		fprintf(out, "tiergate_gw_dns_binding_names %llu\n", (unsigned long long)st[0].s.engine.dns_names);
+	live_prom_head(out, "dns_binding_evictions_total", "counter", "Names pushed out of the binding table (LRU).");
+	if (n > 0)
+		fprintf(out, "tiergate_gw_dns_binding_evictions_total %llu\n",
+		    (unsigned long long)st[0].s.engine.dns_evicted);
+	live_prom_head(out, "name_list_flows_total", "counter", "Flows decided by a rule through a name of the list.");
+	for (unsigned i = 0; i < n; i++)
+		for (unsigned k = 0; k < st[i].s.engine.lists && k < GW_LIST_MAX; k++)
+			fprintf(out, "tiergate_gw_name_list_flows_total{queue=\"%u\",list=\"%s\"} %llu\n",
+			    st[i].num, st[i].s.engine.list[k].list, (unsigned long long)st[i].s.engine.list[k].hits);
+}
+
+static void
 live_prom_engine_metrics(FILE *out, const struct live_prom_q *st, unsigned n)
 {
 	live_prom_head(out, "flows_active", "gauge", "Flows in the engine's table.");
@@ -164,6 +205,7 @@ live_prom_engine_metrics(FILE *out, const struct live_prom_q *st, unsigned n)
 		for (int r = 0; r < GW_DROP_REASONS; r++)
 			fprintf(out, "tiergate_gw_drops_total{queue=\"%u\",reason=\"%s\"} %llu\n", st[i].num,
 			    gw_drop_reason_name((enum gw_drop_reason)r), (unsigned long long)st[i].s.engine.drops[r]);
+	live_prom_names(out, st, n);
 	live_prom_head(out, "zone_flows_total", "counter", "Decided flows by zone pair and verdict.");
 	for (unsigned i = 0; i < n; i++)
 		for (unsigned p = 0; p < st[i].s.engine.pairs && p < GW_PAIR_MAX; p++)

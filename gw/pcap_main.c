@@ -127,6 +127,12 @@ pcap_print_stats(const struct gw_counters *c, const struct gw_replay_stats *st, 
 	fprintf(out, "memory       %u B per flow entry + %u B nDPI state while classifying; "
 	    "%llu nDPI states allocated; peak %.1f MB\n", c->flow_bytes, c->ndpi_bytes,
 	    (unsigned long long)c->ndpi_allocs, (double)c->memory_peak / 1048576.0);
+	fprintf(out, "names        %llu read, %llu hidden (ECH/ESNI); %llu DNS answers read, %llu "
+	    "addresses learnt, %llu names held\n", (unsigned long long)c->names_known,
+	    (unsigned long long)c->names_hidden, (unsigned long long)c->dns_answers,
+	    (unsigned long long)c->dns_addresses, (unsigned long long)c->dns_names);
+	for (unsigned i = 0; i < c->lists && i < GW_LIST_MAX; i++)
+		fprintf(out, "name list    %s: %llu flows\n", c->list[i].list, (unsigned long long)c->list[i].hits);
 	fprintf(out, "speed        %.0f packets/s (%.3f s)\n", secs > 0 ? (double)st->packets / secs : 0.0,
 	    secs);
 }

@@ -13,7 +13,8 @@ tool_usage(FILE *out)
 	fprintf(out,
 	    "usage: tiergate-policy check FILE\n"
 	    "       tiergate-policy explain FILE --src ADDR --dst ADDR --proto tcp|udp|icmp|NUM\n"
-	    "                       [--sport N] [--dport N] [--app NAME] [--in-if IF] [--out-if IF] [--json]\n"
+	    "                       [--sport N] [--dport N] [--app NAME] [--name SERVER] [--in-if IF] [--out-if IF]\n"
+	    "                       [--json]\n"
 	    "       tiergate-policy show FILE\n"
 	    "       tiergate-policy diff OLD NEW\n"
 	    "       tiergate-policy bench FILE [--flows N]\n"

@@ -11,7 +11,7 @@
 #define EXPLAIN_OTHER_APP "(another application)"
 
 struct explain_args {
-	const char *file, *app;
+	const char *file, *app, *name;
 	struct policy_flow flow;
 	bool json, have_src, have_dst, have_proto;
 };
@@ -61,6 +61,8 @@ explain_option(struct explain_args *a, const char *opt, const char *val)
 	}
 	if (strcmp(opt, "--app") == 0)
 		a->app = val;
+	else if (strcmp(opt, "--name") == 0)
+		a->name = val;
 	else if (strcmp(opt, "--in-if") == 0)
 		a->flow.in_if = val;
 	else if (strcmp(opt, "--out-if") == 0)
@@ -68,6 +70,31 @@ explain_option(struct explain_args *a, const char *opt, const char *val)
 	else
 		return tool_usage_error("explain: unknown option '%s'", opt);
 	return 0;
+}
+
+/*
+ * --name NAME: the flow's server name (SNI, Host); without --app, TLS. The DNS
+ * binding cannot be known offline: explain assumes the site's resolver did
+ * return --dst for NAME and says so.
+ */
+static bool
+explain_bound(void *arg, const char *name, const struct addr *dst)
+{
+	*(bool *)arg = true;
+	return true;
+}
+
+static bool explain_assumed_bound;
+
+static void
+explain_name(struct explain_args *a)
+{
+	if (a->app == NULL)
+		a->app = "TLS";
+	a->flow.server_name = a->name;
+	a->flow.name_state = strlen(a->name) >= 79 ? NAME_CUT : NAME_KNOWN;
+	a->flow.name_bound = explain_bound;
+	a->flow.name_bound_arg = &explain_assumed_bound;
 }
 
 static int
@@ -93,6 +120,8 @@ explain_parse(int argc, char **argv, struct explain_args *a)
 		return tool_usage_error("explain needs FILE --src ADDR --dst ADDR --proto PROTO");
 	if (addr_is_v4(&a->flow.src) != addr_is_v4(&a->flow.dst))
 		return tool_usage_error("--src and --dst must both be IPv4 or both IPv6");
+	if (a->name != NULL)
+		explain_name(a);
 	return 0;
 }
 
@@ -186,6 +215,11 @@ explain_print_text(const struct policy *p, const struct explain_args *a,
 	else
 		printf("%-9saccept for now, not final: would wait for the application\n", "verdict");
 	printf("%-9s%s\n", "why", v->reason);
+	if (a->name != NULL)
+		printf("%-9s%s%s\n", "name", a->name, explain_assumed_bound ? "  (assumed among the site's "
+		    "DNS answers for --dst: the gateway checks that; here it cannot)" : "");
+	if (v->name_list >= 0)
+		printf("%-9s%s (%s)\n", "list", p->lists[v->name_list].name, p->lists[v->name_list].file);
 	for (int i = 0; i < nalts; i++)
 		printf("%-9swith %-*s → %-7s %s\n", i == 0 ? "then" : "", 22, explain_alt_label(&alts[i]),
 		    policy_action_name(alts[i].v.action), alts[i].v.rule_name);
@@ -223,6 +257,9 @@ explain_print_json(const struct policy *p, const struct explain_args *a,
 	jb_str(&jb, "proto", tool_proto_name(a->flow.proto, pbuf, sizeof pbuf));
 	jb_uint(&jb, "dest_port", a->flow.dport);
 	jb_str(&jb, "app", a->app);
+	jb_str(&jb, "server_name", a->name);
+	jb_str(&jb, "name_list", v->name_list >= 0 ? p->lists[v->name_list].name : NULL);
+	jb_bool(&jb, "dns_binding_assumed", explain_assumed_bound);
 	jb_str(&jb, "src_zone", policy_zone_name(p, v->src_zone));
 	jb_str(&jb, "dest_zone", policy_zone_name(p, v->dst_zone));
 	explain_json_verdict(&jb, p, v);

@@ -104,6 +104,26 @@ tool_addrs(const struct policy *p, const struct paddr *v, int n, char *buf, size
 }
 
 /* "TLS/443 → intermediate" (sources shown only when the rule narrows them). */
+/* " names [@list:groupware (7 names), a.example], bound to DNS answers" */
+static void
+tool_rule_names(const struct policy *p, const struct prule *r, char *buf, size_t size, size_t *used)
+{
+	if (r->names == NULL)
+		return;
+	tool_cat(buf, size, used, " names [");
+	for (int i = 0; i < r->nname_src; i++) {
+		const char *e = r->name_src[i];
+		int n = -1;
+		for (int k = 0; str_has_prefix(e, "@list:") && k < p->nlists; k++)
+			if (strcmp(p->lists[k].name, e + 6) == 0)
+				n = p->lists[k].npatterns;
+		tool_cat(buf, size, used, "%s%s", i ? ", " : "", e);
+		if (n >= 0)
+			tool_cat(buf, size, used, " (%d name%s)", n, n == 1 ? "" : "s");
+	}
+	tool_cat(buf, size, used, "]%s", r->bind_dns ? ", bound to DNS answers" : "");
+}
+
 void
 tool_rule_summary(const struct policy *p, const struct prule *r, char *buf, size_t size)
 {
@@ -117,6 +137,7 @@ tool_rule_summary(const struct policy *p, const struct prule *r, char *buf, size
 	if (r->nsrc > 0)
 		tool_cat(buf, size, &used, "%s: ", src);
 	tool_cat(buf, size, &used, "%s → %s", service, dst);
+	tool_rule_names(p, r, buf, size, &used);
 }
 
 /* The named host that holds a (most specific), or NULL. */
