@@ -43,7 +43,7 @@ has() {
 }
 
 # --- the presets pass check, without a single warning -----------------------
-for conf in alpha beta beta-prime beta-cloud; do
+for conf in alpha beta beta-prime beta-cloud alpha-prime; do
 	out "check-$conf" "$TP" check "conf/$conf.conf"
 	if [ "$status" -eq 0 ] && [ "$(cat "$TG_TMP/check-$conf.out")" = "configuration OK" ]; then
 		pass "check-$conf"
