@@ -22,6 +22,16 @@ $(BUILD)/t/test_gw: $(BUILD)/tests/unit/test_gw.o $(GW_ENGINE_OBJS) $(POLICY_OBJ
 test_gw_LIBS = $(GW_ENGINE_LIBS)
 $(BUILD)/tests/unit/test_gw.o: EXTRA_CFLAGS = $(call PKG,--cflags libndpi)
 
+UNIT_TESTS += $(BUILD)/t/test_names
+$(BUILD)/t/test_names: $(BUILD)/tests/unit/test_names.o $(GW_ENGINE_OBJS) $(POLICY_OBJS) $(LIB_OBJS)
+test_names_LIBS = $(GW_ENGINE_LIBS)
+
+FUZZERS += dnsans names
+fuzz_dnsans_OBJS = $(GW_ENGINE_OBJS) $(POLICY_OBJS) $(LIB_OBJS)
+fuzz_dnsans_LIBS = $(GW_ENGINE_LIBS)
+fuzz_names_OBJS = $(POLICY_OBJS) $(LIB_OBJS)
+fuzz_names_LIBS = $(POLICY_LIBS)
+
 FUZZERS += decode
 fuzz_decode_OBJS = $(GW_ENGINE_OBJS) $(POLICY_OBJS) $(LIB_OBJS)
 fuzz_decode_LIBS = $(GW_ENGINE_LIBS)

@@ -232,8 +232,8 @@ load_names_reasons(struct prule *r)
 		[NC_ENCRYPTED] = "the TLS ClientHello hides the server name (ESNI / Encrypted Client Hello)",
 		[NC_CUT] = "the server name is longer than nDPI keeps (79 bytes), so it was cut",
 		[NC_NOT_LISTED] = "the server name is not among its names",
-		[NC_NOT_BOUND] = "the site's DNS never returned this address for the server name "
-		    "(bind_names_to_dns)",
+		[NC_NOT_BOUND] = ("the site's DNS never returned this address for the server name "
+		    "(bind_names_to_dns)"),
 	};
 
 	if (r->names == NULL)
