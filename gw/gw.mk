@@ -40,3 +40,7 @@ fuzz_decode_LIBS = $(GW_ENGINE_LIBS)
 UNIT_TESTS += $(BUILD)/t/pcap_read
 $(BUILD)/t/pcap_read: $(BUILD)/tests/bench/pcap_read.o
 pcap_read_LIBS = $(GW_REPLAY_LIBS)
+# Benchmark: server-name lookups with N patterns (scripts/bench.d/25-names.sh).
+UNIT_TESTS += $(BUILD)/t/names_bench
+$(BUILD)/t/names_bench: $(BUILD)/tests/bench/names_bench.o $(POLICY_OBJS) $(LIB_OBJS)
+names_bench_LIBS = $(POLICY_LIBS)

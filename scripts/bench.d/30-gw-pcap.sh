@@ -56,6 +56,21 @@ run_pcap "100k short HTTP flows (8 pkts each)" "$T/short.pcap"
 echo "flows/s, short flows (handshake, request, answer, FINs; classified as HTTP):" \
     "$(rate 100000 "$GW_SECS") flows/s"
 
+# Name rules: the same mix against the α′ preset (names bound to DNS answers) and α, interleaved.
+echo
+echo "== name rules: the fixture mix with conf/alpha-prime.conf (names, DNS binding) vs conf/alpha.conf"
+n=$(packets_of "$T/mix.pcap")
+best_a="" best_p=""
+for i in 1 2 3; do
+	a=$(best_secs "$GW" --pcap "$T/mix.pcap" --config conf/alpha.conf --events "$T/events.json")
+	p=$(best_secs "$GW" --pcap "$T/mix.pcap" --config conf/alpha-prime.conf --events "$T/events.json")
+	best_a=$(awk -v x="${best_a:-$a}" -v y="$a" 'BEGIN { print (y < x) ? y : x }')
+	best_p=$(awk -v x="${best_p:-$p}" -v y="$p" 'BEGIN { print (y < x) ? y : x }')
+done
+printf '%-34s α %9s pkt/s | α′ with names %9s pkt/s | α′ time / α time = %s (target <= 1.10)\n' \
+    "fixtures x400 (real mix, raw IP)" "$(rate "$n" "$best_a")" "$(rate "$n" "$best_p")" "$(ratio "$best_p" "$best_a")"
+"$GW" --pcap "$T/mix.pcap" --config conf/alpha-prime.conf --stats 2>/dev/null | grep -E '^(names|name list)'
+
 # Memory at one million flows, all alive at once: the engine's own accounting and the process's peak RSS.
 cp -r conf/parts "$T/parts"
 grep -v '^@include "parts/gateway.conf"' conf/alpha.conf >"$T/big.conf"

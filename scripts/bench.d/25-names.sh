@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# names: ns per server-name lookup with 100 / 1,000 / 10,000 patterns (target <= 200 ns at 10,000) against a plain scan
+set -u
+B="$TIERGATE_BUILD/t/names_bench"
+[ -x "$B" ] || { echo "not built: $B"; exit 1; }
+echo "Patterns as name lists hold them (a third \"*.domain\"); lookups: names under the wildcards,"
+echo "exact names and misses. 'hashed' is what a rule with names does per flow (policy/names.c);"
+echo "'plain scan' compares the name with every pattern, the naive peer, in the same run."
+for n in 100 1000 10000; do
+	"$B" "$n" || exit 1
+done
