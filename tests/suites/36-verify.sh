@@ -191,7 +191,7 @@ for args in "" "$W/nope" "$W/empty" "--update --policy $W/conf/alpha.conf $W/pas
 done
 
 # --- the shipped example suites pass against the shipped sites ---------------
-for s in alpha beta beta-prime; do
+for s in alpha beta beta-prime alpha-prime; do
 	run "example-$s" "conf/verify/$s"
 	if [ "$rc" -eq 0 ]; then
 		pass "conf/verify/$s passes: $(tail -n 1 "$TG_TMP/example-$s.out" | sed 's/ in [0-9.]*s$//')"
