@@ -13,7 +13,15 @@ _bg inet "$TG_TMP/dns.log" dnsmasq --no-daemon --no-resolv --no-hosts --bind-int
 	--listen-address=198.51.100.53 --port=53 --pid-file="$TG_TMP/dnsmasq.pid" --user=root --local-ttl=60 \
 	--address=/teams.microsoft.com/198.51.100.10 --address=/sharepoint.com/198.51.100.10 \
 	--address=/evil-sharepoint.com/198.51.100.11 >/dev/null
-wait_for 5 _port_open inet 198.51.100.53 53 udp && srv_tls inet 198.51.100.10 443 &&
+# A forking TLS server: refused connections never get their FIN through, so a one-at-a-time
+# server (openssl s_server) would wait on them for good.
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj "/CN=tiergate.test" -days 2 \
+	-keyout "$TG_TMP/key.pem" -out "$TG_TMP/cert.pem" >/dev/null 2>&1
+chmod a+r "$TG_TMP/key.pem"
+printf 'HTTP/1.0 200 OK\r\nContent-Length: 6\r\n\r\nhello\n' >"$TG_TMP/response.txt"
+_bg inet "$TG_TMP/tls.log" socat "OPENSSL-LISTEN:443,bind=198.51.100.10,reuseaddr,fork,cert=$TG_TMP/cert.pem,key=$TG_TMP/key.pem,verify=0" \
+	SYSTEM:"head -c 1 >/dev/null; cat $TG_TMP/response.txt" >/dev/null
+wait_for 5 _port_open inet 198.51.100.53 53 udp && wait_for 5 _port_open inet 198.51.100.10 443 &&
 	srv_sink inet 198.51.100.11 443 "$TG_TMP/sink.bin" ||
 	{ fail "servers" "a server did not start"; exit 1; }
 : >"$TG_TMP/sink.bin"
@@ -79,3 +87,22 @@ drops=$(gw_kernel_drops)
 [ "$drops" = "0 0" ] && pass "kernel queue drop counters stay zero" || fail "kernel queue drop counters" "$drops"
 gw_stop
 gw_rules conf/alpha-prime.conf remove >/dev/null 2>&1
+
+# --- name lists are read again with the policy: a name taken off the list is refused after reload ---
+mkdir -p "$TG_TMP/site"
+cp -r conf/alpha-prime.conf conf/parts conf/names "$TG_TMP/site/"
+chmod -R a+rX "$TG_TMP/site"
+gw_start "$TG_TMP/site/alpha-prime.conf" || exit 1
+resolve teams.microsoft.com >/dev/null
+check "before the reload: teams.microsoft.com passes" fetch teams.microsoft.com 198.51.100.10
+sed -i '/^teams.microsoft.com$/d' "$TG_TMP/site/names/groupware.list"
+out=$(gw_ctl reload 2>&1)
+[ $? -eq 0 ] && pass "ctl reload with the shortened list" || fail "ctl reload with the shortened list" "$out"
+resolve teams.microsoft.com >/dev/null
+expect_fail "after the reload: teams.microsoft.com is refused" fetch teams.microsoft.com 198.51.100.10
+ev_has "event: ... not among its names any more" flow server_name=teams.microsoft.com verdict=drop final=true \
+	"reason=no rule matched: rule 'breakout-groupware' ($TG_TMP/site/alpha-prime.conf:79) did not, because the server name is not among its names"
+resolve a.b.sharepoint.com >/dev/null   # this gateway process has not seen that answer yet
+check "after the reload: a.b.sharepoint.com still passes" fetch a.b.sharepoint.com 198.51.100.10
+gw_stop
+gw_rules "$TG_TMP/site/alpha-prime.conf" remove >/dev/null 2>&1
