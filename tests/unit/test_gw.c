@@ -760,6 +760,43 @@ config_reads_gateway_group(void)
 	diags_free(&d);
 }
 
+/* A rule with names holds payload until the name is known: the server speaking first gets nothing through. */
+static void
+engine_names_hold_payload(void)
+{
+	static const char *policy_text =
+	    "model = \"beta\";\n"
+	    "zones = ( { name = \"lgwan\"; networks = [ \"10.20.0.0/16\" ]; },\n"
+	    "  { name = \"internet\"; networks = [ \"0.0.0.0/0\" ]; } );\n"
+	    "defaults = { action = \"drop\"; };\n"
+	    "rules = ( { name = \"cloud\"; from = \"lgwan\"; to = \"internet\"; proto = \"tcp\"; dport = 443;\n"
+	    "  app = \"TLS\"; names = [ \"teams.microsoft.com\" ]; action = \"accept\"; } );\n";
+	struct test_gw t;
+	struct gw_counters c;
+	struct gw_result r;
+	uint8_t p[256];
+
+	test_gw_start(&t, policy_text, 64, GW_FRAG_TRACK);
+	CHECK(t.e != NULL);
+	if (t.e == NULL)
+		return;
+	engine_handshake(&t, "10.20.1.5", 40000, "198.51.100.10", 443);
+	CHECK_INT(r.verdict = test_send(&t, p, test_tcp4(p, "10.20.1.5", 40000, "198.51.100.10", 443, 0x10,
+	    NULL), &r), GW_ACCEPT);   /* no payload: passes while waiting */
+	CHECK(!r.final);
+	CHECK_INT(test_send(&t, p, test_tcp4(p, "198.51.100.10", 443, "10.20.1.5", 40000, 0x18,
+	    "xyzzy 42"), &r), GW_DROP);   /* payload nDPI cannot name yet: held */
+	CHECK(!r.final);
+	CHECK_INT(r.drop_reason, GW_DROP_HELD);
+	test_send(&t, p, test_tcp4(p, "10.20.1.5", 40000, "198.51.100.10", 443, 0x18,
+	    "SSH-2.0-OpenSSH_9.2p1 Debian-2\r\n"), &r);
+	CHECK_INT(r.verdict, GW_DROP);   /* still no name: the client's bytes are held too */
+	gw_engine_counters(t.e, &c);
+	CHECK_INT(c.drops[GW_DROP_HELD], 2);
+	CHECK_INT(test_events(&t, "\"verdict\":\"accept\"", "\"final\":true"), 0);
+	test_gw_stop(&t);
+}
+
 int
 main(void)
 {
@@ -786,5 +823,6 @@ main(void)
 	UNIT_RUN(engine_reload_cuts_flows);
 	UNIT_RUN(engine_reload_app_rule_judges_unknown);
 	UNIT_RUN(config_reads_gateway_group);
+	UNIT_RUN(engine_names_hold_payload);
 	UNIT_EXIT();
 }
