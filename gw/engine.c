@@ -44,6 +44,7 @@ gw_engine_new(const struct gw_config *conf, struct policy *policy, struct ev_sin
 		return NULL;
 	e->conf = *conf;
 	e->policy = policy_ref(policy);
+	e->binds_names = policy_binds_names(policy);
 	e->sink = sink;
 	e->next_flow_id = 1;
 	e->ndpi_size = dpi_flow_size();
@@ -320,6 +321,8 @@ engine_lookup(struct gw_engine *e, struct flow *f)
 	f->log = v.log;
 	f->hold = v.hold;
 	f->name_list = (int16_t)v.name_list;
+	if (v.final && v.action == ACT_ACCEPT && v.name_list != POLICY_NAME_NONE)
+		f->name_bound = 1;
 	f->src_zone = (int8_t)v.src_zone;
 	f->dst_zone = (int8_t)v.dst_zone;
 	return changed;

@@ -29,6 +29,7 @@ struct gw_engine {
 	struct gw_counters c;
 	struct dnsbind *dnsbind;       /* names -> answered addresses (servername.c), maybe shared */
 	uint64_t names_bytes;          /* server names held by flows */
+	bool binds_names;              /* the policy in force binds names to DNS answers */
 	int16_t *pair_slot;            /* [(src+1) * (zones+1) + dst+1] -> index in c.pair, -1 new */
 	int zones;
 	char *ifnames[ENGINE_IF_MAX];

@@ -62,6 +62,7 @@ struct flow {
 	char *name;              /* server name (servername.c), NULL when none */
 	uint8_t name_state;      /* enum policy_name_state, once the app is known */
 	uint8_t hold;            /* waiting for a name: payload packets are held back */
+	uint8_t name_bound;      /* accepted through a name once: a reload does not re-check its DNS answer */
 	int16_t name_list;       /* the name list that decided, POLICY_NAME_* otherwise */
 };
 

@@ -98,6 +98,7 @@ gw_engine_set_policy(struct gw_engine *e, struct policy *policy, uint64_t now_us
 	if (now_us > e->now_us)
 		e->now_us = now_us;
 	e->policy = policy_ref(policy);
+	e->binds_names = policy_binds_names(policy);
 	if (counters_policy(e) < 0)
 		e->zones = 0;   /* out of memory: pair counters lump into one cell */
 	for (uint32_t i = 0; i < e->flows.used_hw; i++) {

@@ -65,12 +65,23 @@ sn_bound(void *arg, const char *name, const struct addr *dst)
 	return e->dnsbind != NULL && dnsbind_has(e->dnsbind, name, dst, e->now_us);
 }
 
+/*
+ * A flow accepted through a name had its address checked then; a reload hours
+ * later must not cut it because that DNS answer has expired since. Its name and
+ * the lists are checked again.
+ */
+static bool
+sn_was_bound(void *arg, const char *name, const struct addr *dst)
+{
+	return true;
+}
+
 void
 servername_policy_flow(struct gw_engine *e, const struct flow *f, struct policy_flow *pf)
 {
 	pf->name_state = (enum policy_name_state)f->name_state;
 	pf->server_name = f->name;
-	pf->name_bound = sn_bound;
+	pf->name_bound = f->name_bound ? sn_was_bound : sn_bound;
 	pf->name_bound_arg = e;
 }
 
@@ -87,7 +98,7 @@ sn_is_dns(const struct flow *f)
 bool
 servername_keep_queued(const struct gw_engine *e, const struct flow *f)
 {
-	return e->dnsbind != NULL && sn_is_dns(f) && policy_binds_names(e->policy);
+	return e->binds_names && e->dnsbind != NULL && sn_is_dns(f);
 }
 
 static void
@@ -104,7 +115,7 @@ void
 servername_dns(struct gw_engine *e, const struct flow *f, const struct decoded *d, int dir)
 {
 	if (dir != 1 || e->dnsbind == NULL || !sn_is_dns(f) || !f->final || f->action != ACT_ACCEPT ||
-	    d->payload_len == 0 || d->is_frag || !policy_binds_names(e->policy))
+	    d->payload_len == 0 || d->is_frag || !e->binds_names)
 		return;
 	e->c.dns_answers++;
 	if (dnsans_parse(sn_payload(d), d->payload_len, sn_learn, e) < 0)
