@@ -261,7 +261,7 @@ test_dnsbind(void)
 	struct dnsbind *b = dnsbind_new(4, 0);
 	struct dnsbind_stats st;
 	struct addr a1, a2;
-	char name[16];
+	char name[32];
 
 	addr_parse("192.0.2.1", &a1);
 	addr_parse("192.0.2.2", &a2);
