@@ -350,7 +350,8 @@ inv_apps_cover(const struct prule *outer, const struct prule *inner)
 bool
 invariant_rule_covers(const struct prule *outer, const struct prule *inner)
 {
-	return inv_zone_covers(outer->from, inner->from) && inv_zone_covers(outer->to, inner->to) &&
+	return outer->names == NULL &&   /* a rule with names leaves other names to later rules */
+	    inv_zone_covers(outer->from, inner->from) && inv_zone_covers(outer->to, inner->to) &&
 	    (outer->proto == RP_ANY || outer->proto == inner->proto) &&
 	    inv_ports_cover(outer, inner) && inv_apps_cover(outer, inner) &&
 	    inv_addrs_cover(outer->src, outer->nsrc, inner->src, inner->nsrc) &&
