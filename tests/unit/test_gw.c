@@ -797,6 +797,94 @@ engine_names_hold_payload(void)
 	test_gw_stop(&t);
 }
 
+/* A TLS ClientHello with SNI sni (enough for nDPI to name TLS and read the name). */
+static size_t
+test_client_hello(uint8_t *out, const char *sni)
+{
+	static const uint8_t rest[] = {
+		0x00, 0x2b, 0x00, 0x03, 0x02, 0x03, 0x04,                 /* supported_versions */
+		0x00, 0x0a, 0x00, 0x04, 0x00, 0x02, 0x00, 0x1d,           /* supported_groups */
+		0x00, 0x33, 0x00, 0x26, 0x00, 0x24, 0x00, 0x1d, 0x00, 0x20,  /* key_share, 32 bytes follow */
+	};
+	size_t n = strlen(sni), e, h = 9 + 2 + 32 + 1 + 4 + 2;
+	uint8_t *ext;
+
+	memset(out, 0x11, 512);
+	out[0] = 0x16; out[1] = 3; out[2] = 1; out[5] = 1; out[9] = 3; out[10] = 3;
+	out[43] = 0;                                  /* session id: none */
+	out[44] = 0; out[45] = 2; out[46] = 0x13; out[47] = 0x01; out[48] = 1; out[49] = 0;
+	ext = out + h + 2;
+	e = 0;
+	ext[e++] = 0; ext[e++] = 0; ext[e++] = 0; ext[e++] = (uint8_t)(n + 5);
+	ext[e++] = 0; ext[e++] = (uint8_t)(n + 3); ext[e++] = 0; ext[e++] = 0; ext[e++] = (uint8_t)n;
+	memcpy(ext + e, sni, n);
+	e += n;
+	memcpy(ext + e, rest, sizeof rest);
+	e += sizeof rest + 32;
+	out[h] = (uint8_t)(e >> 8);
+	out[h + 1] = (uint8_t)e;
+	h += 2 + e;                                   /* the record's end */
+	out[3] = (uint8_t)((h - 5) >> 8); out[4] = (uint8_t)(h - 5);
+	out[6] = 0; out[7] = (uint8_t)((h - 9) >> 8); out[8] = (uint8_t)(h - 9);
+	return h;
+}
+
+static size_t
+test_tcp4_hello(uint8_t *out, const char *src, uint16_t sport, const char *dst, const char *sni)
+{
+	uint8_t hello[512];
+	size_t n = test_client_hello(hello, sni), l = test_tcp4(out, src, sport, dst, 443, 0x18, NULL);
+
+	memcpy(out + l, hello, n);
+	out[2] = (uint8_t)((l + n) >> 8);
+	out[3] = (uint8_t)(l + n);
+	return l + n;
+}
+
+#define TEST_NAMES_POLICY \
+	    "model = \"beta\";\n" \
+	    "zones = ( { name = \"lgwan\"; networks = [ \"10.20.0.0/16\" ]; },\n" \
+	    "  { name = \"internet\"; networks = [ \"0.0.0.0/0\" ]; } );\n" \
+	    "defaults = { action = \"drop\"; bind_names_to_dns = %s; };\n" \
+	    "rules = ( { name = \"cloud\"; from = \"lgwan\"; to = \"internet\"; proto = \"tcp\"; dport = 443;\n" \
+	    "  app = \"TLS\"; names = [ \"%s\" ]; action = \"accept\"; } );\n"
+
+/* After a reload the names and lists are checked again, the DNS answer of a running flow is not. */
+static void
+engine_names_reload(void)
+{
+	char buf[1024];
+	struct test_gw t;
+	struct policy *bound, *other;
+	struct gw_reload_report rep;
+	struct gw_result r;
+	uint8_t p[1024];
+
+	snprintf(buf, sizeof buf, TEST_NAMES_POLICY, "false", "teams.microsoft.com");
+	test_gw_start(&t, buf, 64, GW_FRAG_TRACK);
+	snprintf(buf, sizeof buf, TEST_NAMES_POLICY, "true", "teams.microsoft.com");
+	bound = test_policy(buf);
+	snprintf(buf, sizeof buf, TEST_NAMES_POLICY, "true", "other.example");
+	other = test_policy(buf);
+	CHECK(t.e != NULL && bound != NULL && other != NULL);
+	if (t.e == NULL || bound == NULL || other == NULL)
+		return;
+	engine_handshake(&t, "10.20.1.5", 40100, "198.51.100.10", 443);
+	test_send(&t, p, test_tcp4_hello(p, "10.20.1.5", 40100, "198.51.100.10", "teams.microsoft.com"), &r);
+	CHECK(r.verdict == GW_ACCEPT && r.final);
+	CHECK_INT(test_events(&t, "\"server_name\":\"teams.microsoft.com\"", "\"final\":true"), 1);
+	gw_engine_set_policy(t.e, bound, t.ts, NULL, NULL, &rep);
+	CHECK_INT(rep.cut, 0);   /* accepted through its name before: its (absent) DNS answer is not asked for */
+	engine_handshake(&t, "10.20.1.5", 40101, "198.51.100.10", 443);
+	test_send(&t, p, test_tcp4_hello(p, "10.20.1.5", 40101, "198.51.100.10", "teams.microsoft.com"), &r);
+	CHECK(r.verdict == GW_DROP && r.final);   /* a new flow: no DNS answer bound the name to .10 */
+	gw_engine_set_policy(t.e, other, t.ts, NULL, NULL, &rep);
+	CHECK_INT(rep.cut, 1);   /* the name is no longer listed: cut */
+	policy_unref(bound);
+	policy_unref(other);
+	test_gw_stop(&t);
+}
+
 int
 main(void)
 {
@@ -824,5 +912,6 @@ main(void)
 	UNIT_RUN(engine_reload_app_rule_judges_unknown);
 	UNIT_RUN(config_reads_gateway_group);
 	UNIT_RUN(engine_names_hold_payload);
+	UNIT_RUN(engine_names_reload);
 	UNIT_EXIT();
 }
