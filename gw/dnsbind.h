@@ -21,7 +21,7 @@ struct dnsbind_stats {
 
 struct dnsbind;
 
-/* max_names entries (each ~250 bytes, allocated at once, pages touched as used); grace_s is added to every TTL. */
+/* max_names entries (each ~300 bytes, allocated at once, pages touched as used); grace_s is added to every TTL. */
 struct dnsbind *dnsbind_new(unsigned max_names, unsigned grace_s);
 struct dnsbind *dnsbind_ref(struct dnsbind *b);
 void dnsbind_unref(struct dnsbind *b);
