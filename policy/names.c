@@ -7,12 +7,12 @@
 
 enum names_kind { NK_EMPTY, NK_EXACT, NK_SUFFIX };
 
-struct nslot {
+struct nslot {                  /* 16 bytes: four to a cache line */
 	uint64_t hash;
 	uint32_t off;               /* into text */
-	uint16_t len;
+	uint8_t len;                /* <= NAMES_LEN_MAX */
 	uint8_t kind;
-	int32_t list;
+	int16_t list;               /* NAMES_INLINE or a list id */
 };
 
 struct nameset {
@@ -21,6 +21,8 @@ struct nameset {
 	uint32_t count;
 	char *text;                 /* the patterns' keys, lower case, one after the other */
 	size_t tlen, tcap;
+	/* label counts of the keys: a name probes only suffixes (and itself) of a length some key has */
+	uint16_t exact_min, exact_max, suffix_min, suffix_max;
 };
 
 #define NAMES_FNV_PRIME 0x100000001b3ULL
@@ -85,6 +87,7 @@ names_new(void)
 
 	s->mask = 15;
 	s->slots = xcalloc((size_t)s->mask + 1, sizeof *s->slots);
+	s->exact_min = s->suffix_min = UINT16_MAX;
 	return s;
 }
 
@@ -142,6 +145,22 @@ names_grow(struct nameset *s)
 	free(old);
 }
 
+static void
+names_labels(struct nameset *s, enum names_kind kind, const char *key, size_t len)
+{
+	uint16_t n = 1;
+
+	for (size_t i = 0; i < len; i++)
+		n += key[i] == '.';
+	if (kind == NK_EXACT) {
+		s->exact_min = n < s->exact_min ? n : s->exact_min;
+		s->exact_max = n > s->exact_max ? n : s->exact_max;
+	} else {
+		s->suffix_min = n < s->suffix_min ? n : s->suffix_min;
+		s->suffix_max = n > s->suffix_max ? n : s->suffix_max;
+	}
+}
+
 void
 names_add(struct nameset *s, const char *pattern, int list)
 {
@@ -164,9 +183,10 @@ names_add(struct nameset *s, const char *pattern, int list)
 	if (names_find(s, sl.hash, kind, s->text + s->tlen, len) != NULL)
 		return;   /* the same pattern twice (a list and the rule): the first one counts */
 	sl.off = (uint32_t)s->tlen;
-	sl.len = (uint16_t)len;
+	sl.len = (uint8_t)len;
 	sl.kind = (uint8_t)kind;
-	sl.list = list;
+	sl.list = (int16_t)(list >= NAMES_INLINE && list <= INT16_MAX ? list : NAMES_INLINE);
+	names_labels(s, kind, s->text + s->tlen, len);
 	s->tlen += len;
 	if ((s->count + 1) * 2 > s->mask + 1)
 		names_grow(s);
@@ -212,11 +232,17 @@ names_match(const struct nameset *s, const struct name_query *q)
 {
 	const struct nslot *sl;
 
+	int labels = q->nsuffix + 1, hi, lo;
+
 	if (s == NULL || !q->ok)
 		return NAMES_NO_MATCH;
-	if ((sl = names_find(s, q->full, NK_EXACT, q->name, q->len)) != NULL)
+	if (labels >= s->exact_min && labels <= s->exact_max &&
+	    (sl = names_find(s, q->full, NK_EXACT, q->name, q->len)) != NULL)
 		return sl->list;
-	for (int i = q->nsuffix; i-- > 0;) {   /* recorded from the right: the longest suffix is last */
+	/* suffix[i] has i + 1 labels (recorded from the right); only lengths some key has, longest first */
+	hi = (s->suffix_max < q->nsuffix ? s->suffix_max : q->nsuffix) - 1;
+	lo = s->suffix_min - 1;
+	for (int i = hi; i >= lo; i--) {
 		size_t at = q->suffix_at[i];
 		if ((sl = names_find(s, q->suffix[i], NK_SUFFIX, q->name + at, q->len - at)) != NULL)
 			return sl->list;

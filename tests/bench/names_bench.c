@@ -33,7 +33,10 @@ bench_pattern(char *out, size_t size, int i)
 {
 	static const char *const tld[] = { "com", "net", "jp", "lg.jp", "co.jp", "io" };
 
-	snprintf(out, size, "%ssvc%d.vendor%d.%s", i % 3 == 0 ? "*." : "", i % 97, i, tld[i % 6]);
+	if (i % 5 == 0)   /* whole vendor domains too: keys of 2 to 4 labels */
+		snprintf(out, size, "*.vendor%d.%s", i, tld[i % 6]);
+	else
+		snprintf(out, size, "%ssvc%d.vendor%d.%s", i % 3 == 0 ? "*." : "", i % 97, i, tld[i % 6]);
 }
 
 /* What flows carry: names under the wildcards (1-3 labels deep), exact names, and misses. */
