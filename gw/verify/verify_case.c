@@ -18,7 +18,7 @@ static const char *const vcase_field_known[] = {
 	"event", "timestamp", "flow_id", "pcap_cnt", "proto", "src_ip", "src_port", "dst_ip",
 	"dst_port", "src_zone", "dst_zone", "app", "rule", "verdict", "final", "reason",
 	"previous_verdict", "previous_rule", "pkts_toserver", "pkts_toclient", "bytes_toserver",
-	"bytes_toclient", "end_reason", "sent", NULL
+	"bytes_toclient", "end_reason", "sent", "server_name", "server_name_hidden", "name_list", NULL
 };
 
 /* Like conf_check_members, but an error: a misspelt "expect" would silently weaken a check. */
