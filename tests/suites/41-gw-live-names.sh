@@ -74,6 +74,8 @@ ev_has "event: ... dropped, no server name" flow dst_ip=198.51.100.10 app=TLS ve
 	"reason=no rule matched: rule 'breakout-groupware' (conf/alpha-prime.conf:79) did not, because the flow carried no server name (TLS without SNI, or no Host)"
 
 expect_fail "plain web from LGWAN stays closed (α)" in_ns lgw curl -sf --max-time 2 http://198.51.100.10/
+ev_has "event: ... dropped by the default" flow src_ip=10.20.1.5 dst_ip=198.51.100.10 dst_port=80 rule=default \
+	verdict=drop final=true
 
 # --- what an admin sees ----------------------------------------------------------------
 gw_ctl stats >"$TG_TMP/stats.txt" 2>&1
