@@ -277,5 +277,6 @@ bool invariant_rule_covers(const struct prule *outer, const struct prule *inner)
 
 /* invariant_names.c */
 void invariant_alpha_prime_out(const struct policy *p, const struct prule *r, struct diags *d);
+bool invariant_alpha_prime_exit(const struct policy *p, const struct prule *r);
 
 #endif

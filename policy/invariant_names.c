@@ -79,6 +79,20 @@ invn_named(const struct policy *p, const struct prule *r, struct diags *d)
 		    "client that forges the SNI reaches any address on these ports", r->name);
 }
 
+/* A door α′ allows from LGWAN to the internet without a relay: a named service over TLS/QUIC, or DNS to a resolver. */
+bool
+invariant_alpha_prime_exit(const struct policy *p, const struct prule *r)
+{
+	static const char *const breakout_apps[] = { "TLS", "QUIC", NULL };
+	static const char *const resolvers[] = { "dns", NULL };
+
+	if (p->model != MODEL_ALPHA_PRIME)
+		return false;
+	if (r->names != NULL)
+		return invn_apps_only(p, r, breakout_apps);
+	return invn_all_dst_roles(p, r, resolvers) && invn_dns_only(p, r);
+}
+
 void
 invariant_alpha_prime_out(const struct policy *p, const struct prule *r, struct diags *d)
 {

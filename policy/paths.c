@@ -370,6 +370,9 @@ paths_check_one(const struct policy *p, const struct paths_chain *c, void *arg)
 
 	if (!pc->never && c->clean)
 		return;
+	if (!pc->never && strcmp(pc->from, "lgwan") == 0 &&
+	    invariant_alpha_prime_exit(p, &p->rules[c->rules[c->nrules - 1]]))
+		return;   /* α′: the path leaves by a named exit (names over TLS/QUIC, or DNS to a resolver) */
 	if (c->nrules == 1 && paths_already_refused(pc->d, first))
 		return;   /* the rule's own invariant (I1, I4-I6) has said it */
 	if (++pc->reported > PATHS_REPORT_MAX)

@@ -25,14 +25,17 @@ static void
 tp_print_chain(const struct policy *p, const struct paths_chain *c, void *arg)
 {
 	struct tp_state *st = arg;
-	bool bad = st->never || (st->guarded && !c->clean);
+	bool named_exit = !st->never && strcmp(st->from, "lgwan") == 0 &&
+	    invariant_alpha_prime_exit(p, &p->rules[c->rules[c->nrules - 1]]);
+	bool bad = st->never || (st->guarded && !c->clean && !named_exit);
 	char summary[512];
 
 	st->count++;
 	st->bad += bad;
 	printf("\npath %d: %s\n  %s\n", st->count, bad ? (st->never ? "REFUSED: the two never connect" :
 	    "REFUSED: no sanitizer or screen-transfer hop") : c->clean ? "clean: through or onto a "
-	    "sanitizer or screen-transfer host" : "allowed", st->from);
+	    "sanitizer or screen-transfer host" : named_exit ? "allowed: α′ named exit (names over "
+	    "TLS/QUIC, or DNS to a resolver)" : "allowed", st->from);
 	for (int i = 0; i < c->nrules; i++) {
 		const struct prule *r = &p->rules[c->rules[i]];
 		tool_rule_summary(p, r, summary, sizeof summary);

@@ -194,6 +194,46 @@ test_policy_name_rules(void)
 	diags_free(&d);
 }
 
+/* α′ path analysis: leaving LGWAN by a proxy needs a named exit on the last hop. */
+static const char relay_policy[] =
+    "model = \"alpha-prime\";\n"
+    "zones = ( { name = \"mynumber\"; networks = [ \"10.10.0.0/16\" ]; },\n"
+    "  { name = \"lgwan\"; networks = [ \"10.20.0.0/16\" ]; },\n"
+    "  { name = \"dmz\"; networks = [ \"10.30.0.0/24\" ]; },\n"
+    "  { name = \"internet\"; networks = [ \"0.0.0.0/0\" ]; } );\n"
+    "hosts = ( { name = \"web-proxy\"; address = \"10.30.0.40\"; roles = [ \"proxy\" ]; } );\n"
+    "rules = (\n"
+    "  { name = \"to-proxy\"; from = \"lgwan\"; to = \"dmz\"; dst = \"web-proxy\"; proto = \"tcp\";\n"
+    "    dport = 8080; app = \"HTTP\"; action = \"accept\"; },\n"
+    "  { name = \"proxy-out\"; from = \"dmz\"; to = \"internet\"; src = \"web-proxy\"; proto = \"tcp\";\n"
+    "    dport = 443; app = \"TLS\";%s action = \"accept\"; } );\n";
+
+static void
+test_alpha_prime_paths(void)
+{
+	char text[2048];
+	struct diags d;
+	struct policy *p;
+	bool found = false;
+
+	snprintf(text, sizeof text, relay_policy, "");
+	diags_init(&d, "t.conf");
+	p = policy_load_string(text, "t.conf", &d);
+	for (size_t i = 0; i < d.n; i++)
+		found |= d.v[i].severity == DIAG_ERROR && strstr(d.v[i].text, "path lgwan ⇝ internet") != NULL;
+	CHECK(p == NULL && found);   /* through the proxy without names: refused (P2) */
+	policy_unref(p);
+	diags_free(&d);
+	snprintf(text, sizeof text, relay_policy, " names = [ \"teams.microsoft.com\" ];");
+	diags_init(&d, "t.conf");
+	p = policy_load_string(text, "t.conf", &d);
+	CHECK(p != NULL);   /* the same path leaving by a named exit */
+	if (p == NULL)
+		diags_print(&d, stdout);
+	policy_unref(p);
+	diags_free(&d);
+}
+
 /* ---- the DNS answer reader ------------------------------------------------------ */
 
 struct learnt {
@@ -312,6 +352,7 @@ main(void)
 	UNIT_RUN(test_pattern_errors);
 	UNIT_RUN(test_matcher_cross_check);
 	UNIT_RUN(test_policy_name_rules);
+	UNIT_RUN(test_alpha_prime_paths);
 	UNIT_RUN(test_dnsans);
 	UNIT_RUN(test_dnsbind);
 	UNIT_RUN(test_tlsch);
