@@ -45,14 +45,14 @@ ev_has "event: accepted by the name rule, list groupware" flow dst_ip=198.51.100
 expect_fail "curl: listed name at an address the resolver never returned is cut" \
 	fetch teams.microsoft.com 198.51.100.11
 ev_has "event: ... dropped because DNS never returned it" flow dst_ip=198.51.100.11 server_name=teams.microsoft.com \
-	verdict=drop final=true "reason=no rule matched: rule 'breakout-groupware' (conf/alpha-prime.conf:79) did not, because the site's DNS never returned this address for the server name (bind_names_to_dns)"
+	verdict=drop final=true "reason=no rule matched: rule 'breakout-groupware' (conf/alpha-prime.conf:82) did not, because the site's DNS never returned this address for the server name (bind_names_to_dns)"
 
 out=$(resolve evil-sharepoint.com)
 [ "$out" = 198.51.100.11 ] && pass "dig evil-sharepoint.com answers .11" || fail "dig evil-sharepoint.com" "got '$out'"
 expect_fail "curl: evil-sharepoint.com (not *.sharepoint.com) is cut, though answered" \
 	fetch evil-sharepoint.com 198.51.100.11
 ev_has "event: ... dropped, name not listed" flow server_name=evil-sharepoint.com dst_port=443 verdict=drop \
-	final=true "reason=no rule matched: rule 'breakout-groupware' (conf/alpha-prime.conf:79) did not, because the server name is not among its names"
+	final=true "reason=no rule matched: rule 'breakout-groupware' (conf/alpha-prime.conf:82) did not, because the server name is not among its names"
 in_ns inet true   # the sink has had the time of two refused connections
 if [ -f "$TG_TMP/sink.bin" ] && [ ! -s "$TG_TMP/sink.bin" ] && [ -n "$(ls "$TG_TMP"/sink-198.51.100.11-443.log 2>/dev/null)" ]; then
 	pass "the server at .11 received not one byte (ClientHellos held, then dropped)"
@@ -71,7 +71,7 @@ out=$(echo | in_ns lgw timeout 5 openssl s_client -noservername -connect 198.51.
 echo "$out" | grep -q "BEGIN CERTIFICATE" && fail "TLS without SNI is cut" "the handshake completed" ||
 	pass "TLS without SNI is cut (openssl s_client -noservername: no certificate came back)"
 ev_has "event: ... dropped, no server name" flow dst_ip=198.51.100.10 app=TLS verdict=drop final=true \
-	"reason=no rule matched: rule 'breakout-groupware' (conf/alpha-prime.conf:79) did not, because the flow carried no server name (TLS without SNI, or no Host)"
+	"reason=no rule matched: rule 'breakout-groupware' (conf/alpha-prime.conf:82) did not, because the flow carried no server name (TLS without SNI, or no Host)"
 
 expect_fail "plain web from LGWAN stays closed (α)" in_ns lgw curl -sf --max-time 2 http://198.51.100.10/
 ev_has "event: ... dropped by the default" flow src_ip=10.20.1.5 dst_ip=198.51.100.10 dst_port=80 rule=default \
@@ -103,7 +103,7 @@ out=$(gw_ctl reload 2>&1)
 resolve teams.microsoft.com >/dev/null
 expect_fail "after the reload: teams.microsoft.com is refused" fetch teams.microsoft.com 198.51.100.10
 ev_has "event: ... not among its names any more" flow server_name=teams.microsoft.com verdict=drop final=true \
-	"reason=no rule matched: rule 'breakout-groupware' ($TG_TMP/site/alpha-prime.conf:79) did not, because the server name is not among its names"
+	"reason=no rule matched: rule 'breakout-groupware' ($TG_TMP/site/alpha-prime.conf:82) did not, because the server name is not among its names"
 resolve a.b.sharepoint.com >/dev/null   # this gateway process has not seen that answer yet
 check "after the reload: a.b.sharepoint.com still passes" fetch a.b.sharepoint.com 198.51.100.10
 gw_stop
