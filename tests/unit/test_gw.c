@@ -766,10 +766,10 @@ engine_names_hold_payload(void)
 {
 	static const char *policy_text =
 	    "model = \"beta\";\n"
-	    "zones = ( { name = \"lgwan\"; networks = [ \"10.20.0.0/16\" ]; },\n"
+	    "zones = ( { name = \"office\"; networks = [ \"10.20.0.0/16\" ]; },\n"
 	    "  { name = \"internet\"; networks = [ \"0.0.0.0/0\" ]; } );\n"
 	    "defaults = { action = \"drop\"; };\n"
-	    "rules = ( { name = \"cloud\"; from = \"lgwan\"; to = \"internet\"; proto = \"tcp\"; dport = 443;\n"
+	    "rules = ( { name = \"cloud\"; from = \"office\"; to = \"internet\"; proto = \"tcp\"; dport = 443;\n"
 	    "  app = \"TLS\"; names = [ \"teams.microsoft.com\" ]; action = \"accept\"; } );\n";
 	struct test_gw t;
 	struct gw_counters c;
@@ -843,10 +843,10 @@ test_tcp4_hello(uint8_t *out, const char *src, uint16_t sport, const char *dst, 
 
 #define TEST_NAMES_POLICY \
 	    "model = \"beta\";\n" \
-	    "zones = ( { name = \"lgwan\"; networks = [ \"10.20.0.0/16\" ]; },\n" \
+	    "zones = ( { name = \"office\"; networks = [ \"10.20.0.0/16\" ]; },\n" \
 	    "  { name = \"internet\"; networks = [ \"0.0.0.0/0\" ]; } );\n" \
 	    "defaults = { action = \"drop\"; bind_names_to_dns = %s; };\n" \
-	    "rules = ( { name = \"cloud\"; from = \"lgwan\"; to = \"internet\"; proto = \"tcp\"; dport = 443;\n" \
+	    "rules = ( { name = \"cloud\"; from = \"office\"; to = \"internet\"; proto = \"tcp\"; dport = 443;\n" \
 	    "  app = \"TLS\"; names = [ \"%s\" ]; action = \"accept\"; } );\n"
 
 /* After a reload the names and lists are checked again, the DNS answer of a running flow is not. */
