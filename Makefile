@@ -49,6 +49,7 @@ include gw/verify/verify.mk
 include sanitizer/sanitizer.mk
 include sanitizer/mail/mail.mk
 include vpn-bridge/bridge.mk
+include audit/audit.mk
 include tests/tests.mk
 
 build-all: $(BINS) $(UNIT_TESTS) $(FUZZ_REPLAYS)

@@ -98,13 +98,17 @@ ctl_serve_one(int lfd, ctl_handler_fn fn, void *arg)
 	char cmd[CTL_CMD_MAX], *answer = NULL;
 	size_t answer_len = 0;
 	FILE *out;
+	struct ucred cred = { .uid = (uid_t)-1 };
+	socklen_t cred_len = sizeof cred;
 	int fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
 
 	if (fd < 0)
 		return;
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &cred_len) < 0)
+		cred.uid = (uid_t)-1;
 	ctl_timeouts(fd, CTL_TIMEOUT_S);
 	if (ctl_read_line(fd, cmd, sizeof cmd) == 0 && (out = open_memstream(&answer, &answer_len))) {
-		fn(cmd, out, arg);
+		fn(cmd, out, cred.uid, arg);
 		fclose(out);
 		ctl_write_all(fd, answer, answer_len);
 		free(answer);

@@ -4,12 +4,14 @@
 
 #include <stddef.h>
 #include <stdio.h>
+#include <sys/types.h>
 
 /*
  * One command line in, the answer out, connection closed. The answer's first
  * line is "ok" or "error: why"; the rest is for the person who asked.
  */
-typedef void (*ctl_handler_fn)(const char *cmd, FILE *answer, void *arg);
+/* peer: the caller's uid as the kernel reports it (SO_PEERCRED); -1 when it could not be read. */
+typedef void (*ctl_handler_fn)(const char *cmd, FILE *answer, uid_t peer, void *arg);
 
 /* Binds path (a stale socket left by a crash is replaced), mode 0600. Returns the fd or -1 with why. */
 int ctl_listen(const char *path, char *why, size_t why_size);

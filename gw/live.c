@@ -20,6 +20,7 @@
 #include "gw/privdrop.h"
 #include "lib/log.h"
 #include "lib/util.h"
+#include "lib/evforward.h"
 
 #define LIVE_DEFAULT_CONFIG "/etc/tiergate/tiergate.conf"
 
@@ -111,6 +112,8 @@ live_load_settings(struct live *lv, const struct live_opts *o)
 	if (rc == 0 && nfqconf_parse(&cfg, &lv->nfq, &d) < 0)
 		rc = -1;
 	if (rc == 0 && gw_config_load(&cfg, &lv->gw, &d) < 0)
+		rc = -1;
+	if (rc == 0 && ev_forward_configure(&cfg, "tiergate-gw", &d) < 0)
 		rc = -1;
 	config_destroy(&cfg);
 	diags_print(&d, stderr);
@@ -242,7 +245,7 @@ struct live_main {
 };
 
 static void
-live_ctl_handler(const char *cmd, FILE *answer, void *arg)
+live_ctl_handler(const char *cmd, FILE *answer, uid_t peer, void *arg)
 {
 	struct live *lv = arg;
 
@@ -251,7 +254,7 @@ live_ctl_handler(const char *cmd, FILE *answer, void *arg)
 	else if (strcmp(cmd, "flows") == 0)
 		live_flows_text(lv, answer);
 	else if (strcmp(cmd, "reload") == 0)
-		live_reload(lv, answer);
+		live_reload(lv, answer, peer, "ctl reload");
 	else
 		fprintf(answer, "error: unknown command '%s' (stats, flows, reload)\n", cmd);
 }
@@ -271,7 +274,7 @@ live_on_signal(struct live_main *m)
 		return;
 	if (si.ssi_signo == SIGHUP) {
 		log_info("SIGHUP: reloading %s", m->lv->config_path);
-		live_reload(m->lv, NULL);
+		live_reload(m->lv, NULL, si.ssi_uid, "SIGHUP");
 	} else {
 		log_info("signal %u: stopping", si.ssi_signo);
 		m->lv->stopping = 1;
@@ -384,6 +387,7 @@ live_run(struct live *lv)
 	    policy_model_name(policy_model(lv->policy)), lv->gw.events[0] ? lv->gw.events : "off",
 	    lv->nfq.control_socket[0] ? lv->nfq.control_socket : "off",
 	    lv->nfq.metrics_listen[0] ? lv->nfq.metrics_listen : "off");
+	live_policy_event(lv, "policy_load", getuid(), "start", "applied");
 	live_reload_announce(lv);
 	live_loop(&m);
 	live_shutdown(lv, &m);

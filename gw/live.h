@@ -97,7 +97,10 @@ void live_queue_stop(struct live_queue *q);
 int live_queue_call(struct live_queue *q, struct live_req *req);
 
 /* live_reload.c: loads the config file again; on success every queue gets the new policy. */
-int live_reload(struct live *lv, FILE *report);
+/* by: the uid that asked (kernel-reported); via: how ("SIGHUP", "ctl reload", ...). An admin event either way. */
+int live_reload(struct live *lv, FILE *report, uid_t by, const char *via);
+/* The admin event of a policy load or reload: file, its SHA-256, the result. */
+void live_policy_event(struct live *lv, const char *action, uid_t by, const char *via, const char *result);
 /* One policy_exception event per written exception of the policy in force (start and reload). */
 void live_reload_announce(struct live *lv);
 /* Reloads when the ASP state file changed or an ASP's pass ran out (main loop, every second). */

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "gw/nfqct.h"
+#include "lib/evadmin.h"
 #include "lib/log.h"
 
 #define LIVE_SWEEP_MAX (1u << 20)   /* conntrack entries looked at per reload */
@@ -118,8 +119,29 @@ live_reload_sweep(struct live *lv, struct policy *p)
 	return cut;
 }
 
+void
+live_policy_event(struct live *lv, const char *action, uid_t by, const char *via, const char *result)
+{
+	struct jbuf jb = JBUF_INIT;
+	char sha[65];
+
+	if (lv->sink == NULL)
+		return;
+	ev_file_sha256(lv->config_path, sha);
+	ev_admin_begin(&jb, action, by);
+	jb_str(&jb, "via", via);
+	jb_str(&jb, "file", lv->config_path);
+	jb_str(&jb, "sha256", sha);
+	jb_str(&jb, "result", result);
+	ev_end(&jb);
+	pthread_rwlock_rdlock(&lv->sink_lock);
+	ev_emit(lv->sink, &jb);
+	pthread_rwlock_unlock(&lv->sink_lock);
+	jb_free(&jb);
+}
+
 int
-live_reload(struct live *lv, FILE *report)
+live_reload(struct live *lv, FILE *report, uid_t by, const char *via)
 {
 	struct gw_reload_report sum = { 0, 0, 0 };
 	unsigned kernel_only;
@@ -130,6 +152,7 @@ live_reload(struct live *lv, FILE *report)
 	p = policy_load(lv->config_path, &d);
 	if (p == NULL) {
 		live_reload_refused(lv, &d, report);
+		live_policy_event(lv, "policy_reload", by, via, "refused; the old policy stays in force");
 		diags_free(&d);
 		return -1;
 	}
@@ -147,6 +170,7 @@ live_reload(struct live *lv, FILE *report)
 	    policy_model_name(policy_model(p)), policy_rule_count(p), sum.flows, sum.cut, kernel_only,
 	    sum.changed);
 	log_info("reloaded %s", lv->last_reload);
+	live_policy_event(lv, "policy_reload", by, via, "applied");
 	live_reload_announce(lv);
 	if (report)
 		fprintf(report, "ok\nreloaded %s\n", lv->last_reload);
@@ -211,5 +235,5 @@ live_reload_watch(struct live *lv, time_t now)
 		return;
 	log_info("ASP state %s: %s; reloading", policy_asp_state_file(lv->policy),
 	    why == ASP_STALE_FILE ? "the file changed" : "a pass ran out (asp.max_result_age)");
-	lv->asp_retry = live_reload(lv, NULL) < 0 ? now + 10 : 0;
+	lv->asp_retry = live_reload(lv, NULL, getuid(), "ASP state changed") < 0 ? now + 10 : 0;
 }

@@ -10,11 +10,6 @@
 #include <time.h>
 #include <unistd.h>
 
-struct ev_sink {
-	int fd;
-	char *path;   /* NULL for a plain fd */
-};
-
 static void
 jb_reserve(struct jbuf *jb, size_t more)
 {
@@ -278,89 +273,4 @@ ev_end(struct jbuf *jb)
 	while (jb->depth > 0)   /* callers close what they open; this closes the event */
 		jb_close(jb, '}');
 	jb_putc(jb, '\n');
-}
-
-static int
-ev_open_path(const char *path)
-{
-	if (strcmp(path, "-") == 0)
-		return dup(STDOUT_FILENO);
-	return open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
-}
-
-struct ev_sink *
-ev_sink_open(const char *path)
-{
-	struct ev_sink *sink = calloc(1, sizeof *sink);
-
-	if (sink == NULL)
-		return NULL;
-	sink->path = strdup(path);
-	sink->fd = sink->path ? ev_open_path(path) : -1;
-	if (sink->fd < 0) {
-		int saved = errno;
-		free(sink->path);
-		free(sink);
-		errno = saved;
-		return NULL;
-	}
-	return sink;
-}
-
-struct ev_sink *
-ev_sink_fd(int fd)
-{
-	struct ev_sink *sink = calloc(1, sizeof *sink);
-
-	if (sink)
-		sink->fd = fd;
-	return sink;
-}
-
-int
-ev_sink_reopen(struct ev_sink *sink)
-{
-	int fd;
-
-	if (sink == NULL || sink->path == NULL)
-		return 0;
-	fd = ev_open_path(sink->path);
-	if (fd < 0)
-		return -1;
-	close(sink->fd);
-	sink->fd = fd;
-	return 0;
-}
-
-void
-ev_sink_close(struct ev_sink *sink)
-{
-	if (sink == NULL)
-		return;
-	if (sink->path)
-		close(sink->fd);
-	free(sink->path);
-	free(sink);
-}
-
-int
-ev_emit(struct ev_sink *sink, struct jbuf *jb)
-{
-	size_t off = 0;
-
-	if (sink == NULL)
-		return 0;
-	if (jb->oom) {
-		errno = ENOMEM;
-		return -1;
-	}
-	while (off < jb->len) {
-		ssize_t n = write(sink->fd, jb->buf + off, jb->len - off);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -1;
-		off += (size_t)n;
-	}
-	return 0;
 }

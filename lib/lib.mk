@@ -1,7 +1,7 @@
 # lib.mk -- lib/: what two or more parts share (log, JSON events and their reader, config, addresses, files).
-LIB_SRCS := lib/log.c lib/event.c lib/json.c lib/conf.c lib/util.c lib/addr.c
+LIB_SRCS := lib/log.c lib/event.c lib/evsink.c lib/evchain.c lib/evforward.c lib/evadmin.c lib/json.c lib/conf.c lib/util.c lib/addr.c
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o)
-LIB_LIBS  = $(call PKG,--libs libconfig)
+LIB_LIBS  = $(call PKG,--libs libconfig libcrypto)
 
 # The JSON reader (tiergate-verify's events, the quarantine's metadata).
 FUZZERS += json

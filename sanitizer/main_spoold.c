@@ -14,6 +14,7 @@
 #include "lib/conf.h"
 #include "lib/log.h"
 #include "lib/util.h"
+#include "lib/evforward.h"
 #include "sanitizer/quarantine.h"
 #include "sanitizer/sanitize.h"
 #include "sanitizer/spool.h"
@@ -43,7 +44,8 @@ load_config(const char *path, struct san_config *sc, struct spool_config *sp)
 	diags_init(&d, path);
 	if (conf_load(&cfg, path, &d) < 0)
 		rc = -1;
-	else if ((san_config_load(sc, config_root_setting(&cfg), &d) | spool_config_load(sp, config_root_setting(&cfg), &d)) < 0)
+	else if ((san_config_load(sc, config_root_setting(&cfg), &d) | spool_config_load(sp, config_root_setting(&cfg), &d) |
+	    ev_forward_configure(&cfg, "tiergate-spoold", &d)) < 0)
 		rc = -1;
 	diags_print(&d, stderr);
 	diags_free(&d);

@@ -36,3 +36,8 @@ fuzz-targets: $(FUZZERS:%=$(BUILD)/fuzz/fuzz_%)
 UNIT_TESTS += $(BUILD)/t/test_lib
 $(BUILD)/t/test_lib: $(BUILD)/tests/unit/test_lib.o $(LIB_OBJS)
 test_lib_LIBS = $(LIB_LIBS)
+
+# A writer of test events (12-audit: many processes appending to one hash-chained file).
+UNIT_TESTS += $(BUILD)/t/ev_append
+$(BUILD)/t/ev_append: $(BUILD)/tests/unit/ev_append.o $(LIB_OBJS)
+ev_append_LIBS = $(LIB_LIBS)

@@ -7,6 +7,7 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include "lib/evadmin.h"
 #include "lib/log.h"
 #include "lib/util.h"
 #include "vpn-bridge/asp.h"
@@ -111,6 +112,18 @@ admin_update_user(const char *path, const char *user, const char *hash, const ch
 	return rc;
 }
 
+/* An admin event in the site's event file, by whoever runs this tool (the kernel's uid). */
+static void
+admin_event(const struct bridge_conf *conf, const char *action, const char *target, const char *result)
+{
+	struct ev_sink *events;
+
+	if (conf->events_file == NULL || (events = ev_sink_open(conf->events_file)) == NULL)
+		return;
+	ev_admin_emit(events, action, getuid(), target, result);
+	ev_sink_close(events);
+}
+
 int
 admin_passwd(struct bridge_conf *conf, const char *user, const struct bridge_opts *opts)
 {
@@ -127,6 +140,7 @@ admin_passwd(struct bridge_conf *conf, const char *user, const struct bridge_opt
 		printf("password set for %s\n", user);
 		rc = 0;
 	}
+	admin_event(conf, "password_set", user, rc == 0 ? "set" : "refused");
 	OPENSSL_cleanse(pw, sizeof pw);
 	return rc;
 }
@@ -151,6 +165,7 @@ admin_enroll(struct bridge_conf *conf, const char *user, const struct bridge_opt
 			printf("QR code written to %s\n", opts->png);
 		rc = 0;
 	}
+	admin_event(conf, "totp_enroll", user, rc == 0 ? "enrolled" : "failed");
 	OPENSSL_cleanse(secret, sizeof secret);
 	OPENSSL_cleanse(uri, sizeof uri);
 	return rc;
@@ -185,6 +200,7 @@ admin_asp_check(struct bridge_conf *conf, const char *name)
 		return 2;
 	}
 	events = ev_sink_open(conf->events_file ? conf->events_file : "/dev/null");
+	ev_admin_emit(events, "asp_check", getuid(), name ? name : "all services", "started");
 	failed = asp_check_run(conf, name, stdout, events);
 	ev_sink_close(events);
 	if (failed < 0)

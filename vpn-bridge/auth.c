@@ -40,6 +40,12 @@ struct auth_ctx {
 	char user_key[LOCKOUT_KEY_MAX], addr_key[LOCKOUT_KEY_MAX];
 };
 
+struct ev_sink *
+auth_events(struct auth *a)
+{
+	return a->events;
+}
+
 struct auth *
 auth_new(const struct bridge_conf *conf, struct ev_sink *events)
 {

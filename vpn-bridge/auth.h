@@ -10,6 +10,8 @@ struct auth;
 
 /* Opens the user DB and device registry; NULL on error (logged). */
 struct auth *auth_new(const struct bridge_conf *conf, struct ev_sink *events);
+/* Where the auth process writes its events (admin actions on the control socket too). */
+struct ev_sink *auth_events(struct auth *a);
 void auth_free(struct auth *a);
 /* Answers one request (the relay's, or a test's). */
 void auth_handle(struct auth *a, const struct authreq *req, struct authres *res);

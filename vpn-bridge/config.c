@@ -8,6 +8,7 @@
 #include <strings.h>
 
 #include "lib/util.h"
+#include "lib/evforward.h"
 
 static const char *const bconf_bridge_members[] = {
 	"listen", "certificates", "ca", "crl", "tls_min", "tls_max", "ciphers", "ciphersuites",
@@ -446,6 +447,7 @@ bconf_load(const char *path, struct diags *diags)
 		else
 			bconf_parse_bridge(c, group, diags);
 		c->has_zones = config_lookup(&cfg, "zones") != NULL;
+		ev_forward_configure(&cfg, "tiergate-bridge", diags);
 		group = config_lookup(&cfg, "asp");
 		if (group != NULL && config_setting_is_group(group))
 			bconf_parse_asp(c, group, diags);

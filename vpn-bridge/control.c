@@ -12,6 +12,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "lib/evadmin.h"
 #include "lib/log.h"
 #include "lib/util.h"
 
@@ -62,20 +63,21 @@ control_listen(const char *path)
 	return fd;
 }
 
-/* Only root or the user running the bridge may send commands. */
+/* Only root or the user running the bridge may send commands; *uid is the caller, from the kernel. */
 static bool
-control_peer_ok(int fd)
+control_peer_ok(int fd, uid_t *uid)
 {
 	struct ucred cred;
 	socklen_t len = sizeof cred;
 
 	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0)
 		return false;
+	*uid = cred.uid;
 	return cred.uid == 0 || cred.uid == getuid();
 }
 
 static void
-control_command(struct auth *a, char *line, char *reply, size_t replysize)
+control_command(struct auth *a, uid_t operator_uid, char *line, char *reply, size_t replysize)
 {
 	char *nl = strpbrk(line, "\r\n");
 
@@ -86,6 +88,7 @@ control_command(struct auth *a, char *line, char *reply, size_t replysize)
 		snprintf(reply, replysize, "ok %s %s\n", line + 7,
 		    r ? "unlocked" : "was not locked");
 		log_info("admin unlock of %s", line + 7);
+		ev_admin_emit(auth_events(a), "unlock", operator_uid, line + 7, r ? "unlocked" : "was not locked");
 	} else
 		snprintf(reply, replysize, "error unknown command (try: unlock USER|ADDRESS)\n");
 }
@@ -96,6 +99,7 @@ control_accept(struct auth *a, int listen_fd)
 	struct timeval tv = { 2, 0 };
 	char line[256], reply[320];
 	ssize_t got;
+	uid_t peer = (uid_t)-1;
 	int fd = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC);
 
 	if (fd < 0)
@@ -103,9 +107,9 @@ control_accept(struct auth *a, int listen_fd)
 	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
 	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
 	got = read(fd, line, sizeof line - 1);
-	if (got > 0 && control_peer_ok(fd)) {
+	if (got > 0 && control_peer_ok(fd, &peer)) {
 		line[got] = '\0';
-		control_command(a, line, reply, sizeof reply);
+		control_command(a, peer, line, reply, sizeof reply);
 		if (write(fd, reply, strlen(reply)) < 0)
 			log_warn("control reply");
 	}

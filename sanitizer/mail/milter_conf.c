@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "lib/util.h"
+#include "lib/evforward.h"
 
 void
 milter_config_defaults(struct milter_config *mc)
@@ -160,7 +161,8 @@ milter_config_read(const char *path, struct san_config *sc, struct milter_config
 	diags_init(&d, path);
 	if (conf_load(&cfg, path, &d) < 0 ||
 	    san_config_load(sc, config_root_setting(&cfg), &d) < 0 ||
-	    milter_config_load(mc, config_root_setting(&cfg), &d) < 0)
+	    milter_config_load(mc, config_root_setting(&cfg), &d) < 0 ||
+	    ev_forward_configure(&cfg, "tiergate-milter", &d) < 0)
 		rc = -1;
 	diags_print(&d, stderr);
 	diags_free(&d);

@@ -157,7 +157,12 @@ for line in open(path, encoding="utf-8", errors="replace"):
         ev = json.loads(line)
     except ValueError:
         continue
-    if ev.get("event") == kind and all(val(ev.get(k)) == v for k, v in conds):
+    def get(k):   # "operator.uid" reaches into an object
+        v = ev
+        for part in k.split("."):
+            v = v.get(part) if isinstance(v, dict) else None
+        return v
+    if ev.get("event") == kind and all(val(get(k)) == v for k, v in conds):
         sys.exit(0)
 sys.exit(1)
 PY

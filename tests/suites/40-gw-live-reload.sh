@@ -108,6 +108,16 @@ loss=$(sed -n 's/.* \([0-9.]*\)% packet loss.*/\1/p' "$TG_TMP/ping.txt")
 drops=$(gw_kernel_drops)
 [ "$drops" = "0 0" ] && pass "kernel queue drop counters stay zero" || fail "kernel queue drop counters" "$drops"
 
+# --- every load and reload is an admin event: who (the kernel's uid), how, the file's SHA-256 ---
+sha=$(sha256sum "$CONF" | cut -d' ' -f1)
+ev_has "policy load at start is an admin event by root" admin action=policy_load via=start operator.uid=0 result=applied
+ev_has "SIGHUP reload names its sender (uid 0) and the refusal" admin action=policy_reload via=SIGHUP operator.uid=0 \
+	"result=refused; the old policy stays in force"
+ev_has "SIGHUP reload applied" admin action=policy_reload via=SIGHUP result=applied
+ev_has "ctl reload is attributed by SO_PEERCRED, with the file's SHA-256" admin action=policy_reload \
+	"via=ctl reload" operator.uid=0 operator.name=root result=applied sha256="$sha"
+check "the gateway's event file is an intact hash chain" "$BIN/tiergate-audit" verify "$GW_EVENTS"
+
 # --- killed: fail-closed blocks new flows; fail-open lets them pass ------------------------
 # With no gateway there is no event: what says the queue rule blocked a packet is that rule's
 # own packet counter (and its lack of --queue-bypass), read before and after each attempt.

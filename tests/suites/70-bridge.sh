@@ -166,6 +166,12 @@ check_grep "address lockout event" '"bridge_lockout","kind":"address","target":"
 expect "locked source address refused even with a token" "407/000" "$(bcurl dev-good alice "token:$TOKEN" "$WEB")"
 last_event "address lockout logged" '"bridge_login"' '"reason":"source address locked out.*"src_ip":"127.0.0.7"'
 check_grep "unlock an address" "ok 127.0.0.7 unlocked" <("$BIN/tiergate-bridge" --config "$BR_CONF" unlock 127.0.0.7 2>&1)
+check_grep "unlock over the control socket is an admin event by uid 0 (SO_PEERCRED)" \
+	'"event":"admin","action":"unlock","operator":\{"uid":0,"name":"root"\},"target":"dave","result":"unlocked"' "$BR_EVENTS"
+check_grep "passwd is an admin event by the uid that ran it" \
+	'"event":"admin","action":"password_set","operator":\{"uid":0,"name":"root"\},"target":"alice","result":"set"' "$BR_EVENTS"
+check_grep "enroll is an admin event" '"event":"admin","action":"totp_enroll","operator":\{"uid":0,.*"target":"bob","result":"enrolled"' "$BR_EVENTS"
+check_grep "asp-check run is an admin event" '"event":"admin","action":"asp_check","operator":\{"uid":0,' "$BR_EVENTS"
 expect "unlocked address gets through" "200/200" "$(bcurl dev-good alice "token:$TOKEN" "$WEB")"
 SRC=
 
@@ -279,6 +285,52 @@ else
 	pass "no password, TOTP secret or token in events or logs"
 fi
 check "every event line is JSON (and there are events)" python3 -c "import json; assert len([json.loads(l) for l in open('$BR_EVENTS')]) > 20"
+check "the event file (relays, auth process and admin tools writing to it) is an intact hash chain" "$BIN/tiergate-audit" verify "$BR_EVENTS"
+
+# --- events forwarded to syslog (RFC 5424 over UDP, and TCP with octet counting) -------------
+syslog_listen() {   # PROTO OUT: a collector on a free port, its port in SYSLOG_PORT
+	SYSLOG_PORT=$(free_port)
+	python3 - "$1" "$SYSLOG_PORT" "$2" <<'PY' &
+import socket, sys
+proto, port, out = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM if proto == "udp" else socket.SOCK_STREAM)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", port)); s.settimeout(20)
+if proto == "udp":
+    data = s.recv(65536)
+else:
+    s.listen(1); c, _ = s.accept(); c.settimeout(20); data = b""
+    while not data.endswith(b"}"):
+        chunk = c.recv(65536)
+        if not chunk: break
+        data += chunk
+open(out, "wb").write(data)
+PY
+	on_exit "kill $!"
+	sleep 0.3
+}
+for proto in udp tcp; do
+	syslog_listen $proto "$TG_TMP/syslog-$proto.txt"
+	{ cat "$BR_CONF"; printf 'events = { syslog = "%s:127.0.0.1:%s"; facility = "local3"; };\n' $proto "$SYSLOG_PORT"; } \
+		>"$TG_TMP/site-syslog.conf"
+	printf 'pw-carol-secret\n' | "$BIN/tiergate-bridge" --config "$TG_TMP/site-syslog.conf" passwd carol >/dev/null 2>&1
+	wait_for 5 test -s "$TG_TMP/syslog-$proto.txt"
+	check "syslog over $proto: an RFC 5424 message carrying the admin event" python3 - "$TG_TMP/syslog-$proto.txt" $proto <<'PY'
+import json, re, sys
+data, proto = open(sys.argv[1], "rb").read().decode(), sys.argv[2]
+if proto == "tcp":   # RFC 6587 octet counting: "LEN SP MSG"
+    n, _, data = data.partition(" ")
+    assert int(n) == len(data.encode()), (n, len(data.encode()))
+m = re.match(r"<158>1 \d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z \S+ tiergate-bridge \d+ admin - (\{.*\})$", data)
+assert m, data
+ev = json.loads(m.group(1))
+assert ev["action"] == "password_set" and ev["operator"] == {"uid": 0, "name": "root"} and ev["target"] == "carol", ev
+PY
+done
+{ cat "$BR_CONF"; echo 'events = { syslog = "udp:127.0.0.1"; };'; } >"$TG_TMP/site-badsyslog.conf"
+out=$("$BIN/tiergate-bridge" -n --config "$TG_TMP/site-badsyslog.conf" 2>&1); rc=$?
+[ $rc -ne 0 ] && echo "$out" | grep -q 'site-badsyslog.conf:[0-9]*: error: events.syslog "udp:127.0.0.1" is not udp:HOST:PORT' &&
+	pass "a bad events.syslog is refused with file and line" || fail "bad events.syslog refused" "rc=$rc: $out"
 
 # --- signatures: the key process signs while the relay goes on -------------------------------
 child_named() { ps -o pid=,comm= --ppid "$1" | awk -v n="$2" '$2 == n {print $1}'; }

@@ -1,5 +1,7 @@
 /* test_lib.c -- unit tests for lib/: JSON escaping, reading back metadata, addresses and prefixes, config diagnostics. */
+#include <fcntl.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -7,6 +9,7 @@
 
 #include "lib/addr.h"
 #include "lib/conf.h"
+#include "lib/evchain.h"
 #include "lib/event.h"
 #include "lib/json.h"
 #include "lib/util.h"
@@ -239,6 +242,54 @@ base64_alphabet_values(void)
 	CHECK_INT(base64_value(0xff), -1);
 }
 
+static void
+emit_one(struct ev_sink *sink, unsigned seq)
+{
+	struct jbuf jb = JBUF_INIT;
+
+	ev_begin(&jb, "test", 0);
+	jb_uint(&jb, "seq", seq);
+	ev_end(&jb);
+	CHECK(ev_emit(sink, &jb) == 0);
+	jb_free(&jb);
+}
+
+/* Rotation (rename, then reopen on SIGHUP): the new file's line 1 carries the old file's last hash. */
+static void
+event_chain_survives_rotation(void)
+{
+	char dir[] = "/tmp/tg-test-lib.XXXXXX", path[64], old[64], want[EVCHAIN_HEX], got[EVCHAIN_HEX];
+	struct ev_sink *sink;
+	uint8_t *text = NULL;
+	size_t len = 0;
+	int fd;
+
+	CHECK(mkdtemp(dir) != NULL);
+	snprintf(path, sizeof path, "%s/ev", dir);
+	snprintf(old, sizeof old, "%s/ev.1", dir);
+	sink = ev_sink_open(path);
+	CHECK(sink != NULL);
+	if (sink == NULL)
+		return;
+	emit_one(sink, 1);
+	emit_one(sink, 2);
+	CHECK(rename(path, old) == 0);
+	CHECK(ev_sink_reopen(sink) == 0);
+	emit_one(sink, 3);
+	ev_sink_close(sink);
+	fd = open(old, O_RDONLY);
+	evchain_last_line_hash(fd, lseek(fd, 0, SEEK_END), want);
+	close(fd);
+	CHECK(file_read_all(path, 4096, &text, &len) == 0 && len > 1);
+	CHECK(text != NULL && evchain_line_prev((char *)text, len - 1, got));
+	CHECK_STR(got, want);
+	CHECK(strcmp(want, EVCHAIN_GENESIS) != 0);
+	free(text);
+	unlink(path);
+	unlink(old);
+	rmdir(dir);
+}
+
 int
 main(void)
 {
@@ -247,6 +298,7 @@ main(void)
 	UNIT_RUN(json_nesting_and_numbers);
 	UNIT_RUN(json_reads_back_metadata);
 	UNIT_RUN(event_line_has_timestamp_and_newline);
+	UNIT_RUN(event_chain_survives_rotation);
 	UNIT_RUN(prefixes_parse_and_match);
 	UNIT_RUN(config_errors_carry_file_and_line);
 	UNIT_RUN(config_typed_getters_report_bad_types);

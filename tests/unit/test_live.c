@@ -166,7 +166,7 @@ test_metrics_listen_errors(void)
 }
 
 static void
-handler(const char *cmd, FILE *answer, void *arg)
+handler(const char *cmd, FILE *answer, uid_t peer, void *arg)
 {
 	(void)arg;
 	if (strcmp(cmd, "stats") == 0)
