@@ -360,6 +360,7 @@ static int
 live_run(struct live *lv)
 {
 	struct live_main m = { .lv = lv };
+	uid_t started_by = getuid();   /* the operator who started it, before the drop */
 	char why[512];
 
 	if (!privdrop_can_bind())
@@ -387,7 +388,7 @@ live_run(struct live *lv)
 	    policy_model_name(policy_model(lv->policy)), lv->gw.events[0] ? lv->gw.events : "off",
 	    lv->nfq.control_socket[0] ? lv->nfq.control_socket : "off",
 	    lv->nfq.metrics_listen[0] ? lv->nfq.metrics_listen : "off");
-	live_policy_event(lv, "policy_load", getuid(), "start", "applied");
+	live_policy_event(lv, "policy_load", started_by, "start", "applied");
 	live_reload_announce(lv);
 	live_loop(&m);
 	live_shutdown(lv, &m);
