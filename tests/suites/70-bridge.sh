@@ -296,10 +296,13 @@ proto, port, out = sys.argv[1], int(sys.argv[2]), sys.argv[3]
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM if proto == "udp" else socket.SOCK_STREAM)
 s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
 s.bind(("127.0.0.1", port)); s.settimeout(20)
+if proto == "tcp":
+    s.listen(1)
+open(out + ".ready", "w").close()
 if proto == "udp":
     data = s.recv(65536)
 else:
-    s.listen(1); c, _ = s.accept(); c.settimeout(20); data = b""
+    c, _ = s.accept(); c.settimeout(20); data = b""
     while not data.endswith(b"}"):
         chunk = c.recv(65536)
         if not chunk: break
@@ -307,7 +310,7 @@ else:
 open(out, "wb").write(data)
 PY
 	on_exit "kill $!"
-	sleep 0.3
+	wait_for 10 test -e "$2.ready" || fail "syslog collector ($1)" "did not start"
 }
 for proto in udp tcp; do
 	syslog_listen $proto "$TG_TMP/syslog-$proto.txt"
