@@ -36,6 +36,11 @@ san_config_defaults(struct san_config *sc)
 	sc->quarantine_dir = xstrdup("/var/lib/tiergate/quarantine");
 	sc->quarantine_retention_days = 90;
 	sc->sendmail = xstrdup("/usr/sbin/sendmail");
+	sc->release_socket = xstrdup("/run/tiergate/quarantined.sock");
+	sc->admin_group = xstrdup("tiergate-admin");
+	sc->release_approvals = 1;
+	sc->requests_dir = xstrdup("/var/lib/tiergate/release-requests");
+	sc->request_days = 14;
 }
 
 void
@@ -44,6 +49,13 @@ san_config_free(struct san_config *sc)
 	free(sc->worker_user);
 	free(sc->quarantine_dir);
 	free(sc->sendmail);
+	free(sc->release_socket);
+	free(sc->admin_group);
+	free(sc->release_dir);
+	free(sc->requests_dir);
+	free(sc->portal_user);
+	free(sc->token_key);
+	free(sc->portal_url);
 	free(sc->libreoffice);
 	free(sc->events);
 	memset(sc, 0, sizeof *sc);
@@ -195,16 +207,48 @@ config_worker(struct san_config *sc, const config_setting_t *g, struct diags *d)
 	return rc;
 }
 
+/* The release daemon's settings live beside the store they release from. */
+static int
+config_release(struct san_config *sc, const config_setting_t *g, struct diags *d)
+{
+	int rc = 0;
+
+	rc |= config_str(g, "release_socket", &sc->release_socket, d);
+	rc |= config_str(g, "admin_group", &sc->admin_group, d);
+	if (conf_get_uint(g, "release_approvals", 2, &sc->release_approvals, d) < 0 ||
+	    sc->release_approvals == 0) {
+		if (sc->release_approvals == 0)
+			diags_add(d, DIAG_ERROR, config_setting_get_member(g, "release_approvals"),
+			    "'release_approvals' must be 1 or 2");
+		rc = -1;
+	}
+	rc |= config_str(g, "release_dir", &sc->release_dir, d);
+	rc |= config_str(g, "requests_dir", &sc->requests_dir, d);
+	rc |= config_str(g, "portal_user", &sc->portal_user, d);
+	rc |= config_str(g, "token_key", &sc->token_key, d);
+	rc |= conf_get_uint(g, "request_days", 365, &sc->request_days, d);
+	rc |= config_str(g, "portal_url", &sc->portal_url, d);
+	if (sc->release_dir && sc->release_dir[0] != '/') {
+		diags_add(d, DIAG_ERROR, config_setting_get_member(g, "release_dir"),
+		    "'release_dir' must be an absolute path");
+		rc = -1;
+	}
+	return rc;
+}
+
 static int
 config_quarantine(struct san_config *sc, const config_setting_t *g, struct diags *d)
 {
-	static const char *const known[] = { "dir", "retention_days", "sendmail", NULL };
+	static const char *const known[] = { "dir", "retention_days", "sendmail", "release_socket",
+		"admin_group", "release_approvals", "release_dir", "requests_dir", "portal_user",
+		"token_key", "request_days", "portal_url", NULL };
 	int rc = 0;
 
 	conf_check_members(g, known, d);
 	rc |= config_str(g, "dir", &sc->quarantine_dir, d);
 	rc |= conf_get_uint(g, "retention_days", 36500, &sc->quarantine_retention_days, d);
 	rc |= config_str(g, "sendmail", &sc->sendmail, d);
+	rc |= config_release(sc, g, d);
 	if (sc->quarantine_dir == NULL) {
 		diags_add(d, DIAG_ERROR, g, "'dir' must name the quarantine directory");
 		rc = -1;

@@ -4,7 +4,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "lib/conf.h"
 #include "lib/event.h"
@@ -17,12 +20,18 @@ static void
 usage(void)
 {
 	fprintf(stderr,
-	    "usage: tiergate-quarantine [--config FILE] [--dir DIR] COMMAND\n"
+	    "usage: tiergate-quarantine [--config FILE] [--socket PATH] [--dir DIR] COMMAND\n"
 	    "  list                      items, oldest first\n"
 	    "  show ID                   metadata and sanitizer report of one item\n"
-	    "  release ID [--to PATH]    file: write the original to PATH; mail: re-inject to its recipients\n"
-	    "  remove ID                 delete an item\n"
-	    "  expire                    delete items older than the retention\n"
+	    "  release ID [--to PATH]    file: write the original to PATH (inside release_dir);\n"
+	    "                            mail: re-inject to its recipients\n"
+	    "  requests                  release requests (pending, released, refused)\n"
+	    "  approve REQ [COMMENT]     the second approval (release_approvals = 2)\n"
+	    "  refuse REQ COMMENT        refuse a pending request\n"
+	    "  remove ID                 delete an item (root, on the store itself)\n"
+	    "  expire                    delete items older than the retention (root)\n"
+	    "list, show, release, requests, approve and refuse are requests to tiergate-quarantined,\n"
+	    "which knows the caller from the kernel and allows only its admin group.\n"
 	    "ID may be abbreviated to a unique prefix of at least 8 characters.\n");
 	exit(2);
 }
@@ -47,21 +56,7 @@ load_config(const char *path, struct san_config *sc)
 	return rc;
 }
 
-static void
-print_row(const struct quarantine_item *it, void *arg)
-{
-	char when[32] = "-";
-	time_t t = (time_t)it->time;
-	struct tm tm;
-
-	(void)arg;
-	if (it->time > 0 && localtime_r(&t, &tm))
-		strftime(when, sizeof when, "%Y-%m-%d %H:%M", &tm);
-	printf("%-16.16s  %-16s  %-4s  %9llu  %-28.28s  %s\n", it->id, when, it->kind,
-	    (unsigned long long)it->size, it->name ? it->name : "-", it->reason ? it->reason : "-");
-}
-
-/* Finds the full ID for a prefix (unique, at least 8 hex digits). */
+/* Finds the full ID for a prefix (unique, at least 8 hex digits): for remove, which stays local. */
 struct prefix_match {
 	const char *prefix;
 	char id[QUARANTINE_ID_LEN];
@@ -98,113 +93,118 @@ resolve_id(const char *dir, const char *arg, char id[QUARANTINE_ID_LEN])
 	return 0;
 }
 
+/* Sends one request line to tiergate-quarantined; prints its answer. Returns the exit status. */
 static int
-cmd_show(const char *dir, const char *id)
+relsock_call(const char *socket_path, const char *const *fields, size_t n)
 {
-	struct quarantine_item it;
-	char path[4096];
-	uint8_t *report = NULL;
-	size_t len = 0;
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	char buf[8192];
+	int fd, ok = -1, at_start = 1;
+	ssize_t r;
 
-	if (quarantine_get(dir, id, &it) < 0) {
-		fprintf(stderr, "tiergate-quarantine: %s: %s\n", id, strerror(errno));
+	for (size_t i = 0; i < n; i++) {
+		if (strchr(fields[i], '\t') || strchr(fields[i], '\n')) {
+			fprintf(stderr, "tiergate-quarantine: tab or newline in an argument\n");
+			return 2;
+		}
+	}
+	if (str_copy(sa.sun_path, socket_path, sizeof sa.sun_path) >= sizeof sa.sun_path ||
+	    (fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
+		return 1;
+	if (connect(fd, (struct sockaddr *)&sa, sizeof sa) < 0) {
+		fprintf(stderr, "tiergate-quarantine: %s: %s (is tiergate-quarantined running?)\n",
+		    socket_path, strerror(errno));
+		close(fd);
 		return 1;
 	}
-	printf("%s\n", it.meta_json);
-	snprintf(path, sizeof path, "%s/%s.report.json", dir, id);
-	if (file_read_all(path, 16u << 20, &report, &len) == 0) {
-		printf("report: %.*s", (int)len, (const char *)report);
-		free(report);
+	{
+		FILE *f = fdopen(dup(fd), "w");
+		for (size_t i = 0; f && i < n; i++)
+			fprintf(f, "%s%s", i ? "\t" : "", fields[i]);
+		if (f == NULL || fputc('\n', f) == EOF || fclose(f) == EOF) {
+			close(fd);
+			return 1;
+		}
 	}
-	quarantine_item_free(&it);
-	return 0;
+	while ((r = read(fd, buf, sizeof buf)) > 0) {
+		size_t skip = 0;
+		if (at_start) {
+			char *nl = memchr(buf, '\n', (size_t)r);
+			ok = r >= 3 && memcmp(buf, "OK ", 3) == 0;
+			skip = nl ? (size_t)(nl - buf) + 1 : (size_t)r;
+			fprintf(stderr, "%s%.*s", ok ? "" : "tiergate-quarantine: refused: ", (int)skip - (ok ? 3 : 4),
+			    buf + (ok ? 3 : 4));
+			at_start = 0;
+		}
+		fwrite(buf + skip, 1, (size_t)r - skip, stdout);
+	}
+	close(fd);
+	return ok == 1 ? 0 : 1;
 }
 
-/* Every release is an event: who asked is the admin running this, where it went is recorded. */
-static void
-release_event(struct ev_sink *sink, const struct quarantine_item *it, const char *to, int ok)
+/* A relative --to is the admin's: made absolute with their working directory, checked by the daemon. */
+static char *
+absolute_to(const char *to)
 {
-	struct jbuf jb = JBUF_INIT;
+	char cwd[4096];
+	size_t n;
+	char *out;
 
-	ev_begin(&jb, "quarantine_release", 0);
-	jb_str(&jb, "id", it->id);
-	jb_str(&jb, "kind", it->kind);
-	jb_str(&jb, "name", it->name);
-	jb_str(&jb, "reason", it->reason);
-	if (to)
-		jb_str(&jb, "to", to);
-	if (it->n_recipients) {
-		jb_str(&jb, "sender", it->sender);
-		jb_arr_begin(&jb, "recipients");
-		for (size_t i = 0; i < it->n_recipients; i++)
-			jb_str(&jb, NULL, it->recipients[i]);
-		jb_arr_end(&jb);
-	}
-	jb_str(&jb, "operator", getenv("SUDO_USER") ? getenv("SUDO_USER") : getenv("USER"));
-	jb_bool(&jb, "ok", ok);
-	ev_end(&jb);
-	ev_emit(sink, &jb);
-	jb_free(&jb);
+	if (to[0] == '/' || getcwd(cwd, sizeof cwd) == NULL)
+		return xstrdup(to);
+	n = strlen(cwd) + strlen(to) + 2;
+	out = xmalloc(n);
+	snprintf(out, n, "%s/%s", cwd, to);
+	return out;
 }
 
 static int
-cmd_release(const struct san_config *sc, const char *id, const char *to)
+run_remote(const char *socket_path, int argc, char **argv, const char *to)
 {
-	struct quarantine_item it;
-	struct ev_sink *sink;
+	const char *fields[4] = { NULL };
+	char *abs = NULL;
+	size_t n = 0;
 	int rc;
 
-	if (quarantine_get(sc->quarantine_dir, id, &it) < 0) {
-		fprintf(stderr, "tiergate-quarantine: %s: %s\n", id, strerror(errno));
-		return 1;
-	}
-	if (strcmp(it.kind, "mail") == 0 && to == NULL) {
-		rc = quarantine_release_mail(sc->quarantine_dir, id, sc->sendmail);
-	} else if (to == NULL) {
-		fprintf(stderr, "tiergate-quarantine: release of a file needs --to PATH\n");
-		quarantine_item_free(&it);
-		return 2;
-	} else {
-		rc = quarantine_release_file(sc->quarantine_dir, id, to);
-	}
-	sink = ev_sink_open(sc->events ? sc->events : "-");
-	if (sink == NULL)
-		sink = ev_sink_open("-");
-	release_event(sink, &it, to, rc == 0);
-	ev_sink_close(sink);
-	if (rc < 0)
-		fprintf(stderr, "tiergate-quarantine: release of %s failed: %s\n", id, strerror(errno));
+	if (strcmp(argv[0], "list") == 0 && argc == 1)
+		fields[n++] = "LIST";
+	else if (strcmp(argv[0], "requests") == 0 && argc == 1)
+		fields[n++] = "REQUESTS";
+	else if (strcmp(argv[0], "show") == 0 && argc == 2)
+		fields[n++] = "SHOW", fields[n++] = argv[1];
+	else if (strcmp(argv[0], "release") == 0 && argc == 2) {
+		fields[n++] = "RELEASE", fields[n++] = argv[1];
+		if (to)
+			fields[n++] = abs = absolute_to(to);
+	} else if (strcmp(argv[0], "approve") == 0 && (argc == 2 || argc == 3)) {
+		fields[n++] = "APPROVE", fields[n++] = argv[1];
+		if (argc == 3)
+			fields[n++] = argv[2];
+	} else if (strcmp(argv[0], "refuse") == 0 && argc == 3)
+		fields[n++] = "REFUSE", fields[n++] = argv[1], fields[n++] = argv[2];
 	else
-		fprintf(stderr, "released %s (%s) %s %s\n", id, it.name ? it.name : "-",
-		    to ? "to" : "to its recipients via", to ? to : sc->sendmail);
-	quarantine_item_free(&it);
-	return rc < 0 ? 1 : 0;
+		usage();
+	rc = relsock_call(socket_path, fields, n);
+	free(abs);
+	return rc;
 }
 
 static int
-run(const struct san_config *sc, int argc, char **argv, const char *to)
+run(const struct san_config *sc, const char *socket_path, int argc, char **argv, const char *to)
 {
 	const char *cmd = argv[0], *dir = sc->quarantine_dir;
 	char id[QUARANTINE_ID_LEN];
 
-	if (strcmp(cmd, "list") == 0) {
-		printf("%-16s  %-16s  %-4s  %9s  %-28s  %s\n", "ID", "TIME", "KIND", "SIZE", "NAME", "REASON");
-		return quarantine_list(dir, print_row, NULL) < 0;
-	}
 	if (strcmp(cmd, "expire") == 0) {
 		printf("expired %d item(s)\n", quarantine_expire(dir, sc->quarantine_retention_days, time(NULL)));
 		return 0;
 	}
-	if (argc < 2 || resolve_id(dir, argv[1], id) < 0)
-		return argc < 2 ? (usage(), 2) : 1;
-	if (strcmp(cmd, "show") == 0)
-		return cmd_show(dir, id);
-	if (strcmp(cmd, "release") == 0)
-		return cmd_release(sc, id, to);
-	if (strcmp(cmd, "remove") == 0)
+	if (strcmp(cmd, "remove") == 0) {
+		if (argc < 2 || resolve_id(dir, argv[1], id) < 0)
+			return argc < 2 ? (usage(), 2) : 1;
 		return quarantine_remove(dir, id) < 0;
-	usage();
-	return 2;
+	}
+	return run_remote(socket_path ? socket_path : sc->release_socket, argc, argv, to);
 }
 
 int
@@ -212,19 +212,21 @@ main(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "config", required_argument, NULL, 'c' }, { "dir", required_argument, NULL, 'd' },
-		{ "to", required_argument, NULL, 't' }, { "help", no_argument, NULL, 'h' },
+		{ "to", required_argument, NULL, 't' }, { "socket", required_argument, NULL, 's' },
+		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *config = NULL, *dir = NULL, *to = NULL;
+	const char *config = NULL, *dir = NULL, *to = NULL, *socket_path = NULL;
 	struct san_config sc;
 	int c, rc;
 
 	log_init("tiergate-quarantine", 0, LOG_LVL_WARN);
-	while ((c = getopt_long(argc, argv, "+c:d:t:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+c:d:t:s:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'c': config = optarg; break;
 		case 'd': dir = optarg; break;
 		case 't': to = optarg; break;
+		case 's': socket_path = optarg; break;
 		default: usage();
 		}
 	}
@@ -242,7 +244,7 @@ main(int argc, char **argv)
 		free(sc.quarantine_dir);
 		sc.quarantine_dir = xstrdup(dir);
 	}
-	rc = run(&sc, argc - optind, argv + optind, to);
+	rc = run(&sc, socket_path, argc - optind, argv + optind, to);
 	san_config_free(&sc);
 	return rc;
 }

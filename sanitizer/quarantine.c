@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -385,9 +386,9 @@ quarantine_release_file(const char *dir, const char *id, const char *path)
 
 /* sendmail -i -f SENDER -- RCPT... with the original on stdin; no shell anywhere. */
 static int
-quarantine_sendmail(const char *sendmail, const struct quarantine_item *item, int in_fd)
+quarantine_sendmail(const char *sendmail, const char *sender, char *const *rcpts, size_t n, int in_fd)
 {
-	char **argv = xcalloc(item->n_recipients + 6, sizeof *argv);
+	char **argv = xcalloc(n + 6, sizeof *argv);
 	size_t a = 0;
 	int status = 0;
 	pid_t pid;
@@ -395,10 +396,10 @@ quarantine_sendmail(const char *sendmail, const struct quarantine_item *item, in
 	argv[a++] = (char *)(uintptr_t)sendmail;
 	argv[a++] = (char *)"-i";
 	argv[a++] = (char *)"-f";
-	argv[a++] = item->sender ? item->sender : (char *)"";
+	argv[a++] = (char *)(uintptr_t)(sender ? sender : "");
 	argv[a++] = (char *)"--";
-	for (size_t i = 0; i < item->n_recipients; i++)
-		argv[a++] = item->recipients[i];
+	for (size_t i = 0; i < n; i++)
+		argv[a++] = rcpts[i];
 	pid = fork();
 	if (pid == 0) {
 		dup2(in_fd, 0);
@@ -413,25 +414,43 @@ quarantine_sendmail(const char *sendmail, const struct quarantine_item *item, in
 	return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -1;
 }
 
-int
-quarantine_release_mail(const char *dir, const char *id, const char *sendmail)
+/* rcpt NULL: every recipient of the item; else that one, who must be one of them. */
+static int
+quarantine_release_mail_rcpts(const char *dir, const char *id, const char *sendmail, const char *rcpt)
 {
 	struct quarantine_item item;
 	char path[4096];
+	char *one[1] = { (char *)(uintptr_t)rcpt };
+	bool found = rcpt == NULL;
 	int fd, rc;
 
 	if (quarantine_get(dir, id, &item) < 0)
 		return -1;
-	if (item.n_recipients == 0) {
+	for (size_t i = 0; rcpt && i < item.n_recipients; i++)
+		found |= strcasecmp(item.recipients[i], rcpt) == 0;
+	if (item.n_recipients == 0 || !found) {
 		quarantine_item_free(&item);
 		errno = EINVAL;
 		return -1;
 	}
 	quarantine_path(dir, id, "", path, sizeof path);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
-	rc = fd < 0 ? -1 : quarantine_sendmail(sendmail, &item, fd);
+	rc = fd < 0 ? -1 : quarantine_sendmail(sendmail, item.sender, rcpt ? one : item.recipients,
+	    rcpt ? 1 : item.n_recipients, fd);
 	if (fd >= 0)
 		close(fd);
 	quarantine_item_free(&item);
 	return rc;
+}
+
+int
+quarantine_release_mail(const char *dir, const char *id, const char *sendmail)
+{
+	return quarantine_release_mail_rcpts(dir, id, sendmail, NULL);
+}
+
+int
+quarantine_release_mail_to(const char *dir, const char *id, const char *sendmail, const char *rcpt)
+{
+	return quarantine_release_mail_rcpts(dir, id, sendmail, rcpt);
 }

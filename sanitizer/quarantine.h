@@ -66,6 +66,8 @@ int quarantine_release_file(const char *dir, const char *id, const char *path);
  * (no shell). Returns 0 when sendmail exited 0.
  */
 int quarantine_release_mail(const char *dir, const char *id, const char *sendmail);
+/* The same to one recipient, who must be among the item's recipients (EINVAL otherwise). */
+int quarantine_release_mail_to(const char *dir, const char *id, const char *sendmail, const char *rcpt);
 /* Deletes an item (after release, or by the admin). */
 int quarantine_remove(const char *dir, const char *id);
 

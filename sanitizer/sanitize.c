@@ -40,6 +40,10 @@ ctx_copy_config(struct san_config *dst, const struct san_config *src)
 	dst->sendmail = src->sendmail ? xstrdup(src->sendmail) : NULL;
 	dst->libreoffice = src->libreoffice ? xstrdup(src->libreoffice) : NULL;
 	dst->events = src->events ? xstrdup(src->events) : NULL;
+	char **owned[] = { &dst->release_socket, &dst->admin_group, &dst->release_dir, &dst->requests_dir,
+		&dst->portal_user, &dst->token_key, &dst->portal_url };
+	for (size_t i = 0; i < sizeof owned / sizeof *owned; i++)
+		*owned[i] = *owned[i] ? xstrdup(*owned[i]) : NULL;
 }
 
 /*

@@ -76,6 +76,16 @@ struct san_config {
 	char *quarantine_dir;         /* ("/var/lib/tiergate/quarantine") */
 	unsigned quarantine_retention_days;   /* (90; 0 = keep forever) */
 	char *sendmail;               /* release of mail items ("/usr/sbin/sendmail") */
+	/* release: tiergate-quarantined and the portal (sanitizer/qrel_*.c) */
+	char *release_socket;         /* ("/run/tiergate/quarantined.sock") */
+	char *admin_group;            /* who may release ("tiergate-admin") */
+	unsigned release_approvals;   /* 1, or 2: a second, different admin approves (1) */
+	char *release_dir;            /* --to only below it (NULL: file release refused) */
+	char *requests_dir;           /* release requests ("/var/lib/tiergate/release-requests") */
+	char *portal_user;            /* the portal's uid may send the portal verbs (NULL: none) */
+	char *token_key;              /* HMAC key file of request links (NULL: no links) */
+	unsigned request_days;        /* how long a request link works (14) */
+	char *portal_url;             /* base of the request link in notices (NULL: no link) */
 	char *libreoffice;            /* optional converter for legacy office (NULL) */
 	char *events;                 /* JSON event log path, "-" stdout, NULL none */
 };

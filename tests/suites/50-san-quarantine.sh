@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# 50-san-quarantine.sh -- blocked originals kept by SHA-256; tiergate-quarantine list, show, release (file and mail), expire.
+# 50-san-quarantine.sh -- blocked originals kept by SHA-256; tiergate-quarantine list, show, release (file and mail, through tiergate-quarantined), expire.
 # tier: e2e
 # timeout: 120
 . "$(dirname "$0")/../lib/harness.sh"
@@ -11,11 +11,18 @@ printf '%s\n' "\$@" >"$TG_TMP/sendmail.args"
 cat >"$TG_TMP/sendmail.stdin"
 EOF2
 chmod +x "$TG_TMP/sendmail"
+# release goes through the daemon; root's own group is the admin group here (52-san-release tests who may)
 cat >"$TG_TMP/q.conf" <<CONF
-sanitizer = { quarantine = { dir = "$q"; retention_days = 30; sendmail = "$TG_TMP/sendmail"; };
+sanitizer = { quarantine = { dir = "$q"; retention_days = 30; sendmail = "$TG_TMP/sendmail";
+                             release_socket = "$TG_TMP/q.sock"; admin_group = "$(id -gn)";
+                             release_dir = "$TG_TMP"; requests_dir = "$TG_TMP/requests"; };
               events = "$TG_TMP/events.json"; };
 CONF
 qt() { "$BIN/tiergate-quarantine" --config "$TG_TMP/q.conf" "$@"; }
+"$BIN/tiergate-quarantined" --config "$TG_TMP/q.conf" 2>"$TG_TMP/quarantined.log" &
+qd_pid=$!
+on_exit "kill $qd_pid"
+wait_for 10 test -S "$TG_TMP/q.sock" || fail "tiergate-quarantined started" "$(cat "$TG_TMP/quarantined.log")"
 
 check "blocked files sanitized with --quarantine" "$BIN/tiergate-sanitize" --config "$TG_TMP/q.conf" \
 	--quarantine --out "$TG_TMP/out" "$corpus/encrypted-user.pdf" "$corpus/ppap.zip" "$corpus/invoice.pdf" "$corpus/plain.pdf"

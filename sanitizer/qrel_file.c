@@ -1,0 +1,104 @@
+/* qrel_file.c -- a released original written below release_dir, walked component by component with openat. */
+#include "sanitizer/qrel_file.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "lib/util.h"
+
+/* The part of path below release_dir, or NULL when path is elsewhere. */
+static const char *
+qrel_file_relative(const char *release_dir, const char *path)
+{
+	size_t n = strlen(release_dir);
+
+	while (n > 1 && release_dir[n - 1] == '/')
+		n--;
+	if (path[0] != '/')
+		return path;
+	if (strncmp(path, release_dir, n) != 0 || path[n] != '/')
+		return NULL;
+	return path + n + 1;
+}
+
+static bool
+qrel_file_component_ok(const char *c)
+{
+	return c[0] != '\0' && strcmp(c, ".") != 0 && strcmp(c, "..") != 0;
+}
+
+static int
+qrel_file_write_fd(int dfd, const char *name, const uint8_t *data, size_t len, const char **err)
+{
+	struct stat dst;
+	int fd = openat(dfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	size_t off = 0;
+
+	if (fd < 0)
+		return *err = errno == EEXIST ? "the file exists already (never overwritten)" :
+		    "cannot create the file", -1;
+	while (off < len) {
+		ssize_t w = write(fd, data + off, len - off);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0) {
+			close(fd);
+			unlinkat(dfd, name, 0);
+			return *err = "write failed", -1;
+		}
+		off += (size_t)w;
+	}
+	/* the user's own directory: the file becomes theirs, still 0600 */
+	if (fstat(dfd, &dst) == 0 && dst.st_uid != 0 && fchown(fd, dst.st_uid, dst.st_gid) < 0) {
+		close(fd);
+		unlinkat(dfd, name, 0);
+		return *err = "cannot give the file to the directory's owner", -1;
+	}
+	if (fsync(fd) < 0 || close(fd) < 0)
+		return *err = "write failed", -1;
+	return 0;
+}
+
+int
+qrel_file_write(const char *release_dir, const char *path, const uint8_t *data, size_t len,
+    const char **err)
+{
+	const char *rel = qrel_file_relative(release_dir, path);
+	char *copy, *comp, *slash;
+	int dfd, rc = -1;
+
+	if (rel == NULL)
+		return *err = "--to must be inside the release directory", -1;
+	if ((dfd = open(release_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+		return *err = "the release directory cannot be opened", -1;
+	copy = xstrdup(rel);
+	for (comp = copy; (slash = strchr(comp, '/')) != NULL; comp = slash + 1) {
+		int next;
+		*slash = '\0';
+		if (!qrel_file_component_ok(comp)) {
+			*err = "empty, '.' or '..' path component";
+			goto out;
+		}
+		next = openat(dfd, comp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (next < 0) {
+			*err = errno == ELOOP || errno == ENOTDIR ? "a symbolic link or a file on the way" :
+			    "no such directory inside the release directory";
+			goto out;
+		}
+		close(dfd);
+		dfd = next;
+	}
+	if (!qrel_file_component_ok(comp))
+		*err = "empty, '.' or '..' file name";
+	else
+		rc = qrel_file_write_fd(dfd, comp, data, len, err);
+out:
+	free(copy);
+	close(dfd);
+	return rc;
+}

@@ -1,0 +1,18 @@
+/* qrel_file.h -- writing a released original inside the release directory only (no .., no symlinks, never over a file). */
+#ifndef TIERGATE_QREL_FILE_H
+#define TIERGATE_QREL_FILE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/*
+ * path is absolute and below release_dir, or relative to it. Each directory on
+ * the way is opened with openat(O_NOFOLLOW|O_DIRECTORY) from the one before
+ * (so a symlink anywhere below release_dir stops it), the file with
+ * O_CREAT|O_EXCL|O_NOFOLLOW, mode 0600, owned by the owner of the directory it
+ * lands in. Returns 0, or -1 with *err saying why.
+ */
+int qrel_file_write(const char *release_dir, const char *path, const uint8_t *data, size_t len,
+    const char **err);
+
+#endif

@@ -1,0 +1,180 @@
+/* test_qrel.c -- unit tests for the release socket: request line parser, request-link tokens, writing inside release_dir. */
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "sanitizer/qrel_file.h"
+#include "sanitizer/relsock_proto.h"
+#include "sanitizer/reltoken.h"
+#include "tests/lib/unit.h"
+
+static int
+parse(const char *line, struct relsock_req *req, char *buf, const char **err)
+{
+	size_t n = strlen(line);
+
+	memcpy(buf, line, n + 1);
+	return relsock_parse(buf, n, req, err);
+}
+
+static void
+proto_accepts_well_formed_requests(void)
+{
+	char buf[RELSOCK_LINE_MAX + 16];
+	struct relsock_req req;
+	const char *err = NULL;
+
+	CHECK_INT(parse("LIST\n", &req, buf, &err), 0);
+	CHECK_INT(req.verb, RELSOCK_LIST);
+	CHECK_INT(parse("RELEASE\t0123456789abcdef\t/srv/release/a.zip\n", &req, buf, &err), 0);
+	CHECK_INT(req.n_fields, 2);
+	CHECK_STR(req.field[1], "/srv/release/a.zip");
+	CHECK_INT(parse("REFUSE\t0123456789abcdef\t必要ありません\n", &req, buf, &err), 0);
+	CHECK_STR(req.field[1], "必要ありません");
+	CHECK(relsock_verb_is_portal(RELSOCK_ASK) && !relsock_verb_is_portal(RELSOCK_RELEASE));
+}
+
+static void
+proto_refuses_malformed_requests(void)
+{
+	static const char *const bad[] = {
+		"LIST",                                   /* no newline */
+		"LIST\textra\n",                          /* too many fields for the verb */
+		"list\n",                                 /* verbs are upper case */
+		"SHOW\t../../etc/passwd\n",               /* not hex */
+		"SHOW\t0123456\n",                        /* shorter than 8 */
+		"SHOW\t0123456789ABCDEF\n",               /* upper-case hex */
+		"REFUSE\t0123456789abcdef\t\n",           /* empty comment */
+		"REFUSE\t0123456789abcdef\ta\x01b\n",     /* control character */
+		"REFUSE\t0123456789abcdef\ta\xc3\n",      /* truncated UTF-8 */
+		"REFUSE\t0123456789abcdef\t\xc0\xaf\n",   /* overlong UTF-8 */
+		"REFUSE\t0123456789abcdef\t\xed\xa0\x80\n", /* surrogate */
+		"REFUSE\t0123456789abcdef\ta\xc2\x85z\n", /* C1 control (NEL) */
+		"APPROVE\t0123456789abcde\n",             /* request ID of 15 */
+		"RELEASE\t0123456789abcdef\t/a\t/b\n",    /* too many fields */
+		"PAPPROVE\tna me\t0123456789abcdef\tok\n",/* space in a name */
+		"LIST\nLIST\n",                           /* two lines */
+	};
+	char buf[RELSOCK_LINE_MAX + 16];
+	struct relsock_req req;
+
+	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+		const char *err = NULL;
+		if (parse(bad[i], &req, buf, &err) == 0 || err == NULL) {
+			printf("  accepted: %s\n", bad[i]);
+			unit_case_failed = 1;
+		}
+	}
+}
+
+static void
+proto_bounds_the_line(void)
+{
+	static char line[RELSOCK_LINE_MAX + 2], buf[RELSOCK_LINE_MAX + 2];
+	struct relsock_req req;
+	const char *err = NULL;
+	size_t head = strlen("REFUSE\t0123456789abcdef\t");
+
+	memcpy(line, "REFUSE\t0123456789abcdef\t", head);
+	memset(line + head, 'a', RELSOCK_TEXT_MAX);
+	line[head + RELSOCK_TEXT_MAX] = '\n';
+	line[head + RELSOCK_TEXT_MAX + 1] = '\0';
+	CHECK_INT(parse(line, &req, buf, &err), 0);
+	line[head + RELSOCK_TEXT_MAX] = 'a';          /* one byte over the text limit */
+	line[head + RELSOCK_TEXT_MAX + 1] = '\n';
+	line[head + RELSOCK_TEXT_MAX + 2] = '\0';
+	CHECK_INT(parse(line, &req, buf, &err), -1);
+	memset(buf, 'A', RELSOCK_LINE_MAX + 1);
+	buf[RELSOCK_LINE_MAX] = '\n';
+	CHECK_INT(relsock_parse(buf, RELSOCK_LINE_MAX + 1, &req, &err), -1);
+}
+
+static const uint8_t key[RELTOKEN_KEY_LEN] = "0123456789abcdef0123456789abcdef";
+static const char qid[] = "a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8f90";
+
+static void
+token_round_trip_and_forgeries(void)
+{
+	char tok[RELTOKEN_MAX], q[65], r[RELTOKEN_RCPT_MAX + 1], *p;
+	int64_t exp = 0;
+	uint8_t other[RELTOKEN_KEY_LEN];
+
+	CHECK_INT(reltoken_make(key, qid, "taro@city.example", 2000000000, tok), 0);
+	CHECK_INT(reltoken_verify(key, tok, 1900000000, q, r, &exp), RELTOKEN_OK);
+	CHECK_STR(q, qid);
+	CHECK_STR(r, "taro@city.example");
+	CHECK_INT(exp, 2000000000);
+	CHECK_INT(reltoken_verify(key, tok, 2000000001, q, r, &exp), RELTOKEN_EXPIRED);
+	memcpy(other, key, sizeof other);
+	other[0] ^= 1;
+	CHECK_INT(reltoken_verify(other, tok, 0, q, r, &exp), RELTOKEN_BAD_MAC);
+	/* a later expiry written into the token breaks the MAC */
+	p = strchr(tok, '.') + 1;
+	*p = *p == '3' ? '4' : '3';
+	CHECK_INT(reltoken_verify(key, tok, 0, q, r, &exp), RELTOKEN_BAD_MAC);
+	CHECK_INT(reltoken_verify(key, "abc", 0, q, r, &exp), RELTOKEN_MALFORMED);
+	CHECK_INT(reltoken_verify(key, "", 0, q, r, &exp), RELTOKEN_MALFORMED);
+}
+
+static void
+token_of_another_recipient_fails(void)
+{
+	char a[RELTOKEN_MAX], b[RELTOKEN_MAX], forged[RELTOKEN_MAX * 2], q[65], r[RELTOKEN_RCPT_MAX + 1];
+	int64_t exp;
+	const char *mac_a, *mac_b;
+
+	reltoken_make(key, qid, "taro@city.example", 2000000000, a);
+	reltoken_make(key, qid, "hanako@city.example", 2000000000, b);
+	/* hanako's fields with taro's MAC */
+	mac_a = strrchr(a, '.');
+	mac_b = strrchr(b, '.');
+	snprintf(forged, sizeof forged, "%.*s%s", (int)(mac_b - b), b, mac_a);
+	CHECK_INT(reltoken_verify(key, forged, 0, q, r, &exp), RELTOKEN_BAD_MAC);
+}
+
+static void
+file_write_stays_inside(void)
+{
+	char dir[] = "/tmp/test_qrel.XXXXXX", path[256], link[256];
+	const char *err = NULL;
+	struct stat st;
+
+	if (mkdtemp(dir) == NULL) {
+		CHECK(0);
+		return;
+	}
+	snprintf(path, sizeof path, "%s/sub", dir);
+	mkdir(path, 0755);
+	snprintf(link, sizeof link, "%s/link", dir);
+	CHECK_INT(symlink("/tmp", link), 0);
+	snprintf(path, sizeof path, "%s/sub/ok.bin", dir);
+	CHECK_INT(qrel_file_write(dir, path, (const uint8_t *)"abc", 3, &err), 0);
+	CHECK(stat(path, &st) == 0 && st.st_size == 3 && (st.st_mode & 0777) == 0600);
+	CHECK_INT(qrel_file_write(dir, path, (const uint8_t *)"abc", 3, &err), -1);   /* exists */
+	CHECK_INT(qrel_file_write(dir, "/tmp/elsewhere.bin", (const uint8_t *)"x", 1, &err), -1);
+	snprintf(path, sizeof path, "%s/../escape.bin", dir);
+	CHECK_INT(qrel_file_write(dir, path, (const uint8_t *)"x", 1, &err), -1);
+	snprintf(path, sizeof path, "%s/link/escape.bin", dir);
+	CHECK_INT(qrel_file_write(dir, path, (const uint8_t *)"x", 1, &err), -1);
+	CHECK(access("/tmp/escape.bin", F_OK) != 0);
+	snprintf(path, sizeof path, "%s/link", dir);                                  /* the link itself */
+	CHECK_INT(qrel_file_write(dir, path, (const uint8_t *)"x", 1, &err), -1);
+	snprintf(path, sizeof path, "%sX/a.bin", dir);                                /* a sibling prefix */
+	CHECK_INT(qrel_file_write(dir, path, (const uint8_t *)"x", 1, &err), -1);
+	snprintf(path, sizeof path, "rm -rf '%s'", dir);
+	CHECK_INT(system(path), 0);
+}
+
+int
+main(void)
+{
+	UNIT_RUN(proto_accepts_well_formed_requests);
+	UNIT_RUN(proto_refuses_malformed_requests);
+	UNIT_RUN(proto_bounds_the_line);
+	UNIT_RUN(token_round_trip_and_forgeries);
+	UNIT_RUN(token_of_another_recipient_fails);
+	UNIT_RUN(file_write_stays_inside);
+	UNIT_EXIT();
+}
