@@ -7,3 +7,8 @@ LIB_LIBS  = $(call PKG,--libs libconfig libcrypto)
 FUZZERS += json
 fuzz_json_OBJS = $(LIB_OBJS)
 fuzz_json_LIBS = $(LIB_LIBS)
+
+# Password hashes (scrypt) and TOTP: the bridge's logins and the release portal's approvers.
+LIB_AUTH_OBJS := $(BUILD)/lib/pwhash.o $(BUILD)/lib/totp.o
+LIB_AUTH_LIBS  = $(call PKG,--libs liboath libcrypto)
+$(LIB_AUTH_OBJS): EXTRA_CFLAGS = $(call PKG,--cflags liboath)

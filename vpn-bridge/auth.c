@@ -17,8 +17,8 @@
 #include "lib/util.h"
 #include "vpn-bridge/devreg.h"
 #include "vpn-bridge/lockout.h"
-#include "vpn-bridge/pwhash.h"
-#include "vpn-bridge/totp.h"
+#include "lib/pwhash.h"
+#include "lib/totp.h"
 #include "vpn-bridge/userdb.h"
 
 struct auth {

@@ -3,8 +3,9 @@ BRIDGE_PKGS = libevent_openssl libevent openssl liboath libqrencode libpng
 $(BUILD)/vpn-bridge/%.o: EXTRA_CFLAGS = $(call PKG,--cflags $(BRIDGE_PKGS))
 
 # Objects shared by the daemon, the tools, the unit test and the fuzz target.
-BRIDGE_CORE_OBJS := $(addprefix $(BUILD)/vpn-bridge/,config.o http.o pwhash.o totp.o lockout.o \
+BRIDGE_CORE_OBJS := $(addprefix $(BUILD)/vpn-bridge/,config.o http.o lockout.o \
 	token.o userdb.o devreg.o counts.o access.o asp.o asp_probe.o asp_report.o tls.o keyproc.o handshake.o auth.o control.o enroll.o)
+BRIDGE_CORE_OBJS += $(LIB_AUTH_OBJS)
 BRIDGE_OBJS := $(BRIDGE_CORE_OBJS) $(addprefix $(BUILD)/vpn-bridge/,relay.o daemon.o admin.o asp_cli.o main.o)
 BRIDGE_LIBS = $(call PKG,--libs $(BRIDGE_PKGS)) $(LIB_LIBS)
 

@@ -7,8 +7,8 @@
 #include <time.h>
 
 #include "vpn-bridge/config.h"
-#include "vpn-bridge/pwhash.h"
-#include "vpn-bridge/totp.h"
+#include "lib/pwhash.h"
+#include "lib/totp.h"
 
 /*
  * One line per user, fields separated by ':' (mode 0600, owned by root):

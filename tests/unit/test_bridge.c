@@ -11,9 +11,9 @@
 #include "vpn-bridge/counts.h"
 #include "vpn-bridge/http.h"
 #include "vpn-bridge/lockout.h"
-#include "vpn-bridge/pwhash.h"
+#include "lib/pwhash.h"
 #include "vpn-bridge/token.h"
-#include "vpn-bridge/totp.h"
+#include "lib/totp.h"
 #include "vpn-bridge/userdb.h"
 
 static enum http_result

@@ -1,6 +1,6 @@
 /* pwhash.h -- salted memory-hard password hashes (scrypt through OpenSSL 3's EVP_KDF). */
-#ifndef TIERGATE_BRIDGE_PWHASH_H
-#define TIERGATE_BRIDGE_PWHASH_H
+#ifndef TIERGATE_PWHASH_H
+#define TIERGATE_PWHASH_H
 
 #include <stdbool.h>
 #include <stddef.h>

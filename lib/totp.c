@@ -1,5 +1,5 @@
 /* totp.c -- TOTP codes: liboath generates each code of the window, we compare in constant time. */
-#include "vpn-bridge/totp.h"
+#include "lib/totp.h"
 
 #include <liboath/oath.h>
 #include <openssl/crypto.h>

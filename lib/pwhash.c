@@ -1,5 +1,5 @@
 /* pwhash.c -- scrypt password hashes: make, verify in constant time, and a decoy for unknown users. */
-#include "vpn-bridge/pwhash.h"
+#include "lib/pwhash.h"
 
 #include <openssl/core_names.h>
 #include <openssl/crypto.h>

@@ -1,6 +1,6 @@
 /* totp.h -- RFC 6238 codes through liboath: constant-time check that names the step used, and new secrets. */
-#ifndef TIERGATE_BRIDGE_TOTP_H
-#define TIERGATE_BRIDGE_TOTP_H
+#ifndef TIERGATE_TOTP_H
+#define TIERGATE_TOTP_H
 
 #include <stdint.h>
 #include <time.h>
