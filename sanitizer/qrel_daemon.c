@@ -204,8 +204,10 @@ qrel_serve_one(struct qrel_daemon *d, int fd)
 	qrel_write_all(fd, "\n", 1);
 	if (rp.ok && rp.raw)
 		qrel_write_all(fd, rp.raw, rp.raw_len);
-	else if (rp.ok && rp.body.len)
+	else if (rp.ok && rp.body.len) {
 		qrel_write_all(fd, jb_cstr(&rp.body), rp.body.len);
+		qrel_write_all(fd, "\n", 1);
+	}
 	jb_free(&rp.body);
 	free(rp.raw);
 }

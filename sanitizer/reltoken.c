@@ -174,3 +174,21 @@ reltoken_key_load(const char *path, uint8_t key[RELTOKEN_KEY_LEN])
 	free(text);
 	return rc;
 }
+
+char *
+reltoken_link(const uint8_t key[RELTOKEN_KEY_LEN], const char *base_url, const char *qid,
+    const char *rcpt, int64_t expiry)
+{
+	char token[RELTOKEN_MAX];
+	size_t n, bl = strlen(base_url);
+	char *url;
+
+	while (bl > 0 && base_url[bl - 1] == '/')
+		bl--;
+	if (reltoken_make(key, qid, rcpt, expiry, token) < 0)
+		return NULL;
+	n = bl + strlen(token) + 8;
+	url = xmalloc(n);
+	snprintf(url, n, "%.*s/r?t=%s", (int)bl, base_url, token);
+	return url;
+}

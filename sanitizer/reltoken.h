@@ -25,5 +25,8 @@ int reltoken_make(const uint8_t key[RELTOKEN_KEY_LEN], const char *qid, const ch
 enum reltoken_result reltoken_verify(const uint8_t key[RELTOKEN_KEY_LEN], const char *token, int64_t now,
     char qid[65], char rcpt[RELTOKEN_RCPT_MAX + 1], int64_t *expiry);
 const char *reltoken_result_text(enum reltoken_result r);
+/* base_url + "/r?t=" + token, malloc'd; NULL when rcpt is too long. */
+char *reltoken_link(const uint8_t key[RELTOKEN_KEY_LEN], const char *base_url, const char *qid,
+    const char *rcpt, int64_t expiry);
 
 #endif

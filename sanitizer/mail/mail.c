@@ -7,6 +7,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/random.h>
+#include <time.h>
 
 #include "lib/log.h"
 #include "lib/util.h"
@@ -14,6 +15,7 @@
 #include "sanitizer/mail/mime_codec.h"
 #include "sanitizer/mail/mime_words.h"
 #include "sanitizer/quarantine.h"
+#include "sanitizer/reltoken.h"
 
 /* The header block of a message: where it ends and how lines end. */
 struct mail_head {
@@ -33,6 +35,40 @@ mail_config_defaults(struct mail_config *mc)
 	mc->quarantine_originals = true;
 }
 
+/* The release portal's link key: read once; without it notices say "ask the administrator". */
+static void
+mail_link_key_load(struct mail_ctx *mc)
+{
+	const struct san_config *sc = mc->san ? san_ctx_config(mc->san) : NULL;
+
+	if (sc == NULL || sc->token_key == NULL || sc->portal_url == NULL)
+		return;
+	if (reltoken_key_load(sc->token_key, mc->link_key) < 0)
+		log_warn("token_key %s: cannot read the key; notices carry no request link", sc->token_key);
+	else
+		mc->have_link_key = true;
+}
+
+/* One request link per envelope recipient: only a recipient of this mail can ask for its original. */
+static void
+mail_request_links(struct mail_ctx *mc, const struct mail_envelope *env, struct mail_report *rep)
+{
+	const struct san_config *sc = san_ctx_config(mc->san);
+	int64_t expiry = (int64_t)time(NULL) + (int64_t)sc->request_days * 86400;
+
+	if (!mc->have_link_key || env == NULL || rep->quarantine_id[0] == '\0' || env->n_recipients == 0)
+		return;
+	rep->link_rcpt = xcalloc(env->n_recipients, sizeof *rep->link_rcpt);
+	rep->link_url = xcalloc(env->n_recipients, sizeof *rep->link_url);
+	for (size_t i = 0; i < env->n_recipients; i++) {
+		char *url = reltoken_link(mc->link_key, sc->portal_url, rep->quarantine_id, env->recipients[i], expiry);
+		if (url == NULL)
+			continue;
+		rep->link_rcpt[rep->n_links] = xstrdup(env->recipients[i]);
+		rep->link_url[rep->n_links++] = url;
+	}
+}
+
 struct mail_ctx *
 mail_ctx_new(struct san_ctx *san, const struct mail_config *config)
 {
@@ -47,6 +83,7 @@ mail_ctx_new(struct san_ctx *san, const struct mail_config *config)
 	}
 	mc->san = san;
 	mc->config = *config;
+	mail_link_key_load(mc);
 	return mc;
 }
 
@@ -419,6 +456,28 @@ mail_crlf(const char *in, size_t len, struct mbuf *out)
 	mbuf_add(out, in + from, len - from);
 }
 
+/* One line per attachment, "name (type): action: reason": what the release portal shows the recipient. */
+static char **
+mail_part_lines(const struct mail_report *rep, size_t *n)
+{
+	char **lines = xcalloc(rep->n_parts + 1, sizeof *lines);
+
+	*n = 0;
+	for (size_t i = 0; i < rep->n_parts; i++) {
+		const struct mail_part_report *p = &rep->parts[i];
+		char *line = NULL;
+		if (strcmp(p->action, "body") == 0)
+			continue;
+		if (asprintf(&line, "%s (%s, %zu bytes): %s%s%s%s%s", p->name ? p->name : "(no name)",
+		    p->declared_mime ? p->declared_mime : "?", p->size_in, p->action,
+		    p->out_name ? " -> " : "", p->out_name ? p->out_name : "",
+		    p->reason ? ": " : "", p->reason ? p->reason : "") < 0)
+			continue;
+		lines[(*n)++] = line;
+	}
+	return lines;
+}
+
 static int
 mail_quarantine(struct mail_ctx *mc, const uint8_t *msg, size_t len, const struct mail_envelope *env,
     struct mail_report *rep)
@@ -441,7 +500,11 @@ mail_quarantine(struct mail_ctx *mc, const uint8_t *msg, size_t len, const struc
 	mail_report_json(rep, &jb);
 	jb_obj_end(&jb);
 	meta.report_json = jb.oom ? NULL : jb_cstr(&jb);
+	meta.findings = (const char *const *)mail_part_lines(rep, &meta.n_findings);
 	rc = quarantine_put(sc->quarantine_dir, msg, len, &meta, rep->quarantine_id);
+	for (size_t i = 0; i < meta.n_findings; i++)
+		free((char *)(uintptr_t)meta.findings[i]);
+	free((void *)(uintptr_t)meta.findings);
 	jb_free(&jb);
 	return rc;
 }
@@ -531,6 +594,7 @@ mail_rebuild(struct mail_ctx *mc, const uint8_t *msg, size_t len, const struct m
 		goto out;
 	if (mc->config.quarantine_originals && mail_quarantine(mc, msg, len, env, &res->report) < 0)
 		goto out;
+	mail_request_links(mc, env, &res->report);
 	out.limit = mc->config.max_output_bytes;
 	mail_assemble(&b, &kept, res->report.quarantine_id, true, &out, &res->body_at, res);
 	if (out.failed || b.parts.failed || b.body.failed) {
@@ -570,6 +634,12 @@ mail_result_free(struct mail_result *res)
 		free(rep->parts[i].out_name);
 	}
 	free(rep->parts);
+	for (size_t i = 0; i < rep->n_links; i++) {
+		free(rep->link_rcpt[i]);
+		free(rep->link_url[i]);
+	}
+	free(rep->link_rcpt);
+	free(rep->link_url);
 	free(rep->reason);
 	free(rep->subject);
 	free(rep->message_id);

@@ -77,6 +77,9 @@ struct mail_report {
 	size_t n_parts, cap_parts;
 	size_t size_in, size_out;
 	uint64_t usec;
+	/* request links of the release portal, one per envelope recipient ("rcpt", "url" pairs) */
+	char **link_rcpt, **link_url;
+	size_t n_links;
 };
 
 struct mail_result {

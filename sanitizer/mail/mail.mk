@@ -2,7 +2,7 @@
 MIME_SRCS := sanitizer/mail/mime_buf.c sanitizer/mail/mime_codec.c sanitizer/mail/mime_words.c
 MIME_OBJS := $(MIME_SRCS:%.c=$(BUILD)/%.o)
 MAIL_CORE_SRCS := $(MIME_SRCS) sanitizer/mail/mime_walk.c sanitizer/mail/mail.c sanitizer/mail/mail_part.c \
-	sanitizer/mail/notice.c sanitizer/mail/milter_conf.c
+	sanitizer/mail/notice.c sanitizer/mail/milter_conf.c sanitizer/reltoken.c
 MAIL_CORE_OBJS := $(MAIL_CORE_SRCS:%.c=$(BUILD)/%.o)
 MAIL_OBJS := $(MAIL_CORE_OBJS) $(BUILD)/sanitizer/mail/mail_cli.o
 MILTER_SRCS := sanitizer/mail/milter.c sanitizer/mail/milter_msg.c sanitizer/mail/milter_worker.c \

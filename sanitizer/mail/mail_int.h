@@ -10,6 +10,8 @@
 struct mail_ctx {
 	struct san_ctx *san;
 	struct mail_config config;
+	bool have_link_key;          /* token_key and portal_url set: notices carry request links */
+	uint8_t link_key[32];
 };
 
 /* One message (or attached message) being rebuilt. */

@@ -67,6 +67,19 @@ notice_body_notes(struct mbuf *out, const struct mail_report *rep, bool ja)
 				    : "- The MIME structure was broken; what could be read is shown as text.\n");
 }
 
+/* The release portal's links, one per recipient: each works only for that recipient. */
+static void
+notice_links(struct mbuf *out, const struct mail_report *rep, bool ja)
+{
+	mbuf_printf(out, ja ? "\n元のメールは保管されています（隔離ID: %s）。\n"
+			      "元のファイルが必要な場合は、次のリンクから理由を添えて申請できます（承認が必要です）。\n"
+			    : "\nThe original is kept (quarantine ID: %s).\n"
+			      "If you need it, ask for it with a reason at the link below (an approver decides).\n",
+	    rep->quarantine_id);
+	for (size_t i = 0; i < rep->n_links; i++)
+		mbuf_printf(out, "%s %s:\n  %s\n", ja ? "宛先" : "for", rep->link_rcpt[i], rep->link_url[i]);
+}
+
 static void
 notice_section(struct mbuf *out, const struct mail_report *rep, bool ja)
 {
@@ -87,7 +100,9 @@ notice_section(struct mbuf *out, const struct mail_report *rep, bool ja)
 			if (strcmp(rep->parts[i].action, "body") != 0)
 				notice_part(out, &rep->parts[i], ++n, ja);
 	}
-	if (rep->quarantine_id[0])
+	if (rep->quarantine_id[0] && rep->n_links > 0)
+		notice_links(out, rep, ja);
+	else if (rep->quarantine_id[0])
 		mbuf_printf(out, ja ? "\n元のメールは保管されています（隔離ID: %s）。\n"
 				      "元のファイルが必要な場合は、この隔離IDを添えて情報システム担当にご連絡ください。\n"
 				    : "\nThe original is kept (quarantine ID: %s).\n"

@@ -12,7 +12,10 @@ for f in js.pdf embedded.pdf report.docx invoice.pdf ppap.zip docs.zip page.html
 	cp "$tmp/all/$f" "$tmp/in/"
 done
 cat >"$tmp/site.conf" <<CONF
-sanitizer = { quarantine = { dir = "$tmp/quarantine"; }; events = "$tmp/events.json"; };
+sanitizer = { quarantine = { dir = "$tmp/quarantine"; release_socket = "$tmp/q.sock";
+                             admin_group = "$(id -gn)"; release_dir = "$tmp/released";
+                             requests_dir = "$tmp/requests"; };
+              events = "$tmp/events.json"; };
 CONF
 
 echo "Files arriving from the internet zone (what they really are):"
@@ -46,6 +49,11 @@ echo "The flattened js.pdf holds only pictures of its pages:"
 pdffonts "$tmp/out/js.pdf" 2>/dev/null | sed 's/^/  pdffonts: /'
 pdfimages -list "$tmp/out/js.pdf" 2>/dev/null | sed 's/^/  pdfimages: /'
 echo
+# list and release are requests to the release daemon, which knows who asks from the kernel
+"$B/tiergate-quarantined" --config "$tmp/site.conf" 2>/dev/null &
+qd=$!
+trap 'kill $qd 2>/dev/null; rm -rf "$tmp"' EXIT
+for _ in $(seq 50); do [ -S "$tmp/q.sock" ] && break; sleep 0.1; done
 echo "\$ tiergate-quarantine --config site.conf list"
 "$B/tiergate-quarantine" --config "$tmp/site.conf" list | sed 's/^/  /'
 id=$(sha256sum "$tmp/in/ppap.zip" | cut -c1-12)

@@ -36,7 +36,9 @@ exec /usr/sbin/sendmail -C "$san/etc" "\$@"
 SH
 chmod 755 "$TG_TMP/sendmail"
 cat >"$TG_TMP/site.conf" <<CONF
-sanitizer = { quarantine = { dir = "$TG_TMP/quarantine"; sendmail = "$TG_TMP/sendmail"; }; };
+sanitizer = { quarantine = { dir = "$TG_TMP/quarantine"; sendmail = "$TG_TMP/sendmail";
+                             release_socket = "$TG_TMP/q.sock"; admin_group = "$(id -gn)";
+                             requests_dir = "$TG_TMP/requests"; }; };
 milter = {
   listen = "inet:$mport@127.0.0.1";
   spool_dir = "$TG_TMP/spool";
@@ -154,6 +156,10 @@ fi
 # --- release: the original comes back to its recipient, as sent -------------------
 qid=$(report_of "<25-exe-attachment@" | sed -n 's/.*"quarantine_id":"\([0-9a-f]\{64\}\)".*/\1/p')
 before=$(ls "$maildir/new" | wc -l)
+"$BIN/tiergate-quarantined" --config "$TG_TMP/site.conf" >>"$TG_TMP/release.log" 2>&1 &
+qd_pid=$!
+on_exit "kill $qd_pid"
+wait_for 10 test -S "$TG_TMP/q.sock"
 if [ -n "$qid" ] && "$BIN/tiergate-quarantine" --config "$TG_TMP/site.conf" release "$qid" >>"$TG_TMP/release.log" 2>&1 &&
     wait_for 30 more_than "$before"; then
 	newest=$(ls -t "$maildir"/new/* | head -n 1)
