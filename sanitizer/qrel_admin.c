@@ -258,6 +258,8 @@ qrel_admin_refuse(struct qrel_daemon *d, struct qrel_request *r, const char *nam
 		r->decided = (int64_t)time(NULL);
 		if (qrel_store_save(d->sc->requests_dir, r) < 0)
 			err = "cannot save the request";
+		else if (r->rcpt && qrel_notify_refused(d, r) < 0)
+			log_warnx("request %s: could not mail the refusal to %s", r->req, r->rcpt);
 	}
 	qrel_release_event(d, "quarantine_refuse", who, r, err);
 	if (err)

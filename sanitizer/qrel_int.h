@@ -56,6 +56,9 @@ void qrel_admin_refuse(struct qrel_daemon *d, struct qrel_request *r, const char
     const char *comment, const struct qrel_caller *who, struct qrel_reply *rp);
 void qrel_request_json(struct jbuf *jb, const struct qrel_request *r);
 
+/* qrel_notify.c: mails the recipient who asked that their request was refused. */
+int qrel_notify_refused(struct qrel_daemon *d, const struct qrel_request *r);
+
 /* qrel_portal.c: the portal's verbs (INFO ASK MINE PAPPROVE PREFUSE STATUS). */
 void qrel_portal_handle(struct qrel_daemon *d, const struct qrel_caller *who,
     const struct relsock_req *req, struct qrel_reply *rp);

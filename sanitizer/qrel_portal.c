@@ -257,10 +257,43 @@ qrel_status_item(const struct quarantine_item *it, void *arg)
 	qrel_kv_end(rp);
 }
 
+struct qrel_status {
+	struct qrel_daemon *d;
+	struct qrel_reply *rp;
+};
+
+/* For the approvers' queue: the item's subject, sender, recipients, reason and parts beside the request. */
 static void
 qrel_status_request(const struct qrel_request *r, void *arg)
 {
-	qrel_request_kv(arg, r);
+	struct qrel_status *st = arg;
+	struct quarantine_item it;
+	char **findings = NULL, *all = NULL;
+	size_t n, len = 0;
+	FILE *f;
+
+	qrel_request_kv(st->rp, r);
+	st->rp->raw_len--;   /* the record goes on: drop its empty line */
+	if (quarantine_get(st->d->sc->quarantine_dir, r->qid, &it) == 0) {
+		qrel_kv(st->rp, "subject", it.name);
+		qrel_kv(st->rp, "sender", it.sender);
+		qrel_kv(st->rp, "item_reason", it.reason);
+		if ((f = open_memstream(&all, &len)) != NULL) {
+			for (size_t i = 0; i < it.n_recipients; i++)
+				fprintf(f, "%s%s", i ? ", " : "", it.recipients[i]);
+			fclose(f);
+			qrel_kv(st->rp, "recipients", all);
+			free(all);
+		}
+		n = qjson_strings(it.meta_json, strlen(it.meta_json), "findings", &findings);
+		for (size_t i = 0; i < n; i++) {
+			qrel_kv(st->rp, "part", findings[i]);
+			free(findings[i]);
+		}
+		free(findings);
+		quarantine_item_free(&it);
+	}
+	qrel_kv_end(st->rp);
 }
 
 /* The status page's raw material: one record per item (day, reason) and per request. */
@@ -268,7 +301,8 @@ static void
 qrel_status(struct qrel_daemon *d, const struct qrel_caller *who, struct qrel_reply *rp)
 {
 	int items = quarantine_list(d->sc->quarantine_dir, qrel_status_item, rp);
-	int reqs = qrel_store_each(d->sc->requests_dir, qrel_status_request, rp);
+	struct qrel_status st = { d, rp };
+	int reqs = qrel_store_each(d->sc->requests_dir, qrel_status_request, &st);
 
 	qrel_portal_event(d, "quarantine_status", who, NULL, NULL, NULL, NULL);
 	qrel_reply_ok(rp, "%d item(s) %d request(s)", items, reqs);

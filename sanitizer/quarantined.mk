@@ -1,6 +1,6 @@
 # quarantined.mk -- tiergate-quarantined (the release daemon on a local socket), its protocol fuzz target and unit test.
 QREL_SRCS := sanitizer/qrel_daemon.c sanitizer/qrel_admin.c sanitizer/qrel_portal.c sanitizer/qrel_store.c \
-	sanitizer/qrel_file.c sanitizer/relsock_proto.c sanitizer/reltoken.c
+	sanitizer/qrel_file.c sanitizer/qrel_notify.c sanitizer/relsock_proto.c sanitizer/reltoken.c
 QREL_OBJS := $(QREL_SRCS:%.c=$(BUILD)/%.o)
 
 BINS += $(BIN)/tiergate-quarantined
