@@ -121,6 +121,13 @@ portal_ask_form(struct portal_req *r, struct evbuffer *b, const char *token)
 	    "</button></p></form>\n");
 }
 
+/* Link tokens are base64url, digits, hex and dots: anything else is refused before it is echoed. */
+static bool
+portal_token_ok(const char *t)
+{
+	return strspn(t, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.") == strlen(t);
+}
+
 static const struct portal_field_spec portal_token_spec[] = { { "t", RELSOCK_TOKEN_MAX, 0 } };
 
 static void
@@ -132,7 +139,7 @@ portal_request_view(struct portal_req *r)
 	const char *err = NULL, *f[2] = { "INFO", NULL };
 
 	if (r->query == NULL || portal_form_parse(r->query, strlen(r->query), portal_token_spec, 1, &q, &err) < 0 ||
-	    q.value[0] == NULL) {
+	    q.value[0] == NULL || !portal_token_ok(q.value[0])) {
 		portal_form_free(&q);
 		portal_error_page(r, 400, "リンクが正しくありません。", err ? err : "missing link token");
 		return;
@@ -175,13 +182,13 @@ portal_request_post(struct portal_req *r)
 	size_t n;
 
 	if (portal_form_parse(r->body, r->body_len, portal_ask_spec, 3, &form, &err) < 0 ||
-	    !form.value[0] || !form.value[1] || !form.value[2]) {
+	    !form.value[0] || !form.value[2] || !portal_token_ok(form.value[0])) {
 		portal_form_free(&form);
-		portal_error_page(r, 400, "入力が正しくありません。", err ? err : "missing field");
+		portal_error_page(r, 400, "入力が正しくありません。", err ? err : "missing or malformed field");
 		return;
 	}
 	portal_csrf_bound(r->p, "ask", form.value[0], csrf);
-	if (!portal_csrf_equal(csrf, form.value[1])) {
+	if (form.value[1] == NULL || !portal_csrf_equal(csrf, form.value[1])) {
 		portal_event(r->p, "portal_request", r, NULL, "ask", false, "CSRF token missing or wrong");
 		portal_error_page(r, 403, "フォームの有効期限が切れています。ページを開き直してください。", "CSRF check failed.");
 		portal_form_free(&form);

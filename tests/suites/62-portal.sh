@@ -1,0 +1,159 @@
+#!/usr/bin/env bash
+# 62-portal.sh -- the 原本 release portal end to end: real Postfix + milter, tiergate-quarantined, tiergate-portal, headless Chromium.
+# tier: e2e
+# timeout: 300
+#
+# A mail with a macro workbook goes to two local users through a private Postfix with
+# tiergate-milter; the recipient follows the link in the delivered notice and asks; two
+# approvers (password + oathtool code) approve; the original reaches that recipient's
+# Maildir and no other. Forged, expired and foreign tokens, CSRF without a token, the
+# same approver twice, a refusal and a login lockout are tried too. Screenshots of every
+# page go to $TIERGATE_BUILD/test-artifacts/portal/.
+. "$(dirname "$0")/../lib/harness.sh"
+need_root
+for tool in postfix oathtool openssl chromium chromedriver; do
+	command -v "$tool" >/dev/null || { fail "portal" "$tool not installed (make deps)"; exit 1; }
+done
+/usr/bin/python3 -c 'import selenium' 2>/dev/null || { fail "portal" "python3-selenium not installed (make deps)"; exit 1; }
+
+chmod 755 "$TG_TMP"
+art="$TIERGATE_BUILD/test-artifacts/portal"
+rm -rf "$art" && mkdir -p "$art"
+port_free() { ! ss -ltnH "sport = :$1" 2>/dev/null | grep -q .; }
+for _ in $(seq 20); do
+	smtp=$((20000 + RANDOM % 20000)); mport=$((smtp + 1)); pport=$((smtp + 2))
+	port_free "$smtp" && port_free "$mport" && port_free "$pport" && break
+done
+tag="tgp$$"
+ua="${tag}a" ub="${tag}b" pu="${tag}w"
+for u in "$ua" "$ub"; do
+	useradd -M -d "$TG_TMP/home-$u" -s /usr/sbin/nologin "$u" && mkdir -p "$TG_TMP/home-$u" && chown "$u" "$TG_TMP/home-$u"
+done
+useradd -M -r -s /usr/sbin/nologin "$pu"
+on_exit "userdel $ua; userdel $ub; userdel $pu"
+ra="$ua@tiergate.test" rb="$ub@tiergate.test"
+san="$TG_TMP/san" ev="$TG_TMP/events.json" pev="$TG_TMP/portal-events.json"
+
+# the key only the milter and the daemon read; the portal's certificate
+head -c 32 /dev/urandom >"$TG_TMP/link.key" && chmod 600 "$TG_TMP/link.key"
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj /CN=127.0.0.1 \
+	-addext subjectAltName=IP:127.0.0.1 -keyout "$TG_TMP/portal.key" -out "$TG_TMP/portal.crt" 2>/dev/null
+cat >"$TG_TMP/sendmail" <<SH
+#!/bin/sh
+exec /usr/sbin/sendmail -C "$san/etc" "\$@"
+SH
+chmod 755 "$TG_TMP/sendmail"
+cat >"$TG_TMP/site.conf" <<CONF
+sanitizer = { quarantine = { dir = "$TG_TMP/quarantine"; sendmail = "$TG_TMP/sendmail";
+                             release_socket = "$TG_TMP/run/q.sock"; admin_group = "root";
+                             release_approvals = 2; requests_dir = "$TG_TMP/requests";
+                             portal_user = "$pu"; token_key = "$TG_TMP/link.key";
+                             portal_url = "https://127.0.0.1:$pport"; };
+              events = "$ev"; };
+milter = { listen = "inet:$mport@127.0.0.1"; spool_dir = "$TG_TMP/spool"; events = "$TG_TMP/mail-events.json"; };
+portal = { listen = "127.0.0.1:$pport"; cert = "$TG_TMP/portal.crt"; key = "$TG_TMP/portal.key";
+           socket = "$TG_TMP/run/q.sock"; users = "$TG_TMP/approvers"; user = "$pu"; events = "$pev";
+           posts_per_minute = 60; lockout_failures = 5; };
+CONF
+secret_of() { printf '%s\n' "$2" | "$BIN/tiergate-portal" --config "$TG_TMP/site.conf" --add-user "$1"; }
+s1=$(secret_of hanako 'hanako-pass-1') && s2=$(secret_of jiro 'jiro-pass-22') && s3=$(secret_of saburo 'saburo-pass-3') &&
+	pass "approvers enrolled (scrypt + TOTP secret)" || fail "approvers enrolled"
+check "portal configuration check" "$BIN/tiergate-portal" --config "$TG_TMP/site.conf" -n
+
+"$BIN/tiergate-quarantined" --config "$TG_TMP/site.conf" 2>"$TG_TMP/qd.log" &
+on_exit "kill $!"
+"$BIN/tiergate-milter" --config "$TG_TMP/site.conf" >>"$TG_TMP/milter.log" 2>&1 &
+on_exit "kill $!"
+"$BIN/tiergate-portal" --config "$TG_TMP/site.conf" 2>"$TG_TMP/portal.log" &
+portal_pid=$!
+on_exit "kill $portal_pid"
+wait_for 10 test -S "$TG_TMP/run/q.sock" || fail "quarantined listening" "$(cat "$TG_TMP/qd.log")"
+wait_for 10 bash -c "exec 3<>/dev/tcp/127.0.0.1/$mport" || fail "milter listening" "$(tail -5 "$TG_TMP/milter.log")"
+wait_for 10 bash -c "exec 3<>/dev/tcp/127.0.0.1/$pport" || fail "portal listening" "$(cat "$TG_TMP/portal.log")"
+[ "$(stat -c %U /proc/$portal_pid)" = "$pu" ] && pass "the portal runs as its own unprivileged user" ||
+	fail "portal unprivileged" "runs as $(stat -c %U /proc/$portal_pid)"
+
+"$ROOT/tests/mail/postfix-instance.sh" "$san" san "$smtp" "mydestination = tiergate.test" \
+	"smtpd_milters = inet:127.0.0.1:$mport" "milter_default_action = tempfail" "milter_protocol = 6" \
+	"milter_mail_macros = i {mail_addr} {daemon_name}" >>"$TG_TMP/postfix.log" 2>&1 ||
+	{ fail "portal" "Postfix did not start"; tail -n 20 "$TG_TMP/postfix.log"; exit 1; }
+on_exit "postfix -c $san/etc stop"
+
+# --- the mail arrives, sanitized, with a link per recipient
+tests/portal/make-mail.py "$TG_TMP/macro.eml" sender@example.co.jp "$ra" "$rb"
+check "mail with a macro workbook sent" swaks --silent 2 --server 127.0.0.1 --port "$smtp" \
+	--from sender@example.co.jp --to "$ra,$rb" --data @"$TG_TMP/macro.eml"
+in_box() { grep -l -F "portal-macro-xlsx@" "$TG_TMP/home-$1"/Maildir/new/* 2>/dev/null; }
+originals_in() { for f in $(in_box "$1"); do grep -q '^X-Tiergate-Sanitized' "$f" || echo "$f"; done | wc -l; }
+wait_for 60 bash -c "[ -n \"\$(grep -l -F portal-macro-xlsx@ $TG_TMP/home-$ua/Maildir/new/* 2>/dev/null)\" ]" ||
+	{ fail "sanitized mail delivered" "$(tail -5 "$san/maillog")"; exit 1; }
+delivered=$(in_box "$ua" | head -n 1)
+grep -q '^X-Tiergate-Sanitized' "$delivered" && pass "the mail was delivered sanitized" || fail "delivered sanitized"
+link_a=$(/usr/bin/python3 tests/portal/find-link.py "$delivered" "$ra")
+link_b=$(/usr/bin/python3 tests/portal/find-link.py "$(in_box "$ub" | head -n 1)" "$rb")
+[ -n "$link_a" ] && [ -n "$link_b" ] && [ "$link_a" != "$link_b" ] &&
+	pass "each recipient's notice carries its own request link" || fail "request links in the notices" "'$link_a' '$link_b'"
+qid=$(printf '%s' "${link_a#*t=}" | cut -d. -f1)
+tok_a=${link_a#*t=}
+mint() { /usr/bin/python3 tests/portal/mint-token.py "$TG_TMP/link.key" "$qid" "$1" "$2"; }
+b64b=$(printf '%s' "$rb" | base64 -w0 | tr '+/' '-_' | tr -d '=')
+mac=${tok_a##*.}   # a different first MAC character (all of its 6 bits count)
+forged="${tok_a%.*}.$( [ "${mac:0:1}" = A ] && echo B || echo A)${mac:1}"
+swapped="$(echo "$tok_a" | cut -d. -f1-2).$b64b.$(echo "$tok_a" | cut -d. -f4)"
+
+BASE="https://127.0.0.1:$pport" ART="$art" LINK_A="$link_a" LINK_B="$link_b" RCPT_A="$ra" RCPT_B="$rb" \
+LINK_FORGED="https://127.0.0.1:$pport/r?t=$forged" \
+LINK_EXPIRED="https://127.0.0.1:$pport/r?t=$(mint "$ra" $(( $(date +%s) - 60 )))" \
+LINK_OTHER="https://127.0.0.1:$pport/r?t=$(mint "outsider@tiergate.test" $(( $(date +%s) + 3600 )))" \
+LINK_SWAPPED="https://127.0.0.1:$pport/r?t=$swapped" \
+APPR1=hanako APPR1_PASS=hanako-pass-1 APPR1_SECRET="$s1" APPR2=jiro APPR2_PASS=jiro-pass-22 APPR2_SECRET="$s2" \
+LOCK_USER=saburo LOCK_PASS=saburo-pass-3 LOCK_SECRET="$s3" \
+	timeout 180 /usr/bin/python3 tests/portal/browser.py 2>"$TG_TMP/browser.err" | tee "$TG_TMP/browser.out" | grep -E '^(ok|FAIL) '
+grep -q '^ok ' "$TG_TMP/browser.out" || fail "browser run" "$(tail -n 5 "$TG_TMP/browser.err")"
+
+# --- what reached whom
+wait_for 30 bash -c "[ \$(for f in \$(grep -l -F portal-macro-xlsx@ $TG_TMP/home-$ua/Maildir/new/*); do grep -q '^X-Tiergate-Sanitized' \$f || echo \$f; done | wc -l) -ge 1 ]"
+[ "$(originals_in "$ua")" = 1 ] && pass "the original arrived in the asking recipient's mailbox" ||
+	fail "original delivered to $ra" "$(originals_in "$ua") originals; $(tail -3 "$san/maillog")"
+orig=$(for f in $(in_box "$ua"); do grep -q '^X-Tiergate-Sanitized' "$f" || echo "$f"; done | head -n 1)
+grep -q 'filename="budget.xlsx"' "$orig" 2>/dev/null && pass "it is the original, workbook and all" || fail "original content"
+wait_for 30 bash -c "grep -l 'Your request for the original (request [0-9a-f]*) was refused' $TG_TMP/home-$ub/Maildir/new/* >/dev/null 2>&1" &&
+	pass "the refused recipient was told by mail" || fail "refusal mail" "$(ls "$TG_TMP/home-$ub/Maildir/new")"
+[ "$(originals_in "$ub")" = 0 ] && pass "the original reached no other mailbox" || fail "original leaked to $rb"
+
+# --- the audit trail: the approvers' names, the portal's uid, the refusals
+uid_pu=$(id -u "$pu")
+check_grep "approval events name the approver and the portal's uid" \
+	"\"event\":\"quarantine_approve\",\"operator_uid\":$uid_pu,\"operator\":\"$pu\".*\"rcpt\":\"$ra\".*\"approvers\":\[\"hanako \(portal\)\",\"jiro \(portal\)\"\].*\"state\":\"released\"" "$ev"
+check_grep "the same approver's second approval is an event" '"event":"quarantine_approve".*"ok":false,"error":"the same person cannot approve twice' "$ev"
+check_grep "refusal event with the approver" "\"event\":\"quarantine_refuse\".*\"rcpt\":\"$rb\".*\"state\":\"refused\",\"comment\":\"業務上不要のため却下します\"" "$ev"
+check_grep "forged token is an event" '"event":"quarantine_view".*"ok":false,"error":"forged token \(bad MAC\)"' "$ev"
+check_grep "expired token is an event" '"event":"quarantine_view".*"error":"expired token"' "$ev"
+check_grep "foreign recipient is an event" '"event":"quarantine_view".*"recipient":"outsider@tiergate.test".*"error":"not a recipient of this mail"' "$ev"
+check_grep "lockout is an event" '"event":"portal_login","user":"saburo".*"ok":false,"error":"locked out"' "$pev"
+check_grep "CSRF refusals are events" '"event":"portal_decision","user":"hanako".*"error":"CSRF token missing or wrong"' "$pev"
+check_grep "logins are events" '"event":"portal_login","user":"jiro".*"ok":true' "$pev"
+cp "$ev" "$art/quarantined-events.json"; cp "$pev" "$art/portal-events.json"
+n=$(ls "$art"/*.png 2>/dev/null | wc -l)
+[ "$n" -ge 12 ] && pass "screenshots of every page saved ($n in $art)" || fail "screenshots" "only $n"
+
+# --- HTTP hygiene an auditor checks, from a plain client
+curl -sk -D "$TG_TMP/h.txt" -o /dev/null "https://127.0.0.1:$pport/login"
+for h in "Content-Security-Policy: default-src 'none'" "X-Frame-Options: DENY" "Referrer-Policy: no-referrer" \
+	"Set-Cookie: tgp_pre=[0-9a-f]{64}; Path=/; Max-Age=600; Secure; HttpOnly; SameSite=Strict"; do
+	check_grep "header: ${h%%:*}" "^$h" "$TG_TMP/h.txt"
+done
+grep -qi '<script' <(curl -sk "https://127.0.0.1:$pport/login") && fail "no script on any page" || pass "no script on the pages"
+code=$(curl -sk -o /dev/null -w '%{http_code}' "https://127.0.0.1:$pport/queue")
+[ "$code" = 303 ] && pass "the queue needs a login" || fail "queue without login" "HTTP $code"
+code=$(curl -sk -o /dev/null -w '%{http_code}' --data-binary "t=$(head -c 9000 /dev/zero | tr '\0' a)" "https://127.0.0.1:$pport/r")
+[ "$code" = 413 ] || [ "$code" = 400 ] && pass "an over-long form is refused (HTTP $code)" || fail "over-long form" "HTTP $code"
+
+# --- POSTs per source address are limited (the login form here), and that is an event
+limited=0
+for _ in $(seq 130); do
+	code=$(curl -sk -o /dev/null -w '%{http_code}' --data 'user=x&password=y&otp=1&csrf=0' "https://127.0.0.1:$pport/login")
+	[ "$code" = 429 ] && { limited=1; break; }
+done
+[ "$limited" = 1 ] && pass "POSTs beyond posts_per_minute get HTTP 429" || fail "rate limit" "no 429 after 130 POSTs (limit 60 a minute)"
+check_grep "the rate limit is an event" '"event":"portal_rate_limited","src_ip":"127.0.0.1","what":"/login","ok":false' "$pev"
