@@ -134,7 +134,7 @@ def lockout(d):
 
 def decide(d, rcpt, action, comment):
     for sec in d.find_elements(By.CSS_SELECTOR, "section.request"):
-        if rcpt in sec.text:
+        if ("recipient " + rcpt) in sec.text:   # the "asked by" row: every section lists all recipients
             if comment:
                 sec.find_element(By.NAME, "comment").send_keys(comment)
             click_and_wait(d, sec.find_element(By.CSS_SELECTOR, "button." + action))
