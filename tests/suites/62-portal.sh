@@ -57,6 +57,7 @@ portal = { listen = "127.0.0.1:$pport"; cert = "$TG_TMP/portal.crt"; key = "$TG_
 CONF
 secret_of() { printf '%s\n' "$2" | "$BIN/tiergate-portal" --config "$TG_TMP/site.conf" --add-user "$1"; }
 s1=$(secret_of hanako 'hanako-pass-1') && s2=$(secret_of jiro 'jiro-pass-22') && s3=$(secret_of saburo 'saburo-pass-3') &&
+	s4=$(secret_of shiro 'shiro-pass-44') &&
 	pass "approvers enrolled (scrypt + TOTP secret)" || fail "approvers enrolled"
 check "portal configuration check" "$BIN/tiergate-portal" --config "$TG_TMP/site.conf" -n
 
@@ -157,3 +158,29 @@ for _ in $(seq 130); do
 done
 [ "$limited" = 1 ] && pass "POSTs beyond posts_per_minute get HTTP 429" || fail "rate limit" "no 429 after 130 POSTs (limit 60 a minute)"
 check_grep "the rate limit is an event" '"event":"portal_rate_limited","src_ip":"127.0.0.1","what":"/login","ok":false' "$pev"
+
+# --- session timeouts: a second portal with an idle limit of 3 s and an absolute one of 6 s (clock in whole seconds:
+# each wait is at least a second past the limit, each check within a limit at least a second short of it)
+tport=$((pport + 3))
+sed -e "s/listen = \"127.0.0.1:$pport\"/listen = \"127.0.0.1:$tport\"/" \
+	-e "s/posts_per_minute = 60;/posts_per_minute = 60; session_idle_seconds = 3; session_max_seconds = 6;/" \
+	-e "s|events = \"$pev\"|events = \"$TG_TMP/portal2.json\"|" "$TG_TMP/site.conf" >"$TG_TMP/short.conf"
+"$BIN/tiergate-portal" --config "$TG_TMP/short.conf" 2>"$TG_TMP/portal2.log" &
+on_exit "kill $!"
+wait_for 10 bash -c "exec 3<>/dev/tcp/127.0.0.1/$tport" || fail "second portal listening" "$(cat "$TG_TMP/portal2.log")"
+jar="$TG_TMP/shiro.jar" tb="https://127.0.0.1:$tport"
+queue_code() { curl -sk -b "$jar" -o /dev/null -w '%{http_code}' "$tb/queue"; }
+curl -sk -c "$jar" -o "$TG_TMP/l.html" "$tb/login"
+csrf=$(sed -n 's/.*name="csrf" value="\([0-9a-f]*\)".*/\1/p' "$TG_TMP/l.html")
+curl -sk -b "$jar" -c "$jar" -o /dev/null --data "user=shiro&password=shiro-pass-44&otp=$(oathtool --totp -b "$s4")&csrf=$csrf" "$tb/login"
+c1=$(queue_code); sleep 5; c2=$(queue_code)
+[ "$c1" = 200 ] && [ "$c2" = 303 ] && pass "a session ends after the idle timeout" || fail "idle timeout" "queue gave $c1 then, after 5 s idle, $c2"
+
+curl -sk -c "$jar" -o "$TG_TMP/l.html" "$tb/login"
+csrf=$(sed -n 's/.*name="csrf" value="\([0-9a-f]*\)".*/\1/p' "$TG_TMP/l.html")
+wait_for 35 bash -c "[ \"\$(oathtool --totp -b $s4)\" != \"$(oathtool --totp -b "$s4")\" ]"   # the next code: a code is good once
+curl -sk -b "$jar" -c "$jar" -o /dev/null --data "user=shiro&password=shiro-pass-44&otp=$(oathtool --totp -b "$s4")&csrf=$csrf" "$tb/login"
+codes=()
+for _ in 1 2 3 4 5; do codes+=("$(queue_code)"); sleep 2; done
+[ "${codes[*]:0:3}" = "200 200 200" ] && [ "${codes[4]}" = 303 ] &&
+	pass "a busy session still ends at the absolute timeout" || fail "absolute timeout" "queue every 2 s gave: ${codes[*]}"
