@@ -103,29 +103,6 @@ qrel_caller_get(struct qrel_daemon *d, int fd, struct qrel_caller *who)
 	return 0;
 }
 
-/* Reads one request line within the time and size limits. Returns its length or -1. */
-static ssize_t
-qrel_read_line(int fd, char *buf, size_t cap)
-{
-	size_t len = 0;
-
-	while (len < cap) {
-		struct pollfd p = { fd, POLLIN, 0 };
-		ssize_t r;
-		if (poll(&p, 1, QREL_IO_TIMEOUT_MS) <= 0)
-			return -1;
-		r = read(fd, buf + len, cap - len);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			return len ? (ssize_t)len : -1;
-		len += (size_t)r;
-		if (memchr(buf + len - (size_t)r, '\n', (size_t)r))
-			return (ssize_t)len;
-	}
-	return (ssize_t)len;   /* full without a newline: the parser refuses it */
-}
-
 static void
 qrel_write_all(int fd, const char *buf, size_t len)
 {
@@ -182,34 +159,90 @@ qrel_dispatch(struct qrel_daemon *d, const struct qrel_caller *who, char *line, 
 	}
 }
 
-static void
-qrel_serve_one(struct qrel_daemon *d, int fd)
-{
-	char line[RELSOCK_LINE_MAX + 1];
-	struct qrel_caller who;
-	struct qrel_reply rp = { false, "", JBUF_INIT, NULL, 0 };
-	ssize_t len;
+/*
+ * Connections are read side by side (a client that connects and says nothing
+ * holds only its own slot, until its deadline), at most QREL_CONNS_PER_UID per
+ * uid; a complete line is then handled at once, one at a time, so two
+ * approvals of one request never race.
+ */
+#define QREL_CONNS 64
+#define QREL_CONNS_PER_UID 8
 
-	if (qrel_caller_get(d, fd, &who) < 0) {
-		log_warn("SO_PEERCRED");
-		return;
-	}
-	len = qrel_read_line(fd, line, sizeof line);
-	if (len <= 0)
-		qrel_denied(d, &who, "-", "no request line within the time limit", &rp);
+struct qrel_conn {
+	int fd;                       /* -1: free */
+	struct qrel_caller who;
+	uint64_t deadline_us;
+	size_t len;
+	char line[RELSOCK_LINE_MAX + 1];
+};
+
+static void
+qrel_answer(struct qrel_daemon *d, struct qrel_conn *c, bool timed_out)
+{
+	struct qrel_reply rp = { false, "", JBUF_INIT, NULL, 0 };
+
+	if (timed_out || c->len == 0)
+		qrel_denied(d, &c->who, "-", "no request line within the time limit", &rp);
 	else
-		qrel_dispatch(d, &who, line, (size_t)len, &rp);
-	qrel_write_all(fd, rp.ok ? "OK " : "ERR ", rp.ok ? 3 : 4);
-	qrel_write_all(fd, rp.status, strlen(rp.status));
-	qrel_write_all(fd, "\n", 1);
+		qrel_dispatch(d, &c->who, c->line, c->len, &rp);
+	qrel_write_all(c->fd, rp.ok ? "OK " : "ERR ", rp.ok ? 3 : 4);
+	qrel_write_all(c->fd, rp.status, strlen(rp.status));
+	qrel_write_all(c->fd, "\n", 1);
 	if (rp.ok && rp.raw)
-		qrel_write_all(fd, rp.raw, rp.raw_len);
+		qrel_write_all(c->fd, rp.raw, rp.raw_len);
 	else if (rp.ok && rp.body.len) {
-		qrel_write_all(fd, jb_cstr(&rp.body), rp.body.len);
-		qrel_write_all(fd, "\n", 1);
+		qrel_write_all(c->fd, jb_cstr(&rp.body), rp.body.len);
+		qrel_write_all(c->fd, "\n", 1);
 	}
 	jb_free(&rp.body);
 	free(rp.raw);
+	close(c->fd);
+	c->fd = -1;
+}
+
+static void
+qrel_accept(struct qrel_daemon *d, struct qrel_conn *conns)
+{
+	struct qrel_conn *slot = NULL;
+	struct qrel_caller who;
+	int fd = accept4(d->listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK), same_uid = 0;
+
+	if (fd < 0)
+		return;
+	if (qrel_caller_get(d, fd, &who) < 0) {
+		log_warn("SO_PEERCRED");
+		close(fd);
+		return;
+	}
+	for (int i = 0; i < QREL_CONNS; i++) {
+		if (conns[i].fd < 0 && slot == NULL)
+			slot = &conns[i];
+		same_uid += conns[i].fd >= 0 && conns[i].who.uid == who.uid;
+	}
+	if (slot == NULL || same_uid >= QREL_CONNS_PER_UID) {
+		struct qrel_reply rp = { false, "", JBUF_INIT, NULL, 0 };
+		qrel_denied(d, &who, "-", "too many open connections", &rp);
+		close(fd);
+		return;
+	}
+	slot->fd = fd;
+	slot->who = who;
+	slot->len = 0;
+	slot->deadline_us = clock_mono_us() + QREL_IO_TIMEOUT_MS * 1000ull;
+}
+
+/* Reads what is there; answers when the line is complete, the buffer full or the client done. */
+static void
+qrel_conn_read(struct qrel_daemon *d, struct qrel_conn *c)
+{
+	ssize_t r = read(c->fd, c->line + c->len, sizeof c->line - c->len);
+
+	if (r < 0 && (errno == EAGAIN || errno == EINTR))
+		return;
+	if (r > 0)
+		c->len += (size_t)r;
+	if (r <= 0 || memchr(c->line, '\n', c->len) != NULL || c->len == sizeof c->line)
+		qrel_answer(d, c, false);
 }
 
 int
@@ -242,16 +275,28 @@ qrel_daemon_listen(struct qrel_daemon *d)
 void
 qrel_daemon_run(struct qrel_daemon *d, volatile int *stop)
 {
+	static struct qrel_conn conns[QREL_CONNS];
+	struct pollfd pfd[QREL_CONNS + 1];
+
+	for (int i = 0; i < QREL_CONNS; i++)
+		conns[i].fd = -1;
 	while (!*stop) {
-		struct pollfd p = { d->listen_fd, POLLIN, 0 };
-		int fd;
-		if (poll(&p, 1, 1000) <= 0)
+		uint64_t now = clock_mono_us();
+		pfd[0] = (struct pollfd){ d->listen_fd, POLLIN, 0 };
+		for (int i = 0; i < QREL_CONNS; i++)
+			pfd[i + 1] = (struct pollfd){ conns[i].fd, POLLIN, 0 };   /* fd -1 is ignored by poll */
+		if (poll(pfd, QREL_CONNS + 1, 250) < 0)
 			continue;
-		fd = accept4(d->listen_fd, NULL, NULL, SOCK_CLOEXEC);
-		if (fd < 0)
-			continue;
-		qrel_serve_one(d, fd);
-		close(fd);
+		for (int i = 0; i < QREL_CONNS; i++) {
+			if (conns[i].fd < 0)
+				continue;
+			if (pfd[i + 1].revents & (POLLIN | POLLHUP | POLLERR))
+				qrel_conn_read(d, &conns[i]);
+			else if (now > conns[i].deadline_us)
+				qrel_answer(d, &conns[i], true);
+		}
+		if (pfd[0].revents & POLLIN)
+			qrel_accept(d, conns);
 	}
 	unlink(d->sc->release_socket);
 }

@@ -136,3 +136,15 @@ check_grep "requests listing is an event too" "\"event\":\"quarantine_requests\"
 printf 'RELEASE\t%s\t%s\n' "$mid" "$(head -c 5000 /dev/zero | tr '\0' a)" |
 	timeout 10 socat - "UNIX-CONNECT:$TG_TMP/run/q.sock" >"$TG_TMP/raw.txt" 2>&1
 check_grep "an over-long request line is refused" "^ERR request must be one line" "$TG_TMP/raw.txt"
+
+# -- a client that connects and says nothing holds only its own slot, not the daemon
+setpriv --reuid=nobody --regid="$(id -g nobody)" --clear-groups /usr/bin/python3 -c '
+import socket, sys, time
+s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); print("connected", flush=True)
+s.settimeout(30); print(s.recv(200).decode(), end="")' "$TG_TMP/run/q.sock" >"$TG_TMP/silent.out" 2>&1 &
+silent=$!
+wait_for 10 grep -q connected "$TG_TMP/silent.out"
+check "an admin is answered while a silent client holds a connection" as "$a1" -- list
+kill -0 "$silent" 2>/dev/null && pass "(the silent client was still waiting then)" || fail "silent client still waiting" "$(cat "$TG_TMP/silent.out")"
+wait "$silent"
+check_grep "the silent client is refused at its deadline" "^ERR no request line within the time limit" "$TG_TMP/silent.out"
