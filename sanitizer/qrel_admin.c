@@ -285,9 +285,8 @@ qrel_release(struct qrel_daemon *d, const struct qrel_caller *who, const struct 
 		err = "release of a file needs --to PATH inside the release directory";
 	else if (to && d->sc->release_dir == NULL)
 		err = "no release_dir configured: --to is refused";
-	else if (to && to[0] == '/' && (strncmp(to, d->sc->release_dir, strlen(d->sc->release_dir)) != 0 ||
-	    to[strlen(d->sc->release_dir)] != '/'))
-		err = "--to must be inside the release directory";
+	else if (to)
+		qrel_file_path_ok(d->sc->release_dir, to, &err);
 	quarantine_item_free(&it);
 	qrel_request_init(&r, id, to ? QREL_DEST_FILE : QREL_DEST_RECIPIENTS, to, NULL);
 	snprintf(name, sizeof name, "%s (uid %u)", who->name, (unsigned)who->uid);

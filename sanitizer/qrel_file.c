@@ -32,6 +32,25 @@ qrel_file_component_ok(const char *c)
 	return c[0] != '\0' && strcmp(c, ".") != 0 && strcmp(c, "..") != 0;
 }
 
+int
+qrel_file_path_ok(const char *release_dir, const char *path, const char **err)
+{
+	const char *rel = qrel_file_relative(release_dir, path);
+	char *copy, *comp, *save = NULL;
+	int rc = 0;
+
+	if (rel == NULL)
+		return *err = "--to must be inside the release directory", -1;
+	if (*rel == '\0' || rel[strlen(rel) - 1] == '/' || strstr(rel, "//") != NULL)
+		return *err = "empty, '.' or '..' path component", -1;
+	copy = xstrdup(rel);
+	for (comp = strtok_r(copy, "/", &save); comp; comp = strtok_r(NULL, "/", &save))
+		if (!qrel_file_component_ok(comp))
+			rc = -1, *err = "empty, '.' or '..' path component";
+	free(copy);
+	return rc;
+}
+
 static int
 qrel_file_write_fd(int dfd, const char *name, const uint8_t *data, size_t len, const char **err)
 {

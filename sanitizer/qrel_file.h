@@ -15,4 +15,7 @@
 int qrel_file_write(const char *release_dir, const char *path, const uint8_t *data, size_t len,
     const char **err);
 
+/* The same checks on the path alone (no file system access): to refuse a request before it waits. */
+int qrel_file_path_ok(const char *release_dir, const char *path, const char **err);
+
 #endif

@@ -163,6 +163,13 @@ file_write_stays_inside(void)
 	CHECK_INT(qrel_file_write(dir, path, (const uint8_t *)"x", 1, &err), -1);
 	snprintf(path, sizeof path, "%sX/a.bin", dir);                                /* a sibling prefix */
 	CHECK_INT(qrel_file_write(dir, path, (const uint8_t *)"x", 1, &err), -1);
+	CHECK_INT(qrel_file_path_ok(dir, "/tmp/x", &err), -1);
+	snprintf(path, sizeof path, "%s/a/../b", dir);
+	CHECK_INT(qrel_file_path_ok(dir, path, &err), -1);
+	snprintf(path, sizeof path, "%s/a//b", dir);
+	CHECK_INT(qrel_file_path_ok(dir, path, &err), -1);
+	snprintf(path, sizeof path, "%s/sub/new.bin", dir);
+	CHECK_INT(qrel_file_path_ok(dir, path, &err), 0);
 	snprintf(path, sizeof path, "rm -rf '%s'", dir);
 	CHECK_INT(system(path), 0);
 }
