@@ -48,6 +48,8 @@ include gw/live.mk
 include gw/verify/verify.mk
 include sanitizer/sanitizer.mk
 include sanitizer/mail/mail.mk
+include sanitizer/quarantined.mk
+include sanitizer/portal.mk
 include vpn-bridge/bridge.mk
 include audit/audit.mk
 include tests/tests.mk

@@ -5,10 +5,10 @@
 #include <strings.h>
 #include <time.h>
 
+#include "lib/json.h"
 #include "lib/util.h"
 #include "sanitizer/qrel_int.h"
 #include "sanitizer/quarantine.h"
-#include "sanitizer/qjson.h"
 
 /*
  * Answers to the portal are "key TAB value" lines, records separated by an
@@ -45,6 +45,22 @@ qrel_kv_end(struct qrel_reply *rp)
 {
 	rp->raw = xrealloc(rp->raw, rp->raw_len + 2, 1);
 	rp->raw[rp->raw_len++] = '\n';
+}
+
+/* The metadata's per-attachment lines ("findings"), read with lib/json; the count, *out malloc'd. */
+static size_t
+qrel_findings(const struct quarantine_item *it, char ***out)
+{
+	struct json_value meta;
+	struct json_error err;
+	size_t n = 0;
+
+	*out = NULL;
+	if (json_parse(it->meta_json, strlen(it->meta_json), &meta, &err) == 0) {
+		n = json_get_strings(&meta, "findings", out);
+		json_free(&meta);
+	}
+	return n;
 }
 
 static bool
@@ -116,7 +132,7 @@ qrel_info(struct qrel_daemon *d, const struct qrel_caller *who, const char *toke
 	qrel_kv(rp, "reason", it.reason);
 	qrel_kv_num(rp, "time", it.time);
 	qrel_kv_num(rp, "size", (long long)it.size);
-	n = qjson_strings(it.meta_json, strlen(it.meta_json), "findings", &findings);
+	n = qrel_findings(&it, &findings);
 	for (size_t i = 0; i < n; i++) {
 		qrel_kv(rp, "part", findings[i]);
 		free(findings[i]);
@@ -285,7 +301,7 @@ qrel_status_request(const struct qrel_request *r, void *arg)
 			qrel_kv(st->rp, "recipients", all);
 			free(all);
 		}
-		n = qjson_strings(it.meta_json, strlen(it.meta_json), "findings", &findings);
+		n = qrel_findings(&it, &findings);
 		for (size_t i = 0; i < n; i++) {
 			qrel_kv(st->rp, "part", findings[i]);
 			free(findings[i]);

@@ -6,7 +6,7 @@ QREL_OBJS := $(QREL_SRCS:%.c=$(BUILD)/%.o)
 BINS += $(BIN)/tiergate-quarantined
 # like tiergate-quarantine, the daemon parses nothing hostile but its request line: only the store is linked
 $(BIN)/tiergate-quarantined: $(BUILD)/sanitizer/main_quarantined.o $(QREL_OBJS) $(BUILD)/sanitizer/quarantine.o \
-	$(BUILD)/sanitizer/qjson.o $(BUILD)/sanitizer/config.o $(LIB_OBJS)
+	$(BUILD)/sanitizer/config.o $(LIB_OBJS)
 tiergate-quarantined_LIBS = $(call PKG,--libs libcrypto) $(LIB_LIBS)
 
 FUZZERS += relsock reltoken
