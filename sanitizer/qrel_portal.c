@@ -248,6 +248,13 @@ qrel_pdecide(struct qrel_daemon *d, const struct qrel_caller *who, const struct 
 		qrel_reply_err(rp, "%s: no such request", req->field[1]);
 		return;
 	}
+	if (r.rcpt == NULL) {   /* an admin's own release waits for an admin, never for a portal login */
+		qrel_portal_event(d, req->verb == RELSOCK_PAPPROVE ? "quarantine_approve" : "quarantine_refuse", who,
+		    r.qid, NULL, r.req, "the portal decides only recipients' requests");
+		qrel_reply_err(rp, "request %s: the portal decides only recipients' requests", r.req);
+		qrel_request_free(&r);
+		return;
+	}
 	snprintf(key, sizeof key, "portal:%s", req->field[0]);
 	snprintf(name, sizeof name, "%s (portal)", req->field[0]);
 	if (req->verb == RELSOCK_PAPPROVE)

@@ -23,7 +23,7 @@ cat >"$TG_TMP/q.conf" <<CONF
 sanitizer = { quarantine = { dir = "$q"; sendmail = "$TG_TMP/sendmail";
                              release_socket = "$TG_TMP/run/q.sock"; admin_group = "$grp";
                              release_approvals = 2; release_dir = "$rel";
-                             requests_dir = "$TG_TMP/requests"; };
+                             requests_dir = "$TG_TMP/requests"; portal_user = "nobody"; };
               events = "$ev"; };
 CONF
 chmod 644 "$TG_TMP/q.conf"
@@ -151,3 +151,22 @@ check "an admin is answered while a silent client holds a connection" as "$a1" -
 kill -0 "$silent" 2>/dev/null && pass "(the silent client was still waiting then)" || fail "silent client still waiting" "$(cat "$TG_TMP/silent.out")"
 wait "$silent"
 check_grep "the silent client is refused at its deadline" "^ERR no request line within the time limit" "$TG_TMP/silent.out"
+
+# -- the portal's verbs: only from portal_user's uid, and never on an admin's own release
+raw_as() {   # raw_as USER LINE: one request line over the socket as USER, the answer on stdout
+	setpriv --reuid="$1" --regid="$(id -g "$1")" --init-groups /usr/bin/python3 -c '
+import socket, sys
+s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); s.sendall(sys.argv[2].encode() + b"\n")
+out = b""
+while chunk := s.recv(4096):
+    out += chunk
+print(out.decode(), end="")' "$TG_TMP/run/q.sock" "$2"
+}
+as "$a1" -- release "$fid" --to "$rel/waiting.zip" >"$TG_TMP/t.txt" 2>&1
+req=$(grep -o 'request [0-9a-f]\{16\}' "$TG_TMP/t.txt" | head -n1 | cut -d' ' -f2)
+raw_as "$a1" "$(printf 'PAPPROVE\thanako\t%s\tok' "$req")" >"$TG_TMP/p.txt"
+check_grep "an admin cannot speak as the portal" "^ERR only the portal may send this request" "$TG_TMP/p.txt"
+raw_as nobody "$(printf 'PAPPROVE\thanako\t%s\tok' "$req")" >"$TG_TMP/p.txt"
+check_grep "the portal cannot approve an admin's release" "^ERR request $req: the portal decides only recipients' requests" "$TG_TMP/p.txt"
+[ ! -e "$rel/waiting.zip" ] && pass "(and nothing was written)" || fail "portal approved an admin release"
+check_grep "that attempt is an event" "\"event\":\"quarantine_approve\",\"operator_uid\":65534.*\"request\":\"$req\",\"ok\":false,\"error\":\"the portal decides only recipients' requests\"" "$ev"
