@@ -104,14 +104,19 @@ main(int argc, char **argv)
 	}
 	if (config == NULL || optind != argc)
 		usage();
-	if (qrel_load_config(config, &sc) < 0)
+	if (qrel_load_config(config, &sc) < 0) {
+		san_config_free(&sc);
 		return 1;
+	}
 	memset(&d, 0, sizeof d);
 	d.sc = &sc;
-	if (qrel_prepare(&d) < 0)
+	if (qrel_prepare(&d) < 0) {
+		san_config_free(&sc);
 		return 1;
+	}
 	if (check_only) {
 		printf("configuration OK\n");
+		san_config_free(&sc);
 		return 0;
 	}
 	d.events = ev_sink_open(sc.events ? sc.events : "-");

@@ -207,7 +207,8 @@ qrel_store_each(const char *dir, void (*fn)(const struct qrel_request *, void *)
 			n++;
 	}
 	closedir(d);
-	qsort(all, n, sizeof *all, qrel_created_cmp);
+	if (n > 1)
+		qsort(all, n, sizeof *all, qrel_created_cmp);
 	for (size_t i = 0; i < n; i++) {
 		fn(&all[i], arg);
 		qrel_request_free(&all[i]);
