@@ -170,7 +170,12 @@ run_remote(const char *socket_path, int argc, char **argv, const char *to)
 		fields[n++] = "LIST";
 	else if (strcmp(argv[0], "requests") == 0 && argc == 1)
 		fields[n++] = "REQUESTS";
-	else if (strcmp(argv[0], "show") == 0 && argc == 2)
+	else if ((strcmp(argv[0], "show") == 0 || strcmp(argv[0], "release") == 0) && argc == 2 &&
+	    (strlen(argv[1]) < 8 || strlen(argv[1]) > 64 || strspn(argv[1], "0123456789abcdef") != strlen(argv[1]))) {
+		/* an ID that cannot exist: said here, the daemon would only call the field malformed */
+		fprintf(stderr, "tiergate-quarantine: %s: no such item (IDs are 8 to 64 hex digits)\n", argv[1]);
+		return 1;
+	} else if (strcmp(argv[0], "show") == 0 && argc == 2)
 		fields[n++] = "SHOW", fields[n++] = argv[1];
 	else if (strcmp(argv[0], "release") == 0 && argc == 2) {
 		fields[n++] = "RELEASE", fields[n++] = argv[1];

@@ -57,7 +57,7 @@ refused_with() {
 refused_with "unknown ID refused" 1 "0123456789abcdef: no such item" qt show 0123456789abcdef
 refused_with "path-like ID refused" 1 "\.\./\.\./etc/passwd: no such item" qt release ../../etc/passwd --to "$TG_TMP/x"
 [ ! -e "$TG_TMP/x" ] && pass "... and nothing written for it" || fail "path-like ID: nothing written" "$TG_TMP/x exists"
-refused_with "file release without --to refused (usage)" 2 "release of a file needs --to PATH" qt release "$id"
+refused_with "file release without --to refused (by tiergate-quarantined)" 1 "refused: release of a file needs --to PATH" qt release "$id"
 
 # a mail item (as the milter stores them): release re-injects through sendmail
 printf 'From: a@internet.example\nTo: staff@lgwan.example\nSubject: test\n\nbody\n' >"$TG_TMP/mail.eml"

@@ -3,7 +3,7 @@
 # tier: unit
 # timeout: 60
 . "$(dirname "$0")/../lib/harness.sh"
-unit_binary test_qrel
+run_unit test_qrel
 fuzz_replay relsock
 fuzz_replay reltoken
 fuzz_replay portal_form

@@ -102,15 +102,14 @@ mac=${tok_a##*.}   # a different first MAC character (all of its 6 bits count)
 forged="${tok_a%.*}.$( [ "${mac:0:1}" = A ] && echo B || echo A)${mac:1}"
 swapped="$(echo "$tok_a" | cut -d. -f1-2).$b64b.$(echo "$tok_a" | cut -d. -f4)"
 
-BASE="https://127.0.0.1:$pport" ART="$art" LINK_A="$link_a" LINK_B="$link_b" RCPT_A="$ra" RCPT_B="$rb" \
-LINK_FORGED="https://127.0.0.1:$pport/r?t=$forged" \
-LINK_EXPIRED="https://127.0.0.1:$pport/r?t=$(mint "$ra" $(( $(date +%s) - 60 )))" \
-LINK_OTHER="https://127.0.0.1:$pport/r?t=$(mint "outsider@tiergate.test" $(( $(date +%s) + 3600 )))" \
-LINK_SWAPPED="https://127.0.0.1:$pport/r?t=$swapped" \
-APPR1=hanako APPR1_PASS=hanako-pass-1 APPR1_SECRET="$s1" APPR2=jiro APPR2_PASS=jiro-pass-22 APPR2_SECRET="$s2" \
-LOCK_USER=saburo LOCK_PASS=saburo-pass-3 LOCK_SECRET="$s3" \
-	timeout 180 /usr/bin/python3 tests/portal/browser.py 2>"$TG_TMP/browser.err" | tee "$TG_TMP/browser.out" | grep -E '^(ok|FAIL) '
-grep -q '^ok ' "$TG_TMP/browser.out" || fail "browser run" "$(tail -n 5 "$TG_TMP/browser.err")"
+export BASE="https://127.0.0.1:$pport" ART="$art" LINK_A="$link_a" LINK_B="$link_b" RCPT_A="$ra" RCPT_B="$rb" \
+	LINK_FORGED="https://127.0.0.1:$pport/r?t=$forged" \
+	LINK_EXPIRED="https://127.0.0.1:$pport/r?t=$(mint "$ra" $(( $(date +%s) - 60 )))" \
+	LINK_OTHER="https://127.0.0.1:$pport/r?t=$(mint "outsider@tiergate.test" $(( $(date +%s) + 3600 )))" \
+	LINK_SWAPPED="https://127.0.0.1:$pport/r?t=$swapped" \
+	APPR1=hanako APPR1_PASS=hanako-pass-1 APPR1_SECRET="$s1" APPR2=jiro APPR2_PASS=jiro-pass-22 APPR2_SECRET="$s2" \
+	LOCK_USER=saburo LOCK_PASS=saburo-pass-3 LOCK_SECRET="$s3"
+run_checker browser timeout 180 /usr/bin/python3 tests/portal/browser.py
 
 # --- what reached whom
 wait_for 30 bash -c "[ \$(for f in \$(grep -l -F portal-macro-xlsx@ $TG_TMP/home-$ua/Maildir/new/*); do grep -q '^X-Tiergate-Sanitized' \$f || echo \$f; done | wc -l) -ge 1 ]"
