@@ -1,4 +1,5 @@
 /* engine.c -- the packet path: decode, fragments, flow, application, policy, verdict. */
+#include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
@@ -287,7 +288,7 @@ engine_policy_flow(const struct gw_engine *e, const struct flow *f, struct polic
 	pf->src = f->src;
 	pf->dst = f->dst;
 	pf->proto = f->proto;
-	pf->sport = (f->proto == 1 || f->proto == 58) ? 0 : f->sport;
+	pf->sport = (f->proto == IPPROTO_ICMP || f->proto == IPPROTO_ICMPV6) ? 0 : f->sport;
 	pf->dport = f->policy_dport;
 	pf->in_if = engine_if_name(e, f->in_if);
 	pf->out_if = engine_if_name(e, f->out_if);
@@ -302,7 +303,11 @@ engine_app_arg(struct gw_engine *e, const struct flow *f)
 	return f->app == DPI_APP_UNKNOWN ? APP_UNKNOWN : dpi_app_name(e->dpi, f->app);
 }
 
-/* Looks the flow up in the policy in force; true when verdict or rule changed. */
+/*
+ * Looks the flow up in the policy in force; true when verdict or rule changed.
+ * Rule names are unique in a policy and f->rule points into the policy in force,
+ * so the same rule is the same pointer.
+ */
 bool
 engine_lookup(struct gw_engine *e, struct flow *f)
 {
@@ -313,8 +318,9 @@ engine_lookup(struct gw_engine *e, struct flow *f)
 
 	engine_policy_flow(e, f, &pf);
 	policy_lookup(e->policy, &pf, app, &v);
-	changed = f->rule && (f->action != (uint8_t)v.action || strcmp(f->rule, v.rule_name) != 0);
+	changed = f->rule && (f->action != (uint8_t)v.action || f->rule != v.rule_name);
 	f->action = (uint8_t)v.action;
+	f->basis = (uint8_t)v.basis;
 	f->final = v.final || app != APP_PENDING;
 	f->rule = v.rule_name;
 	f->reason = v.reason;
@@ -374,7 +380,7 @@ engine_dpi_alloc(struct gw_engine *e, struct flow *f)
 static void
 engine_classify_step(struct gw_engine *e, struct flow *f, const struct decoded *d, uint64_t ts_us)
 {
-	unsigned budget = f->proto == 6 ? e->conf.tcp_budget : e->conf.udp_budget;
+	unsigned budget = f->proto == IPPROTO_TCP ? e->conf.tcp_budget : e->conf.udp_budget;
 	uint16_t app;
 
 	if (f->pending_pkts < UINT8_MAX)
@@ -418,7 +424,7 @@ engine_count_packet(struct flow *f, const struct decoded *d, int dir, uint64_t t
 static void
 engine_track(struct gw_engine *e, struct flow *f, const struct decoded *d, int dir)
 {
-	enum flow_list list = f->proto == 6 && d->has_l4 ? flow_tcp_update(f, d, dir) : flow_list_of(f);
+	enum flow_list list = f->proto == IPPROTO_TCP && d->has_l4 ? flow_tcp_update(f, d, dir) : flow_list_of(f);
 
 	flow_touch(&e->flows, f, list);
 }
@@ -426,7 +432,7 @@ engine_track(struct gw_engine *e, struct flow *f, const struct decoded *d, int d
 static enum gw_drop_reason
 engine_drop_reason(const struct flow *f)
 {
-	if (f->app == DPI_APP_UNKNOWN && f->rule && strcmp(f->rule, "unknown-app") == 0)
+	if (f->rule && f->basis == POLICY_BASIS_UNKNOWN_APP)
 		return GW_DROP_UNKNOWN_APP;
 	return GW_DROP_POLICY;
 }

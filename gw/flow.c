@@ -1,4 +1,5 @@
 /* flow.c -- the flow table: one pool, chained buckets of indices, idle lists per timeout class. */
+#include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -224,7 +225,7 @@ flow_list_of(const struct flow *f)
 	case GW_TCP_ESTABLISHED: return FLOW_LIST_ESTABLISHED;
 	case GW_TCP_CLOSING: return FLOW_LIST_CLOSING;
 	case GW_TCP_CLOSED: return FLOW_LIST_CLOSED;
-	default: return f->proto == 17 ? FLOW_LIST_UDP : FLOW_LIST_OTHER;
+	default: return f->proto == IPPROTO_UDP ? FLOW_LIST_UDP : FLOW_LIST_OTHER;
 	}
 }
 

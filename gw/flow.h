@@ -50,6 +50,7 @@ struct flow {
 	uint8_t dpi_pkts;        /* payload packets given to nDPI */
 	uint8_t pending_pkts;    /* packets seen while the app is pending (saturates) */
 	uint8_t counted;         /* added to the zone-pair counters */
+	uint8_t basis;           /* enum policy_basis: what decided the verdict in force */
 	uint32_t hnext;          /* hash chain */
 	uint32_t lprev, lnext;   /* idle list */
 	uint64_t id;

@@ -1,4 +1,5 @@
 /* reload.c -- a new policy for running flows (cut what it no longer accepts), and the flow listing. */
+#include <netinet/in.h>
 #include <string.h>
 
 #include "gw/engine_int.h"
@@ -20,8 +21,8 @@ reload_info(struct gw_engine *e, const struct flow *f, struct gw_flow_info *out)
 	out->src = f->src;
 	out->dst = f->dst;
 	out->proto = f->proto;
-	out->sport = (f->proto == 1 || f->proto == 58) ? 0 : f->sport;
-	out->dport = (f->proto == 1 || f->proto == 58) ? f->policy_dport : f->dport;
+	out->sport = (f->proto == IPPROTO_ICMP || f->proto == IPPROTO_ICMPV6) ? 0 : f->sport;
+	out->dport = (f->proto == IPPROTO_ICMP || f->proto == IPPROTO_ICMPV6) ? f->policy_dport : f->dport;
 	out->src_zone = flowlog_zone(e, f->src_zone);
 	out->dst_zone = flowlog_zone(e, f->dst_zone);
 	out->app = flowlog_app(e, f);

@@ -65,6 +65,7 @@ walk_take(struct walk *w, int idx, bool final)
 	const struct prule *r = &w->p->rules[idx];
 
 	w->out->rule = idx;
+	w->out->basis = POLICY_BASIS_RULE;
 	w->out->rule_name = r->name;
 	w->out->log = r->log;
 	w->out->final = final;
@@ -160,12 +161,14 @@ walk_finish(struct walk *w)
 	w->out->final = true;
 	w->out->log = p->def_log;
 	w->out->action = p->def_action;
+	w->out->basis = POLICY_BASIS_DEFAULT;
 	w->out->rule_name = "default";
 	w->out->reason = lookup_reason_default;
 	if (w->name_skip >= 0)
 		w->out->reason = p->rules[w->name_skip].name_reason[w->name_cause];
 	if (w->unknown && w->skipped) {
 		w->out->action = p->unknown_app;
+		w->out->basis = POLICY_BASIS_UNKNOWN_APP;
 		w->out->rule_name = "unknown-app";
 		w->out->reason = lookup_reason_unknown;
 	}
@@ -186,6 +189,7 @@ lookup_begin(const struct policy *p, const struct policy_flow *flow, struct poli
 		out->final = true;
 		out->log = true;
 		out->rule = -1;
+		out->basis = POLICY_BASIS_INVARIANT;
 		out->rule_name = "invariant:mynumber-internet";
 		out->reason = lookup_reason_invariant;
 		return false;

@@ -49,8 +49,17 @@ struct policy_flow {
 	void *name_bound_arg;
 };
 
+/* What decided a verdict: callers branch on this, never on rule_name's text. */
+enum policy_basis {
+	POLICY_BASIS_RULE,          /* a rule of the file (rule >= 0) */
+	POLICY_BASIS_DEFAULT,       /* no rule matched: defaults.action */
+	POLICY_BASIS_UNKNOWN_APP,   /* only rules naming applications matched, and the app is unknown */
+	POLICY_BASIS_INVARIANT,     /* mynumber <-> internet, whatever the rules say */
+};
+
 struct policy_verdict {
 	enum policy_action action;
+	enum policy_basis basis;
 	bool final;              /* false: a rule naming applications may still match */
 	bool log;
 	int rule;                /* index into the rule list, -1 for a default */
