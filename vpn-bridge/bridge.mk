@@ -31,7 +31,7 @@ FUZZERS += connect
 fuzz_connect_OBJS = $(BUILD)/vpn-bridge/http.o $(LIB_OBJS)
 fuzz_connect_LIBS = $(LIB_LIBS)
 
-# The load client of make bench (TLS handshakes/s, bulk, idle sessions).
-$(BUILD)/bench/tls_load: tests/bench/tls_load.c
-	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -o $@ $< $(call PKG,--libs openssl)
+# The load client of make bench (TLS handshakes/s, bulk, idle sessions): built by make, like the other bench helpers.
+UNIT_TESTS += $(BUILD)/t/tls_load
+$(BUILD)/t/tls_load: $(BUILD)/tests/bench/tls_load.o
+tls_load_LIBS = $(call PKG,--libs openssl)

@@ -7,16 +7,19 @@ READ="$TIERGATE_BUILD/t/pcap_read"
 PY=/usr/bin/python3
 for b in "$GW" "$READ"; do [ -x "$b" ] || { echo "not built: $b (run make)"; exit 1; }; done
 command -v ndpiReader >/dev/null || { echo "ndpiReader missing (apt-get install libndpi-bin)"; exit 1; }
+# Quick mode (make test): the same steps on small inputs, a few seconds.
+MIX=400 SHORT=100000 BIG=1000000
+[ -n "${BENCH_QUICK:-}" ] && MIX=10 SHORT=2000 BIG=20000
 T=$(mktemp -d /tmp/tg-bench-gw.XXXXXX)
 trap 'rm -rf "$T"' EXIT
 
 # Same inputs for every contender, built from the fixtures (pcap/synth.py).
 captured=$(ls pcap/*.pcap | grep -Ev 'malformed|truncated|not-a-pcap|syn-flood|-raw|-null|-sll')
 echo "making bench pcaps in $T ..."
-$PY pcap/synth.py mix 400 "$T/mix.pcap" $captured
-$PY pcap/synth.py flows 100000 "$T/short.pcap"
-$PY pcap/synth.py syns 1000000 "$T/syns1m.pcap"
-$PY pcap/synth.py pending 1000000 "$T/pending1m.pcap"
+$PY pcap/synth.py mix "$MIX" "$T/mix.pcap" $captured || exit 1
+$PY pcap/synth.py flows "$SHORT" "$T/short.pcap" || exit 1
+$PY pcap/synth.py syns "$BIG" "$T/syns1m.pcap" || exit 1
+$PY pcap/synth.py pending "$BIG" "$T/pending1m.pcap" || exit 1
 
 now_ns() { date +%s%N; }
 # best_secs CMD...: the fastest of two runs, in seconds (the machine is shared; the best run is the signal)
@@ -51,10 +54,10 @@ run_pcap() {   # LABEL FILE
 
 echo
 echo "== packets/s on the same pcap (tiergate-gw: conf/alpha.conf, nDPI, JSON events to a file)"
-run_pcap "fixtures x400 (real mix, raw IP)" "$T/mix.pcap"
-run_pcap "100k short HTTP flows (8 pkts each)" "$T/short.pcap"
+run_pcap "fixtures x$MIX (real mix, raw IP)" "$T/mix.pcap"
+run_pcap "$SHORT short HTTP flows (8 pkts each)" "$T/short.pcap"
 echo "flows/s, short flows (handshake, request, answer, FINs; classified as HTTP):" \
-    "$(rate 100000 "$GW_SECS") flows/s"
+    "$(rate "$SHORT" "$GW_SECS") flows/s"
 
 # Name rules: the α′ preset against the same rules without their names (what a site had before),
 # same mix, interleaved; CPU seconds (user+sys) because writing the events makes wall time noisy here.
@@ -96,9 +99,9 @@ mem_run() {   # LABEL FILE
 	    "$(awk -v r="$rss_kb" -v f="$flows" 'BEGIN { print r * 1024 / f }')" "$((rss_kb / 1024))"
 }
 echo
-echo "== memory per flow at 1M flows (limit: 1 KB per flow including nDPI state)"
-mem_run "1M TCP SYNs (no payload: no nDPI state)" "$T/syns1m.pcap"
-mem_run "1M UDP flows waiting for nDPI (state held)" "$T/pending1m.pcap"
+echo "== memory per flow at $BIG flows (limit: 1 KB per flow including nDPI state)"
+mem_run "$BIG TCP SYNs (no payload: no nDPI state)" "$T/syns1m.pcap"
+mem_run "$BIG UDP flows waiting for nDPI (state held)" "$T/pending1m.pcap"
 /usr/bin/time -f "%M" -o "$T/rss" ndpiReader -q -i "$T/short.pcap" >/dev/null 2>&1
-echo "peer: ndpiReader keeps every flow of a run; on the 100k short flows its peak RSS is" \
-    "$(($(tail -n 1 "$T/rss") / 1024)) MB ($(($(tail -n 1 "$T/rss") * 1024 / 100000)) B/flow)"
+echo "peer: ndpiReader keeps every flow of a run; on the $SHORT short flows its peak RSS is" \
+    "$(($(tail -n 1 "$T/rss") / 1024)) MB ($(($(tail -n 1 "$T/rss") * 1024 / SHORT)) B/flow)"

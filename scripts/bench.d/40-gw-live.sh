@@ -23,6 +23,8 @@ fi
 for t in "$BIN/tiergate-gw" "$TIERGATE_BUILD/t/nfq_accept" "$TIERGATE_BUILD/t/udpgen"; do
 	[ -x "$t" ] || { echo "not built: $t (make)"; exit 1; }
 done
+# Quick mode (make test): 1 s per run and 2,000 new flows; the same lines.
+[ -n "${BENCH_QUICK:-}" ] && : "${BENCH_SECONDS:=1}" "${BENCH_FLOWS:=2000}"
 T=${BENCH_SECONDS:-5}
 live_setup >/dev/null
 

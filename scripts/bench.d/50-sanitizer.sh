@@ -5,6 +5,9 @@ cd "$TIERGATE_ROOT" || exit 2
 TS="$TIERGATE_BUILD/bin/tiergate-sanitize"
 [ -x "$TS" ] || { echo "not built: $TS (run make)"; exit 1; }
 for t in gs pdftoppm img2pdf qpdf; do command -v $t >/dev/null || { echo "missing $t (scripts/deps.sh)"; exit 1; }; done
+# Quick mode (make test): two small documents, fewer repetitions; the same lines.
+PAGES=20 REPEAT=2 TINY=200
+[ -n "${BENCH_QUICK:-}" ] && PAGES=2 REPEAT=1 TINY=20
 T=$(mktemp -d /tmp/tg-bench-san.XXXXXX)
 trap 'rm -rf "$T"' EXIT
 
@@ -13,7 +16,7 @@ tests/sanitizer/make-corpus.py "$T/corpus" >/dev/null 2>&1 || { echo "corpus gen
 # a colour document: a gradient behind every page (photo-like: thousands of colours)
 {
 	echo "%!PS"
-	for i in $(seq 1 20); do
+	for i in $(seq 1 "$PAGES"); do
 		echo "<< /ShadingType 2 /ColorSpace /DeviceRGB /Coords [0 0 612 792] /Extend [true true]"
 		echo "   /Function << /FunctionType 2 /Domain [0 1] /C0 [1 0.85 0.6] /C1 [0.2 0.4 0.9] /N 1 >> >> shfill"
 		echo "/Helvetica findfont 24 scalefont setfont 0 setgray 72 700 moveto (Brochure page $i) show showpage"
@@ -21,6 +24,7 @@ tests/sanitizer/make-corpus.py "$T/corpus" >/dev/null 2>&1 || { echo "corpus gen
 } >"$T/brochure.ps"
 gs -q -dNOPAUSE -dBATCH -dSAFER -sDEVICE=pdfwrite -o "$T/brochure.pdf" "$T/brochure.ps"
 inputs="$T/corpus/many-pages.pdf $T/corpus/japanese.pdf $T/brochure.pdf"
+[ -n "${BENCH_QUICK:-}" ] && inputs="$T/corpus/japanese.pdf $T/brochure.pdf"
 
 now_ns() { date +%s%N; }
 # best_secs CMD...: fastest of two runs (the machine is shared; the best run is the signal)
@@ -75,14 +79,14 @@ echo " thread and gs with -dNumRenderingThreads=$(nproc) -dMaxBitmap=0 (banded);
 
 echo
 echo "Same inputs in-process (tiergate-sanitize --bench: san_buffer only, no files written), JPEG-only and gray:"
-"$TS" --bench 2 $inputs
+"$TS" --bench "$REPEAT" $inputs || exit 1
 printf 'sanitizer = { pdf = { codec = "jpeg"; }; };\n' >"$T/jpeg.conf"
 printf 'sanitizer = { pdf = { color = "gray"; }; };\n' >"$T/gray.conf"
-"$TS" --config "$T/jpeg.conf" --bench 2 $inputs | sed 's/^/jpeg: /'
-"$TS" --config "$T/gray.conf" --bench 2 $inputs | sed 's/^/gray: /'
+"$TS" --config "$T/jpeg.conf" --bench "$REPEAT" $inputs | sed 's/^/jpeg: /'
+"$TS" --config "$T/gray.conf" --bench "$REPEAT" $inputs | sed 's/^/gray: /'
 
 echo
 echo "Per-file overhead of the sandboxed worker (fork, setuid, rlimits, seccomp, libmagic, result pipe):"
-echo "a 3-byte text file sanitized 200 times in one process (target < 5 ms)"
+echo "a 3-byte text file sanitized $TINY times in one process (target < 5 ms)"
 echo "hi" >"$T/tiny.txt"
-"$TS" --bench 200 "$T/tiny.txt"
+"$TS" --bench "$TINY" "$T/tiny.txt"

@@ -5,14 +5,21 @@ set -u
 : "${TIERGATE_BUILD:=$TIERGATE_ROOT/build}"
 cd "$TIERGATE_ROOT" || exit 2
 BIN="$TIERGATE_BUILD/bin"
-LOAD="$TIERGATE_BUILD/bench/tls_load"
+LOAD="$TIERGATE_BUILD/t/tls_load"
+# Quick mode (make test): 1 s of handshakes at 2 clients, one round, 50 MB, 200 idle sessions.
+if [ -n "${BENCH_QUICK:-}" ]; then
+	: "${BRIDGE_BENCH_SESSIONS:=200}" "${BRIDGE_BENCH_SECONDS:=1}" "${BRIDGE_BENCH_CLIENTS:=2}"
+	: "${BRIDGE_BENCH_ROUNDS:=1}" "${BRIDGE_BENCH_MB:=50}"
+fi
 SESSIONS=${BRIDGE_BENCH_SESSIONS:-10000}
 SECONDS_HS=${BRIDGE_BENCH_SECONDS:-5}
+ROUNDS=$(seq 1 "${BRIDGE_BENCH_ROUNDS:-3}")   # interleaved rounds per figure; the best counts
+BULK_MB=${BRIDGE_BENCH_MB:-1000}
 # A capacity figure is the rate at the concurrency a server does best: on this 2-CPU machine the
 # clients' own handshake work competes with the servers, so 2 clients do not saturate a server
 # whose work is split over two processes (relay + key process). Each level is shown.
 HS_CLIENTS=${BRIDGE_BENCH_CLIENTS:-2 4 8}
-make --no-print-directory -s "$BIN/tiergate-bridge" "$LOAD" >/dev/null || { echo "build failed"; exit 1; }
+for b in "$BIN/tiergate-bridge" "$LOAD"; do [ -x "$b" ] || { echo "not built: $b (run make)"; exit 1; }; done
 command -v haproxy >/dev/null || { echo "haproxy not installed: skipped"; exit 0; }
 [ "$(id -u)" = 0 ] || { echo "needs root (fd limits, the relay drops to nobody): skipped"; exit 0; }
 
@@ -68,7 +75,7 @@ backend up
   server s1 127.0.0.1:\${UPSTREAM}
 HA
 
-"$LOAD" source "$SRC" 1000 & pids+=($!)
+"$LOAD" source "$SRC" "$BULK_MB" & pids+=($!)
 "$LOAD" sink "$SINK" & pids+=($!)
 "$BIN/tiergate-bridge" --config "$T/site.conf" >"$T/bridge.log" 2>&1 & BRPID=$!; pids+=($BRPID)
 sleep 1
@@ -106,11 +113,11 @@ measure_bulk() {   # PID PORT [CONNECT-OPTS] -> "MB/s MB-per-cpu-s"
 	local pid=$1 port=$2 c0 c1 rate
 	shift 2
 	c0=$(cpu_ticks "$pid"); rate=$("$LOAD" bulk "$port" "$@" 2>/dev/null); c1=$(cpu_ticks "$pid")
-	echo "$rate $(awk -v t=$((c1 - c0)) -v hz="$TICK" 'BEGIN { if (t > 0) printf "%.0f", 1048.576 / (t / hz); else print "n/a" }')"
+	echo "$rate $(awk -v t=$((c1 - c0)) -v hz="$TICK" -v mb="$BULK_MB" 'BEGIN { if (t > 0) printf "%.0f", mb * 1.048576 / (t / hz); else print "n/a" }')"
 }
 best() { sort -g -k1,1 | tail -n1; }
 
-# 1. full handshakes per second: at each concurrency, interleaved, best of 3 each.
+# 1. full handshakes per second: at each concurrency, interleaved, best of the rounds (3).
 # HAProxy's backend is the sink: in TCP mode it connects to its server at once, and a
 # backend that starts sending (the bulk source) would charge it for bytes nobody reads.
 # The bridge binds its relay and key process to one CPU (bridge.cpu_affinity); HAProxy is
@@ -123,7 +130,7 @@ start_haproxy "$SINK"
 : >"$T/hs_ha"; : >"$T/hs_br"
 for n in $HS_CLIENTS; do
 	: >"$T/hs_ha.$n"; : >"$T/hs_br.$n"
-	for _ in 1 2 3; do
+	for _ in $ROUNDS; do
 		taskset -pc "$ALLOWED_CPUS" "$HAPID" >/dev/null 2>&1
 		measure_hs "$HAPID" "$HA" "$n" | sed 's/$/ free/' >>"$T/hs_ha.$n"
 		measure_hs "$RELAY" "$BR" "$n" >>"$T/hs_br.$n"
@@ -141,7 +148,7 @@ sed -e "s/127.0.0.1:$BR\"/127.0.0.1:$BR_NK\"/; s/workers = 1;/workers = 1; key_p
 "$BIN/tiergate-bridge" --config "$T/site-nk.conf" >"$T/bridge-nk.log" 2>&1 & NKPID=$!; pids+=($NKPID)
 sleep 1
 : >"$T/hs_nk"
-for _ in 1 2 3; do measure_hs "$(pgrep -P "$NKPID" | tr '\n' ' ')" "$BR_NK" "$hs_br_n" >>"$T/hs_nk"; done
+for _ in $ROUNDS; do measure_hs "$(pgrep -P "$NKPID" | tr '\n' ' ')" "$BR_NK" "$hs_br_n" >>"$T/hs_nk"; done
 kill "$NKPID"; wait "$NKPID" 2>/dev/null
 read -r hs_nk hs_nk_cpu < <(best <"$T/hs_nk")
 # HAProxy asking for a client certificate too (verify optional, the device CA), as the bridge must.
@@ -150,7 +157,7 @@ sed "s|ssl-min-ver TLSv1.2|ssl-min-ver TLSv1.2 verify optional ca-file $T/pki/de
 UPSTREAM=$SINK haproxy -db -f "$T/haproxy-cc.cfg" >"$T/haproxy-cc.log" 2>&1 & HAPID=$!; pids+=($HAPID)
 sleep 1
 : >"$T/hs_cc"
-for _ in 1 2 3; do measure_hs "$HAPID" "$HA" "$hs_ha_n" >>"$T/hs_cc"; done
+for _ in $ROUNDS; do measure_hs "$HAPID" "$HA" "$hs_ha_n" >>"$T/hs_cc"; done
 stop_haproxy
 read -r hs_cc hs_cc_cpu < <(best <"$T/hs_cc")
 start_haproxy "$SRC"
@@ -165,9 +172,9 @@ printf "  per CPU-second   bridge %8s   haproxy %8s   ratio %s\n" "$hs_br_cpu" "
 printf "  client cert req. haproxy %8s/s (%s per CPU-s) with 'verify optional' (the bridge always asks), at its best concurrency\n" "$hs_cc" "$hs_cc_cpu"
 printf "  keys in relay    bridge %8s/s (%s per CPU-s), i.e. without the key process (key_process = false), at the bridge's best concurrency\n" "$hs_nk" "$hs_nk_cpu"
 
-# 2. bulk: 1000 MB from a backend through one established session, interleaved, best of 3
+# 2. bulk: BULK_MB (1000) from a backend through one established session, interleaved, best of the rounds
 : >"$T/bk_ha"; : >"$T/bk_br"
-for _ in 1 2 3; do
+for _ in $ROUNDS; do
 	measure_bulk "$HAPID" "$HA" >>"$T/bk_ha"
 	measure_bulk "$RELAY" "$BR" "127.0.0.1:$SRC" "$AUTH" "${CERT[@]}" >>"$T/bk_br"
 done
