@@ -124,11 +124,13 @@ file_read_all(const char *path, size_t max_bytes, uint8_t **out, size_t *out_len
 	/* a regular file's size is known: one buffer, no copies (it may still grow while read) */
 	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0 && (uint64_t)st.st_size <= max_bytes) {
 		cap = (size_t)st.st_size + 1;
-		buf = xmalloc(cap + 1);
+		if ((buf = malloc(cap + 1)) == NULL)
+			cap = 0;   /* try again in steps below; ENOMEM there */
 	}
 	for (;;) {
 		ssize_t n;
 		if (len == cap) {
+			uint8_t *grown;
 			if (cap > max_bytes) {
 				free(buf);
 				close(fd);
@@ -136,7 +138,14 @@ file_read_all(const char *path, size_t max_bytes, uint8_t **out, size_t *out_len
 				return -1;
 			}
 			cap = cap ? cap * 2 : 65536;
-			buf = xrealloc(buf, cap + 1, 1);
+			/* Daemons read files here while serving: no memory is an error, not an exit. */
+			if ((grown = realloc(buf, cap + 1)) == NULL) {
+				free(buf);
+				close(fd);
+				errno = ENOMEM;
+				return -1;
+			}
+			buf = grown;
 		}
 		n = read(fd, buf + len, cap - len);
 		if (n < 0 && errno == EINTR)
@@ -158,8 +167,10 @@ file_read_all(const char *path, size_t max_bytes, uint8_t **out, size_t *out_len
 		errno = EFBIG;
 		return -1;
 	}
-	if (buf == NULL)
-		buf = xmalloc(1);
+	if (buf == NULL && (buf = malloc(1)) == NULL) {
+		errno = ENOMEM;
+		return -1;
+	}
 	buf[len] = 0;   /* convenience for text: always NUL-terminated */
 	*out = buf;
 	*out_len = len;

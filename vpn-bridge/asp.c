@@ -91,19 +91,28 @@ asp_state_parse_line(struct asp_state *s, const char *line)
 static int
 asp_state_load(struct asp_state *s)
 {
-	uint8_t *text = NULL;
+	uint8_t *text = NULL, *grown;
 	size_t len = 0, lines = 1;
 	char *line, *cursor;
 
 	s->n = 0;
 	if (file_read_all(s->path, ASP_STATE_MAX_BYTES, &text, &len) < 0)
 		return errno == ENOENT ? 0 : -1;
-	text = xrealloc(text, len + 1, 1);
+	/* Runs in the relay: out of memory leaves no results (ASPs refused), never an exit. */
+	if ((grown = realloc(text, len + 1)) == NULL) {
+		free(text);
+		return -1;
+	}
+	text = grown;
 	text[len] = '\0';
 	for (size_t i = 0; i < len; i++)
 		lines += text[i] == '\n';
 	free(s->v);
-	s->v = xcalloc(lines, sizeof *s->v);
+	if ((s->v = calloc(lines, sizeof *s->v)) == NULL) {
+		free(text);
+		s->ino = 0;   /* try again on the next refresh */
+		return -1;
+	}
 	cursor = (char *)text;
 	while ((line = strsep(&cursor, "\n")) != NULL)
 		asp_state_parse_line(s, line);

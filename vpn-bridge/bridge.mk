@@ -6,7 +6,9 @@ $(BUILD)/vpn-bridge/%.o: EXTRA_CFLAGS = $(call PKG,--cflags $(BRIDGE_PKGS))
 BRIDGE_CORE_OBJS := $(addprefix $(BUILD)/vpn-bridge/,config.o http.o lockout.o \
 	token.o userdb.o devreg.o counts.o access.o asp.o asp_probe.o asp_report.o tls.o keyproc.o handshake.o auth.o control.o enroll.o)
 BRIDGE_CORE_OBJS += $(LIB_AUTH_OBJS)
-BRIDGE_OBJS := $(BRIDGE_CORE_OBJS) $(addprefix $(BUILD)/vpn-bridge/,relay.o daemon.o admin.o asp_cli.o main.o)
+BRIDGE_CORE_OBJS += $(BUILD)/vpn-bridge/relay_state.o
+BRIDGE_DAEMON_OBJS := $(addprefix $(BUILD)/vpn-bridge/,relay_pump.o daemon.o admin.o asp_cli.o main.o)
+BRIDGE_OBJS := $(BRIDGE_CORE_OBJS) $(BUILD)/vpn-bridge/relay.o $(BRIDGE_DAEMON_OBJS)
 BRIDGE_LIBS = $(call PKG,--libs $(BRIDGE_PKGS)) $(LIB_LIBS)
 
 BINS += $(BIN)/tiergate-bridge $(BIN)/tiergate-connect
@@ -26,6 +28,15 @@ UNIT_TESTS += $(BUILD)/t/test_bridge_tls
 $(BUILD)/t/test_bridge_tls: $(BUILD)/tests/unit/test_bridge_tls.o $(BRIDGE_CORE_OBJS) $(POLICY_OBJS) $(LIB_OBJS)
 test_bridge_tls_LIBS = $(BRIDGE_LIBS)
 $(BUILD)/tests/unit/test_bridge_tls.o: EXTRA_CFLAGS = $(call PKG,--cflags $(BRIDGE_PKGS))
+
+# The daemon with the relay's test hooks (TIERGATE_TEST_HOOKS: injected allocation
+# failures); only tests/suites/72-bridge-oom.sh runs it, nothing installs it.
+UNIT_TESTS += $(BUILD)/t/tiergate-bridge-hooks
+$(BUILD)/t/relay_hooks.o: vpn-bridge/relay.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $(call PKG,--cflags $(BRIDGE_PKGS)) -DTIERGATE_TEST_HOOKS -MMD -MP -c -o $@ $<
+$(BUILD)/t/tiergate-bridge-hooks: $(BRIDGE_CORE_OBJS) $(BUILD)/t/relay_hooks.o $(BRIDGE_DAEMON_OBJS) $(POLICY_OBJS) $(LIB_OBJS)
+tiergate-bridge-hooks_LIBS = $(BRIDGE_LIBS)
 
 FUZZERS += connect
 fuzz_connect_OBJS = $(BUILD)/vpn-bridge/http.o $(LIB_OBJS)

@@ -5,7 +5,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "lib/util.h"
 
 #define COUNTS_BUCKETS 4096
 
@@ -22,7 +21,7 @@ struct counts {
 struct counts *
 counts_new(void)
 {
-	return xcalloc(1, sizeof(struct counts));
+	return calloc(1, sizeof(struct counts));
 }
 
 void
@@ -67,7 +66,9 @@ counts_inc(struct counts *c, const char *key)
 
 	if (*slot == NULL) {
 		size_t len = strlen(key) + 1;
-		*slot = xmalloc(sizeof **slot + len);
+		*slot = malloc(sizeof **slot + len);
+		if (*slot == NULL)
+			return 0;   /* out of memory: the caller refuses what it was counting */
 		(*slot)->next = NULL;
 		(*slot)->n = 0;
 		memcpy((*slot)->key, key, len);

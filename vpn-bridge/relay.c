@@ -1,4 +1,4 @@
-/* relay.c -- the relay process: accepts TLS, reads CONNECT, asks the auth process, relays bytes. */
+/* relay.c -- the relay process: accepts TLS, reads CONNECT, asks the auth process, starts the pump. */
 #include "vpn-bridge/relay.h"
 
 #include <arpa/inet.h>
@@ -16,73 +16,58 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/uio.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "lib/log.h"
 #include "lib/util.h"
 #include "vpn-bridge/access.h"
-#include "vpn-bridge/asp.h"
 #include "vpn-bridge/authproto.h"
 #include "vpn-bridge/counts.h"
 #include "vpn-bridge/handshake.h"
-#include "vpn-bridge/http.h"
 #include "vpn-bridge/keyproc.h"
+#include "vpn-bridge/relay_int.h"
 #include "vpn-bridge/tls.h"
 
-/* Past this much unsent data one side stops reading the other: memory stays bounded. */
-#define RELAY_HIGH_WATER (256 * 1024)
-#define RELAY_PENDING 4096
-/* Chains of this size stay under glibc's mmap threshold: no page faults per read. */
-#define RELAY_READ_CHUNK 32768
+/*
+ * Out of memory: an allocation the relay makes for a session that fails, fails
+ * that session (an event, an HTTP 503 or a refused accept, the connection closed);
+ * the relay and its other sessions go on. Nothing here calls xmalloc()/fatal().
+ * Test builds (TIERGATE_TEST_HOOKS) can fail the Nth allocation made for one
+ * purpose: TIERGATE_TEST_FAIL_ALLOC="dest:2" fails the second "dest".
+ */
+#ifdef TIERGATE_TEST_HOOKS
+static bool
+relay_alloc_should_fail(const char *what)
+{
+	static unsigned seen;
+	const char *spec = getenv("TIERGATE_TEST_FAIL_ALLOC");
+	size_t len = strlen(what);
 
-enum relay_state { RS_HANDSHAKE, RS_REQUEST, RS_AUTH, RS_CONNECTING, RS_RELAY, RS_CLOSING };
+	if (spec == NULL || strncmp(spec, what, len) != 0 || spec[len] != ':')
+		return false;
+	return ++seen == strtoul(spec + len + 1, NULL, 10);
+}
+#else
+static bool
+relay_alloc_should_fail(const char *what)
+{
+	(void)what;
+	return false;
+}
+#endif
 
-struct relay;
+static void *
+relay_calloc(const char *what, size_t size)
+{
+	return relay_alloc_should_fail(what) ? NULL : calloc(1, size);
+}
 
-/* Per connection; kept small because 10,000 idle sessions must fit in little memory. */
-struct relay_conn {
-	struct relay *r;
-	struct handshake *hs;             /* only until the TLS handshake is done */
-	struct bufferevent *cli, *up;
-	enum relay_state state;
-	struct addr src;
-	uint16_t src_port, dst_port;
-	bool counted_user, cert_ok;
-	const char *cert_why;             /* static string from OpenSSL or tls.c */
-	char fp[BRIDGE_FP_HEX];
-	char user[HTTP_USER_MAX];
-	char *dest;                       /* "host:port" as asked */
-	const char *asp_name;
-	struct http_connect *req;         /* only between request and auth answer */
-	char *token;                      /* for the 200 answer, only while connecting */
-	uint32_t token_ttl;
-	uint32_t auth_id;
-	uint64_t bytes_up, bytes_down, start_us, last_io_us;
-	struct event *timer;              /* phase deadline, then the max session length */
-};
-
-struct relay {
-	const struct bridge_conf *conf;
-	const struct policy *zones;
-	struct event_base *base;
-	SSL_CTX *ctx;
-	struct evconnlistener *listener;
-	int auth_fd;
-	struct event *auth_ev, *key_ev, *key_timer, *sigterm_ev, *sigint_ev, *sigchld_ev, *asp_timer;
-	uint32_t next_id;
-	struct relay_conn *pending[RELAY_PENDING];
-	struct ev_sink *events;
-	struct jbuf jb;
-	unsigned n_conns, n_half_open;
-	struct counts *per_source, *per_user;
-	struct asp_state asps;
-	pid_t asp_child;
-};
-
-static void relay_client_read(struct bufferevent *bev, void *arg);
-static void relay_client_event(struct bufferevent *bev, short what, void *arg);
+static char *
+relay_strdup(const char *what, const char *s)
+{
+	return relay_alloc_should_fail(what) ? NULL : strdup(s);
+}
 
 static void
 relay_src_text(const struct relay_conn *c, char out[ADDR_STRLEN])
@@ -117,18 +102,6 @@ relay_event_emit(struct relay *r)
 	jb_reset(&r->jb);
 }
 
-/* A refusal the relay decides alone (device chain, no credentials, destination). */
-static void
-relay_event_refused(struct relay_conn *c, const char *event, const char *reason, int status)
-{
-	relay_event_base(c, event);
-	if (strcmp(event, "bridge_login") == 0)
-		jb_str(&c->r->jb, "result", "failure");
-	jb_str(&c->r->jb, "reason", reason);
-	jb_int(&c->r->jb, "status", status);
-	relay_event_emit(c->r);
-}
-
 static void
 relay_event_session(struct relay_conn *c, bool end, const char *end_reason)
 {
@@ -142,8 +115,17 @@ relay_event_session(struct relay_conn *c, bool end, const char *end_reason)
 	relay_event_emit(c->r);
 }
 
-/* (Re)arms the connection's one timer with cb after tmo; cb == NULL cancels it. */
-static void
+void
+relay_session_ended(struct relay_conn *c, const char *end_reason)
+{
+	if (c->start_us == 0)
+		return;
+	relay_event_session(c, true, end_reason);
+	c->start_us = 0;
+}
+
+/* (Re)arms the connection's one timer with cb after tmo; cb == NULL cancels it. False: no memory. */
+static bool
 relay_timer_set(struct relay_conn *c, event_callback_fn cb, const struct timeval *tmo)
 {
 	if (c->timer) {
@@ -151,26 +133,53 @@ relay_timer_set(struct relay_conn *c, event_callback_fn cb, const struct timeval
 		c->timer = NULL;
 	}
 	if (cb == NULL)
-		return;
+		return true;
 	c->timer = evtimer_new(c->r->base, cb, c);
-	if (c->timer)
-		evtimer_add(c->timer, tmo);
+	return c->timer && evtimer_add(c->timer, tmo) == 0;
 }
 
+/* What a state holds that leaving it gives back. */
 static void
+relay_state_leave(struct relay_conn *c)
+{
+	struct relay *r = c->r;
+
+	if (c->state == RS_HANDSHAKE)
+		r->n_half_open--;
+	if (c->state == RS_AUTH && r->pending[c->auth_id % RELAY_PENDING] == c)
+		r->pending[c->auth_id % RELAY_PENDING] = NULL;
+}
+
+bool
+relay_transition(struct relay_conn *c, enum relay_state to)
+{
+	char src[ADDR_STRLEN];
+
+	if (!relay_state_may(c->state, to)) {
+		relay_src_text(c, src);
+		log_warnx("relay: session from %s:%u cannot go from %s to %s; closed", src, c->src_port,
+		    relay_state_name(c->state), relay_state_name(to));
+		relay_conn_free(c, "internal error");
+		return false;
+	}
+	relay_state_leave(c);
+	c->state = to;
+	if (to == RS_CLOSING)
+		relay_timer_set(c, NULL, NULL);   /* no phase deadline or session limit while closing */
+	return true;
+}
+
+void
 relay_conn_free(struct relay_conn *c, const char *end_reason)
 {
 	struct relay *r = c->r;
 	char src[ADDR_STRLEN];
 
-	if (c->state == RS_RELAY || (c->state == RS_CLOSING && c->start_us))
-		relay_event_session(c, true, end_reason);
-	if (c->state == RS_HANDSHAKE)
-		r->n_half_open--;
-	if (c->state == RS_AUTH && r->pending[c->auth_id % RELAY_PENDING] == c)
-		r->pending[c->auth_id % RELAY_PENDING] = NULL;
+	relay_session_ended(c, end_reason);
+	relay_state_leave(c);
 	relay_src_text(c, src);
-	counts_dec(r->per_source, src);
+	if (c->counted_src)
+		counts_dec(r->per_source, src);
 	if (c->counted_user)
 		counts_dec(r->per_user, c->user);
 	if (c->hs)
@@ -205,13 +214,11 @@ relay_close_after_write(struct bufferevent *bev, void *arg)
 		relay_conn_free(c, "closed");
 }
 
-static void
+void
 relay_finish(struct relay_conn *c)
 {
-	if (c->state == RS_AUTH && c->r->pending[c->auth_id % RELAY_PENDING] == c)
-		c->r->pending[c->auth_id % RELAY_PENDING] = NULL;
-	c->state = RS_CLOSING;
-	relay_timer_set(c, NULL, NULL);
+	if (!relay_transition(c, RS_CLOSING))
+		return;
 	if (c->up) {
 		bufferevent_free(c->up);
 		c->up = NULL;
@@ -222,12 +229,53 @@ relay_finish(struct relay_conn *c)
 	relay_close_after_write(c->cli, c);
 }
 
-/* Answers with an HTTP status and closes. */
+/* The event a refusal goes to: it follows from where the session was and the status. */
+static const char *
+relay_refusal_event(const struct relay_conn *c, int status)
+{
+	if (c->state == RS_CONNECTING && (status == 502 || status == 504))
+		return "bridge_upstream_failed";
+	if (status == 400 || status == 405 || status == 408 || status == 431)
+		return "bridge_bad_request";
+	if (c->state == RS_REQUEST && (status == 403 || status == 407))
+		return "bridge_login";   /* the device or the credentials, before the auth process */
+	return "bridge_denied";
+}
+
+/* What the client reads; the event has the precise reason. */
+static const char *
+relay_refusal_text(const struct relay_conn *c, int status, const char *reason)
+{
+	switch (status) {
+	case 400: case 405: case 431: return "bad request";
+	case 403: return c->state == RS_REQUEST ? "device certificate not accepted" : reason;
+	case 407: return c->state == RS_REQUEST ?
+	    "credentials required: user:password+OTP or user:token:TOKEN" : "authentication failed";
+	case 502: return "destination refused the connection";
+	case 504: return "destination did not answer";
+	default: return reason;
+	}
+}
+
+/*
+ * Refuses the session: an event with the reason (none when reason is NULL: the auth
+ * process has logged why), an HTTP error to the client, then the session closes.
+ */
 static void
-relay_reply_error(struct relay_conn *c, int status, const char *text)
+relay_refuse(struct relay_conn *c, int status, const char *reason)
 {
 	struct evbuffer *out = bufferevent_get_output(c->cli);
+	const char *text = relay_refusal_text(c, status, reason ? reason : "refused");
+	const char *event = relay_refusal_event(c, status);
 
+	if (reason) {
+		relay_event_base(c, event);
+		if (strcmp(event, "bridge_login") == 0)
+			jb_str(&c->r->jb, "result", "failure");
+		jb_str(&c->r->jb, "reason", reason);
+		jb_int(&c->r->jb, "status", status);
+		relay_event_emit(c->r);
+	}
 	evbuffer_add_printf(out, "HTTP/1.1 %d %s\r\n", status, http_reason(status));
 	if (status == 407)
 		evbuffer_add_printf(out, "Proxy-Authenticate: Basic realm=\"tiergate\"\r\n");
@@ -237,242 +285,60 @@ relay_reply_error(struct relay_conn *c, int status, const char *text)
 }
 
 static void
-relay_peer_count(struct relay_conn *c)
-{
-	char src[ADDR_STRLEN];
-
-	relay_src_text(c, src);
-	counts_inc(c->r->per_source, src);
-}
-
-/* Activity on either side keeps the session alive; the idle timer is the read timeout. */
-static void
-relay_touch(struct relay_conn *c)
-{
-	c->last_io_us = clock_mono_us();
-}
-
-static void
-relay_pipe(struct relay_conn *c, struct bufferevent *from, struct bufferevent *to, uint64_t *counter)
-{
-	struct evbuffer *in = bufferevent_get_input(from), *out = bufferevent_get_output(to);
-
-	*counter += evbuffer_get_length(in);
-	evbuffer_add_buffer(out, in);
-	relay_touch(c);
-	if (evbuffer_get_length(out) >= RELAY_HIGH_WATER) {
-		/* Stop reading until the slow side drains to half. */
-		bufferevent_disable(from, EV_READ);
-		bufferevent_setwatermark(to, EV_WRITE, RELAY_HIGH_WATER / 2, 0);
-	}
-}
-
-static void
-relay_drained(struct bufferevent *bev, void *arg)
-{
-	struct relay_conn *c = arg;
-	struct bufferevent *other = bev == c->cli ? c->up : c->cli;
-
-	bufferevent_setwatermark(bev, EV_WRITE, 0, 0);
-	bufferevent_enable(other, EV_READ);
-}
-
-static void relay_side_event(struct relay_conn *c, struct bufferevent *bev, short what);
-
-/*
- * libevent 2.1 reads at most 4 KB per wake-up (EVBUFFER_MAX_READ): a download
- * would cost a readv, an ioctl, an epoll_wait and a 4 KB TLS record per 4 KB.
- * So what the socket holds is read here, straight into the client's output,
- * up to the high-water mark. Returns 0, or the bufferevent flags of EOF/error.
- */
-static short
-relay_up_drain(struct relay_conn *c)
-{
-	struct evbuffer *out = bufferevent_get_output(c->cli);
-	int fd = bufferevent_getfd(c->up);
-
-	while (evbuffer_get_length(out) < RELAY_HIGH_WATER) {
-		struct evbuffer_iovec v[2];
-		int n = evbuffer_reserve_space(out, RELAY_READ_CHUNK, v, 2);
-		ssize_t got = n > 0 ? readv(fd, (struct iovec *)v, n) : -1;
-		if (got <= 0) {
-			evbuffer_commit_space(out, v, 0);
-			if (got == 0)
-				return BEV_EVENT_EOF | BEV_EVENT_READING;
-			return errno == EAGAIN || errno == EINTR ? 0 : BEV_EVENT_ERROR | BEV_EVENT_READING;
-		}
-		if ((size_t)got <= v[0].iov_len) {
-			v[0].iov_len = (size_t)got;
-			n = 1;
-		} else
-			v[1].iov_len = (size_t)got - v[0].iov_len;
-		evbuffer_commit_space(out, v, n);
-		c->bytes_down += (uint64_t)got;
-		if (got < RELAY_READ_CHUNK)
-			break;   /* the socket is (almost surely) empty: no extra EAGAIN round */
-	}
-	return 0;
-}
-
-static void
-relay_up_read(struct bufferevent *bev, void *arg)
-{
-	struct relay_conn *c = arg;
-	short end;
-
-	relay_pipe(c, bev, c->cli, &c->bytes_down);
-	end = relay_up_drain(c);
-	if (end) {
-		relay_side_event(c, bev, end);
-		return;
-	}
-	if (evbuffer_get_length(bufferevent_get_output(c->cli)) >= RELAY_HIGH_WATER) {
-		bufferevent_disable(bev, EV_READ);
-		bufferevent_setwatermark(c->cli, EV_WRITE, RELAY_HIGH_WATER / 2, 0);
-	}
-}
-
-static void
-relay_cli_data(struct bufferevent *bev, void *arg)
-{
-	struct relay_conn *c = arg;
-
-	relay_pipe(c, bev, c->up, &c->bytes_up);
-}
-
-/* A read timeout: idle only if neither side moved for idle_timeout. */
-static bool
-relay_still_busy(struct relay_conn *c, struct bufferevent *bev)
-{
-	uint64_t idle_us = (uint64_t)c->r->conf->idle_timeout * 1000000;
-
-	if (clock_mono_us() - c->last_io_us >= idle_us)
-		return false;
-	bufferevent_enable(bev, EV_READ);
-	return true;
-}
-
-/* The client has gone; what it sent before going is delivered, then everything closes. */
-static void
-relay_up_flushed(struct bufferevent *bev, void *arg)
-{
-	if (evbuffer_get_length(bufferevent_get_output(bev)) == 0)
-		relay_conn_free(arg, "client closed");
-}
-
-static void
-relay_up_flush_event(struct bufferevent *bev, short what, void *arg)
-{
-	(void)bev;
-	(void)what;
-	relay_conn_free(arg, "client closed");
-}
-
-/* The session ends when either side ends; what the other still has queued is flushed. */
-static void
-relay_side_event(struct relay_conn *c, struct bufferevent *bev, short what)
-{
-	const char *reason = bev == c->cli ? "client closed" : "server closed";
-
-	if ((what & BEV_EVENT_TIMEOUT) && (what & BEV_EVENT_READING)) {
-		if (relay_still_busy(c, bev))
-			return;
-		reason = "idle timeout";
-	} else if (what & BEV_EVENT_ERROR)
-		reason = bev == c->cli ? "client error" : "server error";
-	if (bev == c->cli && c->up && evbuffer_get_length(bufferevent_get_output(c->up)) > 0) {
-		relay_event_session(c, true, reason);
-		c->start_us = 0;
-		c->state = RS_CLOSING;
-		bufferevent_disable(c->cli, EV_READ);
-		bufferevent_disable(c->up, EV_READ);
-		bufferevent_setcb(c->up, NULL, relay_up_flushed, relay_up_flush_event, c);
-		return;
-	}
-	if (bev == c->up && c->state == RS_RELAY) {
-		relay_pipe(c, c->up, c->cli, &c->bytes_down);
-		relay_event_session(c, true, reason);
-		c->start_us = 0;
-		relay_finish(c);
-		return;
-	}
-	relay_conn_free(c, reason);
-}
-
-static void
-relay_up_event_relay(struct bufferevent *bev, short what, void *arg)
-{
-	relay_side_event(arg, bev, what);
-}
-
-static void
 relay_session_expired(evutil_socket_t fd, short what, void *arg)
 {
 	struct relay_conn *c = arg;
 
 	(void)fd;
 	(void)what;
-	relay_event_session(c, true, "max session length");
-	c->start_us = 0;
+	relay_session_ended(c, "max session length");
 	relay_finish(c);
 }
 
 static void
-relay_start_session(struct relay_conn *c, const char *token, uint32_t ttl)
+relay_start_session(struct relay_conn *c)
 {
-	struct relay *r = c->r;
 	struct evbuffer *out = bufferevent_get_output(c->cli);
-	struct timeval idle = { (time_t)r->conf->idle_timeout, 0 };
-	struct timeval max = { (time_t)r->conf->max_session, 0 };
+	struct timeval max = { (time_t)c->r->conf->max_session, 0 };
 
+	if (!relay_transition(c, RS_RELAY))
+		return;
+	if (!relay_timer_set(c, relay_session_expired, &max)) {
+		relay_conn_free(c, "out of memory");
+		return;
+	}
 	if (tls_send_ticket(bufferevent_openssl_get_ssl(c->cli)) < 0) {
 		tls_log_errors("session ticket");   /* the session goes on; a reconnect is a full handshake */
 		ERR_clear_error();
 	}
 	evbuffer_add_printf(out, "HTTP/1.1 200 %s\r\n", http_reason(200));
-	if (token[0] && ttl)
+	if (c->token && c->token[0] && c->token_ttl)
 		evbuffer_add_printf(out, "X-Tiergate-Token: %s\r\nX-Tiergate-Token-Lifetime: %u\r\n",
-		    token, ttl);
+		    c->token, c->token_ttl);
 	evbuffer_add_printf(out, "\r\n");
-	c->state = RS_RELAY;
+	free(c->token);
+	c->token = NULL;
 	c->start_us = clock_mono_us();
-	relay_touch(c);
 	relay_event_session(c, false, NULL);
-	bufferevent_setcb(c->cli, relay_cli_data, relay_drained, relay_client_event, c);
-	bufferevent_setcb(c->up, relay_up_read, relay_drained, relay_up_event_relay, c);
-	bufferevent_set_timeouts(c->cli, &idle, NULL);
-	bufferevent_set_timeouts(c->up, &idle, NULL);
-	/* Bulk transfers: full 16 KB TLS records and fewer wake-ups per megabyte. */
-	bufferevent_set_max_single_read(c->up, RELAY_HIGH_WATER / 4);
-	bufferevent_set_max_single_write(c->cli, RELAY_HIGH_WATER / 4);
-	bufferevent_set_max_single_read(c->cli, RELAY_HIGH_WATER / 4);
-	bufferevent_set_max_single_write(c->up, RELAY_HIGH_WATER / 4);
-	bufferevent_enable(c->cli, EV_READ);
-	bufferevent_enable(c->up, EV_READ);
-	relay_timer_set(c, relay_session_expired, &max);
-	if (evbuffer_get_length(bufferevent_get_input(c->cli)) > 0)
-		relay_cli_data(c->cli, c);   /* bytes the client sent right after its request */
+	relay_pump_start(c);
 }
 
 static void
 relay_up_event_connecting(struct bufferevent *bev, short what, void *arg)
 {
 	struct relay_conn *c = arg;
-	bool timed_out = (what & BEV_EVENT_TIMEOUT) != 0;
 
 	(void)bev;
 	if (what & BEV_EVENT_CONNECTED) {
 		int one = 1;
 		setsockopt(bufferevent_getfd(c->up), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-		relay_start_session(c, c->token ? c->token : "", c->token_ttl);
-		free(c->token);
-		c->token = NULL;
+		relay_start_session(c);
 		return;
 	}
-	relay_event_refused(c, "bridge_upstream_failed",
-	    timed_out ? "connect timed out" : "connect failed", timed_out ? 504 : 502);
-	relay_reply_error(c, timed_out ? 504 : 502,
-	    timed_out ? "destination did not answer" : "destination refused the connection");
+	if (what & BEV_EVENT_TIMEOUT)
+		relay_refuse(c, 504, "connect timed out");
+	else
+		relay_refuse(c, 502, "connect failed");
 }
 
 static int
@@ -506,22 +372,21 @@ relay_connect_upstream(struct relay_conn *c, const struct access_target *t, cons
 	OPENSSL_cleanse(c->req, sizeof *c->req);
 	free(c->req);
 	c->req = NULL;
-	c->token = xstrdup(res->token);
+	if (!relay_transition(c, RS_CONNECTING))
+		return;
+	c->token = relay_strdup("token", res->token);
 	c->token_ttl = res->token_ttl;
-	c->state = RS_CONNECTING;
 	relay_sockaddr(&t->addr, t->port, &ss, &sslen);
 	c->up = bufferevent_socket_new(c->r->base, -1, BEV_OPT_CLOSE_ON_FREE);
-	if (c->up == NULL) {
-		relay_reply_error(c, 503, "bridge out of resources");
+	if (c->up == NULL || c->token == NULL) {
+		relay_refuse(c, 503, "out of memory");
 		return;
 	}
 	bufferevent_setcb(c->up, NULL, NULL, relay_up_event_connecting, c);
 	bufferevent_set_timeouts(c->up, &tmo, &tmo);
 	bufferevent_disable(c->cli, EV_READ);
-	if (bufferevent_socket_connect(c->up, (struct sockaddr *)&ss, (int)sslen) < 0) {
-		relay_event_refused(c, "bridge_upstream_failed", "connect failed", 502);
-		relay_reply_error(c, 502, "destination refused the connection");
-	}
+	if (bufferevent_socket_connect(c->up, (struct sockaddr *)&ss, (int)sslen) < 0)
+		relay_refuse(c, 502, "connect failed");
 }
 
 /* The auth process said yes: per-user limit, then check 4 (destination). */
@@ -533,17 +398,18 @@ relay_authorized(struct relay_conn *c, const struct authres *res)
 	const char *why = NULL;
 
 	if (counts_get(r->per_user, c->user) >= r->conf->max_sessions_per_user) {
-		relay_event_refused(c, "bridge_denied", "too many sessions for this user", 429);
-		relay_reply_error(c, 429, "too many sessions for this user");
+		relay_refuse(c, 429, "too many sessions for this user");
 		return;
 	}
-	counts_inc(r->per_user, c->user);
+	if (counts_inc(r->per_user, c->user) == 0) {
+		relay_refuse(c, 503, "out of memory");
+		return;
+	}
 	c->counted_user = true;
 	if (access_check(r->conf, r->zones, &r->asps, c->user, c->req, &target, &why) < 0) {
 		if (target.asp)
 			c->asp_name = target.asp->name;
-		relay_event_refused(c, "bridge_denied", why, 403);
-		relay_reply_error(c, 403, why);
+		relay_refuse(c, 403, why);
 		return;
 	}
 	if (target.asp)
@@ -574,7 +440,7 @@ relay_auth_answer(evutil_socket_t fd, short what, void *arg)
 	r->pending[res.id % RELAY_PENDING] = NULL;
 	if (!res.ok) {
 		/* Reason logged by the auth process; the client only learns "try again". */
-		relay_reply_error(c, 407, "authentication failed");
+		relay_refuse(c, 407, NULL);
 		return;
 	}
 	relay_authorized(c, &res);
@@ -589,7 +455,7 @@ relay_ask_auth(struct relay_conn *c)
 	bool is_token = str_has_prefix(c->req->secret, "token:");
 
 	if (r->pending[id % RELAY_PENDING] != NULL) {
-		relay_reply_error(c, 503, "too many logins in progress");
+		relay_refuse(c, 503, "too many logins in progress");
 		return;
 	}
 	memset(&req, 0, sizeof req);
@@ -602,13 +468,14 @@ relay_ask_auth(struct relay_conn *c)
 	req.src_port = c->src_port;
 	if (send(r->auth_fd, &req, sizeof req, MSG_DONTWAIT | MSG_NOSIGNAL) != (ssize_t)sizeof req) {
 		OPENSSL_cleanse(&req, sizeof req);
-		relay_reply_error(c, 503, "authentication service busy");
+		relay_refuse(c, 503, "authentication service busy");
 		return;
 	}
 	OPENSSL_cleanse(&req, sizeof req);
+	if (!relay_transition(c, RS_AUTH))
+		return;
 	c->auth_id = id;
 	r->pending[id % RELAY_PENDING] = c;
-	c->state = RS_AUTH;
 	relay_timer_set(c, NULL, NULL);
 	bufferevent_disable(c->cli, EV_READ);
 }
@@ -619,15 +486,30 @@ relay_status_for(enum http_result hr)
 	return hr == HTTP_NOT_CONNECT ? 405 : hr == HTTP_TOO_LARGE ? 431 : 400;
 }
 
-/* Check 1 (the part TLS already did): a certificate, chain valid, not revoked. */
+/* Takes the parsed request; false when the session was refused. */
 static bool
-relay_device_ok(struct relay_conn *c)
+relay_request_take(struct relay_conn *c, struct http_connect *req)
 {
-	if (!c->r->conf->require_device || c->cert_ok)
-		return true;
-	relay_event_refused(c, "bridge_login", c->cert_why, 403);
-	relay_reply_error(c, 403, "device certificate not accepted");
-	return false;
+	char dest[HTTP_HOST_MAX + 16];
+
+	c->req = req;
+	snprintf(dest, sizeof dest, strchr(req->host, ':') ? "[%s]:%u" : "%s:%u", req->host, req->port);
+	c->dest = relay_strdup("dest", dest);
+	c->dst_port = req->port;
+	if (c->dest == NULL) {
+		relay_refuse(c, 503, "out of memory");
+		return false;
+	}
+	/* Check 1 (the part TLS already did): a certificate, chain valid, not revoked. */
+	if (c->r->conf->require_device && !c->cert_ok) {
+		relay_refuse(c, 403, c->cert_why ? c->cert_why : "device certificate not accepted");
+		return false;
+	}
+	if (!req->has_auth) {
+		relay_refuse(c, 407, "no credentials");
+		return false;
+	}
+	return true;
 }
 
 static void
@@ -637,32 +519,26 @@ relay_request(struct relay_conn *c)
 	size_t len = evbuffer_get_length(in);
 	size_t look = len < HTTP_MAX_HEAD ? len : HTTP_MAX_HEAD;
 	const char *head = (const char *)evbuffer_pullup(in, (ev_ssize_t)look);
-	struct http_connect *req = xcalloc(1, sizeof *req);
-	enum http_result hr = http_parse_connect(head, look, req);
-	char dest[HTTP_HOST_MAX + 16];
+	struct http_connect *req = relay_calloc("request", sizeof *req);
+	enum http_result hr;
 
+	if (req == NULL) {
+		relay_refuse(c, 503, "out of memory");
+		return;
+	}
+	hr = http_parse_connect(head, look, req);
 	if (hr == HTTP_INCOMPLETE) {
 		free(req);
 		return;
 	}
 	if (hr != HTTP_OK) {
-		relay_event_refused(c, "bridge_bad_request", req->why, relay_status_for(hr));
+		relay_refuse(c, relay_status_for(hr), req->why ? req->why : "bad request");
 		free(req);
-		relay_reply_error(c, relay_status_for(hr), "bad request");
 		return;
 	}
 	evbuffer_drain(in, req->head_len);
-	c->req = req;
-	snprintf(dest, sizeof dest, strchr(req->host, ':') ? "[%s]:%u" : "%s:%u", req->host, req->port);
-	c->dest = xstrdup(dest);
-	c->dst_port = req->port;
-	if (!relay_device_ok(c))
+	if (!relay_request_take(c, req))
 		return;
-	if (!req->has_auth) {
-		relay_event_refused(c, "bridge_login", "no credentials", 407);
-		relay_reply_error(c, 407, "credentials required: user:password+OTP or user:token:TOKEN");
-		return;
-	}
 	str_copy(c->user, req->user, sizeof c->user);
 	relay_ask_auth(c);
 }
@@ -692,8 +568,7 @@ relay_phase_expired(evutil_socket_t fd, short what, void *arg)
 		relay_conn_free(c, "handshake timeout");
 		return;
 	}
-	relay_event_refused(c, "bridge_bad_request", "request timeout", 408);
-	relay_reply_error(c, 408, "request timeout");
+	relay_refuse(c, 408, "request timeout");
 }
 
 /* The handshake is over: from here on libevent's bufferevent carries the TLS connection. */
@@ -717,22 +592,25 @@ relay_handshake_done(SSL *ssl, void *arg)
 		relay_conn_free(c, "out of memory");
 		return;
 	}
-	c->r->n_half_open--;
-	c->state = RS_REQUEST;
+	if (!relay_transition(c, RS_REQUEST))
+		return;
 	c->cert_ok = tls_peer_check(ssl, c->fp, &c->cert_why) == 0;
 	bufferevent_openssl_set_allow_dirty_shutdown(c->cli, 1);
 	bufferevent_setcb(c->cli, relay_client_read, NULL, relay_client_event, c);
-	relay_timer_set(c, relay_phase_expired, &req_tmo);
+	if (!relay_timer_set(c, relay_phase_expired, &req_tmo)) {
+		relay_refuse(c, 503, "out of memory");
+		return;
+	}
 	bufferevent_enable(c->cli, EV_READ);
 }
 
-static void
+void
 relay_client_event(struct bufferevent *bev, short what, void *arg)
 {
 	struct relay_conn *c = arg;
 
 	if (c->state == RS_RELAY) {
-		relay_side_event(c, bev, what);
+		relay_pump_side_event(c, bev, what);
 		return;
 	}
 	ERR_clear_error();
@@ -753,6 +631,16 @@ relay_admit(struct relay *r, const struct addr *src)
 	if (counts_get(r->per_source, text) >= r->conf->max_conns_per_source)
 		return "too many connections from this address";
 	return NULL;
+}
+
+/* Counts the connection against its source address; false: no memory for the count. */
+static bool
+relay_peer_count(struct relay_conn *c)
+{
+	char src[ADDR_STRLEN];
+
+	relay_src_text(c, src);
+	return counts_inc(c->r->per_source, src) > 0;
 }
 
 static void
@@ -801,22 +689,29 @@ relay_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa, 
 		evutil_closesocket(fd);
 		return;
 	}
-	c = xcalloc(1, sizeof *c);
+	if ((c = relay_calloc("session", sizeof *c)) == NULL) {
+		relay_refuse_early(r, &src, port, "out of memory");
+		SSL_free(ssl);
+		evutil_closesocket(fd);
+		return;
+	}
 	c->r = r;
 	c->src = src;
 	c->src_port = port;
+	c->state = RS_HANDSHAKE;
 	r->n_conns++;
 	r->n_half_open++;
-	relay_peer_count(c);
+	c->counted_src = relay_peer_count(c);
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &(int){ 1 }, sizeof(int));
 	c->hs = handshake_start(r->base, ssl, fd, relay_handshake_done, c);
 	if (c->hs == NULL) {
 		SSL_free(ssl);
 		evutil_closesocket(fd);
-		relay_conn_free(c, "out of memory");
-		return;
 	}
-	relay_timer_set(c, relay_phase_expired, &hs);
+	if (c->hs == NULL || !c->counted_src || !relay_timer_set(c, relay_phase_expired, &hs)) {
+		relay_refuse_early(r, &src, port, "out of memory");
+		relay_conn_free(c, "out of memory");
+	}
 }
 
 /* Signatures answered: their handshakes resume. EOF: those waiting fail, then the relay stops. */
@@ -972,7 +867,7 @@ relay_run(const struct bridge_conf *conf, const struct policy *zones, SSL_CTX *c
 	mallopt(M_TRIM_THRESHOLD, 16 << 20);
 	mallopt(M_TOP_PAD, 1 << 20);
 	r.base = event_base_new();
-	if (r.base == NULL || handshake_init(KEYPROC_MAX_PENDING) < 0 ||
+	if (r.base == NULL || r.per_source == NULL || r.per_user == NULL || handshake_init(KEYPROC_MAX_PENDING) < 0 ||
 	    relay_setup_events(&r, run_asp_checks) < 0)
 		rc = 1;
 	else {

@@ -1,0 +1,85 @@
+/* relay_int.h -- what relay.c (sessions, checks, refusals) and relay_pump.c (the byte pump) share. */
+#ifndef TIERGATE_BRIDGE_RELAY_INT_H
+#define TIERGATE_BRIDGE_RELAY_INT_H
+
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+#include <event2/listener.h>
+#include <openssl/ssl.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "lib/addr.h"
+#include "lib/event.h"
+#include "vpn-bridge/asp.h"
+#include "vpn-bridge/config.h"
+#include "vpn-bridge/http.h"
+#include "vpn-bridge/relay_state.h"
+
+/* Past this much unsent data one side stops reading the other: memory stays bounded. */
+#define RELAY_HIGH_WATER (256 * 1024)
+#define RELAY_PENDING 4096
+
+struct relay;
+
+/* Per connection; kept small because 10,000 idle sessions must fit in little memory. */
+struct relay_conn {
+	struct relay *r;
+	struct handshake *hs;             /* only until the TLS handshake is done */
+	struct bufferevent *cli, *up;
+	enum relay_state state;           /* changed only by relay_transition() */
+	struct addr src;
+	uint16_t src_port, dst_port;
+	bool counted_src, counted_user, cert_ok;
+	const char *cert_why;             /* static string from OpenSSL or tls.c */
+	char fp[BRIDGE_FP_HEX];
+	char user[HTTP_USER_MAX];
+	char *dest;                       /* "host:port" as asked */
+	const char *asp_name;
+	struct http_connect *req;         /* only between request and auth answer */
+	char *token;                      /* for the 200 answer, only while connecting */
+	uint32_t token_ttl;
+	uint32_t auth_id;
+	uint64_t bytes_up, bytes_down, start_us, last_io_us;
+	struct event *timer;              /* phase deadline, then the max session length */
+};
+
+struct relay {
+	const struct bridge_conf *conf;
+	const struct policy *zones;
+	struct event_base *base;
+	SSL_CTX *ctx;
+	struct evconnlistener *listener;
+	int auth_fd;
+	struct event *auth_ev, *key_ev, *key_timer, *sigterm_ev, *sigint_ev, *sigchld_ev, *asp_timer;
+	uint32_t next_id;
+	struct relay_conn *pending[RELAY_PENDING];
+	struct ev_sink *events;
+	struct jbuf jb;
+	unsigned n_conns, n_half_open;
+	struct counts *per_source, *per_user;
+	struct asp_state asps;
+	pid_t asp_child;
+};
+
+/* relay.c */
+/*
+ * Moves c to state to, after undoing what the state it leaves held. A transition the
+ * table (relay_state.c) does not allow is a bug: the session is logged and freed, and
+ * false returned: the caller must not touch c again.
+ */
+bool relay_transition(struct relay_conn *c, enum relay_state to);
+/* The session's end event (bytes, duration); a session has one. */
+void relay_session_ended(struct relay_conn *c, const char *end_reason);
+/* Ends the session: what is queued for the client goes out, then it is freed. */
+void relay_finish(struct relay_conn *c);
+void relay_conn_free(struct relay_conn *c, const char *end_reason);
+void relay_client_event(struct bufferevent *bev, short what, void *arg);
+
+/* relay_pump.c */
+/* The session is established: both sides read, bytes flow, idle timeout on reads. */
+void relay_pump_start(struct relay_conn *c);
+/* One side ended (EOF, error, read timeout); what the other side still has queued is flushed. */
+void relay_pump_side_event(struct relay_conn *c, struct bufferevent *bev, short what);
+
+#endif

@@ -1,0 +1,198 @@
+/* relay_pump.c -- the byte pump of an established session: TLS client <-> destination socket, bounded buffers. */
+#include <errno.h>
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <sys/uio.h>
+
+#include "lib/util.h"
+#include "vpn-bridge/relay_int.h"
+
+/* Chains of this size stay under glibc's mmap threshold: no page faults per read. */
+#define RELAY_PUMP_READ_CHUNK 32768
+
+/* Activity on either side keeps the session alive; the idle timer is the read timeout. */
+static void
+relay_pump_touch(struct relay_conn *c)
+{
+	c->last_io_us = clock_mono_us();
+}
+
+/* Stops reading from until the slow side (to) drains to half the high-water mark. */
+static void
+relay_pump_throttle(struct bufferevent *from, struct bufferevent *to)
+{
+	if (evbuffer_get_length(bufferevent_get_output(to)) < RELAY_HIGH_WATER)
+		return;
+	bufferevent_disable(from, EV_READ);
+	bufferevent_setwatermark(to, EV_WRITE, RELAY_HIGH_WATER / 2, 0);
+}
+
+static void
+relay_pump_move(struct relay_conn *c, struct bufferevent *from, struct bufferevent *to, uint64_t *counter)
+{
+	struct evbuffer *in = bufferevent_get_input(from), *out = bufferevent_get_output(to);
+
+	*counter += evbuffer_get_length(in);
+	evbuffer_add_buffer(out, in);
+	relay_pump_touch(c);
+	relay_pump_throttle(from, to);
+}
+
+static void
+relay_pump_drained(struct bufferevent *bev, void *arg)
+{
+	struct relay_conn *c = arg;
+	struct bufferevent *other = bev == c->cli ? c->up : c->cli;
+
+	bufferevent_setwatermark(bev, EV_WRITE, 0, 0);
+	bufferevent_enable(other, EV_READ);
+}
+
+/*
+ * libevent 2.1 reads at most 4 KB per wake-up (EVBUFFER_MAX_READ): a download
+ * would cost a readv, an ioctl, an epoll_wait and a 4 KB TLS record per 4 KB.
+ * So what the socket holds is read here, straight into the client's output,
+ * up to the high-water mark. Returns 0, or the bufferevent flags of EOF/error.
+ */
+static short
+relay_pump_up_drain(struct relay_conn *c)
+{
+	struct evbuffer *out = bufferevent_get_output(c->cli);
+	int fd = bufferevent_getfd(c->up);
+
+	while (evbuffer_get_length(out) < RELAY_HIGH_WATER) {
+		struct evbuffer_iovec v[2];
+		int n = evbuffer_reserve_space(out, RELAY_PUMP_READ_CHUNK, v, 2);
+		ssize_t got = n > 0 ? readv(fd, (struct iovec *)v, n) : -1;
+		if (got <= 0) {
+			evbuffer_commit_space(out, v, 0);
+			if (got == 0)
+				return BEV_EVENT_EOF | BEV_EVENT_READING;
+			return errno == EAGAIN || errno == EINTR ? 0 : BEV_EVENT_ERROR | BEV_EVENT_READING;
+		}
+		if ((size_t)got <= v[0].iov_len) {
+			v[0].iov_len = (size_t)got;
+			n = 1;
+		} else
+			v[1].iov_len = (size_t)got - v[0].iov_len;
+		evbuffer_commit_space(out, v, n);
+		c->bytes_down += (uint64_t)got;
+		if (got < RELAY_PUMP_READ_CHUNK)
+			break;   /* the socket is (almost surely) empty: no extra EAGAIN round */
+	}
+	return 0;
+}
+
+static void
+relay_pump_up_read(struct bufferevent *bev, void *arg)
+{
+	struct relay_conn *c = arg;
+	short end;
+
+	relay_pump_move(c, bev, c->cli, &c->bytes_down);
+	end = relay_pump_up_drain(c);
+	if (end) {
+		relay_pump_side_event(c, bev, end);
+		return;
+	}
+	relay_pump_throttle(bev, c->cli);
+}
+
+static void
+relay_pump_cli_read(struct bufferevent *bev, void *arg)
+{
+	struct relay_conn *c = arg;
+
+	relay_pump_move(c, bev, c->up, &c->bytes_up);
+}
+
+/* A read timeout: idle only if neither side moved for idle_timeout. */
+static bool
+relay_pump_still_busy(struct relay_conn *c, struct bufferevent *bev)
+{
+	uint64_t idle_us = (uint64_t)c->r->conf->idle_timeout * 1000000;
+
+	if (clock_mono_us() - c->last_io_us >= idle_us)
+		return false;
+	bufferevent_enable(bev, EV_READ);
+	return true;
+}
+
+/* The client has gone; what it sent before going is delivered, then everything closes. */
+static void
+relay_pump_up_flushed(struct bufferevent *bev, void *arg)
+{
+	if (evbuffer_get_length(bufferevent_get_output(bev)) == 0)
+		relay_conn_free(arg, "client closed");
+}
+
+static void
+relay_pump_up_flush_event(struct bufferevent *bev, short what, void *arg)
+{
+	(void)bev;
+	(void)what;
+	relay_conn_free(arg, "client closed");
+}
+
+static const char *
+relay_pump_end_reason(const struct relay_conn *c, const struct bufferevent *bev, short what)
+{
+	if ((what & BEV_EVENT_TIMEOUT) && (what & BEV_EVENT_READING))
+		return "idle timeout";
+	if (what & BEV_EVENT_ERROR)
+		return bev == c->cli ? "client error" : "server error";
+	return bev == c->cli ? "client closed" : "server closed";
+}
+
+void
+relay_pump_side_event(struct relay_conn *c, struct bufferevent *bev, short what)
+{
+	const char *reason;
+
+	if ((what & BEV_EVENT_TIMEOUT) && (what & BEV_EVENT_READING) && relay_pump_still_busy(c, bev))
+		return;
+	reason = relay_pump_end_reason(c, bev, what);
+	if (bev == c->cli && c->up && evbuffer_get_length(bufferevent_get_output(c->up)) > 0) {
+		relay_session_ended(c, reason);
+		if (!relay_transition(c, RS_CLOSING))
+			return;
+		bufferevent_disable(c->cli, EV_READ);
+		bufferevent_disable(c->up, EV_READ);
+		bufferevent_setcb(c->up, NULL, relay_pump_up_flushed, relay_pump_up_flush_event, c);
+		return;
+	}
+	if (bev == c->up && c->state == RS_RELAY) {
+		relay_pump_move(c, c->up, c->cli, &c->bytes_down);
+		relay_session_ended(c, reason);
+		relay_finish(c);
+		return;
+	}
+	relay_conn_free(c, reason);
+}
+
+static void
+relay_pump_up_event(struct bufferevent *bev, short what, void *arg)
+{
+	relay_pump_side_event(arg, bev, what);
+}
+
+void
+relay_pump_start(struct relay_conn *c)
+{
+	struct timeval idle = { (time_t)c->r->conf->idle_timeout, 0 };
+
+	relay_pump_touch(c);
+	bufferevent_setcb(c->cli, relay_pump_cli_read, relay_pump_drained, relay_client_event, c);
+	bufferevent_setcb(c->up, relay_pump_up_read, relay_pump_drained, relay_pump_up_event, c);
+	bufferevent_set_timeouts(c->cli, &idle, NULL);
+	bufferevent_set_timeouts(c->up, &idle, NULL);
+	/* Bulk transfers: full 16 KB TLS records and fewer wake-ups per megabyte. */
+	bufferevent_set_max_single_read(c->up, RELAY_HIGH_WATER / 4);
+	bufferevent_set_max_single_write(c->cli, RELAY_HIGH_WATER / 4);
+	bufferevent_set_max_single_read(c->cli, RELAY_HIGH_WATER / 4);
+	bufferevent_set_max_single_write(c->up, RELAY_HIGH_WATER / 4);
+	bufferevent_enable(c->cli, EV_READ);
+	bufferevent_enable(c->up, EV_READ);
+	if (evbuffer_get_length(bufferevent_get_input(c->cli)) > 0)
+		relay_pump_cli_read(c->cli, c);   /* bytes the client sent right after its request */
+}
