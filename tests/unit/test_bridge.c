@@ -12,6 +12,7 @@
 #include "vpn-bridge/http.h"
 #include "vpn-bridge/lockout.h"
 #include "lib/pwhash.h"
+#include "vpn-bridge/relay_state.h"
 #include "vpn-bridge/token.h"
 #include "lib/totp.h"
 #include "vpn-bridge/userdb.h"
@@ -413,6 +414,38 @@ test_asp_cipher_judge(void)
 	SSL_CTX_free(ctx);
 }
 
+/* The relay's transition table: the one path through a session, CLOSING from every
+ * phase after the handshake, and nothing else (an illegal transition is refused). */
+static void
+test_relay_transitions(void)
+{
+	static const enum relay_state path[] = { RS_HANDSHAKE, RS_REQUEST, RS_AUTH, RS_CONNECTING,
+		RS_RELAY, RS_CLOSING };
+	unsigned allowed = 0;
+
+	for (size_t i = 0; i + 1 < sizeof path / sizeof path[0]; i++)
+		CHECK(relay_state_may(path[i], path[i + 1]));
+	for (int s = RS_REQUEST; s < RS_CLOSING; s++)
+		CHECK(relay_state_may((enum relay_state)s, RS_CLOSING));
+	CHECK(!relay_state_may(RS_HANDSHAKE, RS_RELAY));
+	CHECK(!relay_state_may(RS_HANDSHAKE, RS_CLOSING));   /* a failed handshake is freed, not flushed */
+	CHECK(!relay_state_may(RS_REQUEST, RS_RELAY));        /* no relaying without the auth answer */
+	CHECK(!relay_state_may(RS_AUTH, RS_RELAY));           /* nor without the destination connected */
+	CHECK(!relay_state_may(RS_RELAY, RS_REQUEST));
+	CHECK(!relay_state_may(RS_CLOSING, RS_RELAY));
+	CHECK(!relay_state_may(RS_COUNT, RS_CLOSING));
+	CHECK(!relay_state_may(RS_REQUEST, RS_COUNT));
+	for (int from = 0; from < RS_COUNT; from++) {
+		CHECK(!relay_state_may((enum relay_state)from, (enum relay_state)from));
+		CHECK(!relay_state_may(RS_CLOSING, (enum relay_state)from));
+		CHECK(strcmp(relay_state_name((enum relay_state)from), "?") != 0);
+		for (int to = 0; to < RS_COUNT; to++)
+			allowed += relay_state_may((enum relay_state)from, (enum relay_state)to);
+	}
+	CHECK_INT(allowed, 8);   /* the 5 steps of the path and 3 more ways to CLOSING */
+	CHECK_STR(relay_state_name(RS_COUNT), "?");
+}
+
 int
 main(void)
 {
@@ -433,5 +466,6 @@ main(void)
 	UNIT_RUN(test_config_errors);
 	UNIT_RUN(test_counts);
 	UNIT_RUN(test_asp_cipher_judge);
+	UNIT_RUN(test_relay_transitions);
 	UNIT_EXIT();
 }
