@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # bench.sh -- make bench: each part measures itself against its peer in one run (scripts/bench.d/*.sh).
 # Prints ratios; never fails on speed. Results also go to build/bench/*.txt.
+#   scripts/bench.sh --quick   every step on small inputs (BENCH_QUICK=1), a few seconds each:
+#                              the figures only show the step works (tests/suites/90-bench-quick.sh)
 set -u
+[ "${1:-}" = --quick ] && export BENCH_QUICK=1
 cd "$(dirname "$0")/.." || exit 2
 export TIERGATE_ROOT=$(pwd)
 export TIERGATE_BUILD="$TIERGATE_ROOT/${TIERGATE_BUILD:-build}"
