@@ -304,7 +304,7 @@ relay_start_session(struct relay_conn *c)
 	if (!relay_transition(c, RS_RELAY))
 		return;
 	if (!relay_timer_set(c, relay_session_expired, &max)) {
-		relay_conn_free(c, "out of memory");
+		relay_refuse(c, 503, "out of memory");   /* before the 200: the client learns why */
 		return;
 	}
 	if (tls_send_ticket(bufferevent_openssl_get_ssl(c->cli)) < 0) {
@@ -571,6 +571,20 @@ relay_phase_expired(evutil_socket_t fd, short what, void *arg)
 	relay_refuse(c, 408, "request timeout");
 }
 
+/* A connection refused before it is a session (limits, out of memory at accept): bridge_refused. */
+static void
+relay_refuse_early(struct relay *r, const struct addr *src, uint16_t port, const char *why)
+{
+	char text[ADDR_STRLEN];
+
+	addr_format(src, text);
+	ev_begin(&r->jb, "bridge_refused", 0);
+	jb_str(&r->jb, "src_ip", text);
+	jb_uint(&r->jb, "src_port", port);
+	jb_str(&r->jb, "reason", why);
+	relay_event_emit(r);
+}
+
 /* The handshake is over: from here on libevent's bufferevent carries the TLS connection. */
 static void
 relay_handshake_done(SSL *ssl, void *arg)
@@ -589,6 +603,7 @@ relay_handshake_done(SSL *ssl, void *arg)
 		int fd = SSL_get_fd(ssl);
 		SSL_free(ssl);
 		evutil_closesocket(fd);
+		relay_refuse_early(c->r, &c->src, c->src_port, "out of memory");
 		relay_conn_free(c, "out of memory");
 		return;
 	}
@@ -655,19 +670,6 @@ relay_addr_from_sa(const struct sockaddr *sa, struct addr *a, uint16_t *port)
 		addr_from_v6(a, (const uint8_t *)&sin6->sin6_addr);
 		*port = ntohs(sin6->sin6_port);
 	}
-}
-
-static void
-relay_refuse_early(struct relay *r, const struct addr *src, uint16_t port, const char *why)
-{
-	char text[ADDR_STRLEN];
-
-	addr_format(src, text);
-	ev_begin(&r->jb, "bridge_refused", 0);
-	jb_str(&r->jb, "src_ip", text);
-	jb_uint(&r->jb, "src_port", port);
-	jb_str(&r->jb, "reason", why);
-	relay_event_emit(r);
 }
 
 static void
