@@ -20,6 +20,10 @@ figures() {
 ^/.*/conf/beta-prime.conf: [0-9]+ rules
 EOF
 	;;
+	25-names) cat <<EOF
+2*^ *[0-9]+ patterns: hashed +${N} ns/lookup \([0-9]+% matched\) \| plain scan +${N} ns/lookup \| [0-9]+x$
+EOF
+	;;
 	30-gw-pcap) cat <<EOF
 2*tiergate-gw / ndpiReader = ${N}x \(target .*tiergate-gw / raw read = ${N}; [1-9][0-9]* events written
 ^flows/s, short flows .*: [1-9][0-9]* flows/s$
