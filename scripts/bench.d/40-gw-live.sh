@@ -55,7 +55,7 @@ pct() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.0f%%", 100 * a / b
 _bg lgw "$TG_TMP/iperf3.log" iperf3 -s -B 10.20.1.5 -p 3389 >/dev/null
 wait_for 5 _port_open lgw 10.20.1.5 3389
 iperf() {   # prints Gbit/s received
-	in_ns dmz iperf3 -c 10.20.1.5 -p 3389 -B 10.30.0.20 -t "$T" -J 2>/dev/null |
+	in_ns dmz timeout $((T + 10)) iperf3 -c 10.20.1.5 -p 3389 -B 10.30.0.20 -t "$T" -J 2>/dev/null |
 		python3 -c 'import json,sys; print("%.2f" % (json.load(sys.stdin)["end"]["sum_received"]["bits_per_second"] / 1e9))' 2>/dev/null || echo 0
 }
 gw_run_iperf() {   # gw_run_iperf CONF -> "Gbit/s queued dropped user_dropped"

@@ -12,6 +12,7 @@ need_root
 export TIERGATE_ROOT="$ROOT" TIERGATE_BUILD BENCH_QUICK=1
 
 N='[0-9]+(\.[0-9]+)?'   # a figure
+NZ='(0\.[0-9]*[1-9][0-9]*|[1-9][0-9]*(\.[0-9]+)?)'   # a figure that is not zero (a rate that was measured)
 # figures STEP: one ERE per line, each a line the step must print ("COUNT*ERE": at least COUNT such lines).
 figures() {
 	case "$1" in
@@ -32,9 +33,9 @@ EOF
 EOF
 	;;
 	40-gw-live) cat <<EOF
-no gateway \(plain forwarding\) +${N} Gbit/s
-tiergate-gw, connmark offload +${N} Gbit/s +[0-9]+% of no gateway
-tiergate-gw, every packet in user +${N} Gbit/s +[0-9]+% of no gateway
+no gateway \(plain forwarding\) +${NZ} Gbit/s
+tiergate-gw, connmark offload +${NZ} Gbit/s +[0-9]+% of no gateway
+tiergate-gw, every packet in user +${NZ} Gbit/s +[0-9]+% of no gateway
 tiergate-gw \(engine \+ policy\) +[0-9]+ packets/s +[0-9]+% of the peer
 tiergate-gw +[1-9][0-9]* flows/s +\([1-9][0-9]* of [0-9]+ flows decided
 EOF
