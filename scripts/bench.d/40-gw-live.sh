@@ -2,7 +2,8 @@
 # tiergate-gw live (NFQUEUE): TCP throughput, verdict loop packets/s against a bare accept loop, new flows/s
 #
 # One run on the test namespaces (tests/netns/topology.sh), conf/alpha.conf:
-#  (a) iperf3 TCP bridge -> staff PC (rule telework-rdp): no gateway, tiergate-gw
+#  (a) iperf3 TCP internet -> bridge 10.30.0.20:8443 (rule internet-telework, a port rule: the
+#      LGWAN-side rules need app RDP, which iperf3 is not): no gateway, tiergate-gw
 #      with connmark offload (target >= 90% of no gateway), every packet in user space;
 #  (b) 64-byte UDP mynumber -> LGWAN NTP (rule mynumber-ntp), every packet through
 #      the queue: tiergate-gw (decode, flow table, policy, events) against
@@ -52,10 +53,10 @@ kq_delta() {   # kq_delta "BEFORE" "AFTER" -> "queued dropped user_dropped"
 pct() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.0f%%", 100 * a / b; else print "n/a" }'; }
 
 # --- (a) TCP throughput ---------------------------------------------------------------------
-_bg lgw "$TG_TMP/iperf3.log" iperf3 -s -B 10.20.1.5 -p 3389 >/dev/null
-wait_for 5 _port_open lgw 10.20.1.5 3389
+_bg dmz "$TG_TMP/iperf3.log" iperf3 -s -B 10.30.0.20 -p 8443 >/dev/null
+wait_for 5 _port_open dmz 10.30.0.20 8443
 iperf() {   # prints Gbit/s received
-	in_ns dmz timeout $((T + 10)) iperf3 -c 10.20.1.5 -p 3389 -B 10.30.0.20 -t "$T" -J 2>/dev/null |
+	in_ns inet timeout $((T + 10)) iperf3 -c 10.30.0.20 -p 8443 -B 198.51.100.10 -t "$T" -J 2>/dev/null |
 		python3 -c 'import json,sys; print("%.2f" % (json.load(sys.stdin)["end"]["sum_received"]["bits_per_second"] / 1e9))' 2>/dev/null || echo 0
 }
 gw_run_iperf() {   # gw_run_iperf CONF -> "Gbit/s queued dropped user_dropped"
@@ -68,7 +69,7 @@ gw_run_iperf() {   # gw_run_iperf CONF -> "Gbit/s queued dropped user_dropped"
 	gw_rules "$1" remove >/dev/null 2>&1
 	echo "$rate $d"
 }
-echo "(a) TCP throughput, iperf3 ${T} s, bridge 10.30.0.20 -> staff PC 10.20.1.5:3389 (rule telework-rdp)"
+echo "(a) TCP throughput, iperf3 ${T} s, internet 198.51.100.10 -> bridge 10.30.0.20:8443 (rule internet-telework)"
 maxf() { awk -v a="$1" -v b="$2" 'BEGIN { print (a + 0 >= b + 0) ? a : b }'; }
 # Alternate the no-gateway and offload runs and keep each one's best: the cores are shared.
 none1=$(iperf)
