@@ -175,6 +175,8 @@ struct sandbox_ids {
 int sandbox_resolve_user(const char *user, struct sandbox_ids *ids);
 /* Compiles the worker's seccomp filter (libseccomp) once, so a worker only installs it. */
 int sandbox_compile(struct sandbox_ids *ids);
+/* The same filter without the file-probe leniency: open, openat, access, stat and ioctl kill too (mail parser). */
+int sandbox_compile_strict(struct sandbox_ids *ids);
 void sandbox_free(struct sandbox_ids *ids);
 /* In the forked child: privileges, rlimits, seccomp. Returns 0 or -1 (the child then exits). */
 int sandbox_enter(const struct san_config *cfg, const struct sandbox_ids *ids, int keep_fd);

@@ -88,6 +88,12 @@ mail_ctx_new(struct san_ctx *san, const struct mail_config *config)
 }
 
 void
+mail_ctx_set_hooks(struct mail_ctx *mc, const struct mail_hooks *hooks)
+{
+	mc->hooks = *hooks;
+}
+
+void
 mail_ctx_free(struct mail_ctx *mc)
 {
 	free(mc);
@@ -482,11 +488,14 @@ static int
 mail_quarantine(struct mail_ctx *mc, const uint8_t *msg, size_t len, const struct mail_envelope *env,
     struct mail_report *rep)
 {
-	const struct san_config *sc = san_ctx_config(mc->san);
+	const struct san_config *sc;
 	struct jbuf jb = JBUF_INIT;
 	struct quarantine_meta meta;
 	int rc;
 
+	if (mc->hooks.quarantine)   /* sandboxed: the broker holds the original and the quarantine */
+		return mc->hooks.quarantine(mc->hooks.arg, rep, rep->quarantine_id);
+	sc = san_ctx_config(mc->san);
 	memset(&meta, 0, sizeof meta);
 	meta.kind = "mail";
 	meta.name = rep->subject;

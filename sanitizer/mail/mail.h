@@ -103,6 +103,19 @@ struct mail_envelope {
 struct mail_ctx;
 /* Calls g_mime_init once per process. san is borrowed, not owned. */
 struct mail_ctx *mail_ctx_new(struct san_ctx *san, const struct mail_config *config);
+
+/*
+ * Where the rebuild's two side effects go when it runs in the sandboxed
+ * parser (milter_parse.c), which can neither fork a file worker nor write
+ * the quarantine: each is asked of the broker. Unset: done in this process.
+ */
+struct mail_hooks {
+	int (*sanitize)(void *arg, const uint8_t *data, size_t len, const char *name,
+	    const char *media, struct san_result *res);
+	int (*quarantine)(void *arg, const struct mail_report *rep, char id[SAN_SHA256_HEX]);
+	void *arg;
+};
+void mail_ctx_set_hooks(struct mail_ctx *mc, const struct mail_hooks *hooks);
 void mail_ctx_free(struct mail_ctx *mc);
 
 /*

@@ -12,6 +12,7 @@ struct mail_ctx {
 	struct mail_config config;
 	bool have_link_key;          /* token_key and portal_url set: notices carry request links */
 	uint8_t link_key[32];
+	struct mail_hooks hooks;
 };
 
 /* One message (or attached message) being rebuilt. */
@@ -48,6 +49,10 @@ void mail_part_sanitize(struct mail_build *b, const uint8_t *data, size_t len, c
     const char *media, const char *note);
 struct mail_part_report *mail_part_record(struct mail_build *b, const char *name, const char *media,
     const char *action, const char *reason, size_t size_in);
+
+/* mail_part.c: san_buffer, or the broker's when the rebuild is sandboxed. */
+int mail_part_san(struct mail_build *b, const uint8_t *data, size_t len, const char *name,
+    const char *media, struct san_result *r);
 
 /* mail.c: an attached message, rebuilt the same way one level deeper. */
 void mail_nested(struct mail_build *b, const uint8_t *msg, size_t len, const char *name);

@@ -171,6 +171,7 @@ mail_part_label(const char *label, const char *bytes, size_t len)
 
 	if (label == NULL)
 		return NULL;
+	label = mail_charset_alias(label);
 	for (size_t i = 0; i < sizeof single_byte / sizeof single_byte[0]; i++)
 		if (strncasecmp(label, single_byte[i], strlen(single_byte[i])) == 0)
 			return mail_part_is_utf8(bytes, len) ? "UTF-8" : label;
@@ -291,6 +292,17 @@ mail_part_reason(const struct san_result *r, const char *note)
 	return why.len ? mbuf_take(&why, NULL) : NULL;
 }
 
+int
+mail_part_san(struct mail_build *b, const uint8_t *data, size_t len, const char *name,
+    const char *media, struct san_result *r)
+{
+	const struct mail_hooks *h = &b->mc->hooks;
+
+	if (h->sanitize)
+		return h->sanitize(h->arg, data, len, name, media, r);
+	return san_buffer(b->mc->san, data, len, name, media, r);
+}
+
 void
 mail_part_sanitize(struct mail_build *b, const uint8_t *data, size_t len, const char *name,
     const char *media, const char *note)
@@ -299,7 +311,7 @@ mail_part_sanitize(struct mail_build *b, const uint8_t *data, size_t len, const 
 	struct mail_part_report *p;
 	char *reason;
 
-	if (san_buffer(b->mc->san, data, len, name, media, &r) < 0) {
+	if (mail_part_san(b, data, len, name, media, &r) < 0) {
 		log_warnx("mail: sanitizer unavailable for %s", name ? name : "(unnamed part)");
 		b->internal_error = true;
 		return;
@@ -386,7 +398,7 @@ mail_part_html(struct mail_build *b, GMimeObject *obj, bool as_body)
 		free(name);
 		goto out;
 	}
-	if (san_buffer(b->mc->san, (const uint8_t *)html.data, html.len, "message.html", "text/html",
+	if (mail_part_san(b, (const uint8_t *)html.data, html.len, "message.html", "text/html",
 	    &r) < 0) {
 		b->internal_error = true;
 		goto out;

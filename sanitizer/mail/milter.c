@@ -15,6 +15,7 @@
 #include "lib/log.h"
 #include "lib/util.h"
 #include "sanitizer/cli.h"
+#include "sanitizer/mail/milter_check.h"
 #include "sanitizer/mail/milter_conf.h"
 #include "sanitizer/mail/milter_msg.h"
 #include "sanitizer/mail/milter_child.h"
@@ -26,6 +27,8 @@ static struct milter_config milter_cfg;
 static const char *milter_config_path;
 static char milter_self[4096];
 static sem_t milter_slots;            /* bounds the rebuilds running at once */
+static pthread_mutex_t milter_slot_lock = PTHREAD_MUTEX_INITIALIZER;
+static bool milter_slot_busy[256];    /* which slot (the parser's uid offset) each rebuild holds */
 static struct ev_sink *milter_events;
 
 /*
@@ -270,11 +273,34 @@ milter_failure_count(uint64_t hash, bool add)
 	return count;
 }
 
+/* A free slot (there is one: the semaphore admits at most max_workers <= 256). */
+static unsigned
+milter_slot_take(void)
+{
+	unsigned slot = 0;
+
+	pthread_mutex_lock(&milter_slot_lock);
+	while (slot + 1 < sizeof milter_slot_busy && milter_slot_busy[slot])
+		slot++;
+	milter_slot_busy[slot] = true;
+	pthread_mutex_unlock(&milter_slot_lock);
+	return slot;
+}
+
+static void
+milter_slot_put(unsigned slot)
+{
+	pthread_mutex_lock(&milter_slot_lock);
+	milter_slot_busy[slot] = false;
+	pthread_mutex_unlock(&milter_slot_lock);
+}
+
+/* Rebuilds m into out and checks it (milter_check.c); on failure why says what went wrong. */
 static int
-milter_rebuild(struct milter_msg *m, struct milter_worker_out *out)
+milter_rebuild(struct milter_msg *m, struct milter_worker_out *out, char *why, size_t why_size)
 {
 	struct milter_worker_job job = { milter_self, milter_config_path, m->sender,
-		m->recipients, m->n_recipients, milter_cfg.timeout, milter_msg_fd(m), NULL };
+		m->recipients, m->n_recipients, milter_cfg.timeout, milter_msg_fd(m), NULL, 0 };
 	uint64_t hash;
 	int rc;
 
@@ -288,9 +314,20 @@ milter_rebuild(struct milter_msg *m, struct milter_worker_out *out)
 	}
 	while (sem_wait(&milter_slots) < 0 && errno == EINTR)
 		;
+	job.slot = milter_slot_take();
 	rc = milter_worker_run(&job, out);
+	milter_slot_put(job.slot);
 	sem_post(&milter_slots);
 	close(job.in_fd);
+	if (rc == 0 && milter_check_rebuilt(out->msg, out->len, out->body_at, out->n_added, why,
+	    why_size) < 0) {
+		/* the parser is untrusted: what it built is refused, never delivered; counted like a crash */
+		log_warnx("milter: rebuilt message refused: %s", why);
+		milter_worker_out_free(out);
+		rc = MILTER_WORKER_CRASHED;
+	} else if (rc != 0) {
+		snprintf(why, why_size, "rebuild failed (worker error, crash or timeout)");
+	}
 	if (rc == MILTER_WORKER_CRASHED)   /* transient failures (disk, fork) do not count */
 		milter_failure_count(hash, true);
 	return rc < 0 ? -1 : 0;
@@ -323,6 +360,7 @@ milter_eom(SMFICTX *ctx)
 {
 	struct milter_msg *m = milter_priv(ctx);
 	struct milter_worker_out out;
+	char why[256];
 
 	if (m == NULL)
 		return SMFIS_TEMPFAIL;
@@ -332,9 +370,9 @@ milter_eom(SMFICTX *ctx)
 		smfi_setreply(ctx, "552", "5.3.4", (char *)"tiergate: message too big to be sanitized");
 		return SMFIS_REJECT;
 	}
-	if (milter_rebuild(m, &out) < 0) {
-		milter_event_tempfail(m, "rebuild failed (worker error, crash or timeout)");
-		return milter_tempfail(ctx, "rebuild failed");
+	if (milter_rebuild(m, &out, why, sizeof why) < 0) {
+		milter_event_tempfail(m, why);
+		return milter_tempfail(ctx, why);
 	}
 	if (milter_remove_headers(ctx, m) < 0 || milter_add_headers(ctx, &out) < 0 ||
 	    milter_replace_body(ctx, &out) < 0) {

@@ -6,16 +6,31 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "lib/event.h"
+#include "lib/json.h"
 #include "lib/log.h"
 #include "lib/util.h"
 #include "sanitizer/mail/mail.h"
 #include "sanitizer/mail/milter_conf.h"
 #include "sanitizer/mail/milter_memfd.h"
+#include "sanitizer/mail/milter_parse.h"
+#include "sanitizer/mail/milter_wire.h"
+#include "sanitizer/quarantine.h"
 
 #define MILTER_CHILD_TEMPFAIL 75   /* EX_TEMPFAIL */
+
+/* The message as the broker holds it, and where the result goes. */
+struct milter_child_msg {
+	const struct mail_envelope *env;
+	const uint8_t *msg;
+	size_t len;
+	int out_fd, rep_fd;
+};
 
 static int
 milter_child_write(int fd, const void *data, size_t len)
@@ -34,32 +49,63 @@ milter_child_write(int fd, const void *data, size_t len)
 	return 0;
 }
 
-/* One "mail" event: envelope, sizes, per-part actions, quarantine id, duration. */
+/* Appends the members of a JSON object (its text without the braces) to the object being built. */
 static void
-milter_child_event(struct ev_sink *sink, const struct mail_envelope *env,
-    const struct mail_report *rep)
+milter_child_splice(struct jbuf *jb, const char *members, size_t len)
+{
+	char *grown;
+
+	if (len == 0 || jb->oom)
+		return;
+	grown = realloc(jb->buf, jb->len + len + 2);
+	if (grown == NULL) {
+		jb->oom = true;
+		return;
+	}
+	jb->buf = grown;
+	jb->cap = jb->len + len + 2;
+	jb->buf[jb->len++] = ',';
+	memcpy(jb->buf + jb->len, members, len);
+	jb->len += len;
+	jb->buf[jb->len] = '\0';
+}
+
+/* One "mail" event: the broker's envelope, then the members of the parser's report (checked JSON). */
+static void
+milter_child_event(struct ev_sink *sink, const struct mail_envelope *env, const char *report)
 {
 	struct jbuf jb = JBUF_INIT;
+	struct json_value v;
+	struct json_error err;
+	size_t len = report ? strlen(report) : 0;
 
-	if (sink == NULL)
+	if (sink == NULL || report == NULL)
 		return;
-	ev_begin(&jb, "mail", 0);
-	jb_str(&jb, "source", env->source);
-	jb_str(&jb, "sender", env->sender);
-	jb_arr_begin(&jb, "recipients");
-	for (size_t i = 0; i < env->n_recipients; i++)
-		jb_str(&jb, NULL, env->recipients[i]);
-	jb_arr_end(&jb);
-	mail_report_json(rep, &jb);
-	ev_end(&jb);
-	ev_emit(sink, &jb);
-	jb_free(&jb);
+	if (json_parse(report, len, &v, &err) < 0)
+		return;
+	if (v.type == JSON_OBJECT && len > 2 && report[0] == '{' && report[len - 1] == '}') {
+		ev_begin(&jb, "mail", 0);
+		jb_str(&jb, "source", env->source);
+		jb_str(&jb, "sender", env->sender);
+		jb_arr_begin(&jb, "recipients");
+		for (size_t i = 0; i < env->n_recipients; i++)
+			jb_str(&jb, NULL, env->recipients[i]);
+		jb_arr_end(&jb);
+		milter_child_splice(&jb, report + 1, len - 2);
+		ev_end(&jb);
+		ev_emit(sink, &jb);
+		jb_free(&jb);
+	} else {
+		log_warnx("milter: the parser's report is not a JSON object; no event");
+	}
+	json_free(&v);
 }
 
 struct milter_child_args {
 	const char *config, *sender, *quarantine_only;
 	const char **rcpts;
 	size_t n_rcpts;
+	unsigned slot;
 };
 
 static int
@@ -68,7 +114,8 @@ milter_child_args(int argc, char **argv, struct milter_child_args *a)
 	static const struct option opts[] = {
 		{ "worker", no_argument, NULL, 'w' }, { "config", required_argument, NULL, 'c' },
 		{ "sender", required_argument, NULL, 's' }, { "rcpt", required_argument, NULL, 'r' },
-		{ "quarantine-only", required_argument, NULL, 'q' }, { NULL, 0, NULL, 0 },
+		{ "quarantine-only", required_argument, NULL, 'q' }, { "slot", required_argument, NULL, 'n' },
+		{ NULL, 0, NULL, 0 },
 	};
 	int c;
 
@@ -84,36 +131,151 @@ milter_child_args(int argc, char **argv, struct milter_child_args *a)
 			a->rcpts[a->n_rcpts++] = optarg;
 		else if (c == 'q')
 			a->quarantine_only = optarg;
+		else if (c == 'n')
+			a->slot = (unsigned)strtoul(optarg, NULL, 10);
 		else if (c != 'w')
 			return -1;
 	}
 	return 0;
 }
 
-int
-milter_child_sanitize(struct mail_ctx *mail, struct ev_sink *sink, const struct mail_envelope *env,
-    const char *quarantine_only, int in_fd, int out_fd, int rep_fd)
+/* 'S': one attachment through san_buffer (its own sandboxed worker), the result back. */
+static int
+milter_child_serve_sanitize(const struct milter_child_ctx *cx, int sock, const struct mwire_frame *fr)
 {
-	struct mail_result res;
-	char line[64], *msg = NULL;
-	size_t len;
-	int rc = -1;
+	struct san_result r;
+	char action[16];
 
-	if (milter_memfd_read(in_fd, &msg, &len) < 0)
+	if (fr->n != 3 || fr->f[2].data == NULL || mwire_str(fr, 1) == NULL)
 		return -1;
-	if (quarantine_only ? mail_quarantine_notice(mail, (const uint8_t *)msg, len, env,
-	    quarantine_only, &res) < 0 : mail_sanitize(mail, (const uint8_t *)msg, len, env, &res) < 0) {
+	if (san_buffer(cx->san, (const uint8_t *)fr->f[2].data, fr->f[2].len, mwire_str(fr, 0),
+	    mwire_str(fr, 1), &r) < 0) {
+		struct mwire_field failed[7] = { mwire_s("-1") };
+		return mwire_send(sock, 'R', failed, 7);
+	}
+	snprintf(action, sizeof action, "%d", (int)r.action);
+	struct mwire_field reply[7] = { mwire_s("0"), mwire_s(action), mwire_s(r.reason),
+		mwire_s(r.detected_mime), mwire_s(r.out_name), mwire_s(r.out_mime),
+		{ (const char *)r.out, r.out_len } };
+	int rc = mwire_send(sock, 'R', reply, 7);
+	san_result_free(&r);
+	return rc;
+}
+
+/* 'Q': the original -- the broker's own copy, never the parser's -- into the quarantine. */
+static int
+milter_child_serve_quarantine(const struct milter_child_ctx *cx, int sock, const struct mwire_frame *fr,
+    const struct milter_child_msg *m)
+{
+	struct quarantine_meta meta;
+	char id[SAN_SHA256_HEX] = "";
+	const char *report = mwire_str(fr, 2);
+	struct json_value v;
+	struct json_error err;
+	bool object = false;
+
+	if (fr->n != 3)
+		return -1;
+	if (report && json_parse(report, strlen(report), &v, &err) == 0) {
+		object = v.type == JSON_OBJECT;
+		json_free(&v);
+	}
+	memset(&meta, 0, sizeof meta);
+	meta.kind = "mail";
+	meta.name = mwire_str(fr, 0);
+	meta.declared_mime = "message/rfc822";
+	meta.reason = mwire_str(fr, 1) ? mwire_str(fr, 1) : "original of a sanitized mail";
+	meta.source = m->env->source ? m->env->source : "milter";
+	meta.sender = m->env->sender ? m->env->sender : "";
+	meta.recipients = m->env->recipients;
+	meta.n_recipients = m->env->n_recipients;
+	meta.report_json = object ? report : NULL;
+	if (quarantine_put(cx->sc->quarantine_dir, m->msg, m->len, &meta, id) < 0) {
+		struct mwire_field failed[1] = { { NULL, 0 } };
+		return mwire_send(sock, 'I', failed, 1);
+	}
+	struct mwire_field reply[1] = { mwire_s(id) };
+	return mwire_send(sock, 'I', reply, 1);
+}
+
+/* 'D': the rebuilt message and its line to the daemon (which checks them), the event. */
+static int
+milter_child_serve_done(const struct milter_child_ctx *cx, const struct mwire_frame *fr,
+    const struct milter_child_msg *m)
+{
+	const char *line = mwire_str(fr, 1);
+	char rep[64];
+
+	if (fr->n != 3 || fr->f[0].data == NULL || line == NULL || strlen(line) > 40)
+		return -1;
+	snprintf(rep, sizeof rep, "%s\n", line);
+	if (milter_child_write(m->out_fd, fr->f[0].data, fr->f[0].len) < 0 ||
+	    milter_child_write(m->rep_fd, rep, strlen(rep)) < 0)
+		return -1;
+	milter_child_event(cx->sink, m->env, mwire_str(fr, 2));
+	return 0;
+}
+
+/* Answers the parser until it is done: 0, or -1 when it died, lied about the frame, or gave up. */
+static int
+milter_child_broker(const struct milter_child_ctx *cx, int sock, const struct milter_child_msg *m)
+{
+	size_t max = cx->mail_cfg->max_output_bytes + cx->mail_cfg->max_message_bytes + (1u << 20);
+
+	for (;;) {
+		struct mwire_frame fr;
+		int rc = -1;
+		if (mwire_recv(sock, max > 0xFFFFFFF0u ? 0xFFFFFFF0u : max, &fr) != 0)
+			return -1;
+		if (fr.type == 'S')
+			rc = milter_child_serve_sanitize(cx, sock, &fr);
+		else if (fr.type == 'Q')
+			rc = milter_child_serve_quarantine(cx, sock, &fr, m);
+		else if (fr.type == 'D')
+			rc = milter_child_serve_done(cx, &fr, m) == 0 ? 1 : -1;
+		mwire_frame_free(&fr);
+		if (rc != 0)
+			return rc > 0 ? 0 : -1;
+	}
+}
+
+int
+milter_child_sanitize(const struct milter_child_ctx *cx, const struct mail_envelope *env,
+    const char *quarantine_only, unsigned slot, int in_fd, int out_fd, int rep_fd)
+{
+	struct milter_child_msg m = { env, NULL, 0, out_fd, rep_fd };
+	char *msg = NULL;
+	int sv[2], status = 0, rc;
+	pid_t pid;
+
+	if (milter_memfd_read(in_fd, &msg, &m.len) < 0)
+		return -1;
+	m.msg = (const uint8_t *)msg;
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) {
 		free(msg);
 		return -1;
 	}
+	pid = fork();
+	if (pid == 0) {
+		struct milter_parse_job job = { m.msg, m.len, env, quarantine_only, sv[1], slot,
+			cx->uid_base };
+		close(sv[0]);
+		milter_parse_main(cx->mail, cx->sc, &job);
+	}
+	close(sv[1]);
+	rc = pid < 0 ? -1 : milter_child_broker(cx, sv[0], &m);
+	close(sv[0]);
 	free(msg);
-	snprintf(line, sizeof line, "%zu %zu\n", res.body_at, res.n_added);
-	if (milter_child_write(out_fd, res.out, res.out_len) == 0 &&
-	    milter_child_write(rep_fd, line, strlen(line)) == 0)
-		rc = 0;
-	milter_child_event(sink, env, &res.report);
-	mail_result_free(&res);
-	return rc;
+	if (pid < 0)
+		return -1;
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	if (WIFSIGNALED(status)) {
+		log_warnx("milter: the mail parser was killed by signal %d%s", WTERMSIG(status),
+		    WTERMSIG(status) == SIGSYS ? " (a system call its sandbox forbids)" : "");
+		return MILTER_CHILD_CRASHED;
+	}
+	return rc == 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -1;
 }
 
 int
@@ -134,11 +296,13 @@ milter_child_main(int argc, char **argv)
 	/* no RLIMIT_CPU here: the sanitizer's own workers set theirs, and a lower hard
 	 * limit inherited from us would make them fail; the daemon's wall-clock
 	 * timeout kills this whole process group instead */
-	if ((san = san_ctx_new(&sc)) != NULL && (mail = mail_ctx_new(san, &mc.mail)) != NULL) {
+	if ((san = san_ctx_new(&sc)) != NULL && (mail = mail_ctx_new(san, &mc.mail)) != NULL &&
+	    milter_parse_prepare() == 0) {
 		struct mail_envelope env = { a.sender, a.rcpts, a.n_rcpts, "milter" };
 		sink = mc.events ? ev_sink_open(mc.events) : NULL;
-		rc = milter_child_sanitize(mail, sink ? sink : san_ctx_events(san), &env,
-		    a.quarantine_only, 0, 1, 3);
+		struct milter_child_ctx cx = { mail, san, &sc, &mc.mail, sink ? sink : san_ctx_events(san),
+			mc.parser_uid_base };
+		rc = milter_child_sanitize(&cx, &env, a.quarantine_only, a.slot, 0, 1, 3);
 	}
 	if (sink)
 		ev_sink_close(sink);
@@ -148,5 +312,5 @@ milter_child_main(int argc, char **argv)
 	free(a.rcpts);
 	milter_config_free(&mc);
 	san_config_free(&sc);
-	return rc == 0 ? 0 : MILTER_CHILD_TEMPFAIL;
+	return rc == 0 ? 0 : rc == MILTER_CHILD_CRASHED ? MILTER_CHILD_EXIT_CRASHED : MILTER_CHILD_TEMPFAIL;
 }

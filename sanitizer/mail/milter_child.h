@@ -3,13 +3,33 @@
 #define TIERGATE_MILTER_CHILD_H
 
 struct mail_ctx;
+struct mail_config;
 struct ev_sink;
 struct mail_envelope;
+struct san_ctx;
+struct san_config;
+
+/* What the message process holds: the rebuild's context, the file sanitizer, the event sink. */
+struct milter_child_ctx {
+	struct mail_ctx *mail;
+	struct san_ctx *san;
+	const struct san_config *sc;
+	const struct mail_config *mail_cfg;
+	struct ev_sink *sink;
+	unsigned uid_base;           /* the parser runs as uid_base + slot (root only; 0: no change) */
+};
+
+#define MILTER_CHILD_CRASHED (-2)       /* the parser died by a signal (seccomp: SIGSYS) */
+#define MILTER_CHILD_EXIT_CRASHED 76    /* --worker's exit status for it */
 
 /* `tiergate-milter --worker ...`: stdin the message, fd 1 the rebuilt one, fd 3 "BODY_AT N_ADDED\n". */
 int milter_child_main(int argc, char **argv);
-/* Rebuilds the message on in_fd: the result to out_fd, "BODY_AT N_ADDED\n" to rep_fd. */
-int milter_child_sanitize(struct mail_ctx *mail, struct ev_sink *sink,
-    const struct mail_envelope *env, const char *quarantine_only, int in_fd, int out_fd, int rep_fd);
+/*
+ * Rebuilds the message on in_fd in a forked, sandboxed parser (milter_parse.c),
+ * this process serving as its broker: the result to out_fd, "BODY_AT N_ADDED\n"
+ * to rep_fd. 0, -1, or MILTER_CHILD_CRASHED.
+ */
+int milter_child_sanitize(const struct milter_child_ctx *cx, const struct mail_envelope *env,
+    const char *quarantine_only, unsigned slot, int in_fd, int out_fd, int rep_fd);
 
 #endif

@@ -19,6 +19,7 @@ milter_config_defaults(struct milter_config *mc)
 	mc->spool_dir = xstrdup("/var/spool/tiergate/milter");
 	mc->timeout = 300;
 	mc->max_workers = 4;
+	mc->parser_uid_base = 61000;
 	mail_config_defaults(&mc->mail);
 }
 
@@ -85,6 +86,13 @@ milter_conf_sizes(struct milter_config *mc, const config_setting_t *g, struct di
 	rc |= conf_get_uint(g, "max_parts", 100000, &mc->mail.max_parts, d);
 	rc |= conf_get_uint(g, "timeout_seconds", 3600, &mc->timeout, d);
 	rc |= conf_get_uint(g, "max_workers", 256, &mc->max_workers, d);
+	rc |= conf_get_uint(g, "parser_uid_base", 4000000000u, &mc->parser_uid_base, d);
+	if (mc->parser_uid_base != 0 && mc->parser_uid_base < 1000) {
+		diags_add(d, DIAG_ERROR, config_setting_get_member(g, "parser_uid_base"),
+		    "milter.parser_uid_base must be 0 (off) or at least 1000 (uids base .. base+max_workers-1 "
+		    "must belong to nobody)");
+		rc = -1;
+	}
 	return rc ? -1 : 0;
 }
 
@@ -93,7 +101,7 @@ milter_config_load(struct milter_config *mc, const config_setting_t *root, struc
 {
 	static const char *const known[] = { "listen", "sanitize_all", "recipient_domains",
 		"daemon_names", "max_message_mb", "spill_kb", "max_output_mb", "max_depth",
-		"max_parts", "timeout_seconds", "max_workers", "spool_dir", "events", "notice_language", NULL };
+		"max_parts", "timeout_seconds", "max_workers", "spool_dir", "events", "notice_language", "parser_uid_base", NULL };
 	static const char *const langs[] = { "ja-en", "ja", "en", NULL };
 	const config_setting_t *g = root ? config_setting_get_member(root, "milter") : NULL;
 	const char *s;

@@ -22,6 +22,7 @@ struct milter_config {
 	char *spool_dir;             /* where spilled messages go ("/var/spool/tiergate/milter") */
 	unsigned timeout;            /* seconds for one message's rebuild; past it: tempfail */
 	unsigned max_workers;        /* messages rebuilt at once; more wait (4) */
+	unsigned parser_uid_base;    /* the MIME parser of slot N runs as uid/gid base+N (61000; 0: off) */
 	char *events;                /* JSON events ("-" stdout, NULL: the sanitizer's) */
 	struct mail_config mail;     /* depth, parts, notice language */
 };

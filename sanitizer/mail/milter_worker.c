@@ -15,6 +15,7 @@
 
 #include "lib/log.h"
 #include "lib/util.h"
+#include "sanitizer/mail/milter_child.h"
 #include "sanitizer/mail/milter_memfd.h"
 #include "sanitizer/mail/milter_zygote.h"
 
@@ -23,7 +24,8 @@ extern char **environ;
 static char **
 milter_worker_argv(const struct milter_worker_job *job)
 {
-	char **argv = xcalloc(10 + 2 * job->n_recipients, sizeof *argv);
+	char **argv = xcalloc(12 + 2 * job->n_recipients, sizeof *argv);
+	static __thread char slot[16];
 	size_t n = 0;
 
 	argv[n++] = (char *)job->self;
@@ -36,6 +38,9 @@ milter_worker_argv(const struct milter_worker_job *job)
 		argv[n++] = (char *)"--quarantine-only";
 		argv[n++] = (char *)job->quarantine_only;
 	}
+	snprintf(slot, sizeof slot, "%u", job->slot);
+	argv[n++] = (char *)"--slot";
+	argv[n++] = slot;
 	argv[n++] = (char *)"--sender";
 	argv[n++] = (char *)(job->sender ? job->sender : "");
 	for (size_t i = 0; i < job->n_recipients; i++) {
@@ -144,6 +149,8 @@ milter_worker_run(const struct milter_worker_job *job, struct milter_worker_out 
 	}
 	if (status != -1 && WIFEXITED(status) && WEXITSTATUS(status) == 0) {
 		rc = milter_worker_collect(out_fd, rep_fd, out);
+	} else if (status != -1 && WIFEXITED(status) && WEXITSTATUS(status) == MILTER_CHILD_EXIT_CRASHED) {
+		rc = MILTER_WORKER_CRASHED;   /* its sandboxed parser was killed */
 	} else if (status != -1 && WIFSIGNALED(status)) {
 		log_warnx("milter: worker killed by signal %d", WTERMSIG(status));
 		rc = MILTER_WORKER_CRASHED;

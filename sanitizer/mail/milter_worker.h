@@ -13,6 +13,7 @@ struct milter_worker_job {
 	unsigned timeout;            /* seconds; the worker is killed past it */
 	int in_fd;                   /* the message */
 	const char *quarantine_only; /* non-NULL: do not parse, quarantine with this reason + notice */
+	unsigned slot;               /* rebuild slot (< max_workers): the parser's uid is base + slot */
 };
 
 struct milter_worker_out {

@@ -21,6 +21,7 @@
 #include "sanitizer/mail/milter_child.h"
 #include "sanitizer/mail/milter_conf.h"
 #include "sanitizer/mail/milter_memfd.h"
+#include "sanitizer/mail/milter_parse.h"
 #include "sanitizer/mail/milter_zygote.h"
 
 /*
@@ -31,6 +32,7 @@
  * when done; EOF before the status is a crash, silence past the timeout a kill.
  */
 #define ZYGOTE_FDS 5
+#define MILTER_ZYGOTE_PARSER_KILLED 2   /* status byte: the sandboxed parser died by a signal */
 extern char **environ;
 
 static pthread_mutex_t milter_zygote_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -136,7 +138,7 @@ milter_zygote_request(const int fds[ZYGOTE_FDS])
 	return rc;
 }
 
-/* The envelope as NUL-separated strings: reason ("" for none), sender, recipients. */
+/* The envelope as NUL-separated strings: slot, reason ("" for none), sender, recipients. */
 static int
 milter_zygote_envelope(const struct milter_worker_job *job)
 {
@@ -147,6 +149,8 @@ milter_zygote_envelope(const struct milter_worker_job *job)
 
 	if (fd < 0)
 		return -1;
+	mbuf_printf(&env, "%u", job->slot);
+	mbuf_addc(&env, '\0');
 	mbuf_add(&env, job->quarantine_only ? job->quarantine_only : "", 1 +
 	    strlen(job->quarantine_only ? job->quarantine_only : ""));
 	mbuf_add(&env, job->sender ? job->sender : "", 1 + strlen(job->sender ? job->sender : ""));
@@ -211,6 +215,8 @@ milter_zygote_wait(int reply, unsigned timeout)
 		log_warnx("milter: worker %d died before it finished (crash)", (int)pid);
 		return MILTER_WORKER_CRASHED;
 	}
+	if (status == MILTER_ZYGOTE_PARSER_KILLED)
+		return MILTER_WORKER_CRASHED;
 	return status == 0 ? 0 : MILTER_WORKER_FAILED;
 }
 
@@ -265,7 +271,8 @@ milter_zygote_receive(int sock, int fds[ZYGOTE_FDS])
 
 /* Splits the envelope memfd into reason, sender and recipients (pointers into *buf). */
 static int
-milter_zygote_envelope_read(int fd, char **buf, struct mail_envelope *env, const char **reason)
+milter_zygote_envelope_read(int fd, char **buf, struct mail_envelope *env, const char **reason,
+    unsigned *slot)
 {
 	size_t len, at, n = 0;
 	const char **rcpts;
@@ -273,8 +280,10 @@ milter_zygote_envelope_read(int fd, char **buf, struct mail_envelope *env, const
 	if (milter_memfd_read(fd, buf, &len) < 0)
 		return -1;
 	rcpts = xcalloc(len + 1, sizeof *rcpts);
-	*reason = *buf;
+	*slot = (unsigned)strtoul(*buf, NULL, 10);
 	at = strlen(*buf) + 1;
+	*reason = at < len ? *buf + at : "";
+	at += at < len ? strlen(*buf + at) + 1 : 0;
 	env->sender = at < len ? *buf + at : "";
 	at += at < len ? strlen(*buf + at) + 1 : 0;
 	while (at < len) {
@@ -291,28 +300,31 @@ milter_zygote_envelope_read(int fd, char **buf, struct mail_envelope *env, const
 
 /* The forked child: one message, then _exit (never returns to the zygote loop). */
 static void __attribute__((noreturn))
-milter_zygote_child(struct mail_ctx *mail, struct ev_sink *sink, const int fds[ZYGOTE_FDS])
+milter_zygote_child(const struct milter_child_ctx *cx, const int fds[ZYGOTE_FDS])
 {
 	struct mail_envelope env = { NULL, NULL, 0, NULL };
 	const char *reason = NULL;
 	unsigned char status = 75;
 	pid_t self = getpid();
 	char *buf = NULL;
+	unsigned slot = 0;
+	int rc;
 
 	signal(SIGCHLD, SIG_DFL);   /* the sanitizer waits for its own workers */
 	setpgid(0, 0);              /* a timeout kills this child and what it forked */
 	log_procname("tiergate-milter[worker]");
 	if (write(fds[0], &self, sizeof self) == (ssize_t)sizeof self &&
-	    milter_zygote_envelope_read(fds[4], &buf, &env, &reason) == 0 &&
-	    milter_child_sanitize(mail, sink, &env, reason, fds[1], fds[2], fds[3]) == 0)
-		status = 0;
+	    milter_zygote_envelope_read(fds[4], &buf, &env, &reason, &slot) == 0) {
+		rc = milter_child_sanitize(cx, &env, reason, slot, fds[1], fds[2], fds[3]);
+		status = rc == 0 ? 0 : rc == MILTER_CHILD_CRASHED ? MILTER_ZYGOTE_PARSER_KILLED : 75;
+	}
 	if (write(fds[0], &status, 1) != 1)
 		log_warnx("milter: the daemon went away before the result");
 	_exit(0);
 }
 
 static void
-milter_zygote_loop(int sock, struct mail_ctx *mail, struct ev_sink *sink)
+milter_zygote_loop(int sock, const struct milter_child_ctx *cx)
 {
 	int fds[ZYGOTE_FDS], r;
 
@@ -324,7 +336,7 @@ milter_zygote_loop(int sock, struct mail_ctx *mail, struct ev_sink *sink)
 		pid = fork();
 		if (pid == 0) {
 			close(sock);
-			milter_zygote_child(mail, sink, fds);
+			milter_zygote_child(cx, fds);
 		}
 		if (pid < 0)
 			log_warn("milter: zygote fork");   /* the daemon sees EOF: falls back to spawning */
@@ -354,9 +366,13 @@ milter_zygote_main(int argc, char **argv)
 	if (san)
 		san_ctx_warm(san);   /* once here: every message process inherits it */
 	mail = san ? mail_ctx_new(san, &mc.mail) : NULL;
-	if (mail == NULL)
+	if (mail == NULL || milter_parse_prepare() < 0)
 		return 1;
+	if (geteuid() != 0 && mc.parser_uid_base != 0)
+		log_warnx("milter: not started as root: the MIME parser keeps the daemon's uid");
 	sink = mc.events ? ev_sink_open(mc.events) : san_ctx_events(san);
-	milter_zygote_loop(3, mail, sink);
+	struct milter_child_ctx cx = { mail, san, &sc, &mc.mail, sink,
+		geteuid() == 0 ? mc.parser_uid_base : 0 };
+	milter_zygote_loop(3, &cx);
 	return 0;
 }

@@ -18,12 +18,39 @@ struct mime_pending {
 	struct mbuf bytes;
 };
 
+/*
+ * Labels mail clients write that glibc's iconv does not know by that name
+ * (checked against `iconv -l` on Debian 12): mapped before iconv is asked,
+ * so such a part is decoded, not guessed at.
+ */
+const char *
+mail_charset_alias(const char *label)
+{
+	static const char *const map[][2] = {
+		{ "unicode-1-1-utf-7", "UTF-7" }, { "csunicode11utf7", "UTF-7" }, { "x-utf-7", "UTF-7" },
+		{ "utf7", "UTF-7" }, { "ks_c_5601-1987", "CP949" }, { "ks_c_5601", "CP949" },
+		{ "x-gbk", "GBK" }, { "x-euc-tw", "EUC-TW" }, { "ms950", "CP950" }, { "x-x-big5", "BIG5" },
+		{ "windows-874", "CP874" }, { "x-cp1250", "CP1250" }, { "x-cp1251", "CP1251" },
+		{ "x-mac-roman", "MACINTOSH" }, { "x-mac-cyrillic", "MAC-CYRILLIC" },
+		{ "unicode", "UTF-16" }, { "unicodefffe", "UTF-16BE" }, { "x-unicode20utf8", "UTF-8" },
+	};
+
+	if (label == NULL)
+		return NULL;
+	for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
+		if (strcasecmp(label, map[i][0]) == 0)
+			return map[i][1];
+	return label;
+}
+
 static void
 mime_convert_append(struct mbuf *out, const char *charset, const char *bytes, size_t len)
 {
 	char *utf8 = NULL;
 	size_t utf8_len = 0;
 	bool ascii = true;
+
+	charset = mail_charset_alias(charset);
 
 	for (size_t i = 0; i < len && ascii; i++)
 		ascii = (unsigned char)bytes[i] < 0x80 && bytes[i] != 0x1b && bytes[i] >= 0x20;

@@ -40,4 +40,7 @@ void mime_param_write(struct mbuf *out, const char *name, const char *utf8);
 /* Writes utf8 as RFC 2047 B-words of at most 75 bytes, split on character boundaries, folded. */
 void mime_words_encode(struct mbuf *out, const char *utf8);
 
+/* Charset label as iconv knows it (IANA/WHATWG aliases glibc lacks, e.g. UNICODE-1-1-UTF-7). */
+const char *mail_charset_alias(const char *label);
+
 #endif

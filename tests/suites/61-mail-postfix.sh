@@ -47,8 +47,10 @@ milter = {
 };
 CONF
 
+milter_bin="$BIN/tiergate-milter"
+test_bin="$TIERGATE_BUILD/t/tiergate-milter-test"   # the same milter, its parser obeys X-Tiergate-Test-Hook
 start_milter() {   # start_milter [CONF]
-	"$BIN/tiergate-milter" --config "${1:-$TG_TMP/site.conf}" >>"$TG_TMP/milter.log" 2>&1 &
+	"$milter_bin" --config "${1:-$TG_TMP/site.conf}" >>"$TG_TMP/milter.log" 2>&1 &
 	milter_pid=$!
 	wait_for 10 bash -c "exec 3<>/dev/tcp/127.0.0.1/$mport"
 }
@@ -173,23 +175,41 @@ else
 	tail -n 5 "$TG_TMP/release.log" "$san/maillog" | sed 's/^/  | /'
 fi
 
-# --- a rebuild that runs past timeout_seconds: tempfail, the mail waits at mx -------
-restart_with() {   # restart_with "milter members": the test config with other selection/limits
+# --- the test hooks exist only in the test build -------------------------------------
+if nm "$BIN/tiergate-milter" >"$TG_TMP/nm-prod" && nm "$test_bin" >"$TG_TMP/nm-test" &&
+    grep -q ' T milter_test_hook_enter' "$TG_TMP/nm-test" && ! grep -q 'milter_test_hook' "$TG_TMP/nm-prod" &&
+    ! grep -aq 'X-Tiergate-Test-Hook' "$BIN/tiergate-milter"; then
+	pass "postfix-test-hooks-only-in-test-build"
+else
+	fail "postfix-test-hooks-only-in-test-build" "nm failed, or the production milter holds the test hooks"
+fi
+
+restart_with() {   # restart_with "milter members": the test build, the test config with other selection/limits
 	kill "$milter_pid" 2>/dev/null
 	wait "$milter_pid" 2>/dev/null
 	sed "s|^milter = {|milter = { $1|" "$TG_TMP/site.conf" >"$TG_TMP/site2.conf"
-	start_milter "$TG_TMP/site2.conf"
+	milter_bin="$test_bin" start_milter "$TG_TMP/site2.conf"
 }
-python3 - "$ROOT/tests/mail/make-corpus.py" "$TG_TMP/slow.eml" <<'PY'
+hook_mail() {   # hook_mail HOOK MSGID FILE: a text mail whose parser does HOOK (test build)
+	python3 - "$ROOT/tests/mail/make-corpus.py" "$1" "$2" "$3" <<'PY'
 import importlib.util, sys
 spec = importlib.util.spec_from_file_location("corpus", sys.argv[1]); c = importlib.util.module_from_spec(spec); spec.loader.exec_module(c)
-msg = c.head("slow").replace("%MSGID%", "slow-pdf") + c.mixed([c.text_part("big"), c.att(c.pdf("slow", 400), "application/pdf", "; filename=\"big.pdf\"")])
-open(sys.argv[2], "wb").write(msg.encode("latin-1"))
+msg = c.head("hook", extra="X-Tiergate-Test-Hook: %s\n" % sys.argv[2]).replace("%MSGID%", sys.argv[3]) + \
+    c.mixed([c.text_part("hook body"), c.att(b"plain words\n", "text/plain", "; filename=\"a.txt\"")])
+open(sys.argv[4], "wb").write(msg.encode("latin-1"))
 PY
+}
+tempfails() { [ "$(grep -c '"verdict":"tempfail"' "$events")" -ge "$1" ]; }
+n_tempfail() { grep -c '"verdict":"tempfail"' "$events"; }
+
+# --- a rebuild that runs past timeout_seconds: tempfail, the mail waits at mx -------
+# (the parser hangs on request: the timeout is certain, whatever the machine's speed)
+hook_mail hang slow-pdf "$TG_TMP/slow.eml"
 restart_with 'timeout_seconds = 1;' || fail "postfix-timeout" "milter did not restart"
+before=$(n_tempfail)
 send "$TG_TMP/slow.eml"
-timed_out() { grep -q '"verdict":"tempfail"' "$events" && grep -q 'slow-pdf' "$mx/maillog" &&
-	grep -q '451 4.3.0' "$mx/maillog"; }
+timed_out() { tempfails $((before + 1)) && grep -q 'slow-pdf' "$mx/maillog" &&
+	grep -q '451 4.3.0' "$mx/maillog" && grep -q 'timed out after 1 s' "$TG_TMP/milter.log"; }
 if wait_for 30 timed_out && ! is_delivered "<slow-pdf@"; then
 	pass "postfix-timeout-tempfail-held"
 else
@@ -197,10 +217,9 @@ else
 	tail -n 4 "$TG_TMP/milter.log" "$mx/maillog" | sed 's/^/  | /'
 fi
 # the same message failing three times is never sanitizable: quarantined, the notice delivered
-tempfails() { [ "$(grep -c '"verdict":"tempfail"' "$events")" -ge "$1" ]; }
 for n in 2 3; do
 	postqueue -c "$mx/etc" -f
-	wait_for 30 tempfails "$n" || break
+	wait_for 30 tempfails $((before + n)) || break
 done
 postqueue -c "$mx/etc" -f
 if wait_for 30 is_delivered "<slow-pdf@" &&
@@ -212,27 +231,79 @@ else
 	postsuper -c "$mx/etc" -d ALL >/dev/null 2>&1
 fi
 
-# --- a worker that crashes mid-message: tempfail, the mail waits at mx ----------------
+# --- the parser: its own uid, seccomp on; a worker that crashes mid-message: tempfail ---
 restart_with 'timeout_seconds = 120;' || fail "postfix-worker-crash" "milter did not restart"
-before=$(grep -c '"verdict":"tempfail"' "$events")
-send "$TG_TMP/slow.eml"
+hook_mail hang hang-crash "$TG_TMP/hang.eml"
+before=$(n_tempfail)
+send "$TG_TMP/hang.eml"
 worker_pid() {   # a per-message worker: a child of the milter's zygote
 	local z
 	z=$(pgrep -P "$milter_pid" | head -n 1)
 	[ -n "$z" ] && pgrep -P "$z" | head -n 1
 }
-crashed=0
+parser_of() { pgrep -P "$1" | head -n 1; }   # the worker's sandboxed parser
+w="" p=""
 for _ in $(seq 100); do
 	w=$(worker_pid)
-	if [ -n "$w" ]; then kill -SEGV "$w" && crashed=1 && break; fi
+	[ -n "$w" ] && p=$(parser_of "$w") && [ -n "$p" ] && break
 	sleep 0.1
 done
-if [ "$crashed" = 1 ] && wait_for 30 tempfails $((before + 1)); then
+if [ -n "$p" ] && st=$(cat "/proc/$p/status") && mst=$(cat "/proc/$milter_pid/status"); then
+	puid=$(printf '%s\n' "$st" | awk '/^Uid:/ { print $2, $3, $4, $5 }')
+	muid=$(printf '%s\n' "$mst" | awk '/^Uid:/ { print $2 }')
+	wuid=$(awk '/^Uid:/ { print $2 }' "/proc/$w/status")
+	if [ "$puid" = "61000 61000 61000 61000" ] && [ "$muid" != 61000 ] && [ "$wuid" != 61000 ] &&
+	    printf '%s\n' "$st" | grep -q '^Seccomp:[[:space:]]*2$' &&
+	    printf '%s\n' "$st" | grep -q '^NoNewPrivs:[[:space:]]*1$'; then
+		pass "postfix-parser-own-uid-seccomp"
+	else
+		fail "postfix-parser-own-uid-seccomp" "parser uid '$puid' (daemon $muid, worker $wuid) or no seccomp filter"
+	fi
+else
+	fail "postfix-parser-own-uid-seccomp" "no parser process found under the zygote (worker '$w')"
+fi
+crashed=0
+[ -n "$w" ] && kill -SEGV "$w" && crashed=1
+if [ "$crashed" = 1 ] && wait_for 30 tempfails $((before + 1)) && ! is_delivered "<hang-crash@"; then
 	pass "postfix-worker-crash-tempfail"
 else
 	fail "postfix-worker-crash-tempfail" "no tempfail after a worker crash (crashed=$crashed)"
 	tail -n 12 "$TG_TMP/milter.log" | sed 's/^/  | /'
 fi
+
+# --- the parser opens a file, a socket: the filter kills it, the mail is tempfailed ---
+for hook in open-file socket; do
+	hook_mail "$hook" "hook-$hook" "$TG_TMP/$hook.eml"
+	before=$(n_tempfail)
+	kills=$(grep -c 'mail parser was killed by signal 31' "$TG_TMP/milter.log")
+	send "$TG_TMP/$hook.eml"
+	killed() { tempfails $((before + 1)) &&
+		[ "$(grep -c 'mail parser was killed by signal 31' "$TG_TMP/milter.log")" -gt "$kills" ]; }
+	if wait_for 30 killed && sleep 1 && ! is_delivered "<hook-$hook@" &&
+	    postqueue -c "$mx/etc" -p | grep -q "$user@tiergate.test"; then
+		pass "postfix-parser-$hook-killed-tempfail"
+	else
+		fail "postfix-parser-$hook-killed-tempfail" "no SIGSYS kill + tempfail, or the mail went through"
+		tail -n 6 "$TG_TMP/milter.log" | sed 's/^/  | /'
+	fi
+done
+
+# --- a forged rebuild: the daemon's check refuses it with a reason, nothing delivered --
+for forge in html:'Content-Type text/html is not one the rebuild emits' \
+    long-header:'a line of 1199 bytes' boundary:'closing boundary'; do
+	hook="forge-${forge%%:*}" why="${forge#*:}"
+	hook_mail "$hook" "hook-$hook" "$TG_TMP/$hook.eml"
+	before=$(n_tempfail)
+	send "$TG_TMP/$hook.eml"
+	refused() { tempfails $((before + 1)) && grep '"verdict":"tempfail"' "$events" | tail -n 1 |
+		grep -qF "$why"; }
+	if wait_for 30 refused && sleep 1 && ! is_delivered "<hook-$hook@"; then
+		pass "postfix-$hook-refused"
+	else
+		fail "postfix-$hook-refused" "no tempfail with reason '$why', or the forged mail was delivered"
+		grep '"verdict":"tempfail"' "$events" | tail -n 1 | sed 's/^/  | /'
+	fi
+done
 postsuper -c "$mx/etc" -d ALL >/dev/null 2>&1
 
 # --- selection: only some recipients' domains, or only one Postfix listener ---------
