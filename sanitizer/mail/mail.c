@@ -180,6 +180,33 @@ mail_head_value(const char *field, size_t len)
 	return strndup(field + at, end - at);
 }
 
+/*
+ * A field the daemon's check (milter_check.c) lets through: a name of
+ * printable ASCII then ':', no line over RFC 5322's 998 bytes. Anything else
+ * in a header block is not kept (an mbox "From " line, binary junk).
+ */
+static bool
+mail_head_field_ok(const char *field, size_t len)
+{
+	size_t name = 0, line = 0;
+
+	while (name < len && field[name] >= 33 && field[name] <= 126 && field[name] != ':')
+		name++;
+	if (name == 0 || name >= len || field[name] != ':')
+		return false;
+	for (size_t i = 0; i < len; i++) {
+		if (field[i] == '\n') {
+			line = 0;
+			continue;
+		}
+		if (field[i] == '\0' || (field[i] == '\r' && (i + 1 >= len || field[i + 1] != '\n')))
+			return false;
+		if (field[i] != '\r' && ++line > 998)
+			return false;
+	}
+	return true;
+}
+
 static void
 mail_head_scan_field(const char *field, size_t len, void *arg)
 {
@@ -192,7 +219,7 @@ mail_head_scan_field(const char *field, size_t len, void *arg)
 	} else if (len >= 11 && strncasecmp(field, "message-id:", 11) == 0 && !scan->rep->message_id) {
 		scan->rep->message_id = mail_head_value(field, len);
 	}
-	if (scan->kept && !mail_head_replaced(field, len))
+	if (scan->kept && !mail_head_replaced(field, len) && mail_head_field_ok(field, len))
 		mbuf_add(scan->kept, field, len);
 }
 
@@ -592,16 +619,23 @@ mail_rebuild(struct mail_ctx *mc, const uint8_t *msg, size_t len, const struct m
 	struct mail_build b;
 	struct mail_head h;
 	struct mbuf kept = MBUF_INIT, out = MBUF_INIT;
+	const uint8_t *orig = msg;
+	size_t orig_len = len;
 	int rc = -1;
 
 	memset(res, 0, sizeof *res);
 	res->report.size_in = len;
+	if (len >= 3 && memcmp(msg, "\xEF\xBB\xBF", 3) == 0) {
+		/* a UTF-8 BOM before the first header: without this, no header would be one */
+		msg += 3;
+		len -= 3;
+	}
 	mail_build_init(&b, mc, &res->report, 0, &parts_seen);
 	mail_head_find(msg, len, &h);
 	mail_head_keep(msg, &h, &kept, &res->report);
 	if (mail_sanitize_walk(&b, msg, len, &h, never_reason) < 0)
 		goto out;
-	if (mc->config.quarantine_originals && mail_quarantine(mc, msg, len, env, &res->report) < 0)
+	if (mc->config.quarantine_originals && mail_quarantine(mc, orig, orig_len, env, &res->report) < 0)
 		goto out;
 	mail_request_links(mc, env, &res->report);
 	out.limit = mc->config.max_output_bytes;

@@ -38,6 +38,8 @@ $(BUILD)/t/test_mail: $(BUILD)/tests/unit/test_mail.o $(MAIL_CORE_OBJS) $(BUILD)
 	$(SAN_CORE_OBJS) $(LIB_OBJS)
 test_mail_LIBS = $(SAN_LIBS) $(MAIL_LIBS) $(LIB_LIBS)
 
-FUZZERS += mime
-fuzz_mime_OBJS = $(MAIL_CORE_OBJS) $(SAN_CORE_OBJS) $(LIB_OBJS)
+FUZZERS += mime milter_check
+fuzz_mime_OBJS = $(MAIL_CORE_OBJS) $(BUILD)/sanitizer/mail/milter_check.o $(SAN_CORE_OBJS) $(LIB_OBJS)
 fuzz_mime_LIBS = $(SAN_LIBS) $(MAIL_LIBS) $(LIB_LIBS)
+fuzz_milter_check_OBJS = $(BUILD)/sanitizer/mail/milter_check.o $(BUILD)/sanitizer/mail/milter_wire.o
+fuzz_milter_check_LIBS =

@@ -1,5 +1,6 @@
-/* fuzz_mime.c -- libFuzzer target for the mail path: header words, parameters, transfer decodings, the MIME walk and rebuild, the notice-only path. */
+/* fuzz_mime.c -- libFuzzer target for the mail path as the sandboxed parser runs it (broker hooks set): header words, parameters, transfer decodings, the MIME walk and rebuild, the notice-only path; every rebuild must pass the daemon's check. */
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -7,6 +8,7 @@
 #include "lib/json.h"
 #include "lib/log.h"
 #include "sanitizer/mail/mail.h"
+#include "sanitizer/mail/milter_check.h"
 #include "sanitizer/mail/mime_codec.h"
 #include "sanitizer/mail/mime_words.h"
 #include "sanitizer/sanitize.h"
@@ -16,6 +18,26 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static struct san_ctx *fuzz_san;
 static struct mail_ctx *fuzz_mail;
+
+/*
+ * The broker's side of the parser's two requests (milter_child.c): the file
+ * sanitizer as the broker calls it, and a quarantine that only hands out an id
+ * (nothing is written while fuzzing).
+ */
+static int
+fuzz_broker_sanitize(void *arg, const uint8_t *data, size_t len, const char *name, const char *media,
+    struct san_result *res)
+{
+	return san_buffer(fuzz_san, data, len, name, media, res);
+}
+
+static int
+fuzz_broker_quarantine(void *arg, const struct mail_report *rep, char id[SAN_SHA256_HEX])
+{
+	memset(id, 'a', SAN_SHA256_HEX - 1);
+	id[SAN_SHA256_HEX - 1] = '\0';
+	return 0;
+}
 
 int
 LLVMFuzzerInitialize(int *argc, char ***argv)
@@ -30,9 +52,12 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	fuzz_san = san_ctx_new(&sc);
 	san_config_free(&sc);
 	mail_config_defaults(&mc);
-	mc.quarantine_originals = false;   /* nothing is written while fuzzing */
 	mc.max_parts = 50;
 	fuzz_mail = fuzz_san ? mail_ctx_new(fuzz_san, &mc) : NULL;
+	if (fuzz_mail) {   /* as milter_parse_main sets them: the parser's real entry */
+		struct mail_hooks hooks = { fuzz_broker_sanitize, fuzz_broker_quarantine, NULL };
+		mail_ctx_set_hooks(fuzz_mail, &hooks);
+	}
 	return 0;
 }
 
@@ -69,8 +94,15 @@ fuzz_mime_check(const struct mail_result *res)
 	struct json_value v;
 	struct json_error err;
 
+	char why[256];
+
 	if (res->body_at > res->out_len || (res->out_len && res->out == NULL))
 		abort();
+	/* what the rebuild writes is what the daemon's check lets through: else good mail is refused */
+	if (milter_check_rebuilt(res->out, res->out_len, res->body_at, res->n_added, why, sizeof why) < 0) {
+		fprintf(stderr, "fuzz_mime: the daemon's check refuses a rebuild: %s\n", why);
+		abort();
+	}
 	jb_obj_open(&jb);
 	mail_report_json(&res->report, &jb);
 	jb_obj_end(&jb);
