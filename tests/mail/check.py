@@ -61,7 +61,9 @@ out_head = header_block(out_raw)
 if out_head.lower().count(b"\nx-tiergate-sanitized: ") != 1:
     problems.append("X-Tiergate-Sanitized not present exactly once")
 replaced = rb"(?i)(content-|mime-version:|x-tiergate-sanitized:" + (rb"|return-path:" if lf else b"") + rb")"
-kept = [f for f in fields(header_block(orig_raw)) if not re.match(replaced, f)]
+# a UTF-8 BOM before the first header is not part of it: the rebuild keeps the field without it
+orig_head = header_block(orig_raw[3:] if orig_raw.startswith(b"\xef\xbb\xbf") else orig_raw)
+kept = [f for f in fields(orig_head) if not re.match(replaced, f)]
 for f in kept:
     if f not in out_head:
         problems.append("header not kept byte for byte: %r" % f[:60])

@@ -231,6 +231,17 @@ def build():
     add("36_raw_jis_subject_unencoded",
         head("お知らせ".encode("iso2022_jp").decode("latin-1"), "old mailer") + "MIME-Version: 1.0\n" + text_part("本文"),
         ["subject: お知らせ", "text: 本文"])
+    # charset labels glibc's iconv does not know by that name: mapped, not guessed (IANA aliases of UTF-7)
+    U7 = "日本語の会議"
+    add("37_utf7_alias_labels",
+        head("=?UNICODE-1-1-UTF-7?Q?%s?=" % U7.encode("utf-7").decode()) + "MIME-Version: 1.0\n" +
+        "Content-Type: text/plain; charset=\"csUnicode11UTF7\"\nContent-Transfer-Encoding: 7bit\n\n" +
+        ("本文は%sです" % U7).encode("utf-7").decode() + "\n",
+        ["subject: " + U7, "text: 本文は" + U7 + "です"])
+    # a UTF-8 BOM before the first header (a client that saved the mail as "UTF-8 with BOM")
+    add("38_utf8_bom_before_headers",
+        "\ufeff".encode("utf-8").decode("latin-1") + head(w2047("BOM付き")) + "MIME-Version: 1.0\n" + text_part(BODY),
+        ["subject: BOM付き", "header: From", "header: Message-ID", "text: 来週の会議の資料"])
 
     for name, (msg, expect) in CORPUS.items():
         with open(os.path.join(HERE, name + ".eml"), "wb") as f:

@@ -83,11 +83,11 @@ report_of() {   # report_of MESSAGE-ID-PART: the milter's JSON event for it
 
 # --- corpus mails through the real path, judged like the offline suite -------------
 for name in 02_outlook_quoted_2047_pdf 04_thunderbird_2231_split_iso2022jp 05_becky_sjis_cp932 \
-    06_webmail_html_only 24_smime_signed 34_long_japanese_filename; do
+    06_webmail_html_only 24_smime_signed 34_long_japanese_filename 37_utf7_alias_labels; do
 	send "$ROOT/tests/mail/$name.eml" || { fail "postfix-$name" "swaks failed"; continue; }
 done
 for name in 02_outlook_quoted_2047_pdf 04_thunderbird_2231_split_iso2022jp 05_becky_sjis_cp932 \
-    06_webmail_html_only 24_smime_signed 34_long_japanese_filename; do
+    06_webmail_html_only 24_smime_signed 34_long_japanese_filename 37_utf7_alias_labels; do
 	id="<${name//_/-}@"
 	if ! wait_for 60 is_delivered "$id"; then
 		fail "postfix-$name" "not delivered"
