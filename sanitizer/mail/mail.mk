@@ -35,6 +35,7 @@ tiergate-milter_LIBS = $(SAN_LIBS) $(MAIL_LIBS) $(call PKG,--libs milter) $(LIB_
 
 UNIT_TESTS += $(BUILD)/t/test_mail
 $(BUILD)/t/test_mail: $(BUILD)/tests/unit/test_mail.o $(MAIL_CORE_OBJS) $(BUILD)/sanitizer/mail/milter_msg.o \
+	$(BUILD)/sanitizer/mail/milter_check.o $(BUILD)/sanitizer/mail/milter_wire.o \
 	$(SAN_CORE_OBJS) $(LIB_OBJS)
 test_mail_LIBS = $(SAN_LIBS) $(MAIL_LIBS) $(LIB_LIBS)
 

@@ -301,6 +301,7 @@ milter_rebuild(struct milter_msg *m, struct milter_worker_out *out, char *why, s
 {
 	struct milter_worker_job job = { milter_self, milter_config_path, m->sender,
 		m->recipients, m->n_recipients, milter_cfg.timeout, milter_msg_fd(m), NULL, 0 };
+	char detail[200];
 	uint64_t hash;
 	int rc;
 
@@ -319,10 +320,11 @@ milter_rebuild(struct milter_msg *m, struct milter_worker_out *out, char *why, s
 	milter_slot_put(job.slot);
 	sem_post(&milter_slots);
 	close(job.in_fd);
-	if (rc == 0 && milter_check_rebuilt(out->msg, out->len, out->body_at, out->n_added, why,
-	    why_size) < 0) {
+	if (rc == 0 && milter_check_rebuilt(out->msg, out->len, out->body_at, out->n_added, detail,
+	    sizeof detail) < 0) {
 		/* the parser is untrusted: what it built is refused, never delivered; counted like a crash */
-		log_warnx("milter: rebuilt message refused: %s", why);
+		snprintf(why, why_size, "rebuilt message refused: %s", detail);
+		log_warnx("milter: %s", why);
 		milter_worker_out_free(out);
 		rc = MILTER_WORKER_CRASHED;
 	} else if (rc != 0) {

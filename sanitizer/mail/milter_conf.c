@@ -2,6 +2,7 @@
 #include "sanitizer/mail/milter_conf.h"
 
 #include <stdio.h>
+#include <pwd.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -154,6 +155,40 @@ milter_config_free(struct milter_config *mc)
 	memset(mc, 0, sizeof *mc);
 }
 
+/*
+ * The parser's uids (base .. base+max_workers-1) must be nobody's: not the
+ * file worker's user, not an account in the passwd database.
+ */
+static void
+milter_conf_parser_uids(const struct san_config *sc, const struct milter_config *mc,
+    const config_setting_t *root, struct diags *d)
+{
+	const config_setting_t *g = root ? config_setting_get_member(root, "milter") : NULL;
+	const config_setting_t *where = g ? config_setting_get_member(g, "parser_uid_base") : NULL;
+	struct passwd pw, *found = NULL;
+	char buf[4096];
+	unsigned n = mc->max_workers ? mc->max_workers : 1;
+
+	if (mc->parser_uid_base == 0)
+		return;
+	if (mc->parser_uid_base > 4000000000u - n) {
+		diags_add(d, DIAG_ERROR, where, "milter.parser_uid_base + max_workers is out of range");
+		return;
+	}
+	if (sc->worker_user && getpwnam_r(sc->worker_user, &pw, buf, sizeof buf, &found) == 0 && found &&
+	    found->pw_uid >= mc->parser_uid_base && found->pw_uid < mc->parser_uid_base + n)
+		diags_add(d, DIAG_ERROR, where, "milter.parser_uid_base: uid %u is the file worker's (%s)",
+		    (unsigned)found->pw_uid, sc->worker_user);
+	for (unsigned i = 0; i < n; i++) {
+		found = NULL;
+		if (getpwuid_r(mc->parser_uid_base + i, &pw, buf, sizeof buf, &found) == 0 && found) {
+			diags_add(d, DIAG_ERROR, where, "milter.parser_uid_base: uid %u belongs to %s; the "
+			    "parser uids must belong to nobody", mc->parser_uid_base + i, found->pw_name);
+			return;
+		}
+	}
+}
+
 int
 milter_config_read(const char *path, struct san_config *sc, struct milter_config *mc)
 {
@@ -172,6 +207,11 @@ milter_config_read(const char *path, struct san_config *sc, struct milter_config
 	    milter_config_load(mc, config_root_setting(&cfg), &d) < 0 ||
 	    ev_forward_configure(&cfg, "tiergate-milter", &d) < 0)
 		rc = -1;
+	if (rc == 0) {
+		milter_conf_parser_uids(sc, mc, config_root_setting(&cfg), &d);
+		if (diags_count(&d, DIAG_ERROR) > 0)
+			rc = -1;
+	}
 	diags_print(&d, stderr);
 	diags_free(&d);
 	config_destroy(&cfg);

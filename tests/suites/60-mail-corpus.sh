@@ -6,6 +6,7 @@
 
 run_unit test_mail
 fuzz_replay mime
+fuzz_replay milter_check
 
 cat >"$TG_TMP/site.conf" <<CONF
 sanitizer = { quarantine = { dir = "$TG_TMP/quarantine"; }; };

@@ -55,6 +55,14 @@ start_milter() {   # start_milter [CONF]
 	wait_for 10 bash -c "exec 3<>/dev/tcp/127.0.0.1/$mport"
 }
 check "milter-config-check" "$BIN/tiergate-milter" --config "$TG_TMP/site.conf" --check
+# the parser's uids must belong to nobody: an account's uid there is refused, with file and line
+sed "s|^milter = {|milter = { parser_uid_base = $(id -u "$user");|" "$TG_TMP/site.conf" >"$TG_TMP/uid.conf"
+if ! "$BIN/tiergate-milter" --config "$TG_TMP/uid.conf" --check >"$TG_TMP/uid.out" 2>&1 &&
+    grep -q "uid.conf:[0-9]*: error: milter.parser_uid_base: uid $(id -u "$user") belongs to $user" "$TG_TMP/uid.out"; then
+	pass "milter-config-parser-uid-taken-refused"
+else
+	fail "milter-config-parser-uid-taken-refused" "$(head -n 2 "$TG_TMP/uid.out")"
+fi
 start_milter || { fail "mail-postfix" "tiergate-milter did not listen"; cat "$TG_TMP/milter.log"; exit 1; }
 on_exit 'kill $milter_pid; wait $milter_pid'
 

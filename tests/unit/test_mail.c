@@ -1,11 +1,14 @@
 /* test_mail.c -- unit tests of the mail part: transfer decodings, RFC 2047/2231 words, and the GMime 3.2.13 workarounds. */
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "lib/log.h"
 #include "sanitizer/mail/mail.h"
+#include "sanitizer/mail/milter_check.h"
 #include "sanitizer/mail/milter_msg.h"
+#include "sanitizer/mail/milter_wire.h"
 #include "sanitizer/mail/mime_buf.h"
 #include "sanitizer/mail/mime_codec.h"
 #include "sanitizer/mail/mime_words.h"
@@ -311,6 +314,129 @@ test_milter_msg_headers_and_spill(void)
 	milter_msg_free(&m);
 }
 
+
+/* A message with a nested message and an attachment, rebuilt: what the daemon's check must accept. */
+static const char *const check_msg = "Subject: outer\r\nMIME-Version: 1.0\r\n"
+    "Content-Type: multipart/mixed; boundary=a\r\n\r\n"
+    "--a\r\nContent-Type: text/plain; charset=UTF-8\r\n\r\nouter body\r\n"
+    "--a\r\nContent-Type: text/plain; name=\"notes.txt\"\r\nContent-Disposition: attachment; "
+    "filename=\"notes.txt\"\r\n\r\nsome notes\r\n"
+    "--a\r\nContent-Type: message/rfc822\r\n\r\n"
+    "Subject: inner\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n"
+    "--b\r\nContent-Type: text/plain\r\n\r\ninner body\r\n"
+    "--b\r\nContent-Type: text/plain; name=\"in.txt\"\r\nContent-Disposition: attachment\r\n\r\nx\r\n"
+    "--b--\r\n--a--\r\n";
+
+/* res.out with the first `what` (after the header block) replaced by `with`; caller frees. */
+static char *
+check_forge(const struct mail_result *res, const char *what, const char *with, size_t *len)
+{
+	char *at = memmem(res->out + res->body_at, res->out_len - res->body_at, what, strlen(what));
+	size_t pos = at ? (size_t)(at - res->out) : 0;
+	char *out = malloc(res->out_len + strlen(with) + 1);
+
+	if (at == NULL || out == NULL) {
+		free(out);
+		return NULL;
+	}
+	memcpy(out, res->out, pos);
+	memcpy(out + pos, with, strlen(with));
+	memcpy(out + pos + strlen(with), at + strlen(what), res->out_len - pos - strlen(what));
+	*len = res->out_len - strlen(what) + strlen(with);
+	return out;
+}
+
+static void
+check_refused(const struct mail_result *res, const char *what, const char *with, const char *reason)
+{
+	size_t len = 0;
+	char *forged = check_forge(res, what, with, &len), why[256];
+
+	CHECK(forged != NULL);
+	if (forged == NULL)
+		return;
+	CHECK_INT(milter_check_rebuilt(forged, len, res->body_at, res->n_added, why, sizeof why), -1);
+	if (strstr(why, reason) == NULL) {
+		printf("# refused for '%s', expected '%s'\n", why, reason);
+		CHECK(0);
+	}
+	free(forged);
+}
+
+/* The rebuild's own output passes the daemon's check; each forgery of it is refused, with its reason. */
+static void
+test_check_rebuilt_and_forged(void)
+{
+	struct mail_result res;
+	char why[256], boundary[64], close[80], html[256], *b;
+
+	CHECK_INT(rebuild(check_msg, 3, 100, &res), 0);
+	CHECK_INT(milter_check_rebuilt(res.out, res.out_len, res.body_at, res.n_added, why, sizeof why), 0);
+	b = strstr(res.out, "boundary=\"");
+	CHECK(b != NULL);
+	if (b == NULL) {
+		mail_result_free(&res);
+		return;
+	}
+	snprintf(boundary, sizeof boundary, "%.*s", (int)strcspn(b + 10, "\""), b + 10);
+	snprintf(close, sizeof close, "--%s--", boundary);
+	snprintf(html, sizeof html, "--%s\r\nContent-Type: text/html\r\n\r\n<script>x</script>\r\n%s", boundary,
+	    close);
+	check_refused(&res, close, html, "Content-Type text/html is not one the rebuild emits");
+	check_refused(&res, close, "--=_other--", "closing boundary");
+	check_refused(&res, "Content-Transfer-Encoding: base64", "X-Forged: yes\r\nContent-Transfer-Encoding: "
+	    "base64", "header field \"X-Forged\"");
+	check_refused(&res, "Content-Type: message/rfc822", "Content-Type: application/x-msdownload",
+	    "Content-Type application/x-msdownload");
+	check_refused(&res, "Subject: inner", "Subject: inner\r\nbroken line without a colon",
+	    "not a header field");
+	/* an over-long line in a part's header */
+	{
+		char *longline = malloc(1300);
+		if (longline) {
+			memset(longline, 'A', 1299);
+			memcpy(longline, "X-Long: ", 8);
+			snprintf(longline + 1199, 101, "\r\nContent-Type: text/plain; charset=UTF-8");
+			check_refused(&res, "Content-Type: text/plain; charset=UTF-8", longline, "a line of 1199 bytes");
+			free(longline);
+		}
+	}
+	/* the wrong number of added fields, and a body_at that is not after an empty line */
+	CHECK_INT(milter_check_rebuilt(res.out, res.out_len, res.body_at, 3, why, sizeof why), -1);
+	CHECK_INT(milter_check_rebuilt(res.out, res.out_len, res.body_at - 1, 4, why, sizeof why), -1);
+	mail_result_free(&res);
+}
+
+/* Frames: what was sent is read back; a truncated or oversized frame is refused, NULL stays NULL. */
+static void
+test_wire_frames(void)
+{
+	int sv[2];
+	struct mwire_frame fr;
+	struct mwire_field f[3] = { mwire_s("name.pdf"), { NULL, 0 }, { "a\0b", 3 } };
+	uint8_t bogus[12] = { 'S', 1, 0, 0, 200, 0, 0, 0, 3, 0, 0, 0 };
+
+	CHECK_INT(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	CHECK_INT(mwire_send(sv[0], 'S', f, 3), 0);
+	CHECK_INT(mwire_recv(sv[1], 1024, &fr), 0);
+	CHECK_INT(fr.type, 'S');
+	CHECK_INT(fr.n, 3);
+	CHECK_STR(mwire_str(&fr, 0), "name.pdf");
+	CHECK(mwire_str(&fr, 1) == NULL);
+	CHECK(mwire_str(&fr, 2) == NULL);   /* a NUL inside: not a string */
+	CHECK_INT(fr.f[2].len, 3);
+	mwire_frame_free(&fr);
+	CHECK_INT(mwire_send(sv[0], 'S', f, 3), 0);
+	CHECK_INT(mwire_recv(sv[1], 8, &fr), -1);   /* bigger than the reader allows */
+	close(sv[0]);
+	close(sv[1]);
+	CHECK_INT(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	CHECK_INT(write(sv[0], bogus, sizeof bogus), (long)sizeof bogus);
+	close(sv[0]);
+	CHECK_INT(mwire_recv(sv[1], 1024, &fr), -1);   /* says 200 bytes, then EOF */
+	close(sv[1]);
+}
+
 int
 main(void)
 {
@@ -343,6 +469,8 @@ main(void)
 	UNIT_RUN(test_mail_depth_limit);
 	UNIT_RUN(test_mail_part_limit);
 	UNIT_RUN(test_milter_msg_headers_and_spill);
+	UNIT_RUN(test_check_rebuilt_and_forged);
+	UNIT_RUN(test_wire_frames);
 	san_ctx_free(test_san);
 	UNIT_EXIT();
 }
