@@ -146,7 +146,7 @@ milter_child_serve_sanitize(const struct milter_child_ctx *cx, int sock, const s
 	struct san_result r;
 	char action[16];
 
-	if (fr->n != 3 || fr->f[2].data == NULL || mwire_str(fr, 1) == NULL)
+	if (fr->n != 3 || fr->f[2].data == NULL)   /* name and type may be NULL (a uuencoded file) */
 		return -1;
 	if (san_buffer(cx->san, (const uint8_t *)fr->f[2].data, fr->f[2].len, mwire_str(fr, 0),
 	    mwire_str(fr, 1), &r) < 0) {
@@ -198,6 +198,21 @@ milter_child_serve_quarantine(const struct milter_child_ctx *cx, int sock, const
 	return mwire_send(sock, 'I', reply, 1);
 }
 
+/* A copy of text when it is one JSON object, else NULL. */
+static char *
+milter_child_object(const char *text)
+{
+	struct json_value v;
+	struct json_error err;
+	bool object;
+
+	if (json_parse(text, strlen(text), &v, &err) < 0)
+		return NULL;
+	object = v.type == JSON_OBJECT;
+	json_free(&v);
+	return object ? strdup(text) : NULL;
+}
+
 /* 'D': the rebuilt message and its line to the daemon (which checks them), the event. */
 static int
 milter_child_serve_done(const struct milter_child_ctx *cx, const struct mwire_frame *fr,
@@ -213,6 +228,8 @@ milter_child_serve_done(const struct milter_child_ctx *cx, const struct mwire_fr
 	    milter_child_write(m->rep_fd, rep, strlen(rep)) < 0)
 		return -1;
 	milter_child_event(cx->sink, m->env, mwire_str(fr, 2));
+	if (cx->report_json && mwire_str(fr, 2))
+		*cx->report_json = milter_child_object(mwire_str(fr, 2));
 	return 0;
 }
 
@@ -240,32 +257,24 @@ milter_child_broker(const struct milter_child_ctx *cx, int sock, const struct mi
 }
 
 int
-milter_child_sanitize(const struct milter_child_ctx *cx, const struct mail_envelope *env,
-    const char *quarantine_only, unsigned slot, int in_fd, int out_fd, int rep_fd)
+milter_child_rebuild(const struct milter_child_ctx *cx, const struct mail_envelope *env,
+    const char *quarantine_only, unsigned slot, const uint8_t *msg, size_t len, int out_fd, int rep_fd)
 {
-	struct milter_child_msg m = { env, NULL, 0, out_fd, rep_fd };
-	char *msg = NULL;
+	struct milter_child_msg m = { env, msg, len, out_fd, rep_fd };
 	int sv[2], status = 0, rc;
 	pid_t pid;
 
-	if (milter_memfd_read(in_fd, &msg, &m.len) < 0)
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
 		return -1;
-	m.msg = (const uint8_t *)msg;
-	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) {
-		free(msg);
-		return -1;
-	}
 	pid = fork();
 	if (pid == 0) {
-		struct milter_parse_job job = { m.msg, m.len, env, quarantine_only, sv[1], slot,
-			cx->uid_base };
+		struct milter_parse_job job = { msg, len, env, quarantine_only, sv[1], slot, cx->uid_base };
 		close(sv[0]);
 		milter_parse_main(cx->mail, cx->sc, &job);
 	}
 	close(sv[1]);
 	rc = pid < 0 ? -1 : milter_child_broker(cx, sv[0], &m);
 	close(sv[0]);
-	free(msg);
 	if (pid < 0)
 		return -1;
 	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
@@ -276,6 +285,21 @@ milter_child_sanitize(const struct milter_child_ctx *cx, const struct mail_envel
 		return MILTER_CHILD_CRASHED;
 	}
 	return rc == 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -1;
+}
+
+int
+milter_child_sanitize(const struct milter_child_ctx *cx, const struct mail_envelope *env,
+    const char *quarantine_only, unsigned slot, int in_fd, int out_fd, int rep_fd)
+{
+	char *msg = NULL;
+	size_t len;
+	int rc;
+
+	if (milter_memfd_read(in_fd, &msg, &len) < 0)
+		return -1;
+	rc = milter_child_rebuild(cx, env, quarantine_only, slot, (const uint8_t *)msg, len, out_fd, rep_fd);
+	free(msg);
+	return rc;
 }
 
 int
@@ -301,7 +325,7 @@ milter_child_main(int argc, char **argv)
 		struct mail_envelope env = { a.sender, a.rcpts, a.n_rcpts, "milter" };
 		sink = mc.events ? ev_sink_open(mc.events) : NULL;
 		struct milter_child_ctx cx = { mail, san, &sc, &mc.mail, sink ? sink : san_ctx_events(san),
-			mc.parser_uid_base };
+			geteuid() == 0 ? mc.parser_uid_base : 0, NULL };
 		rc = milter_child_sanitize(&cx, &env, a.quarantine_only, a.slot, 0, 1, 3);
 	}
 	if (sink)

@@ -2,6 +2,9 @@
 #ifndef TIERGATE_MILTER_CHILD_H
 #define TIERGATE_MILTER_CHILD_H
 
+#include <stddef.h>
+#include <stdint.h>
+
 struct mail_ctx;
 struct mail_config;
 struct ev_sink;
@@ -17,6 +20,7 @@ struct milter_child_ctx {
 	const struct mail_config *mail_cfg;
 	struct ev_sink *sink;
 	unsigned uid_base;           /* the parser runs as uid_base + slot (root only; 0: no change) */
+	char **report_json;          /* non-NULL: gets the parser's report, a checked JSON object (the CLI) */
 };
 
 #define MILTER_CHILD_CRASHED (-2)       /* the parser died by a signal (seccomp: SIGSYS) */
@@ -31,5 +35,8 @@ int milter_child_main(int argc, char **argv);
  */
 int milter_child_sanitize(const struct milter_child_ctx *cx, const struct mail_envelope *env,
     const char *quarantine_only, unsigned slot, int in_fd, int out_fd, int rep_fd);
+/* The same for a message in memory (the CLI). */
+int milter_child_rebuild(const struct milter_child_ctx *cx, const struct mail_envelope *env,
+    const char *quarantine_only, unsigned slot, const uint8_t *msg, size_t len, int out_fd, int rep_fd);
 
 #endif

@@ -372,7 +372,7 @@ milter_zygote_main(int argc, char **argv)
 		log_warnx("milter: not started as root: the MIME parser keeps the daemon's uid");
 	sink = mc.events ? ev_sink_open(mc.events) : san_ctx_events(san);
 	struct milter_child_ctx cx = { mail, san, &sc, &mc.mail, sink,
-		geteuid() == 0 ? mc.parser_uid_base : 0 };
+		geteuid() == 0 ? mc.parser_uid_base : 0, NULL };
 	milter_zygote_loop(3, &cx);
 	return 0;
 }
