@@ -3,6 +3,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <openssl/crypto.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -49,24 +50,75 @@ mail_link_key_load(struct mail_ctx *mc)
 		mc->have_link_key = true;
 }
 
-/* One request link per envelope recipient: only a recipient of this mail can ask for its original. */
+/* "RCPT\tURL\n" for each recipient: one request link each, so only a recipient of this mail can ask. */
+char *
+mail_links_text(const struct mail_ctx *mc, const char *const *rcpts, size_t n, const char *qid)
+{
+	const struct san_config *sc = mc->san ? san_ctx_config(mc->san) : NULL;
+	int64_t expiry;
+	struct mbuf text = MBUF_INIT;
+	char *out;
+
+	if (!mc->have_link_key || sc == NULL || qid == NULL || qid[0] == '\0' || n == 0)
+		return NULL;
+	expiry = (int64_t)time(NULL) + (int64_t)sc->request_days * 86400;
+	for (size_t i = 0; i < n; i++) {
+		char *url;
+		if (rcpts[i] == NULL || strpbrk(rcpts[i], "\t\r\n") != NULL)
+			continue;
+		if ((url = reltoken_link(mc->link_key, sc->portal_url, qid, rcpts[i], expiry)) == NULL)
+			continue;
+		mbuf_printf(&text, "%s\t%s\n", rcpts[i], url);
+		free(url);
+	}
+	out = text.failed || text.len == 0 ? NULL : xstrdup(mbuf_cstr(&text));
+	mbuf_free(&text);
+	return out;
+}
+
+void
+mail_links_from_text(const struct mail_ctx *mc, const char *text, struct mail_report *rep)
+{
+	const struct san_config *sc = mc->san ? san_ctx_config(mc->san) : NULL;
+	size_t lines = 0;
+	const char *p;
+
+	if (text == NULL || sc == NULL || sc->portal_url == NULL)
+		return;
+	for (p = text; *p; p++)
+		lines += *p == '\n';
+	rep->link_rcpt = xcalloc(lines + 1, sizeof *rep->link_rcpt);
+	rep->link_url = xcalloc(lines + 1, sizeof *rep->link_url);
+	for (p = text; *p;) {
+		const char *tab = strchr(p, '\t'), *nl = strchr(p, '\n');
+		if (nl == NULL)
+			break;
+		if (tab && tab < nl && str_has_prefix(tab + 1, sc->portal_url)) {
+			rep->link_rcpt[rep->n_links] = strndup(p, (size_t)(tab - p));
+			rep->link_url[rep->n_links++] = strndup(tab + 1, (size_t)(nl - tab - 1));
+		}
+		p = nl + 1;
+	}
+}
+
+/* Not sandboxed (the CLI's in-process path): the links are made here. */
 static void
 mail_request_links(struct mail_ctx *mc, const struct mail_envelope *env, struct mail_report *rep)
 {
-	const struct san_config *sc = san_ctx_config(mc->san);
-	int64_t expiry = (int64_t)time(NULL) + (int64_t)sc->request_days * 86400;
+	char *text;
 
-	if (!mc->have_link_key || env == NULL || rep->quarantine_id[0] == '\0' || env->n_recipients == 0)
+	if (env == NULL || rep->link_url != NULL)
 		return;
-	rep->link_rcpt = xcalloc(env->n_recipients, sizeof *rep->link_rcpt);
-	rep->link_url = xcalloc(env->n_recipients, sizeof *rep->link_url);
-	for (size_t i = 0; i < env->n_recipients; i++) {
-		char *url = reltoken_link(mc->link_key, sc->portal_url, rep->quarantine_id, env->recipients[i], expiry);
-		if (url == NULL)
-			continue;
-		rep->link_rcpt[rep->n_links] = xstrdup(env->recipients[i]);
-		rep->link_url[rep->n_links++] = url;
-	}
+	text = mail_links_text(mc, (const char *const *)env->recipients, env->n_recipients, rep->quarantine_id);
+	mail_links_from_text(mc, text, rep);
+	free(text);
+}
+
+void
+mail_ctx_drop_link_key(struct mail_ctx *mc)
+{
+	OPENSSL_cleanse(mc->link_key, sizeof mc->link_key);
+	mc->have_link_key = false;
 }
 
 struct mail_ctx *
@@ -490,7 +542,7 @@ mail_crlf(const char *in, size_t len, struct mbuf *out)
 }
 
 /* One line per attachment, "name (type): action: reason": what the release portal shows the recipient. */
-static char **
+char **
 mail_part_lines(const struct mail_report *rep, size_t *n)
 {
 	char **lines = xcalloc(rep->n_parts + 1, sizeof *lines);

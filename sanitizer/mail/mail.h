@@ -112,10 +112,19 @@ struct mail_ctx *mail_ctx_new(struct san_ctx *san, const struct mail_config *con
 struct mail_hooks {
 	int (*sanitize)(void *arg, const uint8_t *data, size_t len, const char *name,
 	    const char *media, struct san_result *res);
-	int (*quarantine)(void *arg, const struct mail_report *rep, char id[SAN_SHA256_HEX]);
+	/* also fills rep's request links: the link key stays with the broker, never in the parser */
+	int (*quarantine)(void *arg, struct mail_report *rep, char id[SAN_SHA256_HEX]);
 	void *arg;
 };
 void mail_ctx_set_hooks(struct mail_ctx *mc, const struct mail_hooks *hooks);
+/* The parser forgets the link key before its sandbox: links are the broker's to make. */
+void mail_ctx_drop_link_key(struct mail_ctx *mc);
+/* One line per attachment for the quarantine's metadata (the portal shows them); *n lines, caller frees. */
+char **mail_part_lines(const struct mail_report *rep, size_t *n);
+/* "RCPT\tURL\n" per envelope recipient for quarantine id qid; NULL without a key. Caller frees. */
+char *mail_links_text(const struct mail_ctx *mc, const char *const *rcpts, size_t n, const char *qid);
+/* Sets rep's links from such text (each URL must start with the configured portal_url). */
+void mail_links_from_text(const struct mail_ctx *mc, const char *text, struct mail_report *rep);
 void mail_ctx_free(struct mail_ctx *mc);
 
 /*

@@ -162,6 +162,34 @@ milter_child_serve_sanitize(const struct milter_child_ctx *cx, int sock, const s
 	return rc;
 }
 
+#define MILTER_CHILD_LINES_MAX 500
+#define MILTER_CHILD_LINE_MAX 600
+
+/*
+ * The parser's one line per attachment, for the portal's page: the parser is
+ * hostile, so only printable text is kept (controls dropped), each line and
+ * the count bounded. The portal escapes them again when it shows them.
+ */
+static char **
+milter_child_part_lines(const char *text, size_t *n)
+{
+	char **lines = xcalloc(MILTER_CHILD_LINES_MAX + 1, sizeof *lines);
+
+	*n = 0;
+	while (text && *text && *n < MILTER_CHILD_LINES_MAX) {
+		const char *nl = strchr(text, '\n');
+		size_t len = nl ? (size_t)(nl - text) : strlen(text), used = 0;
+		char *line = xmalloc(MILTER_CHILD_LINE_MAX + 1);
+		for (size_t i = 0; i < len && used < MILTER_CHILD_LINE_MAX; i++)
+			if ((unsigned char)text[i] >= 0x20 && text[i] != 0x7f)
+				line[used++] = text[i];
+		line[used] = '\0';
+		lines[(*n)++] = line;
+		text += len + (nl != NULL);
+	}
+	return lines;
+}
+
 /* 'Q': the original -- the broker's own copy, never the parser's -- into the quarantine. */
 static int
 milter_child_serve_quarantine(const struct milter_child_ctx *cx, int sock, const struct mwire_frame *fr,
@@ -174,7 +202,7 @@ milter_child_serve_quarantine(const struct milter_child_ctx *cx, int sock, const
 	struct json_error err;
 	bool object = false;
 
-	if (fr->n != 3)
+	if (fr->n != 3 && fr->n != 4)
 		return -1;
 	if (report && json_parse(report, strlen(report), &v, &err) == 0) {
 		object = v.type == JSON_OBJECT;
@@ -190,12 +218,21 @@ milter_child_serve_quarantine(const struct milter_child_ctx *cx, int sock, const
 	meta.recipients = m->env->recipients;
 	meta.n_recipients = m->env->n_recipients;
 	meta.report_json = object ? report : NULL;
-	if (quarantine_put(cx->sc->quarantine_dir, m->msg, m->len, &meta, id) < 0) {
+	char **lines = milter_child_part_lines(fr->n == 4 ? mwire_str(fr, 3) : NULL, &meta.n_findings);
+	meta.findings = (const char *const *)lines;
+	int put = quarantine_put(cx->sc->quarantine_dir, m->msg, m->len, &meta, id);
+	for (size_t i = 0; i < meta.n_findings; i++)
+		free(lines[i]);
+	free(lines);
+	if (put < 0) {
 		struct mwire_field failed[1] = { { NULL, 0 } };
 		return mwire_send(sock, 'I', failed, 1);
 	}
-	struct mwire_field reply[1] = { mwire_s(id) };
-	return mwire_send(sock, 'I', reply, 1);
+	char *links = mail_links_text(cx->mail, (const char *const *)m->env->recipients, m->env->n_recipients, id);
+	struct mwire_field reply[2] = { mwire_s(id), mwire_s(links) };
+	int rc = mwire_send(sock, 'I', reply, links ? 2 : 1);
+	free(links);
+	return rc;
 }
 
 /* A copy of text when it is one JSON object, else NULL. */

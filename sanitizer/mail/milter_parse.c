@@ -99,11 +99,17 @@ milter_parse_dup(const struct mwire_frame *fr, size_t i)
 	return s ? strdup(s) : NULL;
 }
 
+/* What the broker hooks need: the socket, and the context that reads its request links. */
+struct milter_parse_hook {
+	int sock;
+	const struct mail_ctx *mail;
+};
+
 static int
 milter_parse_sanitize(void *arg, const uint8_t *data, size_t len, const char *name,
     const char *media, struct san_result *res)
 {
-	int sock = *(int *)arg;
+	int sock = ((struct milter_parse_hook *)arg)->sock;
 	struct mwire_field req[3] = { mwire_s(name), mwire_s(media), { (const char *)data, len } };
 	struct mwire_frame fr;
 	char *end;
@@ -138,9 +144,10 @@ milter_parse_sanitize(void *arg, const uint8_t *data, size_t len, const char *na
 }
 
 static int
-milter_parse_quarantine(void *arg, const struct mail_report *rep, char id[SAN_SHA256_HEX])
+milter_parse_quarantine(void *arg, struct mail_report *rep, char id[SAN_SHA256_HEX])
 {
-	int sock = *(int *)arg;
+	struct milter_parse_hook *h = arg;
+	int sock = h->sock;
 	struct jbuf jb = JBUF_INIT;
 	struct mwire_frame fr;
 	int rc = -1;
@@ -148,17 +155,28 @@ milter_parse_quarantine(void *arg, const struct mail_report *rep, char id[SAN_SH
 	jb_obj_open(&jb);
 	mail_report_json(rep, &jb);
 	jb_obj_end(&jb);
-	struct mwire_field req[3] = { mwire_s(rep->subject), mwire_s(rep->reason),
-		mwire_s(jb.oom ? NULL : jb_cstr(&jb)) };
-	if (mwire_send(sock, 'Q', req, 3) == 0 && mwire_recv(sock, 4096, &fr) == 0) {
+	size_t n_lines;
+	char **lines = mail_part_lines(rep, &n_lines);
+	struct mbuf joined = MBUF_INIT;
+	for (size_t i = 0; i < n_lines; i++) {
+		mbuf_printf(&joined, "%s\n", lines[i]);
+		free(lines[i]);
+	}
+	free(lines);
+	struct mwire_field req[4] = { mwire_s(rep->subject), mwire_s(rep->reason),
+		mwire_s(jb.oom ? NULL : jb_cstr(&jb)), mwire_s(joined.failed ? NULL : mbuf_cstr(&joined)) };
+	if (mwire_send(sock, 'Q', req, 4) == 0 && mwire_recv(sock, 65536, &fr) == 0) {
 		const char *got = mwire_str(&fr, 0);
 		if (fr.type == 'I' && got && strlen(got) == SAN_SHA256_HEX - 1) {
 			memcpy(id, got, SAN_SHA256_HEX);
+			if (fr.n == 2)   /* the request links the broker signed */
+				mail_links_from_text(h->mail, mwire_str(&fr, 1), rep);
 			rc = 0;
 		}
 		mwire_frame_free(&fr);
 	}
 	jb_free(&jb);
+	mbuf_free(&joined);
 	return rc;
 }
 
@@ -189,12 +207,14 @@ void
 milter_parse_main(struct mail_ctx *mail, const struct san_config *sc, const struct milter_parse_job *job)
 {
 	struct sandbox_ids ids = milter_parse_ids;
+	struct milter_parse_hook hook = { job->sock, mail };
 	int sock = job->sock;
-	struct mail_hooks hooks = { milter_parse_sanitize, milter_parse_quarantine, &sock };
+	struct mail_hooks hooks = { milter_parse_sanitize, milter_parse_quarantine, &hook };
 	struct mail_result res;
 	int rc;
 
 	log_procname("tiergate-milter[parser]");
+	mail_ctx_drop_link_key(mail);   /* a parser that is taken over cannot sign request links */
 	ids.drop = job->uid_base != 0;
 	ids.uid = (uid_t)(job->uid_base + job->slot);
 	ids.gid = (gid_t)(job->uid_base + job->slot);

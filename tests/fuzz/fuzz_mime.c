@@ -32,7 +32,7 @@ fuzz_broker_sanitize(void *arg, const uint8_t *data, size_t len, const char *nam
 }
 
 static int
-fuzz_broker_quarantine(void *arg, const struct mail_report *rep, char id[SAN_SHA256_HEX])
+fuzz_broker_quarantine(void *arg, struct mail_report *rep, char id[SAN_SHA256_HEX])
 {
 	memset(id, 'a', SAN_SHA256_HEX - 1);
 	id[SAN_SHA256_HEX - 1] = '\0';
