@@ -111,8 +111,7 @@ archive_read(const struct san_job *job, zip_t *za, zip_uint64_t i, uint8_t **buf
 
 /* Every ZIP member through zipwrite_member. */
 static void
-archive_members(const struct san_job *job, zip_t *za, zip_int64_t count, struct zipwrite *zw,
-    struct san_result *res)
+archive_members(const struct san_job *job, zip_t *za, zip_int64_t count, struct san_result *res)
 {
 	for (zip_int64_t i = 0; i < count; i++) {
 		const char *raw = zip_get_name(za, (zip_uint64_t)i, ZIP_FL_ENC_RAW);
@@ -130,7 +129,7 @@ archive_members(const struct san_job *job, zip_t *za, zip_int64_t count, struct 
 		if (archive_read(job, za, (zip_uint64_t)i, &buf, &len, &m) == 0) {
 			time_t mtime = zip_stat_index(za, (zip_uint64_t)i, 0, &st) == 0 &&
 			    (st.valid & ZIP_STAT_MTIME) ? st.mtime : 315532800;   /* 1980: the earliest a zip says */
-			zipwrite_member(zw, job, name, raw, buf, len, mtime, res);
+			zipwrite_member(job, name, raw, buf, len, mtime, res);
 			san_result_free(&m);
 			free(buf);
 		} else {
@@ -160,7 +159,6 @@ archive_zip(const struct san_job *job, const uint8_t *data, size_t len, const ch
     struct san_result *res)
 {
 	zip_source_t *in_src;
-	struct zipwrite *zw;
 	zip_t *za;
 	zip_int64_t count;
 
@@ -174,13 +172,8 @@ archive_zip(const struct san_job *job, const uint8_t *data, size_t len, const ch
 		zip_discard(za);
 		return;
 	}
-	zw = zipwrite_new();
-	if (zw == NULL) {
-		zip_discard(za);
-		res_block(res, "cannot build the new archive");
-		return;
-	}
-	archive_members(job, za, count, zw, res);
-	zipwrite_finish(zw, name, res);
+	(void)name;
+	archive_members(job, za, count, res);
+	zipwrite_finish(res);
 	zip_discard(za);
 }

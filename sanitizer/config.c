@@ -32,7 +32,7 @@ san_config_defaults(struct san_config *sc)
 	sc->worker_cpu_seconds = 60;
 	sc->worker_memory = 2048 * MB;
 	sc->worker_timeout = 120;
-	sc->worker_user = xstrdup("nobody");
+	sc->worker_user = xstrdup("tiergate-worker");   /* a uid of its own; 61000 when the user does not exist */
 	sc->quarantine_dir = xstrdup("/var/lib/tiergate/quarantine");
 	sc->quarantine_retention_days = 90;
 	sc->sendmail = xstrdup("/usr/sbin/sendmail");

@@ -86,12 +86,9 @@ dispatch_trailing(const char *mime, const uint8_t *data, size_t len, struct san_
 static void
 dispatch_text(const struct san_job *job, const uint8_t *data, size_t len, bool csv, struct san_result *res)
 {
-	char *text = NULL, *out_name;
+	char *text = NULL;
 	size_t text_len = 0;
 	const char *charset = NULL;
-	const char *ext = name_extension(res->name);
-	bool keep_name = ext && (strcasecmp(ext, ".txt") == 0 || strcasecmp(ext, ".csv") == 0 ||
-	    strcasecmp(ext, ".tsv") == 0);
 
 	if (charset_to_utf8(NULL, data, len, &text, &text_len, &charset) < 0) {
 		res_block(res, "out of memory decoding text");
@@ -104,18 +101,14 @@ dispatch_text(const struct san_job *job, const uint8_t *data, size_t len, bool c
 	}
 	if (charset && strcmp(charset, "UTF-8") != 0 && strcmp(charset, "US-ASCII") != 0)
 		res_finding(res, "charset %s converted to UTF-8", charset);
-	out_name = keep_name ? xstrdup(res->name && *res->name ? res->name : "file.txt")
-	    : res_name_with_ext(res->name, ".txt", true);
-	res_output(res, SAN_TEXT, (uint8_t *)text, text_len, out_name,
-	    csv ? "text/csv; charset=utf-8" : "text/plain; charset=utf-8");
-	free(out_name);
+	res_text(res, text, text_len, csv);
 }
 
 static void
 dispatch_to_text(const struct san_job *job, const uint8_t *data, size_t len, enum san_kind kind,
     struct san_result *res)
 {
-	char *text = NULL, *out_name, why[256] = "";
+	char *text = NULL, why[256] = "";
 	size_t text_len = 0;
 	int rc;
 
@@ -138,11 +131,7 @@ dispatch_to_text(const struct san_job *job, const uint8_t *data, size_t len, enu
 		return;
 	}
 	free(text);
-	text = clean;
-	text_len = clean_len;
-	out_name = res_name_with_ext(res->name, ".txt", true);
-	res_output(res, SAN_TEXT, (uint8_t *)text, text_len, out_name, "text/plain; charset=utf-8");
-	free(out_name);
+	res_text(res, clean, clean_len, false);
 }
 
 static void

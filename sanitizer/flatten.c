@@ -1,4 +1,4 @@
-/* flatten.c -- PDFs and images rendered by MuPDF into pixels, rebuilt as a PDF of one image per page (or a new image). */
+/* flatten.c -- PDFs and images rendered by MuPDF into the pixel memfd; the parent builds the PDF or the new image. */
 #include <mupdf/fitz.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,16 +46,11 @@ flatten_open(fz_context *ctx, const char *magic, const uint8_t *data, size_t len
 	return doc;
 }
 
-/* Every page of doc into a new image-only PDF (res gets the output or the reason). */
+/* Every page of doc into the pixel memfd (res gets the pages or the reason). */
 static void
-flatten_doc(const struct san_job *job, fz_context *ctx, fz_document *doc, const char *name,
-    struct san_result *res)
+flatten_doc(const struct san_job *job, fz_context *ctx, fz_document *doc, struct san_result *res)
 {
 	const struct san_config *cfg = job->cfg;
-	struct pdfwrite *pw;
-	uint8_t *out = NULL;
-	size_t out_len = 0;
-	const char *why;
 	int pages = 0;
 
 	fz_var(pages);
@@ -72,22 +67,14 @@ flatten_doc(const struct san_job *job, fz_context *ctx, fz_document *doc, const 
 		return;
 	}
 	res->pages = (unsigned)pages;
-	pw = pdfwrite_new();
-	if (pages_render(job, ctx, doc, pages, pw, res) < 0) {
-		pdfwrite_free(pw);
+	if (pages_render(job, ctx, doc, pages, res) < 0) {
+		free(res->px);
+		res->px = NULL;
+		res->n_px = 0;
 		return;
 	}
-	if (pdfwrite_finish(pw, &out, &out_len, &why) < 0) {
-		res_block(res, "%s", why);
-	} else if (out_len > cfg->max_output_bytes) {
-		free(out);
-		res_block(res, "flattened PDF larger than the output limit");
-	} else {
-		char *out_name = res_name_with_ext(name, ".pdf", false);
-		res_output(res, SAN_FLATTENED, out, out_len, out_name, "application/pdf");
-		free(out_name);
-	}
-	pdfwrite_free(pw);
+	res->action = SAN_FLATTENED;
+	res->payload = SAN_PAY_PAGES;
 }
 
 void
@@ -107,7 +94,7 @@ flatten_pdf(const struct san_job *job, const uint8_t *data, size_t len, struct s
 		res->encrypted = true;
 		res_block(res, "encrypted");
 	} else {
-		flatten_doc(job, ctx, doc, res->name, res);
+		flatten_doc(job, ctx, doc, res);
 	}
 	fz_drop_document(ctx, doc);
 	fz_drop_context(ctx);
@@ -157,61 +144,69 @@ flatten_image_size(fz_context *ctx, const uint8_t *data, size_t len, int *w, int
 	return rc;
 }
 
-/* One image page at its own pixel size into a new PNG or JPEG. */
+/* Copies a rendered pixmap (no alpha) into the pixel memfd as one tight image. */
+static int
+flatten_store(const struct san_job *job, fz_context *ctx, fz_pixmap *pix, struct san_pixels *px)
+{
+	int w = fz_pixmap_width(ctx, pix), h = fz_pixmap_height(ctx, pix), n = fz_pixmap_components(ctx, pix);
+	size_t row = (size_t)w * (size_t)n, stride = (size_t)fz_pixmap_stride(ctx, pix);
+	const uint8_t *src = fz_pixmap_samples(ctx, pix);
+	uint8_t *dst;
+
+	if (w <= 0 || h <= 0 || (n != 1 && n != 3) ||
+	    arena_alloc(job->arena, row * (size_t)h, &px->offset, &dst) < 0)
+		return -1;
+	for (int y = 0; y < h; y++)
+		memcpy(dst + (size_t)y * row, src + (size_t)y * stride, row);
+	arena_unmap(dst, row * (size_t)h);
+	px->w = (uint32_t)w;
+	px->h = (uint32_t)h;
+	px->ncomp = (uint8_t)n;
+	return 0;
+}
+
+/* One image page at its own pixel size into the pixel memfd; the parent writes the PNG or JPEG. */
 static void
-flatten_reencode(const struct san_job *job, fz_context *ctx, fz_document *doc, int w, int h,
-    struct san_result *res)
+flatten_reencode(const struct san_job *job, fz_context *ctx, fz_document *doc, int w, struct san_result *res)
 {
 	const struct san_config *cfg = job->cfg;
+	struct san_pixels px;
 	fz_page *page = NULL;
 	fz_pixmap *pix = NULL;
-	fz_buffer *png = NULL;
-	uint8_t *out = NULL;
-	size_t out_len = 0;
-	bool jpeg = cfg->image_format == SAN_IMAGE_JPEG;
 
+	memset(&px, 0, sizeof px);
 	fz_var(page);
 	fz_var(pix);
-	fz_var(png);
-	fz_var(out);
 	fz_try(ctx) {
 		page = fz_load_page(ctx, doc, 0);
 		fz_rect b = fz_bound_page(ctx, page);
 		float zoom = b.x1 - b.x0 > 0 ? (float)w / (b.x1 - b.x0) : 1.0f;
-		(void)h;
 		pix = fz_new_pixmap_from_page(ctx, page, fz_scale(zoom, zoom),
 		    cfg->gray ? fz_device_gray(ctx) : fz_device_rgb(ctx), 0);
-		if (jpeg) {
-			if (imgenc_jpeg(fz_pixmap_samples(ctx, pix), fz_pixmap_width(ctx, pix),
-			    fz_pixmap_height(ctx, pix), fz_pixmap_components(ctx, pix),
-			    (size_t)fz_pixmap_stride(ctx, pix), (int)cfg->jpeg_quality, &out, &out_len) < 0)
-				fz_throw(ctx, FZ_ERROR_GENERIC, "JPEG encoder failed");
-		} else {
-			unsigned char *p;
-			png = fz_new_buffer_from_pixmap_as_png(ctx, pix, fz_default_color_params);
-			out_len = fz_buffer_storage(ctx, png, &p);
-			out = xmalloc(out_len ? out_len : 1);
-			memcpy(out, p, out_len);
-		}
+		if ((uint64_t)fz_pixmap_width(ctx, pix) * (uint64_t)fz_pixmap_height(ctx, pix) > cfg->max_image_pixels)
+			fz_throw(ctx, FZ_ERROR_GENERIC, "over the pixel limit");
+		if (flatten_store(job, ctx, pix, &px) < 0)
+			fz_throw(ctx, FZ_ERROR_GENERIC, "image larger than the worker's memory limit");
 	}
 	fz_always(ctx) {
-		fz_drop_buffer(ctx, png);
 		fz_drop_pixmap(ctx, pix);
 		fz_drop_page(ctx, page);
 	}
 	fz_catch(ctx) {
-		free(out);
 		res_block(res, "image could not be decoded: %s", fz_caught_message(ctx));
 		return;
 	}
-	char *out_name = res_name_with_ext(res->name, jpeg ? ".jpg" : ".png", false);
-	res_output(res, SAN_REENCODED, out, out_len, out_name, jpeg ? "image/jpeg" : "image/png");
-	free(out_name);
+	/* a photograph stays a JPEG: re-encoding it as PNG would make it several times larger */
+	px.photo = res->detected_mime && strcmp(res->detected_mime, "image/jpeg") == 0;
+	res->px = xcalloc(1, sizeof *res->px);
+	res->px[0] = px;
+	res->n_px = 1;
+	res->action = SAN_REENCODED;
+	res->payload = SAN_PAY_IMAGE;
 }
 
 static void
-flatten_image_doc(const struct san_job *job, fz_context *ctx, fz_document *doc, int w, int h,
-    struct san_result *res)
+flatten_image_doc(const struct san_job *job, fz_context *ctx, fz_document *doc, int w, struct san_result *res)
 {
 	int pages = 0;
 
@@ -221,9 +216,9 @@ flatten_image_doc(const struct san_job *job, fz_context *ctx, fz_document *doc, 
 	fz_catch(ctx)
 		pages = 0;
 	if (job->cfg->image_mode == SAN_IMAGE_PDF || pages > 1)
-		flatten_doc(job, ctx, doc, res->name, res);
+		flatten_doc(job, ctx, doc, res);
 	else if (pages == 1)
-		flatten_reencode(job, ctx, doc, w, h, res);
+		flatten_reencode(job, ctx, doc, w, res);
 	else
 		res_block(res, "image could not be decoded");
 }
@@ -254,7 +249,7 @@ flatten_image(const struct san_job *job, const uint8_t *data, size_t len, const 
 	else if ((doc = flatten_open(ctx, magic, data, len)) == NULL)
 		res_block(res, "image could not be decoded");
 	else
-		flatten_image_doc(job, ctx, doc, w, h, res);
+		flatten_image_doc(job, ctx, doc, w, res);
 	fz_drop_document(ctx, doc);
 	fz_drop_context(ctx);
 }

@@ -1,4 +1,4 @@
-/* imgenc.c -- page pixels to JPEG (libjpeg, in memory) or to a zlib stream for /FlateDecode. */
+/* imgenc.c -- pixels (parent side) to JPEG (libjpeg-turbo), PNG (libpng) or a zlib stream for /FlateDecode. */
 #include <setjmp.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -7,6 +7,7 @@
 #include <zlib.h>
 
 #include <jpeglib.h>   /* after stdio.h: it uses FILE and size_t */
+#include <png.h>
 
 #include "sanitizer/internal.h"
 
@@ -192,5 +193,75 @@ imgenc_flate(const uint8_t *pixels, int w, int h, int ncomp, size_t stride,
 	*out = buf;
 	*out_len = zs.total_out;
 	deflateEnd(&zs);
+	return 0;
+}
+
+/* A growing buffer libpng writes into. */
+struct png_mem {
+	uint8_t *p;
+	size_t len, cap;
+	bool failed;
+};
+
+static void
+imgenc_png_write(png_structp png, png_bytep data, png_size_t n)
+{
+	struct png_mem *m = png_get_io_ptr(png);
+
+	if (m->failed)
+		return;
+	if (m->len + n > m->cap) {
+		size_t want = m->cap ? m->cap * 2 : 65536;
+		while (want < m->len + n)
+			want *= 2;
+		uint8_t *grown = realloc(m->p, want);
+		if (grown == NULL) {
+			m->failed = true;
+			return;
+		}
+		m->p = grown;
+		m->cap = want;
+	}
+	memcpy(m->p + m->len, data, n);
+	m->len += n;
+}
+
+static void
+imgenc_png_flush(png_structp png)
+{
+	(void)png;
+}
+
+/* Rows of w * ncomp bytes (gray or RGB, 8 bits) as a PNG with nothing but the pixels. */
+int
+imgenc_png(const uint8_t *pixels, int w, int h, int ncomp, size_t stride, uint8_t **out, size_t *out_len)
+{
+	struct png_mem mem = { NULL, 0, 0, false };
+	png_structp png = png_create_write_struct(PNG_LIBPNG_VER_STRING, NULL, NULL, NULL);
+	png_infop info = png ? png_create_info_struct(png) : NULL;
+
+	if (info == NULL) {
+		png_destroy_write_struct(&png, NULL);
+		return -1;
+	}
+	if (setjmp(png_jmpbuf(png))) {
+		png_destroy_write_struct(&png, &info);
+		free(mem.p);
+		return -1;
+	}
+	png_set_write_fn(png, &mem, imgenc_png_write, imgenc_png_flush);
+	png_set_IHDR(png, info, (png_uint_32)w, (png_uint_32)h, 8, ncomp == 1 ? PNG_COLOR_TYPE_GRAY : PNG_COLOR_TYPE_RGB,
+	    PNG_INTERLACE_NONE, PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
+	png_write_info(png, info);
+	for (int y = 0; y < h; y++)
+		png_write_row(png, (png_const_bytep)(pixels + (size_t)y * stride));
+	png_write_end(png, NULL);
+	png_destroy_write_struct(&png, &info);
+	if (mem.failed) {
+		free(mem.p);
+		return -1;
+	}
+	*out = mem.p;
+	*out_len = mem.len;
 	return 0;
 }

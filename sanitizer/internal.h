@@ -17,7 +17,49 @@ struct san_job {
 	unsigned depth;        /* 0 for the file itself, +1 per enclosing archive */
 	uint64_t *budget;      /* uncompressed bytes still allowed for the whole file (archives) */
 	struct pool *pool;     /* the worker's render threads (pool.h), NULL: render on one */
+	struct arena *arena;   /* the worker's pixel memfd (arena.c), shared by every page of the file */
 };
+
+/*
+ * What a worker may hand back (san_result.payload): pixels or text, never a
+ * file. The parent checks them against the limits and builds the output.
+ */
+enum san_payload {
+	SAN_PAY_NONE,      /* blocked: nothing */
+	SAN_PAY_PAGES,     /* document pages -> the parent writes a PDF */
+	SAN_PAY_IMAGE,     /* one image -> the parent writes a PNG or JPEG */
+	SAN_PAY_TEXT,      /* UTF-8 text (in out/out_len) -> .txt */
+	SAN_PAY_CSV,       /* UTF-8 text of a CSV/TSV -> text/csv */
+	SAN_PAY_ARCHIVE,   /* members (each with its own payload) -> the parent writes a ZIP */
+};
+
+/* One page or image: raw samples in the pixel memfd, rows of w * ncomp bytes without padding. */
+struct san_pixels {
+	uint32_t w, h;
+	uint8_t ncomp;            /* 1 gray, 3 RGB */
+	bool photo;               /* the source was a photograph (JPEG): encoded as JPEG */
+	uint64_t offset;          /* of the first sample in the memfd */
+	double page_w, page_h;    /* PAGES: page size in points */
+};
+#define SAN_PAGE_MAX_POINTS (14400.0 * 4)
+
+/*
+ * arena.c: the pixel memfd. Worker: pages are rendered straight into it
+ * (memfd_create with sealing, grown page by page), then it is sealed
+ * (shrink, grow, write, seal) and passed to the parent with SCM_RIGHTS.
+ * Parent: the seals and the size are checked before it is mapped read-only.
+ */
+struct arena;
+struct arena *arena_new(uint64_t max_bytes);
+/* Room for len bytes: *map is writable until arena_unmap. -1 when over max_bytes or out of memory. */
+int arena_alloc(struct arena *a, size_t len, uint64_t *offset, uint8_t **map);
+void arena_unmap(uint8_t *map, size_t len);
+/* Seals the memfd; returns its descriptor (still owned by the arena), -1 when nothing was written. */
+int arena_seal(struct arena *a);
+void arena_free(struct arena *a);
+/* Parent: maps a received descriptor after checking its seals and size. 0, or -1 with why. */
+int arena_map_received(int fd, uint64_t max_bytes, const uint8_t **map, size_t *len, char *why, size_t why_size);
+
 
 /* What libmagic's answer means for us. */
 enum san_kind {
@@ -42,6 +84,8 @@ bool res_has_finding(const struct san_result *res, const char *finding);
 void res_block(struct san_result *res, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void res_output(struct san_result *res, enum san_action action, uint8_t *out, size_t out_len,
     const char *out_name, const char *out_mime);
+/* Worker: res becomes text (takes text, malloc'd UTF-8); the parent names and types it. */
+void res_text(struct san_result *res, char *text, size_t len, bool csv);
 /* A plain file name: no directories, no control characters, no leading dot ("file" if nothing is left). */
 char *res_safe_name(const char *name);
 /* name with its last extension replaced (ext like ".pdf"); "file" when name is empty. */
@@ -56,7 +100,12 @@ void dispatch_sanitize(const struct san_job *job, const uint8_t *data, size_t le
 enum pdfscan_status { PDFSCAN_OK, PDFSCAN_ENCRYPTED_USER, PDFSCAN_DAMAGED };
 enum pdfscan_status pdfscan_buffer(const uint8_t *data, size_t len, struct san_result *res);
 
-/* flatten.c: MuPDF render + qpdf write of PDFs and images. */
+/*
+ * flatten.c: MuPDF renders PDFs and images into the pixel channel. flatten_pdf
+ * is the one entry for a document MuPDF can open: every page goes to res->px
+ * (payload SAN_PAY_PAGES) or res is blocked with the reason; the parent
+ * builds the PDF. A converter (e.g. office -> PDF) calls it with its PDF.
+ */
 void flatten_pdf(const struct san_job *job, const uint8_t *data, size_t len, struct san_result *res);
 void flatten_image(const struct san_job *job, const uint8_t *data, size_t len,
     const char *mime, struct san_result *res);
@@ -84,6 +133,7 @@ int imgenc_jpeg(const uint8_t *pixels, int w, int h, int ncomp, size_t stride, i
     uint8_t **out, size_t *out_len);
 int imgenc_flate(const uint8_t *pixels, int w, int h, int ncomp, size_t stride,
     uint8_t **out, size_t *out_len);
+int imgenc_png(const uint8_t *pixels, int w, int h, int ncomp, size_t stride, uint8_t **out, size_t *out_len);
 /*
  * Maps RGB pixels to at most max_colours (<= 256) palette entries. Returns the index
  * image (w*h bytes, malloc'd) and fills palette/n, or NULL as soon as there are more.
@@ -104,14 +154,23 @@ void archive_zip(const struct san_job *job, const uint8_t *data, size_t len, con
 /* A member path as a safe relative UTF-8 path (CP932 decoded, no "..", not absolute); "member" if empty. */
 char *archive_safe_path(const char *raw);
 
-/* zipwrite.c: the new ZIP under construction, for archive.c and tarball.c. */
-struct zipwrite;
-struct zipwrite *zipwrite_new(void);
-void zipwrite_member(struct zipwrite *zw, const struct san_job *job, const char *name, const char *raw,
+/*
+ * zipwrite.c. Worker: the member list of archive.c and tarball.c -- each member
+ * sanitized into its own payload (zipwrite_member), the archive's payload set
+ * by zipwrite_finish. Parent (build.c): the new ZIP written with libzip.
+ */
+void zipwrite_member(const struct san_job *job, const char *name, const char *raw,
     const uint8_t *data, size_t len, time_t mtime, struct san_result *res);
 /* m (a member not read, with its reason) moves into res->members. */
 void zipwrite_blocked(struct san_result *res, struct san_result *m);
-void zipwrite_finish(struct zipwrite *zw, const char *name, struct san_result *res);
+void zipwrite_finish(struct san_result *res);
+struct zipwrite;
+struct zipwrite *zipwrite_new(void);
+/* Adds a built member (out, out_name) at its path's directory; -1 when libzip refuses. */
+int zipwrite_add(struct zipwrite *zw, const struct san_result *m);
+/* Writes the archive to a malloc'd buffer and frees zw. */
+int zipwrite_close(struct zipwrite *zw, uint8_t **bytes, size_t *len);
+void zipwrite_discard(struct zipwrite *zw);
 
 /*
  * tarball.c: tar (ustar/GNU/pax, plain or gzipped) members into a new ZIP under the
@@ -156,13 +215,33 @@ bool tarread_is_tar(const uint8_t *data, size_t len);
 int tarread_gunzip(const uint8_t *in, size_t len, size_t max_out, uint8_t **out, size_t *out_len,
     size_t *trailing, char *why, size_t why_size);
 
-/* wire.c: the worker's result over a pipe (length-prefixed records, bounded on read). */
+/* wire.c: the worker's result over its socket (length-prefixed records, bounded on read). */
 struct wbuf {
 	uint8_t *p;
 	size_t len, cap;
 };
-int wire_encode(const struct san_result *res, struct wbuf *out);
-int wire_decode(const uint8_t *p, size_t len, const struct san_config *cfg, struct san_result *res);
+/* with_pixels: a PIXELS record says the memfd travels with the stream (SCM_RIGHTS). */
+int wire_encode(const struct san_result *res, bool with_pixels, struct wbuf *out);
+/*
+ * Decodes a whole stream; *pixels tells whether it announced a memfd. -1 with
+ * why (a short reason for the block) on anything but a well-formed answer.
+ */
+int wire_decode(const uint8_t *p, size_t len, const struct san_config *cfg, struct san_result *res,
+    bool *pixels, char *why, size_t why_size);
+
+/*
+ * build.c (parent): checks a decoded answer against the limits and builds
+ * every output from its pixels and text -- PDF, PNG/JPEG, .txt, ZIP -- with
+ * names and types chosen here from the payload. name is the caller's name
+ * of the file. Anything inconsistent blocks res with the reason.
+ */
+void build_result(const struct san_config *cfg, const uint8_t *pixels, size_t pixels_len, const char *name,
+    struct san_result *res);
+/* A member path from a worker: 0 when every segment is clean UTF-8 (no controls, bidi, "..", ...), else -1. */
+int build_check_member_name(const char *path, char *why, size_t why_size);
+/* Page pixels -> a page image (codec from cfg; photo: JPEG). Parent side. */
+int build_encode_page(const struct san_config *cfg, const uint8_t *px, const struct san_pixels *p,
+    struct page_image *img);
 
 /* sandbox.c */
 struct sandbox_ids {

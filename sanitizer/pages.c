@@ -1,4 +1,4 @@
-/* pages.c -- a document's pages rendered into page images on every render thread, written in page order. */
+/* pages.c -- a document's pages rendered into the pixel memfd on every render thread, listed in page order. */
 #include "sanitizer/pages.h"
 
 #include <math.h>
@@ -10,8 +10,6 @@
 #include "lib/util.h"
 #include "sanitizer/pool.h"
 
-/* Text, tables and diagrams rendered without anti-aliasing use a few dozen colours at most. */
-#define PAGES_FLAT_COLOURS 96
 /* Display lists waiting or being rendered, per render thread: bounds memory on long documents. */
 #define PAGES_WINDOW_PER_THREAD 2
 
@@ -61,80 +59,6 @@ pages_tune(fz_context *ctx, const struct san_config *cfg)
 	}
 }
 
-/* ---- one page image ----------------------------------------------------------------- */
-
-/* Flate beyond ~1/4 bit per pixel means gradients or photos: then JPEG is tried and the smaller kept. */
-static bool
-pages_flate_too_big(const struct page_image *img)
-{
-	return img->len > (size_t)img->w * (size_t)img->h / 32;
-}
-
-/* Keeps the JPEG form of the page when it is smaller than the Flate one already in img. */
-static int
-pages_try_jpeg(const struct san_config *cfg, const uint8_t *px, size_t stride, int n, struct page_image *img)
-{
-	uint8_t *jpeg = NULL;
-	size_t jpeg_len = 0;
-
-	if (imgenc_jpeg(px, img->w, img->h, n, stride, (int)cfg->jpeg_quality, &jpeg, &jpeg_len) < 0)
-		return -1;
-	if (jpeg_len >= img->len) {
-		free(jpeg);
-		return 0;
-	}
-	free(img->data);
-	img->data = jpeg;
-	img->len = jpeg_len;
-	img->dct = true;
-	img->ncomp = n;
-	img->palette_n = 0;
-	return 0;
-}
-
-/*
- * Encodes one pixmap (no alpha) as the configured page image. AUTO keeps
- * pages of few colours (text, tables: rendered without anti-aliasing)
- * lossless and small as indexed Flate; pages with more colours, or whose
- * Flate form is large (gradients), are photo-like and go as JPEG.
- */
-static int
-pages_encode(const struct san_config *cfg, fz_context *ctx, fz_pixmap *pix, struct page_image *img)
-{
-	int w = fz_pixmap_width(ctx, pix), h = fz_pixmap_height(ctx, pix), n = fz_pixmap_components(ctx, pix);
-	size_t stride = (size_t)fz_pixmap_stride(ctx, pix);
-	const uint8_t *px = fz_pixmap_samples(ctx, pix);
-	int rc;
-
-	memset(img, 0, sizeof *img);
-	img->w = w;
-	img->h = h;
-	img->ncomp = n;
-	if (cfg->codec == SAN_CODEC_JPEG)
-		goto jpeg;
-	if (cfg->codec == SAN_CODEC_FLATE)
-		return imgenc_flate(px, w, h, n, stride, &img->data, &img->len);
-	if (n == 3) {
-		/* more colours: a gradient's steps or a photo, not flat colours: JPEG without trying Flate */
-		uint8_t *indexed = imgenc_palette(px, w, h, stride, PAGES_FLAT_COLOURS, img->palette, &img->palette_n);
-		if (indexed == NULL)
-			goto jpeg;
-		rc = imgenc_flate(indexed, w, h, 1, (size_t)w, &img->data, &img->len);
-		free(indexed);
-		img->ncomp = 1;
-	} else {
-		rc = imgenc_flate(px, w, h, n, stride, &img->data, &img->len);
-	}
-	if (rc < 0 || !pages_flate_too_big(img))
-		return rc;
-	return pages_try_jpeg(cfg, px, stride, n, img);
-jpeg:
-	img->dct = true;
-	img->ncomp = n;
-	img->palette_n = 0;
-	return imgenc_jpeg(px, w, h, n, stride, (int)cfg->jpeg_quality, &img->data, &img->len);
-}
-
 /* The zoom for a page: the configured DPI, less when the page would exceed the pixel limit. */
 static float
 pages_zoom(const struct san_config *cfg, fz_rect bounds, int pageno, struct san_result *res)
@@ -143,7 +67,8 @@ pages_zoom(const struct san_config *cfg, fz_rect bounds, int pageno, struct san_
 	double w = (bounds.x1 - bounds.x0) * zoom, h = (bounds.y1 - bounds.y0) * zoom;
 
 	if (w * h > (double)cfg->max_page_pixels) {
-		zoom *= (float)sqrt((double)cfg->max_page_pixels / (w * h));
+		/* a little under: rounding the page box out must not cross the limit the parent checks */
+		zoom *= (float)sqrt((double)cfg->max_page_pixels / (w * h)) * 0.995f;
 		res_finding(res, "page %d rendered at reduced resolution (pixel limit)", pageno + 1);
 	}
 	return zoom;
@@ -159,14 +84,14 @@ struct page_slot {
 	int pageno;
 	fz_display_list *list;
 	float zoom;
-	double page_w, page_h;
-	struct page_image img;
+	struct san_pixels px;     /* where the page's samples went in the pixel memfd */
 	bool failed;
 	char why[200];
 };
 
 struct render_run {
 	const struct san_config *cfg;
+	struct arena *arena;
 	pthread_mutex_t lock;
 	pthread_cond_t changed;
 	struct page_slot *slots;
@@ -188,25 +113,50 @@ pages_pick(struct render_run *run)
 	return best;
 }
 
-/* Display list -> pixmap -> page image, on whichever thread ctx belongs to. */
+/* Display list -> pixels in the memfd, drawn in place (no copy), on whichever thread ctx belongs to. */
 static void
-pages_draw(const struct san_config *cfg, fz_context *ctx, struct page_slot *s)
+pages_draw(const struct render_run *run, fz_context *ctx, struct page_slot *s)
 {
+	fz_colorspace *cs = run->cfg->gray ? fz_device_gray(ctx) : fz_device_rgb(ctx);
+	fz_matrix ctm = fz_scale(s->zoom, s->zoom);
+	fz_irect box = fz_round_rect(fz_transform_rect(fz_bound_display_list(ctx, s->list), ctm));
+	int w = box.x1 - box.x0, h = box.y1 - box.y0, n = fz_colorspace_n(ctx, cs);
+	size_t len = (size_t)(w > 0 ? w : 0) * (size_t)(h > 0 ? h : 0) * (size_t)n;
+	uint8_t *samples = NULL;
 	fz_pixmap *pix = NULL;
+	fz_device *dev = NULL;
 
-	fz_var(pix);
-	fz_try(ctx) {
-		pix = fz_new_pixmap_from_display_list(ctx, s->list, fz_scale(s->zoom, s->zoom),
-		    cfg->gray ? fz_device_gray(ctx) : fz_device_rgb(ctx), 0);
-		if (pages_encode(cfg, ctx, pix, &s->img) < 0)
-			fz_throw(ctx, FZ_ERROR_GENERIC, "cannot encode the page image");
+	if (len == 0 || (uint64_t)w * (uint64_t)h > run->cfg->max_page_pixels) {
+		s->failed = true;
+		snprintf(s->why, sizeof s->why, "%s", len == 0 ? "empty page" : "page over the pixel limit");
+		return;
 	}
-	fz_always(ctx)
+	if (arena_alloc(run->arena, len, &s->px.offset, &samples) < 0) {
+		s->failed = true;
+		snprintf(s->why, sizeof s->why, "rendered pages exceed the worker's memory limit");
+		return;
+	}
+	s->px.w = (uint32_t)w;
+	s->px.h = (uint32_t)h;
+	s->px.ncomp = (uint8_t)n;
+	fz_var(pix);
+	fz_var(dev);
+	fz_try(ctx) {
+		pix = fz_new_pixmap_with_bbox_and_data(ctx, cs, box, NULL, 0, samples);
+		fz_clear_pixmap_with_value(ctx, pix, 0xFF);
+		dev = fz_new_draw_device(ctx, fz_identity, pix);
+		fz_run_display_list(ctx, s->list, dev, ctm, fz_infinite_rect, NULL);
+		fz_close_device(ctx, dev);
+	}
+	fz_always(ctx) {
+		fz_drop_device(ctx, dev);
 		fz_drop_pixmap(ctx, pix);
+	}
 	fz_catch(ctx) {
 		s->failed = true;
 		snprintf(s->why, sizeof s->why, "%s", fz_caught_message(ctx));
 	}
+	arena_unmap(samples, len);
 }
 
 /* Takes the next queued page and draws it (lock held on entry and exit). False when none was queued. */
@@ -219,7 +169,7 @@ pages_draw_one(struct render_run *run, fz_context *ctx)
 		return false;
 	s->state = SLOT_RUNNING;
 	pthread_mutex_unlock(&run->lock);
-	pages_draw(run->cfg, ctx, s);
+	pages_draw(run, ctx, s);
 	pthread_mutex_lock(&run->lock);
 	s->state = SLOT_DONE;
 	pthread_cond_broadcast(&run->changed);
@@ -253,7 +203,7 @@ pages_build(const struct san_config *cfg, fz_context *ctx, fz_document *doc, int
 	s->list = NULL;
 	s->failed = false;
 	s->why[0] = '\0';
-	memset(&s->img, 0, sizeof s->img);
+	memset(&s->px, 0, sizeof s->px);
 	fz_var(page);
 	fz_try(ctx) {
 		page = fz_load_page(ctx, doc, i);
@@ -261,8 +211,8 @@ pages_build(const struct san_config *cfg, fz_context *ctx, fz_document *doc, int
 		if (b.x1 - b.x0 < 1 || b.y1 - b.y0 < 1 || b.x1 - b.x0 > 14400 * 4 || b.y1 - b.y0 > 14400 * 4)
 			fz_throw(ctx, FZ_ERROR_GENERIC, "page size out of range");
 		s->zoom = pages_zoom(cfg, b, i, res);
-		s->page_w = b.x1 - b.x0;
-		s->page_h = b.y1 - b.y0;
+		s->px.page_w = b.x1 - b.x0;
+		s->px.page_h = b.y1 - b.y0;
 		s->list = fz_new_display_list_from_page(ctx, page);
 	}
 	fz_always(ctx)
@@ -274,23 +224,22 @@ pages_build(const struct san_config *cfg, fz_context *ctx, fz_document *doc, int
 	return rc;
 }
 
-/* Waits for s to be drawn, drawing queued pages meanwhile; then writes it. */
+/* Waits for s to be drawn, drawing queued pages meanwhile; then lists it in res, in page order. */
 static int
-pages_write(struct render_run *run, fz_context *ctx, struct page_slot *s, struct pdfwrite *pw,
-    struct san_result *res)
+pages_write(struct render_run *run, fz_context *ctx, struct page_slot *s, struct san_result *res)
 {
 	pthread_mutex_lock(&run->lock);
 	while (s->state != SLOT_DONE)
 		if (!pages_draw_one(run, ctx))
 			pthread_cond_wait(&run->changed, &run->lock);
 	pthread_mutex_unlock(&run->lock);
-	if (!s->failed && pdfwrite_add_page(pw, &s->img, s->page_w, s->page_h) < 0) {
-		s->failed = true;
-		snprintf(s->why, sizeof s->why, "cannot encode the page image");
-	}
-	if (s->failed)
+	if (s->failed) {
 		res_block(res, "page %d could not be rendered: %s", s->pageno + 1, s->why);
-	return s->failed ? -1 : 0;
+		return -1;
+	}
+	res->px = xrealloc(res->px, res->n_px + 1, sizeof *res->px);
+	res->px[res->n_px++] = s->px;
+	return 0;
 }
 
 static void
@@ -298,8 +247,6 @@ pages_clear(struct render_run *run, fz_context *ctx, struct page_slot *s)
 {
 	fz_drop_display_list(ctx, s->list);
 	s->list = NULL;
-	free(s->img.data);
-	s->img.data = NULL;
 	pthread_mutex_lock(&run->lock);
 	s->state = SLOT_FREE;
 	pthread_mutex_unlock(&run->lock);
@@ -350,14 +297,14 @@ pages_stop_helpers(struct render_run *run, const struct san_job *job)
 }
 
 int
-pages_render(const struct san_job *job, fz_context *ctx, fz_document *doc, int pages, struct pdfwrite *pw,
-    struct san_result *res)
+pages_render(const struct san_job *job, fz_context *ctx, fz_document *doc, int pages, struct san_result *res)
 {
 	struct render_run run;
 	int next_build = 0, next_write = 0, rc = 0;
 
 	memset(&run, 0, sizeof run);
 	run.cfg = job->cfg;
+	run.arena = job->arena;
 	pthread_mutex_init(&run.lock, NULL);
 	pthread_cond_init(&run.changed, NULL);
 	pages_start_helpers(&run, job, ctx, pages);
@@ -370,13 +317,13 @@ pages_render(const struct san_job *job, fz_context *ctx, fz_document *doc, int p
 		}
 		if (rc == 0) {
 			struct page_slot *s = &run.slots[next_write++ % run.n_slots];
-			rc = pages_write(&run, ctx, s, pw, res);
+			rc = pages_write(&run, ctx, s, res);
 			pages_clear(&run, ctx, s);
 		}
 	}
 	pages_stop_helpers(&run, job);
 	for (unsigned i = 0; i < run.n_slots; i++)
-		if (run.slots[i].list || run.slots[i].img.data)
+		if (run.slots[i].list)
 			pages_clear(&run, ctx, &run.slots[i]);
 	free(run.slots);
 	pthread_cond_destroy(&run.changed);

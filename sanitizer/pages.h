@@ -1,4 +1,4 @@
-/* pages.h -- a document's pages rendered into page images on every render thread, written in page order. */
+/* pages.h -- a document's pages rendered into the pixel memfd on every render thread, listed in page order. */
 #ifndef TIERGATE_SANITIZER_PAGES_H
 #define TIERGATE_SANITIZER_PAGES_H
 
@@ -13,12 +13,13 @@ const fz_locks_context *pages_locks(void);
 void pages_tune(fz_context *ctx, const struct san_config *cfg);
 
 /*
- * Renders pages 0..pages-1 of doc at the configured DPI into pw: the main
- * thread interprets each page into a display list, the job's pool threads
- * and the main thread render and encode the lists, and the main thread
- * writes them in order. Returns 0, or -1 with the reason blocked in res.
+ * Renders pages 0..pages-1 of doc at the configured DPI into the job's pixel
+ * memfd: the main thread interprets each page into a display list, the job's
+ * pool threads and the main thread draw the lists straight into the memfd,
+ * and the main thread lists them in res->px in page order. Returns 0, or -1
+ * with the reason blocked in res.
  */
 int pages_render(const struct san_job *job, fz_context *ctx, fz_document *doc, int pages,
-    struct pdfwrite *pw, struct san_result *res);
+    struct san_result *res);
 
 #endif

@@ -57,6 +57,10 @@ res_block(struct san_result *res, const char *fmt, ...)
 	res->out_len = 0;
 	res_set_str(&res->out_name, NULL);
 	res_set_str(&res->out_mime, NULL);
+	res->payload = SAN_PAY_NONE;
+	free(res->px);
+	res->px = NULL;
+	res->n_px = 0;
 }
 
 void
@@ -69,6 +73,16 @@ res_output(struct san_result *res, enum san_action action, uint8_t *out, size_t 
 	res->out_len = out_len;
 	res_set_str(&res->out_name, out_name);
 	res_set_str(&res->out_mime, out_mime);
+}
+
+void
+res_text(struct san_result *res, char *text, size_t len, bool csv)
+{
+	free(res->out);
+	res->action = SAN_TEXT;
+	res->payload = csv ? SAN_PAY_CSV : SAN_PAY_TEXT;
+	res->out = (uint8_t *)text;
+	res->out_len = len;
 }
 
 /* The base name without directories; the extension after its last dot. */
@@ -132,6 +146,7 @@ san_result_free(struct san_result *res)
 	free(res->out);
 	free(res->out_name);
 	free(res->out_mime);
+	free(res->px);
 	for (size_t i = 0; i < res->n_members; i++)
 		san_result_free(&res->members[i]);
 	free(res->members);

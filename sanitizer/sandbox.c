@@ -18,6 +18,9 @@
 #include "lib/log.h"
 #include "sanitizer/internal.h"
 
+/* Stands for the worker's tgid in the compiled filter: above any pid (pid_max <= 2^22). */
+#define SANDBOX_TGID_MARK 0x3EADBEEFu
+
 #if defined(__SANITIZE_ADDRESS__)
 #define SANDBOX_ASAN 1
 #elif defined(__has_feature)
@@ -26,27 +29,62 @@
 #endif
 #endif
 
-/* Looked up in the parent (NSS opens files), used in the child. */
+/* The built-in worker user; when the system has no such user, this uid (and gid) without a name. */
+#define SANDBOX_DEFAULT_USER "tiergate-worker"
+#define SANDBOX_DEFAULT_UID 61000
+
+/* A worker uid given as a number ("61000"): 1..2^31-1. */
+static bool
+sandbox_numeric(const char *user, uid_t *uid)
+{
+	char *end;
+	unsigned long v;
+
+	if (user[0] < '0' || user[0] > '9')
+		return false;
+	errno = 0;
+	v = strtoul(user, &end, 10);
+	if (errno || *end || v == 0 || v > 0x7FFFFFFFUL)
+		return false;
+	*uid = (uid_t)v;
+	return true;
+}
+
+/*
+ * Looked up in the parent (NSS opens files), used in the child. The worker
+ * must run as a uid that owns nothing else: not root, not the uid of this
+ * daemon (a worker could otherwise signal or ptrace it), and by default a
+ * dedicated user ("tiergate-worker", scripts/deps.sh creates it; uid 61000
+ * when it does not exist), not "nobody", which other daemons use.
+ */
 int
 sandbox_resolve_user(const char *user, struct sandbox_ids *ids)
 {
 	struct passwd pw, *found = NULL;
 	char buf[4096];
+	uid_t uid;
 
 	memset(ids, 0, sizeof *ids);
 	if (geteuid() != 0 || user == NULL || *user == '\0')
 		return 0;
-	if (getpwnam_r(user, &pw, buf, sizeof buf, &found) != 0 || found == NULL) {
+	if (getpwnam_r(user, &pw, buf, sizeof buf, &found) == 0 && found != NULL) {
+		ids->uid = pw.pw_uid;
+		ids->gid = pw.pw_gid;
+	} else if (sandbox_numeric(user, &uid)) {
+		ids->uid = uid;
+		ids->gid = (gid_t)uid;
+	} else if (strcmp(user, SANDBOX_DEFAULT_USER) == 0) {
+		ids->uid = SANDBOX_DEFAULT_UID;
+		ids->gid = SANDBOX_DEFAULT_UID;
+	} else {
 		log_warnx("sanitizer: worker user '%s' not found", user);
 		return -1;
 	}
-	if (pw.pw_uid == 0) {
-		log_warnx("sanitizer: worker user '%s' is root; refusing", user);
+	if (ids->uid == 0 || ids->uid == getuid() || ids->uid == geteuid() || ids->gid == 0) {
+		log_warnx("sanitizer: worker user '%s' is root or this daemon's own user; refusing", user);
 		return -1;
 	}
 	ids->drop = true;
-	ids->uid = pw.pw_uid;
-	ids->gid = pw.pw_gid;
 	return 0;
 }
 
@@ -82,7 +120,11 @@ sandbox_rlimits(const struct san_config *cfg)
 	rc |= sandbox_limit(RLIMIT_AS, cfg->worker_memory);
 #endif
 #ifndef SANDBOX_ASAN
-	rc |= sandbox_limit(RLIMIT_FSIZE, 0);   /* under ASan its report must reach a log file */
+	/*
+	 * Under ASan its report must reach a log file. Otherwise the only file a
+	 * worker can grow is its pixel memfd (open is refused): up to its memory.
+	 */
+	rc |= sandbox_limit(RLIMIT_FSIZE, cfg->worker_memory);
 #endif
 	rc |= sandbox_limit(RLIMIT_CORE, 0);
 	rc |= sandbox_limit(RLIMIT_NOFILE, 16);   /* stdio and the result pipe; nothing is opened later */
@@ -117,10 +159,23 @@ sandbox_rules(scmp_filter_ctx sc, bool strict)
 	    SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0));
 	rc |= seccomp_rule_add(sc, SCMP_ACT_ALLOW, SCMP_SYS(mprotect), 1,
 	    SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0));
-	/* abort() signals itself: let it, so a failed assertion reads SIGABRT, not SIGSYS */
-	rc |= seccomp_rule_add(sc, SCMP_ACT_ALLOW, SCMP_SYS(tgkill), 0);
+	/*
+	 * abort() signals itself: let it, so a failed assertion reads SIGABRT, not
+	 * SIGSYS -- but only its own threads. The worker's tgid is not known when
+	 * the filter is compiled: SANDBOX_TGID_MARK stands for it and
+	 * sandbox_enter patches it into the program after fork. kill, tkill and
+	 * every other way to signal (rt_sigqueueinfo, pidfd_send_signal) stay out.
+	 */
+	rc |= seccomp_rule_add(sc, SCMP_ACT_ALLOW, SCMP_SYS(tgkill), 1,
+	    SCMP_A0(SCMP_CMP_EQ, SANDBOX_TGID_MARK));
 	if (strict)   /* the mail parser loads everything first: any open at all kills it */
 		return rc ? -1 : 0;
+	/* the pixel memfd (arena.c): made sealable, grown, sealed, and passed to the parent */
+	rc |= seccomp_rule_add(sc, SCMP_ACT_ALLOW, SCMP_SYS(memfd_create), 1,
+	    SCMP_A1(SCMP_CMP_EQ, MFD_CLOEXEC | MFD_ALLOW_SEALING));
+	rc |= seccomp_rule_add(sc, SCMP_ACT_ALLOW, SCMP_SYS(ftruncate), 0);
+	rc |= seccomp_rule_add(sc, SCMP_ACT_ALLOW, SCMP_SYS(fcntl), 1, SCMP_A1(SCMP_CMP_EQ, F_ADD_SEALS));
+	rc |= seccomp_rule_add(sc, SCMP_ACT_ALLOW, SCMP_SYS(sendmsg), 0);
 	/* libraries that probe a file get "permission denied" and carry on without it */
 	rc |= seccomp_rule_add(sc, SCMP_ACT_ERRNO(EACCES), SCMP_SYS(open), 0);
 	rc |= seccomp_rule_add(sc, SCMP_ACT_ERRNO(EACCES), SCMP_SYS(openat), 0);
@@ -182,13 +237,28 @@ sandbox_free(struct sandbox_ids *ids)
 	ids->bpf_len = 0;
 }
 
-/* TSYNC: the render threads started before the sandbox (pool.c) get the same filter, atomically. */
+/*
+ * TSYNC: the render threads started before the sandbox (pool.c) get the same
+ * filter, atomically. The compiled program is the parent's copy (inherited by
+ * fork): its tgkill test compares against SANDBOX_TGID_MARK, replaced here
+ * by this process's tgid. A program without the mark is refused.
+ */
 static int
 sandbox_seccomp(const struct sandbox_ids *ids)
 {
+	struct sock_filter *insn = ids->bpf;
 	struct sock_fprog prog = { ids->bpf_len, ids->bpf };
+	unsigned marks = 0;
 
 	if (ids->bpf == NULL)
+		return -1;
+	for (unsigned i = 0; i < ids->bpf_len; i++)
+		if (BPF_CLASS(insn[i].code) == BPF_JMP && BPF_SRC(insn[i].code) == BPF_K &&
+		    insn[i].k == SANDBOX_TGID_MARK) {
+			insn[i].k = (uint32_t)getpid();
+			marks++;
+		}
+	if (marks == 0)
 		return -1;
 	return syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_TSYNC, &prog) == 0 ? 0 : -1;
 }

@@ -8,6 +8,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -21,6 +24,13 @@
 
 /* Set only by unit tests (never by production code): runs in the worker after the sandbox is up. */
 void (*san_test_worker_hook)(struct pool *pool);
+#ifdef TIERGATE_TEST_FORGE
+/* Test build only (never in the production binaries): a worker that answers with a forged result. */
+int (*san_test_forge)(int fd, const uint8_t *data, size_t len);
+#endif
+
+/* Descriptors a worker may pass: one pixel memfd; a few more are received only to be refused. */
+#define SAN_MAX_FDS 8
 
 struct san_ctx {
 	struct san_config cfg;
@@ -142,6 +152,44 @@ write_all(int fd, const uint8_t *p, size_t n)
 	return 0;
 }
 
+static bool
+result_has_pixels(const struct san_result *r)
+{
+	if (r->n_px)
+		return true;
+	for (size_t i = 0; i < r->n_members; i++)
+		if (result_has_pixels(&r->members[i]))
+			return true;
+	return false;
+}
+
+/* The answer: its first bytes carry the sealed pixel memfd (SCM_RIGHTS) when pages were rendered. */
+static int
+send_answer(int fd, const struct wbuf *w, int pixel_fd)
+{
+	union { struct cmsghdr hdr; char buf[CMSG_SPACE(sizeof(int))]; } ctl;
+	struct iovec iov = { w->p, w->len };
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
+	ssize_t sent;
+
+	if (pixel_fd >= 0) {
+		memset(&ctl, 0, sizeof ctl);
+		msg.msg_control = ctl.buf;
+		msg.msg_controllen = sizeof ctl.buf;
+		struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+		c->cmsg_level = SOL_SOCKET;
+		c->cmsg_type = SCM_RIGHTS;
+		c->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(c), &pixel_fd, sizeof(int));
+	}
+	do
+		sent = sendmsg(fd, &msg, MSG_NOSIGNAL);
+	while (sent < 0 && errno == EINTR);
+	if (sent <= 0)
+		return -1;
+	return write_all(fd, w->p + sent, w->len - (size_t)sent);
+}
+
 /* The worker: never returns. Exit 0 after a complete answer, 3 when the sandbox failed. */
 static void __attribute__((noreturn))
 worker_main(struct san_ctx *ctx, int fd, const uint8_t *data, size_t len, const char *name,
@@ -150,9 +198,10 @@ worker_main(struct san_ctx *ctx, int fd, const uint8_t *data, size_t len, const 
 	struct san_result res;
 	struct wbuf w = { 0 };
 	uint64_t budget = ctx->cfg.archive_max_total;
-	struct san_job job = { &ctx->cfg, ctx->magic, 0, &budget, NULL };
+	struct san_job job = { &ctx->cfg, ctx->magic, 0, &budget, NULL, NULL };
 	unsigned threads = ctx->cfg.worker_threads ? ctx->cfg.worker_threads : pool_auto_threads();
 	uint64_t start;
+	int pixel_fd = -1;
 
 	log_procname("sanitizer[worker]");
 	/* a page's pixmap is megabytes: keep freed memory for the next page instead of faulting it in anew */
@@ -163,18 +212,89 @@ worker_main(struct san_ctx *ctx, int fd, const uint8_t *data, size_t len, const 
 		_exit(3);
 	if (san_test_worker_hook)
 		san_test_worker_hook(job.pool);
+#ifdef TIERGATE_TEST_FORGE
+	if (san_test_forge && san_test_forge(fd, data, len))
+		_exit(0);
+#endif
+	job.arena = arena_new(ctx->cfg.worker_memory);
 	start = clock_mono_us();
 	memset(&res, 0, sizeof res);
 	dispatch_sanitize(&job, data, len, name, declared_mime, &res);
 	res.usec_worker = clock_mono_us() - start;
-	if (wire_encode(&res, &w) < 0 || write_all(fd, w.p, w.len) < 0)
+	if (result_has_pixels(&res) && (pixel_fd = arena_seal(job.arena)) < 0)
+		_exit(5);
+	if (wire_encode(&res, pixel_fd >= 0, &w) < 0 || send_answer(fd, &w, pixel_fd) < 0)
 		_exit(4);
 	_exit(0);
 }
 
+/* What the parent got from its worker: the record stream and the descriptors that came with it. */
+struct answer {
+	struct wbuf w;
+	int fds[SAN_MAX_FDS];
+	unsigned n_fds;
+	bool fds_dropped;   /* more than SAN_MAX_FDS, or a truncated control message */
+};
+
+static void
+answer_fds(struct answer *a, struct msghdr *msg)
+{
+	if (msg->msg_flags & MSG_CTRUNC)
+		a->fds_dropped = true;
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(msg); c; c = CMSG_NXTHDR(msg, c)) {
+		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
+			continue;
+		size_t n = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		for (size_t i = 0; i < n; i++) {
+			int fd;
+			memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof fd);
+			if (a->n_fds < SAN_MAX_FDS)
+				a->fds[a->n_fds++] = fd;
+			else {
+				close(fd);
+				a->fds_dropped = true;
+			}
+		}
+	}
+}
+
+static void
+answer_free(struct answer *a)
+{
+	free(a->w.p);
+	for (unsigned i = 0; i < a->n_fds; i++)
+		close(a->fds[i]);
+	memset(a, 0, sizeof *a);
+}
+
+/* One recvmsg into the answer: bytes read, 0 at EOF, -1 on error. */
+static ssize_t
+collect_one(int fd, struct answer *a)
+{
+	union { struct cmsghdr hdr; char buf[CMSG_SPACE(sizeof(int) * SAN_MAX_FDS)]; } ctl;
+	struct wbuf *w = &a->w;
+
+	if (w->len + 65536 > w->cap) {
+		size_t want = w->cap ? w->cap * 2 : 65536 * 2;
+		uint8_t *grown = realloc(w->p, want);
+		if (grown == NULL)
+			return -1;
+		w->p = grown;
+		w->cap = want;
+	}
+	struct iovec iov = { w->p + w->len, w->cap - w->len };
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.buf, .msg_controllen = sizeof ctl.buf };
+	ssize_t n = recvmsg(fd, &msg, MSG_CMSG_CLOEXEC);
+	if (n < 0)
+		return errno == EINTR ? -2 : -1;
+	answer_fds(a, &msg);
+	w->len += (size_t)n;
+	return n;
+}
+
 /* Reads the worker's answer until EOF, the deadline, or the size bound. */
 static int
-collect(int fd, pid_t pid, uint64_t deadline_us, size_t max_bytes, struct wbuf *w, bool *timed_out)
+collect(int fd, pid_t pid, uint64_t deadline_us, size_t max_bytes, struct answer *a, bool *timed_out)
 {
 	for (;;) {
 		uint64_t now = clock_mono_us();
@@ -188,25 +308,52 @@ collect(int fd, pid_t pid, uint64_t deadline_us, size_t max_bytes, struct wbuf *
 			kill(pid, SIGKILL);
 			return -1;
 		}
-		if (w->len + 65536 > w->cap) {
-			size_t want = w->cap ? w->cap * 2 : 65536 * 2;
-			uint8_t *grown = realloc(w->p, want);
-			if (grown == NULL)
-				return -1;
-			w->p = grown;
-			w->cap = want;
-		}
-		ssize_t n = read(fd, w->p + w->len, w->cap - w->len);
-		if (n < 0 && errno == EINTR)
+		ssize_t n = collect_one(fd, a);
+		if (n == -2)
 			continue;
 		if (n <= 0)
 			return n == 0 ? 0 : -1;
-		w->len += (size_t)n;
-		if (w->len > max_bytes) {
+		if (a->w.len > max_bytes) {
 			kill(pid, SIGKILL);
 			return -2;
 		}
 	}
+}
+
+/*
+ * The worker closed its socket (or was killed): its exit is still bounded by
+ * the deadline. A worker that closes the socket and sleeps is killed then --
+ * never an unbounded waitpid. pidfd_open lets poll wait for the exit itself.
+ */
+static void
+reap(pid_t pid, uint64_t deadline_us, int *status, bool *timed_out)
+{
+	int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+
+	for (;;) {
+		pid_t got = waitpid(pid, status, WNOHANG);
+		if (got == pid || (got < 0 && errno != EINTR))
+			break;
+		if (got < 0)
+			continue;
+		uint64_t now = clock_mono_us();
+		if (now >= deadline_us) {
+			*timed_out = true;
+			kill(pid, SIGKILL);
+			while (waitpid(pid, status, 0) < 0 && errno == EINTR)
+				;
+			break;
+		}
+		int ms = (int)((deadline_us - now + 999) / 1000);
+		if (pidfd >= 0) {
+			struct pollfd pfd = { pidfd, POLLIN, 0 };
+			poll(&pfd, 1, ms);
+		} else {   /* no pidfd (old kernel): look again every 5 ms */
+			poll(NULL, 0, ms < 5 ? ms : 5);
+		}
+	}
+	if (pidfd >= 0)
+		close(pidfd);
 }
 
 static void
@@ -232,6 +379,39 @@ worker_failure(const struct san_config *cfg, int status, int collected, bool tim
 	}
 }
 
+/*
+ * A worker's answer as the parent accepts it: a well-formed record stream,
+ * at most the one pixel memfd it announced (sealed, within the size bound),
+ * then everything built here (build.c). Anything else blocks with why.
+ */
+static void
+accept_answer(struct san_ctx *ctx, struct answer *a, const char *name, struct san_result *res)
+{
+	char why[256];
+	bool pixels = false;
+	const uint8_t *map = NULL;
+	size_t map_len = 0;
+
+	if (wire_decode(a->w.p, a->w.len, &ctx->cfg, res, &pixels, why, sizeof why) < 0) {
+		memset(res, 0, sizeof *res);
+		res_block(res, "worker answer refused: %s", why);
+		return;
+	}
+	if (a->fds_dropped || a->n_fds != (pixels ? 1u : 0u)) {
+		san_result_free(res);
+		res_block(res, "worker answer refused: %u descriptors passed, %u announced", a->n_fds, pixels ? 1u : 0u);
+		return;
+	}
+	if (pixels && arena_map_received(a->fds[0], ctx->cfg.worker_memory, &map, &map_len, why, sizeof why) < 0) {
+		san_result_free(res);
+		res_block(res, "worker answer refused: %s", why);
+		return;
+	}
+	build_result(&ctx->cfg, map, map_len, name, res);
+	if (map)
+		munmap((void *)(uintptr_t)map, map_len);
+}
+
 /* Forks the worker; while it works the parent hashes the input (sha_in) and warms libmagic. */
 static int
 run_worker(struct san_ctx *ctx, const uint8_t *data, size_t len, const char *name,
@@ -240,10 +420,11 @@ run_worker(struct san_ctx *ctx, const uint8_t *data, size_t len, const char *nam
 	uint64_t deadline = clock_mono_us() + (uint64_t)ctx->cfg.worker_timeout * 1000000;
 	int fds[2], status = 0, collected;
 	bool timed_out = false;
-	struct wbuf w = { 0 };
+	struct answer a;
 	pid_t pid;
 
-	if (pipe2(fds, O_CLOEXEC) < 0)
+	memset(&a, 0, sizeof a);
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) < 0)
 		return -1;
 	pthread_mutex_lock(&ctx->magic_lock);   /* not while another thread warms it */
 	pid = fork();
@@ -260,17 +441,16 @@ run_worker(struct san_ctx *ctx, const uint8_t *data, size_t len, const char *nam
 	close(fds[1]);
 	san_sha256_hex(data, len, sha_in);
 	san_ctx_warm(ctx);
-	collected = collect(fds[0], pid, deadline, ctx->cfg.max_output_bytes + (16u << 20), &w, &timed_out);
+	collected = collect(fds[0], pid, deadline, ctx->cfg.max_output_bytes + (16u << 20), &a, &timed_out);
 	close(fds[0]);
-	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-		;
-	if (collected == 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0 &&
-	    wire_decode(w.p, w.len, &ctx->cfg, res) == 0) {
-		free(w.p);
+	reap(pid, deadline, &status, &timed_out);
+	memset(res, 0, sizeof *res);
+	if (collected == 0 && !timed_out && WIFEXITED(status) && WEXITSTATUS(status) == 0) {
+		accept_answer(ctx, &a, name, res);
+		answer_free(&a);
 		return 0;
 	}
-	free(w.p);
-	memset(res, 0, sizeof *res);
+	answer_free(&a);
 	if (collected == -1 && !timed_out && !WIFSIGNALED(status) && WIFEXITED(status) &&
 	    WEXITSTATUS(status) == 0)
 		return -1;   /* our own read failed */
@@ -279,10 +459,9 @@ run_worker(struct san_ctx *ctx, const uint8_t *data, size_t len, const char *nam
 }
 
 /*
- * The worker's answer is no more trusted than the bytes it parsed: a
- * compromised worker must not choose where the caller writes or what
- * Content-Type a mail part gets. Names are reduced to a plain file name,
- * types to the ones we produce, and an output without a verdict blocks.
+ * The parent built every output itself (build.c); what is left to trust are
+ * the types it set and one more pass over the top-level name, so a caller
+ * never writes outside its directory whatever the caller's name was.
  */
 static void
 trust_result(struct san_result *r)
@@ -302,8 +481,6 @@ trust_result(struct san_result *r)
 		free(r->out_name);
 		r->out_name = safe;
 	}
-	for (size_t i = 0; i < r->n_members; i++)
-		trust_result(&r->members[i]);
 }
 
 int

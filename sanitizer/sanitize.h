@@ -132,6 +132,15 @@ struct san_result {
 	uint64_t usec_worker;  /* time spent parsing and rebuilding inside the worker */
 	struct san_result *members;   /* SAN_ARCHIVE: one per member, same fields (name = path in archive) */
 	size_t n_members;
+	/*
+	 * Between the worker and the parent only (see internal.h): what the worker
+	 * produced -- pixels or text, never a file. The parent builds out, out_name
+	 * and out_mime from it; callers of san_buffer never see a payload.
+	 */
+	unsigned char payload;        /* enum san_payload */
+	struct san_pixels *px;        /* SAN_PAY_PAGES / SAN_PAY_IMAGE: one per page */
+	size_t n_px;
+	int64_t mtime;                /* archive members: the original member's time (deterministic ZIP) */
 };
 
 /*

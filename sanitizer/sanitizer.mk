@@ -2,7 +2,7 @@
 SAN_CORE_SRCS := sanitizer/charset.c sanitizer/config.c sanitizer/sanitize.c sanitizer/result.c \
 	sanitizer/wire.c sanitizer/sandbox.c sanitizer/detect.c sanitizer/dispatch.c \
 	sanitizer/pdfscan.c sanitizer/pdfwrite.c sanitizer/imgenc.c sanitizer/flatten.c sanitizer/inflate.c \
-	sanitizer/pool.c sanitizer/pages.c \
+	sanitizer/pool.c sanitizer/pages.c sanitizer/arena.c sanitizer/build.c \
 	sanitizer/office.c sanitizer/html.c sanitizer/archive.c sanitizer/zipwrite.c sanitizer/tarball.c sanitizer/tarread.c \
 	sanitizer/report.c \
 	sanitizer/quarantine.c
@@ -61,8 +61,8 @@ fuzz_inflate_LIBS = $(SAN_MUPDF_LIBS) -lstdc++
 
 # What the parent reads from a worker (the worker is as hostile as its input), and the HTML-to-text converter.
 FUZZERS += wire html
-fuzz_wire_OBJS = $(BUILD)/sanitizer/wire.o $(BUILD)/sanitizer/result.o $(BUILD)/sanitizer/config.o $(LIB_OBJS)
-fuzz_wire_LIBS = $(call PKG,--libs libcrypto) $(LIB_LIBS)
+fuzz_wire_OBJS = $(SAN_CORE_OBJS) $(LIB_OBJS)
+fuzz_wire_LIBS = $(SAN_LIBS) $(LIB_LIBS)
 fuzz_html_OBJS = $(BUILD)/sanitizer/html.o $(BUILD)/sanitizer/charset.o $(LIB_OBJS)
 fuzz_html_LIBS = $(call PKG,--libs libxml-2.0) $(LIB_LIBS)
 $(BUILD)/tests/fuzz/fuzz_wire.o $(BUILD)/tests/fuzz/fuzz_html.o: EXTRA_CFLAGS = $(call PKG,--cflags libxml-2.0 libzip libqpdf)

@@ -62,8 +62,7 @@ tarball_removed(const struct tar_entry *e, const char *path, struct san_result *
 }
 
 static void
-tarball_entry(const struct san_job *job, struct zipwrite *zw, const struct tar_entry *e,
-    struct san_result *res)
+tarball_entry(const struct san_job *job, const struct tar_entry *e, struct san_result *res)
 {
 	char *path = archive_safe_path(e->path);
 	int64_t mtime = e->mtime < ZIP_TIME_MIN ? ZIP_TIME_MIN : e->mtime > ZIP_TIME_MAX ? ZIP_TIME_MAX : e->mtime;
@@ -82,7 +81,7 @@ tarball_entry(const struct san_job *job, struct zipwrite *zw, const struct tar_e
 		zipwrite_blocked(res, &m);
 	} else {
 		*job->budget -= e->size;
-		zipwrite_member(zw, job, path, e->path, e->data, (size_t)e->size, (time_t)mtime, res);
+		zipwrite_member(job, path, e->path, e->data, (size_t)e->size, (time_t)mtime, res);
 	}
 	free(path);
 }
@@ -93,7 +92,6 @@ tarball_tar(const struct san_job *job, const uint8_t *data, size_t len, const ch
     struct san_result *res)
 {
 	struct tar_list tl;
-	struct zipwrite *zw;
 	uint64_t total = 0;
 	char why[256];
 
@@ -110,17 +108,14 @@ tarball_tar(const struct san_job *job, const uint8_t *data, size_t len, const ch
 	}
 	if (tl.trailing)
 		res_finding(res, "%zu bytes after the end of the tar archive (dropped)", tl.trailing);
-	zw = zipwrite_new();
-	if (zw == NULL) {
-		tarread_free(&tl);
-		res_block(res, "cannot build the new archive");
-		return;
-	}
 	for (size_t i = 0; i < tl.n; i++)
-		tarball_entry(job, zw, &tl.entries[i], res);
-	zipwrite_finish(zw, name, res);
-	if (res->action == SAN_ARCHIVE)   /* the recipient gets a .zip where a tar was sent: say so */
-		res_finding(res, "tar archive rebuilt as ZIP (%s)", res->out_name);
+		tarball_entry(job, &tl.entries[i], res);
+	zipwrite_finish(res);
+	if (res->action == SAN_ARCHIVE) {   /* the recipient gets a .zip where a tar was sent: say so */
+		char *zip_name = res_name_with_ext(name, ".zip", false);   /* the name build.c gives it */
+		res_finding(res, "tar archive rebuilt as ZIP (%s)", zip_name);
+		free(zip_name);
+	}
 	tarread_free(&tl);
 }
 
@@ -144,9 +139,16 @@ tarball_lone(const struct san_job *job, const uint8_t *data, size_t len, const c
 	res->pages = m.pages;
 	if (m.action == SAN_BLOCKED) {
 		res_block(res, "%s", m.reason ? m.reason : "blocked");
-	} else {
-		res_output(res, m.action, m.out, m.out_len, m.out_name, m.out_mime);
+	} else {   /* the content's payload stands for the whole */
+		res->action = m.action;
+		res->payload = m.payload;
+		res->out = m.out;
+		res->out_len = m.out_len;
+		res->px = m.px;
+		res->n_px = m.n_px;
 		m.out = NULL;
+		m.px = NULL;
+		m.n_px = 0;
 	}
 	res->members = m.members;   /* a gzipped ZIP or tar: its members are this file's */
 	res->n_members = m.n_members;

@@ -1,4 +1,4 @@
-/* zipwrite.c -- the output ZIP (of a ZIP or a tar): each member sanitized by the same rules, written deterministically. */
+/* zipwrite.c -- archives: the worker's member list (each member sanitized alone) and the parent's new ZIP, written deterministically. */
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -6,6 +6,9 @@
 
 #include "lib/util.h"
 #include "sanitizer/internal.h"
+
+#define ZIP_TIME_MIN 315532800LL    /* 1980-01-01: the earliest a ZIP can say */
+#define ZIP_TIME_MAX 4354819199LL   /* 2107-12-31 */
 
 static void
 zipwrite_add_result(struct san_result *res, struct san_result *member)
@@ -54,7 +57,7 @@ zipwrite_add_file(zip_t *out, const struct san_result *m, time_t mtime)
 	return rc;
 }
 
-/* The new archive being built: members' outputs must live until zip_close has written them. */
+/* The new archive being built (parent): members' outputs must live until zip_close has written them. */
 struct zipwrite {
 	zip_source_t *src;
 	zip_t *zip;
@@ -78,6 +81,23 @@ zipwrite_new(void)
 	return zw;
 }
 
+int
+zipwrite_add(struct zipwrite *zw, const struct san_result *m)
+{
+	int64_t t = m->mtime < ZIP_TIME_MIN ? ZIP_TIME_MIN : m->mtime > ZIP_TIME_MAX ? ZIP_TIME_MAX : m->mtime;
+
+	return zipwrite_add_file(zw->zip, m, (time_t)t);
+}
+
+void
+zipwrite_discard(struct zipwrite *zw)
+{
+	if (zw == NULL)
+		return;
+	zip_discard(zw->zip);
+	free(zw);
+}
+
 /* A member that was not read (too big, damaged): listed with its reason. */
 void
 zipwrite_blocked(struct san_result *res, struct san_result *m)
@@ -86,9 +106,9 @@ zipwrite_blocked(struct san_result *res, struct san_result *m)
 	zipwrite_add_result(res, m);
 }
 
-/* Sanitizes one member's bytes by the same rules as any file and adds what comes out. */
+/* Worker: sanitizes one member's bytes by the same rules as any file; its payload joins the member list. */
 void
-zipwrite_member(struct zipwrite *zw, const struct san_job *job, const char *name, const char *raw,
+zipwrite_member(const struct san_job *job, const char *name, const char *raw,
     const uint8_t *data, size_t len, time_t mtime, struct san_result *res)
 {
 	struct san_job inner = *job;
@@ -100,8 +120,8 @@ zipwrite_member(struct zipwrite *zw, const struct san_job *job, const char *name
 		res_finding(res, "unsafe member path \"%s\" written as \"%s\"", raw, name);
 	dispatch_sanitize(&inner, data, len, name, NULL, &m);
 	san_sha256_hex(data, len, m.sha256_in);
-	if (m.action != SAN_BLOCKED && m.out && zipwrite_add_file(zw->zip, &m, mtime) < 0)
-		res_block(&m, "could not be added to the new archive");
+	res_set_str(&m.name, name);
+	m.mtime = (int64_t)mtime;
 	for (size_t f = 0; f < m.n_findings; f++)
 		res_finding(res, "%s: %s", name, m.findings[f]);
 	if (m.action == SAN_BLOCKED)   /* the admin sees what was left out of the new archive */
@@ -110,18 +130,21 @@ zipwrite_member(struct zipwrite *zw, const struct san_job *job, const char *name
 		zipwrite_add_result(res, &m);
 }
 
-/* Closes the in-memory zip and takes its bytes. */
-static int
-zipwrite_close(zip_t *out, zip_source_t *src, uint8_t **bytes, size_t *len)
+/* Parent: closes the in-memory zip, takes its bytes and frees zw. */
+int
+zipwrite_close(struct zipwrite *zw, uint8_t **bytes, size_t *len)
 {
+	zip_source_t *src = zw->src;
 	zip_stat_t st;
 
 	zip_source_keep(src);
-	if (zip_close(out) < 0) {
-		zip_discard(out);
+	if (zip_close(zw->zip) < 0) {
+		zip_discard(zw->zip);
 		zip_source_free(src);
+		free(zw);
 		return -1;
 	}
+	free(zw);
 	if (zip_source_open(src) < 0 || zip_source_stat(src, &st) < 0) {
 		zip_source_free(src);
 		return -1;
@@ -133,19 +156,15 @@ zipwrite_close(zip_t *out, zip_source_t *src, uint8_t **bytes, size_t *len)
 	return *len == st.size ? 0 : -1;
 }
 
-/* Writes the new archive into res, or blocks when no member survived. Frees zw. */
+/* Worker: the archive's verdict -- its member list for the parent to build, or blocked when none survived. */
 void
-zipwrite_finish(struct zipwrite *zw, const char *name, struct san_result *res)
+zipwrite_finish(struct san_result *res)
 {
-	size_t kept = 0, out_len = 0;
-	uint8_t *bytes = NULL;
-	char *out_name;
+	size_t kept = 0;
 
 	for (size_t i = 0; i < res->n_members; i++)
 		kept += res->members[i].action != SAN_BLOCKED;
 	if (kept == 0) {   /* nothing to write: say why, with the first member's reason */
-		zip_discard(zw->zip);
-		free(zw);
 		if (res->n_members)
 			res_block(res, "no member could be sanitized (%s: %s)", res->members[0].name,
 			    res->members[0].reason ? res->members[0].reason : "blocked");
@@ -153,13 +172,6 @@ zipwrite_finish(struct zipwrite *zw, const char *name, struct san_result *res)
 			res_block(res, "empty archive");
 		return;
 	}
-	if (zipwrite_close(zw->zip, zw->src, &bytes, &out_len) < 0) {
-		free(zw);
-		res_block(res, "cannot build the new archive");
-		return;
-	}
-	free(zw);
-	out_name = res_name_with_ext(name, ".zip", false);
-	res_output(res, SAN_ARCHIVE, bytes, out_len, out_name, "application/zip");
-	free(out_name);
+	res->action = SAN_ARCHIVE;
+	res->payload = SAN_PAY_ARCHIVE;
 }

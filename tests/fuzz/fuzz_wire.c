@@ -1,4 +1,4 @@
-/* fuzz_wire.c -- libFuzzer target: the parent's reader of the worker's result stream (sanitizer/wire.c), fed what a hostile worker could write. */
+/* fuzz_wire.c -- libFuzzer target: the parent's reader of the worker's result stream (wire.c) and its builder (build.c), fed what a hostile worker could write. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -11,9 +11,14 @@ static int
 fuzz_wire_same(const struct san_result *a, const struct san_result *b)
 {
 	if (a->action != b->action || a->encrypted != b->encrypted || a->pages != b->pages ||
-	    a->usec_worker != b->usec_worker || a->out_len != b->out_len ||
-	    a->n_findings != b->n_findings || a->n_members != b->n_members)
+	    a->usec_worker != b->usec_worker || a->out_len != b->out_len || a->payload != b->payload ||
+	    a->n_findings != b->n_findings || a->n_members != b->n_members || a->n_px != b->n_px ||
+	    a->mtime != b->mtime)
 		return 0;
+	for (size_t i = 0; i < a->n_px; i++)
+		if (a->px[i].w != b->px[i].w || a->px[i].h != b->px[i].h || a->px[i].offset != b->px[i].offset ||
+		    a->px[i].ncomp != b->px[i].ncomp || a->px[i].photo != b->px[i].photo)
+			return 0;
 	if (a->out_len && memcmp(a->out, b->out, a->out_len) != 0)
 		return 0;
 	for (size_t i = 0; i < a->n_members; i++)
@@ -24,16 +29,18 @@ fuzz_wire_same(const struct san_result *a, const struct san_result *b)
 
 /* Whatever was accepted re-encodes, and that decodes to the same result and the same bytes again. */
 static void
-fuzz_wire_round_trip(const struct san_result *res, const struct san_config *cfg)
+fuzz_wire_round_trip(const struct san_result *res, bool pixels, const struct san_config *cfg)
 {
 	struct wbuf first = { NULL, 0, 0 }, second = { NULL, 0, 0 };
 	struct san_result again;
+	bool pixels_again = false;
+	char why[256];
 
-	if (wire_encode(res, &first) < 0)
+	if (wire_encode(res, pixels, &first) < 0)
 		abort();
-	if (wire_decode(first.p, first.len, cfg, &again) < 0)
+	if (wire_decode(first.p, first.len, cfg, &again, &pixels_again, why, sizeof why) < 0 || pixels_again != pixels)
 		abort();
-	if (!fuzz_wire_same(res, &again) || wire_encode(&again, &second) < 0 ||
+	if (!fuzz_wire_same(res, &again) || wire_encode(&again, pixels, &second) < 0 ||
 	    second.len != first.len || memcmp(first.p, second.p, first.len) != 0)
 		abort();
 	san_result_free(&again);
@@ -41,22 +48,53 @@ fuzz_wire_round_trip(const struct san_result *res, const struct san_config *cfg)
 	free(second.p);
 }
 
+/* What the parent built: blocked with a reason, or an output of a type it makes, names without a path. */
+static void
+fuzz_wire_check_built(const struct san_result *r, int top)
+{
+	if (r->action == SAN_BLOCKED) {
+		if (top && (r->reason == NULL || r->out != NULL))
+			abort();
+		return;
+	}
+	if (r->out == NULL || r->out_name == NULL || r->out_mime == NULL || strchr(r->out_name, '/'))
+		abort();
+	for (size_t i = 0; i < r->n_members; i++) {
+		char why[256];
+		if (build_check_member_name(r->members[i].name, why, sizeof why) < 0)
+			abort();
+		fuzz_wire_check_built(&r->members[i], 0);
+	}
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static struct san_config cfg;
+	static uint8_t pixels[1 << 16];   /* the memfd a page record points into */
 	static int ready;
 	struct san_result res;
+	bool announced = false;
+	char why[256];
 
 	if (!ready) {
 		san_config_defaults(&cfg);
 		cfg.max_output_bytes = 1u << 20;   /* the bound is the point, not its size */
 		cfg.archive_max_members = 64;
+		cfg.max_pages = 16;
+		cfg.max_page_pixels = cfg.max_image_pixels = 1u << 14;
+		cfg.worker_threads = 1;
+		for (size_t i = 0; i < sizeof pixels; i++)
+			pixels[i] = (uint8_t)(i * 7 + (i >> 9));
 		ready = 1;
 	}
-	if (wire_decode(data, size, &cfg, &res) == 0) {
-		fuzz_wire_round_trip(&res, &cfg);
+	if (wire_decode(data, size, &cfg, &res, &announced, why, sizeof why) == 0) {
+		fuzz_wire_round_trip(&res, announced, &cfg);
+		build_result(&cfg, announced ? pixels : NULL, announced ? sizeof pixels : 0, "input.pdf", &res);
+		fuzz_wire_check_built(&res, 1);
 		san_result_free(&res);
+	} else if (why[0] == '\0') {
+		abort();   /* every refusal says why */
 	}
 	return 0;
 }

@@ -32,13 +32,20 @@ make_result(struct san_result *r)
 	res_finding(r, "JavaScript");   /* duplicates are kept once */
 	r->pages = 7;
 	r->usec_worker = 1234;
-	res_output(r, SAN_ARCHIVE, (uint8_t *)xstrdup("ZIPDATA"), 7, "a.zip", "application/zip");
-	r->members = xcalloc(2, sizeof *r->members);
-	r->n_members = 2;
+	r->payload = SAN_PAY_ARCHIVE;
+	r->members = xcalloc(3, sizeof *r->members);
+	r->n_members = 3;
 	r->members[0].name = xstrdup("x.pdf");
 	r->members[0].action = SAN_FLATTENED;
+	r->members[0].payload = SAN_PAY_PAGES;
+	r->members[0].px = xcalloc(2, sizeof *r->members[0].px);
+	r->members[0].n_px = 2;
+	r->members[0].px[1] = (struct san_pixels){ 1275, 1650, 3, false, 4096 * 1541, 612.0, 792.0 };
+	r->members[0].mtime = 1700000000;
 	r->members[1].name = xstrdup("y.exe");
 	res_block(&r->members[1], "executable content (%s)", "application/x-dosexec");
+	r->members[2].name = xstrdup("dir/memo.txt");
+	res_text(&r->members[2], xstrdup("TEXTDATA"), 8, false);
 }
 
 static void
@@ -51,27 +58,38 @@ test_wire_roundtrip(void)
 	san_config_defaults(&cfg);
 	make_result(&r);
 	CHECK_INT(r.n_findings, 2);
-	CHECK(wire_encode(&r, &w) == 0);
-	CHECK(wire_decode(w.p, w.len, &cfg, &back) == 0);
+	bool pixels = false;
+	char why[256];
+	CHECK(wire_encode(&r, true, &w) == 0);
+	CHECK(wire_decode(w.p, w.len, &cfg, &back, &pixels, why, sizeof why) == 0);
+	CHECK(pixels);
 	CHECK_INT(back.action, SAN_ARCHIVE);
+	CHECK_INT(back.payload, SAN_PAY_ARCHIVE);
 	CHECK_STR(back.name, "a.zip");
 	CHECK_INT(back.n_findings, 2);
 	CHECK_STR(back.findings[1], "OpenAction");
 	CHECK_INT(back.pages, 7);
-	CHECK_INT(back.out_len, 7);
-	CHECK(back.out && memcmp(back.out, "ZIPDATA", 7) == 0);
-	CHECK_INT(back.n_members, 2);
+	CHECK(back.out == NULL);
+	CHECK_INT(back.n_members, 3);
+	CHECK_INT(back.members[0].n_px, 2);
+	CHECK_INT(back.members[0].px[1].w, 1275);
+	CHECK_INT(back.members[0].px[1].offset, 4096 * 1541);
+	CHECK(back.members[0].px[1].page_h == 792.0);
+	CHECK_INT(back.members[0].mtime, 1700000000);
 	CHECK_STR(back.members[1].reason, "executable content (application/x-dosexec)");
 	CHECK_INT(back.members[1].action, SAN_BLOCKED);
+	CHECK_INT(back.members[2].payload, SAN_PAY_TEXT);
+	CHECK(back.members[2].out_len == 8 && memcmp(back.members[2].out, "TEXTDATA", 8) == 0);
 	san_result_free(&back);
 	/* every truncation and a flipped byte in each header must be refused, never crash */
 	for (size_t cut = 0; cut < w.len; cut++) {
-		CHECK(wire_decode(w.p, cut, &cfg, &back) < 0);
+		CHECK(wire_decode(w.p, cut, &cfg, &back, &pixels, why, sizeof why) < 0);
+		CHECK(why[0] != '\0');
 	}
 	for (size_t i = 4; i < w.len; i++) {
 		uint8_t saved = w.p[i];
 		w.p[i] ^= 0xFF;
-		if (wire_decode(w.p, w.len, &cfg, &back) == 0)
+		if (wire_decode(w.p, w.len, &cfg, &back, &pixels, why, sizeof why) == 0)
 			san_result_free(&back);
 		w.p[i] = saved;
 	}
@@ -125,7 +143,7 @@ test_config(void)
 
 	san_config_defaults(&sc);
 	CHECK_INT(sc.dpi, 150);
-	CHECK_STR(sc.worker_user, "nobody");
+	CHECK_STR(sc.worker_user, "tiergate-worker");
 	config_init(&cfg);
 	diags_init(&d, "test.conf");
 	CHECK(conf_load_string(&cfg, text, ".", &d) == 0);

@@ -1,0 +1,497 @@
+/* build.c -- the parent's side of a result: the worker's pixels and text checked against the limits, then encoded, named and written here. */
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "lib/util.h"
+#include "sanitizer/internal.h"
+#include "sanitizer/pool.h"
+
+/* Text, tables and diagrams rendered without anti-aliasing use a few dozen colours at most. */
+#define BUILD_FLAT_COLOURS 96
+#define BUILD_MAX_THREADS 8
+#define BUILD_MAX_DEPTH 32
+
+/* ---- names ---------------------------------------------------------------------------- */
+
+/* Decodes one UTF-8 sequence at s (n bytes left): the code point, or -1 when invalid/overlong/surrogate. */
+static long
+build_utf8_next(const unsigned char *s, size_t n, size_t *used)
+{
+	unsigned c = s[0], len = c < 0x80 ? 1 : (c & 0xE0) == 0xC0 ? 2 : (c & 0xF0) == 0xE0 ? 3 : (c & 0xF8) == 0xF0 ? 4 : 0;
+	long cp = len == 1 ? (long)c : len == 2 ? (long)(c & 0x1F) : len == 3 ? (long)(c & 0x0F) : (long)(c & 0x07);
+	static const long min[5] = { 0, 0, 0x80, 0x800, 0x10000 };
+
+	if (len == 0 || len > n)
+		return -1;
+	for (unsigned i = 1; i < len; i++) {
+		if ((s[i] & 0xC0) != 0x80)
+			return -1;
+		cp = cp << 6 | (s[i] & 0x3F);
+	}
+	if (cp < min[len] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
+		return -1;
+	*used = len;
+	return cp;
+}
+
+/* Code points no name may hold: controls, bidi controls, zero-width characters, tag characters. */
+static bool
+build_invisible(long cp)
+{
+	return cp < 0x20 || (cp >= 0x7F && cp <= 0x9F) || cp == 0xAD || (cp >= 0x200B && cp <= 0x200F) ||
+	    (cp >= 0x202A && cp <= 0x202E) || (cp >= 0x2060 && cp <= 0x2069) || cp == 0xFEFF ||
+	    (cp >= 0xE0000 && cp <= 0xE007F);
+}
+
+/*
+ * A member path as a worker sent it. The worker's archive reader already
+ * cut every path to clean relative segments, so anything else here means
+ * the worker is not the one we wrote: the whole answer is refused.
+ * (One function, so the shared text/name cleaner can take its place.)
+ */
+int
+build_check_member_name(const char *path, char *why, size_t why_size)
+{
+	const unsigned char *s = (const unsigned char *)path;
+	size_t n = strlen(path), seg = 0, used = 0;
+
+	if (n == 0 || n >= 1024 || path[0] == '/' || path[n - 1] == '/') {
+		snprintf(why, why_size, "member name empty, absolute or too long");
+		return -1;
+	}
+	for (size_t i = 0; i <= n; i += used) {
+		if (i == n || s[i] == '/') {
+			if ((i - seg == 1 && s[seg] == '.') || (i - seg == 2 && s[seg] == '.' && s[seg + 1] == '.') ||
+			    i == seg) {
+				snprintf(why, why_size, "member name with an empty, \".\" or \"..\" segment");
+				return -1;
+			}
+			seg = i + 1;
+			used = 1;
+			continue;
+		}
+		long cp = build_utf8_next(s + i, n - i, &used);
+		if (cp < 0 || cp == '\\' || build_invisible(cp)) {
+			snprintf(why, why_size, cp < 0 ? "member name not valid UTF-8" :
+			    "member name with a control, bidi, invisible or backslash character (U+%04lX)", cp);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* Text from a worker: valid UTF-8 without NUL (the worker already removed the controls). */
+static int
+build_check_text(const uint8_t *p, size_t n)
+{
+	size_t used = 0;
+
+	for (size_t i = 0; i < n; i += used) {
+		if (p[i] < 0x80) {
+			used = 1;
+			if (p[i] == 0)
+				return -1;
+			continue;
+		}
+		if (build_utf8_next(p + i, n - i, &used) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* The name outputs are named after: the caller's, with a compression suffix taken off ("a.pdf.gz" -> "a.pdf"). */
+static char *
+build_base_name(const char *name)
+{
+	size_t n = name ? strlen(name) : 0;
+	char *out = xstrdup(n ? name : "file");
+
+	if (n > 3 && strcasecmp(out + n - 3, ".gz") == 0 && n - 3 > 0 && out[n - 4] != '/')
+		out[n - 3] = '\0';
+	else if (n > 4 && strcasecmp(out + n - 4, ".tgz") == 0)
+		memcpy(out + n - 4, ".tar", 5);
+	return out;
+}
+
+/* ---- pixels ---------------------------------------------------------------------------- */
+
+/* The page's samples when its record fits the limits and the memfd, else NULL with why. */
+static const uint8_t *
+build_samples(const struct san_config *cfg, const uint8_t *pixels, size_t pixels_len, const struct san_pixels *p,
+    uint64_t max_pixels, size_t i, char *why, size_t why_size)
+{
+	uint64_t count = (uint64_t)p->w * p->h, len;
+
+	if (p->w == 0 || p->h == 0 || count > max_pixels) {
+		snprintf(why, why_size, "page %zu of %ux%u pixels over the limit of %llu", i + 1, p->w, p->h,
+		    (unsigned long long)max_pixels);
+		return NULL;
+	}
+	if (p->ncomp != 1 && p->ncomp != 3) {
+		snprintf(why, why_size, "page %zu with %u colour channels", i + 1, p->ncomp);
+		return NULL;
+	}
+	len = count * p->ncomp;
+	if (pixels == NULL || p->offset > pixels_len || len > pixels_len - p->offset) {
+		snprintf(why, why_size, "page %zu outside the pixel memfd", i + 1);
+		return NULL;
+	}
+	(void)cfg;
+	return pixels + p->offset;
+}
+
+/* Flate beyond ~1/4 bit per pixel means gradients or photos: then JPEG is tried and the smaller kept. */
+static bool
+build_flate_too_big(const struct page_image *img)
+{
+	return img->len > (size_t)img->w * (size_t)img->h / 32;
+}
+
+/* Keeps the JPEG form of the page when it is smaller than the Flate one already in img. */
+static int
+build_try_jpeg(const struct san_config *cfg, const uint8_t *px, size_t stride, int n, struct page_image *img)
+{
+	uint8_t *jpeg = NULL;
+	size_t jpeg_len = 0;
+
+	if (imgenc_jpeg(px, img->w, img->h, n, stride, (int)cfg->jpeg_quality, &jpeg, &jpeg_len) < 0)
+		return -1;
+	if (jpeg_len >= img->len) {
+		free(jpeg);
+		return 0;
+	}
+	free(img->data);
+	img->data = jpeg;
+	img->len = jpeg_len;
+	img->dct = true;
+	img->ncomp = n;
+	img->palette_n = 0;
+	return 0;
+}
+
+/*
+ * One page's pixels as the configured page image. AUTO keeps pages of few
+ * colours (text, tables: rendered without anti-aliasing) lossless and small
+ * as indexed Flate; pages with more colours, or whose Flate form is large
+ * (gradients), and photographs are JPEG.
+ */
+int
+build_encode_page(const struct san_config *cfg, const uint8_t *px, const struct san_pixels *p,
+    struct page_image *img)
+{
+	int w = (int)p->w, h = (int)p->h, n = p->ncomp, rc;
+	size_t stride = (size_t)w * (size_t)n;
+
+	memset(img, 0, sizeof *img);
+	img->w = w;
+	img->h = h;
+	img->ncomp = n;
+	if (cfg->codec == SAN_CODEC_JPEG || p->photo)
+		goto jpeg;
+	if (cfg->codec == SAN_CODEC_FLATE)
+		return imgenc_flate(px, w, h, n, stride, &img->data, &img->len);
+	if (n == 3) {
+		/* more colours: a gradient's steps or a photo, not flat colours: JPEG without trying Flate */
+		uint8_t *indexed = imgenc_palette(px, w, h, stride, BUILD_FLAT_COLOURS, img->palette, &img->palette_n);
+		if (indexed == NULL)
+			goto jpeg;
+		rc = imgenc_flate(indexed, w, h, 1, (size_t)w, &img->data, &img->len);
+		free(indexed);
+		img->ncomp = 1;
+	} else {
+		rc = imgenc_flate(px, w, h, n, stride, &img->data, &img->len);
+	}
+	if (rc < 0 || !build_flate_too_big(img))
+		return rc;
+	return build_try_jpeg(cfg, px, stride, n, img);
+jpeg:
+	img->dct = true;
+	img->palette_n = 0;
+	return imgenc_jpeg(px, w, h, n, stride, (int)cfg->jpeg_quality, &img->data, &img->len);
+}
+
+/* Pages encoded on several threads of the parent: each takes the next page number. */
+struct build_run {
+	const struct san_config *cfg;
+	const uint8_t *const *samples;
+	const struct san_pixels *px;
+	struct page_image *imgs;
+	int *rcs;
+	size_t n;
+	atomic_size_t next;
+};
+
+static void *
+build_encode_thread(void *v)
+{
+	struct build_run *run = v;
+
+	for (size_t i; (i = atomic_fetch_add(&run->next, 1)) < run->n;)
+		run->rcs[i] = build_encode_page(run->cfg, run->samples[i], &run->px[i], &run->imgs[i]);
+	return NULL;
+}
+
+static void
+build_encode_all(struct build_run *run)
+{
+	unsigned want = run->cfg->worker_threads ? run->cfg->worker_threads : pool_auto_threads();
+	pthread_t threads[BUILD_MAX_THREADS];
+	unsigned started = 0;
+
+	if (want > BUILD_MAX_THREADS)
+		want = BUILD_MAX_THREADS;
+	if (want > run->n)
+		want = (unsigned)run->n;
+	for (; started + 1 < want; started++)   /* this thread is one of them */
+		if (pthread_create(&threads[started], NULL, build_encode_thread, run) != 0)
+			break;
+	build_encode_thread(run);
+	for (unsigned i = 0; i < started; i++)
+		pthread_join(threads[i], NULL);
+}
+
+/* PAGES: every page checked, encoded in parallel, then written in order into a new PDF. */
+static int
+build_pdf(const struct san_config *cfg, const uint8_t *pixels, size_t pixels_len, struct san_result *r,
+    char *why, size_t why_size)
+{
+	const uint8_t **samples = xcalloc(r->n_px, sizeof *samples);
+	struct build_run run = { cfg, samples, r->px, xcalloc(r->n_px, sizeof *run.imgs),
+		xcalloc(r->n_px, sizeof *run.rcs), r->n_px, 0 };
+	struct pdfwrite *pw = NULL;
+	const char *pw_why = "";
+	int rc = -1;
+
+	for (size_t i = 0; i < r->n_px; i++) {
+		const struct san_pixels *p = &r->px[i];
+		if (p->page_w <= 0 || p->page_h <= 0 || p->page_w > SAN_PAGE_MAX_POINTS || p->page_h > SAN_PAGE_MAX_POINTS) {
+			snprintf(why, why_size, "page %zu with a size out of range", i + 1);
+			goto out;
+		}
+		samples[i] = build_samples(cfg, pixels, pixels_len, p, cfg->max_page_pixels, i, why, why_size);
+		if (samples[i] == NULL)
+			goto out;
+	}
+	build_encode_all(&run);
+	pw = pdfwrite_new();
+	for (size_t i = 0; i < r->n_px; i++)
+		if (run.rcs[i] < 0 || pdfwrite_add_page(pw, &run.imgs[i], r->px[i].page_w, r->px[i].page_h) < 0) {
+			snprintf(why, why_size, "page %zu could not be encoded", i + 1);
+			goto out;
+		}
+	if (pdfwrite_finish(pw, &r->out, &r->out_len, &pw_why) < 0) {
+		snprintf(why, why_size, "%s", pw_why);
+		goto out;
+	}
+	rc = 0;
+out:
+	for (size_t i = 0; i < r->n_px; i++)
+		free(run.imgs[i].data);
+	free(run.imgs);
+	free(run.rcs);
+	free(samples);
+	pdfwrite_free(pw);
+	return rc;
+}
+
+/* IMAGE: a photograph (JPEG source) or image.format = jpeg gives a JPEG, else a PNG. */
+static int
+build_image(const struct san_config *cfg, const uint8_t *pixels, size_t pixels_len, struct san_result *r,
+    bool *jpeg, char *why, size_t why_size)
+{
+	const struct san_pixels *p = &r->px[0];
+	const uint8_t *s = build_samples(cfg, pixels, pixels_len, p, cfg->max_image_pixels, 0, why, why_size);
+	size_t stride = (size_t)p->w * p->ncomp;
+	int rc;
+
+	if (s == NULL)
+		return -1;
+	*jpeg = p->photo || cfg->image_format == SAN_IMAGE_JPEG;
+	if (*jpeg)
+		rc = imgenc_jpeg(s, (int)p->w, (int)p->h, p->ncomp, stride, (int)cfg->jpeg_quality, &r->out, &r->out_len);
+	else
+		rc = imgenc_png(s, (int)p->w, (int)p->h, p->ncomp, stride, &r->out, &r->out_len);
+	if (rc < 0)
+		snprintf(why, why_size, "image could not be encoded");
+	return rc;
+}
+
+/* ---- one result ------------------------------------------------------------------------ */
+
+static int build_one(const struct san_config *cfg, const uint8_t *pixels, size_t pixels_len, const char *name,
+    struct san_result *r, unsigned depth, char *why, size_t why_size);
+
+/* Payloads of a result that is blocked (or of its members) are dropped: nothing of them is delivered. */
+static void
+build_drop(struct san_result *r)
+{
+	free(r->out);
+	r->out = NULL;
+	r->out_len = 0;
+	free(r->px);
+	r->px = NULL;
+	r->n_px = 0;
+	r->payload = SAN_PAY_NONE;
+	for (size_t i = 0; i < r->n_members; i++)
+		build_drop(&r->members[i]);
+}
+
+static int
+build_check_names(const struct san_result *r, unsigned depth, char *why, size_t why_size)
+{
+	if (depth >= BUILD_MAX_DEPTH) {
+		snprintf(why, why_size, "archives nested too deeply");
+		return -1;
+	}
+	for (size_t i = 0; i < r->n_members; i++)
+		if (r->members[i].name == NULL || build_check_member_name(r->members[i].name, why, why_size) < 0 ||
+		    build_check_names(&r->members[i], depth + 1, why, why_size) < 0)
+			return -1;
+	return 0;
+}
+
+/* The verdict and the payload must agree: each action has exactly one kind of payload. */
+static int
+build_check_shape(const struct san_config *cfg, const struct san_result *r, char *why, size_t why_size)
+{
+	static const unsigned char payload_of[] = {
+		[SAN_FLATTENED] = SAN_PAY_PAGES, [SAN_TEXT] = SAN_PAY_TEXT, [SAN_REENCODED] = SAN_PAY_IMAGE,
+		[SAN_ARCHIVE] = SAN_PAY_ARCHIVE, [SAN_BLOCKED] = SAN_PAY_NONE,
+	};
+	unsigned char want = payload_of[r->action];
+	bool ok = r->payload == want || (r->action == SAN_TEXT && r->payload == SAN_PAY_CSV);
+
+	if (ok && r->action == SAN_BLOCKED)
+		return 0;   /* members of a blocked archive are only listed */
+	ok = ok && (r->n_px > 0) == (want == SAN_PAY_PAGES || want == SAN_PAY_IMAGE);
+	ok = ok && (r->out != NULL) == (want == SAN_PAY_TEXT);
+	ok = ok && (r->n_members > 0) == (want == SAN_PAY_ARCHIVE);
+	ok = ok && (want != SAN_PAY_IMAGE || r->n_px == 1) && r->n_px <= cfg->max_pages;
+	if (!ok)
+		snprintf(why, why_size, "%s verdict with a payload of the wrong kind", san_action_name(r->action));
+	return ok ? 0 : -1;
+}
+
+/* ARCHIVE: every member checked and built like a file, then the new ZIP. */
+static int
+build_zip(const struct san_config *cfg, const uint8_t *pixels, size_t pixels_len, struct san_result *r,
+    unsigned depth, char *why, size_t why_size)
+{
+	struct zipwrite *zw;
+
+	if (depth >= BUILD_MAX_DEPTH) {
+		snprintf(why, why_size, "archives nested too deeply");
+		return -1;
+	}
+	size_t kept = 0;
+
+	for (size_t i = 0; i < r->n_members; i++) {
+		struct san_result *m = &r->members[i];
+		if (build_one(cfg, pixels, pixels_len, m->name, m, depth + 1, why, why_size) < 0)
+			return -1;
+		kept += m->action != SAN_BLOCKED;
+	}
+	if (kept == 0) {
+		snprintf(why, why_size, "archive verdict without a member to write");
+		return -1;
+	}
+	zw = zipwrite_new();
+	if (zw == NULL) {
+		snprintf(why, why_size, "cannot build the new archive");
+		return -1;
+	}
+	for (size_t i = 0; i < r->n_members; i++)
+		if (r->members[i].action != SAN_BLOCKED && zipwrite_add(zw, &r->members[i]) < 0) {
+			zipwrite_discard(zw);
+			snprintf(why, why_size, "member %zu could not be added to the new archive", i + 1);
+			return -1;
+		}
+	if (zipwrite_close(zw, &r->out, &r->out_len) < 0) {
+		snprintf(why, why_size, "cannot build the new archive");
+		return -1;
+	}
+	return 0;
+}
+
+/* The output name: name (the caller's, or a member's path) with the extension of what was built. */
+static void
+build_name(struct san_result *r, const char *name, bool jpeg)
+{
+	char *base = build_base_name(name), *out_name;
+	const char *slash = strrchr(base, '/'), *ext = strrchr(slash ? slash + 1 : base, '.');
+	bool text_name = ext && (strcasecmp(ext, ".txt") == 0 || strcasecmp(ext, ".csv") == 0 ||
+	    strcasecmp(ext, ".tsv") == 0);
+
+	switch (r->payload) {
+	case SAN_PAY_PAGES: out_name = res_name_with_ext(base, ".pdf", false); break;
+	case SAN_PAY_IMAGE: out_name = res_name_with_ext(base, jpeg ? ".jpg" : ".png", false); break;
+	case SAN_PAY_ARCHIVE: out_name = res_name_with_ext(base, ".zip", false); break;
+	default: out_name = text_name ? xstrdup(slash ? slash + 1 : base) : res_name_with_ext(base, ".txt", true); break;
+	}
+	free(r->out_name);
+	r->out_name = out_name;
+	free(base);
+}
+
+static int
+build_one(const struct san_config *cfg, const uint8_t *pixels, size_t pixels_len, const char *name,
+    struct san_result *r, unsigned depth, char *why, size_t why_size)
+{
+	static const char *const mimes[] = {
+		[SAN_PAY_PAGES] = "application/pdf", [SAN_PAY_TEXT] = "text/plain; charset=utf-8",
+		[SAN_PAY_CSV] = "text/csv; charset=utf-8", [SAN_PAY_ARCHIVE] = "application/zip",
+	};
+	bool jpeg = false;
+	int rc = 0;
+
+	if (depth > 0 && (name == NULL || build_check_member_name(name, why, why_size) < 0))
+		return -1;   /* every member's name, kept or blocked, before anything of it is used */
+	if (build_check_shape(cfg, r, why, why_size) < 0)
+		return -1;
+	free(r->out_name);
+	free(r->out_mime);
+	r->out_name = r->out_mime = NULL;
+	switch (r->payload) {
+	case SAN_PAY_NONE:
+		build_drop(r);   /* its members are only listed in the report: their names are checked too */
+		return build_check_names(r, depth, why, why_size);
+	case SAN_PAY_PAGES: rc = build_pdf(cfg, pixels, pixels_len, r, why, why_size); break;
+	case SAN_PAY_IMAGE: rc = build_image(cfg, pixels, pixels_len, r, &jpeg, why, why_size); break;
+	case SAN_PAY_ARCHIVE: rc = build_zip(cfg, pixels, pixels_len, r, depth, why, why_size); break;
+	default:
+		if (r->out_len > cfg->max_text_bytes || build_check_text(r->out, r->out_len) < 0) {
+			snprintf(why, why_size, "text not valid UTF-8 or over the text limit");
+			rc = -1;
+		}
+		break;
+	}
+	if (rc == 0 && r->out_len > cfg->max_output_bytes) {
+		snprintf(why, why_size, "output larger than the output limit");
+		rc = -1;
+	}
+	if (rc < 0)
+		return -1;
+	build_name(r, name, jpeg);
+	r->out_mime = xstrdup(r->payload == SAN_PAY_IMAGE ? (jpeg ? "image/jpeg" : "image/png") : mimes[r->payload]);
+	free(r->px);
+	r->px = NULL;
+	r->n_px = 0;
+	return 0;
+}
+
+void
+build_result(const struct san_config *cfg, const uint8_t *pixels, size_t pixels_len, const char *name,
+    struct san_result *res)
+{
+	char why[256] = "";
+
+	if (build_one(cfg, pixels, pixels_len, name, res, 0, why, sizeof why) < 0) {
+		for (size_t i = 0; i < res->n_members; i++)
+			build_drop(&res->members[i]);
+		res_block(res, "worker answer refused: %s", why);
+	}
+}
