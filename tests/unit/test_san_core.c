@@ -6,7 +6,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <linux/futex.h>
+#include <pwd.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -245,6 +249,9 @@ test_release_mail(void)
 #define CRASH_REASON "worker crashed: SIGSEGV"
 #endif
 static int hook_mode;
+static pid_t test_pid, victim_pid;   /* the test process; a process of the same user for tgkill to aim at */
+static uid_t worker_uid;             /* the uid the default worker user resolves to */
+static uid_t parent_uid;
 
 /* Runs on a render thread started before the sandbox: the filter (TSYNC) and the uid must cover it too. */
 static void
@@ -261,6 +268,22 @@ test_hook(struct pool *pool)
 {
 	volatile int *null = NULL;
 
+	if (hook_mode >= 20) {   /* the worker lifecycle: signals and the wall clock after EOF */
+		static int never;
+		switch (hook_mode) {
+		case 20:   /* closes its socket and sleeps: only the parent's deadline ends it */
+			for (int fd = 3; fd < 16; fd++)
+				close(fd);
+			for (;;)
+				syscall(SYS_futex, &never, FUTEX_WAIT_PRIVATE, 0, NULL, NULL, 0);
+		case 21: kill(test_pid, SIGKILL); _exit(44);
+		case 22: syscall(SYS_tgkill, victim_pid, victim_pid, SIGKILL); _exit(44);
+		case 23: syscall(SYS_tkill, test_pid, SIGKILL); _exit(44);
+		case 24: abort();   /* tgkill on its own tgid: still allowed */
+		case 25: _exit(geteuid() == worker_uid && getuid() == worker_uid && geteuid() != parent_uid ? 42 : 43);
+		default: _exit(45);
+		}
+	}
 	if (hook_mode >= 9) {   /* on a pool thread; the main thread waits to be killed with the process */
 		if (pool_run(pool, 1, thread_probe, NULL) != 1)
 			_exit(45);
@@ -360,6 +383,56 @@ test_worker_failures(void)
 	san_ctx_free(ctx);
 }
 
+/* The parent's deadline holds after EOF; a worker signals nothing but its own threads; its uid is its own. */
+static void
+test_worker_lifecycle(void)
+{
+	struct san_ctx *ctx = make_ctx(1, 30);
+	struct passwd *pw = getpwnam("tiergate-worker");
+	uint64_t start;
+	char *why;
+	int status;
+
+	CHECK(ctx != NULL);
+	if (ctx == NULL)
+		return;
+	test_pid = getpid();
+	parent_uid = geteuid();
+	worker_uid = pw ? pw->pw_uid : 61000;
+	start = clock_mono_us();
+	why = reason_with_hook(ctx, 20);
+	CHECK_STR(why, "timed out after 1s");
+	CHECK(clock_mono_us() - start < 10 * 1000000ull);
+	free(why);
+	why = reason_with_hook(ctx, 21);   /* kill(parent): the filter kills the worker first */
+	CHECK(strstr(why, "SIGSYS") != NULL || strcmp(why, "worker failed (exit 44)") == 0);
+	free(why);
+	victim_pid = fork();   /* a process of root's: tgkill on another tgid must never reach it */
+	if (victim_pid == 0) {
+		pause();
+		_exit(0);
+	}
+	CHECK(victim_pid > 0);
+	why = reason_with_hook(ctx, 22);
+	CHECK(strstr(why, "SIGSYS") != NULL);
+	free(why);
+	CHECK(waitpid(victim_pid, &status, WNOHANG) == 0);   /* still alive */
+	kill(victim_pid, SIGKILL);
+	waitpid(victim_pid, &status, 0);
+	why = reason_with_hook(ctx, 23);
+	CHECK(strstr(why, "SIGSYS") != NULL);
+	free(why);
+	why = reason_with_hook(ctx, 24);
+	CHECK_STR(why, "worker crashed: SIGABRT");
+	free(why);
+	if (geteuid() == 0) {
+		why = reason_with_hook(ctx, 25);
+		CHECK_STR(why, "worker failed (exit 42)");
+		free(why);
+	}
+	san_ctx_free(ctx);
+}
+
 static void
 test_text_verdict(void)
 {
@@ -408,6 +481,7 @@ main(void)
 	UNIT_RUN(test_quarantine);
 	UNIT_RUN(test_release_mail);
 	UNIT_RUN(test_worker_failures);
+	UNIT_RUN(test_worker_lifecycle);
 	UNIT_RUN(test_text_verdict);
 	{
 		char cmd[300];
