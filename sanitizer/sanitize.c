@@ -234,6 +234,7 @@ struct answer {
 	int fds[SAN_MAX_FDS];
 	unsigned n_fds;
 	bool fds_dropped;   /* more than SAN_MAX_FDS, or a truncated control message */
+	bool fd_not_memfd;  /* a descriptor that is not a memfd (closed at once: it could be our own socket) */
 };
 
 static void
@@ -248,7 +249,10 @@ answer_fds(struct answer *a, struct msghdr *msg)
 		for (size_t i = 0; i < n; i++) {
 			int fd;
 			memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof fd);
-			if (a->n_fds < SAN_MAX_FDS)
+			if (fcntl(fd, F_GET_SEALS) < 0) {
+				close(fd);
+				a->fd_not_memfd = true;
+			} else if (a->n_fds < SAN_MAX_FDS)
 				a->fds[a->n_fds++] = fd;
 			else {
 				close(fd);
@@ -311,6 +315,10 @@ collect(int fd, pid_t pid, uint64_t deadline_us, size_t max_bytes, struct answer
 		ssize_t n = collect_one(fd, a);
 		if (n == -2)
 			continue;
+		if (a->fd_not_memfd) {   /* e.g. the worker's end of this socket: EOF would never come */
+			kill(pid, SIGKILL);
+			return 0;
+		}
 		if (n <= 0)
 			return n == 0 ? 0 : -1;
 		if (a->w.len > max_bytes) {
@@ -392,6 +400,11 @@ accept_answer(struct san_ctx *ctx, struct answer *a, const char *name, struct sa
 	const uint8_t *map = NULL;
 	size_t map_len = 0;
 
+	if (a->fd_not_memfd) {
+		memset(res, 0, sizeof *res);
+		res_block(res, "worker answer refused: a descriptor that is not a memfd was passed");
+		return;
+	}
 	if (wire_decode(a->w.p, a->w.len, &ctx->cfg, res, &pixels, why, sizeof why) < 0) {
 		memset(res, 0, sizeof *res);
 		res_block(res, "worker answer refused: %s", why);
@@ -445,7 +458,7 @@ run_worker(struct san_ctx *ctx, const uint8_t *data, size_t len, const char *nam
 	close(fds[0]);
 	reap(pid, deadline, &status, &timed_out);
 	memset(res, 0, sizeof *res);
-	if (collected == 0 && !timed_out && WIFEXITED(status) && WEXITSTATUS(status) == 0) {
+	if (collected == 0 && !timed_out && ((WIFEXITED(status) && WEXITSTATUS(status) == 0) || a.fd_not_memfd)) {
 		accept_answer(ctx, &a, name, res);
 		answer_free(&a);
 		return 0;

@@ -66,3 +66,15 @@ fuzz_wire_LIBS = $(SAN_LIBS) $(LIB_LIBS)
 fuzz_html_OBJS = $(BUILD)/sanitizer/html.o $(BUILD)/sanitizer/charset.o $(LIB_OBJS)
 fuzz_html_LIBS = $(call PKG,--libs libxml-2.0) $(LIB_LIBS)
 $(BUILD)/tests/fuzz/fuzz_wire.o $(BUILD)/tests/fuzz/fuzz_html.o: EXTRA_CFLAGS = $(call PKG,--cflags libxml-2.0 libzip libqpdf)
+
+# Forged worker answers (tests/unit/san_forge.c, TIERGATE_FORGE=mode): a second build of sanitize.c with
+# the forge hook, linked only into this test binary. 50-san-forge checks that the production
+# binaries hold no trace of it (nm, strings).
+$(BUILD)/forge/sanitize.o: sanitizer/sanitize.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $(call PKG,--cflags libxml-2.0 libzip libqpdf) -DTIERGATE_TEST_FORGE -MMD -MP -c -o $@ $<
+SAN_FORGE_OBJS := $(filter-out $(BUILD)/sanitizer/sanitize.o,$(SAN_CORE_OBJS)) $(BUILD)/forge/sanitize.o \
+	$(BUILD)/tests/unit/san_forge.o
+UNIT_TESTS += $(BUILD)/t/tiergate-sanitize-forge
+$(BUILD)/t/tiergate-sanitize-forge: $(BUILD)/sanitizer/main_sanitize.o $(SAN_FORGE_OBJS) $(LIB_OBJS)
+tiergate-sanitize-forge_LIBS = $(SAN_LIBS) $(LIB_LIBS)

@@ -8,6 +8,7 @@
 #include <sys/socket.h>
 #include <linux/futex.h>
 #include <pwd.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -100,6 +101,76 @@ test_wire_roundtrip(void)
 	free(w.p);
 	san_result_free(&r);
 	san_config_free(&cfg);
+}
+
+/* A memfd of len bytes with the given seals (0: none). */
+static int
+memfd_sealed(size_t len, int seals)
+{
+	int fd = memfd_create("t", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+
+	if (fd < 0 || ftruncate(fd, (off_t)len) < 0 || (seals && fcntl(fd, F_ADD_SEALS, seals) < 0))
+		return -1;
+	return fd;
+}
+
+/* The parent maps a worker's descriptor only when it is a memfd sealed every way, within the bound. */
+static void
+test_arena(void)
+{
+	const int all = F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL;
+	struct arena *a = arena_new(1 << 20);
+	const uint8_t *map;
+	size_t len;
+	uint64_t off = 1;
+	uint8_t *w;
+	char why[200];
+	int fd, p[2];
+
+	CHECK(arena_seal(a) < 0);   /* nothing rendered: no memfd */
+	CHECK(arena_alloc(a, 3000, &off, &w) == 0 && off == 0);
+	memset(w, 7, 3000);
+	arena_unmap(w, 3000);
+	CHECK(arena_alloc(a, 5000, &off, &w) == 0 && off == 4096);   /* page-aligned regions */
+	arena_unmap(w, 5000);
+	CHECK(arena_alloc(a, 2 << 20, &off, &w) < 0);   /* over its bound */
+	fd = arena_seal(a);
+	CHECK(fd >= 0);
+	CHECK(arena_map_received(fd, 1 << 20, &map, &len, why, sizeof why) == 0 && len == 12288 && map[2999] == 7);
+	munmap((void *)(uintptr_t)map, len);
+	CHECK(arena_map_received(fd, 8192, &map, &len, why, sizeof why) < 0 && strstr(why, "over the limit"));
+	arena_free(a);
+	fd = memfd_sealed(4096, 0);
+	CHECK(arena_map_received(fd, 1 << 20, &map, &len, why, sizeof why) < 0 && strstr(why, "not sealed"));
+	close(fd);
+	fd = memfd_sealed(4096, all & ~F_SEAL_WRITE);   /* still writable: could change under the encoder */
+	CHECK(arena_map_received(fd, 1 << 20, &map, &len, why, sizeof why) < 0 && strstr(why, "not sealed"));
+	close(fd);
+	fd = memfd_sealed(0, all);
+	CHECK(arena_map_received(fd, 1 << 20, &map, &len, why, sizeof why) < 0 && strstr(why, "empty"));
+	close(fd);
+	CHECK(pipe(p) == 0);
+	CHECK(arena_map_received(p[0], 1 << 20, &map, &len, why, sizeof why) < 0 && strstr(why, "not a sealable memfd"));
+	close(p[0]);
+	close(p[1]);
+}
+
+/* Member names from a worker: clean relative UTF-8 only. */
+static void
+test_member_names(void)
+{
+	static const char *const good[] = { "a.txt", "dir/sub/a b.pdf", "日本語/資料.docx", "x..y", ".profile" };
+	static const char *const bad[] = { "", "/etc/passwd", "../x", "a/../b", "a//b", "a/", "./a", "a\\b",
+		"invoice\xE2\x80\xAE" "fdp.exe", "a\x01" "b", "zero\xE2\x80\x8Bwidth", "bom\xEF\xBB\xBF", "\xC0\xAF",
+		"\xED\xA0\x80", "c1\xC2\x85", "tag\xF3\xA0\x80\x81", "soft\xC2\xADhyphen", "lri\xE2\x81\xA6" };
+	char why[200];
+
+	for (size_t i = 0; i < ARRAY_LEN(good); i++)
+		CHECK(build_check_member_name(good[i], why, sizeof why) == 0);
+	for (size_t i = 0; i < ARRAY_LEN(bad); i++) {
+		why[0] = '\0';
+		CHECK(build_check_member_name(bad[i], why, sizeof why) < 0 && why[0]);
+	}
 }
 
 static void
@@ -477,6 +548,8 @@ main(void)
 		return 2;
 	UNIT_RUN(test_wire_roundtrip);
 	UNIT_RUN(test_names);
+	UNIT_RUN(test_arena);
+	UNIT_RUN(test_member_names);
 	UNIT_RUN(test_config);
 	UNIT_RUN(test_quarantine);
 	UNIT_RUN(test_release_mail);
