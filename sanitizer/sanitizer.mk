@@ -1,7 +1,7 @@
 # sanitizer.mk -- the file sanitizer: core objects (shared with the milter), CLI, spool daemon, quarantine tool.
 SAN_CORE_SRCS := sanitizer/charset.c sanitizer/config.c sanitizer/sanitize.c sanitizer/result.c \
 	sanitizer/wire.c sanitizer/sandbox.c sanitizer/detect.c sanitizer/dispatch.c \
-	sanitizer/pdfscan.c sanitizer/pdfwrite.c sanitizer/imgenc.c sanitizer/flatten.c sanitizer/inflate.c \
+	sanitizer/pdfscan.c sanitizer/pdfwrite.c sanitizer/imgenc.c sanitizer/flatten.c sanitizer/inflate.c sanitizer/dctdecode.c \
 	sanitizer/pool.c sanitizer/pages.c sanitizer/arena.c sanitizer/build.c \
 	sanitizer/office.c sanitizer/html.c sanitizer/archive.c sanitizer/zipwrite.c sanitizer/tarball.c sanitizer/tarread.c \
 	sanitizer/report.c \
