@@ -190,7 +190,8 @@ def check_images(reports):
             continue
         rc, a = tool("file", "-b", os.path.join(CORPUS, name))
         rc, b = tool("file", "-b", os.path.join(OUT, r["output_name"]))
-        dims = lambda s: (re.findall(r"(\d+) ?x ?(\d+)", s) or [None])[-1]   # the last: JFIF says "density 1x1" first
+        # JPEG: the last WxH (JFIF says "density 1x1" first); others: the first (BMP adds its resolution after)
+        dims = lambda s: (re.findall(r"(\d+) ?x ?(\d+)", s) or [None])[-1 if s.startswith("JPEG") else 0]
         da, db = dims(a), dims(b)
         # a photograph stays a JPEG (PNG would be several times larger); other images become PNG
         want = "JPEG" if a.startswith("JPEG") else "PNG"
