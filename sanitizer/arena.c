@@ -1,11 +1,11 @@
-/* arena.c -- the pixel memfd: the worker renders pages into it and seals it; the parent checks the seals before mapping. */
+/* arena.c -- pixels between worker and parent: batches of pages in sealed memfds (worker), checked, mapped and encoded at once (parent). */
 #include <errno.h>
 #include <fcntl.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -13,73 +13,249 @@
 #include "sanitizer/internal.h"
 
 #define ARENA_SEALS (F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL)
+#define ARENA_IN_FLIGHT 2   /* batches sent and not yet answered: the parent encodes one while the next fills */
 
-struct arena {
-	pthread_mutex_t lock;   /* render threads allocate pages concurrently */
-	int fd;                 /* -1 until the first page */
-	uint64_t size, max;
-};
+/* ---- the wire form of one page description ----------------------------------------- */
 
-struct arena *
-arena_new(uint64_t max_bytes)
+static void
+put32(uint8_t *b, uint32_t v)
 {
-	struct arena *a = xcalloc(1, sizeof *a);
-
-	pthread_mutex_init(&a->lock, NULL);
-	a->fd = -1;
-	a->max = max_bytes;
-	return a;
+	for (int i = 0; i < 4; i++)
+		b[i] = (uint8_t)(v >> (8 * i));
 }
 
-static uint64_t
-arena_round(uint64_t n)
+static uint32_t
+get32(const uint8_t *b)
 {
-	uint64_t page = (uint64_t)sysconf(_SC_PAGESIZE);
+	return (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24;
+}
 
-	return (n + page - 1) / page * page;
+/* w, h (u32), ncomp, photo, image (u8), 1 zero byte, batch (u32), offset (u64), page size in 1/1000 pt (u32 x 2). */
+void
+arena_put_pixels(uint8_t *b, const struct san_pixels *px)
+{
+	memset(b, 0, SAN_PIXELS_RECORD);
+	put32(b, px->w);
+	put32(b + 4, px->h);
+	b[8] = px->ncomp;
+	b[9] = px->photo;
+	b[10] = px->image;
+	put32(b + 12, px->batch);
+	put32(b + 16, (uint32_t)px->offset);
+	put32(b + 20, (uint32_t)(px->offset >> 32));
+	put32(b + 24, (uint32_t)(px->page_w * 1000.0 + 0.5));
+	put32(b + 28, (uint32_t)(px->page_h * 1000.0 + 0.5));
 }
 
 int
-arena_alloc(struct arena *a, size_t len, uint64_t *offset, uint8_t **map)
+arena_get_pixels(const uint8_t *b, struct san_pixels *px)
 {
-	uint64_t at, grown;
-	int rc = -1;
-
-	pthread_mutex_lock(&a->lock);
-	at = a->size;
-	grown = arena_round(at + len);
-	if (len == 0 || grown > a->max || grown < at)
-		goto out;
-	if (a->fd < 0)
-		a->fd = memfd_create("tiergate-pixels", MFD_CLOEXEC | MFD_ALLOW_SEALING);
-	if (a->fd < 0 || ftruncate(a->fd, (off_t)grown) < 0)
-		goto out;
-	a->size = grown;
-	rc = 0;
-out:
-	pthread_mutex_unlock(&a->lock);
-	if (rc < 0)
+	if (b[9] > 1 || b[10] > 1 || b[11] != 0)
 		return -1;
-	*map = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, a->fd, (off_t)at);   /* one call, not a fault per 4 KB */
-	if (*map == MAP_FAILED)
-		return -1;
-	*offset = at;
+	px->w = get32(b);
+	px->h = get32(b + 4);
+	px->ncomp = b[8];
+	px->photo = b[9];
+	px->image = b[10];
+	px->batch = get32(b + 12);
+	px->offset = (uint64_t)get32(b + 16) | (uint64_t)get32(b + 20) << 32;
+	px->page_w = get32(b + 24) / 1000.0;
+	px->page_h = get32(b + 28) / 1000.0;
 	return 0;
 }
 
-void
-arena_unmap(uint8_t *map, size_t len)
+/* ---- worker ---------------------------------------------------------------------------- */
+
+struct arena {
+	int sock;               /* the answer socket */
+	int fd;                 /* the batch being filled, -1 when none */
+	uint64_t size;          /* bytes written to it */
+	uint64_t batch_bytes;   /* a batch is sent once it holds this much */
+	uint64_t max_bytes;     /* one batch never holds more (the parent's bound) */
+	uint32_t batch;         /* number of the batch being filled */
+	unsigned in_flight;
+	struct wbuf desc;       /* its page descriptions */
+};
+
+struct arena *
+arena_new(int sock, uint64_t batch_bytes, uint64_t max_bytes)
 {
-	if (map && len)
-		munmap(map, len);
+	struct arena *a = xcalloc(1, sizeof *a);
+
+	a->sock = sock;
+	a->fd = -1;
+	a->batch_bytes = batch_bytes;
+	a->max_bytes = max_bytes;
+	return a;
+}
+
+/* Every pixel grey (R = G = B)? Stops at the first that is not: a colour page costs a few pixels. */
+static bool
+arena_is_grey(const uint8_t *samples, size_t stride, uint32_t w, uint32_t h)
+{
+	for (uint32_t y = 0; y < h; y++) {
+		const uint8_t *p = samples + (size_t)y * stride;
+		for (uint32_t x = 0; x < w; x++, p += 3)
+			if (p[0] != p[1] || p[1] != p[2])
+				return false;
+	}
+	return true;
+}
+
+static int
+arena_write(int fd, const void *p, size_t n, uint64_t at)
+{
+	while (n > 0) {
+		ssize_t w = pwrite(fd, p, n, (off_t)at);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return -1;
+		p = (const uint8_t *)p + w;
+		n -= (size_t)w;
+		at += (uint64_t)w;
+	}
+	return 0;
+}
+
+/* Rows of an RGB image as grey: one of the equal channels. */
+static int
+arena_write_grey(int fd, const uint8_t *samples, size_t stride, uint32_t w, uint32_t h, uint64_t at)
+{
+	uint8_t *row = malloc(w);
+	int rc = 0;
+
+	if (row == NULL)
+		return -1;
+	for (uint32_t y = 0; y < h && rc == 0; y++) {
+		const uint8_t *p = samples + (size_t)y * stride;
+		for (uint32_t x = 0; x < w; x++)
+			row[x] = p[3 * x];
+		rc = arena_write(fd, row, w, at + (uint64_t)y * w);
+	}
+	free(row);
+	return rc;
 }
 
 int
-arena_seal(struct arena *a)
+arena_ship(struct arena *a, const uint8_t *samples, size_t stride, struct san_pixels *px)
 {
-	if (a == NULL || a->fd < 0)
+	size_t row = (size_t)px->w * px->ncomp;
+	uint64_t len;
+	int rc;
+
+	if (px->ncomp == 3 && arena_is_grey(samples, stride, px->w, px->h))
+		px->ncomp = 1;   /* a black-and-white page crosses as a third of the bytes */
+	len = (uint64_t)px->w * px->h * px->ncomp;
+	if (len == 0 || len > a->max_bytes)
 		return -1;
-	return fcntl(a->fd, F_ADD_SEALS, ARENA_SEALS) == 0 ? a->fd : -1;
+	if (a->fd >= 0 && a->size + len > a->max_bytes && arena_flush(a) < 0)
+		return -1;
+	if (a->fd < 0) {
+		a->fd = memfd_create("tiergate-pixels", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+		a->size = 0;
+		if (a->fd < 0)
+			return -1;
+	}
+	px->batch = a->batch;
+	px->offset = a->size;
+	if (px->ncomp == 1 && row != px->w)
+		rc = arena_write_grey(a->fd, samples, stride, px->w, px->h, a->size);
+	else if (stride == row)
+		rc = arena_write(a->fd, samples, len, a->size);
+	else
+		for (uint32_t y = rc = 0; y < px->h && rc == 0; y++)
+			rc = arena_write(a->fd, samples + (size_t)y * stride, row, a->size + (uint64_t)y * row);
+	if (rc < 0)
+		return -1;
+	a->size += len;
+	if (a->desc.len + SAN_PIXELS_RECORD > a->desc.cap) {
+		a->desc.cap = a->desc.cap ? a->desc.cap * 2 : 64 * SAN_PIXELS_RECORD;
+		a->desc.p = xrealloc(a->desc.p, a->desc.cap, 1);
+	}
+	arena_put_pixels(a->desc.p + a->desc.len, px);
+	a->desc.len += SAN_PIXELS_RECORD;
+	return a->size >= a->batch_bytes ? arena_flush(a) : 0;
+}
+
+/* One byte from the parent: it has encoded a batch and closed it. */
+static int
+arena_wait_ack(struct arena *a)
+{
+	uint8_t ack;
+	ssize_t n;
+
+	do
+		n = read(a->sock, &ack, 1);
+	while (n < 0 && errno == EINTR);
+	if (n != 1)
+		return -1;
+	a->in_flight--;
+	return 0;
+}
+
+static int
+arena_send(int sock, const struct wbuf *w, int fd)
+{
+	union { struct cmsghdr hdr; char buf[CMSG_SPACE(sizeof(int))]; } ctl;
+	struct iovec iov = { w->p, w->len };
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.buf, .msg_controllen = sizeof ctl.buf };
+	struct cmsghdr *c;
+	size_t done;
+	ssize_t n;
+
+	memset(&ctl, 0, sizeof ctl);
+	c = CMSG_FIRSTHDR(&msg);
+	c->cmsg_level = SOL_SOCKET;
+	c->cmsg_type = SCM_RIGHTS;
+	c->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(c), &fd, sizeof(int));
+	do
+		n = sendmsg(sock, &msg, MSG_NOSIGNAL);
+	while (n < 0 && errno == EINTR);
+	if (n <= 0)
+		return -1;
+	for (done = (size_t)n; done < w->len; done += (size_t)n) {
+		n = write(sock, w->p + done, w->len - done);
+		if (n < 0 && errno == EINTR)
+			n = 0;
+		else if (n <= 0)
+			return -1;
+	}
+	return 0;
+}
+
+int
+arena_flush(struct arena *a)
+{
+	struct wbuf w = { NULL, 0, 0 };
+	int rc;
+
+	if (a->fd < 0)
+		return 0;
+	if (a->in_flight >= ARENA_IN_FLIGHT && arena_wait_ack(a) < 0)
+		return -1;
+	rc = fcntl(a->fd, F_ADD_SEALS, ARENA_SEALS) == 0 &&
+	    wire_encode_pixels(a->batch, a->desc.p, a->desc.len / SAN_PIXELS_RECORD, &w) == 0 &&
+	    arena_send(a->sock, &w, a->fd) == 0 ? 0 : -1;
+	free(w.p);
+	close(a->fd);
+	a->fd = -1;
+	a->desc.len = 0;
+	a->batch++;
+	a->in_flight++;
+	return rc;
+}
+
+int
+arena_finish(struct arena *a)
+{
+	if (arena_flush(a) < 0)
+		return -1;
+	while (a->in_flight > 0)   /* no answer left unread: closing on one would reset the parent's socket */
+		if (arena_wait_ack(a) < 0)
+			return -1;
+	return 0;
 }
 
 void
@@ -89,9 +265,11 @@ arena_free(struct arena *a)
 		return;
 	if (a->fd >= 0)
 		close(a->fd);
-	pthread_mutex_destroy(&a->lock);
+	free(a->desc.p);
 	free(a);
 }
+
+/* ---- parent ---------------------------------------------------------------------------- */
 
 /*
  * A descriptor from a worker is as hostile as the worker: only a memfd that

@@ -119,20 +119,25 @@ build_base_name(const char *name)
 
 /* ---- pixels ---------------------------------------------------------------------------- */
 
-/* The page's samples when its record fits the limits and the memfd, else NULL with why. */
+/* A page description from a worker: within the limits, inside its memfd. NULL with why otherwise. */
 static const uint8_t *
 build_samples(const struct san_config *cfg, const uint8_t *pixels, size_t pixels_len, const struct san_pixels *p,
-    uint64_t max_pixels, size_t i, char *why, size_t why_size)
+    size_t i, char *why, size_t why_size)
 {
-	uint64_t count = (uint64_t)p->w * p->h, len;
+	uint64_t count = (uint64_t)p->w * p->h, len, max = p->image ? cfg->max_image_pixels : cfg->max_page_pixels;
 
-	if (p->w == 0 || p->h == 0 || count > max_pixels) {
+	if (p->w == 0 || p->h == 0 || count > max) {
 		snprintf(why, why_size, "page %zu of %ux%u pixels over the limit of %llu", i + 1, p->w, p->h,
-		    (unsigned long long)max_pixels);
+		    (unsigned long long)max);
 		return NULL;
 	}
 	if (p->ncomp != 1 && p->ncomp != 3) {
 		snprintf(why, why_size, "page %zu with %u colour channels", i + 1, p->ncomp);
+		return NULL;
+	}
+	if (!p->image && (p->page_w <= 0 || p->page_h <= 0 || p->page_w > SAN_PAGE_MAX_POINTS ||
+	    p->page_h > SAN_PAGE_MAX_POINTS)) {
+		snprintf(why, why_size, "page %zu with a size out of range", i + 1);
 		return NULL;
 	}
 	len = count * p->ncomp;
@@ -140,7 +145,6 @@ build_samples(const struct san_config *cfg, const uint8_t *pixels, size_t pixels
 		snprintf(why, why_size, "page %zu outside the pixel memfd", i + 1);
 		return NULL;
 	}
-	(void)cfg;
 	return pixels + p->offset;
 }
 
@@ -214,13 +218,66 @@ jpeg:
 	return imgenc_jpeg(px, w, h, n, stride, (int)cfg->jpeg_quality, &img->data, &img->len);
 }
 
-/* Pages encoded on several threads of the parent: each takes the next page number. */
+/* An image file's pixels: a photograph (JPEG source) or image.format = jpeg gives a JPEG, else a PNG. */
+static int
+build_encode_image(const struct san_config *cfg, const uint8_t *s, const struct san_pixels *p, struct page_image *img)
+{
+	size_t stride = (size_t)p->w * p->ncomp;
+
+	memset(img, 0, sizeof *img);
+	img->w = (int)p->w;
+	img->h = (int)p->h;
+	img->ncomp = p->ncomp;
+	img->dct = p->photo || cfg->image_format == SAN_IMAGE_JPEG;
+	if (img->dct)
+		return imgenc_jpeg(s, img->w, img->h, p->ncomp, stride, (int)cfg->jpeg_quality, &img->data, &img->len);
+	return imgenc_png(s, img->w, img->h, p->ncomp, stride, &img->data, &img->len);
+}
+
+/* ---- the store of encoded pages --------------------------------------------------------- */
+
+struct pix_entry {
+	struct san_pixels px;
+	struct page_image img;
+	const uint8_t *samples;   /* while its batch is mapped */
+	int rc;
+	bool taken;
+};
+
+struct pixstore {
+	struct pix_entry *e;
+	size_t n, cap;
+	uint32_t batches;
+	uint64_t bytes;           /* encoded, over every batch */
+};
+
+struct pixstore *
+pixstore_new(void)
+{
+	return xcalloc(1, sizeof(struct pixstore));
+}
+
+void
+pixstore_free(struct pixstore *ps)
+{
+	if (ps == NULL)
+		return;
+	for (size_t i = 0; i < ps->n; i++)
+		free(ps->e[i].img.data);
+	free(ps->e);
+	free(ps);
+}
+
+uint32_t
+pixstore_batches(const struct pixstore *ps)
+{
+	return ps ? ps->batches : 0;
+}
+
+/* Encoded on several threads of the parent: each takes the next entry of the batch. */
 struct build_run {
 	const struct san_config *cfg;
-	const uint8_t *const *samples;
-	const struct san_pixels *px;
-	struct page_image *imgs;
-	int *rcs;
+	struct pix_entry *e;
 	size_t n;
 	atomic_size_t next;
 };
@@ -230,8 +287,11 @@ build_encode_thread(void *v)
 {
 	struct build_run *run = v;
 
-	for (size_t i; (i = atomic_fetch_add(&run->next, 1)) < run->n;)
-		run->rcs[i] = build_encode_page(run->cfg, run->samples[i], &run->px[i], &run->imgs[i]);
+	for (size_t i; (i = atomic_fetch_add(&run->next, 1)) < run->n;) {
+		struct pix_entry *e = &run->e[i];
+		e->rc = e->px.image ? build_encode_image(run->cfg, e->samples, &e->px, &e->img)
+		    : build_encode_page(run->cfg, e->samples, &e->px, &e->img);
+	}
 	return NULL;
 }
 
@@ -254,76 +314,115 @@ build_encode_all(struct build_run *run)
 		pthread_join(threads[i], NULL);
 }
 
-/* PAGES: every page checked, encoded in parallel, then written in order into a new PDF. */
-static int
-build_pdf(const struct san_config *cfg, const uint8_t *pixels, size_t pixels_len, struct san_result *r,
-    char *why, size_t why_size)
+int
+pixstore_add_batch(struct pixstore *ps, const struct san_config *cfg, uint32_t batch, const uint8_t *desc,
+    size_t n, const uint8_t *pixels, size_t len, char *why, size_t why_size)
 {
-	const uint8_t **samples = xcalloc(r->n_px, sizeof *samples);
-	struct build_run run = { cfg, samples, r->px, xcalloc(r->n_px, sizeof *run.imgs),
-		xcalloc(r->n_px, sizeof *run.rcs), r->n_px, 0 };
-	struct pdfwrite *pw = NULL;
+	size_t first = ps->n;
+	struct build_run run;
+
+	if (batch != ps->batches++ || n == 0 || ps->n + n > (size_t)cfg->max_pages * 4 + 16) {
+		snprintf(why, why_size, "pixel batch out of order, empty or over the page limit");
+		return -1;
+	}
+	if (ps->n + n > ps->cap) {
+		ps->cap = (ps->n + n) * 2;
+		ps->e = xrealloc(ps->e, ps->cap, sizeof *ps->e);
+	}
+	for (size_t i = 0; i < n; i++) {
+		struct pix_entry *e = &ps->e[ps->n];
+		memset(e, 0, sizeof *e);
+		if (arena_get_pixels(desc + i * SAN_PIXELS_RECORD, &e->px) < 0 || e->px.batch != batch) {
+			snprintf(why, why_size, "malformed page record");
+			return -1;
+		}
+		e->samples = build_samples(cfg, pixels, len, &e->px, ps->n, why, why_size);
+		if (e->samples == NULL)
+			return -1;
+		ps->n++;
+	}
+	run = (struct build_run){ cfg, ps->e + first, n, 0 };
+	build_encode_all(&run);
+	for (size_t i = first; i < ps->n; i++) {
+		ps->e[i].samples = NULL;   /* the batch is unmapped after this */
+		ps->bytes += ps->e[i].img.len;
+		if (ps->e[i].rc < 0 || ps->bytes > cfg->max_output_bytes) {
+			snprintf(why, why_size, ps->e[i].rc < 0 ? "page %zu could not be encoded" :
+			    "encoded pages larger than the output limit", i + 1);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static bool
+build_same_pixels(const struct san_pixels *a, const struct san_pixels *b)
+{
+	return a->batch == b->batch && a->offset == b->offset && a->w == b->w && a->h == b->h && a->ncomp == b->ncomp &&
+	    a->photo == b->photo && a->image == b->image && a->page_w == b->page_w && a->page_h == b->page_h;
+}
+
+struct page_image *
+pixstore_take(struct pixstore *ps, const struct san_pixels *px)
+{
+	for (size_t i = 0; ps && i < ps->n; i++)
+		if (!ps->e[i].taken && build_same_pixels(&ps->e[i].px, px)) {
+			ps->e[i].taken = true;
+			return &ps->e[i].img;
+		}
+	return NULL;
+}
+
+/* PAGES: every page the tree lists, as encoded when its batch came, written in order into a new PDF. */
+static int
+build_pdf(struct pixstore *ps, struct san_result *r, char *why, size_t why_size)
+{
+	struct pdfwrite *pw = pdfwrite_new();
 	const char *pw_why = "";
 	int rc = -1;
 
 	for (size_t i = 0; i < r->n_px; i++) {
-		const struct san_pixels *p = &r->px[i];
-		if (p->page_w <= 0 || p->page_h <= 0 || p->page_w > SAN_PAGE_MAX_POINTS || p->page_h > SAN_PAGE_MAX_POINTS) {
-			snprintf(why, why_size, "page %zu with a size out of range", i + 1);
+		struct page_image *img = r->px[i].image ? NULL : pixstore_take(ps, &r->px[i]);
+		if (img == NULL) {
+			snprintf(why, why_size, "page %zu is not among the pixels received", i + 1);
 			goto out;
 		}
-		samples[i] = build_samples(cfg, pixels, pixels_len, p, cfg->max_page_pixels, i, why, why_size);
-		if (samples[i] == NULL)
+		if (pdfwrite_add_page(pw, img, r->px[i].page_w, r->px[i].page_h) < 0) {
+			snprintf(why, why_size, "page %zu could not be written", i + 1);
 			goto out;
+		}
 	}
-	build_encode_all(&run);
-	pw = pdfwrite_new();
-	for (size_t i = 0; i < r->n_px; i++)
-		if (run.rcs[i] < 0 || pdfwrite_add_page(pw, &run.imgs[i], r->px[i].page_w, r->px[i].page_h) < 0) {
-			snprintf(why, why_size, "page %zu could not be encoded", i + 1);
-			goto out;
-		}
 	if (pdfwrite_finish(pw, &r->out, &r->out_len, &pw_why) < 0) {
 		snprintf(why, why_size, "%s", pw_why);
 		goto out;
 	}
 	rc = 0;
 out:
-	for (size_t i = 0; i < r->n_px; i++)
-		free(run.imgs[i].data);
-	free(run.imgs);
-	free(run.rcs);
-	free(samples);
 	pdfwrite_free(pw);
 	return rc;
 }
 
-/* IMAGE: a photograph (JPEG source) or image.format = jpeg gives a JPEG, else a PNG. */
+/* IMAGE: the PNG or JPEG encoded when its batch came. */
 static int
-build_image(const struct san_config *cfg, const uint8_t *pixels, size_t pixels_len, struct san_result *r,
-    bool *jpeg, char *why, size_t why_size)
+build_image(struct pixstore *ps, struct san_result *r, bool *jpeg, char *why, size_t why_size)
 {
-	const struct san_pixels *p = &r->px[0];
-	const uint8_t *s = build_samples(cfg, pixels, pixels_len, p, cfg->max_image_pixels, 0, why, why_size);
-	size_t stride = (size_t)p->w * p->ncomp;
-	int rc;
+	struct page_image *img = r->px[0].image ? pixstore_take(ps, &r->px[0]) : NULL;
 
-	if (s == NULL)
+	if (img == NULL) {
+		snprintf(why, why_size, "image is not among the pixels received");
 		return -1;
-	*jpeg = p->photo || cfg->image_format == SAN_IMAGE_JPEG;
-	if (*jpeg)
-		rc = imgenc_jpeg(s, (int)p->w, (int)p->h, p->ncomp, stride, (int)cfg->jpeg_quality, &r->out, &r->out_len);
-	else
-		rc = imgenc_png(s, (int)p->w, (int)p->h, p->ncomp, stride, &r->out, &r->out_len);
-	if (rc < 0)
-		snprintf(why, why_size, "image could not be encoded");
-	return rc;
+	}
+	r->out = img->data;
+	r->out_len = img->len;
+	img->data = NULL;
+	*jpeg = img->dct;
+	return 0;
 }
 
 /* ---- one result ------------------------------------------------------------------------ */
 
-static int build_one(const struct san_config *cfg, const uint8_t *pixels, size_t pixels_len, const char *name,
-    struct san_result *r, unsigned depth, char *why, size_t why_size);
+static int build_one(const struct san_config *cfg, struct pixstore *ps, const char *name, struct san_result *r,
+    unsigned depth, char *why, size_t why_size);
 
 /* Payloads of a result that is blocked (or of its members) are dropped: nothing of them is delivered. */
 static void
@@ -378,8 +477,8 @@ build_check_shape(const struct san_config *cfg, const struct san_result *r, char
 
 /* ARCHIVE: every member checked and built like a file, then the new ZIP. */
 static int
-build_zip(const struct san_config *cfg, const uint8_t *pixels, size_t pixels_len, struct san_result *r,
-    unsigned depth, char *why, size_t why_size)
+build_zip(const struct san_config *cfg, struct pixstore *ps, struct san_result *r, unsigned depth, char *why,
+    size_t why_size)
 {
 	struct zipwrite *zw;
 
@@ -391,7 +490,7 @@ build_zip(const struct san_config *cfg, const uint8_t *pixels, size_t pixels_len
 
 	for (size_t i = 0; i < r->n_members; i++) {
 		struct san_result *m = &r->members[i];
-		if (build_one(cfg, pixels, pixels_len, m->name, m, depth + 1, why, why_size) < 0)
+		if (build_one(cfg, ps, m->name, m, depth + 1, why, why_size) < 0)
 			return -1;
 		kept += m->action != SAN_BLOCKED;
 	}
@@ -438,8 +537,8 @@ build_name(struct san_result *r, const char *name, bool jpeg)
 }
 
 static int
-build_one(const struct san_config *cfg, const uint8_t *pixels, size_t pixels_len, const char *name,
-    struct san_result *r, unsigned depth, char *why, size_t why_size)
+build_one(const struct san_config *cfg, struct pixstore *ps, const char *name, struct san_result *r,
+    unsigned depth, char *why, size_t why_size)
 {
 	static const char *const mimes[] = {
 		[SAN_PAY_PAGES] = "application/pdf", [SAN_PAY_TEXT] = "text/plain; charset=utf-8",
@@ -459,9 +558,9 @@ build_one(const struct san_config *cfg, const uint8_t *pixels, size_t pixels_len
 	case SAN_PAY_NONE:
 		build_drop(r);   /* its members are only listed in the report: their names are checked too */
 		return build_check_names(r, depth, why, why_size);
-	case SAN_PAY_PAGES: rc = build_pdf(cfg, pixels, pixels_len, r, why, why_size); break;
-	case SAN_PAY_IMAGE: rc = build_image(cfg, pixels, pixels_len, r, &jpeg, why, why_size); break;
-	case SAN_PAY_ARCHIVE: rc = build_zip(cfg, pixels, pixels_len, r, depth, why, why_size); break;
+	case SAN_PAY_PAGES: rc = build_pdf(ps, r, why, why_size); break;
+	case SAN_PAY_IMAGE: rc = build_image(ps, r, &jpeg, why, why_size); break;
+	case SAN_PAY_ARCHIVE: rc = build_zip(cfg, ps, r, depth, why, why_size); break;
 	default:
 		if (r->out_len > cfg->max_text_bytes || build_check_text(r->out, r->out_len) < 0) {
 			snprintf(why, why_size, "text not valid UTF-8 or over the text limit");
@@ -484,12 +583,11 @@ build_one(const struct san_config *cfg, const uint8_t *pixels, size_t pixels_len
 }
 
 void
-build_result(const struct san_config *cfg, const uint8_t *pixels, size_t pixels_len, const char *name,
-    struct san_result *res)
+build_result(const struct san_config *cfg, struct pixstore *ps, const char *name, struct san_result *res)
 {
 	char why[256] = "";
 
-	if (build_one(cfg, pixels, pixels_len, name, res, 0, why, sizeof why) < 0) {
+	if (build_one(cfg, ps, name, res, 0, why, sizeof why) < 0) {
 		for (size_t i = 0; i < res->n_members; i++)
 			build_drop(&res->members[i]);
 		res_block(res, "worker answer refused: %s", why);

@@ -1,4 +1,4 @@
-/* flatten.c -- PDFs and images rendered by MuPDF into the pixel memfd; the parent builds the PDF or the new image. */
+/* flatten.c -- PDFs and images rendered by MuPDF and shipped as pixels; the parent builds the PDF or the new image. */
 #include <mupdf/fitz.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,7 +46,7 @@ flatten_open(fz_context *ctx, const char *magic, const uint8_t *data, size_t len
 	return doc;
 }
 
-/* Every page of doc into the pixel memfd (res gets the pages or the reason). */
+/* Every page of doc shipped as pixels (res lists the pages, or gets the reason). */
 static void
 flatten_doc(const struct san_job *job, fz_context *ctx, fz_document *doc, struct san_result *res)
 {
@@ -144,28 +144,7 @@ flatten_image_size(fz_context *ctx, const uint8_t *data, size_t len, int *w, int
 	return rc;
 }
 
-/* Copies a rendered pixmap (no alpha) into the pixel memfd as one tight image. */
-static int
-flatten_store(const struct san_job *job, fz_context *ctx, fz_pixmap *pix, struct san_pixels *px)
-{
-	int w = fz_pixmap_width(ctx, pix), h = fz_pixmap_height(ctx, pix), n = fz_pixmap_components(ctx, pix);
-	size_t row = (size_t)w * (size_t)n, stride = (size_t)fz_pixmap_stride(ctx, pix);
-	const uint8_t *src = fz_pixmap_samples(ctx, pix);
-	uint8_t *dst;
-
-	if (w <= 0 || h <= 0 || (n != 1 && n != 3) ||
-	    arena_alloc(job->arena, row * (size_t)h, &px->offset, &dst) < 0)
-		return -1;
-	for (int y = 0; y < h; y++)
-		memcpy(dst + (size_t)y * row, src + (size_t)y * stride, row);
-	arena_unmap(dst, row * (size_t)h);
-	px->w = (uint32_t)w;
-	px->h = (uint32_t)h;
-	px->ncomp = (uint8_t)n;
-	return 0;
-}
-
-/* One image page at its own pixel size into the pixel memfd; the parent writes the PNG or JPEG. */
+/* One image page at its own pixel size, shipped as pixels; the parent writes the PNG or JPEG. */
 static void
 flatten_reencode(const struct san_job *job, fz_context *ctx, fz_document *doc, int w, struct san_result *res)
 {
@@ -185,8 +164,14 @@ flatten_reencode(const struct san_job *job, fz_context *ctx, fz_document *doc, i
 		    cfg->gray ? fz_device_gray(ctx) : fz_device_rgb(ctx), 0);
 		if ((uint64_t)fz_pixmap_width(ctx, pix) * (uint64_t)fz_pixmap_height(ctx, pix) > cfg->max_image_pixels)
 			fz_throw(ctx, FZ_ERROR_GENERIC, "over the pixel limit");
-		if (flatten_store(job, ctx, pix, &px) < 0)
-			fz_throw(ctx, FZ_ERROR_GENERIC, "image larger than the worker's memory limit");
+		px.w = (uint32_t)fz_pixmap_width(ctx, pix);
+		px.h = (uint32_t)fz_pixmap_height(ctx, pix);
+		px.ncomp = (uint8_t)fz_pixmap_components(ctx, pix);
+		px.image = true;
+		/* a photograph stays a JPEG: re-encoding it as PNG would make it several times larger */
+		px.photo = res->detected_mime && strcmp(res->detected_mime, "image/jpeg") == 0;
+		if (arena_ship(job->arena, fz_pixmap_samples(ctx, pix), (size_t)fz_pixmap_stride(ctx, pix), &px) < 0)
+			fz_throw(ctx, FZ_ERROR_GENERIC, "pixels could not be passed on");
 	}
 	fz_always(ctx) {
 		fz_drop_pixmap(ctx, pix);
@@ -196,8 +181,6 @@ flatten_reencode(const struct san_job *job, fz_context *ctx, fz_document *doc, i
 		res_block(res, "image could not be decoded: %s", fz_caught_message(ctx));
 		return;
 	}
-	/* a photograph stays a JPEG: re-encoding it as PNG would make it several times larger */
-	px.photo = res->detected_mime && strcmp(res->detected_mime, "image/jpeg") == 0;
 	res->px = xcalloc(1, sizeof *res->px);
 	res->px[0] = px;
 	res->n_px = 1;

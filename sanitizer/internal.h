@@ -17,7 +17,7 @@ struct san_job {
 	unsigned depth;        /* 0 for the file itself, +1 per enclosing archive */
 	uint64_t *budget;      /* uncompressed bytes still allowed for the whole file (archives) */
 	struct pool *pool;     /* the worker's render threads (pool.h), NULL: render on one */
-	struct arena *arena;   /* the worker's pixel memfd (arena.c), shared by every page of the file */
+	struct arena *arena;   /* where rendered pixels leave the worker (arena.c) */
 };
 
 /*
@@ -33,33 +33,64 @@ enum san_payload {
 	SAN_PAY_ARCHIVE,   /* members (each with its own payload) -> the parent writes a ZIP */
 };
 
-/* One page or image: raw samples in the pixel memfd, rows of w * ncomp bytes without padding. */
+/* One page or image: raw samples in a pixel memfd, rows of w * ncomp bytes without padding. */
 struct san_pixels {
 	uint32_t w, h;
 	uint8_t ncomp;            /* 1 gray, 3 RGB */
 	bool photo;               /* the source was a photograph (JPEG): encoded as JPEG */
-	uint64_t offset;          /* of the first sample in the memfd */
-	double page_w, page_h;    /* PAGES: page size in points */
+	bool image;               /* an image file re-encoded (PNG/JPEG), not a document page */
+	uint32_t batch;           /* which memfd (the n-th PIXELS record) */
+	uint64_t offset;          /* of the first sample in that memfd */
+	double page_w, page_h;    /* pages: page size in points */
 };
 #define SAN_PAGE_MAX_POINTS (14400.0 * 4)
+#define SAN_PIXELS_RECORD 32  /* bytes of a page description on the wire */
 
 /*
- * arena.c: the pixel memfd. Worker: pages are rendered straight into it
- * (memfd_create with sealing, grown page by page), then it is sealed
- * (shrink, grow, write, seal) and passed to the parent with SCM_RIGHTS.
- * Parent: the seals and the size are checked before it is mapped read-only.
+ * arena.c, worker: pixels leave as they are rendered, in batches. Each
+ * batch is a memfd (memfd_create with sealing) written with the samples of
+ * a few pages, sealed (shrink, grow, write, seal) and passed to the parent
+ * with SCM_RIGHTS in a PIXELS record that describes its pages; the parent
+ * encodes them at once and answers one byte, so at most two batches are in
+ * flight and a long document never piles up in memory.
  */
 struct arena;
-struct arena *arena_new(uint64_t max_bytes);
-/* Room for len bytes: *map is writable until arena_unmap. -1 when over max_bytes or out of memory. */
-int arena_alloc(struct arena *a, size_t len, uint64_t *offset, uint8_t **map);
-void arena_unmap(uint8_t *map, size_t len);
-/* Seals the memfd; returns its descriptor (still owned by the arena), -1 when nothing was written. */
-int arena_seal(struct arena *a);
+struct arena *arena_new(int sock, uint64_t batch_bytes, uint64_t max_bytes);
+/*
+ * Ships one rendered image (rows of stride bytes, w * ncomp used): px gets
+ * its batch and offset (w, h, ncomp, photo, image, page size set by the
+ * caller; ncomp becomes 1 when every pixel is grey). -1 on failure.
+ */
+int arena_ship(struct arena *a, const uint8_t *samples, size_t stride, struct san_pixels *px);
+/* Sends the batch being filled (if any). -1 on failure. */
+int arena_flush(struct arena *a);
+/* Sends the last batch and waits until the parent has taken every batch. */
+int arena_finish(struct arena *a);
 void arena_free(struct arena *a);
-/* Parent: maps a received descriptor after checking its seals and size. 0, or -1 with why. */
-int arena_map_received(int fd, uint64_t max_bytes, const uint8_t **map, size_t *len, char *why, size_t why_size);
+/* Writes the wire record of one page description (SAN_PIXELS_RECORD bytes). */
+void arena_put_pixels(uint8_t *b, const struct san_pixels *px);
+/* Reads it back; -1 when its reserved bytes or flags are not what arena_put_pixels writes. */
+int arena_get_pixels(const uint8_t *b, struct san_pixels *px);
 
+/*
+ * arena.c, parent: a received batch is mapped only when it is a memfd
+ * sealed every way and within the size bound; its pages are checked against
+ * the limits and encoded at once into the store, which build.c then takes
+ * them from. The store is bounded by the output limit.
+ */
+int arena_map_received(int fd, uint64_t max_bytes, const uint8_t **map, size_t *len, char *why, size_t why_size);
+struct pixstore;
+struct pixstore *pixstore_new(void);
+void pixstore_free(struct pixstore *ps);
+/*
+ * Checks and encodes the n pages described by desc (n * SAN_PIXELS_RECORD
+ * bytes) of batch number batch, whose samples are pixels[0..len). -1 with why.
+ */
+int pixstore_add_batch(struct pixstore *ps, const struct san_config *cfg, uint32_t batch, const uint8_t *desc,
+    size_t n, const uint8_t *pixels, size_t len, char *why, size_t why_size);
+uint32_t pixstore_batches(const struct pixstore *ps);
+/* The encoded page px names (same batch, offset, sizes, kind), taken out of the store once; NULL if none. */
+struct page_image *pixstore_take(struct pixstore *ps, const struct san_pixels *px);
 
 /* What libmagic's answer means for us. */
 enum san_kind {
@@ -220,14 +251,23 @@ struct wbuf {
 	uint8_t *p;
 	size_t len, cap;
 };
-/* with_pixels: a PIXELS record says the memfd travels with the stream (SCM_RIGHTS). */
-int wire_encode(const struct san_result *res, bool with_pixels, struct wbuf *out);
+/* The result tree as records, "TGW2" first when magic (the worker sends the magic, then batches, then this). */
+int wire_encode(const struct san_result *res, bool magic, struct wbuf *out);
+/* A PIXELS record: batch number and the page descriptions of one memfd. */
+int wire_encode_pixels(uint32_t batch, const uint8_t *desc, size_t n, struct wbuf *out);
 /*
- * Decodes a whole stream; *pixels tells whether it announced a memfd. -1 with
- * why (a short reason for the block) on anything but a well-formed answer.
+ * Decodes a whole stream; *batches is the number of PIXELS records (the
+ * parent has already handled them as they came). -1 with why (a short
+ * reason for the block) on anything but a well-formed answer.
  */
 int wire_decode(const uint8_t *p, size_t len, const struct san_config *cfg, struct san_result *res,
-    bool *pixels, char *why, size_t why_size);
+    uint32_t *batches, char *why, size_t why_size);
+/*
+ * While the answer arrives: the next complete PIXELS record at *pos (after
+ * the magic, before the tree). 1 with its batch and descriptions, 0 when
+ * the next record is something else or incomplete, -1 when malformed.
+ */
+int wire_next_pixels(const uint8_t *p, size_t len, size_t *pos, uint32_t *batch, const uint8_t **desc, size_t *n);
 
 /*
  * build.c (parent): checks a decoded answer against the limits and builds
@@ -235,11 +275,10 @@ int wire_decode(const uint8_t *p, size_t len, const struct san_config *cfg, stru
  * names and types chosen here from the payload. name is the caller's name
  * of the file. Anything inconsistent blocks res with the reason.
  */
-void build_result(const struct san_config *cfg, const uint8_t *pixels, size_t pixels_len, const char *name,
-    struct san_result *res);
+void build_result(const struct san_config *cfg, struct pixstore *ps, const char *name, struct san_result *res);
 /* A member path from a worker: 0 when every segment is clean UTF-8 (no controls, bidi, "..", ...), else -1. */
 int build_check_member_name(const char *path, char *why, size_t why_size);
-/* Page pixels -> a page image (codec from cfg; photo: JPEG). Parent side. */
+/* Page pixels -> a page image (codec from cfg; photo: JPEG); an image file's -> PNG/JPEG bytes (dct: JPEG). */
 int build_encode_page(const struct san_config *cfg, const uint8_t *px, const struct san_pixels *p,
     struct page_image *img);
 

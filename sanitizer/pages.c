@@ -1,4 +1,4 @@
-/* pages.c -- a document's pages rendered into the pixel memfd on every render thread, listed in page order. */
+/* pages.c -- a document's pages rendered on every render thread, shipped to the parent as pixels in page order. */
 #include "sanitizer/pages.h"
 
 #include <math.h>
@@ -99,7 +99,8 @@ struct page_slot {
 	int pageno;
 	fz_display_list *list;
 	float zoom;
-	struct san_pixels px;     /* where the page's samples went in the pixel memfd */
+	struct san_pixels px;     /* the page's size, then where its samples went */
+	fz_pixmap *pix;           /* drawn, until shipped */
 	bool failed;
 	char why[200];
 };
@@ -128,50 +129,27 @@ pages_pick(struct render_run *run)
 	return best;
 }
 
-/* Display list -> pixels in the memfd, drawn in place (no copy), on whichever thread ctx belongs to. */
+/* Display list -> pixmap, on whichever thread ctx belongs to (the main thread ships it in page order). */
 static void
 pages_draw(const struct render_run *run, fz_context *ctx, struct page_slot *s)
 {
-	fz_colorspace *cs = run->cfg->gray ? fz_device_gray(ctx) : fz_device_rgb(ctx);
-	fz_matrix ctm = fz_scale(s->zoom, s->zoom);
-	fz_irect box = fz_round_rect(fz_transform_rect(fz_bound_display_list(ctx, s->list), ctm));
-	int w = box.x1 - box.x0, h = box.y1 - box.y0, n = fz_colorspace_n(ctx, cs);
-	size_t len = (size_t)(w > 0 ? w : 0) * (size_t)(h > 0 ? h : 0) * (size_t)n;
-	uint8_t *samples = NULL;
 	fz_pixmap *pix = NULL;
-	fz_device *dev = NULL;
 
-	if (len == 0 || (uint64_t)w * (uint64_t)h > run->cfg->max_page_pixels) {
-		s->failed = true;
-		snprintf(s->why, sizeof s->why, "%s", len == 0 ? "empty page" : "page over the pixel limit");
-		return;
-	}
-	if (arena_alloc(run->arena, len, &s->px.offset, &samples) < 0) {
-		s->failed = true;
-		snprintf(s->why, sizeof s->why, "rendered pages exceed the worker's memory limit");
-		return;
-	}
-	s->px.w = (uint32_t)w;
-	s->px.h = (uint32_t)h;
-	s->px.ncomp = (uint8_t)n;
 	fz_var(pix);
-	fz_var(dev);
 	fz_try(ctx) {
-		pix = fz_new_pixmap_with_bbox_and_data(ctx, cs, box, NULL, 0, samples);
-		fz_clear_pixmap_with_value(ctx, pix, 0xFF);
-		dev = fz_new_draw_device(ctx, fz_identity, pix);
-		fz_run_display_list(ctx, s->list, dev, ctm, fz_infinite_rect, NULL);
-		fz_close_device(ctx, dev);
+		pix = fz_new_pixmap_from_display_list(ctx, s->list, fz_scale(s->zoom, s->zoom),
+		    run->cfg->gray ? fz_device_gray(ctx) : fz_device_rgb(ctx), 0);
+		if ((uint64_t)fz_pixmap_width(ctx, pix) * (uint64_t)fz_pixmap_height(ctx, pix) > run->cfg->max_page_pixels)
+			fz_throw(ctx, FZ_ERROR_GENERIC, "page over the pixel limit");
+		s->pix = pix;
+		pix = NULL;
 	}
-	fz_always(ctx) {
-		fz_drop_device(ctx, dev);
+	fz_always(ctx)
 		fz_drop_pixmap(ctx, pix);
-	}
 	fz_catch(ctx) {
 		s->failed = true;
 		snprintf(s->why, sizeof s->why, "%s", fz_caught_message(ctx));
 	}
-	arena_unmap(samples, len);
 }
 
 /* Takes the next queued page and draws it (lock held on entry and exit). False when none was queued. */
@@ -216,6 +194,7 @@ pages_build(const struct san_config *cfg, fz_context *ctx, fz_document *doc, int
 
 	s->pageno = i;
 	s->list = NULL;
+	s->pix = NULL;
 	s->failed = false;
 	s->why[0] = '\0';
 	memset(&s->px, 0, sizeof s->px);
@@ -248,6 +227,15 @@ pages_write(struct render_run *run, fz_context *ctx, struct page_slot *s, struct
 		if (!pages_draw_one(run, ctx))
 			pthread_cond_wait(&run->changed, &run->lock);
 	pthread_mutex_unlock(&run->lock);
+	if (!s->failed) {
+		s->px.w = (uint32_t)fz_pixmap_width(ctx, s->pix);
+		s->px.h = (uint32_t)fz_pixmap_height(ctx, s->pix);
+		s->px.ncomp = (uint8_t)fz_pixmap_components(ctx, s->pix);
+		if (arena_ship(run->arena, fz_pixmap_samples(ctx, s->pix), (size_t)fz_pixmap_stride(ctx, s->pix), &s->px) < 0) {
+			s->failed = true;
+			snprintf(s->why, sizeof s->why, "pixels could not be passed on");
+		}
+	}
 	if (s->failed) {
 		res_block(res, "page %d could not be rendered: %s", s->pageno + 1, s->why);
 		return -1;
@@ -262,6 +250,8 @@ pages_clear(struct render_run *run, fz_context *ctx, struct page_slot *s)
 {
 	fz_drop_display_list(ctx, s->list);
 	s->list = NULL;
+	fz_drop_pixmap(ctx, s->pix);
+	s->pix = NULL;
 	pthread_mutex_lock(&run->lock);
 	s->state = SLOT_FREE;
 	pthread_mutex_unlock(&run->lock);
@@ -338,7 +328,7 @@ pages_render(const struct san_job *job, fz_context *ctx, fz_document *doc, int p
 	}
 	pages_stop_helpers(&run, job);
 	for (unsigned i = 0; i < run.n_slots; i++)
-		if (run.slots[i].list)
+		if (run.slots[i].list || run.slots[i].pix)
 			pages_clear(&run, ctx, &run.slots[i]);
 	free(run.slots);
 	pthread_cond_destroy(&run.changed);

@@ -1,4 +1,4 @@
-/* pages.h -- a document's pages rendered into the pixel memfd on every render thread, listed in page order. */
+/* pages.h -- a document's pages rendered on every render thread, shipped to the parent as pixels in page order. */
 #ifndef TIERGATE_SANITIZER_PAGES_H
 #define TIERGATE_SANITIZER_PAGES_H
 
@@ -13,11 +13,11 @@ const fz_locks_context *pages_locks(void);
 void pages_tune(fz_context *ctx, const struct san_config *cfg);
 
 /*
- * Renders pages 0..pages-1 of doc at the configured DPI into the job's pixel
- * memfd: the main thread interprets each page into a display list, the job's
- * pool threads and the main thread draw the lists straight into the memfd,
- * and the main thread lists them in res->px in page order. Returns 0, or -1
- * with the reason blocked in res.
+ * Renders pages 0..pages-1 of doc at the configured DPI: the main thread
+ * interprets each page into a display list, the job's pool threads and the
+ * main thread draw the lists, and the main thread ships each page's pixels
+ * (arena.c) and lists it in res->px, in page order. Returns 0, or -1 with
+ * the reason blocked in res.
  */
 int pages_render(const struct san_job *job, fz_context *ctx, fz_document *doc, int pages,
     struct san_result *res);

@@ -170,9 +170,10 @@ sandbox_rules(scmp_filter_ctx sc, bool strict)
 	    SCMP_A0(SCMP_CMP_EQ, SANDBOX_TGID_MARK));
 	if (strict)   /* the mail parser loads everything first: any open at all kills it */
 		return rc ? -1 : 0;
-	/* the pixel memfd (arena.c): made sealable, grown, sealed, and passed to the parent */
+	/* the pixel memfds (arena.c): made sealable, written, sealed, and passed to the parent */
 	rc |= seccomp_rule_add(sc, SCMP_ACT_ALLOW, SCMP_SYS(memfd_create), 1,
 	    SCMP_A1(SCMP_CMP_EQ, MFD_CLOEXEC | MFD_ALLOW_SEALING));
+	rc |= seccomp_rule_add(sc, SCMP_ACT_ALLOW, SCMP_SYS(pwrite64), 0);
 	rc |= seccomp_rule_add(sc, SCMP_ACT_ALLOW, SCMP_SYS(ftruncate), 0);
 	rc |= seccomp_rule_add(sc, SCMP_ACT_ALLOW, SCMP_SYS(fcntl), 1, SCMP_A1(SCMP_CMP_EQ, F_ADD_SEALS));
 	rc |= seccomp_rule_add(sc, SCMP_ACT_ALLOW, SCMP_SYS(sendmsg), 0);

@@ -29,8 +29,10 @@ void (*san_test_worker_hook)(struct pool *pool);
 int (*san_test_forge)(int fd, const uint8_t *data, size_t len);
 #endif
 
-/* Descriptors a worker may pass: one pixel memfd; a few more are received only to be refused. */
+/* Descriptors waiting for their PIXELS record; more are received only to be refused. */
 #define SAN_MAX_FDS 8
+/* Pixels per batch: the parent encodes one batch while the worker fills the next. */
+#define SAN_BATCH_BYTES (24u << 20)
 
 struct san_ctx {
 	struct san_config cfg;
@@ -152,44 +154,6 @@ write_all(int fd, const uint8_t *p, size_t n)
 	return 0;
 }
 
-static bool
-result_has_pixels(const struct san_result *r)
-{
-	if (r->n_px)
-		return true;
-	for (size_t i = 0; i < r->n_members; i++)
-		if (result_has_pixels(&r->members[i]))
-			return true;
-	return false;
-}
-
-/* The answer: its first bytes carry the sealed pixel memfd (SCM_RIGHTS) when pages were rendered. */
-static int
-send_answer(int fd, const struct wbuf *w, int pixel_fd)
-{
-	union { struct cmsghdr hdr; char buf[CMSG_SPACE(sizeof(int))]; } ctl;
-	struct iovec iov = { w->p, w->len };
-	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
-	ssize_t sent;
-
-	if (pixel_fd >= 0) {
-		memset(&ctl, 0, sizeof ctl);
-		msg.msg_control = ctl.buf;
-		msg.msg_controllen = sizeof ctl.buf;
-		struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
-		c->cmsg_level = SOL_SOCKET;
-		c->cmsg_type = SCM_RIGHTS;
-		c->cmsg_len = CMSG_LEN(sizeof(int));
-		memcpy(CMSG_DATA(c), &pixel_fd, sizeof(int));
-	}
-	do
-		sent = sendmsg(fd, &msg, MSG_NOSIGNAL);
-	while (sent < 0 && errno == EINTR);
-	if (sent <= 0)
-		return -1;
-	return write_all(fd, w->p + sent, w->len - (size_t)sent);
-}
-
 /* The worker: never returns. Exit 0 after a complete answer, 3 when the sandbox failed. */
 static void __attribute__((noreturn))
 worker_main(struct san_ctx *ctx, int fd, const uint8_t *data, size_t len, const char *name,
@@ -201,7 +165,6 @@ worker_main(struct san_ctx *ctx, int fd, const uint8_t *data, size_t len, const 
 	struct san_job job = { &ctx->cfg, ctx->magic, 0, &budget, NULL, NULL };
 	unsigned threads = ctx->cfg.worker_threads ? ctx->cfg.worker_threads : pool_auto_threads();
 	uint64_t start;
-	int pixel_fd = -1;
 
 	log_procname("sanitizer[worker]");
 	/* a page's pixmap is megabytes: keep freed memory for the next page instead of faulting it in anew */
@@ -216,14 +179,16 @@ worker_main(struct san_ctx *ctx, int fd, const uint8_t *data, size_t len, const 
 	if (san_test_forge && san_test_forge(fd, data, len))
 		_exit(0);
 #endif
-	job.arena = arena_new(ctx->cfg.worker_memory);
+	job.arena = arena_new(fd, SAN_BATCH_BYTES, ctx->cfg.worker_memory);
 	start = clock_mono_us();
 	memset(&res, 0, sizeof res);
+	if (write_all(fd, (const uint8_t *)"TGW2", 4) < 0)
+		_exit(4);
 	dispatch_sanitize(&job, data, len, name, declared_mime, &res);
 	res.usec_worker = clock_mono_us() - start;
-	if (result_has_pixels(&res) && (pixel_fd = arena_seal(job.arena)) < 0)
+	if (arena_finish(job.arena) < 0)
 		_exit(5);
-	if (wire_encode(&res, pixel_fd >= 0, &w) < 0 || send_answer(fd, &w, pixel_fd) < 0)
+	if (wire_encode(&res, false, &w) < 0 || write_all(fd, w.p, w.len) < 0)
 		_exit(4);
 	_exit(0);
 }
@@ -235,6 +200,9 @@ struct answer {
 	unsigned n_fds;
 	bool fds_dropped;   /* more than SAN_MAX_FDS, or a truncated control message */
 	bool fd_not_memfd;  /* a descriptor that is not a memfd (closed at once: it could be our own socket) */
+	size_t scan;        /* where the next PIXELS record may start; 0 once the result tree began */
+	struct pixstore *ps;
+	char refused[256];  /* a batch was refused: why */
 };
 
 static void
@@ -268,7 +236,55 @@ answer_free(struct answer *a)
 	free(a->w.p);
 	for (unsigned i = 0; i < a->n_fds; i++)
 		close(a->fds[i]);
+	pixstore_free(a->ps);
 	memset(a, 0, sizeof *a);
+}
+
+/* One batch: its memfd (the oldest descriptor received) checked, mapped, its pages encoded, then closed. */
+static int
+answer_batch(struct answer *a, const struct san_config *cfg, uint32_t batch, const uint8_t *desc, size_t n)
+{
+	const uint8_t *map = NULL;
+	size_t map_len = 0;
+	int fd, rc;
+
+	if (a->n_fds == 0) {
+		snprintf(a->refused, sizeof a->refused, "pixel batch %u without its memfd", batch);
+		return -1;
+	}
+	fd = a->fds[0];
+	memmove(a->fds, a->fds + 1, --a->n_fds * sizeof *a->fds);
+	rc = arena_map_received(fd, cfg->worker_memory, &map, &map_len, a->refused, sizeof a->refused);
+	if (rc == 0) {
+		rc = pixstore_add_batch(a->ps, cfg, batch, desc, n, map, map_len, a->refused, sizeof a->refused);
+		munmap((void *)(uintptr_t)map, map_len);
+	}
+	close(fd);
+	return rc;
+}
+
+/* The batches complete so far, each answered with one byte so the worker may send the next. */
+static int
+answer_batches(struct answer *a, const struct san_config *cfg, int sock)
+{
+	uint32_t batch;
+	const uint8_t *desc;
+	size_t n;
+	int got;
+
+	if (a->scan == 0 && a->w.len >= 4)
+		a->scan = memcmp(a->w.p, "TGW2", 4) == 0 ? 4 : SIZE_MAX;   /* a bad header: wire_decode says so */
+	while (a->scan && a->scan != SIZE_MAX && (got = wire_next_pixels(a->w.p, a->w.len, &a->scan, &batch, &desc, &n))) {
+		if (got < 0) {
+			snprintf(a->refused, sizeof a->refused, "malformed pixel record");
+			return -1;
+		}
+		if (answer_batch(a, cfg, batch, desc, n) < 0)
+			return -1;
+		/* the worker may be done already (its last batch needs no answer): no SIGPIPE, no error */
+		(void)!send(sock, "A", 1, MSG_NOSIGNAL | MSG_DONTWAIT);
+	}
+	return 0;
 }
 
 /* One recvmsg into the answer: bytes read, 0 at EOF, -1 on error. */
@@ -289,6 +305,8 @@ collect_one(int fd, struct answer *a)
 	struct iovec iov = { w->p + w->len, w->cap - w->len };
 	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.buf, .msg_controllen = sizeof ctl.buf };
 	ssize_t n = recvmsg(fd, &msg, MSG_CMSG_CLOEXEC);
+	if (n < 0 && errno == ECONNRESET)
+		return 0;   /* the worker closed with our answer unread: what it sent was read first */
 	if (n < 0)
 		return errno == EINTR ? -2 : -1;
 	answer_fds(a, &msg);
@@ -298,7 +316,8 @@ collect_one(int fd, struct answer *a)
 
 /* Reads the worker's answer until EOF, the deadline, or the size bound. */
 static int
-collect(int fd, pid_t pid, uint64_t deadline_us, size_t max_bytes, struct answer *a, bool *timed_out)
+collect(int fd, pid_t pid, const struct san_config *cfg, uint64_t deadline_us, size_t max_bytes, struct answer *a,
+    bool *timed_out)
 {
 	for (;;) {
 		uint64_t now = clock_mono_us();
@@ -315,7 +334,11 @@ collect(int fd, pid_t pid, uint64_t deadline_us, size_t max_bytes, struct answer
 		ssize_t n = collect_one(fd, a);
 		if (n == -2)
 			continue;
-		if (a->fd_not_memfd) {   /* e.g. the worker's end of this socket: EOF would never come */
+		if (a->fd_not_memfd || a->fds_dropped || answer_batches(a, cfg, fd) < 0) {
+			/* e.g. the worker's own end of this socket: EOF would never come */
+			if (a->refused[0] == '\0')
+				snprintf(a->refused, sizeof a->refused, "%s", a->fd_not_memfd ?
+				    "a descriptor that is not a memfd was passed" : "more descriptors than pixel batches");
 			kill(pid, SIGKILL);
 			return 0;
 		}
@@ -388,41 +411,33 @@ worker_failure(const struct san_config *cfg, int status, int collected, bool tim
 }
 
 /*
- * A worker's answer as the parent accepts it: a well-formed record stream,
- * at most the one pixel memfd it announced (sealed, within the size bound),
- * then everything built here (build.c). Anything else blocks with why.
+ * A worker's answer as the parent accepts it: its pixel batches already
+ * checked and encoded as they came (answer_batches), then a well-formed
+ * record stream that names exactly those batches, no descriptor left over,
+ * and everything built here (build.c). Anything else blocks with why.
  */
 static void
 accept_answer(struct san_ctx *ctx, struct answer *a, const char *name, struct san_result *res)
 {
 	char why[256];
-	bool pixels = false;
-	const uint8_t *map = NULL;
-	size_t map_len = 0;
+	uint32_t batches = 0;
 
-	if (a->fd_not_memfd) {
-		memset(res, 0, sizeof *res);
-		res_block(res, "worker answer refused: a descriptor that is not a memfd was passed");
+	memset(res, 0, sizeof *res);
+	if (a->refused[0]) {
+		res_block(res, "worker answer refused: %s", a->refused);
 		return;
 	}
-	if (wire_decode(a->w.p, a->w.len, &ctx->cfg, res, &pixels, why, sizeof why) < 0) {
+	if (wire_decode(a->w.p, a->w.len, &ctx->cfg, res, &batches, why, sizeof why) < 0) {
 		memset(res, 0, sizeof *res);
 		res_block(res, "worker answer refused: %s", why);
 		return;
 	}
-	if (a->fds_dropped || a->n_fds != (pixels ? 1u : 0u)) {
+	if (a->n_fds != 0 || batches != pixstore_batches(a->ps)) {
 		san_result_free(res);
-		res_block(res, "worker answer refused: %u descriptors passed, %u announced", a->n_fds, pixels ? 1u : 0u);
+		res_block(res, "worker answer refused: %u descriptors passed without a pixel batch", a->n_fds);
 		return;
 	}
-	if (pixels && arena_map_received(a->fds[0], ctx->cfg.worker_memory, &map, &map_len, why, sizeof why) < 0) {
-		san_result_free(res);
-		res_block(res, "worker answer refused: %s", why);
-		return;
-	}
-	build_result(&ctx->cfg, map, map_len, name, res);
-	if (map)
-		munmap((void *)(uintptr_t)map, map_len);
+	build_result(&ctx->cfg, a->ps, name, res);
 }
 
 /* Forks the worker; while it works the parent hashes the input (sha_in) and warms libmagic. */
@@ -437,6 +452,7 @@ run_worker(struct san_ctx *ctx, const uint8_t *data, size_t len, const char *nam
 	pid_t pid;
 
 	memset(&a, 0, sizeof a);
+	a.ps = pixstore_new();
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) < 0)
 		return -1;
 	pthread_mutex_lock(&ctx->magic_lock);   /* not while another thread warms it */
@@ -445,6 +461,7 @@ run_worker(struct san_ctx *ctx, const uint8_t *data, size_t len, const char *nam
 	if (pid < 0) {
 		close(fds[0]);
 		close(fds[1]);
+		pixstore_free(a.ps);
 		return -1;
 	}
 	if (pid == 0) {
@@ -454,11 +471,11 @@ run_worker(struct san_ctx *ctx, const uint8_t *data, size_t len, const char *nam
 	close(fds[1]);
 	san_sha256_hex(data, len, sha_in);
 	san_ctx_warm(ctx);
-	collected = collect(fds[0], pid, deadline, ctx->cfg.max_output_bytes + (16u << 20), &a, &timed_out);
+	collected = collect(fds[0], pid, &ctx->cfg, deadline, ctx->cfg.max_output_bytes + (16u << 20), &a, &timed_out);
 	close(fds[0]);
 	reap(pid, deadline, &status, &timed_out);
 	memset(res, 0, sizeof *res);
-	if (collected == 0 && !timed_out && ((WIFEXITED(status) && WEXITSTATUS(status) == 0) || a.fd_not_memfd)) {
+	if (collected == 0 && !timed_out && ((WIFEXITED(status) && WEXITSTATUS(status) == 0) || a.refused[0])) {
 		accept_answer(ctx, &a, name, res);
 		answer_free(&a);
 		return 0;

@@ -28,7 +28,6 @@ enum wire_tag {
 #define WIRE_MAGIC "TGW2"
 #define WIRE_MAX_STRING 4096
 #define WIRE_MAX_DEPTH 32
-#define WIRE_PAGE_LEN 32
 
 static int
 wbuf_put(struct wbuf *w, const void *p, size_t n)
@@ -77,33 +76,12 @@ wire_u64(struct wbuf *w, enum wire_tag tag, uint64_t v)
 	return wire_rec(w, tag, b, 8);
 }
 
-static void
-wire_put32(uint8_t *b, uint32_t v)
-{
-	for (int i = 0; i < 4; i++)
-		b[i] = (uint8_t)(v >> (8 * i));
-}
-
-static void
-wire_put64(uint8_t *b, uint64_t v)
-{
-	for (int i = 0; i < 8; i++)
-		b[i] = (uint8_t)(v >> (8 * i));
-}
-
-/* PAGE: w, h (u32), ncomp, photo (u8), 2 zero bytes, 4 zero bytes, offset (u64), page size in 1/1000 pt (u32 x 2). */
 static int
 wire_page(struct wbuf *w, const struct san_pixels *px)
 {
-	uint8_t b[WIRE_PAGE_LEN] = { 0 };
+	uint8_t b[SAN_PIXELS_RECORD];
 
-	wire_put32(b, px->w);
-	wire_put32(b + 4, px->h);
-	b[8] = px->ncomp;
-	b[9] = px->photo ? 1 : 0;
-	wire_put64(b + 16, px->offset);
-	wire_put32(b + 24, (uint32_t)(px->page_w * 1000.0 + 0.5));
-	wire_put32(b + 28, (uint32_t)(px->page_h * 1000.0 + 0.5));
+	arena_put_pixels(b, px);
 	return wire_rec(w, W_PAGE, b, sizeof b);
 }
 
@@ -139,15 +117,48 @@ wire_encode_one(const struct san_result *r, struct wbuf *w)
 }
 
 int
-wire_encode(const struct san_result *res, bool with_pixels, struct wbuf *out)
+wire_encode(const struct san_result *res, bool magic, struct wbuf *out)
 {
-	if (wbuf_put(out, WIRE_MAGIC, 4) < 0)
-		return -1;
-	if (with_pixels && wire_rec(out, W_PIXELS, NULL, 0) < 0)
+	if (magic && wbuf_put(out, WIRE_MAGIC, 4) < 0)
 		return -1;
 	if (wire_encode_one(res, out) < 0)
 		return -1;
 	return wire_rec(out, W_END, NULL, 0);
+}
+
+/* PIXELS: batch number (u32), then the page descriptions of that memfd. */
+int
+wire_encode_pixels(uint32_t batch, const uint8_t *desc, size_t n, struct wbuf *out)
+{
+	uint8_t hdr[5 + 4] = { W_PIXELS };
+	size_t len = 4 + n * SAN_PIXELS_RECORD;
+
+	if (len > UINT32_MAX)
+		return -1;
+	for (int i = 0; i < 4; i++) {
+		hdr[1 + i] = (uint8_t)(len >> (8 * i));
+		hdr[5 + i] = (uint8_t)(batch >> (8 * i));
+	}
+	return wbuf_put(out, hdr, sizeof hdr) < 0 || wbuf_put(out, desc, n * SAN_PIXELS_RECORD) < 0 ? -1 : 0;
+}
+
+int
+wire_next_pixels(const uint8_t *p, size_t len, size_t *pos, uint32_t *batch, const uint8_t **desc, size_t *n)
+{
+	size_t at = *pos, rec;
+
+	if (len - at < 5 || p[at] != W_PIXELS)
+		return 0;
+	rec = (size_t)p[at + 1] | (size_t)p[at + 2] << 8 | (size_t)p[at + 3] << 16 | (size_t)p[at + 4] << 24;
+	if (rec < 4 || (rec - 4) % SAN_PIXELS_RECORD != 0 || rec > (64u << 20))
+		return -1;
+	if (len - at - 5 < rec)
+		return 0;   /* not all here yet */
+	*batch = (uint32_t)p[at + 5] | (uint32_t)p[at + 6] << 8 | (uint32_t)p[at + 7] << 16 | (uint32_t)p[at + 8] << 24;
+	*desc = p + at + 9;
+	*n = (rec - 4) / SAN_PIXELS_RECORD;
+	*pos = at + 5 + rec;
+	return 1;
 }
 
 /* Reading: a cursor over the received bytes. */
@@ -156,7 +167,6 @@ struct wire_rd {
 	size_t len, pos;
 	const struct san_config *cfg;
 	size_t members_total, pages_total;
-	bool pixels;
 	char *why;
 	size_t why_size;
 };
@@ -203,12 +213,6 @@ wire_take_str(struct wire_rd *rd, char **field, const uint8_t *data, size_t n)
 	return 0;
 }
 
-static uint32_t
-wire_get_u32(const uint8_t *data)
-{
-	return (uint32_t)data[0] | (uint32_t)data[1] << 8 | (uint32_t)data[2] << 16 | (uint32_t)data[3] << 24;
-}
-
 static uint64_t
 wire_get_u64(const uint8_t *data)
 {
@@ -234,25 +238,18 @@ wire_member(struct wire_rd *rd, struct san_result *r, int depth)
 	return wire_decode_one(rd, m, depth + 1, W_MEMBER_END);
 }
 
-/* A PAGE record: only its form here (zero padding, bounded counts); sizes are build.c's to judge. */
+/* A PAGE record: only its form here (reserved bytes, bounded counts); sizes are build.c's to judge. */
 static int
 wire_take_page(struct wire_rd *rd, struct san_result *r, const uint8_t *data, size_t n)
 {
-	struct san_pixels *px;
+	struct san_pixels px;
 
-	if (n != WIRE_PAGE_LEN || data[10] || data[11] || wire_get_u32(data + 12) || data[9] > 1)
+	if (n != SAN_PIXELS_RECORD || arena_get_pixels(data, &px) < 0)
 		return wire_refuse(rd, "malformed page record");
 	if (++rd->pages_total > (size_t)rd->cfg->max_pages * 4 + 16)
 		return wire_refuse(rd, "more page records than the page limit allows");
 	r->px = xrealloc(r->px, r->n_px + 1, sizeof *r->px);
-	px = &r->px[r->n_px++];
-	px->w = wire_get_u32(data);
-	px->h = wire_get_u32(data + 4);
-	px->ncomp = data[8];
-	px->photo = data[9] != 0;
-	px->offset = wire_get_u64(data + 16);
-	px->page_w = wire_get_u32(data + 24) / 1000.0;
-	px->page_h = wire_get_u32(data + 28) / 1000.0;
+	r->px[r->n_px++] = px;
 	return 0;
 }
 
@@ -333,7 +330,7 @@ wire_field(struct wire_rd *rd, struct san_result *r, uint8_t tag, const uint8_t 
 		return wire_refuse(rd, "worker sent an output %s (only pixels and text are accepted)",
 		    tag == W_OUT ? "file" : tag == W_OUT_NAME ? "name" : "type");
 	case W_PIXELS:
-		return wire_refuse(rd, "pixel memfd announced inside a result");
+		return wire_refuse(rd, "pixel batch inside a result");
 	default:
 		return wire_refuse(rd, "unknown record tag %u", tag);
 	}
@@ -358,24 +355,25 @@ wire_decode_one(struct wire_rd *rd, struct san_result *r, int depth, enum wire_t
 
 int
 wire_decode(const uint8_t *p, size_t len, const struct san_config *cfg, struct san_result *res,
-    bool *pixels, char *why, size_t why_size)
+    uint32_t *batches, char *why, size_t why_size)
 {
-	struct wire_rd rd = { p, len, 4, cfg, 0, 0, false, why, why_size };
-	uint8_t tag = 0;
-	const uint8_t *data = NULL;
+	struct wire_rd rd = { p, len, 4, cfg, 0, 0, why, why_size };
+	uint32_t batch = 0;
+	const uint8_t *desc = NULL;
 	size_t n = 0;
+	int got;
 
 	memset(res, 0, sizeof *res);
-	*pixels = false;
+	*batches = 0;
 	why[0] = '\0';
 	if (len < 4 || memcmp(p, WIRE_MAGIC, 4) != 0)
 		return wire_refuse(&rd, "answer without the TGW2 header");
-	/* the memfd announcement comes first, once, outside any result */
-	if (len - 4 >= 5 && p[4] == W_PIXELS) {
-		if (wire_next(&rd, &tag, &data, &n) < 0 || n != 0)
-			return wire_refuse(&rd, "malformed pixel record");
-		*pixels = true;
-	}
+	/* the pixel batches come first, numbered in order, outside any result */
+	while ((got = wire_next_pixels(p, len, &rd.pos, &batch, &desc, &n)) == 1)
+		if (batch != (*batches)++)
+			return wire_refuse(&rd, "pixel batch %u out of order", batch);
+	if (got < 0)
+		return wire_refuse(&rd, "malformed pixel record");
 	if (wire_decode_one(&rd, res, 0, W_END) < 0 || rd.pos != len) {
 		if (rd.pos != len)
 			wire_refuse(&rd, "records after the end of the answer");

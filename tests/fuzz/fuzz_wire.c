@@ -28,24 +28,47 @@ fuzz_wire_same(const struct san_result *a, const struct san_result *b)
 }
 
 /* Whatever was accepted re-encodes, and that decodes to the same result and the same bytes again. */
+/* Whatever was accepted re-encodes (the tree), and that decodes to the same result and the same bytes again. */
 static void
-fuzz_wire_round_trip(const struct san_result *res, bool pixels, const struct san_config *cfg)
+fuzz_wire_round_trip(const struct san_result *res, const struct san_config *cfg)
 {
 	struct wbuf first = { NULL, 0, 0 }, second = { NULL, 0, 0 };
 	struct san_result again;
-	bool pixels_again = false;
+	uint32_t batches = 1;
 	char why[256];
 
-	if (wire_encode(res, pixels, &first) < 0)
+	if (wire_encode(res, true, &first) < 0)
 		abort();
-	if (wire_decode(first.p, first.len, cfg, &again, &pixels_again, why, sizeof why) < 0 || pixels_again != pixels)
+	if (wire_decode(first.p, first.len, cfg, &again, &batches, why, sizeof why) < 0 || batches != 0)
 		abort();
-	if (!fuzz_wire_same(res, &again) || wire_encode(&again, pixels, &second) < 0 ||
+	if (!fuzz_wire_same(res, &again) || wire_encode(&again, true, &second) < 0 ||
 	    second.len != first.len || memcmp(first.p, second.p, first.len) != 0)
 		abort();
 	san_result_free(&again);
 	free(first.p);
 	free(second.p);
+}
+
+/* The parent's handling of the PIXELS records, each batch's memfd standing in as pixels[]. */
+static struct pixstore *
+fuzz_wire_batches(const uint8_t *data, size_t size, const struct san_config *cfg, const uint8_t *pixels,
+    size_t pixels_len)
+{
+	struct pixstore *ps = pixstore_new();
+	size_t pos = 4, n;
+	uint32_t batch;
+	const uint8_t *desc;
+	char why[256];
+	int got;
+
+	while ((got = wire_next_pixels(data, size, &pos, &batch, &desc, &n)) == 1)
+		if (pixstore_add_batch(ps, cfg, batch, desc, n, pixels, pixels_len, why, sizeof why) < 0) {
+			if (why[0] == '\0')
+				abort();   /* every refusal says why */
+			pixstore_free(ps);
+			return NULL;
+		}
+	return ps;
 }
 
 /* What the parent built: blocked with a reason, or an output of a type it makes, names without a path. */
@@ -74,7 +97,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	static uint8_t pixels[1 << 16];   /* the memfd a page record points into */
 	static int ready;
 	struct san_result res;
-	bool announced = false;
+	struct pixstore *ps;
+	uint32_t batches = 0;
 	char why[256];
 
 	if (!ready) {
@@ -88,10 +112,16 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			pixels[i] = (uint8_t)(i * 7 + (i >> 9));
 		ready = 1;
 	}
-	if (wire_decode(data, size, &cfg, &res, &announced, why, sizeof why) == 0) {
-		fuzz_wire_round_trip(&res, announced, &cfg);
-		build_result(&cfg, announced ? pixels : NULL, announced ? sizeof pixels : 0, "input.pdf", &res);
-		fuzz_wire_check_built(&res, 1);
+	if (wire_decode(data, size, &cfg, &res, &batches, why, sizeof why) == 0) {
+		fuzz_wire_round_trip(&res, &cfg);
+		ps = fuzz_wire_batches(data, size, &cfg, pixels, sizeof pixels);
+		if (ps && pixstore_batches(ps) != batches)
+			abort();
+		if (ps) {
+			build_result(&cfg, ps, "input.pdf", &res);
+			fuzz_wire_check_built(&res, 1);
+		}
+		pixstore_free(ps);
 		san_result_free(&res);
 	} else if (why[0] == '\0') {
 		abort();   /* every refusal says why */

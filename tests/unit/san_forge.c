@@ -50,22 +50,39 @@ fstr(struct fbuf *b, uint8_t tag, const char *s)
 	frec(b, tag, s, strlen(s));
 }
 
-/* A page record: w x h, RGB, at offset, US Letter. */
+/* A page description: w x h, RGB, batch 0 at offset, US Letter. */
 static void
-fpage(struct fbuf *b, uint32_t w, uint32_t h, uint64_t offset)
+fdesc(uint8_t *r, uint32_t w, uint32_t h, uint64_t offset)
 {
-	uint8_t r[32] = { 0 };
-
+	memset(r, 0, 32);
 	for (int i = 0; i < 4; i++) {
 		r[i] = (uint8_t)(w >> (8 * i));
 		r[4 + i] = (uint8_t)(h >> (8 * i));
+		r[16 + i] = (uint8_t)(offset >> (8 * i));
 		r[24 + i] = (uint8_t)(612000u >> (8 * i));
 		r[28 + i] = (uint8_t)(792000u >> (8 * i));
 	}
 	r[8] = 3;
-	for (int i = 0; i < 8; i++)
-		r[16 + i] = (uint8_t)(offset >> (8 * i));
+}
+
+/* A page record in the tree. */
+static void
+fpage(struct fbuf *b, uint32_t w, uint32_t h, uint64_t offset)
+{
+	uint8_t r[32];
+
+	fdesc(r, w, h, offset);
 	frec(b, F_PAGE, r, sizeof r);
+}
+
+/* The PIXELS record of batch 0 with one page. */
+static void
+fpixels(struct fbuf *b, uint32_t w, uint32_t h, uint64_t offset)
+{
+	uint8_t r[4 + 32] = { 0 };
+
+	fdesc(r + 4, w, h, offset);
+	frec(b, F_PIXELS, r, sizeof r);
 }
 
 /* A memfd of len bytes of grey, sealed or not. */
@@ -108,14 +125,12 @@ fsend(int sock, const struct fbuf *b, const int *fds, unsigned n_fds)
 		_exit(74);
 }
 
-/* The head of every forged answer: magic, optionally the memfd announcement, a verdict. */
+/* The head of every forged answer: magic, a verdict. */
 static void
-fhead(struct fbuf *b, bool pixels, uint8_t action, uint8_t payload)
+fhead(struct fbuf *b, uint8_t action, uint8_t payload)
 {
 	memcpy(b->p, "TGW2", 4);
 	b->len = 4;
-	if (pixels)
-		frec(b, F_PIXELS, NULL, 0);
 	fbyte(b, F_ACTION, action);
 	fbyte(b, F_PAYLOAD, payload);
 }
@@ -124,7 +139,7 @@ fhead(struct fbuf *b, bool pixels, uint8_t action, uint8_t payload)
 static void
 fmember_archive(struct fbuf *b, const char *name)
 {
-	fhead(b, false, SAN_ARCHIVE, SAN_PAY_ARCHIVE);
+	fhead(b, SAN_ARCHIVE, SAN_PAY_ARCHIVE);
 	frec(b, F_MEMBER_BEGIN, NULL, 0);
 	fbyte(b, F_ACTION, SAN_TEXT);
 	fbyte(b, F_PAYLOAD, SAN_PAY_TEXT);
@@ -143,21 +158,25 @@ static unsigned
 forge_build(const char *mode, int sock, const uint8_t *data, size_t len, struct fbuf *b, int *fds)
 {
 	if (strcmp(mode, "input") == 0) {   /* the input bytes, unchanged, as "the output" */
-		fhead(b, false, SAN_FLATTENED, SAN_PAY_NONE);
+		fhead(b, SAN_FLATTENED, SAN_PAY_NONE);
 		frec(b, F_OUT, data, len < 60000 ? len : 60000);
 	} else if (strcmp(mode, "input-as-text") == 0) {   /* the input bytes dressed up as text */
-		fhead(b, false, SAN_TEXT, SAN_PAY_TEXT);
+		fhead(b, SAN_TEXT, SAN_PAY_TEXT);
 		frec(b, F_TEXT, data, len < 60000 ? len : 60000);
 	} else if (strcmp(mode, "javascript") == 0) {
-		fhead(b, false, SAN_FLATTENED, SAN_PAY_NONE);
+		fhead(b, SAN_FLATTENED, SAN_PAY_NONE);
 		frec(b, F_OUT, forge_js_pdf, sizeof forge_js_pdf - 1);
 		fstr(b, F_OUT_MIME, "application/pdf");
 	} else if (strcmp(mode, "exe-name") == 0) {
-		fhead(b, false, SAN_TEXT, SAN_PAY_TEXT);
+		fhead(b, SAN_TEXT, SAN_PAY_TEXT);
 		fstr(b, F_TEXT, "MZ not really\n");
 		fstr(b, F_OUT_NAME, "x.exe");
 	} else if (strcmp(mode, "big-bitmap") == 0) {   /* 40000 x 40000: over the 60 M pixel limit */
-		fhead(b, true, SAN_FLATTENED, SAN_PAY_PAGES);
+		memcpy(b->p, "TGW2", 4);
+		b->len = 4;
+		fpixels(b, 40000, 40000, 0);
+		fbyte(b, F_ACTION, SAN_FLATTENED);
+		fbyte(b, F_PAYLOAD, SAN_PAY_PAGES);
 		fpage(b, 40000, 40000, 0);
 		fds[0] = fmemfd(1 << 20, true);
 		frec(b, F_END, NULL, 0);
@@ -169,9 +188,14 @@ forge_build(const char *mode, int sock, const uint8_t *data, size_t len, struct 
 	} else if (strcmp(mode, "unsealed") == 0 || strcmp(mode, "oversized") == 0 || strcmp(mode, "extra-fd") == 0 ||
 	    strcmp(mode, "socket-fd") == 0) {
 		bool sealed = strcmp(mode, "unsealed") != 0;
-		fhead(b, true, SAN_FLATTENED, SAN_PAY_PAGES);
 		/* oversized: the page claims more samples than the memfd holds */
-		fpage(b, 1000, 1000, strcmp(mode, "oversized") == 0 ? 1 << 20 : 0);
+		uint64_t at = strcmp(mode, "oversized") == 0 ? 1 << 20 : 0;
+		memcpy(b->p, "TGW2", 4);
+		b->len = 4;
+		fpixels(b, 1000, 1000, at);
+		fbyte(b, F_ACTION, SAN_FLATTENED);
+		fbyte(b, F_PAYLOAD, SAN_PAY_PAGES);
+		fpage(b, 1000, 1000, at);
 		frec(b, F_END, NULL, 0);
 		fds[0] = strcmp(mode, "socket-fd") == 0 ? sock : fmemfd(3000000, sealed);
 		if (strcmp(mode, "extra-fd") == 0) {
@@ -180,16 +204,16 @@ forge_build(const char *mode, int sock, const uint8_t *data, size_t len, struct 
 		}
 		return 1;
 	} else if (strcmp(mode, "after-end") == 0) {
-		fhead(b, false, SAN_TEXT, SAN_PAY_TEXT);
+		fhead(b, SAN_TEXT, SAN_PAY_TEXT);
 		fstr(b, F_TEXT, "hello\n");
 		frec(b, F_END, NULL, 0);
 		fstr(b, F_REASON, "trailing");
 		return 0;
 	} else if (strcmp(mode, "wrong-tag") == 0) {
-		fhead(b, false, SAN_TEXT, SAN_PAY_TEXT);
+		fhead(b, SAN_TEXT, SAN_PAY_TEXT);
 		fstr(b, 99, "?");
 	} else if (strcmp(mode, "wrong-kind") == 0) {   /* a "flattened" verdict carrying text */
-		fhead(b, false, SAN_FLATTENED, SAN_PAY_TEXT);
+		fhead(b, SAN_FLATTENED, SAN_PAY_TEXT);
 		fstr(b, F_TEXT, "not pages\n");
 	} else {
 		_exit(75);

@@ -45,7 +45,7 @@ make_result(struct san_result *r)
 	r->members[0].payload = SAN_PAY_PAGES;
 	r->members[0].px = xcalloc(2, sizeof *r->members[0].px);
 	r->members[0].n_px = 2;
-	r->members[0].px[1] = (struct san_pixels){ 1275, 1650, 3, false, 4096 * 1541, 612.0, 792.0 };
+	r->members[0].px[1] = (struct san_pixels){ 1275, 1650, 3, false, false, 2, 4096 * 1541, 612.0, 792.0 };
 	r->members[0].mtime = 1700000000;
 	r->members[1].name = xstrdup("y.exe");
 	res_block(&r->members[1], "executable content (%s)", "application/x-dosexec");
@@ -63,11 +63,16 @@ test_wire_roundtrip(void)
 	san_config_defaults(&cfg);
 	make_result(&r);
 	CHECK_INT(r.n_findings, 2);
-	bool pixels = false;
+	uint32_t pixels = 0;
 	char why[256];
-	CHECK(wire_encode(&r, true, &w) == 0);
+	uint8_t desc[SAN_PIXELS_RECORD];
+	arena_put_pixels(desc, &r.members[0].px[1]);
+	w.p = xmalloc(w.cap = 4096);   /* the worker's order: magic, batch 0, then the tree */
+	memcpy(w.p, "TGW2", w.len = 4);
+	CHECK(wire_encode_pixels(0, desc, 1, &w) == 0);
+	CHECK(wire_encode(&r, false, &w) == 0);
 	CHECK(wire_decode(w.p, w.len, &cfg, &back, &pixels, why, sizeof why) == 0);
-	CHECK(pixels);
+	CHECK_INT(pixels, 1);
 	CHECK_INT(back.action, SAN_ARCHIVE);
 	CHECK_INT(back.payload, SAN_PAY_ARCHIVE);
 	CHECK_STR(back.name, "a.zip");
@@ -79,6 +84,7 @@ test_wire_roundtrip(void)
 	CHECK_INT(back.members[0].n_px, 2);
 	CHECK_INT(back.members[0].px[1].w, 1275);
 	CHECK_INT(back.members[0].px[1].offset, 4096 * 1541);
+	CHECK_INT(back.members[0].px[1].batch, 2);
 	CHECK(back.members[0].px[1].page_h == 792.0);
 	CHECK_INT(back.members[0].mtime, 1700000000);
 	CHECK_STR(back.members[1].reason, "executable content (application/x-dosexec)");
@@ -114,32 +120,56 @@ memfd_sealed(size_t len, int seals)
 	return fd;
 }
 
-/* The parent maps a worker's descriptor only when it is a memfd sealed every way, within the bound. */
+/* Receives one PIXELS record and its descriptor from the worker's side of a socketpair. */
+static int
+recv_batch(int sock, uint8_t *buf, size_t cap, size_t *len, int *fd)
+{
+	union { struct cmsghdr hdr; char b[CMSG_SPACE(sizeof(int))]; } ctl;
+	struct iovec iov = { buf, cap };
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.b, .msg_controllen = sizeof ctl.b };
+	ssize_t n = recvmsg(sock, &msg, 0);
+	struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+
+	if (n <= 0 || c == NULL || c->cmsg_type != SCM_RIGHTS)
+		return -1;
+	memcpy(fd, CMSG_DATA(c), sizeof *fd);
+	*len = (size_t)n;
+	return 0;
+}
+
+/* The worker ships pages in sealed memfd batches; the parent maps only a memfd sealed every way, within the bound. */
 static void
 test_arena(void)
 {
 	const int all = F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL;
-	struct arena *a = arena_new(1 << 20);
-	const uint8_t *map;
-	size_t len;
-	uint64_t off = 1;
-	uint8_t *w;
+	static uint8_t rgb[40 * 30 * 3], buf[4096];
+	struct san_pixels a = { 40, 30, 3, false, false, 0, 0, 612, 792 }, b = a, got;
+	struct arena *ar;
+	const uint8_t *map, *desc;
+	size_t len, pos = 0, n;
+	uint32_t batch;
 	char why[200];
-	int fd, p[2];
+	int sv[2], fd = -1, p[2];
 
-	CHECK(arena_seal(a) < 0);   /* nothing rendered: no memfd */
-	CHECK(arena_alloc(a, 3000, &off, &w) == 0 && off == 0);
-	memset(w, 7, 3000);
-	arena_unmap(w, 3000);
-	CHECK(arena_alloc(a, 5000, &off, &w) == 0 && off == 4096);   /* page-aligned regions */
-	arena_unmap(w, 5000);
-	CHECK(arena_alloc(a, 2 << 20, &off, &w) < 0);   /* over its bound */
-	fd = arena_seal(a);
-	CHECK(fd >= 0);
-	CHECK(arena_map_received(fd, 1 << 20, &map, &len, why, sizeof why) == 0 && len == 12288 && map[2999] == 7);
+	CHECK(socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == 0);
+	ar = arena_new(sv[0], 1 << 20, 1 << 20);
+	memset(rgb, 0x55, sizeof rgb);   /* grey: crosses as one channel */
+	CHECK(arena_ship(ar, rgb, 40 * 3, &a) == 0 && a.ncomp == 1 && a.offset == 0);
+	rgb[100] = 0x56;                 /* one coloured pixel: RGB */
+	CHECK(arena_ship(ar, rgb, 40 * 3, &b) == 0 && b.ncomp == 3 && b.offset == 40 * 30);
+	CHECK(arena_flush(ar) == 0);
+	CHECK(recv_batch(sv[1], buf, sizeof buf, &len, &fd) == 0);
+	CHECK(wire_next_pixels(buf, len, &pos, &batch, &desc, &n) == 1 && batch == 0 && n == 2 && pos == len);
+	CHECK(arena_get_pixels(desc + SAN_PIXELS_RECORD, &got) == 0 && got.offset == b.offset && got.ncomp == 3);
+	CHECK(fcntl(fd, F_GET_SEALS) == all);
+	CHECK(arena_map_received(fd, 1 << 20, &map, &len, why, sizeof why) == 0 && len == 40 * 30 * 4 &&
+	    map[0] == 0x55 && map[40 * 30 + 100] == 0x56);
 	munmap((void *)(uintptr_t)map, len);
-	CHECK(arena_map_received(fd, 8192, &map, &len, why, sizeof why) < 0 && strstr(why, "over the limit"));
-	arena_free(a);
+	CHECK(arena_map_received(fd, 4096, &map, &len, why, sizeof why) < 0 && strstr(why, "over the limit"));
+	close(fd);
+	arena_free(ar);
+	close(sv[0]);
+	close(sv[1]);
 	fd = memfd_sealed(4096, 0);
 	CHECK(arena_map_received(fd, 1 << 20, &map, &len, why, sizeof why) < 0 && strstr(why, "not sealed"));
 	close(fd);

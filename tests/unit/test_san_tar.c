@@ -301,7 +301,7 @@ run(const uint8_t *data, size_t len, const char *name, unsigned depth, uint64_t 
 	job.arena = NULL;   /* text and archives of text only: no pixels */
 	memset(r, 0, sizeof *r);
 	dispatch_sanitize(&job, data, len, name, NULL, r);
-	build_result(&cfg, NULL, 0, name, r);   /* what the parent makes of the worker's answer */
+	build_result(&cfg, NULL, name, r);   /* what the parent makes of the worker's answer (no pixels here) */
 }
 
 static bool
