@@ -30,7 +30,7 @@ get32(const uint8_t *b)
 	return (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24;
 }
 
-/* w, h (u32), ncomp, photo, image (u8), 1 zero byte, batch (u32), offset (u64), page size in 1/1000 pt (u32 x 2). */
+/* w, h (u32), ncomp, photo, image, colours (u8), batch (u32), offset (u64), page size in 1/1000 pt (u32 x 2). */
 void
 arena_put_pixels(uint8_t *b, const struct san_pixels *px)
 {
@@ -40,6 +40,7 @@ arena_put_pixels(uint8_t *b, const struct san_pixels *px)
 	b[8] = px->ncomp;
 	b[9] = px->photo;
 	b[10] = px->image;
+	b[11] = px->colours;
 	put32(b + 12, px->batch);
 	put32(b + 16, (uint32_t)px->offset);
 	put32(b + 20, (uint32_t)(px->offset >> 32));
@@ -50,13 +51,14 @@ arena_put_pixels(uint8_t *b, const struct san_pixels *px)
 int
 arena_get_pixels(const uint8_t *b, struct san_pixels *px)
 {
-	if (b[9] > 1 || b[10] > 1 || b[11] != 0)
+	if (b[9] > 1 || b[10] > 1 || (b[11] != 0 && b[8] != 1))
 		return -1;
 	px->w = get32(b);
 	px->h = get32(b + 4);
 	px->ncomp = b[8];
 	px->photo = b[9];
 	px->image = b[10];
+	px->colours = b[11];
 	px->batch = get32(b + 12);
 	px->offset = (uint64_t)get32(b + 16) | (uint64_t)get32(b + 20) << 32;
 	px->page_w = get32(b + 24) / 1000.0;
@@ -74,14 +76,16 @@ struct arena {
 	uint64_t max_bytes;     /* one batch never holds more (the parent's bound) */
 	uint32_t batch;         /* number of the batch being filled */
 	unsigned in_flight;
+	unsigned max_colours;   /* pages of at most this many colours cross indexed (0: never) */
 	struct wbuf desc;       /* its page descriptions */
 };
 
 struct arena *
-arena_new(int sock, uint64_t batch_bytes, uint64_t max_bytes)
+arena_new(int sock, uint64_t batch_bytes, uint64_t max_bytes, unsigned max_colours)
 {
 	struct arena *a = xcalloc(1, sizeof *a);
 
+	a->max_colours = max_colours > 255 ? 255 : max_colours;
 	a->sock = sock;
 	a->fd = -1;
 	a->batch_bytes = batch_bytes;
@@ -137,16 +141,10 @@ arena_write_grey(int fd, const uint8_t *samples, size_t stride, uint32_t w, uint
 	return rc;
 }
 
-int
-arena_ship(struct arena *a, const uint8_t *samples, size_t stride, struct san_pixels *px)
+/* Where the next len bytes go: the batch being filled, or a new one (the full one sent first). */
+static int
+arena_room(struct arena *a, uint64_t len)
 {
-	size_t row = (size_t)px->w * px->ncomp;
-	uint64_t len;
-	int rc;
-
-	if (px->ncomp == 3 && arena_is_grey(samples, stride, px->w, px->h))
-		px->ncomp = 1;   /* a black-and-white page crosses as a third of the bytes */
-	len = (uint64_t)px->w * px->h * px->ncomp;
 	if (len == 0 || len > a->max_bytes)
 		return -1;
 	if (a->fd >= 0 && a->size + len > a->max_bytes && arena_flush(a) < 0)
@@ -154,18 +152,56 @@ arena_ship(struct arena *a, const uint8_t *samples, size_t stride, struct san_pi
 	if (a->fd < 0) {
 		a->fd = memfd_create("tiergate-pixels", MFD_CLOEXEC | MFD_ALLOW_SEALING);
 		a->size = 0;
-		if (a->fd < 0)
-			return -1;
 	}
-	px->batch = a->batch;
-	px->offset = a->size;
-	if (px->ncomp == 1 && row != px->w)
-		rc = arena_write_grey(a->fd, samples, stride, px->w, px->h, a->size);
-	else if (stride == row)
-		rc = arena_write(a->fd, samples, len, a->size);
-	else
-		for (uint32_t y = rc = 0; y < px->h && rc == 0; y++)
-			rc = arena_write(a->fd, samples + (size_t)y * stride, row, a->size + (uint64_t)y * row);
+	return a->fd < 0 ? -1 : 0;
+}
+
+/* The samples of px in the memfd at a->size: indexed, grey (from RGB) or as they are. */
+static int
+arena_write_samples(struct arena *a, const uint8_t *samples, size_t stride, const struct san_pixels *px,
+    bool grey_of_rgb, const uint8_t *palette, const uint8_t *indices)
+{
+	size_t row = (size_t)px->w * px->ncomp;
+	int rc = 0;
+
+	if (px->colours)
+		return arena_write(a->fd, palette, (size_t)px->colours * 3, a->size) < 0 ? -1 :
+		    arena_write(a->fd, indices, (size_t)px->w * px->h, a->size + (uint64_t)px->colours * 3);
+	if (grey_of_rgb)
+		return arena_write_grey(a->fd, samples, stride, px->w, px->h, a->size);
+	if (stride == row)
+		return arena_write(a->fd, samples, row * px->h, a->size);
+	for (uint32_t y = 0; y < px->h && rc == 0; y++)
+		rc = arena_write(a->fd, samples + (size_t)y * stride, row, a->size + (uint64_t)y * row);
+	return rc;
+}
+
+int
+arena_ship(struct arena *a, const uint8_t *samples, size_t stride, struct san_pixels *px)
+{
+	uint8_t palette[768];
+	uint8_t *indices = NULL;
+	int n = 0, rc;
+	uint64_t len;
+	bool grey_of_rgb = false;
+
+	px->colours = 0;
+	if (px->ncomp == 3 && arena_is_grey(samples, stride, px->w, px->h)) {
+		grey_of_rgb = true;
+		px->ncomp = 1;   /* a black-and-white page crosses as a third of the bytes */
+	} else if (px->ncomp == 3 && !px->image && a->max_colours &&
+	    (indices = imgenc_palette(samples, (int)px->w, (int)px->h, stride, (int)a->max_colours, palette, &n))) {
+		px->ncomp = 1;   /* so does a page of few colours, as a palette and indices */
+		px->colours = (uint8_t)n;
+	}
+	len = (uint64_t)px->w * px->h * px->ncomp + (uint64_t)px->colours * 3;
+	rc = arena_room(a, len);
+	if (rc == 0) {
+		px->batch = a->batch;
+		px->offset = a->size;
+		rc = arena_write_samples(a, samples, stride, px, grey_of_rgb, palette, indices);
+	}
+	free(indices);
 	if (rc < 0)
 		return -1;
 	a->size += len;

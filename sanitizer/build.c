@@ -140,7 +140,7 @@ build_samples(const struct san_config *cfg, const uint8_t *pixels, size_t pixels
 		snprintf(why, why_size, "page %zu with a size out of range", i + 1);
 		return NULL;
 	}
-	len = count * p->ncomp;
+	len = count * p->ncomp + (uint64_t)p->colours * 3;
 	if (pixels == NULL || p->offset > pixels_len || len > pixels_len - p->offset) {
 		snprintf(why, why_size, "page %zu outside the pixel memfd", i + 1);
 		return NULL;
@@ -183,6 +183,57 @@ build_try_jpeg(const struct san_config *cfg, const uint8_t *px, size_t stride, i
  * as indexed Flate; pages with more colours, or whose Flate form is large
  * (gradients), and photographs are JPEG.
  */
+/* An indexed page as RGB (for JPEG): every index checked against the palette already. */
+static uint8_t *
+build_expand(const uint8_t *palette, const uint8_t *idx, size_t count)
+{
+	uint8_t *rgb = malloc(count * 3);
+
+	for (size_t i = 0; rgb && i < count; i++)
+		memcpy(rgb + 3 * i, palette + 3 * idx[i], 3);
+	return rgb;
+}
+
+/*
+ * An indexed page (text, tables: the worker found at most a few dozen
+ * colours): lossless Flate of its indices, or JPEG when that is smaller or
+ * configured. An index beyond the palette refuses the page.
+ */
+static int
+build_encode_indexed(const struct san_config *cfg, const uint8_t *px, const struct san_pixels *p,
+    struct page_image *img)
+{
+	size_t count = (size_t)p->w * p->h, colours = p->colours;
+	const uint8_t *idx = px + colours * 3;
+	uint8_t *rgb;
+	int rc;
+
+	for (size_t i = 0; i < count; i++)
+		if (idx[i] >= colours)
+			return -1;
+	if (cfg->codec != SAN_CODEC_JPEG && !p->photo) {
+		memcpy(img->palette, px, colours * 3);
+		img->palette_n = (int)colours;
+		img->ncomp = 1;
+		rc = imgenc_flate(idx, img->w, img->h, 1, (size_t)img->w, &img->data, &img->len);
+		if (rc < 0 || !build_flate_too_big(img))
+			return rc;
+	}
+	rgb = build_expand(px, idx, count);
+	if (rgb == NULL)
+		return -1;
+	if (img->data)
+		rc = build_try_jpeg(cfg, rgb, (size_t)img->w * 3, 3, img);
+	else {
+		img->dct = true;
+		img->ncomp = 3;
+		img->palette_n = 0;
+		rc = imgenc_jpeg(rgb, img->w, img->h, 3, (size_t)img->w * 3, (int)cfg->jpeg_quality, &img->data, &img->len);
+	}
+	free(rgb);
+	return rc;
+}
+
 int
 build_encode_page(const struct san_config *cfg, const uint8_t *px, const struct san_pixels *p,
     struct page_image *img)
@@ -191,6 +242,10 @@ build_encode_page(const struct san_config *cfg, const uint8_t *px, const struct 
 	size_t stride = (size_t)w * (size_t)n;
 
 	memset(img, 0, sizeof *img);
+	img->w = w;
+	img->h = h;
+	if (p->colours)
+		return build_encode_indexed(cfg, px, p, img);
 	img->w = w;
 	img->h = h;
 	img->ncomp = n;
@@ -225,6 +280,8 @@ build_encode_image(const struct san_config *cfg, const uint8_t *s, const struct 
 	size_t stride = (size_t)p->w * p->ncomp;
 
 	memset(img, 0, sizeof *img);
+	if (p->colours)
+		return -1;   /* image files cross as grey or RGB only */
 	img->w = (int)p->w;
 	img->h = (int)p->h;
 	img->ncomp = p->ncomp;

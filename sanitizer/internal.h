@@ -36,7 +36,8 @@ enum san_payload {
 /* One page or image: raw samples in a pixel memfd, rows of w * ncomp bytes without padding. */
 struct san_pixels {
 	uint32_t w, h;
-	uint8_t ncomp;            /* 1 gray, 3 RGB */
+	uint8_t ncomp;            /* 1 gray (or indexed), 3 RGB */
+	uint8_t colours;          /* indexed: palette entries (RGB triples) before the w * h indices; 0 none */
 	bool photo;               /* the source was a photograph (JPEG): encoded as JPEG */
 	bool image;               /* an image file re-encoded (PNG/JPEG), not a document page */
 	uint32_t batch;           /* which memfd (the n-th PIXELS record) */
@@ -55,11 +56,13 @@ struct san_pixels {
  * flight and a long document never piles up in memory.
  */
 struct arena;
-struct arena *arena_new(int sock, uint64_t batch_bytes, uint64_t max_bytes);
+struct arena *arena_new(int sock, uint64_t batch_bytes, uint64_t max_bytes, unsigned max_colours);
 /*
  * Ships one rendered image (rows of stride bytes, w * ncomp used): px gets
  * its batch and offset (w, h, ncomp, photo, image, page size set by the
- * caller; ncomp becomes 1 when every pixel is grey). -1 on failure.
+ * caller). A page whose every pixel is grey crosses as one channel, one of
+ * at most max_colours colours (text, tables) as a palette and one index per
+ * pixel: a third of the bytes either way. -1 on failure.
  */
 int arena_ship(struct arena *a, const uint8_t *samples, size_t stride, struct san_pixels *px);
 /* Sends the batch being filled (if any). -1 on failure. */

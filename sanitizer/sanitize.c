@@ -179,7 +179,8 @@ worker_main(struct san_ctx *ctx, int fd, const uint8_t *data, size_t len, const 
 	if (san_test_forge && san_test_forge(fd, data, len))
 		_exit(0);
 #endif
-	job.arena = arena_new(fd, SAN_BATCH_BYTES, ctx->cfg.worker_memory);
+	/* pages of few colours cross indexed when the parent would index them anyway (codec auto) */
+	job.arena = arena_new(fd, SAN_BATCH_BYTES, ctx->cfg.worker_memory, ctx->cfg.codec == SAN_CODEC_AUTO ? 96 : 0);
 	start = clock_mono_us();
 	memset(&res, 0, sizeof res);
 	if (write_all(fd, (const uint8_t *)"TGW2", 4) < 0)

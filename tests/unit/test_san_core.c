@@ -45,7 +45,7 @@ make_result(struct san_result *r)
 	r->members[0].payload = SAN_PAY_PAGES;
 	r->members[0].px = xcalloc(2, sizeof *r->members[0].px);
 	r->members[0].n_px = 2;
-	r->members[0].px[1] = (struct san_pixels){ 1275, 1650, 3, false, false, 2, 4096 * 1541, 612.0, 792.0 };
+	r->members[0].px[1] = (struct san_pixels){ 1275, 1650, 3, 0, false, false, 2, 4096 * 1541, 612.0, 792.0 };
 	r->members[0].mtime = 1700000000;
 	r->members[1].name = xstrdup("y.exe");
 	res_block(&r->members[1], "executable content (%s)", "application/x-dosexec");
@@ -143,7 +143,7 @@ test_arena(void)
 {
 	const int all = F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL;
 	static uint8_t rgb[40 * 30 * 3], buf[4096];
-	struct san_pixels a = { 40, 30, 3, false, false, 0, 0, 612, 792 }, b = a, got;
+	struct san_pixels a = { 40, 30, 3, 0, false, false, 0, 0, 612, 792 }, b = a, c = a, got;
 	struct arena *ar;
 	const uint8_t *map, *desc;
 	size_t len, pos = 0, n;
@@ -152,18 +152,22 @@ test_arena(void)
 	int sv[2], fd = -1, p[2];
 
 	CHECK(socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == 0);
-	ar = arena_new(sv[0], 1 << 20, 1 << 20);
+	ar = arena_new(sv[0], 1 << 20, 1 << 20, 96);
 	memset(rgb, 0x55, sizeof rgb);   /* grey: crosses as one channel */
-	CHECK(arena_ship(ar, rgb, 40 * 3, &a) == 0 && a.ncomp == 1 && a.offset == 0);
-	rgb[100] = 0x56;                 /* one coloured pixel: RGB */
-	CHECK(arena_ship(ar, rgb, 40 * 3, &b) == 0 && b.ncomp == 3 && b.offset == 40 * 30);
+	CHECK(arena_ship(ar, rgb, 40 * 3, &a) == 0 && a.ncomp == 1 && a.colours == 0 && a.offset == 0);
+	rgb[100] = 0x56;                 /* two colours: a palette and an index per pixel */
+	CHECK(arena_ship(ar, rgb, 40 * 3, &b) == 0 && b.ncomp == 1 && b.colours == 2 && b.offset == 40 * 30);
+	for (size_t i = 0; i < sizeof rgb; i++)
+		rgb[i] = (uint8_t)(i * 13 % 251);   /* hundreds of colours: RGB as rendered */
+	CHECK(arena_ship(ar, rgb, 40 * 3, &c) == 0 && c.ncomp == 3 && c.offset == 2 * 40 * 30 + 6);
 	CHECK(arena_flush(ar) == 0);
 	CHECK(recv_batch(sv[1], buf, sizeof buf, &len, &fd) == 0);
-	CHECK(wire_next_pixels(buf, len, &pos, &batch, &desc, &n) == 1 && batch == 0 && n == 2 && pos == len);
-	CHECK(arena_get_pixels(desc + SAN_PIXELS_RECORD, &got) == 0 && got.offset == b.offset && got.ncomp == 3);
+	CHECK(wire_next_pixels(buf, len, &pos, &batch, &desc, &n) == 1 && batch == 0 && n == 3 && pos == len);
+	CHECK(arena_get_pixels(desc + SAN_PIXELS_RECORD, &got) == 0 && got.offset == b.offset && got.colours == 2);
 	CHECK(fcntl(fd, F_GET_SEALS) == all);
-	CHECK(arena_map_received(fd, 1 << 20, &map, &len, why, sizeof why) == 0 && len == 40 * 30 * 4 &&
-	    map[0] == 0x55 && map[40 * 30 + 100] == 0x56);
+	CHECK(arena_map_received(fd, 1 << 20, &map, &len, why, sizeof why) == 0 && len == 3 * 40 * 30 + 6 + 2 * 40 * 30 &&
+	    map[0] == 0x55 && map[1200 + 4] == 0x56 && map[1200 + 6 + 33] == 1 && map[1200 + 6 + 34] == 0 &&
+	    map[2406 + 5] == (uint8_t)(5 * 13 % 251));
 	munmap((void *)(uintptr_t)map, len);
 	CHECK(arena_map_received(fd, 4096, &map, &len, why, sizeof why) < 0 && strstr(why, "over the limit"));
 	close(fd);
