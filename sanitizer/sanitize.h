@@ -70,7 +70,7 @@ struct san_config {
 	unsigned worker_cpu_seconds;  /* RLIMIT_CPU (60) */
 	uint64_t worker_memory;       /* RLIMIT_AS (2 GB) */
 	unsigned worker_timeout;      /* wall clock, parent kills (120) */
-	char *worker_user;            /* dropped to when started as root ("nobody") */
+	char *worker_user;            /* dropped to when started as root ("tiergate-worker"; uid 61000 if absent) */
 	unsigned worker_threads;      /* render threads per PDF (0: one per CPU, at most 8) */
 	/* quarantine */
 	char *quarantine_dir;         /* ("/var/lib/tiergate/quarantine") */

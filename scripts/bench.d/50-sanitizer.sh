@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# sanitizer: PDF flattening pages/s and output size vs gs pdfimage24 and pdftoppm+img2pdf (150 dpi); sandboxed worker overhead per file
+# sanitizer: PDF flattening pages/s and output size vs gs pdfimage24 and pdftoppm+img2pdf (150 dpi), a scanned document vs gs's JPEG mode; sandboxed worker overhead per file
 set -u
 cd "$TIERGATE_ROOT" || exit 2
 TS="$TIERGATE_BUILD/bin/tiergate-sanitize"
@@ -76,6 +76,32 @@ for f in $inputs; do
 done
 echo "(target: tg/gs >= 3x with tiergate's output no larger than gs's. gs p/s is the better of gs on one"
 echo " thread and gs with -dNumRenderingThreads=$(nproc) -dMaxBitmap=0 (banded); 'gs threads' says which.)"
+
+# A scanned document: 20 pages, one photo-like 200 dpi JPEG each (synthesised here, nothing downloaded).
+# The peer is gs's JPEG mode (pdfimage24 -sCompression=JPEG), the better of one thread and NumRenderingThreads.
+echo
+echo "Scanned document (tests/sanitizer/make-scan.py: 20 pages, one 200 dpi photo-like JPEG each), 150 dpi out."
+echo "gs: -sDEVICE=pdfimage24 -sCompression=JPEG -r150 (better of 1 thread and $(nproc) threads). Best of 2 runs."
+if tests/sanitizer/make-scan.py "$T/scan.pdf" 20 200 2>"$T/scan.err"; then
+	f="$T/scan.pdf" name=scan.pdf pages=20
+	t_tg=$(best_secs "$TS" --out "$T/tg" "$f")
+	t_gs=$(best_secs gs -q -dNOPAUSE -dBATCH -dSAFER -sDEVICE=pdfimage24 -sCompression=JPEG -r150 -o "$T/gs-$name" "$f")
+	t_gsn=$(best_secs gs -q -dNOPAUSE -dBATCH -dSAFER -sDEVICE=pdfimage24 -sCompression=JPEG -r150 \
+		-dNumRenderingThreads="$(nproc)" -dMaxBitmap=0 -dBandHeight=100 -o "$T/gsn-$name" "$f")
+	gs_threads=1
+	if awk -v a="$t_gsn" -v b="$t_gs" 'BEGIN { exit !(a > 0 && a < b) }'; then t_gs=$t_gsn gs_threads=$(nproc); mv "$T/gsn-$name" "$T/gs-$name"; fi
+	printf "%-16s %5s | %8s %8s | %7s | %9s %9s | %s\n" file pages "tg s/p" "gs s/p" "tg/gs" "tg bytes" "gs bytes" "gs threads"
+	printf "%-16s %5s | %8s %8s | %6sx | %9s %9s | %s\n" "$name" "$pages" \
+		"$(awk -v t="$t_tg" 'BEGIN { printf "%.4f", t / 20 }')" "$(awk -v t="$t_gs" 'BEGIN { printf "%.4f", t / 20 }')" \
+		"$(ratio "$t_gs" "$t_tg")" "$(size "$T/tg/$name")" "$(size "$T/gs-$name")" "$gs_threads"
+	echo "(target: tg/gs >= 2x with tiergate's output no larger than gs's)"
+	# what passing pixels through sealed memfds costs: the kernel time of the run (allocating, mapping, freeing them)
+	/usr/bin/time -f "%U %S" -o "$T/cpu.txt" "$TS" --out "$T/tg-cpu" "$f" >/dev/null 2>&1
+	read -r u sy <"$T/cpu.txt"
+	echo "tiergate CPU on it: user ${u}s, system ${sy}s (system: mostly the pixel memfds -- allocating, mapping, freeing)"
+else
+	echo "scan.pdf could not be made: $(tail -1 "$T/scan.err")"
+fi
 
 echo
 echo "Same inputs in-process (tiergate-sanitize --bench: san_buffer only, no files written), JPEG-only and gray:"
