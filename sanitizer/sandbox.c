@@ -174,7 +174,6 @@ sandbox_rules(scmp_filter_ctx sc, bool strict)
 	rc |= seccomp_rule_add(sc, SCMP_ACT_ALLOW, SCMP_SYS(memfd_create), 1,
 	    SCMP_A1(SCMP_CMP_EQ, MFD_CLOEXEC | MFD_ALLOW_SEALING));
 	rc |= seccomp_rule_add(sc, SCMP_ACT_ALLOW, SCMP_SYS(pwrite64), 0);
-	rc |= seccomp_rule_add(sc, SCMP_ACT_ALLOW, SCMP_SYS(ftruncate), 0);
 	rc |= seccomp_rule_add(sc, SCMP_ACT_ALLOW, SCMP_SYS(fcntl), 1, SCMP_A1(SCMP_CMP_EQ, F_ADD_SEALS));
 	rc |= seccomp_rule_add(sc, SCMP_ACT_ALLOW, SCMP_SYS(sendmsg), 0);
 	/* libraries that probe a file get "permission denied" and carry on without it */
