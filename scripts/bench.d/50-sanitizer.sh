@@ -6,8 +6,8 @@ TS="$TIERGATE_BUILD/bin/tiergate-sanitize"
 [ -x "$TS" ] || { echo "not built: $TS (run make)"; exit 1; }
 for t in gs pdftoppm img2pdf qpdf; do command -v $t >/dev/null || { echo "missing $t (scripts/deps.sh)"; exit 1; }; done
 # Quick mode (make test): two small documents, fewer repetitions; the same lines.
-PAGES=20 REPEAT=2 TINY=200
-[ -n "${BENCH_QUICK:-}" ] && PAGES=2 REPEAT=1 TINY=20
+PAGES=20 REPEAT=2 TINY=200 SCAN_PAGES=20
+[ -n "${BENCH_QUICK:-}" ] && PAGES=2 REPEAT=1 TINY=20 SCAN_PAGES=2
 T=$(mktemp -d /tmp/tg-bench-san.XXXXXX)
 trap 'rm -rf "$T"' EXIT
 
@@ -77,13 +77,13 @@ done
 echo "(target: tg/gs >= 3x with tiergate's output no larger than gs's. gs p/s is the better of gs on one"
 echo " thread and gs with -dNumRenderingThreads=$(nproc) -dMaxBitmap=0 (banded); 'gs threads' says which.)"
 
-# A scanned document: 20 pages, one photo-like 200 dpi JPEG each (synthesised here, nothing downloaded).
+# A scanned document: 20 pages (2 in quick mode), one photo-like 200 dpi JPEG each (synthesised here, nothing downloaded).
 # The peer is gs's JPEG mode (pdfimage24 -sCompression=JPEG), the better of one thread and NumRenderingThreads.
 echo
-echo "Scanned document (tests/sanitizer/make-scan.py: 20 pages, one 200 dpi photo-like JPEG each), 150 dpi out."
+echo "Scanned document (tests/sanitizer/make-scan.py: $SCAN_PAGES pages, one 200 dpi photo-like JPEG each), 150 dpi out."
 echo "gs: -sDEVICE=pdfimage24 -sCompression=JPEG -r150 (better of 1 thread and $(nproc) threads). Best of 2 runs."
-if tests/sanitizer/make-scan.py "$T/scan.pdf" 20 200 2>"$T/scan.err"; then
-	f="$T/scan.pdf" name=scan.pdf pages=20
+if tests/sanitizer/make-scan.py "$T/scan.pdf" "$SCAN_PAGES" 200 2>"$T/scan.err"; then
+	f="$T/scan.pdf" name=scan.pdf pages=$SCAN_PAGES
 	t_tg=$(best_secs "$TS" --out "$T/tg" "$f")
 	t_gs=$(best_secs gs -q -dNOPAUSE -dBATCH -dSAFER -sDEVICE=pdfimage24 -sCompression=JPEG -r150 -o "$T/gs-$name" "$f")
 	t_gsn=$(best_secs gs -q -dNOPAUSE -dBATCH -dSAFER -sDEVICE=pdfimage24 -sCompression=JPEG -r150 \
@@ -92,7 +92,7 @@ if tests/sanitizer/make-scan.py "$T/scan.pdf" 20 200 2>"$T/scan.err"; then
 	if awk -v a="$t_gsn" -v b="$t_gs" 'BEGIN { exit !(a > 0 && a < b) }'; then t_gs=$t_gsn gs_threads=$(nproc); mv "$T/gsn-$name" "$T/gs-$name"; fi
 	printf "%-16s %5s | %8s %8s | %7s | %9s %9s | %s\n" file pages "tg s/p" "gs s/p" "tg/gs" "tg bytes" "gs bytes" "gs threads"
 	printf "%-16s %5s | %8s %8s | %6sx | %9s %9s | %s\n" "$name" "$pages" \
-		"$(awk -v t="$t_tg" 'BEGIN { printf "%.4f", t / 20 }')" "$(awk -v t="$t_gs" 'BEGIN { printf "%.4f", t / 20 }')" \
+		"$(awk -v t="$t_tg" -v p="$pages" 'BEGIN { printf "%.4f", t / p }')" "$(awk -v t="$t_gs" -v p="$pages" 'BEGIN { printf "%.4f", t / p }')" \
 		"$(ratio "$t_gs" "$t_tg")" "$(size "$T/tg/$name")" "$(size "$T/gs-$name")" "$gs_threads"
 	echo "(target: tg/gs >= 2x with tiergate's output no larger than gs's)"
 	# what passing pixels through sealed memfds costs: the kernel time of the run (allocating, mapping, freeing them)

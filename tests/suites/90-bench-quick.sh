@@ -43,6 +43,7 @@ EOF
 	50-sanitizer) cat <<EOF
 ^japanese.pdf +[0-9]+ \|( +${N}){4} \|( +${N}x){3} \|( +[1-9][0-9]*){3}
 ^brochure.pdf +[0-9]+ \|( +${N}){4} \|( +${N}x){3} \|( +[1-9][0-9]*){3}
+^scan.pdf +[0-9]+ \|( +${N}){2} \| +${N}x \|( +[1-9][0-9]*){2} \|
 6*\.pdf: [0-9]+ runs, ${N} ms per file, [0-9]+ pages, ${N} pages/s
 ^tiny.txt: [0-9]+ runs, ${N} ms per file
 EOF
