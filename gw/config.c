@@ -1,4 +1,5 @@
 /* config.c -- the `gateway` group of the site file: packet budgets, timeouts, bounds, marks. */
+#include <ctype.h>
 #include <string.h>
 
 #include "gw/engine.h"
@@ -32,7 +33,7 @@ static const char *const gw_config_members[] = {
 	"tcp_budget", "udp_budget", "timeout_syn", "timeout_established", "timeout_closing",
 	"timeout_closed", "timeout_udp", "timeout_icmp", "max_flows", "max_memory_mb",
 	"fragments", "frag_max", "frag_timeout", "mark_accept", "mark_drop", "mark_reject",
-	"events", "dns_names", "dns_grace", NULL
+	"events", "dns_names", "dns_grace", "node", NULL
 };
 
 static void
@@ -60,6 +61,34 @@ gw_config_marks(const config_setting_t *g, struct gw_config *out, struct diags *
 	    (out->mark_drop & out->mark_reject))
 		diags_add(d, DIAG_ERROR, g, "gateway: mark_accept, mark_drop and mark_reject must be "
 		    "non-zero and share no bits");
+}
+
+bool
+gw_config_node_ok(const char *name)
+{
+	size_t n = strlen(name);
+
+	if (n == 0 || n > 63)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!isalnum((unsigned char)name[i]) && !strchr("._-", name[i]))
+			return false;
+	return true;
+}
+
+static void
+gw_config_node(const config_setting_t *g, struct gw_config *out, struct diags *d)
+{
+	const char *node = NULL;
+
+	if (conf_get_str(g, "node", &node, d) < 0 || node == NULL)
+		return;
+	if (!gw_config_node_ok(node)) {
+		diags_add(d, DIAG_ERROR, config_setting_get_member(g, "node"), "gateway.node must be "
+		    "1-63 letters, digits, '.', '_' or '-' (it names this gateway in events)");
+		return;
+	}
+	str_copy(out->node, node, sizeof out->node);
 }
 
 int
@@ -92,6 +121,7 @@ gw_config_load(const config_t *cfg, struct gw_config *out, struct diags *d)
 	gw_config_marks(g, out, d);
 	if (conf_get_str(g, "events", &events, d) == 0 && events)
 		str_copy(out->events, events, sizeof out->events);
+	gw_config_node(g, out, d);
 	if (out->max_flows < 16)
 		diags_add(d, DIAG_ERROR, g, "gateway.max_flows must be at least 16");
 	if (out->tcp_budget == 0 || out->udp_budget == 0)

@@ -452,6 +452,13 @@ engine_result(struct gw_engine *e, const struct flow *f, struct gw_result *res)
 		res->final = false;   /* its answers must keep coming here (name binding) */
 		res->mark = no_mark;
 	}
+	if (f->final && f->action != ACT_ACCEPT) {
+		res->src = f->src;
+		res->dst = f->dst;
+		res->sport = f->sport;
+		res->dport = f->dport;
+		res->proto = f->proto;
+	}
 }
 
 static void

@@ -59,6 +59,7 @@ struct gw_config {
 	char events[256];           /* event file for the live gateway ("" = none) */
 	unsigned dns_names;         /* names whose DNS answers are kept (bind_names_to_dns); 0 = none */
 	unsigned dns_grace;         /* seconds an answered address stays valid past its TTL */
+	char node[64];              /* this gateway's name in a pair: "node" in every event ("" = none) */
 };
 
 void gw_config_defaults(struct gw_config *out);
@@ -67,6 +68,8 @@ void gw_config_defaults(struct gw_config *out);
  * unknown members warned about). Returns 0, or -1 with errors in diags.
  */
 int gw_config_load(const config_t *cfg, struct gw_config *out, struct diags *diags);
+/* A node name: 1-63 of [A-Za-z0-9._-] (it goes into every event and the log). */
+bool gw_config_node_ok(const char *name);
 
 /* ---- the engine ---- */
 
@@ -118,6 +121,10 @@ struct gw_result {
 	enum gw_drop_reason drop_reason;   /* meaningful when verdict != GW_ACCEPT */
 	size_t reply_len;        /* reject: an IP packet to send back (TCP RST / ICMP unreachable) */
 	uint8_t reply[GW_REPLY_MAX];
+	/* final and not accepted: the flow's tuple, first packet's direction (live: kept in conntrack) */
+	struct addr src, dst;
+	uint16_t sport, dport;
+	uint8_t proto;
 };
 
 /* The whole packet path. Never fails: undecodable input is a verdict too. */

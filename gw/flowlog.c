@@ -185,6 +185,8 @@ fl_begin(struct gw_engine *e, const char *name, uint64_t ts_us)
 	fl_put(e, e->ts_text, strlen(e->ts_text));
 	fl_put(e, "\"", 1);
 	fl_str(e, "event", name);
+	if (e->conf.node[0])
+		fl_str(e, "node", e->conf.node);
 }
 
 static void

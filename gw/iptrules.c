@@ -74,6 +74,11 @@ iptrules_build(const struct nfqconf *c, const struct iptrules_marks *mk, bool v6
 		snprintf(target, sizeof target, "--queue-num %u", first);
 	else
 		snprintf(target, sizeof target, "--queue-balance %u:%u", first, last);
+	if (c->ha_pair) {
+		char gate[32];
+		nfqconf_gate_chain(c, gate);
+		iptrules_add(r, "-A %s -j %s", c->chain, gate);   /* undecided packets pass the gate */
+	}
 	iptrules_add(r, "-A %s -j NFQUEUE %s%s", c->chain, target,
 	    nfqconf_all_fail_open(c) ? " --queue-bypass" : "");
 }
@@ -88,6 +93,20 @@ iptrules_cmd(const struct nfqconf *c, int v6, const char *suffix, char *out, siz
 		snprintf(out, size, "ip6%s%s", base + 2, suffix);
 	else
 		snprintf(out, size, "%s%s", base, suffix);
+}
+
+/* The HA gate: made closed (a node starts as standby); --ha-state master opens it. */
+static void
+iptrules_print_gate(const struct nfqconf *c, const char *cmd, FILE *out)
+{
+	char gate[32];
+
+	if (!c->ha_pair)
+		return;
+	nfqconf_gate_chain(c, gate);
+	fprintf(out, "# HA gate: closed on a standby (nothing undecided is queued or decided there);\n"
+	    "# keepalived's notify opens it with --ha-state master after conntrackd's commit.\n");
+	fprintf(out, "%s -w -t filter -N %s\n%s -w -t filter -A %s -j DROP\n", cmd, gate, cmd, gate);
 }
 
 void
@@ -105,6 +124,7 @@ iptrules_print(const struct nfqconf *c, const struct iptrules_marks *mk, FILE *o
 		iptrules_build(c, mk, v6, &r);
 		iptrules_cmd(c, v6, "", cmd, sizeof cmd);
 		fprintf(out, "%s -w -t filter -N %s\n", cmd, c->chain);
+		iptrules_print_gate(c, cmd, out);
 		for (int i = 0; i < r.n; i++)
 			fprintf(out, "%s -w -t filter %s\n", cmd, r.line[i]);
 		fprintf(out, "%s -w -t filter -I FORWARD 1 -j %s\n", cmd, c->chain);
@@ -187,11 +207,27 @@ iptrules_jump_present(const struct nfqconf *c, const char *cmd)
 	return iptrules_run(cmd, args, NULL, true) == 0;
 }
 
+static const char *
+iptrules_gate_name(const struct nfqconf *c, char gate[32])
+{
+	nfqconf_gate_chain(c, gate);
+	return gate;
+}
+
+static bool
+iptrules_chain_present(const char *cmd, const char *chain)
+{
+	char args[IPTRULES_LINE];
+
+	snprintf(args, sizeof args, "-w -t filter -S %s", chain);
+	return iptrules_run(cmd, args, NULL, true) == 0;
+}
+
 static int
 iptrules_install_family(const struct nfqconf *c, const struct iptrules_marks *mk, int v6)
 {
 	struct iptrules r;
-	char cmd[80], restore[96], input[IPTRULES_MAX * IPTRULES_LINE + 512];
+	char cmd[80], restore[96], gate[32], input[IPTRULES_MAX * IPTRULES_LINE + 512];
 	size_t len;
 
 	iptrules_build(c, mk, v6, &r);
@@ -199,6 +235,9 @@ iptrules_install_family(const struct nfqconf *c, const struct iptrules_marks *mk
 	iptrules_cmd(c, v6, "-restore", restore, sizeof restore);
 	/* With --noflush, declaring an existing chain empties it: old rules go in the same commit. */
 	len = (size_t)snprintf(input, sizeof input, "*filter\n:%s - [0:0]\n", c->chain);
+	if (c->ha_pair && !iptrules_chain_present(cmd, iptrules_gate_name(c, gate)))
+		len += (size_t)snprintf(input + len, sizeof input - len, ":%s - [0:0]\n-A %s -j DROP\n",
+		    gate, gate);   /* a new gate is closed; an existing one keeps its state */
 	for (int i = 0; i < r.n; i++)
 		len += (size_t)snprintf(input + len, sizeof input - len, "%s\n", r.line[i]);
 	if (!iptrules_jump_present(c, cmd))
@@ -220,10 +259,25 @@ iptrules_install(const struct nfqconf *c, const struct iptrules_marks *mk)
 	return 0;
 }
 
+/* Flushes and deletes chain; a no-op when it is absent. */
+static int
+iptrules_delete_chain(const char *cmd, const char *chain)
+{
+	char args[IPTRULES_LINE];
+
+	if (!iptrules_chain_present(cmd, chain))
+		return 0;
+	snprintf(args, sizeof args, "-w -t filter -F %s", chain);
+	if (iptrules_run(cmd, args, NULL, false) != 0)
+		return -1;
+	snprintf(args, sizeof args, "-w -t filter -X %s", chain);
+	return iptrules_run(cmd, args, NULL, false) == 0 ? 0 : -1;
+}
+
 static int
 iptrules_remove_family(const struct nfqconf *c, int v6)
 {
-	char cmd[80], args[IPTRULES_LINE];
+	char cmd[80], args[IPTRULES_LINE], gate[32];
 
 	iptrules_cmd(c, v6, "", cmd, sizeof cmd);
 	/* The jump may have been added twice by hand: remove every copy, but never loop forever. */
@@ -232,14 +286,9 @@ iptrules_remove_family(const struct nfqconf *c, int v6)
 		if (iptrules_run(cmd, args, NULL, false) != 0)
 			return -1;
 	}
-	snprintf(args, sizeof args, "-w -t filter -S %s", c->chain);
-	if (iptrules_run(cmd, args, NULL, true) != 0)
-		return 0;
-	snprintf(args, sizeof args, "-w -t filter -F %s", c->chain);
-	if (iptrules_run(cmd, args, NULL, false) != 0)
+	if (iptrules_delete_chain(cmd, c->chain) < 0)
 		return -1;
-	snprintf(args, sizeof args, "-w -t filter -X %s", c->chain);
-	return iptrules_run(cmd, args, NULL, false) == 0 ? 0 : -1;
+	return iptrules_delete_chain(cmd, iptrules_gate_name(c, gate));
 }
 
 int
@@ -261,4 +310,27 @@ iptrules_present(const struct nfqconf *c)
 
 	iptrules_cmd(c, 0, "", cmd, sizeof cmd);
 	return iptrules_jump_present(c, cmd);
+}
+
+/* The gate's state in one iptables-restore commit per family: empty (open) or one DROP (closed). */
+int
+iptrules_gate(const struct nfqconf *c, bool open)
+{
+	char restore[96], gate[32], input[256];
+
+	if (!c->ha_pair) {
+		log_warnx("nfqueue.ha_pair is not set: this gateway has no HA gate");
+		return -1;
+	}
+	iptrules_gate_name(c, gate);
+	snprintf(input, sizeof input, "*filter\n:%s - [0:0]\n%s%s%sCOMMIT\n", gate,
+	    open ? "" : "-A ", open ? "" : gate, open ? "" : " -j DROP\n");
+	for (int v6 = 0; v6 <= 1; v6++) {
+		iptrules_cmd(c, v6, "-restore", restore, sizeof restore);
+		if (iptrules_run(restore, "-w --noflush", input, false) != 0) {
+			log_warnx("%s refused the gate chain %s (see its message above)", restore, gate);
+			return -1;
+		}
+	}
+	return 0;
 }

@@ -24,6 +24,13 @@ void iptrules_print(const struct nfqconf *c, const struct iptrules_marks *m, FIL
 int iptrules_install(const struct nfqconf *c, const struct iptrules_marks *m);
 /* Removes the jump and the chain; a no-op when they are absent. Returns 0 or -1. */
 int iptrules_remove(const struct nfqconf *c);
+/*
+ * nfqueue.ha_pair: packets no decision covers pass the gate chain CHAIN-HA
+ * before the queue. Closed (one DROP) on a standby, so that nothing reaches
+ * its queue before conntrackd's commit has given it the active node's
+ * verdicts; opened (empty) when keepalived makes the node master. Returns 0 or -1.
+ */
+int iptrules_gate(const struct nfqconf *c, bool open);
 /* True when the jump from FORWARD to the chain is in place (IPv4). */
 bool iptrules_present(const struct nfqconf *c);
 

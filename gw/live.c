@@ -24,7 +24,8 @@
 
 #define LIVE_DEFAULT_CONFIG "/etc/tiergate/tiergate.conf"
 
-enum live_mode { LIVE_RUN, LIVE_CHECK, LIVE_PRINT_RULES, LIVE_INSTALL_RULES, LIVE_REMOVE_RULES, LIVE_CTL };
+enum live_mode { LIVE_RUN, LIVE_CHECK, LIVE_PRINT_RULES, LIVE_INSTALL_RULES, LIVE_REMOVE_RULES, LIVE_CTL,
+	LIVE_HA_STATE };
 
 struct live_opts {
 	enum live_mode mode;
@@ -34,6 +35,8 @@ struct live_opts {
 	const char *ctl_socket;      /* overrides nfqueue.control_socket */
 	const char *metrics;         /* overrides nfqueue.metrics_listen */
 	const char *ctl_cmd;
+	const char *ha_role;         /* overrides gateway.node */
+	const char *ha_state;        /* --ha-state: master, backup, fault, stop */
 	bool syslog;
 	enum log_level level;
 };
@@ -47,6 +50,8 @@ live_usage(FILE *out)
 	    "       tiergate-gw --config FILE --check                     load and check, print \"configuration OK\"\n"
 	    "       tiergate-gw --config FILE --print-rules | --install-rules | --remove-rules\n"
 	    "       tiergate-gw [--config FILE | --ctl-socket PATH] ctl stats|flows|reload\n"
+	    "       tiergate-gw --config FILE [--ha-role NAME] ...           name this node of a pair in its events\n"
+	    "       tiergate-gw --config FILE --ha-state master|backup|fault|stop   keepalived's notify hook\n"
 	    "       tiergate-gw --pcap FILE --config FILE ...             offline replay (see --pcap --help)\n");
 }
 
@@ -60,6 +65,7 @@ live_parse_args(int argc, char **argv, struct live_opts *o)
 		{ "print-rules", no_argument, NULL, 'P' }, { "install-rules", no_argument, NULL, 'I' },
 		{ "remove-rules", no_argument, NULL, 'R' }, { "syslog", no_argument, NULL, 'S' },
 		{ "verbose", no_argument, NULL, 'v' }, { "help", no_argument, NULL, 'h' },
+		{ "ha-role", required_argument, NULL, 'n' }, { "ha-state", required_argument, NULL, 'H' },
 		{ NULL, 0, NULL, 0 } };
 	int ch;
 
@@ -79,6 +85,8 @@ live_parse_args(int argc, char **argv, struct live_opts *o)
 		case 'R': o->mode = LIVE_REMOVE_RULES; break;
 		case 'S': o->syslog = true; break;
 		case 'v': o->level = LOG_LVL_DEBUG; break;
+		case 'n': o->ha_role = optarg; break;
+		case 'H': o->mode = LIVE_HA_STATE; o->ha_state = optarg; break;
 		case 'h': live_usage(stdout); exit(0);
 		default: live_usage(stderr); return -1;
 		}
@@ -126,6 +134,13 @@ live_load_settings(struct live *lv, const struct live_opts *o)
 		str_copy(lv->nfq.metrics_listen, o->metrics, sizeof lv->nfq.metrics_listen);
 	if (o->events)
 		str_copy(lv->gw.events, o->events, sizeof lv->gw.events);
+	if (o->ha_role && !gw_config_node_ok(o->ha_role)) {
+		fprintf(stderr, "tiergate-gw: --ha-role '%s': a node name is 1-63 letters, digits, "
+		    "'.', '_' or '-'\n", o->ha_role);
+		rc = -1;
+	} else if (o->ha_role) {
+		str_copy(lv->gw.node, o->ha_role, sizeof lv->gw.node);
+	}
 	lv->mark_mask = lv->gw.mark_accept | lv->gw.mark_drop | lv->gw.mark_reject;
 	return rc;
 }
@@ -255,6 +270,8 @@ live_ctl_handler(const char *cmd, FILE *answer, uid_t peer, void *arg)
 		live_flows_text(lv, answer);
 	else if (strcmp(cmd, "reload") == 0)
 		live_reload(lv, answer, peer, "ctl reload");
+	else if (strncmp(cmd, "ha ", 3) == 0)
+		live_ha_changed(lv, cmd + 3, answer);
 	else
 		fprintf(answer, "error: unknown command '%s' (stats, flows, reload)\n", cmd);
 }
@@ -416,6 +433,8 @@ gw_live_main(int argc, char **argv)
 		return ctl_client(lv.nfq.control_socket, o.ctl_cmd, stdout);
 	if (o.mode == LIVE_PRINT_RULES || o.mode == LIVE_INSTALL_RULES || o.mode == LIVE_REMOVE_RULES)
 		return live_rules(&lv, o.mode);
+	if (o.mode == LIVE_HA_STATE)
+		return live_ha_state(&lv, o.ha_state);
 	if (live_load_policy(&lv) < 0)
 		return 1;
 	if (o.mode == LIVE_CHECK) {

@@ -88,6 +88,9 @@ struct live {
 	uint64_t reloads_ok, reloads_refused, flows_cut;
 	char last_reload[512];        /* what the last reload did, for ctl */
 	time_t asp_retry;             /* ASP state reload refused: not again before this */
+	char ha_state[16];            /* pair: what keepalived last said ("" = not told yet) */
+	uint64_t ha_since_us;
+	unsigned ha_adopted;          /* undecided synced flows decided at the last promotion */
 };
 
 /* live_queue.c */
@@ -105,6 +108,11 @@ void live_policy_event(struct live *lv, const char *action, uid_t by, const char
 void live_reload_announce(struct live *lv);
 /* Reloads when the ASP state file changed or an ASP's pass ran out (main loop, every second). */
 void live_reload_watch(struct live *lv, time_t now);
+
+/* live_ha.c: --ha-state (root, keepalived's notify): the gate, then the daemon is told ("ha STATE"). */
+int live_ha_state(struct live *lv, const char *state);
+void live_ha_changed(struct live *lv, const char *state, FILE *answer);
+void live_ha_stats_text(const struct live *lv, FILE *out);
 
 /* live_stats.c */
 void live_stats_text(struct live *lv, FILE *out);

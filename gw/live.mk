@@ -1,5 +1,5 @@
 # live.mk -- tiergate-gw's live front-end (NFQUEUE): queue threads, rules, control socket, metrics, privilege drop.
-GW_LIVE_SRCS := gw/live.c gw/live_queue.c gw/live_reload.c gw/live_stats.c gw/live_ifname.c \
+GW_LIVE_SRCS := gw/live.c gw/live_queue.c gw/live_reload.c gw/live_stats.c gw/live_ifname.c gw/live_ha.c \
                 gw/nfqconf.c gw/nfqsock.c gw/nfqct.c gw/iptrules.c gw/privdrop.c gw/ctl.c gw/metrics.c
 GW_LIVE_OBJS := $(GW_LIVE_SRCS:%.c=$(BUILD)/%.o)
 

@@ -67,17 +67,49 @@ live_queue_reply(struct live_queue *q, const struct gw_result *res)
 }
 
 /*
+ * A flow dropped or rejected on its first packet has no conntrack entry to
+ * save the mark in: that packet is dropped before conntrack confirms it. In a
+ * pair (nfqueue.ha_pair) the entry is made here with the mark, so that later
+ * packets are settled by the kernel and conntrackd carries the verdict to the
+ * standby. A flow that already has one (decided later) answers EEXIST.
+ */
+static void
+live_queue_keep_drop(struct live_ctx *ctx, const struct gw_result *res)
+{
+	struct live_queue *q = ctx->q;
+	const struct live *lv = q->live;
+	unsigned timeout = res->proto == IPPROTO_TCP ? lv->gw.timeout_syn : lv->gw.timeout_udp;
+
+	if (res->proto != IPPROTO_TCP && res->proto != IPPROTO_UDP)
+		return;
+	if (ctx->ct == NULL && (ctx->ct = nfqct_open()) == NULL)
+		return;
+	if (nfqct_create(ctx->ct, &res->src, &res->dst, res->proto, res->sport, res->dport, res->mark,
+	    timeout) == 0) {
+		LIVE_STAT_ADD(q->stats.conntrack_updates, 1);
+	} else if (errno != EEXIST) {
+		if (q->stats.conntrack_errors == 0)
+			log_warn("queue %u: keeping flow %llu's verdict in conntrack", nfqsock_num(q->sock),
+			    (unsigned long long)res->flow_id);
+		LIVE_STAT_ADD(q->stats.conntrack_errors, 1);
+	}
+}
+
+/*
  * A decided flow goes back through the chain once (NF_REPEAT) carrying its
  * mark; the chain saves the mark to the connmark and settles the packet, and
  * the kernel settles the rest of the flow without us.
  */
 static void
-live_queue_verdict(struct live_queue *q, const struct nfqsock_pkt *p, const struct gw_result *res)
+live_queue_verdict(struct live_ctx *ctx, const struct nfqsock_pkt *p, const struct gw_result *res)
 {
+	struct live_queue *q = ctx->q;
 	const struct live *lv = q->live;
 
 	LIVE_STAT_ADD(q->stats.verdict[res->verdict], 1);
 	if (lv->nfq.offload && res->final && res->flow_id != 0 && res->mark != 0) {
+		if (lv->nfq.ha_pair && res->verdict != GW_ACCEPT)
+			live_queue_keep_drop(ctx, res);
 		nfqsock_verdict(q->sock, p->id, NF_REPEAT, true, (p->mark & ~lv->mark_mask) | res->mark);
 		LIVE_STAT_ADD(q->stats.offloaded, 1);
 		return;
@@ -106,7 +138,7 @@ live_queue_packet(void *arg, const struct nfqsock_pkt *p)
 	gw_engine_process(q->engine, &pkt, &res);
 	if (res.reply_len > 0)
 		live_queue_reply(q, &res);
-	live_queue_verdict(q, p, &res);
+	live_queue_verdict(ctx, p, &res);
 }
 
 /* Reads bursts until the socket is empty (bounded), releasing each burst's packets at once. */

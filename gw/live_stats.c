@@ -1,10 +1,15 @@
 /* live_stats.c -- what `ctl stats`, `ctl flows` and /metrics show: engine, queue and kernel counters per queue. */
 #include "gw/live.h"
 
+#include <errno.h>
+#include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "gw/nfqct.h"
 #include "lib/util.h"
+
+#define LIVE_FLOWS_KERNEL_MAX 100000   /* kernel entries listed by ctl flows */
 
 struct live_stats_q {
 	struct gw_counters engine;
@@ -98,12 +103,51 @@ live_stats_text(struct live *lv, FILE *out)
 	fprintf(out, "reloads: %llu ok, %llu refused, %llu flows cut; last: %s\n",
 	    (unsigned long long)lv->reloads_ok, (unsigned long long)lv->reloads_refused,
 	    (unsigned long long)lv->flows_cut, lv->last_reload[0] ? lv->last_reload : "none");
+	live_ha_stats_text(lv, out);
 	for (unsigned i = 0; i < lv->n_queues; i++) {
 		struct live_stats_q s;
 
 		live_stats_collect(lv, i, &s);
 		live_stats_queue_text(nfqsock_num(lv->queue[i].sock), &s, out);
 	}
+}
+
+static const char *
+live_flows_mark_name(const struct live *lv, uint32_t mark)
+{
+	if (mark & lv->gw.mark_accept)
+		return "accept";
+	return mark & lv->gw.mark_reject ? "reject" : "drop";
+}
+
+/*
+ * Decided flows live on in the kernel after the engines forget them, and a
+ * pair's standby holds the active node's flows without ever seeing a packet:
+ * conntrack is where both are, with the verdict in the connmark.
+ */
+static void
+live_flows_kernel(struct live *lv, FILE *out)
+{
+	struct nfqct_entry *v = NULL;
+	char src[ADDR_STRLEN], dst[ADDR_STRLEN];
+	struct nfqct *ct = nfqct_open();
+	int n = ct ? nfqct_list(ct, 0, 0, LIVE_FLOWS_KERNEL_MAX, &v) : -1;
+
+	fprintf(out, "# in the kernel (conntrack; decided here, or synced from the pair's other node): "
+	    "kernel proto src sport dst dport verdict\n");
+	if (n < 0)
+		fprintf(out, "# conntrack could not be read: %s\n", strerror(errno));
+	for (int i = 0; i < n; i++) {
+		if ((v[i].mark & lv->mark_mask) == 0)
+			continue;
+		addr_format(&v[i].src, src);
+		addr_format(&v[i].dst, dst);
+		fprintf(out, "kernel %s %s %u %s %u %s\n", v[i].proto == IPPROTO_TCP ? "tcp" :
+		    v[i].proto == IPPROTO_UDP ? "udp" : "other", src, v[i].sport, dst, v[i].dport,
+		    live_flows_mark_name(lv, v[i].mark));
+	}
+	free(v);
+	nfqct_close(ct);
 }
 
 void
@@ -117,6 +161,8 @@ live_flows_text(struct live *lv, FILE *out)
 		if (live_queue_call(&lv->queue[i], &req) < 0)
 			fprintf(out, "# queue %u did not answer\n", lv->queue[i].index);
 	}
+	if (lv->nfq.offload)
+		live_flows_kernel(lv, out);
 }
 
 /* --- Prometheus ------------------------------------------------------------- */

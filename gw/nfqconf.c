@@ -1,6 +1,7 @@
 /* nfqconf.c -- parsing the `nfqueue` group: defaults, ranges and cross-checks of the live gateway's settings. */
 #include "gw/nfqconf.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -131,6 +132,7 @@ nfqconf_scalars(const config_setting_t *g, struct nfqconf *c, struct diags *d)
 		    "'copy_range' must be at least 128 bytes: the engine needs the headers");
 	conf_get_bool(g, "gso", &c->gso, d);
 	conf_get_bool(g, "offload", &c->offload, d);
+	conf_get_bool(g, "ha_pair", &c->ha_pair, d);
 	nfqconf_str(g, "chain", c->chain, sizeof c->chain, d);
 	nfqconf_str(g, "iptables", c->iptables, sizeof c->iptables, d);
 	nfqconf_str(g, "control_socket", c->control_socket, sizeof c->control_socket, d);
@@ -142,7 +144,7 @@ int
 nfqconf_parse(const config_t *cfg, struct nfqconf *c, struct diags *d)
 {
 	static const char *const known[] = { "queues", "queue_maxlen", "copy_range",
-		"socket_buffer", "batch", "gso", "offload", "chain", "iptables", "control_socket", "metrics_listen", "user", NULL };
+		"socket_buffer", "batch", "gso", "offload", "ha_pair", "chain", "iptables", "control_socket", "metrics_listen", "user", NULL };
 	config_setting_t *g = config_lookup(cfg, "nfqueue");
 	size_t errors = diags_count(d, DIAG_ERROR);
 
@@ -156,6 +158,10 @@ nfqconf_parse(const config_t *cfg, struct nfqconf *c, struct diags *d)
 	nfqconf_queues(g, c, d);
 	nfqconf_scalars(g, c, d);
 	nfqconf_cross_check(g, c, d);
+	if (c->ha_pair && (!c->offload || strlen(c->chain) > 25))
+		diags_add(d, DIAG_ERROR, config_setting_get_member(g, "ha_pair"), "'ha_pair' needs "
+		    "offload = true (the verdicts travel in the connmark) and a chain name of at most "
+		    "25 characters (its gate chain is CHAIN-HA)");
 	return diags_count(d, DIAG_ERROR) > errors ? -1 : 0;
 }
 
@@ -189,4 +195,10 @@ nfqconf_queues_contiguous(const struct nfqconf *c)
 		if (c->queue[i].num != c->queue[0].num + i)
 			return false;
 	return true;
+}
+
+void
+nfqconf_gate_chain(const struct nfqconf *c, char out[32])
+{
+	snprintf(out, 32, "%.25s-HA", c->chain);
 }

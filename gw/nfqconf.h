@@ -23,6 +23,7 @@ struct nfqconf {
 	unsigned batch;          /* packets read before the verdicts go out */
 	bool gso;                /* NFQA_CFG_F_GSO */
 	bool offload;            /* decided flows continue in the kernel (connmark) */
+	bool ha_pair;            /* one of an active-standby pair: gate chain, drops kept in conntrack */
 	char chain[29];          /* xtables limits chain names to 28 characters */
 	char iptables[64];
 	char control_socket[108];   /* sun_path size */
@@ -43,5 +44,7 @@ int nfqconf_load(const char *path, struct nfqconf *c, struct diags *d);
 bool nfqconf_all_fail_open(const struct nfqconf *c);
 /* True when the queue numbers form one range first..first+n-1 (--queue-balance). */
 bool nfqconf_queues_contiguous(const struct nfqconf *c);
+/* The HA gate chain: "<chain>-HA" (closed on a standby, open on the active node). */
+void nfqconf_gate_chain(const struct nfqconf *c, char out[32]);
 
 #endif

@@ -1,4 +1,4 @@
-/* nfqct.c -- changing the connmark of one conntrack entry over ctnetlink (cutting flows after a reload). */
+/* nfqct.c -- conntrack entries over ctnetlink: a connmark changed (reload cuts), an entry made for a dropped flow, a listing. */
 #include "gw/nfqct.h"
 
 #include <arpa/inet.h>
@@ -9,6 +9,7 @@
 
 #include <libmnl/libmnl.h>
 #include <linux/netfilter/nfnetlink.h>
+#include <linux/netfilter/nf_conntrack_tcp.h>
 #include <linux/netfilter/nfnetlink_conntrack.h>
 
 #include "lib/util.h"
@@ -44,10 +45,10 @@ nfqct_close(struct nfqct *c)
 }
 
 static void
-nfqct_put_tuple(struct nlmsghdr *nlh, const struct addr *src, const struct addr *dst, uint8_t proto,
-    uint16_t sport, uint16_t dport)
+nfqct_put_tuple(struct nlmsghdr *nlh, int which, const struct addr *src, const struct addr *dst,
+    uint8_t proto, uint16_t sport, uint16_t dport)
 {
-	struct nlattr *tuple = mnl_attr_nest_start(nlh, CTA_TUPLE_ORIG);
+	struct nlattr *tuple = mnl_attr_nest_start(nlh, (uint16_t)which);
 	struct nlattr *ip = mnl_attr_nest_start(nlh, CTA_TUPLE_IP);
 	struct nlattr *l4;
 
@@ -67,6 +68,20 @@ nfqct_put_tuple(struct nlmsghdr *nlh, const struct addr *src, const struct addr 
 	mnl_attr_nest_end(nlh, tuple);
 }
 
+/* Sends one request and reads its acknowledgement: 0, or -1 with the kernel's errno. */
+static int
+nfqct_talk(struct nfqct *c, struct nlmsghdr *nlh, uint8_t *buf, size_t size)
+{
+	ssize_t n;
+
+	if (mnl_socket_sendto(c->nl, nlh, nlh->nlmsg_len) < 0)
+		return -1;
+	n = mnl_socket_recvfrom(c->nl, buf, size);
+	if (n < 0)
+		return -1;
+	return mnl_cb_run(buf, (size_t)n, c->seq, c->portid, NULL, NULL) < 0 ? -1 : 0;
+}
+
 int
 nfqct_set_mark(struct nfqct *c, const struct addr *src, const struct addr *dst, uint8_t proto,
     uint16_t sport, uint16_t dport, uint32_t mark, uint32_t mask)
@@ -74,7 +89,6 @@ nfqct_set_mark(struct nfqct *c, const struct addr *src, const struct addr *dst, 
 	uint8_t buf[1024];
 	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
 	struct nfgenmsg *nfg;
-	ssize_t n;
 
 	/* An update of an existing entry: IPCTNL_MSG_CT_NEW without NLM_F_CREATE. */
 	nlh->nlmsg_type = (NFNL_SUBSYS_CTNETLINK << 8) | IPCTNL_MSG_CT_NEW;
@@ -84,15 +98,44 @@ nfqct_set_mark(struct nfqct *c, const struct addr *src, const struct addr *dst, 
 	nfg->nfgen_family = addr_is_v4(src) ? AF_INET : AF_INET6;
 	nfg->version = NFNETLINK_V0;
 	nfg->res_id = 0;
-	nfqct_put_tuple(nlh, src, dst, proto, sport, dport);
+	nfqct_put_tuple(nlh, CTA_TUPLE_ORIG, src, dst, proto, sport, dport);
 	mnl_attr_put_u32(nlh, CTA_MARK, htonl(mark));
 	mnl_attr_put_u32(nlh, CTA_MARK_MASK, htonl(mask));
-	if (mnl_socket_sendto(c->nl, nlh, nlh->nlmsg_len) < 0)
+	return nfqct_talk(c, nlh, buf, sizeof buf);
+}
+
+int
+nfqct_create(struct nfqct *c, const struct addr *src, const struct addr *dst, uint8_t proto,
+    uint16_t sport, uint16_t dport, uint32_t mark, uint32_t timeout_s)
+{
+	uint8_t buf[1024];
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	struct nlattr *info, *tcp;
+	struct nfgenmsg *nfg;
+
+	if (proto != IPPROTO_TCP && proto != IPPROTO_UDP) {
+		errno = EPROTONOSUPPORT;
 		return -1;
-	n = mnl_socket_recvfrom(c->nl, buf, sizeof buf);
-	if (n < 0)
-		return -1;
-	return mnl_cb_run(buf, (size_t)n, c->seq, c->portid, NULL, NULL) < 0 ? -1 : 0;
+	}
+	nlh->nlmsg_type = (NFNL_SUBSYS_CTNETLINK << 8) | IPCTNL_MSG_CT_NEW;
+	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_CREATE | NLM_F_EXCL | NLM_F_ACK;
+	nlh->nlmsg_seq = ++c->seq;
+	nfg = mnl_nlmsg_put_extra_header(nlh, sizeof *nfg);
+	nfg->nfgen_family = addr_is_v4(src) ? AF_INET : AF_INET6;
+	nfg->version = NFNETLINK_V0;
+	nfg->res_id = 0;
+	nfqct_put_tuple(nlh, CTA_TUPLE_ORIG, src, dst, proto, sport, dport);
+	nfqct_put_tuple(nlh, CTA_TUPLE_REPLY, dst, src, proto, dport, sport);
+	mnl_attr_put_u32(nlh, CTA_MARK, htonl(mark));
+	mnl_attr_put_u32(nlh, CTA_TIMEOUT, htonl(timeout_s));
+	if (proto == IPPROTO_TCP) {
+		info = mnl_attr_nest_start(nlh, CTA_PROTOINFO);
+		tcp = mnl_attr_nest_start(nlh, CTA_PROTOINFO_TCP);
+		mnl_attr_put_u8(nlh, CTA_PROTOINFO_TCP_STATE, TCP_CONNTRACK_SYN_SENT);
+		mnl_attr_nest_end(nlh, tcp);
+		mnl_attr_nest_end(nlh, info);
+	}
+	return nfqct_talk(c, nlh, buf, sizeof buf);
 }
 
 /* --- listing entries by mark (reload: flows the engine no longer remembers) --- */
@@ -153,6 +196,8 @@ nfqct_entry_cb(const struct nlmsghdr *nlh, void *data)
 	mnl_attr_parse(nlh, sizeof(struct nfgenmsg), nfqct_attr_cb, tb);
 	if (tb[CTA_TUPLE_ORIG] == NULL || l->n >= l->max)
 		return MNL_CB_OK;
+	if (tb[CTA_MARK])
+		e.mark = ntohl(mnl_attr_get_u32(tb[CTA_MARK]));
 	mnl_attr_parse_nested(tb[CTA_TUPLE_ORIG], nfqct_attr_cb, tuple);
 	if (tuple[CTA_TUPLE_IP] == NULL || tuple[CTA_TUPLE_PROTO] == NULL)
 		return MNL_CB_OK;

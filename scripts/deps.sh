@@ -16,7 +16,8 @@ RUN_PKGS="iproute2 iptables iputils-ping tcpdump tcpreplay curl netcat-openbsd
  socat swaks postfix iperf3 haproxy ghostscript poppler-utils qpdf
  fonts-ipafont-gothic libndpi-bin oathtool openssl dnsutils dnsmasq-base
  openssh-client openssh-server python3 zip unzip p7zip-full file procps psmisc
- libxml2-utils img2pdf chromium chromium-driver python3-selenium"
+ libxml2-utils img2pdf chromium chromium-driver python3-selenium keepalived conntrackd
+ conntrack"
 
 pkgs="$BUILD_PKGS"
 [ "$want" = all ] && pkgs="$pkgs $RUN_PKGS"
