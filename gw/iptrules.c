@@ -13,7 +13,7 @@
 #include "lib/log.h"
 #include "lib/util.h"
 
-#define IPTRULES_MAX 12
+#define IPTRULES_MAX 16
 #define IPTRULES_LINE 256
 #define IPTRULES_ARGS 32
 
@@ -77,6 +77,9 @@ iptrules_build(const struct nfqconf *c, const struct iptrules_marks *mk, bool v6
 	if (c->ha_pair) {
 		char gate[32];
 		nfqconf_gate_chain(c, gate);
+		/* A packet conntrack cannot place (a segment outside the window of a stale entry)
+		 * is no new flow: the queue would decide a flow from its middle. */
+		iptrules_add(r, "-A %s -m conntrack --ctstate INVALID -j DROP", c->chain);
 		iptrules_add(r, "-A %s -j %s", c->chain, gate);   /* undecided packets pass the gate */
 	}
 	iptrules_add(r, "-A %s -j NFQUEUE %s%s", c->chain, target,

@@ -2,6 +2,7 @@
 #include "gw/live.h"
 
 #include <errno.h>
+#include <ifaddrs.h>
 #include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
@@ -108,6 +109,40 @@ live_ha_flow_event(struct live *lv, struct jbuf *jb, const struct nfqct_entry *e
 	live_ha_event(lv, jb);
 }
 
+/* The node's own addresses (VIPs included): its own traffic (sync link, VRRP, management) is no flow to decide. */
+struct live_ha_local {
+	struct addr a[64];
+	unsigned n;
+};
+
+static void
+live_ha_local_addrs(struct live_ha_local *l)
+{
+	struct ifaddrs *ifs, *i;
+
+	l->n = 0;
+	if (getifaddrs(&ifs) < 0)
+		return;
+	for (i = ifs; i && l->n < sizeof l->a / sizeof l->a[0]; i = i->ifa_next) {
+		if (i->ifa_addr && i->ifa_addr->sa_family == AF_INET)
+			addr_from_v4(&l->a[l->n++],
+			    (const uint8_t *)&((const struct sockaddr_in *)(const void *)i->ifa_addr)->sin_addr);
+		else if (i->ifa_addr && i->ifa_addr->sa_family == AF_INET6)
+			addr_from_v6(&l->a[l->n++],
+			    ((const struct sockaddr_in6 *)(const void *)i->ifa_addr)->sin6_addr.s6_addr);
+	}
+	freeifaddrs(ifs);
+}
+
+static bool
+live_ha_is_local(const struct live_ha_local *l, const struct addr *a)
+{
+	for (unsigned i = 0; i < l->n; i++)
+		if (memcmp(&l->a[i], a, sizeof *a) == 0)
+			return true;
+	return false;
+}
+
 static uint32_t
 live_ha_mark(const struct live *lv, enum policy_action a)
 {
@@ -125,17 +160,19 @@ live_ha_mark(const struct live *lv, enum policy_action a)
  * right; then its connmark carries the verdict and its packets bypass the queue.
  */
 static bool
-live_ha_adopt_entry(struct live *lv, struct nfqct *ct, struct jbuf *jb, const struct nfqct_entry *e)
+live_ha_adopt_entry(struct live *lv, struct nfqct *ct, struct jbuf *jb, const struct nfqct_entry *e,
+    const struct live_ha_local *local)
 {
 	struct policy_flow f = { e->src, e->dst, e->proto, e->sport, e->dport, NULL, NULL };
 	struct policy_verdict pv;
 	const char *app = NULL;
 
-	if ((e->mark & lv->mark_mask) || (e->proto != IPPROTO_TCP && e->proto != IPPROTO_UDP))
+	if ((e->mark & lv->mark_mask) || (e->proto != IPPROTO_TCP && e->proto != IPPROTO_UDP) ||
+	    live_ha_is_local(local, &e->src) || live_ha_is_local(local, &e->dst))
 		return false;
 	policy_lookup(lv->policy, &f, APP_PENDING, &pv);
 	if (pv.src_zone == ZONE_NONE || pv.dst_zone == ZONE_NONE)
-		return false;   /* not between two zones: the nodes' own traffic (sync link, VRRP) */
+		return false;   /* not between two zones */
 	if (!pv.final) {
 		app = APP_UNKNOWN;
 		policy_lookup(lv->policy, &f, APP_UNKNOWN, &pv);
@@ -152,14 +189,16 @@ live_ha_adopt(struct live *lv)
 {
 	struct nfqct_entry *v = NULL;
 	struct jbuf jb = JBUF_INIT;
+	struct live_ha_local local;
 	struct nfqct *ct = nfqct_open();
 	unsigned n_adopted = 0;
 	int n = ct ? nfqct_list(ct, 0, 0, LIVE_HA_SCAN_MAX, &v) : -1;
 
 	if (n < 0)
 		log_warn("HA: listing the synced flows (conntrack)");
+	live_ha_local_addrs(&local);
 	for (int i = 0; i < n; i++)
-		if (live_ha_adopt_entry(lv, ct, &jb, &v[i]))
+		if (live_ha_adopt_entry(lv, ct, &jb, &v[i], &local))
 			n_adopted++;
 	free(v);
 	jb_free(&jb);
