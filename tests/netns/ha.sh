@@ -152,8 +152,9 @@ ha_start_gw() {   # ha_start_gw a|b [CONF]: rules (gate closed) and tiergate-gw 
 	conf=${2:-$d/site/alpha.conf}
 	ha_in "$n" "$BIN/tiergate-gw" --config "$conf" --install-rules >>"$d/gw.log" 2>&1 || return 1
 	before=$(grep -c 'ready: queues' "$d/gw.log" 2>/dev/null)
-	ha_in "$n" "$BIN/tiergate-gw" --config "$conf" --ha-role "gw-$n" --events "$d/events.json" \
-		--user "$GW_USER" >>"$d/gw.log" 2>&1 </dev/null &
+	# ip netns exec itself, not through a function: $! must be the gateway's pid (kill -9 in tests).
+	ip netns exec "$(ha_gw_ns "$n")" "$BIN/tiergate-gw" --config "$conf" --ha-role "gw-$n" \
+		--events "$d/events.json" --user "$GW_USER" >>"$d/gw.log" 2>&1 </dev/null &
 	eval "HA_GW_PID_$n=$!"
 	on_exit "kill $!"
 	wait_for 10 _ha_gw_ready "$n" "${before:-0}"
@@ -162,7 +163,7 @@ ha_start_gw() {   # ha_start_gw a|b [CONF]: rules (gate closed) and tiergate-gw 
 ha_start_keepalived() {   # ha_start_keepalived a|b
 	local n=$1 d
 	d=$(ha_dir "$n")
-	ha_in "$n" keepalived -n -l -D --vrrp -f "$d/keepalived.conf" -p "$d/run/ka.pid" -r "$d/run/vrrp.pid" \
+	ip netns exec "$(ha_gw_ns "$n")" keepalived -n -l -D --vrrp -f "$d/keepalived.conf" -p "$d/run/ka.pid" -r "$d/run/vrrp.pid" \
 		-c "$d/run/chk.pid" >>"$d/keepalived.log" 2>&1 </dev/null &
 	on_exit "kill $!"
 }
