@@ -883,11 +883,37 @@ engine_names_reload(void)
 	policy_unref(bound);
 	policy_unref(other);
 	test_gw_stop(&t);
+
+/* A pair's node name goes into every event: only a short plain name is taken. */
+static void
+config_node_name(void)
+{
+	struct gw_config c;
+	struct diags d;
+	config_t cfg;
+
+	diags_init(&d, "t.conf");
+	config_init(&cfg);
+	CHECK(conf_load_string(&cfg, "gateway = { node = \"gw-a.hokuto_1\"; };", ".", &d) == 0);
+	CHECK(gw_config_load(&cfg, &c, &d) == 0);
+	CHECK_STR(c.node, "gw-a.hokuto_1");
+	config_destroy(&cfg);
+	config_init(&cfg);
+	CHECK(conf_load_string(&cfg, "gateway = {\n  node = \"gw a\\\"\";\n};", ".", &d) == 0);
+	CHECK(gw_config_load(&cfg, &c, &d) == -1);
+	CHECK(d.n > 0 && d.v[d.n - 1].line == 2 && strstr(d.v[d.n - 1].text, "gateway.node") != NULL);
+	CHECK_STR(c.node, "");
+	config_destroy(&cfg);
+	diags_free(&d);
+	CHECK(!gw_config_node_ok(""));
+	CHECK(gw_config_node_ok("x"));
+	CHECK(!gw_config_node_ok("0123456789012345678901234567890123456789012345678901234567890123"));
 }
 
 int
 main(void)
 {
+	UNIT_RUN(config_node_name);
 	UNIT_RUN(decode_ipv4_tcp_and_padding);
 	UNIT_RUN(decode_refuses_broken_ipv4);
 	UNIT_RUN(decode_ipv6_extension_headers);

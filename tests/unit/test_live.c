@@ -97,6 +97,9 @@ test_conf_errors(void)
 	CHECK_INT(parse("nfqueue = {\n  queues = ( { fail_open = true; } );\n};\n", &c, &d), -1);
 	CHECK(diags_say(&d, DIAG_ERROR, 2, "without 'num'"));
 	diags_free(&d);
+	CHECK_INT(parse("nfqueue = {\n  offload = false;\n  ha_pair = true;\n};\n", &c, &d), -1);
+	CHECK(diags_say(&d, DIAG_ERROR, 3, "needs offload = true"));
+	diags_free(&d);
 }
 
 /* The rules as text, for searching. */
@@ -139,6 +142,31 @@ test_rules(void)
 	CHECK(strstr(t, "-j NFQUEUE --queue-num 5 --queue-bypass\n") != NULL);
 	CHECK(strstr(t, "connmark") == NULL);
 	CHECK(strstr(t, "ip6tables-legacy -w") != NULL);
+	free(t);
+}
+
+/* A pair's node: INVALID packets dropped and undecided ones through the gate, just before the queue. */
+static void
+test_rules_ha_pair(void)
+{
+	struct nfqconf c;
+	struct diags d;
+	char *t, *gate, *queue;
+
+	CHECK_INT(parse("nfqueue = { ha_pair = true; };\n", &c, &d), 0);
+	diags_free(&d);
+	t = rules_text(&c);
+	CHECK(strstr(t, "iptables -w -t filter -N TIERGATE-HA\niptables -w -t filter -A TIERGATE-HA -j DROP\n") != NULL);
+	CHECK(strstr(t, "-A TIERGATE -m conntrack --ctstate INVALID -j DROP\n") != NULL);
+	gate = strstr(t, "iptables -w -t filter -A TIERGATE -j TIERGATE-HA\n");
+	queue = strstr(t, "iptables -w -t filter -A TIERGATE -j NFQUEUE --queue-num 0\n");
+	CHECK(gate != NULL && queue != NULL && gate < queue);
+	CHECK(strstr(t, "ip6tables -w -t filter -A TIERGATE -j TIERGATE-HA\n") != NULL);
+	free(t);
+	CHECK_INT(parse("nfqueue = { ha_pair = false; };\n", &c, &d), 0);
+	diags_free(&d);
+	t = rules_text(&c);
+	CHECK(strstr(t, "TIERGATE-HA") == NULL && strstr(t, "INVALID") == NULL);
 	free(t);
 }
 
@@ -223,6 +251,7 @@ main(void)
 	UNIT_RUN(test_conf_queues);
 	UNIT_RUN(test_conf_errors);
 	UNIT_RUN(test_rules);
+	UNIT_RUN(test_rules_ha_pair);
 	UNIT_RUN(test_ifname);
 	UNIT_RUN(test_metrics_listen_errors);
 	UNIT_RUN(test_ctl_roundtrip);
