@@ -118,7 +118,7 @@ ha_node_conf() {   # ha_node_conf a|b [NFQUEUE-SED]
 	mkdir -p "$d/run" "$d/site"
 	cp -r conf/alpha.conf conf/parts "$d/site/"
 	# The pair setting, and the node's own control socket (both nodes may share a host in tests).
-	sed -i -e "s|offload = true;|offload = true;\n  ha_pair = true;|" \
+	sed -i -e "s|ha_pair = false;|ha_pair = true;|" \
 		-e "s|control_socket = \"[^\"]*\"|control_socket = \"$d/run/gw.sock\"|" ${2:+-e "$2"} "$d/site/parts/nfqueue.conf"
 	sed -e "s|/etc/tiergate/ha/|$d/|g" -e "s|/usr/bin/tiergate-gw --config /etc/tiergate/tiergate.conf|$BIN/tiergate-gw --config $d/site/alpha.conf|" \
 		"conf/ha/keepalived-gw-$n.conf" >"$d/keepalived.conf"
