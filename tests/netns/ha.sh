@@ -20,7 +20,7 @@ HA_HOSTS=(
 	"myn|10.10.0.1/16|10.10.1.5/16"
 	"lgw|10.20.0.1/16|10.20.1.5/16 10.20.1.6/16 10.20.1.7/16"
 	"dmz|10.30.0.1/24|10.30.0.20/24 10.30.0.30/24"
-	"inet|198.51.100.1/24|198.51.100.10/24"
+	"inet|198.51.100.1/24|198.51.100.10/24 198.51.100.11/24"
 )
 
 ha_gw_ns() { echo "${TOPO_PREFIX:?}-gw$1"; }
@@ -210,4 +210,29 @@ ha_keep_logs() {   # copies the nodes' logs to test-logs/ (they go with $TG_TMP)
 		done
 	done
 	return 0
+}
+
+# --- the stream's gap at a failover -----------------------------------------------------------
+
+# ha_capture_start PORT PCAP: tcpdump in the lgw host of the client->server packets of the stream
+# from 10.30.0.20:PORT; sets HA_CAPTURE_PID.
+ha_capture_start() {
+	in_ns lgw tcpdump -i br0 -n -s 96 -U -w "$2" "src host 10.30.0.20 and tcp src port $1" \
+		>"$2.log" 2>&1 </dev/null &
+	HA_CAPTURE_PID=$!
+	on_exit "kill $HA_CAPTURE_PID"
+	wait_for 5 grep -q 'listening on' "$2.log"
+}
+
+ha_capture_stop() { kill "$HA_CAPTURE_PID" 2>/dev/null; wait "$HA_CAPTURE_PID" 2>/dev/null; }
+
+# ha_stream_gap PCAP T0: the longest silence (ms) of the captured stream that began between T0 - 1 s
+# and T0 + 15 s; -1 when the stream never sent again after T0.
+ha_stream_gap() {
+	tcpdump -r "$1" -n -tt 2>/dev/null | awk '{ print $1 }' | python3 -c '
+import sys
+t0 = float(sys.argv[1])
+times = [float(x) for x in sys.stdin if x.strip()]
+gaps = [b - a for a, b in zip(times, times[1:]) if t0 - 1 <= a <= t0 + 15]
+print("%d" % (max(gaps, default=0) * 1000) if any(t > t0 for t in times) else "-1")' "$2"
 }

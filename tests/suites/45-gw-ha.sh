@@ -54,11 +54,7 @@ rc=$?
 	fail "tiergate-policy diff of the two nodes' policies" "exit $rc: $out"
 
 # --- the long flows through gw-a -----------------------------------------------------------------
-in_ns lgw tcpdump -i br0 -n -s 96 -U -w "$TG_TMP/stream.pcap" \
-	"src host 10.30.0.20 and tcp src port $IPERF_PORT" >"$TG_TMP/tcpdump.log" 2>&1 </dev/null &
-TCPDUMP_PID=$!
-on_exit "kill $TCPDUMP_PID"
-sleep 0.5
+ha_capture_start $IPERF_PORT "$TG_TMP/stream.pcap"
 in_ns dmz iperf3 -c 10.20.1.5 -p 3389 -B 10.30.0.20 --cport $IPERF_PORT -t $DURATION -b 100M -i 5 \
 	>"$TG_TMP/iperf3.log" 2>&1 </dev/null &
 IPERF_PID=$!
@@ -245,17 +241,8 @@ PY
 	fail "events of both nodes decide every flow exactly once" "$out"
 
 # --- the figure: the stream's gap at each failover ---------------------------------------------------
-kill "$TCPDUMP_PID" 2>/dev/null
-wait "$TCPDUMP_PID" 2>/dev/null
-tcpdump -r "$TG_TMP/stream.pcap" -n -tt 2>/dev/null | awk '{ print $1 }' >"$TG_TMP/stream.times"
+ha_capture_stop
 for f in "${FAILOVER_TIMES[@]}"; do
 	read -r t what <<<"$f"
-	python3 - "$TG_TMP/stream.times" "$t" "$what" <<'PY'
-import sys
-times = [float(x) for x in open(sys.argv[1]) if x.strip()]
-t0 = float(sys.argv[2])
-win = [t for t in times if t0 - 1 <= t <= t0 + 15]
-gap = max((b - a for a, b in zip(win, win[1:])), default=0)
-print("gap: %s: the iperf3 stream's longest silence around the failover: %d ms" % (sys.argv[3], gap * 1000))
-PY
+	echo "gap: $what: the iperf3 stream's longest silence around the failover: $(ha_stream_gap "$TG_TMP/stream.pcap" "$t") ms"
 done
