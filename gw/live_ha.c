@@ -40,11 +40,19 @@ live_ha_state_ok(const char *state)
 
 /* --- the hook (root, run by keepalived) -------------------------------------- */
 
+/*
+ * Master opens the gate. A healthy standby (backup) keeps it closed: it must
+ * decide nothing before the commit. A node in fault or stop has lost its
+ * gateway process or a link; there nfqueue's fail_open decides, as on a
+ * single gateway: fail-open (every queue) lets undecided packets bypass the
+ * dead queue, fail-closed drops them.
+ */
 int
 live_ha_state(struct live *lv, const char *state)
 {
 	char cmd[32];
-	bool open = strcmp(state, "master") == 0;
+	bool open = strcmp(state, "master") == 0 ||
+	    (strcmp(state, "backup") != 0 && nfqconf_all_fail_open(&lv->nfq));
 	int told;
 
 	if (!live_ha_state_ok(state)) {
@@ -63,7 +71,8 @@ live_ha_state(struct live *lv, const char *state)
 	if (told != 0)
 		fprintf(stderr, "tiergate-gw: the gate is %s, but the running gateway was not told "
 		    "(see above)\n", open ? "open" : "closed");
-	log_info("HA state %s: gate %s", state, open ? "open" : "closed");
+	log_info("HA state %s: gate %s%s", state, open ? "open" : "closed",
+	    open && strcmp(state, "master") != 0 ? " (every queue is fail-open)" : "");
 	return 0;
 }
 

@@ -240,6 +240,28 @@ PY
 [ $? -eq 0 ] && pass "events of both nodes decide every flow exactly once: $out" ||
 	fail "events of both nodes decide every flow exactly once" "$out"
 
+# --- fail-open on a dying node: undecided flows bypass its dead queue (nfqueue fail_open) ------------
+# gw-b, alone now, is switched to fail-open queues (the admin's setting) and its gateway killed.
+notes() { grep -c "fault: tiergate-gw" "$(ha_dir b)/notify.log"; }
+sed -i 's/fail_open = false/fail_open = true/' "$(ha_dir b)/site/parts/nfqueue.conf"
+kill "$HA_GW_PID_b"
+wait "$HA_GW_PID_b" 2>/dev/null
+if ha_start_gw b && wait_for 20 ha_told b master && ha_in b iptables -S TIERGATE | grep -q -- '--queue-bypass'; then
+	n0=$(notes)
+	kill -9 "$HA_GW_PID_b"
+	wait "$HA_GW_PID_b" 2>/dev/null
+	wait_for 10 _grows notes "$n0"
+	in_ns dmz ip route add 10.20.1.7/32 via 10.30.0.3
+	in_ns lgw ip route add 10.30.0.20/32 via 10.20.0.3
+	out=$(in_ns dmz nc -s 10.30.0.20 -p 41201 -w 3 10.20.1.7 3389 </dev/null 2>&1)
+	gate=$(ha_in b iptables -S TIERGATE-HA)
+	[ "$out" = hello ] && ! echo "$gate" | grep -q DROP && [ -z "$(events_of b src_port=41201)" ] &&
+		pass "kill -9, fail-open gw-b: a new flow bypasses the dead queue (gate left open in fault, no decision)" ||
+		fail "kill -9, fail-open gw-b: a new flow bypasses the dead queue" "got '$out'; gate: $gate"
+else
+	fail "fail-open gw-b restarted as master" "$(tail -n 4 "$(ha_dir b)/notify.log")"
+fi
+
 # --- the figure: the stream's gap at each failover ---------------------------------------------------
 ha_capture_stop
 for f in "${FAILOVER_TIMES[@]}"; do
