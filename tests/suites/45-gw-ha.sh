@@ -36,6 +36,8 @@ _bg lgw "$TG_TMP/iperf3-server.log" iperf3 -s -B 10.20.1.5 -p 3389 >/dev/null
 srv_sshd_port lgw 10.20.1.6 3389 && srv_tcp lgw 10.20.1.7 3389 && wait_for 5 _port_open lgw 10.20.1.5 3389 ||
 	{ fail "servers" "a server did not start"; exit 1; }
 : >"$TG_TMP/udp-received"
+: >"$TG_TMP/dns-received"
+_bg inet "$TG_TMP/dns-sink.log" socat -u UDP-RECV:53,bind=198.51.100.10 "OPEN:$TG_TMP/dns-received,append" >/dev/null
 _bg myn "$TG_TMP/udp-sink.log" socat -u UDP-RECV:5000,bind=10.10.1.5 "OPEN:$TG_TMP/udp-received,append" >/dev/null
 
 # --- the pair ---------------------------------------------------------------------------------
@@ -88,6 +90,18 @@ wait_for 5 _grows stream_rx 1000000 && wait_for 10 _grows ssh_lines 2 ||
 SSH_SPORT=$(in_ns dmz ss -Htn state established "( dport = :3389 and dst 10.20.1.6 )" | awk '{ split($3, a, ":"); print a[2]; exit }')
 [ -n "$SSH_SPORT" ] || { fail "long flows start" "the SSH session's port not found"; exit 1; }
 pass "iperf3 stream, SSH session (port $SSH_SPORT) and blocked UDP stream run through gw-a"
+# A flow still waiting for its application: one datagram that is no DNS yet, to a rule that needs app DNS.
+send_wait() { in_ns dmz python3 -c "
+import socket
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(('10.30.0.20', 41300))
+s.sendto(b'$1', ('198.51.100.10', 53))"; }
+send_wait first
+wait_for 3 grep -q first "$TG_TMP/dns-received" &&
+	wait_for 3 grep -q '"src_port":41300,.*"final":false' "$(ha_dir a)/events.json" &&
+	pass "a UDP flow to rule dmz-dns-out waits for its application on gw-a (accepted while waiting)" ||
+	fail "a UDP flow waits for its application on gw-a" "$(grep 41300 "$(ha_dir a)/events.json")"
 sleep 2   # conntrackd's FTFW sync: the standby has them in its external cache
 ha_conntrackd b -e >"$TG_TMP/ext-b.txt" 2>&1
 grep -q "sport=$IPERF_PORT dport=3389.*mark=1" "$TG_TMP/ext-b.txt" && grep -q "sport=$UDP_PORT dport=5000.*mark=2" "$TG_TMP/ext-b.txt" &&
@@ -176,6 +190,11 @@ out=$(in_ns dmz nc -s 10.30.0.20 -p 41101 -w 2 10.20.1.7 3389 </dev/null 2>&1)
 	fail "kill -9: fail-closed gw-a passes no new flow" "got '$out'"
 in_ns dmz ip route del 10.20.1.7/32 via 10.30.0.2
 after_failover "kill -9" b a 41011 "$t0" "$rx0" "$l0" "$d0"
+# The waiting flow is gw-b's to decide now: from its synced entry, as app Unknown (dmz-dns-out needs DNS).
+has_event b src_port=41300 node=gw-b synced=True app=Unknown verdict=drop &&
+	send_wait second && sleep 1 && ! grep -q second "$TG_TMP/dns-received" &&
+	pass "kill -9: the flow that was waiting is decided by gw-b (synced, app Unknown, drop) and stays dropped" ||
+	fail "kill -9: the waiting flow is decided by gw-b" "$(events_of b src_port=41300); received: $(cat "$TG_TMP/dns-received")"
 
 # gw-a comes back as the standby: its gateway restarts, keepalived sees it healthy, nopreempt keeps gw-b active.
 ha_start_gw a && wait_for 15 ha_told a backup && [ "$(ha_master)" = b ] &&
