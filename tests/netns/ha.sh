@@ -226,13 +226,14 @@ ha_capture_start() {
 
 ha_capture_stop() { kill "$HA_CAPTURE_PID" 2>/dev/null; wait "$HA_CAPTURE_PID" 2>/dev/null; }
 
-# ha_stream_gap PCAP T0: the longest silence (ms) of the captured stream that began between T0 - 1 s
-# and T0 + 15 s; -1 when the stream never sent again after T0.
+# ha_stream_gap PCAP T0 [T1]: the longest silence (ms) of the captured stream that began between
+# T0 - 1 s and T1 (the next failover; T0 + 15 s by default); -1 when the stream never sent again after T0.
 ha_stream_gap() {
 	tcpdump -r "$1" -n -tt 2>/dev/null | awk '{ print $1 }' | python3 -c '
 import sys
 t0 = float(sys.argv[1])
+t1 = min(float(sys.argv[2]), t0 + 15) if len(sys.argv) > 2 and sys.argv[2] else t0 + 15
 times = [float(x) for x in sys.stdin if x.strip()]
-gaps = [b - a for a, b in zip(times, times[1:]) if t0 - 1 <= a <= t0 + 15]
-print("%d" % (max(gaps, default=0) * 1000) if any(t > t0 for t in times) else "-1")' "$2"
+gaps = [b - a for a, b in zip(times, times[1:]) if t0 - 1 <= a < t1]
+print("%d" % (max(gaps, default=0) * 1000) if any(t > t0 for t in times) else "-1")' "$2" "${3:-}"
 }

@@ -283,7 +283,8 @@ fi
 
 # --- the figure: the stream's gap at each failover ---------------------------------------------------
 ha_capture_stop
-for f in "${FAILOVER_TIMES[@]}"; do
-	read -r t what <<<"$f"
-	echo "gap: $what: the iperf3 stream's longest silence around the failover: $(ha_stream_gap "$TG_TMP/stream.pcap" "$t") ms"
+for i in "${!FAILOVER_TIMES[@]}"; do
+	read -r t what <<<"${FAILOVER_TIMES[$i]}"
+	read -r next _ <<<"${FAILOVER_TIMES[$((i + 1))]:-}"
+	echo "gap: $what: the iperf3 stream's longest silence around the failover: $(ha_stream_gap "$TG_TMP/stream.pcap" "$t" "${next:-}") ms"
 done
