@@ -146,22 +146,35 @@ awk -v a="$on" -v b="$off" 'BEGIN { if (b > 0) printf "    ratio sync on / off: 
 SINGLE_PREFIX="tg5$$"
 # (last: the pair's helpers follow TOPO_PREFIX, which this changes)
 on_exit "topo_down $SINGLE_PREFIX"
-if topo_up "$SINGLE_PREFIX" >/dev/null 2>&1; then
-	GW_NS=$(topo_ns gw) GW_EVENTS="$TG_TMP/single.json" GW_SOCK="$TG_TMP/single.sock" GW_LOG="$TG_TMP/single.log"
+# single_rate CONF SRC: flows/s of one udpgen flood through the single gateway with CONF.
+single_rate() {
 	: >"$GW_EVENTS"
-	if gw_start conf/alpha.conf >/dev/null; then
-		in_ns inet "$TIERGATE_BUILD/t/udpgen" 10.10.1.5 1024 "$FLOWS" 32 0 198.51.100.10 >/dev/null
+	if gw_start "$1" >/dev/null; then
+		ip netns exec "$GW_NS" iptables -w -F TIERGATE-HA 2>/dev/null   # ha_pair: open the gate (no keepalived here)
+		in_ns inet "$TIERGATE_BUILD/t/udpgen" 10.10.1.5 1024 "$FLOWS" 32 0 "$2" >/dev/null
 		wait_settled "$GW_EVENTS"
 		gw_stop
 	fi
-	gw_rules conf/alpha.conf remove >/dev/null 2>&1
+	gw_rules "$1" remove >/dev/null 2>&1
+	flow_rate "$GW_EVENTS" "$2" 2>/dev/null || echo "0 0 0"
+}
+one_rate=0 one_n=0 one_span=0 keep_rate=0 keep_n=0 keep_span=0
+if topo_up "$SINGLE_PREFIX" >/dev/null 2>&1; then
+	GW_NS=$(topo_ns gw) GW_EVENTS="$TG_TMP/single.json" GW_SOCK="$TG_TMP/single.sock" GW_LOG="$TG_TMP/single.log"
+	mkdir -p "$TG_TMP/keep"
+	cp -r conf/alpha.conf conf/parts "$TG_TMP/keep/"
+	sed -i 's/ha_pair = false;/ha_pair = true;/' "$TG_TMP/keep/parts/nfqueue.conf"
+	chmod -R a+rX "$TG_TMP/keep"
+	read -r one_rate one_n one_span <<<"$(single_rate conf/alpha.conf 198.51.100.10)"
+	read -r keep_rate keep_n keep_span <<<"$(single_rate "$TG_TMP/keep/alpha.conf" 198.51.100.25)"
 fi
-read -r one_rate one_n one_span <<<"$(flow_rate "$GW_EVENTS" 2>/dev/null || echo "0 0 0")"
 echo "(b) new flows decided right after the failover, one 32-byte UDP packet per flow, internet -> mynumber (drop)"
 printf '    %-34s %8s flows/s  (%s of %s flows in %s s; drops kept in conntrack, %s synced to the peer)\n' \
 	"new active node of the pair (gw-$active)" "$pair_rate" "$pair_n" "$FLOWS" "$pair_span" "$synced"
 printf '    %-34s %8s flows/s  (%s of %s flows in %s s; drops kept in conntrack)\n' \
 	"the same node, conntrackd stopped" "$nosync_rate" "$nosync_n" "$FLOWS" "$nosync_span"
+printf '    %-34s %8s flows/s  (%s of %s flows in %s s; drops kept in conntrack)\n' \
+	"single gateway with ha_pair = true" "$keep_rate" "$keep_n" "$FLOWS" "$keep_span"
 printf '    %-34s %8s flows/s  (%s of %s flows in %s s)\n' "single gateway (no pair)" "$one_rate" "$one_n" "$FLOWS" "$one_span"
 awk -v a="$pair_rate" -v b="$one_rate" 'BEGIN { if (b > 0) printf "    ratio pair / single: %.2f\n", a / b; else print "    ratio pair / single: n/a" }'
 
