@@ -120,11 +120,12 @@ ha_node_conf() {   # ha_node_conf a|b [NFQUEUE-SED]
 	# The pair setting, and the node's own control socket (both nodes may share a host in tests).
 	sed -i -e "s|ha_pair = false;|ha_pair = true;|" \
 		-e "s|control_socket = \"[^\"]*\"|control_socket = \"$d/run/gw.sock\"|" ${2:+-e "$2"} "$d/site/parts/nfqueue.conf"
-	sed -e "s|/etc/tiergate/ha/|$d/|g" -e "s|/usr/bin/tiergate-gw --config /etc/tiergate/tiergate.conf|$BIN/tiergate-gw --config $d/site/alpha.conf|" \
+	sed -e "s|/etc/tiergate/ha/|$d/|g" -e "s|/usr/sbin/tiergate-gw --config /etc/tiergate/tiergate.conf|$BIN/tiergate-gw --config $d/site/alpha.conf|" \
 		"conf/ha/keepalived-gw-$n.conf" >"$d/keepalived.conf"
-	sed -e "s|/run/tiergate/|$d/run/|g" -e "s|/var/log/tiergate/|$d/|g" "conf/ha/conntrackd-gw-$n.conf" >"$d/conntrackd.conf"
+	sed -e "s|LockFile /var/lock/|LockFile $d/run/|" -e "s|Path /run/|Path $d/run/|" -e "s|/var/log/tiergate/|$d/|g" \
+		"conf/ha/conntrackd-gw-$n.conf" >"$d/conntrackd.conf"
 	sed -e "s|^TIERGATE_GW=.*|TIERGATE_GW=$BIN/tiergate-gw|" -e "s|^TIERGATE_CONF=.*|TIERGATE_CONF=$d/site/alpha.conf|" \
-		-e "s|^CONNTRACKD_CONF=.*|CONNTRACKD_CONF=$d/conntrackd.conf|" -e "s|^CONNTRACKD_LOCK=.*|CONNTRACKD_LOCK=$d/run/conntrackd.lock|" \
+		-e "s|^CONNTRACKD_CONF=.*|CONNTRACKD_CONF=$d/conntrackd.conf|" -e "s|^CONNTRACKD_LOCK=.*|CONNTRACKD_LOCK=$d/run/conntrackd-tiergate.lock|" \
 		-e "s|^HA_LOG=.*|HA_LOG=$d/notify.log|" conf/ha/ha.env >"$d/ha.env"
 	cp conf/ha/notify.sh "$d/notify.sh"
 	chmod -R a+rX "$d"
@@ -139,7 +140,7 @@ ha_in() {   # ha_in a|b CMD...: runs CMD in the node's namespace
 ha_conntrackd() { ha_in "$1" conntrackd -C "$(ha_dir "$1")/conntrackd.conf" "${@:2}"; }
 
 ha_start_conntrackd() {   # ha_start_conntrackd a|b
-	rm -f "$(ha_dir "$1")/run/conntrackd.lock"
+	rm -f "$(ha_dir "$1")/run/conntrackd-tiergate.lock"
 	ha_conntrackd "$1" -d >/dev/null 2>&1 </dev/null
 	wait_for 5 ha_conntrackd "$1" -s
 }
