@@ -102,7 +102,7 @@ ha_setup() {
 		command -v "$t" >/dev/null || { fail "ha-setup" "$t is not installed (scripts/deps.sh all)"; exit 1; }
 	done
 	TOPO_PREFIX="tgh$$"
-	on_exit "rm -rf /run/tiergate-test/$TOPO_PREFIX"
+	on_exit "rm -rf /run/tiergate-test/$TOPO_PREFIX; rmdir /run/tiergate-test 2>/dev/null"
 	on_exit "ha_keep_logs"
 	on_exit "ha_topo_down $TOPO_PREFIX"
 	ha_topo_up "$TOPO_PREFIX" || { fail "ha-topology" "could not build the namespaces"; exit 1; }
