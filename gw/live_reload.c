@@ -212,6 +212,8 @@ live_reload_announce(struct live *lv)
 		if (lv->sink == NULL)
 			continue;
 		ev_begin(&jb, "policy_exception", ev_now_us());
+		if (lv->gw.node[0])
+			jb_str(&jb, "node", lv->gw.node);   /* one node of a pair: which one says it */
 		jb_str(&jb, "rule", e.rule);
 		jb_str(&jb, "reason", e.reason);
 		jb_str(&jb, "approved_by", e.approved_by);
