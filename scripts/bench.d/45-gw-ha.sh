@@ -2,7 +2,7 @@
 # tiergate-gw pair (keepalived + conntrackd): failover gap with and without conntrackd, new flows/s on the new active node, conntrackd's cost on throughput
 #
 # One run on the pair's namespaces (tests/netns/ha.sh, conf/ha/), conf/alpha.conf:
-#  (a) an iperf3 TCP stream (200 Mbit/s, bridge -> staff PC, rule telework-rdp) while
+#  (a) an iperf3 TCP stream (200 Mbit/s, screen-transfer -> staff PC, a rule of the pair's test policy) while
 #      the active node's tiergate-gw is killed (kill -9): the stream's longest silence,
 #      from a capture at the receiver, with conntrackd syncing and with conntrackd
 #      stopped on both nodes (the new node then meets the flow in its middle);
@@ -44,7 +44,7 @@ gap_run() {
 	old=$(ha_master)
 	new=$(other "$old")
 	ha_capture_start "$port" "$pcap" >/dev/null
-	in_ns dmz iperf3 -c 10.20.1.5 -p 3389 -B 10.30.0.20 --cport "$port" -t 12 -b 200M >"$TG_TMP/iperf-$port.log" 2>&1 </dev/null &
+	in_ns dmz iperf3 -c 10.20.1.5 -p 3389 -B 10.30.0.30 --cport "$port" -t 12 -b 200M >"$TG_TMP/iperf-$port.log" 2>&1 </dev/null &
 	pid=$!
 	sleep 3
 	t0=$(python3 -c 'import time; print(time.time())')
@@ -126,7 +126,7 @@ sync_on
 
 # --- (c) conntrackd's cost on throughput ----------------------------------------------------------------
 iperf_full() {   # Gbit/s received through the active node
-	in_ns dmz iperf3 -c 10.20.1.5 -p 3389 -B 10.30.0.20 -t "$T" -J 2>/dev/null |
+	in_ns dmz iperf3 -c 10.20.1.5 -p 3389 -B 10.30.0.30 -t "$T" -J 2>/dev/null |
 		python3 -c 'import json,sys; print("%.2f" % (json.load(sys.stdin)["end"]["sum_received"]["bits_per_second"] / 1e9))' 2>/dev/null || echo 0
 }
 maxf() { awk -v a="$1" -v b="$2" 'BEGIN { print (a + 0 >= b + 0) ? a : b }'; }

@@ -26,14 +26,14 @@ for n in a b; do
 done
 echo "   gw-a holds: $(ha_in a ip -4 -o addr show | awk '$2 != "lo" && $2 != "sync" && $4 ~ /\.1\// { printf "%s ", $4 }')"
 
-say "An SSH session from the telework bridge to a staff PC (rule telework-rdp), through gw-a"
-ssh_cmd dmz -b 10.30.0.20 -p 3389 10.20.1.6 'for i in $(seq 1 40); do date +"   staff PC says: %T"; sleep 0.5; done' \
+say "An SSH session from the screen-transfer server to a staff PC on port 3389 (rule ha-test-streams of the demo's policy), through gw-a"
+ssh_cmd dmz -b 10.30.0.30 -p 3389 10.20.1.6 'for i in $(seq 1 40); do date +"   staff PC says: %T"; sleep 0.5; done' \
 	>"$TG_TMP/ssh.out" 2>&1 </dev/null &
 SSH_PID=$!
 on_exit "kill $SSH_PID"
 sleep 3
 tail -n 2 "$TG_TMP/ssh.out"
-in_ns dmz nc -s 10.30.0.20 -w 2 10.20.1.6 22 </dev/null >/dev/null 2>&1   # a refused attempt, for the record
+in_ns dmz nc -s 10.30.0.30 -w 2 10.20.1.6 22 </dev/null >/dev/null 2>&1   # a refused attempt, for the record
 sleep 2
 
 say "kill -9 of gw-a's tiergate-gw: keepalived's check fails, gw-b takes the addresses, its notify hook commits gw-a's flows"
@@ -48,11 +48,11 @@ echo "   the SSH session goes on:"
 tail -n 2 "$TG_TMP/ssh.out"
 
 say "gw-b's ctl flows: the session arrived with its verdict (conntrack's connmark), gw-b never decided it"
-ha_ctl b flows | grep -E '^# in the kernel|^kernel tcp 10.30.0.20 [0-9]+ 10.20.1.6' | sed 's/^/   /'
+ha_ctl b flows | grep -E '^# in the kernel|^kernel tcp 10.30.0.30 [0-9]+ 10.20.1.6' | sed 's/^/   /'
 
 say "New flows are gw-b's to decide"
-out=$(in_ns dmz nc -s 10.30.0.20 -w 2 10.20.1.6 3389 </dev/null 2>&1 | head -c 7)
-echo "   bridge -> staff PC 3389: ${out:-nothing}"
+out=$(in_ns dmz nc -s 10.30.0.30 -w 2 10.20.1.6 3389 </dev/null 2>&1 | head -c 7)
+echo "   screen-transfer -> staff PC 3389: ${out:-nothing}"
 sleep 0.5
 say "Both nodes' events together: every decision once, each with the node that made it"
 python3 - "$(ha_dir a)/events.json" "$(ha_dir b)/events.json" <<'PY'

@@ -117,6 +117,10 @@ ha_node_conf() {   # ha_node_conf a|b [NFQUEUE-SED]
 	d=$(ha_dir "$n")
 	mkdir -p "$d/run" "$d/site"
 	cp -r conf/alpha.conf conf/parts "$d/site/"
+	# The long flows of the tests are iperf3 and SSH from the screen-transfer server to staff PCs on the RDP port:
+	# a rule of the test's own decides them by port (the site's rules want app RDP there). Both nodes get it.
+	sed -i 's|^rules = ($|rules = (\n  { name = "ha-test-streams"; from = "dmz"; to = "lgwan"; src = [ "screen-transfer" ]; dst = [ "staff-pcs" ];\n    proto = "tcp"; dport = [ 3389 ]; action = "accept"; comment = "tests/netns/ha.sh: decided by port"; },|' \
+		"$d/site/alpha.conf"
 	# The pair setting, and the node's own control socket (both nodes may share a host in tests).
 	sed -i -e "s|ha_pair = false;|ha_pair = true;|" \
 		-e "s|control_socket = \"[^\"]*\"|control_socket = \"$d/run/gw.sock\"|" ${2:+-e "$2"} "$d/site/parts/nfqueue.conf"
@@ -216,9 +220,9 @@ ha_keep_logs() {   # copies the nodes' logs to test-logs/ (they go with $TG_TMP)
 # --- the stream's gap at a failover -----------------------------------------------------------
 
 # ha_capture_start PORT PCAP: tcpdump in the lgw host of the client->server packets of the stream
-# from 10.30.0.20:PORT; sets HA_CAPTURE_PID.
+# from 10.30.0.30:PORT; sets HA_CAPTURE_PID.
 ha_capture_start() {
-	in_ns lgw tcpdump -i br0 -n -s 96 -U -w "$2" "src host 10.30.0.20 and tcp src port $1" \
+	in_ns lgw tcpdump -i br0 -n -s 96 -U -w "$2" "src host 10.30.0.30 and tcp src port $1" \
 		>"$2.log" 2>&1 </dev/null &
 	HA_CAPTURE_PID=$!
 	on_exit "kill $HA_CAPTURE_PID"

@@ -5,7 +5,7 @@
 #
 # Two gateway namespaces stand on shared zone segments (tests/netns/ha.sh);
 # conntrackd syncs over a third link. Running through the pair: a long iperf3
-# TCP stream and a long SSH session (bridge -> staff PCs, rule telework-rdp,
+# TCP stream and a long SSH session (screen-transfer server -> staff PCs, a rule of the test's by port,
 # offloaded) and a blocked UDP stream (internet -> mynumber). The active node
 # fails three ways in turn (gw-a: kill -9 of tiergate-gw; gw-b: link down;
 # gw-a: namespace removed); after each the VIPs are on the other node, the
@@ -57,11 +57,11 @@ rc=$?
 
 # --- the long flows through gw-a -----------------------------------------------------------------
 ha_capture_start $IPERF_PORT "$TG_TMP/stream.pcap"
-in_ns dmz iperf3 -c 10.20.1.5 -p 3389 -B 10.30.0.20 --cport $IPERF_PORT -t $DURATION -b 100M -i 5 \
+in_ns dmz iperf3 -c 10.20.1.5 -p 3389 -B 10.30.0.30 --cport $IPERF_PORT -t $DURATION -b 100M -i 5 \
 	>"$TG_TMP/iperf3.log" 2>&1 </dev/null &
 IPERF_PID=$!
 on_exit "kill $IPERF_PID"
-ssh_cmd dmz -b 10.30.0.20 -p 3389 10.20.1.6 \
+ssh_cmd dmz -b 10.30.0.30 -p 3389 10.20.1.6 \
 	"for i in \$(seq 1 $((DURATION * 5))); do echo \$i; sleep 0.2; done" >"$TG_TMP/ssh.out" 2>"$TG_TMP/ssh.err" </dev/null &
 SSH_PID=$!
 on_exit "kill $SSH_PID"
@@ -95,7 +95,7 @@ send_wait() { in_ns dmz python3 -c "
 import socket
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind(('10.30.0.20', 41300))
+s.bind(('10.30.0.30', 41300))
 s.sendto(b'$1', ('198.51.100.10', 53))"; }
 send_wait first
 wait_for 3 grep -q first "$TG_TMP/dns-received" &&
@@ -159,16 +159,16 @@ after_failover() {
 	[ -z "$out" ] && pass "$what: gw-$new made no new decision on the carried flows (they never reached its queue)" ||
 		fail "$what: gw-$new made no new decision on the carried flows" "$out"
 	ha_ctl "$new" flows >"$TG_TMP/flows-$new.txt" 2>&1
-	grep -q "^kernel tcp 10.30.0.20 $IPERF_PORT 10.20.1.5 3389 accept" "$TG_TMP/flows-$new.txt" &&
+	grep -q "^kernel tcp 10.30.0.30 $IPERF_PORT 10.20.1.5 3389 accept" "$TG_TMP/flows-$new.txt" &&
 		grep -q "^kernel udp 198.51.100.10 $UDP_PORT 10.10.1.5 5000 drop" "$TG_TMP/flows-$new.txt" &&
 		pass "$what: gw-$new's ctl flows lists the synced stream (accept) and blocked flow (drop)" ||
 		fail "$what: gw-$new's ctl flows lists the synced flows" "$(grep -E '^kernel|^#' "$TG_TMP/flows-$new.txt" | head -n 6)"
 	# New flows: one accepted (SSH banner), one dropped (port 22 is no rule's), both decided by the new node.
-	out=$(in_ns dmz nc -s 10.30.0.20 -p "$port" -w 3 10.20.1.6 3389 </dev/null 2>&1 | head -c 7)
+	out=$(in_ns dmz nc -s 10.30.0.30 -p "$port" -w 3 10.20.1.6 3389 </dev/null 2>&1 | head -c 7)
 	[ "$out" = SSH-2.0 ] && wait_for 3 has_event "$new" src_port="$port" node="gw-$new" verdict=accept &&
 		pass "$what: a new flow is accepted by gw-$new (event node gw-$new)" ||
 		fail "$what: a new flow is decided by gw-$new" "got '$out'; events: $(events_of "$new" src_port="$port")"
-	out=$(in_ns dmz nc -s 10.30.0.20 -p $((port + 1)) -w 2 10.20.1.6 22 </dev/null 2>&1)
+	out=$(in_ns dmz nc -s 10.30.0.30 -p $((port + 1)) -w 2 10.20.1.6 22 </dev/null 2>&1)
 	[ $? -ne 0 ] && wait_for 3 has_event "$new" src_port=$((port + 1)) node="gw-$new" verdict=drop &&
 		pass "$what: a new blocked flow is dropped by gw-$new (event node gw-$new, rule default)" ||
 		fail "$what: a new blocked flow is dropped by gw-$new" "nc: $out; events: $(events_of "$new" src_port=$((port + 1)))"
@@ -184,7 +184,7 @@ FAILOVER_TIMES+=("$t0 kill-9")
 kill -9 "$HA_GW_PID_a"
 # Fail-closed on the dying node: a new flow sent at gw-a's own address passes nothing and is decided by nobody.
 in_ns dmz ip route add 10.20.1.7/32 via 10.30.0.2
-out=$(in_ns dmz nc -s 10.30.0.20 -p 41101 -w 2 10.20.1.7 3389 </dev/null 2>&1)
+out=$(in_ns dmz nc -s 10.30.0.30 -p 41101 -w 2 10.20.1.7 3389 </dev/null 2>&1)
 [ -z "$out" ] && [ -z "$(events_of a src_port=41101)$(events_of b src_port=41101)" ] &&
 	pass "kill -9: fail-closed gw-a passes no new flow (nothing answered, no decision anywhere)" ||
 	fail "kill -9: fail-closed gw-a passes no new flow" "got '$out'"
@@ -271,8 +271,8 @@ if ha_start_gw b && wait_for 20 ha_told b master && ha_in b iptables -S TIERGATE
 	wait "$HA_GW_PID_b" 2>/dev/null
 	wait_for 10 _grows notes "$n0"
 	in_ns dmz ip route add 10.20.1.7/32 via 10.30.0.3
-	in_ns lgw ip route add 10.30.0.20/32 via 10.20.0.3
-	out=$(in_ns dmz nc -s 10.30.0.20 -p 41201 -w 3 10.20.1.7 3389 </dev/null 2>&1)
+	in_ns lgw ip route add 10.30.0.30/32 via 10.20.0.3
+	out=$(in_ns dmz nc -s 10.30.0.30 -p 41201 -w 3 10.20.1.7 3389 </dev/null 2>&1)
 	gate=$(ha_in b iptables -S TIERGATE-HA)
 	[ "$out" = hello ] && ! echo "$gate" | grep -q DROP && [ -z "$(events_of b src_port=41201)" ] &&
 		pass "kill -9, fail-open gw-b: a new flow bypasses the dead queue (gate left open in fault, no decision)" ||
