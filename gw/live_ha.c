@@ -172,7 +172,9 @@ static bool
 live_ha_adopt_entry(struct live *lv, struct nfqct *ct, struct jbuf *jb, const struct nfqct_entry *e,
     const struct live_ha_local *local)
 {
-	struct policy_flow f = { e->src, e->dst, e->proto, e->sport, e->dport, NULL, NULL };
+	/* No name either: the bytes that carried it went through the other node. */
+	struct policy_flow f = { .src = e->src, .dst = e->dst, .proto = e->proto, .sport = e->sport,
+		.dport = e->dport, .name_state = NAME_NONE };
 	struct policy_verdict pv;
 	const char *app = NULL;
 

@@ -883,6 +883,7 @@ engine_names_reload(void)
 	policy_unref(bound);
 	policy_unref(other);
 	test_gw_stop(&t);
+}
 
 /* A pair's node name goes into every event: only a short plain name is taken. */
 static void
