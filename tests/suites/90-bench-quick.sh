@@ -40,6 +40,12 @@ tiergate-gw \(engine \+ policy\) +[0-9]+ packets/s +[0-9]+% of the peer
 tiergate-gw +[1-9][0-9]* flows/s +\([1-9][0-9]* of [0-9]+ flows decided
 EOF
 	;;
+	45-gw-ha) cat <<EOF
+4* +[0-9]+ ms gap +\(VIPs moved after [0-9]+ ms
+ratio sync on / off: ${N}$
+ratio pair / single: ${N}$
+EOF
+	;;
 	50-sanitizer) cat <<EOF
 ^japanese.pdf +[0-9]+ \|( +${N}){4} \|( +${N}x){3} \|( +[1-9][0-9]*){3}
 ^brochure.pdf +[0-9]+ \|( +${N}){4} \|( +${N}x){3} \|( +[1-9][0-9]*){3}
