@@ -1,5 +1,6 @@
 # lib.mk -- lib/: what two or more parts share (log, JSON events and their reader, config, addresses, files).
-LIB_SRCS := lib/log.c lib/event.c lib/evsink.c lib/evchain.c lib/evforward.c lib/evadmin.c lib/json.c lib/conf.c lib/util.c lib/addr.c
+LIB_SRCS := lib/log.c lib/event.c lib/evsink.c lib/evchain.c lib/evforward.c lib/evadmin.c lib/json.c lib/conf.c lib/util.c lib/addr.c \
+	lib/textclean.c
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o)
 LIB_LIBS  = $(call PKG,--libs libconfig libcrypto)
 
@@ -12,3 +13,9 @@ fuzz_json_LIBS = $(LIB_LIBS)
 LIB_AUTH_OBJS := $(BUILD)/lib/pwhash.o $(BUILD)/lib/totp.o
 LIB_AUTH_LIBS  = $(call PKG,--libs liboath libcrypto)
 $(LIB_AUTH_OBJS): EXTRA_CFLAGS = $(call PKG,--cflags liboath)
+
+# lib/textclean.c: the one name and text cleaner (files and mail).
+UNIT_TESTS += $(BUILD)/t/test_textclean
+$(BUILD)/t/test_textclean: $(BUILD)/tests/unit/test_textclean.o $(BUILD)/lib/textclean.o
+FUZZERS += textclean
+fuzz_textclean_OBJS = $(BUILD)/lib/textclean.o
