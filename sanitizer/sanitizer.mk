@@ -4,7 +4,7 @@ SAN_CORE_SRCS := sanitizer/charset.c sanitizer/config.c sanitizer/sanitize.c san
 	sanitizer/pdfscan.c sanitizer/pdfwrite.c sanitizer/imgenc.c sanitizer/flatten.c sanitizer/inflate.c sanitizer/dctdecode.c \
 	sanitizer/pool.c sanitizer/pages.c sanitizer/arena.c sanitizer/build.c \
 	sanitizer/office.c sanitizer/html.c sanitizer/archive.c sanitizer/zipwrite.c sanitizer/tarball.c sanitizer/tarread.c \
-	sanitizer/report.c \
+	sanitizer/report.c sanitizer/uniqname.c \
 	sanitizer/quarantine.c
 SAN_CORE_OBJS := $(SAN_CORE_SRCS:%.c=$(BUILD)/%.o)
 
@@ -78,3 +78,7 @@ SAN_FORGE_OBJS := $(filter-out $(BUILD)/sanitizer/sanitize.o,$(SAN_CORE_OBJS)) $
 UNIT_TESTS += $(BUILD)/t/tiergate-sanitize-forge
 $(BUILD)/t/tiergate-sanitize-forge: $(BUILD)/sanitizer/main_sanitize.o $(SAN_FORGE_OBJS) $(LIB_OBJS)
 tiergate-sanitize-forge_LIBS = $(SAN_LIBS) $(LIB_LIBS)
+
+# The spool claim race (tests/suites/53-san-spool-race.sh): a renameat2(RENAME_EXCHANGE) swapper.
+UNIT_TESTS += $(BUILD)/t/swaprace
+$(BUILD)/t/swaprace: $(BUILD)/tests/sanitizer/swaprace.o

@@ -4,6 +4,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +15,7 @@
 
 #include "lib/log.h"
 #include "lib/util.h"
+#include "sanitizer/uniqname.h"
 
 /*
  * A file's life: inbox/NAME --rename--> state/work/SEQ-NAME (claimed: the
@@ -50,6 +52,8 @@ spool_config_defaults(struct spool_config *sp)
 	sp->state_dir = xstrdup("/var/spool/tiergate/state");
 	sp->workers = 2;
 	sp->stable_seconds = 5;
+	sp->outbox_mode = 0640;
+	sp->outbox_gid = (gid_t)-1;
 }
 
 void
@@ -59,6 +63,7 @@ spool_config_free(struct spool_config *sp)
 	free(sp->outbox);
 	free(sp->state_dir);
 	free(sp->events);
+	free(sp->outbox_group);
 	memset(sp, 0, sizeof *sp);
 }
 
@@ -73,11 +78,50 @@ spool_conf_str(const config_setting_t *g, const char *name, char **field, struct
 	}
 }
 
+/* outbox_mode = "0640" (octal, as chmod takes it); no bit for others to write, nor setuid/setgid/sticky. */
+static void
+spool_conf_mode(const config_setting_t *g, struct spool_config *sp, struct diags *d)
+{
+	const config_setting_t *m = config_setting_get_member(g, "outbox_mode");
+	const char *v = NULL;
+	char *end = NULL;
+	unsigned long mode;
+
+	if (m == NULL || conf_get_str(g, "outbox_mode", &v, d) < 0 || v == NULL)
+		return;
+	mode = strtoul(v, &end, 8);
+	if (*v == '\0' || *end != '\0' || mode > 0777 || (mode & 0002) || (mode & 0600) != 0600) {
+		diags_add(d, DIAG_ERROR, m, "outbox_mode must be an octal mode like \"0640\" "
+		    "(owner read+write, never writable by others)");
+		return;
+	}
+	sp->outbox_mode = (unsigned)mode;
+}
+
+static void
+spool_conf_group(const config_setting_t *g, struct spool_config *sp, struct diags *d)
+{
+	const config_setting_t *m = config_setting_get_member(g, "outbox_group");
+	const char *v = NULL;
+	struct group *gr;
+
+	if (m == NULL || conf_get_str(g, "outbox_group", &v, d) < 0 || v == NULL || *v == '\0')
+		return;
+	gr = getgrnam(v);
+	if (gr == NULL) {
+		diags_add(d, DIAG_ERROR, m, "outbox_group: no such group");
+		return;
+	}
+	free(sp->outbox_group);
+	sp->outbox_group = xstrdup(v);
+	sp->outbox_gid = gr->gr_gid;
+}
+
 int
 spool_config_load(struct spool_config *sp, const config_setting_t *root, struct diags *d)
 {
 	static const char *const known[] = { "inbox", "outbox", "state_dir", "workers",
-		"stable_seconds", "events", NULL };
+		"stable_seconds", "events", "outbox_mode", "outbox_group", NULL };
 	const config_setting_t *g = root ? config_setting_get_member(root, "spool") : NULL;
 	size_t before = diags_count(d, DIAG_ERROR);
 
@@ -90,6 +134,8 @@ spool_config_load(struct spool_config *sp, const config_setting_t *root, struct 
 	spool_conf_str(g, "events", &sp->events, d);
 	conf_get_uint(g, "workers", 64, &sp->workers, d);
 	conf_get_uint(g, "stable_seconds", 3600, &sp->stable_seconds, d);
+	spool_conf_mode(g, sp, d);
+	spool_conf_group(g, sp, d);
 	if (sp->workers == 0)
 		sp->workers = 1;
 	if (!sp->inbox || !sp->outbox || !sp->state_dir)
@@ -122,23 +168,86 @@ spool_enqueue(struct spool *s, const char *work_name)
 }
 
 /*
+ * A spool file is one regular file with one name: not a symlink (O_NOFOLLOW),
+ * not a FIFO or device (O_NONBLOCK: opening a FIFO must not hang the daemon),
+ * not a hard link to a file that lives elsewhere (st_nlink == 1). Whatever
+ * the name pointed to when it was looked at, only what this descriptor holds
+ * is judged -- and, in spool_process, read.
+ */
+static int
+spool_open_checked(const char *path, struct stat *st)
+{
+	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+
+	if (fd < 0)
+		return -1;
+	if (fstat(fd, st) < 0 || !S_ISREG(st->st_mode) || st->st_nlink != 1) {
+		close(fd);
+		errno = EINVAL;
+		return -1;
+	}
+	return fd;
+}
+
+/* The whole file from fd (at most max bytes: EFBIG beyond). */
+static int
+spool_read_fd(int fd, const struct stat *st, size_t max, uint8_t **out, size_t *out_len)
+{
+	size_t cap = (size_t)st->st_size + 1, len = 0;
+	uint8_t *buf;
+
+	if ((uint64_t)st->st_size > max) {
+		errno = EFBIG;
+		return -1;
+	}
+	buf = xmalloc(cap);
+	for (;;) {
+		ssize_t n = read(fd, buf + len, cap - len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			free(buf);
+			return -1;
+		}
+		if (n == 0)
+			break;
+		len += (size_t)n;
+		if (len > max) {   /* grew since fstat */
+			free(buf);
+			errno = EFBIG;
+			return -1;
+		}
+		if (len == cap)
+			buf = xrealloc(buf, cap *= 2, 1);
+	}
+	*out = buf;
+	*out_len = len;
+	return 0;
+}
+
+/*
  * Is anybody still writing the file? A close-write event only says that one
  * descriptor closed (a writer's forked child closing its copy is enough); a
  * read lease is granted only when no process has the file open for writing.
- * Returns 1 busy, 0 free (lease held in *fd, released by the caller), -1 unknown.
+ * Returns 1 busy, 0 free, -1 unknown (no lease for us); -2 not a spool file.
+ * *fd is the checked descriptor (the caller closes it) unless -2.
  */
 static int
-spool_writer_busy(const char *path, int *fd)
+spool_writer_busy(const char *path, int *fd, struct stat *st)
 {
-	*fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	*fd = spool_open_checked(path, st);
 	if (*fd < 0)
-		return -1;
+		return -2;
 	if (fcntl(*fd, F_SETLEASE, F_RDLCK) == 0)
 		return 0;
-	int busy = errno == EAGAIN || errno == EBUSY;
-	close(*fd);
-	*fd = -1;
-	return busy ? 1 : -1;
+	return errno == EAGAIN || errno == EBUSY ? 1 : -1;
+}
+
+static void
+spool_release(int fd)
+{
+	fcntl(fd, F_SETLEASE, F_UNLCK);
+	close(fd);
 }
 
 /* Moves inbox/name into the work dir and queues it, unless a writer still has it open. */
@@ -152,22 +261,21 @@ spool_claim(struct spool *s, const char *name, bool quiet_long_enough)
 	if (spool_name_ignored(name))
 		return;
 	snprintf(from, sizeof from, "%s/%s", s->cfg.inbox, name);
-	if (lstat(from, &st) < 0 || !S_ISREG(st.st_mode))
-		return;
-	busy = spool_writer_busy(from, &fd);
+	busy = spool_writer_busy(from, &fd, &st);
+	if (busy == -2)
+		return;   /* gone, or a symlink/FIFO/hard link: never claimed (spool_process checks again) */
 	/* without a lease (not the owner, no CAP_LEASE) only a long quiet time tells */
-	if (busy == 1 || (busy < 0 && !quiet_long_enough))
+	if (busy == 1 || (busy < 0 && !quiet_long_enough)) {
+		spool_release(fd);
 		return;
+	}
 	pthread_mutex_lock(&s->lock);
 	uint64_t seq = ++s->seq;
 	pthread_mutex_unlock(&s->lock);
 	snprintf(work_name, sizeof work_name, "%016llx-%s", (unsigned long long)seq, name);
 	snprintf(to, sizeof to, "%s/%s", s->work_dir, work_name);
 	int moved = rename(from, to);
-	if (fd >= 0) {
-		fcntl(fd, F_SETLEASE, F_UNLCK);
-		close(fd);
-	}
+	spool_release(fd);
 	if (moved < 0) {
 		if (errno != ENOENT)
 			log_warn("spool: cannot claim %s", from);
@@ -237,28 +345,89 @@ spool_same_file(const char *path, const uint8_t *data, size_t len)
 {
 	uint8_t *have = NULL;
 	size_t have_len = 0;
+	struct stat st;
 	bool same;
+	int fd = spool_open_checked(path, &st), rc;
 
-	if (file_read_all(path, len + 1, &have, &have_len) < 0)
+	if (fd < 0)
+		return false;
+	rc = spool_read_fd(fd, &st, len, &have, &have_len);
+	close(fd);
+	if (rc < 0)
 		return false;
 	same = have_len == len && memcmp(have, data, len) == 0;
 	free(have);
 	return same;
 }
 
-/*
- * outbox/NAME, or NAME-2.ext, NAME-3.ext ... when another file of that name
- * is still waiting there: a later file must not overwrite one not yet picked up.
- */
-static void
-spool_out_path(struct spool *s, const struct san_result *res, char *out, size_t size)
+static int
+spool_write_fd(int fd, const uint8_t *p, size_t n)
 {
-	const char *name = res->out_name, *dot = strrchr(name, '.');
-	int stem = dot && dot != name ? (int)(dot - name) : (int)strlen(name);
+	while (n > 0) {
+		ssize_t w = write(fd, p, n);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return -1;
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
 
-	snprintf(out, size, "%s/%s", s->cfg.outbox, name);
-	for (int n = 2; n < 1000 && access(out, F_OK) == 0 && !spool_same_file(out, res->out, res->out_len); n++)
-		snprintf(out, size, "%s/%.*s-%d%s", s->cfg.outbox, stem, name, n, stem < (int)strlen(name) ? dot : "");
+/* The output in a hidden temp file of the outbox, already with its final mode and group. */
+static int
+spool_out_temp(struct spool *s, const struct san_result *res, char *tmp, size_t size)
+{
+	int fd;
+
+	snprintf(tmp, size, "%s/.tiergate-XXXXXX", s->cfg.outbox);
+	fd = mkstemp(tmp);
+	if (fd < 0)
+		return -1;
+	if ((s->cfg.outbox_gid != (gid_t)-1 && fchown(fd, (uid_t)-1, s->cfg.outbox_gid) < 0) ||
+	    fchmod(fd, (mode_t)s->cfg.outbox_mode) < 0 || spool_write_fd(fd, res->out, res->out_len) < 0 ||
+	    fsync(fd) < 0) {
+		close(fd);
+		unlink(tmp);
+		return -1;
+	}
+	return close(fd);
+}
+
+/*
+ * outbox/NAME, or "NAME (2).ext", "NAME (3).ext" ... when another file of
+ * that name is still waiting there. link() never replaces, so two workers
+ * finishing files of the same name at once cannot overwrite each other.
+ */
+static int
+spool_out_publish(struct spool *s, const struct san_result *res, const char *tmp, char *out, size_t size)
+{
+	for (unsigned n = 1; n < 1000; n++) {
+		char *name = uniqname_nth(res->out_name, n);
+		snprintf(out, size, "%s/%s", s->cfg.outbox, name);
+		free(name);
+		if (link(tmp, out) == 0)
+			return unlink(tmp);
+		if (errno != EEXIST)
+			break;
+		if (spool_same_file(out, res->out, res->out_len))
+			return unlink(tmp);
+	}
+	unlink(tmp);
+	return -1;
+}
+
+static int
+spool_out_write(struct spool *s, const struct san_result *res, char *out, size_t size)
+{
+	char tmp[8192];
+
+	if (spool_out_temp(s, res, tmp, sizeof tmp) < 0 || spool_out_publish(s, res, tmp, out, size) < 0) {
+		log_warn("spool: cannot write %s to %s", res->out_name, s->cfg.outbox);
+		return -1;
+	}
+	return 0;
 }
 
 /* Delivers a result: output to the outbox, or the original to quarantine; the report to the state dir. */
@@ -268,11 +437,8 @@ spool_deliver(struct spool *s, const char *name, const uint8_t *data, size_t len
 	char out[8192] = "", report[8192], qid[SAN_SHA256_HEX] = "";
 
 	if (res->action != SAN_BLOCKED && res->out) {
-		spool_out_path(s, res, out, sizeof out);
-		if (file_write_atomic(out, res->out, res->out_len, 0644) < 0) {
-			log_warn("spool: cannot write %s", out);
+		if (spool_out_write(s, res, out, sizeof out) < 0)
 			return -1;
-		}
 	} else if (san_quarantine_original(s->ctx, data, len, res, "file", "spool", NULL, NULL, 0, qid) < 0) {
 		return -1;
 	}
@@ -284,6 +450,46 @@ spool_deliver(struct spool *s, const char *name, const uint8_t *data, size_t len
 	return 0;
 }
 
+/* Sets a work entry aside in state/rejected: never redone, never lost. */
+static void
+spool_reject(struct spool *s, const char *work_name, const char *why)
+{
+	char from[8192], to[8192];
+
+	snprintf(from, sizeof from, "%s/%s", s->work_dir, work_name);
+	snprintf(to, sizeof to, "%s/%s", s->rejected_dir, work_name);
+	if (rename(from, to) == 0)
+		log_warnx("spool: %s %s: moved to %s", work_name, why, to);
+	else
+		log_warn("spool: %s %s, and cannot be moved to %s", work_name, why, to);
+}
+
+/* Reads the claimed file through one checked descriptor (spool_open_checked). */
+static int
+spool_read_work(struct spool *s, const char *work_name, uint8_t **data, size_t *len)
+{
+	char path[8192];
+	struct stat st;
+	int fd, rc;
+
+	snprintf(path, sizeof path, "%s/%s", s->work_dir, work_name);
+	fd = spool_open_checked(path, &st);
+	if (fd < 0) {
+		if (errno == ELOOP || errno == EINVAL || errno == ENXIO)
+			spool_reject(s, work_name, "is not one regular file (symlink, FIFO or hard link)");
+		else
+			log_warn("spool: cannot open %s", path);
+		return -1;
+	}
+	rc = spool_read_fd(fd, &st, san_ctx_config(s->ctx)->max_input_bytes, data, len);
+	close(fd);
+	if (rc < 0 && errno == EFBIG)   /* a verdict without reading it all: set aside, never redone */
+		spool_reject(s, work_name, "is larger than the input limit");
+	else if (rc < 0)
+		log_warn("spool: cannot read %s", path);
+	return rc;
+}
+
 static void
 spool_process(struct spool *s, const char *work_name)
 {
@@ -293,22 +499,13 @@ spool_process(struct spool *s, const char *work_name)
 	size_t len = 0;
 	struct san_result res;
 
-	snprintf(path, sizeof path, "%s/%s", s->work_dir, work_name);
-	if (file_read_all(path, san_ctx_config(s->ctx)->max_input_bytes, &data, &len) < 0) {
-		if (errno == EFBIG) {   /* a verdict without reading it all: set aside, never redone */
-			char rejected[8192];
-			snprintf(rejected, sizeof rejected, "%s/rejected/%s", s->cfg.state_dir, work_name);
-			if (rename(path, rejected) == 0)
-				log_warnx("spool: %s larger than the input limit: moved to %s", name, rejected);
-		} else {
-			log_warn("spool: cannot read %s", path);
-		}
+	if (spool_read_work(s, work_name, &data, &len) < 0)
 		return;
-	}
 	if (san_buffer(s->ctx, data, len, name, NULL, &res) < 0) {
 		free(data);   /* internal error: the file stays in work/ and is redone next start */
 		return;
 	}
+	snprintf(path, sizeof path, "%s/%s", s->work_dir, work_name);
 	if (spool_deliver(s, name, data, len, &res) == 0)
 		unlink(path);
 	san_result_free(&res);
@@ -380,6 +577,20 @@ spool_recover(struct spool *s)
 	free(names);
 }
 
+/* The outbox dir: searchable by whom may read its files (0640 -> 0750), in their group. */
+static int
+spool_outbox_dir(const struct spool_config *sp)
+{
+	mode_t mode = (mode_t)(sp->outbox_mode | 0700 | ((sp->outbox_mode & 0040) ? 0010 : 0) | ((sp->outbox_mode & 0004) ? 0001 : 0));
+	if (dir_make_all(sp->outbox, mode) < 0)
+		return -1;
+	if (sp->outbox_gid != (gid_t)-1 && chown(sp->outbox, (uid_t)-1, sp->outbox_gid) < 0) {
+		log_warn("spool: cannot give %s to group %s", sp->outbox, sp->outbox_group);
+		return -1;
+	}
+	return 0;
+}
+
 struct spool *
 spool_start(const struct spool_config *sp, struct san_ctx *ctx)
 {
@@ -390,11 +601,12 @@ spool_start(const struct spool_config *sp, struct san_ctx *ctx)
 	s->cfg.outbox = xstrdup(sp->outbox);
 	s->cfg.state_dir = xstrdup(sp->state_dir);
 	s->cfg.events = sp->events ? xstrdup(sp->events) : NULL;
+	s->cfg.outbox_group = sp->outbox_group ? xstrdup(sp->outbox_group) : NULL;
 	s->ctx = ctx;
 	snprintf(s->work_dir, sizeof s->work_dir, "%s/work", sp->state_dir);
 	snprintf(s->report_dir, sizeof s->report_dir, "%s/reports", sp->state_dir);
 	snprintf(s->rejected_dir, sizeof s->rejected_dir, "%s/rejected", sp->state_dir);
-	if (dir_make_all(sp->inbox, 0750) < 0 || dir_make_all(sp->outbox, 0755) < 0 ||
+	if (dir_make_all(sp->inbox, 0750) < 0 || spool_outbox_dir(sp) < 0 ||
 	    dir_make_all(s->work_dir, 0700) < 0 || dir_make_all(s->report_dir, 0750) < 0 ||
 	    dir_make_all(s->rejected_dir, 0700) < 0)
 		fatal("spool: cannot create the spool directories under %s", sp->state_dir);

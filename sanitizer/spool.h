@@ -3,6 +3,7 @@
 #define TIERGATE_SPOOL_H
 
 #include <libconfig.h>
+#include <sys/types.h>
 
 #include "lib/conf.h"
 #include "sanitizer/sanitize.h"
@@ -11,6 +12,9 @@ struct spool_config {
 	char *inbox, *outbox, *state_dir, *events;
 	unsigned workers;          /* files sanitized in parallel */
 	unsigned stable_seconds;   /* a file nobody closed on our watch is taken after this quiet time */
+	unsigned outbox_mode;      /* permissions of outbox files (0640: never world-readable) */
+	char *outbox_group;        /* group of outbox files and dir (NULL: the daemon's) */
+	gid_t outbox_gid;          /* outbox_group resolved at load, (gid_t)-1 when none */
 };
 
 void spool_config_defaults(struct spool_config *sp);

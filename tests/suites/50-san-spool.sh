@@ -56,7 +56,7 @@ check_grep "a spool event per file" '"event":"spool".*"name":"invoice.pdf".*"act
 
 # a second, different file of the same name while the first waits in the outbox: kept apart
 printf 'second version\n' >"$sp/inbox/slow.txt.part" && mv "$sp/inbox/slow.txt.part" "$sp/inbox/slow.txt"
-if wait_for 20 outbox_has slow-2.txt && grep -q "first part" "$sp/outbox/slow.txt" && grep -q "second version" "$sp/outbox/slow-2.txt"; then
+if wait_for 20 outbox_has "slow (2).txt" && grep -q "first part" "$sp/outbox/slow.txt" && grep -q "second version" "$sp/outbox/slow (2).txt"; then
 	pass "same name again: written beside the waiting file, not over it"
 else
 	fail "same name again: written beside the waiting file, not over it" "$(ls "$sp/outbox")"
