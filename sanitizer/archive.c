@@ -7,11 +7,15 @@
 
 #include "lib/util.h"
 #include "sanitizer/charset.h"
+#include "sanitizer/cleanres.h"
 #include "sanitizer/internal.h"
 
-/* The member name as a safe relative UTF-8 path: CP932 names decoded, no "..", no absolute paths. */
+/*
+ * The member name as a safe relative UTF-8 path: CP932 names decoded, no "..", no absolute paths,
+ * and through the one cleaner (no bidi, zero-width or tag characters: counted in *found).
+ */
 char *
-archive_safe_path(const char *raw)
+archive_safe_path(const char *raw, struct textclean_counts *found)
 {
 	char *utf8 = NULL, *out;
 	size_t n = 0, o = 0;
@@ -19,14 +23,18 @@ archive_safe_path(const char *raw)
 	if (raw == NULL || charset_to_utf8_opts(NULL, (const uint8_t *)raw, strlen(raw),
 	    CHARSET_SINGLE_LINE, &utf8, &n, NULL) < 0)
 		return xstrdup("member");
-	out = xmalloc(n + 1);
+	out = xmalloc(TEXTCLEAN_CAP(n) + 1);
 	for (char *seg = strtok(utf8, "/\\"); seg; seg = strtok(NULL, "/\\")) {
-		if (strcmp(seg, ".") == 0 || strcmp(seg, "..") == 0 || *seg == '\0')
+		char *clean = cleanres_name(seg, found);
+		if (strcmp(clean, ".") == 0 || strcmp(clean, "..") == 0 || *clean == '\0') {
+			free(clean);
 			continue;
+		}
 		if (o)
 			out[o++] = '/';
-		memcpy(out + o, seg, strlen(seg));
-		o += strlen(seg);
+		memcpy(out + o, clean, strlen(clean));
+		o += strlen(clean);
+		free(clean);
 	}
 	out[o] = '\0';
 	free(utf8);
@@ -35,6 +43,18 @@ archive_safe_path(const char *raw)
 		return xstrdup("member");
 	}
 	return out;
+}
+
+/* What the cleaner took out of a member's name, as findings of the archive ("dir/a.pdf: name: removed ..."). */
+void
+archive_name_findings(struct san_result *res, const char *name, const struct textclean_counts *found)
+{
+	char what[320];
+
+	if (textclean_total(found) == 0)
+		return;
+	snprintf(what, sizeof what, "%.300s: name", name);
+	cleanres_findings(res, found, what);
 }
 
 /* Checks what the central directory claims before reading anything. */
@@ -123,7 +143,9 @@ archive_members(const struct san_job *job, zip_t *za, zip_int64_t count, struct 
 
 		if (raw && raw[0] && raw[strlen(raw) - 1] == '/')   /* directories come back with their files */
 			continue;
-		name = archive_safe_path(raw);
+		struct textclean_counts found = { 0 };
+		name = archive_safe_path(raw, &found);
+		archive_name_findings(res, name, &found);
 		memset(&m, 0, sizeof m);
 		res_set_str(&m.name, name);
 		if (archive_read(job, za, (zip_uint64_t)i, &buf, &len, &m) == 0) {

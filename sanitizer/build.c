@@ -561,7 +561,7 @@ build_zip(const struct san_config *cfg, struct pixstore *ps, struct san_result *
 		return -1;
 	}
 	for (size_t i = 0; i < r->n_members; i++)
-		if (r->members[i].action != SAN_BLOCKED && zipwrite_add(zw, &r->members[i]) < 0) {
+		if (r->members[i].action != SAN_BLOCKED && zipwrite_add(zw, &r->members[i], r) < 0) {
 			zipwrite_discard(zw);
 			snprintf(why, why_size, "member %zu could not be added to the new archive", i + 1);
 			return -1;

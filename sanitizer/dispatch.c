@@ -5,6 +5,7 @@
 
 #include "lib/util.h"
 #include "sanitizer/charset.h"
+#include "sanitizer/cleanres.h"
 #include "sanitizer/internal.h"
 
 static const char *
@@ -104,18 +105,37 @@ dispatch_text(const struct san_job *job, const uint8_t *data, size_t len, bool c
 	res_text(res, text, text_len, csv);
 }
 
+/* Content a reader of the original would not have seen is left out of the text: say how much. */
+static void
+dispatch_hidden_findings(const struct text_hidden *h, struct san_result *res)
+{
+	if (h->html_elements)
+		res_finding(res, "HTML: %u hidden element%s left out (display:none, visibility:hidden, "
+		    "hidden, font-size:0)", h->html_elements, h->html_elements == 1 ? "" : "s");
+	if (h->word_runs)
+		res_finding(res, "Word: %u run%s of hidden text (w:vanish) left out", h->word_runs,
+		    h->word_runs == 1 ? "" : "s");
+	if (h->sheets)
+		res_finding(res, "Excel: %u hidden sheet%s (hidden/veryHidden) left out", h->sheets,
+		    h->sheets == 1 ? "" : "s");
+	if (h->slides)
+		res_finding(res, "PowerPoint: %u hidden slide%s left out", h->slides, h->slides == 1 ? "" : "s");
+}
+
 static void
 dispatch_to_text(const struct san_job *job, const uint8_t *data, size_t len, enum san_kind kind,
     struct san_result *res)
 {
 	char *text = NULL, why[256] = "";
 	size_t text_len = 0;
+	struct text_hidden hidden = { 0 };
 	int rc;
 
 	if (kind == KIND_HTML)
-		rc = html_to_text(data, len, job->cfg->max_text_bytes, &text, &text_len);
+		rc = html_to_text(data, len, job->cfg->max_text_bytes, &text, &text_len, &hidden);
 	else
-		rc = office_to_text(data, len, kind, job->cfg, &text, &text_len, why, sizeof why);
+		rc = office_to_text(data, len, kind, job->cfg, &text, &text_len, why, sizeof why, &hidden);
+	dispatch_hidden_findings(&hidden, res);
 	if (rc < 0) {
 		if (strcmp(why, "encrypted") == 0)
 			res->encrypted = true;
@@ -160,6 +180,16 @@ dispatch_blocked_kind(enum san_kind kind, const char *mime, const char *name, st
 		res_block(res, "file type %s is not accepted", mime);
 		break;
 	}
+}
+
+/* CSV or TSV: formula cells get neutralised (csvsafe.c). */
+static bool
+dispatch_is_csv(const char *mime, const char *name)
+{
+	const char *ext = name_extension(name);
+
+	return strcmp(mime, "text/csv") == 0 || strcmp(mime, "text/tab-separated-values") == 0 ||
+	    (ext && (strcasecmp(ext, ".csv") == 0 || strcasecmp(ext, ".tsv") == 0 || strcasecmp(ext, ".tab") == 0));
 }
 
 static bool
@@ -212,8 +242,7 @@ dispatch_sanitize(const struct san_job *job, const uint8_t *data, size_t len,
 		dispatch_to_text(job, data, len, kind, res);
 		break;
 	case KIND_TEXT:
-		dispatch_text(job, data, len, strcmp(mime, "text/csv") == 0 ||
-		    (name_extension(name) && strcasecmp(name_extension(name), ".csv") == 0), res);
+		dispatch_text(job, data, len, dispatch_is_csv(mime, name), res);
 		break;
 	case KIND_ZIP:
 		archive_zip(job, data, len, name, res);

@@ -1,4 +1,4 @@
-/* html.c -- HTML to readable plain text: scripts and styles gone, links written out as "text <URL>", never clickable. */
+/* html.c -- HTML to readable plain text: scripts, styles and hidden elements gone, links written out as "text <URL>", never clickable. */
 #include <libxml/HTMLparser.h>
 #include <libxml/tree.h>
 #include <stdlib.h>
@@ -15,6 +15,7 @@ struct htext {
 	bool over;
 	bool space_pending;   /* collapse runs of white space to one */
 	int pre;              /* inside <pre>: keep white space */
+	unsigned hidden;      /* elements left out as invisible */
 };
 
 static void
@@ -146,6 +147,69 @@ html_element(const xmlNode *c, struct htext *t, int depth)
 		htext_newline(t);
 }
 
+/* "font-size:0", "0px", "0.0em", "0%": a size of nothing (any unit). */
+static bool
+html_zero_size(const char *v)
+{
+	char *end;
+	double size = strtod(v, &end);
+
+	return end != v && size == 0.0;
+}
+
+/*
+ * The inline style hides the element: display:none, visibility:hidden or
+ * collapse, a zero font size. Declarations are looked at one by one, without
+ * white space and case (stylesheets and classes are not computed).
+ */
+static bool
+html_style_hides(const char *style)
+{
+	char decl[256];
+	size_t n = 0;
+
+	for (const char *p = style;; p++) {
+		if (*p == ';' || *p == '\0') {
+			decl[n] = '\0';
+			char *colon = strchr(decl, ':');
+			if (colon) {
+				*colon = '\0';
+				const char *v = colon + 1;
+				if ((strcmp(decl, "display") == 0 && strncmp(v, "none", 4) == 0) ||
+				    (strcmp(decl, "visibility") == 0 && (strncmp(v, "hidden", 6) == 0 ||
+				    strncmp(v, "collapse", 8) == 0)) ||
+				    (strcmp(decl, "font-size") == 0 && html_zero_size(v)))
+					return true;
+			}
+			n = 0;
+			if (*p == '\0')
+				return false;
+		} else if (*p != ' ' && *p != '\t' && *p != '\n' && *p != '\r' && n + 1 < sizeof decl) {
+			decl[n++] = (char)(*p >= 'A' && *p <= 'Z' ? *p + 32 : *p);
+		}
+	}
+}
+
+/* What a browser would not show: the hidden attribute, or an inline style that hides. */
+static bool
+html_invisible(const xmlNode *c)
+{
+	xmlChar *style;
+	bool hides;
+
+	if (xmlHasProp(c, (const xmlChar *)"hidden"))
+		return true;
+	style = xmlGetProp(c, (const xmlChar *)"style");
+	hides = style && html_style_hides((const char *)style);
+	xmlFree(style);
+	if (!hides && strcasecmp((const char *)c->name, "font") == 0) {   /* <font size="0"> */
+		xmlChar *size = xmlGetProp(c, (const xmlChar *)"size");
+		hides = size && html_zero_size((const char *)size);
+		xmlFree(size);
+	}
+	return hides;
+}
+
 static void
 html_walk(const xmlNode *node, struct htext *t, int depth)
 {
@@ -154,7 +218,10 @@ html_walk(const xmlNode *node, struct htext *t, int depth)
 			if (c->content)
 				htext_words(t, (const char *)c->content);
 		} else if (c->type == XML_ELEMENT_NODE && c->name && !tag_in(c, html_skip)) {
-			html_element(c, t, depth);
+			if (html_invisible(c))
+				t->hidden++;
+			else
+				html_element(c, t, depth);
 		}
 	}
 }
@@ -181,11 +248,12 @@ html_meta_charset(const uint8_t *data, size_t len, char *label, size_t size)
 }
 
 int
-html_to_text(const uint8_t *data, size_t len, size_t max_text, char **text, size_t *text_len)
+html_to_text(const uint8_t *data, size_t len, size_t max_text, char **text, size_t *text_len,
+    struct text_hidden *hidden)
 {
 	char label[64], *utf8 = NULL;
 	size_t utf8_len = 0;
-	struct htext t = { NULL, 0, 0, max_text, false, false, 0 };
+	struct htext t = { NULL, 0, 0, max_text, false, false, 0, 0 };
 	htmlDocPtr doc;
 
 	/* decoded by us first (CP932, ISO-2022-JP...): libxml2's own charset switch would need iconv modules */
@@ -203,6 +271,8 @@ html_to_text(const uint8_t *data, size_t len, size_t max_text, char **text, size
 		return -1;
 	}
 	htext_raw(&t, "\n", htext_at_line_start(&t) ? 0 : 1);
+	if (hidden)
+		hidden->html_elements += t.hidden;
 	*text = t.p ? t.p : xstrdup("");
 	*text_len = t.len;
 	return 0;

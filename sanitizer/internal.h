@@ -175,18 +175,31 @@ int imgenc_png(const uint8_t *pixels, int w, int h, int ncomp, size_t stride, ui
 uint8_t *imgenc_palette(const uint8_t *pixels, int w, int h, size_t stride, int max_colours,
     uint8_t palette[768], int *n);
 
-/* office.c: OOXML/ODF to text. Returns 0, or -1 with a reason in why. */
-int office_to_text(const uint8_t *data, size_t len, enum san_kind kind, const struct san_config *cfg,
-    char **text, size_t *text_len, char *why, size_t why_size);
+/* What the text converters left out because a reader would not see it (reported as findings). */
+struct text_hidden {
+	unsigned html_elements;   /* display:none, visibility:hidden, hidden, font-size:0 */
+	unsigned word_runs;       /* w:vanish runs */
+	unsigned sheets;          /* hidden and veryHidden worksheets */
+	unsigned slides;          /* slides marked show="0" */
+};
 
-/* html.c: HTML (any charset) to readable UTF-8 text. */
-int html_to_text(const uint8_t *data, size_t len, size_t max_text, char **text, size_t *text_len);
+/* office.c: OOXML/ODF to text. Returns 0, or -1 with a reason in why. hidden may be NULL. */
+int office_to_text(const uint8_t *data, size_t len, enum san_kind kind, const struct san_config *cfg,
+    char **text, size_t *text_len, char *why, size_t why_size, struct text_hidden *hidden);
+
+/* html.c: HTML (any charset) to readable UTF-8 text, without what a browser would not show. */
+int html_to_text(const uint8_t *data, size_t len, size_t max_text, char **text, size_t *text_len,
+    struct text_hidden *hidden);
 
 /* archive.c: read a ZIP and rebuild it from its sanitized members (zipwrite.c writes). */
 void archive_zip(const struct san_job *job, const uint8_t *data, size_t len, const char *name,
     struct san_result *res);
-/* A member path as a safe relative UTF-8 path (CP932 decoded, no "..", not absolute); "member" if empty. */
-char *archive_safe_path(const char *raw);
+/* A member path as a safe relative UTF-8 path (CP932 decoded, no "..", not absolute, through
+ * lib/textclean.c with removals counted in found); "member" if empty. */
+struct textclean_counts;
+char *archive_safe_path(const char *raw, struct textclean_counts *found);
+/* Findings for what the cleaner removed from a member's name. */
+void archive_name_findings(struct san_result *res, const char *name, const struct textclean_counts *found);
 
 /*
  * zipwrite.c. Worker: the member list of archive.c and tarball.c -- each member
@@ -201,7 +214,8 @@ void zipwrite_finish(struct san_result *res);
 struct zipwrite;
 struct zipwrite *zipwrite_new(void);
 /* Adds a built member (out, out_name) at its path's directory; -1 when libzip refuses. */
-int zipwrite_add(struct zipwrite *zw, const struct san_result *m);
+/* Adds m's output, renamed "name (2).ext" when its path is taken (a finding in res). */
+int zipwrite_add(struct zipwrite *zw, struct san_result *m, struct san_result *res);
 /* Writes the archive to a malloc'd buffer and frees zw. */
 int zipwrite_close(struct zipwrite *zw, uint8_t **bytes, size_t *len);
 void zipwrite_discard(struct zipwrite *zw);

@@ -9,9 +9,12 @@
 #include <unistd.h>
 
 #include "lib/conf.h"
+#include "lib/textclean.h"
 #include "lib/log.h"
 #include "lib/util.h"
+#include "sanitizer/internal.h"
 #include "sanitizer/sanitize.h"
+#include "sanitizer/uniqname.h"
 
 static void
 usage(void)
@@ -55,15 +58,62 @@ base_name(const char *path)
 	return slash && slash[1] ? slash + 1 : path;
 }
 
+/* The names this run has written: a second input or output of the same name gets "name (2).ext". */
+struct cli_names {
+	struct uniqname_set inputs, outputs;
+};
+
+/*
+ * The name an input is known by in this run: its base name through the
+ * cleaner (what the report, the output and the terminal show), unique among
+ * this run's inputs.
+ */
+static char *
+cli_input_name(struct cli_names *names, const char *path, int *renamed)
+{
+	const char *base = base_name(path);
+	char *clean = textclean_name_dup(base, strlen(base), NULL), *name;
+
+	if (clean == NULL)
+		fatal("out of memory");
+	if (*clean == '\0' || *clean == '.' || strchr(clean, '/')) {
+		free(clean);
+		clean = xstrdup("file");
+	}
+	name = uniqname_take(&names->inputs, clean, renamed);
+	free(clean);
+	return name;
+}
+
+/* Writes the output under a name no earlier input of this run used. */
+static void
+cli_write_output(struct cli_names *names, const char *outdir, struct san_result *res)
+{
+	char out_path[4096];
+	int renamed = 0;
+	char *out_name = uniqname_take(&names->outputs, res->out_name, &renamed);
+
+	if (renamed) {   /* the report says where this file's output went */
+		res_finding(res, "output written as \"%s\": an earlier file of this run has the name \"%s\"",
+		    out_name, res->out_name);
+		res_set_str(&res->out_name, out_name);
+	}
+	snprintf(out_path, sizeof out_path, "%s/%s", outdir, out_name);
+	if (file_write_atomic(out_path, res->out, res->out_len, 0644) < 0)
+		log_warn("cannot write %s", out_path);
+	free(out_name);
+}
+
 /* One input: sanitize, write output and report, print a line. Returns 0 or -1 (internal error). */
 static int
-sanitize_one(struct san_ctx *ctx, const char *path, const char *outdir, bool quarantine)
+sanitize_one(struct san_ctx *ctx, struct cli_names *names, const char *path, const char *outdir, bool quarantine)
 {
 	uint8_t *data = NULL;
 	size_t len = 0;
 	struct san_result res;
-	char out_path[4096], report_path[4096], qid[SAN_SHA256_HEX] = "";
-	const char *name = base_name(path);
+	char report_path[4096], qid[SAN_SHA256_HEX] = "";
+	int renamed = 0;
+	char *name;
 
 	if (file_read_all(path, san_ctx_config(ctx)->max_input_bytes + 1, &data, &len) < 0 && errno != EFBIG) {
 		log_warn("cannot read %s", path);
@@ -73,24 +123,26 @@ sanitize_one(struct san_ctx *ctx, const char *path, const char *outdir, bool qua
 		data = xmalloc(1);
 		len = SIZE_MAX / 2;
 	}
+	name = cli_input_name(names, path, &renamed);
 	if (san_buffer(ctx, data, len, name, NULL, &res) < 0) {
+		free(name);
 		free(data);
 		return -1;
 	}
-	if (res.out) {
-		snprintf(out_path, sizeof out_path, "%s/%s", outdir, res.out_name);
-		if (file_write_atomic(out_path, res.out, res.out_len, 0644) < 0)
-			log_warn("cannot write %s", out_path);
-	}
+	if (renamed)
+		res_finding(&res, "input named \"%s\" here: an earlier input of this run has the same name", name);
+	if (res.out)
+		cli_write_output(names, outdir, &res);
 	if (res.action == SAN_BLOCKED && quarantine && len <= san_ctx_config(ctx)->max_input_bytes)   /* have the bytes */
 		san_quarantine_original(ctx, data, len, &res, "file", "cli", NULL, NULL, 0, qid);
 	snprintf(report_path, sizeof report_path, "%s/%s.report.json", outdir, name);
 	if (san_report_write(&res, report_path) < 0)
 		log_warn("cannot write %s", report_path);
 	san_event(ctx, &res, "cli", qid[0] ? qid : NULL);
-	printf("%s: %s%s%s%s%s\n", name, san_action_name(res.action), res.reason ? " (" : "",
-	    res.reason ? res.reason : "", res.reason ? ")" : "", res.out_name ? "" : "");
+	printf("%s: %s%s%s%s\n", name, san_action_name(res.action), res.reason ? " (" : "",
+	    res.reason ? res.reason : "", res.reason ? ")" : "");
 	san_result_free(&res);
+	free(name);
 	free(data);
 	return 0;
 }
@@ -209,8 +261,11 @@ main(int argc, char **argv)
 	san_config_free(&sc);
 	if (ctx == NULL)
 		return 1;
+	struct cli_names names = { { 0 }, { 0 } };
 	for (int i = optind; i < argc; i++)
-		failures += sanitize_one(ctx, argv[i], outdir, quarantine) < 0;
+		failures += sanitize_one(ctx, &names, argv[i], outdir, quarantine) < 0;
+	uniqname_set_free(&names.inputs);
+	uniqname_set_free(&names.outputs);
 	san_ctx_free(ctx);
 	return failures ? 1 : 0;
 }

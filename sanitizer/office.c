@@ -16,6 +16,7 @@ struct otext {
 	char *p;
 	size_t len, cap, max;
 	bool over;
+	unsigned vanished;   /* Word runs left out as hidden (w:vanish) */
 };
 
 static void
@@ -52,6 +53,7 @@ struct odoc {
 	uint64_t total;
 	char *why;
 	size_t why_size;
+	unsigned hidden_sheets, hidden_slides;
 };
 
 static int
@@ -133,6 +135,33 @@ xml_walk(const xmlNode *node, struct otext *t, bool t_only, bool in_t, int depth
 	xml_walk_cell(node, t, t_only, in_t, false, depth);
 }
 
+/* A w:val of false/0/off switches a toggle property off; no w:val means on. */
+static bool
+ooxml_toggle_on(const xmlNode *prop)
+{
+	xmlChar *val = xmlGetProp(prop, (const xmlChar *)"val");
+	bool on = val == NULL || !(xmlStrcmp(val, (const xmlChar *)"false") == 0 ||
+	    xmlStrcmp(val, (const xmlChar *)"0") == 0 || xmlStrcmp(val, (const xmlChar *)"off") == 0);
+
+	xmlFree(val);
+	return on;
+}
+
+/* A Word run whose own properties hide it (<w:rPr><w:vanish/> or <w:specVanish/>). */
+static bool
+ooxml_run_hidden(const xmlNode *run)
+{
+	for (const xmlNode *p = run->children; p; p = p->next) {
+		if (p->type != XML_ELEMENT_NODE || !name_is(p, "rPr"))
+			continue;
+		for (const xmlNode *q = p->children; q; q = q->next)
+			if (q->type == XML_ELEMENT_NODE && (name_is(q, "vanish") || name_is(q, "specVanish")) &&
+			    ooxml_toggle_on(q))
+				return true;
+	}
+	return false;
+}
+
 /* in_cell: paragraphs inside a table cell end with a space, so a row stays one line */
 static void
 xml_walk_cell(const xmlNode *node, struct otext *t, bool t_only, bool in_t, bool in_cell, int depth)
@@ -152,6 +181,10 @@ xml_walk_cell(const xmlNode *node, struct otext *t, bool t_only, bool in_t, bool
 			skipped |= name_is(c, skip[i]);
 		if (skipped)
 			continue;
+		if (t_only && name_is(c, "r") && ooxml_run_hidden(c)) {
+			t->vanished++;
+			continue;
+		}
 		if (name_is(c, "tab"))
 			otext_str(t, "\t");
 		else if (name_is(c, "br") || name_is(c, "cr") || name_is(c, "line-break"))
@@ -221,6 +254,17 @@ odoc_numbered(struct odoc *od, const char *prefix, struct numbered *out, size_t 
 	return n;
 }
 
+static bool
+pptx_slide_hidden(const xmlNode *root)
+{
+	xmlChar *show = root ? xmlGetProp(root, (const xmlChar *)"show") : NULL;
+	bool hidden = show && (xmlStrcmp(show, (const xmlChar *)"0") == 0 ||
+	    xmlStrcmp(show, (const xmlChar *)"false") == 0);
+
+	xmlFree(show);
+	return hidden;
+}
+
 static int
 odoc_numbered_text(struct odoc *od, const char *prefix, const char *label, struct otext *t)
 {
@@ -234,6 +278,11 @@ odoc_numbered_text(struct odoc *od, const char *prefix, const char *label, struc
 		if (doc == NULL) {
 			rc = -1;
 			break;
+		}
+		if (label && strcmp(label, "slide") == 0 && pptx_slide_hidden(xmlDocGetRootElement(doc))) {
+			od->hidden_slides++;   /* show="0": skipped in the slide show, left out here */
+			xmlFreeDoc(doc);
+			continue;
 		}
 		if (label) {
 			snprintf(head, sizeof head, "%s=== %s %lu ===\n", t->len ? "\n" : "", label, parts[i].n);
@@ -264,7 +313,7 @@ xlsx_shared_strings(struct odoc *od, struct sst *sst)
 	if (doc == NULL)
 		return -1;
 	for (xmlNode *si = xmlDocGetRootElement(doc)->children; si; si = si->next) {
-		struct otext one = { NULL, 0, 0, od->cfg->max_text_bytes, false };
+		struct otext one = { NULL, 0, 0, od->cfg->max_text_bytes, false, 0 };
 		if (si->type != XML_ELEMENT_NODE || !name_is(si, "si"))
 			continue;
 		xml_walk(si->children, &one, true, false, 0);
@@ -327,17 +376,103 @@ xlsx_sheet(const xmlNode *root, const struct sst *sst, struct otext *t)
 	}
 }
 
+/* The workbook's hidden sheets: their relationship ids (r:id of <sheet state="hidden|veryHidden">). */
+static int
+xlsx_hidden_ids(struct odoc *od, struct sst *ids, unsigned *hidden)
+{
+	zip_int64_t idx = zip_name_locate(od->za, "xl/workbook.xml", 0);
+	xmlDocPtr doc = idx >= 0 ? odoc_xml(od, idx) : NULL;
+	const xmlNode *sheets;
+
+	if (doc == NULL)
+		return idx >= 0 ? -1 : 0;
+	sheets = child_named(xmlDocGetRootElement(doc), "sheets");
+	for (const xmlNode *c = sheets ? sheets->children : NULL; c; c = c->next) {
+		xmlChar *state, *id;
+		if (c->type != XML_ELEMENT_NODE || !name_is(c, "sheet"))
+			continue;
+		state = xmlGetProp(c, (const xmlChar *)"state");
+		id = xmlGetProp(c, (const xmlChar *)"id");   /* r:id: libxml2 matches the local name */
+		if (state && (xmlStrcmp(state, (const xmlChar *)"hidden") == 0 ||
+		    xmlStrcmp(state, (const xmlChar *)"veryHidden") == 0)) {
+			(*hidden)++;
+			if (id && ids->n < OFFICE_MAX_PARTS) {
+				ids->s = xrealloc(ids->s, ids->n + 1, sizeof *ids->s);
+				ids->s[ids->n++] = xstrdup((const char *)id);
+			}
+		}
+		xmlFree(state);
+		xmlFree(id);
+	}
+	xmlFreeDoc(doc);
+	return 0;
+}
+
+/* The part a workbook relationship id points to ("xl/worksheets/sheet3.xml"), into parts. */
+static int
+xlsx_hidden_parts(struct odoc *od, const struct sst *ids, struct sst *parts)
+{
+	zip_int64_t idx = ids->n ? zip_name_locate(od->za, "xl/_rels/workbook.xml.rels", 0) : -1;
+	xmlDocPtr doc = idx >= 0 ? odoc_xml(od, idx) : NULL;
+
+	if (doc == NULL)
+		return idx >= 0 ? -1 : 0;
+	for (const xmlNode *c = xmlDocGetRootElement(doc)->children; c; c = c->next) {
+		xmlChar *id = c->type == XML_ELEMENT_NODE ? xmlGetProp(c, (const xmlChar *)"Id") : NULL;
+		xmlChar *target = id ? xmlGetProp(c, (const xmlChar *)"Target") : NULL;
+		for (size_t i = 0; target && i < ids->n; i++) {
+			if (strcmp((const char *)id, ids->s[i]) != 0)
+				continue;
+			char part[512];
+			const char *tg = (const char *)target;
+			snprintf(part, sizeof part, "%s%s", tg[0] == '/' ? "" : "xl/", tg[0] == '/' ? tg + 1 : tg);
+			parts->s = xrealloc(parts->s, parts->n + 1, sizeof *parts->s);
+			parts->s[parts->n++] = xstrdup(part);
+		}
+		xmlFree(id);
+		xmlFree(target);
+	}
+	xmlFreeDoc(doc);
+	return 0;
+}
+
+static bool
+sst_has(const struct sst *set, const char *s)
+{
+	for (size_t i = 0; s && i < set->n; i++)
+		if (strcmp(set->s[i], s) == 0)
+			return true;
+	return false;
+}
+
+static void
+sst_free(struct sst *set)
+{
+	for (size_t i = 0; i < set->n; i++)
+		free(set->s[i]);
+	free(set->s);
+	set->s = NULL;
+	set->n = 0;
+}
+
 static int
 xlsx_text(struct odoc *od, struct otext *t)
 {
-	struct sst sst = { NULL, 0 };
+	struct sst sst = { NULL, 0 }, hidden_ids = { NULL, 0 }, hidden_parts = { NULL, 0 };
 	struct numbered *parts;
 	size_t n;
 	int rc = xlsx_shared_strings(od, &sst);
 
+	/* hidden and veryHidden sheets are not what the sender showed: left out, counted */
+	if (rc == 0)
+		rc = xlsx_hidden_ids(od, &hidden_ids, &od->hidden_sheets);
+	if (rc == 0)
+		rc = xlsx_hidden_parts(od, &hidden_ids, &hidden_parts);
 	parts = xcalloc(OFFICE_MAX_PARTS, sizeof *parts);
 	n = rc == 0 ? odoc_numbered(od, "xl/worksheets/sheet", parts, OFFICE_MAX_PARTS) : 0;
 	for (size_t i = 0; i < n && rc == 0; i++) {
+		if (sst_has(&hidden_parts, zip_get_name(od->za, (zip_uint64_t)parts[i].idx, ZIP_FL_ENC_RAW)))
+			continue;
 		xmlDocPtr doc = odoc_xml(od, parts[i].idx);
 		char head[64];
 		if (doc == NULL) {
@@ -349,9 +484,9 @@ xlsx_text(struct odoc *od, struct otext *t)
 		xlsx_sheet(xmlDocGetRootElement(doc), &sst, t);
 		xmlFreeDoc(doc);
 	}
-	for (size_t i = 0; i < sst.n; i++)
-		free(sst.s[i]);
-	free(sst.s);
+	sst_free(&sst);
+	sst_free(&hidden_ids);
+	sst_free(&hidden_parts);
 	free(parts);
 	return rc;
 }
@@ -383,12 +518,12 @@ office_dispatch(struct odoc *od, enum san_kind kind, struct otext *t)
 
 int
 office_to_text(const uint8_t *data, size_t len, enum san_kind kind, const struct san_config *cfg,
-    char **text, size_t *text_len, char *why, size_t why_size)
+    char **text, size_t *text_len, char *why, size_t why_size, struct text_hidden *hidden)
 {
 	zip_error_t err;
 	zip_source_t *src;
-	struct odoc od = { NULL, cfg, 0, why, why_size };
-	struct otext t = { NULL, 0, 0, cfg->max_text_bytes, false };
+	struct odoc od = { NULL, cfg, 0, why, why_size, 0, 0 };
+	struct otext t = { NULL, 0, 0, cfg->max_text_bytes, false, 0 };
 	int rc;
 
 	zip_error_init(&err);
@@ -409,6 +544,11 @@ office_to_text(const uint8_t *data, size_t len, enum san_kind kind, const struct
 		return -1;
 	}
 	otext_put(&t, "", 0);
+	if (hidden) {
+		hidden->word_runs += t.vanished;
+		hidden->sheets += od.hidden_sheets;
+		hidden->slides += od.hidden_slides;
+	}
 	*text = t.p ? t.p : xstrdup("");
 	*text_len = t.len;
 	return 0;

@@ -19,6 +19,7 @@
 #include "lib/log.h"
 #include "lib/util.h"
 #include "sanitizer/charset.h"
+#include "sanitizer/cleanres.h"
 #include "sanitizer/internal.h"
 #include "sanitizer/pool.h"
 
@@ -528,6 +529,9 @@ san_buffer(struct san_ctx *ctx, const uint8_t *data, size_t len, const char *nam
 		log_warn("sanitizer: cannot run a worker for %s", name ? name : "(unnamed)");
 		return -1;
 	}
+	res_set_str(&res->name, name);
+	res_set_str(&res->declared_mime, declared_mime);
+	cleanres_result(res);   /* names and text as shown and delivered: before trust_result's name rules */
 	trust_result(res);
 	memcpy(res->sha256_in, sha_in, sizeof sha_in);
 	if (res->out)
@@ -535,8 +539,6 @@ san_buffer(struct san_ctx *ctx, const uint8_t *data, size_t len, const char *nam
 	for (size_t i = 0; i < res->n_members; i++)
 		if (res->members[i].out)
 			san_sha256_hex(res->members[i].out, res->members[i].out_len, res->members[i].sha256_out);
-	res_set_str(&res->name, name);
-	res_set_str(&res->declared_mime, declared_mime);
 	res->usec_total = clock_mono_us() - start;
 	return 0;
 }

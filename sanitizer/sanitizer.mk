@@ -4,7 +4,7 @@ SAN_CORE_SRCS := sanitizer/charset.c sanitizer/config.c sanitizer/sanitize.c san
 	sanitizer/pdfscan.c sanitizer/pdfwrite.c sanitizer/imgenc.c sanitizer/flatten.c sanitizer/inflate.c sanitizer/dctdecode.c \
 	sanitizer/pool.c sanitizer/pages.c sanitizer/arena.c sanitizer/build.c \
 	sanitizer/office.c sanitizer/html.c sanitizer/archive.c sanitizer/zipwrite.c sanitizer/tarball.c sanitizer/tarread.c \
-	sanitizer/report.c sanitizer/uniqname.c \
+	sanitizer/report.c sanitizer/uniqname.c sanitizer/cleanres.c sanitizer/csvsafe.c \
 	sanitizer/quarantine.c
 SAN_CORE_OBJS := $(SAN_CORE_SRCS:%.c=$(BUILD)/%.o)
 

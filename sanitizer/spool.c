@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "lib/log.h"
+#include "lib/textclean.h"
 #include "lib/util.h"
 #include "sanitizer/uniqname.h"
 
@@ -436,6 +437,8 @@ spool_deliver(struct spool *s, const char *name, const uint8_t *data, size_t len
 {
 	char out[8192] = "", report[8192], qid[SAN_SHA256_HEX] = "";
 
+	/* the name as san_buffer cleaned it (lib/textclean.c): what reports, events and logs show */
+	name = res->name && *res->name && *res->name != '.' ? res->name : "file";
 	if (res->action != SAN_BLOCKED && res->out) {
 		if (spool_out_write(s, res, out, sizeof out) < 0)
 			return -1;
@@ -454,14 +457,15 @@ spool_deliver(struct spool *s, const char *name, const uint8_t *data, size_t len
 static void
 spool_reject(struct spool *s, const char *work_name, const char *why)
 {
-	char from[8192], to[8192];
+	char from[8192], to[8192], shown[1024];
 
 	snprintf(from, sizeof from, "%s/%s", s->work_dir, work_name);
 	snprintf(to, sizeof to, "%s/%s", s->rejected_dir, work_name);
+	textclean_name(work_name, strlen(work_name), shown, sizeof shown, NULL);
 	if (rename(from, to) == 0)
-		log_warnx("spool: %s %s: moved to %s", work_name, why, to);
+		log_warnx("spool: %s %s: moved to %s/", shown, why, s->rejected_dir);
 	else
-		log_warn("spool: %s %s, and cannot be moved to %s", work_name, why, to);
+		log_warn("spool: %s %s, and cannot be moved to %s/", shown, why, s->rejected_dir);
 }
 
 /* Reads the claimed file through one checked descriptor (spool_open_checked). */

@@ -4,6 +4,7 @@
 #include <strings.h>
 
 #include "lib/util.h"
+#include "sanitizer/cleanres.h"
 #include "sanitizer/internal.h"
 
 #define MB (1024ULL * 1024ULL)
@@ -51,8 +52,14 @@ tarball_removed(const struct tar_entry *e, const char *path, struct san_result *
 
 	memset(&m, 0, sizeof m);
 	res_set_str(&m.name, path);
-	if (e->link)
-		res_block(&m, "%s to \"%.200s\" not copied", tarball_type_name(e->type), e->link);
+	if (e->link) {   /* the target is the sender's text: cleaned like a name, never shown raw */
+		struct textclean_counts found = { 0 };
+		char target[201], what[320];
+		textclean_name(e->link, strlen(e->link), target, sizeof target, &found);   /* cut whole */
+		snprintf(what, sizeof what, "%.300s: link target", path);
+		cleanres_findings(res, &found, what);
+		res_block(&m, "%s to \"%s\" not copied", tarball_type_name(e->type), target);
+	}
 	else if (e->type == TAR_OTHER)
 		res_block(&m, "tar entry of unknown type '%c' not copied",
 		    e->typeflag >= 0x21 && e->typeflag < 0x7f ? e->typeflag : '?');
@@ -64,7 +71,8 @@ tarball_removed(const struct tar_entry *e, const char *path, struct san_result *
 static void
 tarball_entry(const struct san_job *job, const struct tar_entry *e, struct san_result *res)
 {
-	char *path = archive_safe_path(e->path);
+	struct textclean_counts found = { 0 };
+	char *path = archive_safe_path(e->path, &found);
 	int64_t mtime = e->mtime < ZIP_TIME_MIN ? ZIP_TIME_MIN : e->mtime > ZIP_TIME_MAX ? ZIP_TIME_MAX : e->mtime;
 	struct san_result m;
 
@@ -72,6 +80,7 @@ tarball_entry(const struct san_job *job, const struct tar_entry *e, struct san_r
 		free(path);
 		return;
 	}
+	archive_name_findings(res, path, &found);
 	if (e->type != TAR_FILE) {
 		tarball_removed(e, path, res);
 	} else if (e->size > *job->budget) {

@@ -6,6 +6,7 @@
 
 #include "lib/util.h"
 #include "sanitizer/internal.h"
+#include "sanitizer/uniqname.h"
 
 #define ZIP_TIME_MIN 315532800LL    /* 1980-01-01: the earliest a ZIP can say */
 #define ZIP_TIME_MAX 4354819199LL   /* 2107-12-31 */
@@ -44,7 +45,8 @@ zipwrite_add_file(zip_t *out, const struct san_result *m, time_t mtime)
 {
 	char *path = zipwrite_path(m->name, m->out_name);
 	zip_source_t *src = zip_source_buffer(out, m->out, m->out_len, 0);
-	zip_int64_t idx = src ? zip_file_add(out, path, src, ZIP_FL_ENC_UTF_8 | ZIP_FL_OVERWRITE) : -1;
+	/* never ZIP_FL_OVERWRITE: names are made unique first (zipwrite_unique), a duplicate is an error */
+	zip_int64_t idx = src ? zip_file_add(out, path, src, ZIP_FL_ENC_UTF_8) : -1;
 	int rc = -1;
 
 	if (idx >= 0) {
@@ -61,7 +63,29 @@ zipwrite_add_file(zip_t *out, const struct san_result *m, time_t mtime)
 struct zipwrite {
 	zip_source_t *src;
 	zip_t *zip;
+	struct uniqname_set names;   /* paths written so far (a.docx and a.docx.txt both become a.docx.txt) */
 };
+
+/*
+ * Two members whose rebuilt paths collide (the same name in two encodings,
+ * A.txt and a.txt on Windows, a.docx next to a.docx.txt) are both kept: the
+ * later one becomes "name (2).ext", with a finding.
+ */
+static void
+zipwrite_unique(struct zipwrite *zw, struct san_result *m, struct san_result *res)
+{
+	char *path = zipwrite_path(m->name, m->out_name), *unique;
+	int renamed = 0;
+
+	unique = uniqname_take(&zw->names, path, &renamed);
+	if (renamed) {
+		const char *base = strrchr(unique, '/');
+		res_finding(res, "%s: written as \"%s\" (\"%s\" is already used in this archive)", m->name, unique, path);
+		res_set_str(&m->out_name, base ? base + 1 : unique);
+	}
+	free(unique);
+	free(path);
+}
 
 struct zipwrite *
 zipwrite_new(void)
@@ -82,8 +106,9 @@ zipwrite_new(void)
 }
 
 int
-zipwrite_add(struct zipwrite *zw, const struct san_result *m)
+zipwrite_add(struct zipwrite *zw, struct san_result *m, struct san_result *res)
 {
+	zipwrite_unique(zw, m, res);
 	int64_t t = m->mtime < ZIP_TIME_MIN ? ZIP_TIME_MIN : m->mtime > ZIP_TIME_MAX ? ZIP_TIME_MAX : m->mtime;
 
 	return zipwrite_add_file(zw->zip, m, (time_t)t);
@@ -95,6 +120,7 @@ zipwrite_discard(struct zipwrite *zw)
 	if (zw == NULL)
 		return;
 	zip_discard(zw->zip);
+	uniqname_set_free(&zw->names);
 	free(zw);
 }
 
@@ -138,6 +164,7 @@ zipwrite_close(struct zipwrite *zw, uint8_t **bytes, size_t *len)
 	zip_stat_t st;
 
 	zip_source_keep(src);
+	uniqname_set_free(&zw->names);
 	if (zip_close(zw->zip) < 0) {
 		zip_discard(zw->zip);
 		zip_source_free(src);

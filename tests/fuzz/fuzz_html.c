@@ -26,7 +26,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (size > (1u << 20))
 		return 0;
-	if (html_to_text(data, size, FUZZ_HTML_MAX_TEXT, &text, &text_len) == 0) {
+	if (html_to_text(data, size, FUZZ_HTML_MAX_TEXT, &text, &text_len, NULL) == 0) {
 		/* the length is the text's, the text ends there, and the limit held (+ the closing newline) */
 		if (text == NULL || text[text_len] != '\0' || strlen(text) > text_len ||
 		    text_len > FUZZ_HTML_MAX_TEXT + 1)

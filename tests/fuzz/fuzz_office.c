@@ -23,7 +23,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	for (int kind = 0; kind < 2; kind++) {
 		if (office_to_text(data, size, kind ? KIND_ODF : KIND_OOXML, &cfg, &text, &text_len,
-		    why, sizeof why) == 0) {
+		    why, sizeof why, NULL) == 0) {
 			if (strlen(text) > text_len)
 				abort();
 			free(text);
