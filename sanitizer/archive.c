@@ -20,9 +20,13 @@ archive_safe_path(const char *raw, struct textclean_counts *found)
 	char *utf8 = NULL, *out;
 	size_t n = 0, o = 0;
 
-	if (raw == NULL || charset_to_utf8_opts(NULL, (const uint8_t *)raw, strlen(raw),
-	    CHARSET_SINGLE_LINE, &utf8, &n, NULL) < 0)
+	/* UTF-8 names go to the cleaner as they are (it counts what the decoder would drop silently) */
+	if (raw && (utf8 = cleanres_utf8_input((const uint8_t *)raw, strlen(raw), &n, found)) != NULL) {
+		/* cleaned already: the segments below find nothing more */
+	} else if (raw == NULL || charset_to_utf8_opts(NULL, (const uint8_t *)raw, strlen(raw),
+	    CHARSET_SINGLE_LINE, &utf8, &n, NULL) < 0) {
 		return xstrdup("member");
+	}
 	out = xmalloc(TEXTCLEAN_CAP(n) + 1);
 	for (char *seg = strtok(utf8, "/\\"); seg; seg = strtok(NULL, "/\\")) {
 		char *clean = cleanres_name(seg, found);

@@ -55,6 +55,28 @@ cleanres_csv(struct san_result *res)
 	res->out_len = len;
 }
 
+char *
+cleanres_utf8_input(const uint8_t *data, size_t len, size_t *clean_len, struct textclean_counts *found)
+{
+	struct textclean_counts c = { 0 };
+	char *clean;
+
+	if (len >= 3 && memcmp(data, "\xEF\xBB\xBF", 3) == 0) {   /* a leading BOM is the encoding's mark */
+		data += 3;
+		len -= 3;
+	}
+	clean = textclean_text_dup((const char *)data, len, clean_len, &c);
+	if (clean == NULL)
+		fatal("out of memory cleaning text");
+	if (c.n[TEXTCLEAN_INVALID]) {   /* not UTF-8: the charset decoder's turn */
+		free(clean);
+		return NULL;
+	}
+	for (int k = 0; k < TEXTCLEAN_KINDS; k++)
+		found->n[k] += c.n[k];
+	return clean;
+}
+
 void
 cleanres_output(struct san_result *res)
 {

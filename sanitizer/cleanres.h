@@ -2,11 +2,20 @@
 #ifndef TIERGATE_CLEANRES_H
 #define TIERGATE_CLEANRES_H
 
+#include <stdint.h>
+
 #include "lib/textclean.h"
 #include "sanitizer/sanitize.h"
 
 /* textclean_name into a new string (fatal when memory runs out); NULL stays NULL. */
 char *cleanres_name(const char *in, struct textclean_counts *found);
+/*
+ * Input that is UTF-8 already (a leading BOM skipped) cleaned before any
+ * decoder sees it, so what is removed is counted in found: the charset
+ * decoder would drop controls and U+FEFF without a word. NULL when data is
+ * not valid UTF-8 (found untouched). malloc'd, NUL-terminated.
+ */
+char *cleanres_utf8_input(const uint8_t *data, size_t len, size_t *clean_len, struct textclean_counts *found);
 /* One finding per kind in c: "WHAT: removed 2 bidi control characters (...)". */
 void cleanres_findings(struct san_result *res, const struct textclean_counts *c, const char *what);
 /*

@@ -91,7 +91,15 @@ dispatch_text(const struct san_job *job, const uint8_t *data, size_t len, bool c
 	size_t text_len = 0;
 	const char *charset = NULL;
 
-	if (charset_to_utf8(NULL, data, len, &text, &text_len, &charset) < 0) {
+	struct textclean_counts found = { 0 };
+	size_t clean_len = 0;
+	char *clean = cleanres_utf8_input(data, len, &clean_len, &found);
+	int rc = clean ? charset_to_utf8("UTF-8", (const uint8_t *)clean, clean_len, &text, &text_len, &charset)
+	    : charset_to_utf8(NULL, data, len, &text, &text_len, &charset);
+
+	free(clean);
+	cleanres_findings(res, &found, "text");
+	if (rc < 0) {
 		res_block(res, "out of memory decoding text");
 		return;
 	}
@@ -131,10 +139,18 @@ dispatch_to_text(const struct san_job *job, const uint8_t *data, size_t len, enu
 	struct text_hidden hidden = { 0 };
 	int rc;
 
-	if (kind == KIND_HTML)
+	struct textclean_counts found = { 0 };
+	size_t clean_len = 0;
+	char *clean_in = kind == KIND_HTML ? cleanres_utf8_input(data, len, &clean_len, &found) : NULL;
+
+	cleanres_findings(res, &found, "text");
+	if (clean_in)
+		rc = html_to_text((const uint8_t *)clean_in, clean_len, job->cfg->max_text_bytes, &text, &text_len, &hidden);
+	else if (kind == KIND_HTML)
 		rc = html_to_text(data, len, job->cfg->max_text_bytes, &text, &text_len, &hidden);
 	else
 		rc = office_to_text(data, len, kind, job->cfg, &text, &text_len, why, sizeof why, &hidden);
+	free(clean_in);
 	dispatch_hidden_findings(&hidden, res);
 	if (rc < 0) {
 		if (strcmp(why, "encrypted") == 0)
@@ -142,16 +158,8 @@ dispatch_to_text(const struct san_job *job, const uint8_t *data, size_t len, enu
 		res_block(res, "%s", *why ? why : "document could not be read");
 		return;
 	}
-	/* the parsers' UTF-8 goes through the same cleaning as any text: no control characters */
-	char *clean = NULL;
-	size_t clean_len = 0;
-	if (charset_to_utf8("UTF-8", (const uint8_t *)text, text_len, &clean, &clean_len, NULL) < 0) {
-		free(text);
-		res_block(res, "out of memory");
-		return;
-	}
-	free(text);
-	res_text(res, clean, clean_len, false);
+	/* the parsers' UTF-8 is cleaned by the parent like any text (cleanres_output) */
+	res_text(res, text, text_len, false);
 }
 
 static void

@@ -12,6 +12,7 @@
 #include "lib/textclean.h"
 #include "lib/log.h"
 #include "lib/util.h"
+#include "sanitizer/cleanres.h"
 #include "sanitizer/internal.h"
 #include "sanitizer/sanitize.h"
 #include "sanitizer/uniqname.h"
@@ -69,10 +70,10 @@ struct cli_names {
  * this run's inputs.
  */
 static char *
-cli_input_name(struct cli_names *names, const char *path, int *renamed)
+cli_input_name(struct cli_names *names, const char *path, int *renamed, struct textclean_counts *found)
 {
 	const char *base = base_name(path);
-	char *clean = textclean_name_dup(base, strlen(base), NULL), *name;
+	char *clean = textclean_name_dup(base, strlen(base), found), *name;
 
 	if (clean == NULL)
 		fatal("out of memory");
@@ -123,12 +124,14 @@ sanitize_one(struct san_ctx *ctx, struct cli_names *names, const char *path, con
 		data = xmalloc(1);
 		len = SIZE_MAX / 2;
 	}
-	name = cli_input_name(names, path, &renamed);
+	struct textclean_counts found = { 0 };
+	name = cli_input_name(names, path, &renamed, &found);
 	if (san_buffer(ctx, data, len, name, NULL, &res) < 0) {
 		free(name);
 		free(data);
 		return -1;
 	}
+	cleanres_findings(&res, &found, "name");
 	if (renamed)
 		res_finding(&res, "input named \"%s\" here: an earlier input of this run has the same name", name);
 	if (res.out)

@@ -10,6 +10,7 @@
 #include <sys/random.h>
 #include <time.h>
 
+#include "lib/textclean.h"
 #include "lib/log.h"
 #include "lib/util.h"
 #include "sanitizer/mail/mail_int.h"
@@ -266,7 +267,10 @@ mail_head_scan_field(const char *field, size_t len, void *arg)
 
 	if (len >= 8 && strncasecmp(field, "subject:", 8) == 0 && scan->rep->subject == NULL) {
 		char *raw = mail_head_value(field, len);
-		scan->rep->subject = raw ? mime_words_decode(raw, strlen(raw)) : NULL;
+		char *decoded = raw ? mime_words_decode(raw, strlen(raw)) : NULL;
+		/* as the notice and the report show it: through the one cleaner (lib/textclean.c) */
+		scan->rep->subject = decoded ? textclean_name_dup(decoded, strlen(decoded), NULL) : NULL;
+		free(decoded);
 		free(raw);
 	} else if (len >= 11 && strncasecmp(field, "message-id:", 11) == 0 && !scan->rep->message_id) {
 		scan->rep->message_id = mail_head_value(field, len);

@@ -5,10 +5,50 @@
 #include <strings.h>
 
 #include "lib/log.h"
+#include "lib/textclean.h"
 #include "sanitizer/charset.h"
 #include "sanitizer/mail/mail_int.h"
 #include "sanitizer/mail/mime_codec.h"
 #include "sanitizer/mail/mime_words.h"
+
+static void
+mail_part_note(void *arg, const char *line)
+{
+	struct mbuf *why = arg;
+
+	mbuf_printf(why, "%s%s", why->len ? "; " : "", line);
+}
+
+/* reason through the cleaner, with what the cleaner took out of the name after it. */
+static char *
+mail_part_clean_reason(const char *reason, const struct textclean_counts *name_found)
+{
+	struct mbuf why = MBUF_INIT;
+	char *clean = reason ? textclean_name_dup(reason, strlen(reason), NULL) : NULL;
+
+	if (clean)
+		mbuf_addstr(&why, clean);
+	free(clean);
+	textclean_report(name_found, "name", mail_part_note, &why);
+	return why.len ? mbuf_take(&why, NULL) : NULL;
+}
+
+/* Text of the body through the cleaner; what it removed is recorded as a note on the body. */
+static char *
+mail_part_clean_body(struct mail_build *b, const char *utf8, size_t len, size_t *out_len)
+{
+	struct textclean_counts found = { 0 };
+	char *clean = textclean_text_dup(utf8, len, out_len, &found);
+	struct mbuf why = MBUF_INIT;
+
+	if (clean && textclean_report(&found, "text", mail_part_note, &why) > 0) {
+		char *note = mbuf_take(&why, NULL);
+		mail_part_record(b, NULL, "text/plain", "body", note, len);
+		free(note);
+	}
+	mbuf_free(&why);
+	return clean;
+}
 
 struct mail_part_report *
 mail_part_record(struct mail_build *b, const char *name, const char *media, const char *action,
@@ -29,10 +69,12 @@ mail_part_record(struct mail_build *b, const char *name, const char *media, cons
 	}
 	p = &rep->parts[rep->n_parts++];
 	memset(p, 0, sizeof *p);
-	p->name = name ? strdup(name) : NULL;
-	p->declared_mime = media ? strdup(media) : NULL;
+	/* what the notice and the report show: through the one cleaner (lib/textclean.c), removals said */
+	struct textclean_counts found = { 0 };
+	p->name = name ? textclean_name_dup(name, strlen(name), &found) : NULL;
+	p->declared_mime = media ? textclean_name_dup(media, strlen(media), NULL) : NULL;
 	p->action = action;
-	p->reason = reason ? strdup(reason) : NULL;
+	p->reason = mail_part_clean_reason(reason, &found);
 	p->size_in = size_in;
 	p->depth = b->depth;
 	return p;
@@ -190,6 +232,13 @@ mail_part_body_bytes(struct mail_build *b, const char *label, const char *bytes,
 		b->internal_error = true;
 		return;
 	}
+	char *clean = mail_part_clean_body(b, utf8, utf8_len, &utf8_len);
+	free(utf8);
+	if (clean == NULL) {
+		b->internal_error = true;
+		return;
+	}
+	utf8 = clean;
 	if (strstr(utf8, "-----BEGIN PGP MESSAGE-----") != NULL) {
 		b->rep->encrypted = true;
 		b->never_reason = strdup("encrypted message (inline PGP): it cannot be opened to be sanitized");
@@ -257,6 +306,9 @@ static void
 mail_part_emit(struct mail_build *b, const char *mime, const char *name, const uint8_t *data,
     size_t len)
 {
+	char *clean = name ? textclean_name_dup(name, strlen(name), NULL) : NULL;
+
+	name = clean;   /* the name written into the part: never a raw decoded one */
 	mbuf_printf(&b->parts, "--%s\nContent-Type: %s", b->boundary, mime);
 	if (name)
 		mime_param_write(&b->parts, "name", name);
@@ -265,6 +317,7 @@ mail_part_emit(struct mail_build *b, const char *mime, const char *name, const u
 		mime_param_write(&b->parts, "filename", name);
 	mbuf_addstr(&b->parts, "\nContent-Transfer-Encoding: base64\n\n");
 	mime_b64_encode(data, len, 76, &b->parts);
+	free(clean);
 }
 
 static const char *

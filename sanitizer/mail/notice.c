@@ -1,6 +1,8 @@
 /* notice.c -- the notice part the recipient reads: each original attachment, what became of it and why (日本語 / English). */
 #include <string.h>
 
+#include "lib/textclean.h"
+
 #include "sanitizer/mail/mail_int.h"
 
 struct notice_phrase {
@@ -33,10 +35,26 @@ notice_indent(struct mbuf *out, unsigned depth)
 		mbuf_addstr(out, "    ");
 }
 
-static void
-notice_part(struct mbuf *out, const struct mail_part_report *p, size_t n, bool ja)
+/* Every name and reason the notice shows goes through the one cleaner (lib/textclean.c) once more. */
+static const char *
+notice_clean(const char *s, char *buf, size_t size)
 {
+	if (s == NULL)
+		return NULL;
+	textclean_name(s, strlen(s), buf, size, NULL);
+	return buf;
+}
+
+static void
+notice_part(struct mbuf *out, const struct mail_part_report *part, size_t n, bool ja)
+{
+	char name_buf[1024], out_buf[1024], reason_buf[2048];
+	struct mail_part_report shown = *part, *p = &shown;
 	const struct notice_phrase *ph = notice_phrase(p->action);
+
+	shown.name = (char *)notice_clean(part->name, name_buf, sizeof name_buf);
+	shown.out_name = (char *)notice_clean(part->out_name, out_buf, sizeof out_buf);
+	shown.reason = (char *)notice_clean(part->reason, reason_buf, sizeof reason_buf);
 	const char *name = p->name ? p->name : (ja ? "（名前なし）" : "(no name)");
 
 	notice_indent(out, p->depth);
@@ -124,7 +142,9 @@ notice_write(struct mbuf *out, const struct mail_report *rep, enum mail_notice_l
 void
 notice_write_quarantined(struct mbuf *out, const struct mail_report *rep, enum mail_notice_lang lang)
 {
-	const char *reason = rep->reason ? rep->reason : "unknown";
+	char reason_buf[2048], subject_buf[2048];
+	const char *reason = rep->reason ? notice_clean(rep->reason, reason_buf, sizeof reason_buf) : "unknown";
+	const char *subject = rep->subject ? notice_clean(rep->subject, subject_buf, sizeof subject_buf) : "";
 
 	if (lang != MAIL_NOTICE_EN)
 		mbuf_printf(out, "【無害化のお知らせ】\n"
@@ -132,7 +152,7 @@ notice_write_quarantined(struct mbuf *out, const struct mail_report *rep, enum m
 		    "本文と添付ファイルをお届けできません。元のメールは隔離されています。\n"
 		    "理由: %s\n件名: %s\n隔離ID: %s\n"
 		    "必要な場合は、この隔離IDを添えて情報システム担当にご連絡ください。\n",
-		    reason, rep->subject ? rep->subject : "", rep->quarantine_id);
+		    reason, subject, rep->quarantine_id);
 	if (lang == MAIL_NOTICE_JA_EN)
 		mbuf_addstr(out, "\n----------------------------------------\n\n");
 	if (lang != MAIL_NOTICE_JA)
