@@ -82,3 +82,12 @@ tiergate-sanitize-forge_LIBS = $(SAN_LIBS) $(LIB_LIBS)
 # The spool claim race (tests/suites/53-san-spool-race.sh): a renameat2(RENAME_EXCHANGE) swapper.
 UNIT_TESTS += $(BUILD)/t/swaprace
 $(BUILD)/t/swaprace: $(BUILD)/tests/sanitizer/swaprace.o
+
+# csvsafe.c (formula cells) and uniqname.c (name collisions): unit cases and the CSV fuzz target.
+UNIT_TESTS += $(BUILD)/t/test_san_textsafe
+$(BUILD)/t/test_san_textsafe: $(BUILD)/tests/unit/test_san_textsafe.o $(BUILD)/sanitizer/csvsafe.o \
+	$(BUILD)/sanitizer/uniqname.o $(LIB_OBJS)
+test_san_textsafe_LIBS = $(LIB_LIBS)
+FUZZERS += csvsafe
+fuzz_csvsafe_OBJS = $(BUILD)/sanitizer/csvsafe.o $(LIB_OBJS)
+fuzz_csvsafe_LIBS = $(LIB_LIBS)
