@@ -4,6 +4,7 @@
 
 #include "lib/log.h"
 #include "lib/util.h"
+#include "sanitizer/charset.h"
 #include "sanitizer/cleanres.h"
 #include "sanitizer/csvsafe.h"
 #include "sanitizer/internal.h"
@@ -59,8 +60,12 @@ char *
 cleanres_utf8_input(const uint8_t *data, size_t len, size_t *clean_len, struct textclean_counts *found)
 {
 	struct textclean_counts c = { 0 };
+	const char *charset = charset_detect(data, len);
 	char *clean;
 
+	/* ISO-2022-JP is 7-bit and would pass for UTF-8: its escapes are the decoder's to read */
+	if (strcmp(charset, "UTF-8") != 0 && strcmp(charset, "US-ASCII") != 0)
+		return NULL;
 	if (len >= 3 && memcmp(data, "\xEF\xBB\xBF", 3) == 0) {   /* a leading BOM is the encoding's mark */
 		data += 3;
 		len -= 3;

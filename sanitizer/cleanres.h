@@ -12,8 +12,9 @@ char *cleanres_name(const char *in, struct textclean_counts *found);
 /*
  * Input that is UTF-8 already (a leading BOM skipped) cleaned before any
  * decoder sees it, so what is removed is counted in found: the charset
- * decoder would drop controls and U+FEFF without a word. NULL when data is
- * not valid UTF-8 (found untouched). malloc'd, NUL-terminated.
+ * decoder would drop controls and U+FEFF without a word. NULL when
+ * charset_detect does not call it UTF-8 or ASCII (ISO-2022-JP is 7-bit
+ * too: its escapes are the decoder's); found untouched then. malloc'd.
  */
 char *cleanres_utf8_input(const uint8_t *data, size_t len, size_t *clean_len, struct textclean_counts *found);
 /* One finding per kind in c: "WHAT: removed 2 bidi control characters (...)". */

@@ -422,6 +422,9 @@ def main():
     if len(sys.argv) != 4 or sys.argv[1] != "check":
         sys.exit(__doc__ or "usage: textsafe-cases.py make DIR | check DIR OUT")
     d, out = sys.argv[2], sys.argv[3]
+    if not os.path.isdir(out):
+        fail("tiergate-sanitize wrote its outputs", out + " is missing")
+        return 1
     reps = reports(out)
     check_unicode(d, out, reps)
     check_hidden(out, reps)
