@@ -52,7 +52,7 @@ csvsafe_is_formula(const char *v, size_t n)
 
 	if (n == 0)
 		return false;
-	if (strchr("=+-@\t\r", v[0]) != NULL)
+	if (memchr("=+-@\t\r", v[0], 6) != NULL)
 		return !csvsafe_is_number(v, n);
 	for (size_t i = 0; i < ARRAY_LEN(wide); i++)
 		if (n >= 3 && memcmp(v, wide[i], 3) == 0)
@@ -60,14 +60,33 @@ csvsafe_is_formula(const char *v, size_t n)
 	return false;
 }
 
-/* One cell's value (quotes undone) from text[*pos], which moves to the separator or line end after it. */
-static void
+/*
+ * An unquoted cell with a formula right after the other separator inside
+ * it: a TSV saved as .csv, or a CSV opened by Excel's import wizard (tab
+ * first), must not hide a formula behind the separator we did not split on.
+ */
+static bool
+csvsafe_hides_formula(const char *v, size_t n, char other)
+{
+	for (size_t i = 0; i + 1 < n; i++)
+		if (v[i] == other && csvsafe_is_formula(v + i + 1, n - i - 1))
+			return true;
+	return false;
+}
+
+/*
+ * One cell's value (quotes undone) from text[*pos], which moves to the
+ * separator or line end after it. Returns whether the cell was quoted (a
+ * spreadsheet split either way keeps a quoted cell whole).
+ */
+static bool
 csvsafe_cell(const char *text, size_t len, char sep, size_t *pos, struct csvbuf *value)
 {
 	size_t i = *pos;
+	bool quoted = i < len && text[i] == '"';
 
 	value->len = 0;
-	if (i < len && text[i] == '"') {
+	if (quoted) {
 		for (i++; i < len; i++) {
 			if (text[i] == '"' && i + 1 < len && text[i + 1] == '"')
 				csvbuf_put(value, "\"", 1), i++;
@@ -76,13 +95,14 @@ csvsafe_cell(const char *text, size_t len, char sep, size_t *pos, struct csvbuf 
 			else
 				csvbuf_put(value, text + i, 1);
 		}
-		i = i < len ? i + 1 : i;   /* past the closing quote; anything up to sep is kept as written */
+		i = i < len ? i + 1 : i;   /* past the closing quote; anything up to the separator is kept as written */
 	}
 	size_t start = i;
 	while (i < len && text[i] != sep && text[i] != '\n')
 		i++;
 	csvbuf_put(value, text + start, i - start);
 	*pos = i;
+	return quoted;
 }
 
 /* Writes a neutralised cell: "'" + value, quoted, inner quotes doubled. */
@@ -108,8 +128,9 @@ csvsafe_rewrite(const char *text, size_t len, char sep, size_t *out_len, size_t 
 	csvbuf_put(&out, CSVSAFE_BOM, 3);
 	while (pos < len) {
 		size_t start = pos;
-		csvsafe_cell(text, len, sep, &pos, &value);
-		if (value.len && csvsafe_is_formula(value.p, value.len)) {
+		bool quoted = csvsafe_cell(text, len, sep, &pos, &value);
+		if (value.len && (csvsafe_is_formula(value.p, value.len) ||
+		    (!quoted && csvsafe_hides_formula(value.p, value.len, sep == ',' ? '\t' : ',')))) {
 			csvsafe_put_neutral(&out, &value);
 			(*neutralised)++;
 		} else {

@@ -145,7 +145,8 @@ dispatch_to_text(const struct san_job *job, const uint8_t *data, size_t len, enu
 
 	cleanres_findings(res, &found, "text");
 	if (clean_in)
-		rc = html_to_text((const uint8_t *)clean_in, clean_len, job->cfg->max_text_bytes, &text, &text_len, &hidden);
+		rc = html_to_text((const uint8_t *)clean_in, clean_len, job->cfg->max_text_bytes, &text,
+		    &text_len, &hidden);
 	else if (kind == KIND_HTML)
 		rc = html_to_text(data, len, job->cfg->max_text_bytes, &text, &text_len, &hidden);
 	else

@@ -10,8 +10,8 @@
 #include <sys/random.h>
 #include <time.h>
 
-#include "lib/textclean.h"
 #include "lib/log.h"
+#include "lib/textclean.h"
 #include "lib/util.h"
 #include "sanitizer/mail/mail_int.h"
 #include "sanitizer/mail/mime_codec.h"

@@ -30,7 +30,11 @@ mail_part_clean_reason(const char *reason, const struct textclean_counts *name_f
 		mbuf_addstr(&why, clean);
 	free(clean);
 	textclean_report(name_found, "name", mail_part_note, &why);
-	return why.len ? mbuf_take(&why, NULL) : NULL;
+	if (why.len == 0) {
+		mbuf_free(&why);
+		return NULL;
+	}
+	return mbuf_take(&why, NULL);
 }
 
 /* Text of the body through the cleaner; what it removed is recorded as a note on the body. */

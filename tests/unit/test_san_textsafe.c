@@ -60,17 +60,23 @@ csv_fullwidth_and_tab_start(void)
 }
 
 static void
-tsv_uses_tabs(void)
+tsv_and_the_other_separator(void)
 {
 	size_t n = 0;
-	char *out = csv("a,=b\t=c\n", '\t', &n);
+	/* split on tabs; the comma cell "a,=b" would be a formula if opened as CSV */
+	char *out = csv("a,=b\t=c\tx,y\n", '\t', &n);
 
-	CHECK_STR(out, CSVSAFE_BOM "a,=b\t\"'=c\"\n");
+	CHECK_STR(out, CSVSAFE_BOM "\"'a,=b\"\t\"'=c\"\tx,y\n");
+	CHECK_INT(n, 2);
+	free(out);
+	/* and a TSV saved as .csv: the tab-started formula inside the comma cell */
+	out = csv("x\t=1+1,ok\n", ',', &n);
+	CHECK_STR(out, CSVSAFE_BOM "\"'x\t=1+1\",ok\n");
 	CHECK_INT(n, 1);
+	free(out);
 	CHECK_INT(csvsafe_separator("x.TSV"), '\t');
 	CHECK_INT(csvsafe_separator("x.csv"), ',');
 	CHECK_INT(csvsafe_separator(NULL), ',');
-	free(out);
 }
 
 static void
@@ -116,7 +122,7 @@ main(void)
 	UNIT_RUN(csv_quoted_cells_and_inner_quotes);
 	UNIT_RUN(csv_numbers_and_plain_cells_unchanged);
 	UNIT_RUN(csv_fullwidth_and_tab_start);
-	UNIT_RUN(tsv_uses_tabs);
+	UNIT_RUN(tsv_and_the_other_separator);
 	UNIT_RUN(uniqname_before_the_extension);
 	UNIT_RUN(uniqname_set_ignores_case_and_skips_taken);
 	UNIT_EXIT();
