@@ -7,6 +7,7 @@
 #include <strings.h>
 
 #include "lib/util.h"
+#include "sanitizer/cleanres.h"
 #include "sanitizer/internal.h"
 #include "sanitizer/pool.h"
 
@@ -560,12 +561,16 @@ build_zip(const struct san_config *cfg, struct pixstore *ps, struct san_result *
 		snprintf(why, why_size, "cannot build the new archive");
 		return -1;
 	}
-	for (size_t i = 0; i < r->n_members; i++)
-		if (r->members[i].action != SAN_BLOCKED && zipwrite_add(zw, &r->members[i], r) < 0) {
+	for (size_t i = 0; i < r->n_members; i++) {
+		if (r->members[i].action == SAN_BLOCKED)
+			continue;
+		cleanres_output(&r->members[i]);   /* a member's text as any text: clean, CSV rules, BOM */
+		if (zipwrite_add(zw, &r->members[i], r) < 0) {
 			zipwrite_discard(zw);
 			snprintf(why, why_size, "member %zu could not be added to the new archive", i + 1);
 			return -1;
 		}
+	}
 	if (zipwrite_close(zw, &r->out, &r->out_len) < 0) {
 		snprintf(why, why_size, "cannot build the new archive");
 		return -1;
