@@ -53,6 +53,7 @@ include sanitizer/portal.mk
 include vpn-bridge/bridge.mk
 include audit/audit.mk
 include tests/tests.mk
+include install.mk
 
 build-all: $(BINS) $(UNIT_TESTS) $(FUZZ_REPLAYS)
 

@@ -206,11 +206,14 @@ run_mail_mode(char **argv)
 			snprintf(milter, sizeof milter, "%s/tiergate-milter", self);
 			argv[0] = milter;
 			execv(milter, argv);
+			/* installed: this tool in bin, the milter (a daemon) in sbin */
+			snprintf(milter, sizeof milter, "%s/../sbin/tiergate-milter", self);
+			execv(milter, argv);
 		}
 	}
 	argv[0] = (char *)"tiergate-milter";
 	execvp("tiergate-milter", argv);
-	fprintf(stderr, "tiergate-sanitize: --mail runs tiergate-milter, found neither beside this program nor in PATH: %s\n",
+	fprintf(stderr, "tiergate-sanitize: --mail runs tiergate-milter, found neither beside this program, in ../sbin nor in PATH: %s\n",
 	    strerror(errno));
 	return 2;
 }

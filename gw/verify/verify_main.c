@@ -37,17 +37,30 @@ vmain_usage(FILE *out)
 	    "exit status: 0 all passed, 1 a case failed, 2 bad usage or nothing to run\n", out);
 }
 
-/* tiergate-gw from the directory tiergate-verify itself was run from. */
+/* tiergate-gw from the directory tiergate-verify itself was run from, or from ../sbin
+ * beside it: installed, the tools are in bin and the daemons in sbin. */
 static char *
 vmain_default_gw(void)
 {
 	char self[PATH_MAX];
 	ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+	const char *dir;
+	char *beside, *sbin;
 
 	if (n <= 0)
 		return xstrdup("tiergate-gw");
 	self[n] = '\0';
-	return vs_printf("%s/tiergate-gw", dirname(self));
+	dir = dirname(self);
+	beside = vs_printf("%s/tiergate-gw", dir);
+	if (access(beside, X_OK) == 0)
+		return beside;
+	sbin = vs_printf("%s/../sbin/tiergate-gw", dir);
+	if (access(sbin, X_OK) == 0) {
+		free(beside);
+		return sbin;
+	}
+	free(sbin);
+	return beside;
 }
 
 static int
