@@ -2,6 +2,8 @@
 # deps.sh -- install the Debian 12 packages tiergate builds, tests and demos with.
 # Idempotent: does nothing when every package is present. Works with no stdin,
 # retries while another apt holds the lock. Usage: scripts/deps.sh [build|all]
+# BUILD_PKGS is also debian/control's Build-Depends (tests/suites/94-install-docs.sh
+# compares them; build-essential and debhelper are there as debhelper-compat).
 set -eu
 want="${1:-all}"
 
@@ -10,14 +12,16 @@ BUILD_PKGS="build-essential pkg-config clang libclang-rt-14-dev
  libmagic-dev libqpdf-dev libmupdf-dev libmujs-dev libgumbo-dev libopenjp2-7-dev
  libjbig2dec0-dev libharfbuzz-dev libfreetype-dev libjpeg-dev libpng-dev
  libgmime-3.0-dev libmilter-dev libzip-dev libxml2-dev libseccomp-dev libssl-dev
- liboath-dev libevent-dev libqrencode-dev libcap-ng-dev zlib1g-dev libdeflate-dev"
+ liboath-dev libevent-dev libqrencode-dev libcap-ng-dev zlib1g-dev libdeflate-dev
+ debhelper groff-base"
 
 RUN_PKGS="iproute2 iptables iputils-ping tcpdump tcpreplay curl netcat-openbsd
  socat swaks postfix iperf3 haproxy ghostscript poppler-utils qpdf
  fonts-ipafont-gothic libndpi-bin oathtool openssl dnsutils dnsmasq-base
  openssh-client openssh-server python3 zip unzip p7zip-full file procps psmisc
  libxml2-utils img2pdf chromium chromium-driver python3-selenium keepalived conntrackd
- conntrack"
+ conntrack
+ lintian man-db systemd"
 
 pkgs="$BUILD_PKGS"
 [ "$want" = all ] && pkgs="$pkgs $RUN_PKGS"
