@@ -18,7 +18,8 @@ INSTALL    ?= install
 # Daemons and the root-only quarantine tool go to sbin; every other program to bin.
 # tiergate-verify and tiergate-sanitize --mail find tiergate-gw / tiergate-milter in
 # ../sbin beside them.
-SBIN_PROGS := tiergate-gw tiergate-spoold tiergate-milter tiergate-bridge tiergate-quarantine
+SBIN_DAEMONS := tiergate-gw tiergate-spoold tiergate-milter tiergate-bridge tiergate-quarantine
+SBIN_PROGS    = $(filter $(SBIN_DAEMONS),$(notdir $(BINS)))
 BIN_PROGS   = $(filter-out $(SBIN_PROGS),$(notdir $(BINS)))
 
 MAN_SRCS := $(wildcard man/*.[1-8])
@@ -33,9 +34,14 @@ EXAMPLES := conf/alpha.conf conf/beta.conf conf/beta-prime.conf conf/README.md \
 INSTALL_SUBST = sed -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' -e 's|@DOCDIR@|$(DOCDIR)|g' \
                     -e 's|@SBINDIR@|$(PREFIX)/sbin|g' -e 's|@BINDIR@|$(PREFIX)/bin|g'
 
-.PHONY: man install deb
+.PHONY: man install deb install-list
 build-all: $(MANPAGES)
 man: $(MANPAGES)
+
+# What goes where, for tests/suites/94-install-docs.sh: "bin NAME" / "sbin NAME" lines.
+install-list:
+	@for p in $(BIN_PROGS); do echo "bin $$p"; done
+	@for p in $(SBIN_PROGS); do echo "sbin $$p"; done
 
 # Pages are mdoc (groff reads it: nothing more to install); groff's warnings fail the build.
 $(BUILD)/man/%: man/% install.mk

@@ -21,7 +21,8 @@ RUN_PKGS="iproute2 iptables iputils-ping tcpdump tcpreplay curl netcat-openbsd
  openssh-client openssh-server python3 zip unzip p7zip-full file procps psmisc
  libxml2-utils img2pdf chromium chromium-driver python3-selenium keepalived conntrackd
  conntrack
- lintian man-db systemd"
+ lintian man-db systemd
+ logrotate"
 
 pkgs="$BUILD_PKGS"
 [ "$want" = all ] && pkgs="$pkgs $RUN_PKGS"
