@@ -20,8 +20,10 @@ rc=$?
 	fail "no --out is a usage error (exit 2, usage)" "exit $rc: $(head -n 1 "$TG_TMP/no-out.txt")"
 check_grep "a usage error says how to call it" "usage:" <("$BIN/tiergate-sanitize" 2>&1)
 
-# the mail mode runs in tiergate-milter (sanitizer/cli.h): the file CLI itself links no GMime
-if "$BIN/tiergate-sanitize" --mail /dev/null --out "$TG_TMP/x.eml" >"$TG_TMP/mail.log" 2>&1 &&
+# the mail mode runs in tiergate-milter (sanitizer/cli.h): the file CLI itself links no GMime.
+# Its quarantine is the test's: the default one is the installed system's (/var/lib/tiergate).
+echo "sanitizer = { quarantine = { dir = \"$TG_TMP/quarantine\"; }; };" >"$TG_TMP/mail.conf"
+if "$BIN/tiergate-sanitize" --config "$TG_TMP/mail.conf" --mail /dev/null --out "$TG_TMP/x.eml" >"$TG_TMP/mail.log" 2>&1 &&
 	grep -q "^MIME-Version: 1.0" "$TG_TMP/x.eml"; then
 	pass "--mail is handed to the mail rebuild in tiergate-milter"
 else
