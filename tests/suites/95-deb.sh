@@ -1,0 +1,307 @@
+#!/usr/bin/env bash
+# 95-deb.sh -- make deb, lintian, dpkg -i, every installed program against the installed site file, units,
+# man pages, users and directories, a real spool transfer, then dpkg --purge leaving nothing behind.
+# tier: e2e
+# timeout: 900
+. "$(dirname "$0")/../lib/harness.sh"
+need_root
+
+PKG=tiergate
+SITE=/etc/tiergate/tiergate.conf
+STATE_DIRS=(/etc/tiergate /var/lib/tiergate /var/spool/tiergate /var/log/tiergate)
+
+# out NAME CMD...: CMD's output in $TG_TMP/NAME.out, its status in $status.
+out() {
+	local name=$1
+	shift
+	"$@" >"$TG_TMP/$name.out" 2>&1
+	status=$?
+}
+show() { sed 's/^/  | /' "$TG_TMP/$1.out" | head -n "${2:-20}"; }
+# ok_if NAME CONDITION-STATUS [OUT]: pass when the status is 0, else fail and show OUT.
+ok_if() {
+	if [ "$2" -eq 0 ]; then pass "$1"; else fail "$1" "${4:-}"; [ -n "${3:-}" ] && show "$3"; fi
+}
+
+if dpkg-query -W -f='${Status}' "$PKG" 2>/dev/null | grep -q 'ok installed'; then
+	fail "$TG_SUITE" "package $PKG is installed already: this suite installs and purges it, remove it first"
+	exit 1
+fi
+
+# Leftovers of earlier runs (or of tests that used the default paths) would be purged with
+# the package: they are kept aside and put back afterwards.
+for d in "${STATE_DIRS[@]}"; do
+	if [ -e "$d" ]; then
+		mv "$d" "$d.95-deb-saved.$$"
+		on_exit "rm -rf '$d' && mv '$d.95-deb-saved.$$' '$d'"
+		echo "# $d existed before the install: kept aside as $d.95-deb-saved.$$"
+	fi
+done
+
+# The file list of /etc /usr /var (and /lib when it is not /usr/lib): path, type, owner, mode.
+# Not compared: dpkg's own database and logs (tiergate's entries there are checked with
+# dpkg-query), caches man-db and debconf refresh, the backups adduser/deluser leave of
+# the user database, and the directories other suites' servers write in meanwhile.
+VOLATILE='^/var/lib/dpkg/|^/var/log/(dpkg\.log|apt/|alternatives\.log|journal/|lastlog|faillog|wtmp|btmp)|^/var/cache/(man|debconf|apt|ldconfig)(/|$)|^/var/lib/(apt|ucf)/|^/etc/(passwd|group|shadow|gshadow|subuid|subgid)-$|^/var/tmp/|^/var/(spool|lib)/postfix/|^/var/mail/|^/etc/netns/|^/var/lib/logrotate/'
+ROOTS=(/etc /usr /var)
+[ -L /lib ] || ROOTS+=(/lib)
+snapshot() {
+	find "${ROOTS[@]}" -xdev -path '*.95-deb-saved.*' -prune -o -printf '%p %y %u:%g %m\n' 2>/dev/null |
+		grep -Ev "$VOLATILE" | sort >"$1"
+}
+# dpkg -L names /lib/...; on a merged /usr the files are in /usr/lib/...
+canon() { if [ -L /lib ]; then sed -e 's|^/lib/|/usr/lib/|' -e 's|^/bin/|/usr/bin/|' -e 's|^/sbin/|/usr/sbin/|'; else cat; fi; }
+
+installed=0
+bridge_files=()
+cleanup_install() {
+	local f
+	for f in "${bridge_files[@]}"; do rm -f "$f"; done
+	[ "$installed" = 1 ] && dpkg --purge "$PKG" >/dev/null 2>&1
+	return 0
+}
+on_exit cleanup_install
+
+# --- build ------------------------------------------------------------------
+t0=$(date +%s)
+out make-deb make -s --no-print-directory -C "$ROOT" BUILD="$TIERGATE_BUILD" deb
+deb=$(ls "$TIERGATE_BUILD"/${PKG}_*_"$(dpkg --print-architecture)".deb 2>/dev/null | head -n 1)
+if [ "$status" -eq 0 ] && [ -n "$deb" ]; then
+	pass "make deb builds $(basename "$deb") in $TIERGATE_BUILD/ ($(($(date +%s) - t0)) s)"
+else
+	fail "make deb builds the package in $TIERGATE_BUILD/" "exit $status"
+	show make-deb 30
+	exit 1
+fi
+stray=$(ls "$ROOT"/.. 2>/dev/null | grep -E "^${PKG}_.*\.(deb|changes|buildinfo)$" || true)
+[ -z "$stray" ] && pass "nothing written beside the source tree" || fail "nothing written beside the source tree" "$stray"
+
+# --- lintian ----------------------------------------------------------------
+out lintian lintian --fail-on error,warning "$deb"
+grep -v 'running with root privileges' "$TG_TMP/lintian.out" >"$TG_TMP/lintian.tags"
+if [ "$status" -eq 0 ] && ! grep -Eq '^[EW]: ' "$TG_TMP/lintian.tags"; then
+	pass "lintian: no errors, no warnings"
+else
+	fail "lintian: no errors, no warnings" "exit $status"
+	show lintian.tags
+fi
+
+# --- install ----------------------------------------------------------------
+snapshot "$TG_TMP/before.list"
+getent passwd | cut -d: -f1 | sort >"$TG_TMP/users.before"
+getent group | cut -d: -f1 | sort >"$TG_TMP/groups.before"
+dpkg-statoverride --list | sort >"$TG_TMP/overrides.before"
+
+out dpkg-i env DEBIAN_FRONTEND=noninteractive dpkg -i "$deb"
+if [ "$status" -eq 0 ]; then
+	installed=1
+	pass "dpkg -i installs the package"
+else
+	fail "dpkg -i installs the package" "exit $status"
+	show dpkg-i 30
+	dpkg --purge "$PKG" >/dev/null 2>&1
+	exit 1
+fi
+snapshot "$TG_TMP/installed.list"
+
+# Everything the install added is the package's (dpkg -L) or made on purpose by its
+# maintainer scripts: the state, spool and log directories and the enabled units.
+dpkg -L "$PKG" | canon | sort -u >"$TG_TMP/dpkg-L"
+comm -13 <(cut -d' ' -f1 "$TG_TMP/before.list") <(cut -d' ' -f1 "$TG_TMP/installed.list") >"$TG_TMP/added"
+grep -vxF -f "$TG_TMP/dpkg-L" "$TG_TMP/added" |
+	grep -Ev '^/var/(lib|spool|log)/tiergate(/|$)|^/etc/systemd/system/[a-z.-]+\.wants(/tiergate-[a-z]+\.service)?$|^/var/lib/systemd/deb-systemd-helper-enabled(/.*)?$|^/etc/systemd(/system)?$|^/var/lib/systemd$' \
+	>"$TG_TMP/unexplained" || true
+nfiles=$(grep -c . "$TG_TMP/added")
+if [ "$nfiles" -gt 20 ] && [ ! -s "$TG_TMP/unexplained" ]; then
+	pass "dpkg -L covers everything installed ($nfiles new paths; the rest: postinst's directories, enabled units)"
+else
+	fail "dpkg -L covers everything installed" "$nfiles new paths, these unexplained:"
+	sed 's/^/  | /' "$TG_TMP/unexplained" | head -n 20
+fi
+missing=$(while read -r p; do [ -e "$p" ] || [ -L "$p" ] || echo "$p"; done <"$TG_TMP/dpkg-L")
+[ -z "$missing" ] && pass "every path of dpkg -L exists" || fail "every path of dpkg -L exists" "$missing"
+
+# --- users, owners and modes --------------------------------------------------
+for u in tiergate tiergate-bridge tiergate-sandbox; do
+	ent=$(getent passwd "$u")
+	uid=$(echo "$ent" | cut -d: -f3)
+	shell=$(echo "$ent" | cut -d: -f7)
+	if [ -n "$ent" ] && [ "$uid" -gt 0 ] && [ "$uid" -lt 1000 ] && [ "$shell" = /usr/sbin/nologin ]; then
+		pass "system user $u (uid $uid, no login)"
+	else
+		fail "system user $u (uid < 1000, no login)" "${ent:-no such user}"
+	fi
+done
+while read -r path owner mode; do
+	have=$(stat -c '%U:%G %a' "$path" 2>&1)
+	[ "$have" = "$owner $mode" ] && pass "$path is $owner $mode" || fail "$path is $owner $mode" "it is $have"
+done <<'EOF'
+/etc/tiergate/tiergate.conf root:tiergate 640
+/var/lib/tiergate root:root 755
+/var/lib/tiergate/quarantine tiergate:tiergate 700
+/var/lib/tiergate/bridge tiergate-bridge:tiergate-bridge 750
+/var/spool/tiergate/inbox root:root 750
+/var/spool/tiergate/outbox root:root 750
+/var/spool/tiergate/state root:root 700
+/var/spool/tiergate/milter tiergate:tiergate 700
+/var/log/tiergate root:adm 2750
+/var/log/tiergate/gw.json tiergate:adm 640
+/var/log/tiergate/mail.json tiergate:adm 640
+EOF
+
+# --- units: enabled, not started, verified ------------------------------------
+units=$(grep -E '^/usr/lib/systemd/system/.*\.service$|^/lib/systemd/system/.*\.service$' "$TG_TMP/dpkg-L")
+[ "$(echo "$units" | grep -c .)" -ge 4 ] && pass "units installed: $(echo "$units" | xargs -n1 basename | tr '\n' ' ')" ||
+	fail "units installed" "$units"
+for u in $units; do
+	name=$(basename "$u")
+	link=$(ls /etc/systemd/system/*.wants/"$name" 2>/dev/null | head -n 1)
+	if [ -n "$link" ] && [ "$(readlink -f "$link")" = "$(readlink -f "$u")" ]; then
+		pass "$name is enabled ($link)"
+	else
+		fail "$name is enabled" "no link in /etc/systemd/system/*.wants"
+	fi
+	out "verify-$name" systemd-analyze verify "$u"
+	ok_if "systemd-analyze verify $name" "$status" "verify-$name"
+done
+running=""
+for exe in /proc/[0-9]*/exe; do
+	case "$(readlink "$exe" 2>/dev/null)" in /usr/sbin/tiergate-* | /usr/bin/tiergate-*) running="$running ${exe%/exe}" ;; esac
+done
+[ -z "$running" ] && pass "installing started no installed program" || fail "installing started no installed program" "$running"
+
+# --- man pages ----------------------------------------------------------------
+for p in $(grep -E '^/usr/share/man/man[0-9]/' "$TG_TMP/dpkg-L" | grep -E '\.[0-9](\.gz)?$'); do
+	w=$(MANWIDTH=80 man --warnings -l "$p" 2>&1 >/dev/null)
+	lines=$(MANWIDTH=80 man -l "$p" 2>/dev/null | wc -l)
+	if [ -z "$w" ] && [ "$lines" -gt 10 ]; then pass "man -l $(basename "$p"): $lines lines, no warnings"
+	else fail "man -l $(basename "$p") without warnings" "${w:-only $lines lines}"; fi
+done
+for prog in $(grep -E '^/usr/s?bin/tiergate-' "$TG_TMP/dpkg-L"); do
+	name=$(basename "$prog")
+	sect=1
+	case "$prog" in /usr/sbin/*) sect=8 ;; esac
+	page=$(man -w "$sect" "$name" 2>/dev/null)
+	[ -n "$page" ] && pass "man $sect $name finds $page" || fail "man $sect $name finds the installed page"
+done
+page=$(man -w 5 tiergate.conf 2>/dev/null)
+[ -n "$page" ] && pass "man 5 tiergate.conf finds $page" || fail "man 5 tiergate.conf finds the installed page"
+
+# --- every installed program against the installed site file -----------------------
+checkok() {   # NAME CMD...: exit 0 and "configuration OK"
+	local name=$1 file
+	shift
+	file=check-$(echo "$name" | tr -c 'A-Za-z0-9\n-' _)
+	out "$file" "$@"
+	if [ "$status" -eq 0 ] && grep -qx 'configuration OK' "$TG_TMP/$file.out"; then pass "$name: configuration OK"
+	else fail "$name: configuration OK" "exit $status"; show "$file"; fi
+}
+checkok "tiergate-policy check $SITE" /usr/bin/tiergate-policy check "$SITE"
+checkok "tiergate-gw --check" /usr/sbin/tiergate-gw --config "$SITE" --check
+checkok "tiergate-spoold --check" /usr/sbin/tiergate-spoold --config "$SITE" --check
+checkok "tiergate-milter --check" /usr/sbin/tiergate-milter --config "$SITE" --check
+# the daemons that run as tiergate can read the site file; a user outside its group cannot
+checkok "tiergate-milter --check as user tiergate" runuser -u tiergate -- /usr/sbin/tiergate-milter --config "$SITE" --check
+checkok "tiergate-gw --check as user tiergate" runuser -u tiergate -- /usr/sbin/tiergate-gw --config "$SITE" --check
+out sandbox-read runuser -u tiergate-sandbox -- /usr/bin/tiergate-policy check "$SITE"
+if [ "$status" -ne 0 ] && grep -qi 'permission denied' "$TG_TMP/sandbox-read.out"; then
+	pass "user tiergate-sandbox cannot read the site file"
+else fail "user tiergate-sandbox cannot read the site file" "exit $status"; show sandbox-read; fi
+
+out gw-rules /usr/sbin/tiergate-gw --config "$SITE" --print-rules
+if [ "$status" -eq 0 ] && grep -q -- '-j NFQUEUE --queue-num 0' "$TG_TMP/gw-rules.out"; then pass "tiergate-gw --print-rules"
+else fail "tiergate-gw --print-rules" "exit $status"; show gw-rules; fi
+
+# the bridge refuses to start until the site's certificate, key and device CA are there
+out bridge-n1 /usr/sbin/tiergate-bridge --config "$SITE" -n
+if [ "$status" -ne 0 ] && grep -q '/etc/tiergate/bridge/bridge.pem' "$TG_TMP/bridge-n1.out"; then
+	pass "tiergate-bridge -n refuses the fresh install, naming the missing certificate"
+else fail "tiergate-bridge -n refuses the fresh install, naming the missing certificate" "exit $status"; show bridge-n1; fi
+if tests/bridge/pki.sh "$TG_TMP/pki" >"$TG_TMP/pki.out" 2>&1; then
+	bridge_files=(/etc/tiergate/bridge/bridge.pem /etc/tiergate/bridge/bridge.key /etc/tiergate/bridge/device-ca.pem)
+	install -m 0644 "$TG_TMP/pki/bridge-ec.pem" /etc/tiergate/bridge/bridge.pem
+	install -m 0600 "$TG_TMP/pki/bridge-ec.key" /etc/tiergate/bridge/bridge.key
+	install -m 0644 "$TG_TMP/pki/device-ca.pem" /etc/tiergate/bridge/device-ca.pem
+	checkok "tiergate-bridge -n with the site's certificate and device CA" \
+		/usr/sbin/tiergate-bridge --config "$SITE" -n
+	out bridge-fp /usr/sbin/tiergate-bridge fingerprint "$TG_TMP/pki/dev-good.pem"
+	[ "$status" -eq 0 ] && grep -Eq '[0-9a-f]{64}' "$TG_TMP/bridge-fp.out" && pass "tiergate-bridge fingerprint" ||
+		{ fail "tiergate-bridge fingerprint" "exit $status"; show bridge-fp; }
+else
+	fail "test PKI made" "$(tail -n 3 "$TG_TMP/pki.out")"
+fi
+
+out quarantine /usr/sbin/tiergate-quarantine --config "$SITE" list
+if [ "$status" -eq 0 ] && head -n 1 "$TG_TMP/quarantine.out" | grep -q '^ID '; then pass "tiergate-quarantine list on the installed quarantine"
+else fail "tiergate-quarantine list on the installed quarantine" "exit $status"; show quarantine; fi
+
+printf '住民票の写し\r\n' | iconv -f UTF-8 -t CP932 >"$TG_TMP/note.txt"
+out sanitize /usr/bin/tiergate-sanitize --config "$SITE" --out "$TG_TMP/san" "$TG_TMP/note.txt"
+if [ "$status" -eq 0 ] && grep -q '住民票の写し' "$TG_TMP/san/note.txt" 2>/dev/null; then
+	pass "tiergate-sanitize with the installed site file (CP932 text to UTF-8)"
+else fail "tiergate-sanitize with the installed site file" "exit $status"; show sanitize; fi
+
+# tools in /usr/bin find their daemons in /usr/sbin
+mail="$ROOT/tests/mail/01_outlook_iso2022jp_plain.eml"
+out sanitize-mail /usr/bin/tiergate-sanitize --config "$SITE" --mail "$mail" --out "$TG_TMP/mail.eml"
+if [ "$status" -eq 0 ] && grep -q '^MIME-Version: 1.0' "$TG_TMP/mail.eml" 2>/dev/null; then
+	pass "tiergate-sanitize --mail runs /usr/sbin/tiergate-milter"
+else fail "tiergate-sanitize --mail runs /usr/sbin/tiergate-milter" "exit $status"; show sanitize-mail; fi
+out verify /usr/bin/tiergate-verify -j 2 "$ROOT/conf/verify/alpha"
+if [ "$status" -eq 0 ] && grep -qi 'pass' "$TG_TMP/verify.out"; then
+	pass "tiergate-verify runs /usr/sbin/tiergate-gw on the alpha suite"
+else fail "tiergate-verify runs /usr/sbin/tiergate-gw on the alpha suite" "exit $status"; show verify; fi
+out connect /usr/bin/tiergate-connect
+if [ "$status" -eq 2 ] && grep -q '^usage: tiergate-connect' "$TG_TMP/connect.out"; then
+	pass "tiergate-connect runs (no check mode: its usage, exit 2)"
+else fail "tiergate-connect runs (usage, exit 2)" "exit $status"; show connect; fi
+
+# --- the spool daemon with the installed directories and users --------------------
+/usr/sbin/tiergate-spoold --config "$SITE" >"$TG_TMP/spoold.out" 2>&1 &
+spoold=$!
+on_exit "kill $spoold"
+cp "$TG_TMP/note.txt" /var/spool/tiergate/inbox/memo.txt
+if wait_for 30 test -s /var/spool/tiergate/outbox/memo.txt; then
+	pass "tiergate-spoold moves a file from the installed inbox to the outbox, sanitized"
+else fail "tiergate-spoold moves a file from the installed inbox to the outbox" "$(ls -la /var/spool/tiergate/*/ 2>&1 | head)"; show spoold; fi
+if wait_for 10 grep -q '"event":"spool"' /var/log/tiergate/spool.json; then pass "its event is in /var/log/tiergate/spool.json"
+else fail "its event is in /var/log/tiergate/spool.json"; fi
+kill "$spoold" 2>/dev/null
+wait "$spoold" 2>/dev/null
+
+# --- log rotation -------------------------------------------------------------
+out logrotate logrotate -d -s "$TG_TMP/logrotate.state" /etc/logrotate.d/tiergate
+if [ "$status" -eq 0 ] && grep -q 'gw.json' "$TG_TMP/logrotate.out" && ! grep -Eqi 'error|insecure|skipping' "$TG_TMP/logrotate.out"; then
+	pass "logrotate reads /etc/logrotate.d/tiergate and would rotate the event files"
+else fail "logrotate reads /etc/logrotate.d/tiergate" "exit $status"; show logrotate; fi
+out logrotate-f logrotate -f -s "$TG_TMP/logrotate.state" /etc/logrotate.d/tiergate
+if [ "$status" -eq 0 ] && [ -e /var/log/tiergate/spool.json.1 ] && [ "$(stat -c '%U %s' /var/log/tiergate/gw.json)" = "tiergate 0" ]; then
+	pass "a forced rotation copies and truncates in place (gw.json still tiergate's)"
+else fail "a forced rotation copies and truncates in place" "exit $status, $(ls -la /var/log/tiergate | tr '\n' ';')"; show logrotate-f; fi
+
+# --- purge ----------------------------------------------------------------------
+for f in "${bridge_files[@]}"; do rm -f "$f"; done   # the admin's files; purge leaves them
+bridge_files=()
+out purge dpkg --purge "$PKG"
+if [ "$status" -eq 0 ]; then installed=0; pass "dpkg --purge"; else fail "dpkg --purge" "exit $status"; show purge; fi
+dpkg-query -W -f='${Status}\n' "$PKG" >"$TG_TMP/status.out" 2>&1
+if ! grep -q installed "$TG_TMP/status.out" || grep -q 'not-installed' "$TG_TMP/status.out"; then
+	pass "dpkg knows the package no more"
+else fail "dpkg knows the package no more" "$(cat "$TG_TMP/status.out")"; fi
+left=$(ls /var/lib/dpkg/info/"$PKG".* 2>/dev/null)
+[ -z "$left" ] && pass "no $PKG files left in /var/lib/dpkg/info" || fail "no $PKG files left in /var/lib/dpkg/info" "$left"
+
+snapshot "$TG_TMP/after.list"
+if diff "$TG_TMP/before.list" "$TG_TMP/after.list" >"$TG_TMP/purge.diff"; then
+	pass "after purge /etc /usr /var hold exactly the files, owners and modes of before ($(wc -l <"$TG_TMP/before.list") paths)"
+else
+	fail "after purge /etc /usr /var hold exactly what they held before" "$(grep -c '^[<>]' "$TG_TMP/purge.diff") paths differ"
+	show purge.diff 30
+fi
+getent passwd | cut -d: -f1 | sort >"$TG_TMP/users.after"
+getent group | cut -d: -f1 | sort >"$TG_TMP/groups.after"
+dpkg-statoverride --list | sort >"$TG_TMP/overrides.after"
+for what in users groups overrides; do
+	if diff "$TG_TMP/$what.before" "$TG_TMP/$what.after" >"$TG_TMP/$what.diff"; then pass "after purge the $what are those of before"
+	else fail "after purge the $what are those of before"; show "$what.diff"; fi
+done
