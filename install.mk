@@ -34,7 +34,15 @@ EXAMPLES := conf/alpha.conf conf/beta.conf conf/beta-prime.conf conf/README.md \
 INSTALL_SUBST = sed -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' -e 's|@DOCDIR@|$(DOCDIR)|g' \
                     -e 's|@SBINDIR@|$(PREFIX)/sbin|g' -e 's|@BINDIR@|$(PREFIX)/bin|g'
 
-.PHONY: man install deb install-list
+# Pages and units carry the installed paths: they are made again when those change
+# (make install PREFIX=/usr/local after a plain make).
+INSTALL_PATHS = $(PREFIX) $(SYSCONFDIR) $(DOCDIR)
+$(BUILD)/install-paths: FORCE
+	@mkdir -p $(dir $@)
+	@echo '$(INSTALL_PATHS)' | cmp -s - $@ || echo '$(INSTALL_PATHS)' >$@
+FORCE:
+
+.PHONY: man install deb install-list FORCE
 build-all: $(MANPAGES)
 man: $(MANPAGES)
 
@@ -44,7 +52,7 @@ install-list:
 	@for p in $(SBIN_PROGS); do echo "sbin $$p"; done
 
 # Pages are mdoc (groff reads it: nothing more to install); groff's warnings fail the build.
-$(BUILD)/man/%: man/% install.mk
+$(BUILD)/man/%: man/% install.mk $(BUILD)/install-paths
 	@mkdir -p $(dir $@)
 	$(INSTALL_SUBST) $< >$@.tmp
 	@if command -v groff >/dev/null; then \
@@ -53,7 +61,7 @@ $(BUILD)/man/%: man/% install.mk
 	mv $@.tmp $@
 
 # The units in conf/ name /usr/sbin and /etc: another PREFIX gets its own paths.
-$(BUILD)/units/%.service: conf/%.service install.mk
+$(BUILD)/units/%.service: conf/%.service install.mk $(BUILD)/install-paths
 	@mkdir -p $(dir $@)
 	sed -e 's|/usr/sbin/|$(PREFIX)/sbin/|g' -e 's|/etc/tiergate/|$(SYSCONFDIR)/tiergate/|g' $< >$@
 
@@ -70,8 +78,10 @@ install: build-all $(UNIT_OUT)
 	for f in $(EXAMPLES); do $(INSTALL) -m 0644 $$f $(DESTDIR)$(DOCDIR)/examples/$${f#conf/}; done
 	$(INSTALL) -m 0644 README.md $(DESTDIR)$(DOCDIR)/README.md
 	$(INSTALL) -m 0644 docs/*.md $(DESTDIR)$(DOCDIR)/
-	[ -e $(DESTDIR)$(SYSCONFDIR)/tiergate/tiergate.conf ] || \
-		$(INSTALL) -m 0644 conf/tiergate.conf $(DESTDIR)$(SYSCONFDIR)/tiergate/tiergate.conf
+	[ -e $(DESTDIR)$(SYSCONFDIR)/tiergate/tiergate.conf ] || { \
+		sed 's|/etc/tiergate/|$(SYSCONFDIR)/tiergate/|g' conf/tiergate.conf \
+			>$(DESTDIR)$(SYSCONFDIR)/tiergate/tiergate.conf && \
+		chmod 0644 $(DESTDIR)$(SYSCONFDIR)/tiergate/tiergate.conf; }
 	[ -e $(DESTDIR)$(SYSCONFDIR)/tiergate/bridge/devices.conf ] || \
 		$(INSTALL) -m 0644 conf/bridge/devices-empty.conf $(DESTDIR)$(SYSCONFDIR)/tiergate/bridge/devices.conf
 

@@ -102,3 +102,36 @@ out default "$BIN/tiergate-policy" check "$ROOT/conf/tiergate.conf"
 if [ "$status" -eq 0 ] && [ "$(cat "$TG_TMP/default.out")" = "configuration OK" ]; then
 	pass "conf/tiergate.conf (the installed default) loads without warnings"
 else fail "conf/tiergate.conf (the installed default) loads without warnings" "exit $status"; show default; fi
+
+# --- make install with another PREFIX, twice ------------------------------------
+dest="$TG_TMP/root"
+out install make -s --no-print-directory -C "$ROOT" BUILD="$TIERGATE_BUILD" PREFIX=/usr/local DESTDIR="$dest" install
+bad=""
+while read -r dir name; do
+	[ -x "$dest/usr/local/$dir/$name" ] || bad="$bad $dir/$name"
+done <"$TG_TMP/list.out"
+for f in etc/tiergate/tiergate.conf etc/tiergate/bridge/devices.conf share/man/man5/tiergate.conf.5 \
+	share/doc/tiergate/examples/alpha.conf share/doc/tiergate/examples/parts/gateway.conf lib/systemd/system/tiergate-gw.service; do
+	[ -s "$dest/usr/local/$f" ] || bad="$bad $f"
+done
+if [ "$status" -eq 0 ] && [ -z "$bad" ]; then pass "make install PREFIX=/usr/local DESTDIR=...: programs, pages, units, examples, site file"
+else fail "make install PREFIX=/usr/local DESTDIR=..." "exit $status, missing:$bad"; show install; fi
+# the installed paths are written into the units, the pages and the site file
+if grep -q '^ExecStart=/usr/local/sbin/tiergate-gw --config /usr/local/etc/tiergate/tiergate.conf' \
+	"$dest/usr/local/lib/systemd/system/tiergate-gw.service" &&
+	! grep -hE '(^|[= +])(/usr/sbin|/etc/tiergate)/' "$dest"/usr/local/lib/systemd/system/*.service | grep -v '^#' | grep -q . &&
+	grep -q '/usr/local/etc/tiergate/tiergate.conf' "$dest/usr/local/share/man/man8/tiergate-gw.8" &&
+	grep -q '"/usr/local/etc/tiergate/bridge/bridge.pem"' "$dest/usr/local/etc/tiergate/tiergate.conf"; then
+	pass "the units, pages and site file name /usr/local's paths"
+else fail "the units, pages and site file name /usr/local's paths"
+	grep -h 'Exec\|/etc/tiergate' "$dest"/usr/local/lib/systemd/system/*.service | head -n 5 | sed 's/^/  | /'; fi
+# an admin's site file survives a second make install
+echo '# edited by the admin' >>"$dest/usr/local/etc/tiergate/tiergate.conf"
+out install2 make -s --no-print-directory -C "$ROOT" BUILD="$TIERGATE_BUILD" PREFIX=/usr/local DESTDIR="$dest" install
+if [ "$status" -eq 0 ] && tail -n 1 "$dest/usr/local/etc/tiergate/tiergate.conf" | grep -q 'edited by the admin'; then
+	pass "make install again keeps the admin's site file"
+else fail "make install again keeps the admin's site file" "exit $status"; show install2; fi
+# and the build tree's pages are the default PREFIX's again
+make -s --no-print-directory -C "$ROOT" BUILD="$TIERGATE_BUILD" man >/dev/null 2>&1
+grep -q '/etc/tiergate/tiergate.conf' "$TIERGATE_BUILD/man/tiergate-gw.8" && ! grep -q /usr/local "$TIERGATE_BUILD/man/tiergate-gw.8" &&
+	pass "pages are made again for the default PREFIX" || fail "pages are made again for the default PREFIX"
