@@ -24,16 +24,6 @@ if dpkg-query -W -f='${Status}' "$PKG" 2>/dev/null | grep -q 'ok installed'; the
 	exit 1
 fi
 
-# Leftovers of earlier runs (or of tests that used the default paths) would be purged with
-# the package: they are kept aside and put back afterwards.
-for d in "${STATE_DIRS[@]}"; do
-	if [ -e "$d" ]; then
-		mv "$d" "$d.95-deb-saved.$$"
-		on_exit "rm -rf '$d' && mv '$d.95-deb-saved.$$' '$d'"
-		echo "# $d existed before the install: kept aside as $d.95-deb-saved.$$"
-	fi
-done
-
 # The file list of /etc /usr /var (and /lib when it is not /usr/lib): path, type, owner, mode.
 # Not compared: dpkg's own database and logs (tiergate's entries there are checked with
 # dpkg-query), caches man-db and debconf refresh, the backups adduser/deluser leave of
@@ -83,7 +73,20 @@ else
 fi
 
 # --- install ----------------------------------------------------------------
+# Leftovers of earlier runs (or of tests that used the default paths) would be purged with
+# the package: they are kept aside and put back afterwards.
+for d in "${STATE_DIRS[@]}"; do
+	if [ -e "$d" ]; then
+		mv "$d" "$d.95-deb-saved.$$"
+		on_exit "rm -rf '$d' && mv '$d.95-deb-saved.$$' '$d'"
+		echo "# $d existed before the install: kept aside as $d.95-deb-saved.$$"
+	fi
+done
 snapshot "$TG_TMP/before.list"
+for d in "${STATE_DIRS[@]}"; do
+	# another process writing tiergate's default paths meanwhile would make purge look wrong
+	[ -e "$d" ] && fail "$d stays away until the install" "it came back: a process writes tiergate's default paths"
+done
 getent passwd | cut -d: -f1 | sort >"$TG_TMP/users.before"
 getent group | cut -d: -f1 | sort >"$TG_TMP/groups.before"
 dpkg-statoverride --list | sort >"$TG_TMP/overrides.before"
