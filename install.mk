@@ -26,7 +26,7 @@ MAN_SRCS := $(wildcard man/*.[1-8])
 MANPAGES := $(MAN_SRCS:man/%=$(BUILD)/man/%)
 UNITS    := $(wildcard conf/*.service)
 UNIT_OUT := $(UNITS:conf/%=$(BUILD)/units/%)
-EXAMPLES := conf/alpha.conf conf/beta.conf conf/beta-prime.conf conf/README.md \
+EXAMPLES := $(filter-out conf/tiergate.conf,$(wildcard conf/*.conf)) conf/README.md \
             $(wildcard conf/parts/*.conf) conf/bridge/devices.conf $(wildcard conf/postfix/*.cf) \
             $(wildcard conf/ci/*.yml)
 

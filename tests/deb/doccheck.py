@@ -74,21 +74,20 @@ def file_settings(path):
 
 
 def known_keys(dirs):
-    """Keys of the arrays the site-file parsers hand to conf_check_members()."""
+    """Keys of the site-file parsers' lists of known settings: every string array whose name
+    says known or members (gw/verify/ reads case.conf, another format: docs/cases.md)."""
     keys = set()
     for d in dirs:
         for root, _, files in os.walk(d):
+            if os.path.normpath(root).startswith(os.path.normpath("gw/verify")):
+                continue
             for f in files:
                 if not f.endswith(".c"):
                     continue
                 src = open(os.path.join(root, f), encoding="utf-8").read()
-                for call in re.finditer(r"conf_check_members\([^,]+,\s*(\w+)\s*,", src):
-                    # the array of that name defined last before the call (several
-                    # functions of one file each have their own `known[]`)
-                    defs = [m for m in re.finditer(r"\b" + call.group(1) + r"\[\]\s*=\s*\{(.*?)\}",
-                                                   src[:call.start()], re.S)]
-                    if defs:
-                        keys.update(re.findall(r'"([^"]+)"', defs[-1].group(1)))
+                for m in re.finditer(r"const\s+char\s*\*\s*const\s+\w*(?:known|members)\w*\[\]\s*=\s*\{(.*?)\}",
+                                     src, re.S):
+                    keys.update(re.findall(r'"([^"]+)"', m.group(1)))
     return keys
 
 

@@ -7,8 +7,7 @@
 
 DOC="$ROOT/tests/deb/doccheck.py"
 MAN5="$ROOT/man/tiergate.conf.5"
-SITEFILES=("$ROOT"/conf/parts/*.conf "$ROOT/conf/tiergate.conf" "$ROOT/conf/bridge/devices.conf"
-	"$ROOT/conf/bridge/devices-empty.conf" "$ROOT"/conf/alpha.conf "$ROOT"/conf/beta.conf "$ROOT"/conf/beta-prime.conf)
+SITEFILES=("$ROOT"/conf/*.conf "$ROOT"/conf/parts/*.conf "$ROOT"/conf/bridge/*.conf)
 
 # out NAME CMD...: CMD's output in $TG_TMP/NAME.out, its status in $status.
 out() {
@@ -135,3 +134,24 @@ else fail "make install again keeps the admin's site file" "exit $status"; show 
 make -s --no-print-directory -C "$ROOT" BUILD="$TIERGATE_BUILD" man >/dev/null 2>&1
 grep -q '/etc/tiergate/tiergate.conf' "$TIERGATE_BUILD/man/tiergate-gw.8" && ! grep -q /usr/local "$TIERGATE_BUILD/man/tiergate-gw.8" &&
 	pass "pages are made again for the default PREFIX" || fail "pages are made again for the default PREFIX"
+
+# --- each page knows its program's options and commands (from the program's own usage) ------
+while read -r dir name; do
+	sect=1
+	[ "$dir" = sbin ] && sect=8
+	src="$ROOT/man/$name.$sect"
+	[ -f "$src" ] || continue
+	"$BIN/$name" --help >"$TG_TMP/help-$name.out" 2>&1
+	missing=""
+	for o in $(grep -oE -- '--[a-z][a-z0-9-]*' "$TG_TMP/help-$name.out" | sort -u); do
+		[ "$o" = --help ] && continue
+		grep -qE -- "(Fl -${o#--}|${o})([^a-z0-9-]|\$)" "$src" || missing="$missing $o"
+	done
+	# "usage: NAME WORD ..." and "       NAME WORD ...": WORD a command the page must name
+	for c in $(sed -nE "s/^(usage:)? +$name ([a-z][a-z-]+)( .*)?\$/\\2/p" "$TG_TMP/help-$name.out" | sort -u); do
+		grep -qE "Cm $c( |\$)" "$src" || missing="$missing $c"
+	done
+	if [ -s "$TG_TMP/help-$name.out" ] && [ -z "$missing" ]; then
+		pass "$name($sect) names every option and command of its usage"
+	else fail "$name($sect) names every option and command of its usage" "missing:${missing:- (no usage printed)}"; fi
+done <"$TG_TMP/list.out"

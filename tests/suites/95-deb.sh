@@ -140,7 +140,7 @@ done <<'EOF'
 /etc/tiergate/tiergate.conf root:tiergate 640
 /var/lib/tiergate root:root 755
 /var/lib/tiergate/quarantine tiergate:tiergate 700
-/var/lib/tiergate/bridge tiergate-bridge:tiergate-bridge 750
+/var/lib/tiergate/bridge tiergate-bridge:tiergate-bridge 755
 /var/spool/tiergate/inbox root:root 750
 /var/spool/tiergate/outbox root:root 750
 /var/spool/tiergate/state root:root 700
