@@ -99,4 +99,5 @@ deb: build-all
 		--buildinfo-option=-u$(DEB_OUT) --changes-option=-u$(DEB_OUT) \
 		--buildinfo-file=$(DEB_OUT)/tiergate_$(DEB_VERSION)_$(DEB_ARCH).buildinfo \
 		--changes-file=$(DEB_OUT)/tiergate_$(DEB_VERSION)_$(DEB_ARCH).changes
+	dh_clean   # the staging tree (debian/tiergate/, 130 MB) is in the .deb now
 	@ls -l $(DEB_OUT)/tiergate_$(DEB_VERSION)_$(DEB_ARCH).deb
