@@ -38,12 +38,25 @@ snapshot() {
 # dpkg -L names /lib/...; on a merged /usr the files are in /usr/lib/...
 canon() { if [ -L /lib ]; then sed -e 's|^/lib/|/usr/lib/|' -e 's|^/bin/|/usr/bin/|' -e 's|^/sbin/|/usr/sbin/|'; else cat; fi; }
 
+# dpkg ARGS... waiting (up to 5 minutes) while another dpkg or apt holds its lock.
+dpkg_wait() {
+	local i rc
+	for ((i = 0; i < 150; i++)); do
+		env DEBIAN_FRONTEND=noninteractive dpkg "$@" >"$TG_TMP/dpkg-wait.out" 2>&1
+		rc=$?
+		grep -q 'lock' "$TG_TMP/dpkg-wait.out" && [ "$rc" -ne 0 ] || break
+		sleep 2
+	done
+	cat "$TG_TMP/dpkg-wait.out"
+	return "$rc"
+}
+
 installed=0
 bridge_files=()
 cleanup_install() {
 	local f
 	for f in "${bridge_files[@]}"; do rm -f "$f"; done
-	[ "$installed" = 1 ] && dpkg --purge "$PKG" >/dev/null 2>&1
+	[ "$installed" = 1 ] && dpkg_wait --purge "$PKG" >/dev/null 2>&1
 	return 0
 }
 on_exit cleanup_install
@@ -91,14 +104,14 @@ getent passwd | cut -d: -f1 | sort >"$TG_TMP/users.before"
 getent group | cut -d: -f1 | sort >"$TG_TMP/groups.before"
 dpkg-statoverride --list | sort >"$TG_TMP/overrides.before"
 
-out dpkg-i env DEBIAN_FRONTEND=noninteractive dpkg -i "$deb"
+out dpkg-i dpkg_wait -i "$deb"
 if [ "$status" -eq 0 ]; then
 	installed=1
 	pass "dpkg -i installs the package"
 else
 	fail "dpkg -i installs the package" "exit $status"
 	show dpkg-i 30
-	dpkg --purge "$PKG" >/dev/null 2>&1
+	dpkg_wait --purge "$PKG" >/dev/null 2>&1
 	exit 1
 fi
 snapshot "$TG_TMP/installed.list"
@@ -145,7 +158,7 @@ done <<'EOF'
 /var/spool/tiergate/outbox root:root 750
 /var/spool/tiergate/state root:root 700
 /var/spool/tiergate/milter tiergate:tiergate 700
-/var/log/tiergate root:adm 2750
+/var/log/tiergate root:adm 2751
 /var/log/tiergate/gw.json tiergate:adm 640
 /var/log/tiergate/mail.json tiergate:adm 640
 EOF
@@ -273,6 +286,68 @@ else fail "its event is in /var/log/tiergate/spool.json"; fi
 kill "$spoold" 2>/dev/null
 wait "$spoold" 2>/dev/null
 
+# --- the daemons as their units start them: users, capabilities, directories ------------
+# In a network namespace of the test's own (its own loopback and queues); /run/tiergate/*
+# made as systemd's RuntimeDirectory= makes them.
+ns="tgdeb$$"
+if ip netns add "$ns" && ip netns exec "$ns" ip link set lo up; then
+	on_exit "ip netns del $ns"
+	[ -e /run/tiergate ] || on_exit "rm -rf /run/tiergate"
+	install -d -m 0755 /run/tiergate
+	install -d -o tiergate -g tiergate -m 0750 /run/tiergate/gw
+	install -d -m 0700 /run/tiergate/bridge
+
+	# tiergate-gw.service: User=tiergate with CAP_NET_ADMIN and CAP_NET_RAW
+	ip netns exec "$ns" setpriv --reuid=tiergate --regid=tiergate --init-groups \
+		--inh-caps=+net_admin,+net_raw --ambient-caps=+net_admin,+net_raw \
+		/usr/sbin/tiergate-gw --config "$SITE" >"$TG_TMP/gw-live.out" 2>&1 &
+	gwpid=$!
+	on_exit "kill $gwpid"
+	if wait_for 15 test -S /run/tiergate/gw/gw.sock && grep -q 'ready: queues 0-0 bound' "$TG_TMP/gw-live.out" &&
+		[ "$(ps -o user= -p "$gwpid")" = tiergate ]; then
+		pass "tiergate-gw as its unit starts it: user tiergate, queue bound, socket in /run/tiergate/gw"
+	else fail "tiergate-gw as its unit starts it" "user $(ps -o user= -p "$gwpid" 2>&1)"; show gw-live; fi
+	out gw-ctl ip netns exec "$ns" /usr/sbin/tiergate-gw --config "$SITE" ctl stats
+	[ "$status" -eq 0 ] && grep -q . "$TG_TMP/gw-ctl.out" && pass "tiergate-gw ctl stats through the installed socket path" ||
+		{ fail "tiergate-gw ctl stats through the installed socket path" "exit $status"; show gw-ctl; }
+	if ip netns exec "$ns" curl -sf --max-time 5 http://127.0.0.1:9750/metrics >"$TG_TMP/metrics.out" &&
+		grep -q '^tiergate_' "$TG_TMP/metrics.out"; then pass "its metrics answer on 127.0.0.1:9750"
+	else fail "its metrics answer on 127.0.0.1:9750"; show gw-live; fi
+	kill "$gwpid" 2>/dev/null; wait "$gwpid" 2>/dev/null
+
+	# tiergate-milter.service: User=tiergate
+	ip netns exec "$ns" setpriv --reuid=tiergate --regid=tiergate --init-groups \
+		/usr/sbin/tiergate-milter --config "$SITE" >"$TG_TMP/milter-live.out" 2>&1 &
+	mpid=$!
+	on_exit "kill $mpid"
+	if wait_for 15 sh -c "ip netns exec $ns ss -ltn | grep -q '127.0.0.1:10025 '" &&
+		[ "$(ps -o user= -p "$mpid")" = tiergate ]; then
+		pass "tiergate-milter as its unit starts it: user tiergate, listening on 127.0.0.1:10025"
+	else fail "tiergate-milter as its unit starts it" "user $(ps -o user= -p "$mpid" 2>&1)"; show milter-live; fi
+	kill "$mpid" 2>/dev/null; wait "$mpid" 2>/dev/null
+
+	# tiergate-bridge.service: root, relays and key processes as tiergate-bridge
+	if [ -f /etc/tiergate/bridge/bridge.pem ]; then
+		ip netns exec "$ns" /usr/sbin/tiergate-bridge --config "$SITE" >"$TG_TMP/bridge-live.out" 2>&1 &
+		bpid=$!
+		on_exit "kill $bpid"
+		if wait_for 15 test -S /run/tiergate/bridge/control.sock &&
+			wait_for 10 sh -c "ip netns exec $ns ss -ltn | grep -q ':8443 '"; then
+			users=$(ps -o user= --ppid "$bpid" | sort -u | tr '\n' ' ')
+			[ "$users" = "tiergate-bridge " ] && pass "tiergate-bridge: the relay and key processes run as tiergate-bridge" ||
+				fail "tiergate-bridge: the relay and key processes run as tiergate-bridge" "children run as: $users"
+			if ip netns exec "$ns" openssl s_client -connect 127.0.0.1:8443 -CAfile "$TG_TMP/pki/device-ca.pem" \
+				-cert "$TG_TMP/pki/dev-good.pem" -key "$TG_TMP/pki/dev-good.key" </dev/null >"$TG_TMP/s_client.out" 2>&1 &&
+				grep -q 'Cipher is' "$TG_TMP/s_client.out"; then
+				pass "a device completes a TLS handshake with the bridge's installed certificate"
+			else fail "a device completes a TLS handshake with the bridge"; show s_client; fi
+		else fail "tiergate-bridge starts with the installed site file"; show bridge-live; fi
+		kill "$bpid" 2>/dev/null; wait "$bpid" 2>/dev/null
+	fi
+else
+	fail "network namespace $ns for the daemons"
+fi
+
 # --- log rotation -------------------------------------------------------------
 out logrotate logrotate -d -s "$TG_TMP/logrotate.state" /etc/logrotate.d/tiergate
 if [ "$status" -eq 0 ] && grep -q 'gw.json' "$TG_TMP/logrotate.out" && ! grep -Eqi 'error|insecure|skipping' "$TG_TMP/logrotate.out"; then
@@ -285,7 +360,7 @@ else fail "a forced rotation copies and truncates in place" "exit $status, $(ls 
 
 # --- installing again (an upgrade to the same version) keeps the admin's site file ---------
 echo '# edited by the admin' >>"$SITE"
-out dpkg-i-again env DEBIAN_FRONTEND=noninteractive dpkg -i "$deb"
+out dpkg-i-again dpkg_wait -i "$deb"
 if [ "$status" -eq 0 ] && tail -n 1 "$SITE" | grep -q 'edited by the admin' &&
 	[ "$(stat -c '%U:%G %a' "$SITE")" = "root:tiergate 640" ] && [ "$(stat -c '%U' /var/lib/tiergate/quarantine)" = tiergate ]; then
 	pass "dpkg -i again: the admin's site file, its owner and mode and the directories stay"
@@ -296,7 +371,7 @@ for f in "${bridge_files[@]}"; do rm -f "$f"; done   # the admin's files; purge 
 bridge_files=()
 getent passwd | cut -d: -f1 | sort >"$TG_TMP/users.prepurge"
 getent group | cut -d: -f1 | sort >"$TG_TMP/groups.prepurge"
-out purge dpkg --purge "$PKG"
+out purge dpkg_wait --purge "$PKG"
 if [ "$status" -eq 0 ]; then installed=0; pass "dpkg --purge"; else fail "dpkg --purge" "exit $status"; show purge; fi
 dpkg-query -W -f='${Status}\n' "$PKG" >"$TG_TMP/status.out" 2>&1
 if ! grep -q installed "$TG_TMP/status.out" || grep -q 'not-installed' "$TG_TMP/status.out"; then
