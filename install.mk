@@ -28,7 +28,7 @@ UNITS    := $(wildcard conf/*.service)
 UNIT_OUT := $(UNITS:conf/%=$(BUILD)/units/%)
 EXAMPLES := $(filter-out conf/tiergate.conf,$(wildcard conf/*.conf)) conf/README.md \
             $(wildcard conf/parts/*.conf) conf/bridge/devices.conf $(wildcard conf/postfix/*.cf) \
-            $(wildcard conf/ci/*.yml)
+            $(wildcard conf/ci/*.yml) $(wildcard conf/names/*.list)
 
 # The installed paths, written into the pages and the units.
 INSTALL_SUBST = sed -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' -e 's|@DOCDIR@|$(DOCDIR)|g' \
@@ -69,7 +69,7 @@ install: build-all $(UNIT_OUT)
 	$(INSTALL) -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(UNITDIR) \
 		$(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8 \
 		$(DESTDIR)$(DOCDIR)/examples/parts $(DESTDIR)$(DOCDIR)/examples/bridge \
-		$(DESTDIR)$(DOCDIR)/examples/postfix $(DESTDIR)$(DOCDIR)/examples/ci \
+		$(DESTDIR)$(DOCDIR)/examples/postfix $(DESTDIR)$(DOCDIR)/examples/ci $(DESTDIR)$(DOCDIR)/examples/names \
 		$(DESTDIR)$(SYSCONFDIR)/tiergate/bridge
 	$(INSTALL) -m 0755 $(BIN_PROGS:%=$(BIN)/%) $(DESTDIR)$(PREFIX)/bin/
 	$(INSTALL) -m 0755 $(SBIN_PROGS:%=$(BIN)/%) $(DESTDIR)$(PREFIX)/sbin/
