@@ -18,7 +18,8 @@ INSTALL    ?= install
 # Daemons and the root-only quarantine tool go to sbin; every other program to bin.
 # tiergate-verify and tiergate-sanitize --mail find tiergate-gw / tiergate-milter in
 # ../sbin beside them.
-SBIN_DAEMONS := tiergate-gw tiergate-spoold tiergate-milter tiergate-bridge tiergate-quarantine
+SBIN_DAEMONS := tiergate-gw tiergate-spoold tiergate-milter tiergate-bridge tiergate-quarantine \
+                tiergate-quarantined tiergate-portal
 SBIN_PROGS    = $(filter $(SBIN_DAEMONS),$(notdir $(BINS)))
 BIN_PROGS   = $(filter-out $(SBIN_PROGS),$(notdir $(BINS)))
 
