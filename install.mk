@@ -71,7 +71,7 @@ install: build-all $(UNIT_OUT)
 		$(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8 \
 		$(DESTDIR)$(DOCDIR)/examples/parts $(DESTDIR)$(DOCDIR)/examples/bridge \
 		$(DESTDIR)$(DOCDIR)/examples/postfix $(DESTDIR)$(DOCDIR)/examples/ci $(DESTDIR)$(DOCDIR)/examples/names \
-		$(DESTDIR)$(SYSCONFDIR)/tiergate/bridge
+		$(DESTDIR)$(SYSCONFDIR)/tiergate/bridge $(DESTDIR)$(SYSCONFDIR)/tiergate/portal
 	$(INSTALL) -m 0755 $(BIN_PROGS:%=$(BIN)/%) $(DESTDIR)$(PREFIX)/bin/
 	$(INSTALL) -m 0755 $(SBIN_PROGS:%=$(BIN)/%) $(DESTDIR)$(PREFIX)/sbin/
 	$(INSTALL) -m 0644 $(UNIT_OUT) $(DESTDIR)$(UNITDIR)/

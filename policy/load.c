@@ -10,7 +10,7 @@
 
 static const char *const load_top_known[] = {
 	"model", "zones", "hosts", "defaults", "rules", "gateway", "nfqueue", "sanitizer",
-	"milter", "spool", "bridge", "asp", "security_cloud", "events", NULL
+	"milter", "spool", "bridge", "asp", "security_cloud", "events", "portal", NULL
 };
 static const char *const load_zone_known[] = { "name", "networks", "interfaces", "comment", NULL };
 static const char *const load_host_known[] = { "name", "address", "roles", "comment", NULL };

@@ -136,7 +136,7 @@ missing=$(while read -r p; do [ -e "$p" ] || [ -L "$p" ] || echo "$p"; done <"$T
 [ -z "$missing" ] && pass "every path of dpkg -L exists" || fail "every path of dpkg -L exists" "$missing"
 
 # --- users, owners and modes --------------------------------------------------
-for u in tiergate tiergate-bridge tiergate-sandbox; do
+for u in tiergate tiergate-bridge tiergate-sandbox tiergate-portal; do
 	ent=$(getent passwd "$u")
 	uid=$(echo "$ent" | cut -d: -f3)
 	shell=$(echo "$ent" | cut -d: -f7)
@@ -153,6 +153,7 @@ done <<'EOF'
 /etc/tiergate/tiergate.conf root:tiergate 640
 /var/lib/tiergate root:root 755
 /var/lib/tiergate/quarantine tiergate:tiergate 700
+/var/lib/tiergate/release-requests root:root 700
 /var/lib/tiergate/bridge tiergate-bridge:tiergate-bridge 755
 /var/spool/tiergate/inbox root:root 750
 /var/spool/tiergate/outbox root:root 750
@@ -165,7 +166,7 @@ EOF
 
 # --- units: enabled, not started, verified ------------------------------------
 units=$(grep -E '^/usr/lib/systemd/system/.*\.service$|^/lib/systemd/system/.*\.service$' "$TG_TMP/dpkg-L")
-[ "$(echo "$units" | grep -c .)" -ge 4 ] && pass "units installed: $(echo "$units" | xargs -n1 basename | tr '\n' ' ')" ||
+[ "$(echo "$units" | grep -c .)" -ge 6 ] && pass "units installed: $(echo "$units" | xargs -n1 basename | tr '\n' ' ')" ||
 	fail "units installed" "$units"
 for u in $units; do
 	name=$(basename "$u")
@@ -217,6 +218,12 @@ checkok "tiergate-policy check $SITE" /usr/bin/tiergate-policy check "$SITE"
 checkok "tiergate-gw --check" /usr/sbin/tiergate-gw --config "$SITE" --check
 checkok "tiergate-spoold --check" /usr/sbin/tiergate-spoold --config "$SITE" --check
 checkok "tiergate-milter --check" /usr/sbin/tiergate-milter --config "$SITE" --check
+checkok "tiergate-quarantined -n" /usr/sbin/tiergate-quarantined --config "$SITE" -n
+# the portal refuses to start until the site's certificate is there
+out portal-n /usr/sbin/tiergate-portal --config "$SITE" -n
+if [ "$status" -ne 0 ] && grep -q '/etc/tiergate/portal/portal.pem' "$TG_TMP/portal-n.out"; then
+	pass "tiergate-portal -n refuses the fresh install, naming the missing certificate"
+else fail "tiergate-portal -n refuses the fresh install, naming the missing certificate" "exit $status"; show portal-n; fi
 # the daemons that run as tiergate can read the site file; a user outside its group cannot
 checkok "tiergate-milter --check as user tiergate" runuser -u tiergate -- /usr/sbin/tiergate-milter --config "$SITE" --check
 checkok "tiergate-gw --check as user tiergate" runuser -u tiergate -- /usr/sbin/tiergate-gw --config "$SITE" --check
@@ -248,9 +255,23 @@ else
 	fail "test PKI made" "$(tail -n 3 "$TG_TMP/pki.out")"
 fi
 
+# tiergate-quarantine asks tiergate-quarantined (root, its unit's runtime directory) for
+# everything but remove/expire; it allows only group tiergate-admin, which starts empty
+[ -e /run/tiergate ] || on_exit "rm -rf /run/tiergate"
+install -d -m 0755 /run/tiergate /run/tiergate/quarantined
+/usr/sbin/tiergate-quarantined --config "$SITE" >"$TG_TMP/quarantined.out" 2>&1 &
+qpid=$!
+on_exit "kill $qpid"
+wait_for 10 test -S /run/tiergate/quarantined/release.sock
+out quarantine-refused /usr/sbin/tiergate-quarantine --config "$SITE" list
+if [ "$status" -ne 0 ] && grep -q 'not a member of the release admin group' "$TG_TMP/quarantine-refused.out"; then
+	pass "tiergate-quarantine list: root outside tiergate-admin is refused by the installed daemon"
+else fail "tiergate-quarantine list: root outside tiergate-admin is refused" "exit $status"; show quarantine-refused; sed "s|^|  \| |" "$TG_TMP/quarantined.out"; fi
+adduser --quiet root tiergate-admin
 out quarantine /usr/sbin/tiergate-quarantine --config "$SITE" list
-if [ "$status" -eq 0 ] && head -n 1 "$TG_TMP/quarantine.out" | grep -q '^ID '; then pass "tiergate-quarantine list on the installed quarantine"
-else fail "tiergate-quarantine list on the installed quarantine" "exit $status"; show quarantine; fi
+if [ "$status" -eq 0 ] && grep -q '^ID ' "$TG_TMP/quarantine.out"; then pass "after adduser root tiergate-admin, tiergate-quarantine list answers"
+else fail "after adduser root tiergate-admin, tiergate-quarantine list answers" "exit $status"; show quarantine; fi
+kill "$qpid" 2>/dev/null; wait "$qpid" 2>/dev/null
 
 printf '住民票の写し\r\n' | iconv -f UTF-8 -t CP932 >"$TG_TMP/note.txt"
 out sanitize /usr/bin/tiergate-sanitize --config "$SITE" --out "$TG_TMP/san" "$TG_TMP/note.txt"
@@ -438,13 +459,18 @@ getent passwd | cut -d: -f1 | sort >"$TG_TMP/users.after"
 getent group | cut -d: -f1 | sort >"$TG_TMP/groups.after"
 for what in users groups; do
 	added=$(comm -13 "$TG_TMP/$what.before" "$TG_TMP/$what.installed" | grep '^tiergate' | tr '\n' ' ')
-	# gone in the purge: there before the install and just before the purge, not after
-	lost=$(comm -12 "$TG_TMP/$what.before" "$TG_TMP/$what.prepurge" | comm -23 - "$TG_TMP/$what.after" | tr '\n' ' ')
+	# gone in the purge: there before the install and just before the purge, not after. Only
+	# tiergate* names could be the postrm's doing (other suites add and remove their own users
+	# meanwhile on a shared machine).
+	lost=$(comm -12 "$TG_TMP/$what.before" "$TG_TMP/$what.prepurge" | comm -23 - "$TG_TMP/$what.after" |
+		grep '^tiergate' | tr '\n' ' ')
 	left=$(comm -12 <(echo "$added" | tr ' ' '\n' | grep . | sort) "$TG_TMP/$what.after" | tr '\n' ' ')
-	if [ "$added" = "tiergate tiergate-bridge tiergate-sandbox " ] && [ -z "$lost" ] && [ -z "$left" ]; then
+	want="tiergate tiergate-bridge tiergate-portal tiergate-sandbox "
+	[ "$what" = groups ] && want="tiergate tiergate-admin tiergate-bridge tiergate-portal tiergate-sandbox "
+	if [ "$added" = "$want" ] && [ -z "$lost" ] && [ -z "$left" ]; then
 		pass "the install added the $what $added and purge removed them (and no other)"
 	else
-		fail "the install added the $what tiergate, tiergate-bridge, tiergate-sandbox; purge removed exactly those" \
+		fail "the install added the $what $want; purge removed exactly those" \
 			"added: $added; left: $left; lost: $lost"
 	fi
 done
