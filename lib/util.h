@@ -28,6 +28,8 @@ int parse_long(const char *s, long min, long max, long *out);
 int file_read_all(const char *path, size_t max_bytes, uint8_t **out, size_t *out_len);
 /* Writes a file atomically: temp file in the same directory, fsync, rename. */
 int file_write_atomic(const char *path, const void *buf, size_t len, mode_t mode);
+/* Writes all of buf to fd, again after EINTR and short writes: 0, or -1 (errno set; 0 bytes is EIO). */
+int fd_write_all(int fd, const void *buf, size_t len);
 /* mkdir -p with the given mode for created directories. */
 int dir_make_all(const char *path, mode_t mode);
 

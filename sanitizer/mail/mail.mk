@@ -42,5 +42,5 @@ test_mail_LIBS = $(SAN_LIBS) $(MAIL_LIBS) $(LIB_LIBS)
 FUZZERS += mime milter_check
 fuzz_mime_OBJS = $(MAIL_CORE_OBJS) $(BUILD)/sanitizer/mail/milter_check.o $(SAN_CORE_OBJS) $(LIB_OBJS)
 fuzz_mime_LIBS = $(SAN_LIBS) $(MAIL_LIBS) $(LIB_LIBS)
-fuzz_milter_check_OBJS = $(BUILD)/sanitizer/mail/milter_check.o $(BUILD)/sanitizer/mail/milter_wire.o
-fuzz_milter_check_LIBS =
+fuzz_milter_check_OBJS = $(BUILD)/sanitizer/mail/milter_check.o $(BUILD)/sanitizer/mail/milter_wire.o $(LIB_OBJS)
+fuzz_milter_check_LIBS = $(LIB_LIBS)

@@ -32,23 +32,6 @@ struct milter_child_msg {
 	int out_fd, rep_fd;
 };
 
-static int
-milter_child_write(int fd, const void *data, size_t len)
-{
-	const char *p = data;
-
-	while (len > 0) {
-		ssize_t n = write(fd, p, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return -1;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 /* Appends the members of a JSON object (its text without the braces) to the object being built. */
 static void
 milter_child_splice(struct jbuf *jb, const char *members, size_t len)
@@ -261,8 +244,8 @@ milter_child_serve_done(const struct milter_child_ctx *cx, const struct mwire_fr
 	if (fr->n != 3 || fr->f[0].data == NULL || line == NULL || strlen(line) > 40)
 		return -1;
 	snprintf(rep, sizeof rep, "%s\n", line);
-	if (milter_child_write(m->out_fd, fr->f[0].data, fr->f[0].len) < 0 ||
-	    milter_child_write(m->rep_fd, rep, strlen(rep)) < 0)
+	if (fd_write_all(m->out_fd, fr->f[0].data, fr->f[0].len) < 0 ||
+	    fd_write_all(m->rep_fd, rep, strlen(rep)) < 0)
 		return -1;
 	milter_child_event(cx->sink, m->env, mwire_str(fr, 2));
 	if (cx->report_json && mwire_str(fr, 2))

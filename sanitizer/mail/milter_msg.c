@@ -10,6 +10,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "lib/util.h"
 #include "lib/log.h"
 
 void
@@ -55,23 +56,6 @@ milter_msg_add_rcpt(struct milter_msg *m, const char *rcpt)
 	return milter_msg_push(&m->recipients, &m->n_recipients, rcpt);
 }
 
-static int
-milter_msg_write_all(int fd, const void *data, size_t len)
-{
-	const char *p = data;
-
-	while (len > 0) {
-		ssize_t n = write(fd, p, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return -1;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 /* Moves what is in memory to an unlinked temp file: big messages do not sit in RAM. */
 static int
 milter_msg_spill(struct milter_msg *m, const char *spool_dir)
@@ -85,7 +69,7 @@ milter_msg_spill(struct milter_msg *m, const char *spool_dir)
 		return -1;
 	}
 	unlink(path);
-	if (milter_msg_write_all(m->spill_fd, m->mem.data, m->mem.len) < 0) {
+	if (fd_write_all(m->spill_fd, m->mem.data, m->mem.len) < 0) {
 		log_warn("milter: spool write");
 		return -1;
 	}
@@ -105,7 +89,7 @@ milter_msg_append(struct milter_msg *m, const void *data, size_t len, size_t max
 	if (m->spill_fd < 0 && m->mem.len + len > spill_bytes && milter_msg_spill(m, spool_dir) < 0)
 		return -1;
 	if (m->spill_fd >= 0)
-		return milter_msg_write_all(m->spill_fd, data, len);
+		return fd_write_all(m->spill_fd, data, len);
 	mbuf_add(&m->mem, data, len);
 	return m->mem.failed ? -1 : 0;
 }
@@ -175,7 +159,7 @@ milter_msg_fd(struct milter_msg *m)
 	fd = memfd_create("tiergate-msg", MFD_CLOEXEC);
 	if (fd < 0)
 		return -1;
-	if (milter_msg_write_all(fd, m->mem.data, m->mem.len) < 0) {
+	if (fd_write_all(fd, m->mem.data, m->mem.len) < 0) {
 		close(fd);
 		return -1;
 	}

@@ -6,6 +6,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "lib/util.h"
+
 #define MWIRE_NULL 0xFFFFFFFFu
 
 static void
@@ -19,23 +21,6 @@ static uint32_t
 mwire_get32(const uint8_t *p)
 {
 	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
-static int
-mwire_write_all(int fd, const void *data, size_t len)
-{
-	const char *p = data;
-
-	while (len > 0) {
-		ssize_t n = write(fd, p, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return -1;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
 }
 
 /* 0, 1 at EOF before the first byte, -1 on error or a short read. */
@@ -82,12 +67,12 @@ mwire_send(int fd, char type, const struct mwire_field *fields, size_t n)
 	head[1] = (uint8_t)n;
 	head[2] = head[3] = 0;
 	mwire_put32(head + 4, (uint32_t)body);
-	if (mwire_write_all(fd, head, sizeof head) < 0)
+	if (fd_write_all(fd, head, sizeof head) < 0)
 		return -1;
 	for (size_t i = 0; i < n; i++) {
 		mwire_put32(len4, fields[i].data ? (uint32_t)fields[i].len : MWIRE_NULL);
-		if (mwire_write_all(fd, len4, 4) < 0 ||
-		    (fields[i].data && mwire_write_all(fd, fields[i].data, fields[i].len) < 0))
+		if (fd_write_all(fd, len4, 4) < 0 ||
+		    (fields[i].data && fd_write_all(fd, fields[i].data, fields[i].len) < 0))
 			return -1;
 	}
 	return 0;
