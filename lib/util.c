@@ -2,6 +2,7 @@
 #include "lib/util.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
@@ -51,6 +52,18 @@ xstrdup(const char *s)
 	if (p == NULL)
 		fatal("strdup");
 	return p;
+}
+
+char *
+xstrfmt(const char *fmt, ...)
+{
+	char buf[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof buf, fmt, ap);
+	va_end(ap);
+	return xstrdup(buf);
 }
 
 size_t

@@ -14,6 +14,8 @@ void *xmalloc(size_t size);
 void *xcalloc(size_t count, size_t size);
 void *xrealloc(void *ptr, size_t count, size_t size);
 char *xstrdup(const char *s);
+/* A new string, formatted (cut at 1 KB); never NULL. */
+char *xstrfmt(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* Copies with truncation; always NUL-terminates; returns strlen(src). */
 size_t str_copy(char *dst, const char *src, size_t dstsize);

@@ -25,21 +25,6 @@ static const char *const load_models[] = { "alpha", "beta", "beta-prime", "alpha
 static const char *const load_actions[] = { "accept", "drop", "reject", NULL };
 static const char *const load_protos[] = { "any", "tcp", "udp", "icmp", NULL };
 
-static char *
-load_fmt(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-static char *
-load_fmt(const char *fmt, ...)
-{
-	char buf[512];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(buf, sizeof buf, fmt, ap);
-	va_end(ap);
-	return xstrdup(buf);
-}
-
 /*
  * Inside a zone, host or rule an unknown setting is an error: a mistyped
  * restriction ("dports", "scr") would otherwise silently widen an accept.
@@ -612,8 +597,8 @@ load_rule_reasons(struct policy *p, struct prule *r)
 		size_t used = strlen(apps);
 		snprintf(apps + used, sizeof apps - used, "%s%s", i ? "/" : "", p->apps[r->apps[i]]);
 	}
-	r->reason = load_fmt("rule '%s' (%s:%d)", r->name, r->file, r->line);
-	r->wait_reason = load_fmt("waiting for application: rule '%s' (%s:%d) needs %s",
+	r->reason = xstrfmt("rule '%s' (%s:%d)", r->name, r->file, r->line);
+	r->wait_reason = xstrfmt("waiting for application: rule '%s' (%s:%d) needs %s",
 	    r->name, r->file, r->line, r->napps ? apps : "a server name");
 	load_names_reasons(r);
 }

@@ -14,21 +14,6 @@
 #define LIST_LINE_MAX 1024
 #define NDPI_NAME_KEEP 79         /* nDPI 4.2 keeps this many bytes of a server name */
 
-static char *
-ln_fmt(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-static char *
-ln_fmt(const char *fmt, ...)
-{
-	char buf[640];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(buf, sizeof buf, fmt, ap);
-	va_end(ap);
-	return xstrdup(buf);
-}
-
 static bool
 ln_list_name_ok(const char *name)
 {
@@ -71,7 +56,7 @@ ln_path(const char *rule_file, const char *list)
 	const char *slash = strrchr(rule_file, '/');
 	int dirlen = slash ? (int)(slash - rule_file) : 1;
 
-	return ln_fmt("%.*s/%s/%s%s", dirlen, slash ? rule_file : ".", LIST_DIR, list, LIST_SUFFIX);
+	return xstrfmt("%.*s/%s/%s%s", dirlen, slash ? rule_file : ".", LIST_DIR, list, LIST_SUFFIX);
 }
 
 static void
@@ -239,7 +224,7 @@ load_names_reasons(struct prule *r)
 	if (r->names == NULL)
 		return;
 	for (int c = 0; c < NAME_CAUSES; c++)
-		r->name_reason[c] = ln_fmt("no rule matched: rule '%s' (%s:%d) did not, because %s",
+		r->name_reason[c] = xstrfmt("no rule matched: rule '%s' (%s:%d) did not, because %s",
 		    r->name, r->file, r->line, why[c]);
 }
 
