@@ -1,4 +1,4 @@
-/* admin.c -- the admin tools: passwd, enroll, unlock, asp-check, fingerprint. */
+/* admin.c -- the admin tools: passwd, enroll, deluser, unlock, revoke, asp-check, fingerprint. */
 #include <openssl/crypto.h>
 #include <openssl/pem.h>
 #include <stdio.h>
@@ -124,6 +124,8 @@ admin_event(const struct bridge_conf *conf, const char *action, const char *targ
 	ev_sink_close(events);
 }
 
+static void admin_tell_bridge(struct bridge_conf *conf, const char *user);
+
 int
 admin_passwd(struct bridge_conf *conf, const char *user, const struct bridge_opts *opts)
 {
@@ -138,6 +140,7 @@ admin_passwd(struct bridge_conf *conf, const char *user, const struct bridge_opt
 	    pwhash_make(pw, strlen(pw), hash) == 0 &&
 	    admin_update_user(conf->users_file, user, hash, NULL) == 0) {
 		printf("password set for %s\n", user);
+		admin_tell_bridge(conf, user);
 		rc = 0;
 	}
 	admin_event(conf, "password_set", user, rc == 0 ? "set" : "refused");
@@ -163,6 +166,7 @@ admin_enroll(struct bridge_conf *conf, const char *user, const struct bridge_opt
 		enroll_qr_terminal(uri, stdout);
 		if (opts->png && enroll_qr_png(uri, opts->png, 8) == 0)
 			printf("QR code written to %s\n", opts->png);
+		admin_tell_bridge(conf, user);
 		rc = 0;
 	}
 	admin_event(conf, "totp_enroll", user, rc == 0 ? "enrolled" : "failed");
@@ -171,22 +175,81 @@ admin_enroll(struct bridge_conf *conf, const char *user, const struct bridge_opt
 	return rc;
 }
 
-int
-admin_unlock(struct bridge_conf *conf, const char *what)
+/* Sends "VERB ARG" to the running bridge; prints its answer. 0 when it said ok. */
+static int
+admin_control(struct bridge_conf *conf, const char *verb, const char *arg, bool quiet)
 {
 	char command[256], reply[256];
 
 	if (conf->control_socket == NULL) {
-		fprintf(stderr, "bridge.control_socket is not set\n");
+		if (!quiet)
+			fprintf(stderr, "bridge.control_socket is not set\n");
 		return 1;
 	}
-	snprintf(command, sizeof command, "unlock %s\n", what);
+	snprintf(command, sizeof command, "%s %s\n", verb, arg);
 	if (control_request(conf->control_socket, command, reply, sizeof reply) < 0) {
-		fprintf(stderr, "cannot reach the bridge at %s (is it running?)\n", conf->control_socket);
+		if (!quiet)
+			fprintf(stderr, "cannot reach the bridge at %s (is it running?)\n", conf->control_socket);
 		return 1;
 	}
-	fputs(reply, stdout);
+	if (!quiet)
+		fputs(reply, stdout);
 	return str_has_prefix(reply, "ok") ? 0 : 1;
+}
+
+/* After a write of the user DB: the running bridge ends what the change revoked now. */
+static void
+admin_tell_bridge(struct bridge_conf *conf, const char *user)
+{
+	if (admin_control(conf, "user-changed", user, true) != 0)
+		printf("(the bridge was not reached: it applies the change within a second, or at its start)\n");
+}
+
+int
+admin_unlock(struct bridge_conf *conf, const char *what)
+{
+	return admin_control(conf, "unlock", what, false);
+}
+
+int
+admin_revoke(struct bridge_conf *conf, const char *user)
+{
+	if (!userdb_name_ok(user)) {
+		fprintf(stderr, "bad user name \"%s\"\n", user);
+		return 2;
+	}
+	return admin_control(conf, "revoke", user, false);
+}
+
+int
+admin_deluser(struct bridge_conf *conf, const char *user)
+{
+	struct userdb db;
+	int lock, rc = 1;
+	bool found = false;
+
+	if (!userdb_name_ok(user)) {
+		fprintf(stderr, "bad user name \"%s\"\n", user);
+		return 2;
+	}
+	if ((lock = userdb_lock(conf->users_file)) < 0) {
+		log_warn("lock %s", conf->users_file);
+		return 1;
+	}
+	if (userdb_open(&db, conf->users_file) == 0) {
+		found = userdb_remove(&db, user);
+		rc = found && userdb_save(&db) == 0 ? 0 : 1;
+	}
+	userdb_close(&db);
+	userdb_unlock(lock);
+	if (!found)
+		fprintf(stderr, "no user \"%s\" in %s\n", user, conf->users_file);
+	admin_event(conf, "user_remove", user, rc == 0 ? "removed" : "refused");
+	if (rc == 0) {
+		printf("user %s removed\n", user);
+		admin_tell_bridge(conf, user);
+	}
+	return rc;
 }
 
 int

@@ -4,6 +4,8 @@
 #include <ctype.h>
 #include <errno.h>
 #include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/rand.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -29,6 +31,14 @@ struct auth {
 	struct lockout *user_locks, *addr_locks;
 	struct token_table *tokens;
 	struct jbuf jb;
+	const int *relay_fds;
+	int n_relays;
+};
+
+/* What was allowed before a reload, to find what a reload took away. */
+struct auth_user_was {
+	char name[BRIDGE_NAME_MAX];
+	uint8_t stamp[TOKEN_STAMP_LEN];
 };
 
 /* What one check found: the reason goes to the audit log, never to the client. */
@@ -161,26 +171,181 @@ auth_check_locks(struct auth *a, struct auth_ctx *c)
 	return true;
 }
 
+/* The digest of what a token stands on: a new password or TOTP secret makes it stale. */
+static void
+auth_user_stamp(const struct userdb_user *u, uint8_t out[TOKEN_STAMP_LEN])
+{
+	EVP_MD_CTX *md = EVP_MD_CTX_new();
+	unsigned len = TOKEN_STAMP_LEN;
+
+	if (md == NULL || EVP_DigestInit_ex(md, EVP_sha256(), NULL) != 1 ||
+	    EVP_DigestUpdate(md, u->hash, strlen(u->hash) + 1) != 1 ||
+	    EVP_DigestUpdate(md, u->totp, strlen(u->totp) + 1) != 1 ||
+	    EVP_DigestFinal_ex(md, out, &len) != 1)
+		RAND_bytes(out, TOKEN_STAMP_LEN);   /* matches nothing: fail closed */
+	EVP_MD_CTX_free(md);
+}
+
+void
+auth_set_relays(struct auth *a, const int *fds, int n)
+{
+	a->relay_fds = fds;
+	a->n_relays = n;
+}
+
+/* Tells every relay to end the sessions of user (or of device fp); each relay logs its own. */
+static void
+auth_end_sessions(struct auth *a, enum authend_kind kind, const char *what, const char *reason)
+{
+	struct authend end;
+
+	memset(&end, 0, sizeof end);
+	end.id = AUTHEND_ID;
+	end.kind = (uint8_t)kind;
+	str_copy(kind == AUTHEND_USER ? end.user : end.fp, what,
+	    kind == AUTHEND_USER ? sizeof end.user : sizeof end.fp);
+	str_copy(end.reason, reason, sizeof end.reason);
+	for (int i = 0; i < a->n_relays; i++)
+		if (a->relay_fds[i] >= 0 && send(a->relay_fds[i], &end, sizeof end, MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
+			log_warn("cannot tell relay %d to end sessions of %s", i, what);
+}
+
+struct auth_ended {
+	struct auth *a;
+	const char *reason;
+};
+
+static void
+auth_event_token_ended(void *arg, const char *user, const char *fp)
+{
+	struct auth_ended *e = arg;
+	struct jbuf *jb = &e->a->jb;
+
+	ev_begin(jb, "bridge_token_revoked", 0);
+	jb_str(jb, "user", user);
+	jb_str(jb, "device", fp[0] ? fp : NULL);
+	jb_str(jb, "reason", e->reason);
+	ev_end(jb);
+	ev_emit(e->a->events, jb);
+	jb_reset(jb);
+}
+
+static size_t
+auth_end_user(struct auth *a, const char *user, const uint8_t *keep, const char *reason)
+{
+	struct auth_ended e = { a, reason };
+	size_t n = token_revoke(a->tokens, user, NULL, keep, auth_event_token_ended, &e);
+
+	log_info("%s: %zu token(s) and the open sessions ended (%s)", user, n, reason);
+	auth_end_sessions(a, AUTHEND_USER, user, reason);
+	return n;
+}
+
+size_t
+auth_revoke_user(struct auth *a, const char *user, const char *reason)
+{
+	return auth_end_user(a, user, NULL, reason);
+}
+
+static void
+auth_end_device(struct auth *a, const char *fp, const char *reason)
+{
+	struct auth_ended e = { a, reason };
+	size_t n = token_revoke(a->tokens, NULL, fp, NULL, auth_event_token_ended, &e);
+
+	log_info("device %s: %zu token(s) and the open sessions ended (%s)", fp, n, reason);
+	auth_end_sessions(a, AUTHEND_DEVICE, fp, reason);
+}
+
+/* Reloads the user DB if it changed; users removed or with new credentials lose their access. */
+static void
+auth_watch_users(struct auth *a)
+{
+	struct auth_user_was *was;
+	size_t n;
+
+	if (!userdb_changed(&a->users))
+		return;
+	n = a->users.n;
+	was = xcalloc(n + 1, sizeof *was);
+	for (size_t i = 0; i < n; i++) {
+		str_copy(was[i].name, a->users.v[i].name, sizeof was[i].name);
+		auth_user_stamp(&a->users.v[i], was[i].stamp);
+	}
+	if (userdb_refresh(&a->users) == 0)
+		for (size_t i = 0; i < n; i++) {
+			const struct userdb_user *u = userdb_find(&a->users, was[i].name);
+			uint8_t now[TOKEN_STAMP_LEN];
+			if (u == NULL) {
+				auth_end_user(a, was[i].name, NULL, "user removed");
+				continue;
+			}
+			auth_user_stamp(u, now);
+			if (CRYPTO_memcmp(now, was[i].stamp, sizeof now) != 0)
+				auth_end_user(a, was[i].name, now, "password or TOTP secret changed");
+		}
+	OPENSSL_cleanse(was, (n + 1) * sizeof *was);
+	free(was);
+}
+
+static const char *
+auth_device_refusal(const struct devreg_device *dev, time_t now)
+{
+	if (dev == NULL)
+		return "device not registered";
+	if (dev->revoked)
+		return "device revoked in registry";
+	if (dev->not_after != 0 && dev->not_after < now)
+		return "device registration expired";
+	return NULL;
+}
+
+/* Reloads the registry if it changed; devices no longer allowed lose their access. */
+static void
+auth_watch_devices(struct auth *a, time_t now)
+{
+	char (*was)[BRIDGE_FP_HEX];
+	size_t n = 0;
+
+	if (!devreg_changed(&a->devices))
+		return;
+	was = xcalloc(a->devices.n + 1, sizeof *was);
+	for (size_t i = 0; i < a->devices.n; i++)
+		if (auth_device_refusal(&a->devices.v[i], now) == NULL)
+			str_copy(was[n++], a->devices.v[i].fp, sizeof was[0]);
+	devreg_refresh(&a->devices);
+	for (size_t i = 0; i < n; i++) {
+		const char *why = auth_device_refusal(devreg_find(&a->devices, was[i]), now);
+		if (why != NULL)
+			auth_end_device(a, was[i], why);
+	}
+	free(was);
+}
+
+void
+auth_watch(struct auth *a)
+{
+	auth_watch_users(a);
+	auth_watch_devices(a, time(NULL));
+}
+
 /* Check 1 (registry part; the chain and CRL were checked by the relay's TLS stack). */
 static bool
 auth_check_device(struct auth *a, struct auth_ctx *c)
 {
+	const char *why;
+
 	if (c->req->fp[0] == '\0') {
 		if (!a->conf->require_device)
 			return true;
 		auth_failed(c, "no client certificate");
 		return false;
 	}
-	devreg_refresh(&a->devices);
 	c->dev = devreg_find(&a->devices, c->req->fp);
-	if (c->dev == NULL)
-		auth_failed(c, "device not registered");
-	else if (c->dev->revoked)
-		auth_failed(c, "device revoked in registry");
-	else if (c->dev->not_after != 0 && c->dev->not_after < c->now)
-		auth_failed(c, "device registration expired");
-	else
+	why = auth_device_refusal(c->dev, c->now);
+	if (why == NULL)
 		return true;
+	auth_failed(c, why);
 	auth_count_failure(a, c, false);
 	return false;
 }
@@ -219,15 +384,20 @@ auth_split_secret(const char *secret, unsigned digits, size_t *pwlen, const char
 
 /* Marks the step used and writes it down before answering, so a restart cannot reopen it. */
 static int
-auth_consume_step(struct auth *a, const char *user, uint64_t step)
+auth_consume_step(struct auth *a, const char *user, const uint8_t checked[TOKEN_STAMP_LEN],
+    uint64_t step)
 {
 	int lock = userdb_lock(a->users.path);
 	struct userdb_user *u;
+	uint8_t stamp[TOKEN_STAMP_LEN];
 	int rc = -1;
 
-	userdb_refresh(&a->users);
+	auth_watch_users(a);
 	u = userdb_find(&a->users, user);
-	if (u != NULL && step > u->last_step) {
+	if (u != NULL)
+		auth_user_stamp(u, stamp);
+	/* Credentials changed since they were checked: this login used the old ones. */
+	if (u != NULL && CRYPTO_memcmp(stamp, checked, sizeof stamp) == 0 && step > u->last_step) {
 		u->last_step = step;
 		rc = userdb_save(&a->users);
 		if (rc < 0)
@@ -244,6 +414,7 @@ auth_check_password_otp(struct auth *a, struct auth_ctx *c, struct userdb_user *
 	size_t pwlen;
 	const char *otp;
 	uint64_t step = 0;
+	uint8_t stamp[TOKEN_STAMP_LEN];
 
 	if (auth_split_secret(c->req->secret, conf->totp_digits, &pwlen, &otp) < 0) {
 		pwhash_dummy(c->req->secret, strlen(c->req->secret));
@@ -262,7 +433,9 @@ auth_check_password_otp(struct auth *a, struct auth_ctx *c, struct userdb_user *
 		return "wrong OTP";
 	if (step <= u->last_step)
 		return "OTP replayed";
-	if (auth_consume_step(a, u->name, step) < 0)
+	/* u does not outlive the refresh in auth_consume_step: pass the request's copy of the name. */
+	auth_user_stamp(u, stamp);
+	if (auth_consume_step(a, c->req->user, stamp, step) < 0)
 		return "OTP replayed";   /* raced with another login using the same code */
 	return NULL;
 }
@@ -275,14 +448,21 @@ auth_check_user(struct auth *a, struct auth_ctx *c)
 	enum token_result tr;
 
 	if (c->req->kind == AUTHREQ_TOKEN) {
-		tr = token_check(a->tokens, c->req->secret, c->req->user, c->req->fp, c->now);
-		if (tr == TOKEN_OK)
+		/* The user must still exist with the credentials the token was issued on. */
+		const struct userdb_user *u = userdb_find(&a->users, c->req->user);
+		uint8_t stamp[TOKEN_STAMP_LEN];
+		if (u != NULL)
+			auth_user_stamp(u, stamp);
+		tr = token_check(a->tokens, c->req->secret, c->req->user, c->req->fp,
+		    u != NULL ? stamp : (const uint8_t[TOKEN_STAMP_LEN]){ 0 }, c->now);
+		if (tr == TOKEN_OK && u != NULL)
 			return true;
 		why = tr == TOKEN_WRONG_DEVICE ? "token used from another device" :
 		      tr == TOKEN_WRONG_USER ? "token belongs to another user" :
+		      tr == TOKEN_STALE ? "token revoked: password or TOTP secret changed" :
+		      tr == TOKEN_OK ? "token revoked: user removed" :
 		      "unknown or expired token";
 	} else {
-		userdb_refresh(&a->users);
 		why = auth_check_password_otp(a, c, userdb_find(&a->users, c->req->user));
 		if (why == NULL)
 			return true;
@@ -296,6 +476,8 @@ static void
 auth_succeed(struct auth *a, struct auth_ctx *c)
 {
 	struct authres *res = c->res;
+	const struct userdb_user *u = userdb_find(&a->users, c->req->user);
+	uint8_t stamp[TOKEN_STAMP_LEN];
 
 	res->ok = 1;
 	lockout_clear(a->user_locks, c->user_key);
@@ -305,7 +487,10 @@ auth_succeed(struct auth *a, struct auth_ctx *c)
 		str_copy(res->token, c->req->secret, sizeof res->token);
 		return;
 	}
-	if (token_issue(a->tokens, c->req->user, c->req->fp, a->conf->token_lifetime, c->now,
+	if (u == NULL)
+		return;   /* cannot happen: the password check found the user */
+	auth_user_stamp(u, stamp);
+	if (token_issue(a->tokens, c->req->user, c->req->fp, stamp, a->conf->token_lifetime, c->now,
 	    res->token) == 0)
 		res->token_ttl = a->conf->token_lifetime;
 }
@@ -333,6 +518,8 @@ auth_handle(struct auth *a, const struct authreq *req, struct authres *res)
 	}
 	snprintf(c.user_key, sizeof c.user_key, "user:%s", req->user);
 	snprintf(c.addr_key, sizeof c.addr_key, "addr:%s", req->src);
+	auth_watch_users(a);   /* the files as they are now: what changed ends first */
+	auth_watch_devices(a, c.now);
 	if (auth_check_locks(a, &c) && auth_check_device(a, &c) && auth_check_user(a, &c) &&
 	    auth_check_owner(a, &c))
 		auth_succeed(a, &c);
@@ -353,6 +540,8 @@ auth_unlock(struct auth *a, const char *what)
 	} else
 		snprintf(key, sizeof key, "user:%s", what);
 	cleared = lockout_clear(str_has_prefix(key, "user:") ? a->user_locks : a->addr_locks, key);
+	if (str_has_prefix(key, "user:") && userdb_name_ok(what))
+		auth_end_user(a, what, NULL, "unlocked by admin");   /* a fresh start: log in again */
 	ev_begin(&a->jb, "bridge_unlock", 0);
 	jb_str(&a->jb, "kind", str_has_prefix(key, "user:") ? "user" : "address");
 	jb_str(&a->jb, "target", what);

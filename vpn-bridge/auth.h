@@ -17,4 +17,14 @@ void auth_free(struct auth *a);
 void auth_handle(struct auth *a, const struct authreq *req, struct authres *res);
 /* Admin unlock of "USER" or an address. Returns 1 if anything was locked/counted, 0 if not. */
 int auth_unlock(struct auth *a, const char *what);
+/* The relays' sockets, where the auth process sends the sessions to end (authend). */
+void auth_set_relays(struct auth *a, const int *fds, int n);
+/*
+ * Re-reads the user DB and device registry when they changed on disk; a user removed or
+ * whose password or TOTP secret changed, and a device removed, revoked or expired, loses
+ * its tokens and open sessions (an event each). Called before each answer and every second.
+ */
+void auth_watch(struct auth *a);
+/* Ends every token and open session of user (admin revoke); returns the tokens ended. */
+size_t auth_revoke_user(struct auth *a, const char *user, const char *reason);
 #endif

@@ -35,4 +35,22 @@ struct authres {
 	char device_label[BRIDGE_NAME_MAX];
 };
 
+/*
+ * The other way, unasked: the auth process tells a relay to end the open sessions of a user
+ * (AUTHEND_USER) or of a device (AUTHEND_DEVICE) whose access was revoked. Told apart from
+ * an authres by its size and its id 0, which no request carries.
+ */
+enum authend_kind { AUTHEND_USER = 1, AUTHEND_DEVICE = 2 };
+#define AUTHEND_ID 0u
+
+struct authend {
+	uint32_t id;                    /* AUTHEND_ID */
+	uint8_t kind;
+	char user[HTTP_USER_MAX];
+	char fp[BRIDGE_FP_HEX];
+	char reason[64];
+};
+
+_Static_assert(sizeof(struct authend) != sizeof(struct authres), "records told apart by size");
+
 #endif

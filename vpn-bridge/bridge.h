@@ -16,6 +16,8 @@ int daemon_run(struct bridge_conf *conf, const struct bridge_opts *opts);
 int admin_passwd(struct bridge_conf *conf, const char *user, const struct bridge_opts *opts);
 int admin_enroll(struct bridge_conf *conf, const char *user, const struct bridge_opts *opts);
 int admin_unlock(struct bridge_conf *conf, const char *what);
+int admin_revoke(struct bridge_conf *conf, const char *user);
+int admin_deluser(struct bridge_conf *conf, const char *user);
 int admin_asp_check(struct bridge_conf *conf, const char *name);
 int admin_fingerprint(const char *cert_path);
 

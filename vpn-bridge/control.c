@@ -15,6 +15,7 @@
 #include "lib/evadmin.h"
 #include "lib/log.h"
 #include "lib/util.h"
+#include "vpn-bridge/userdb.h"
 
 #define CONTROL_MAX_FDS 70
 
@@ -76,21 +77,77 @@ control_peer_ok(int fd, uid_t *uid)
 	return cred.uid == 0 || cred.uid == getuid();
 }
 
-static void
-control_command(struct auth *a, uid_t operator_uid, char *line, char *reply, size_t replysize)
+/*
+ * Splits "VERB ARG" (one line, one space) into its parts; the verb must be one we know and
+ * ARG a user name, an address or a fingerprint (no spaces, no control bytes). 0 or -1.
+ */
+int
+control_parse(char *line, const char **verb, const char **arg)
 {
-	char *nl = strpbrk(line, "\r\n");
+	static const char *const verbs[] = { "unlock", "revoke", "user-changed", "device-changed" };
+	char *nl = strpbrk(line, "\r\n"), *sp;
 
 	if (nl)
 		*nl = '\0';
-	if (str_has_prefix(line, "unlock ") && line[7] != '\0') {
-		int r = auth_unlock(a, line + 7);
-		snprintf(reply, replysize, "ok %s %s\n", line + 7,
-		    r ? "unlocked" : "was not locked");
-		log_info("admin unlock of %s", line + 7);
-		ev_admin_emit(auth_events(a), "unlock", operator_uid, line + 7, r ? "unlocked" : "was not locked");
-	} else
-		snprintf(reply, replysize, "error unknown command (try: unlock USER|ADDRESS)\n");
+	sp = strchr(line, ' ');
+	if (sp == NULL || sp[1] == '\0' || strlen(sp + 1) > 128)
+		return -1;
+	*sp = '\0';
+	for (const char *p = sp + 1; *p; p++)
+		if ((unsigned char)*p <= ' ' || (unsigned char)*p >= 0x7f)
+			return -1;
+	for (size_t i = 0; i < sizeof verbs / sizeof verbs[0]; i++)
+		if (strcmp(line, verbs[i]) == 0) {
+			*verb = verbs[i];
+			*arg = sp + 1;
+			return 0;
+		}
+	return -1;
+}
+
+static void
+control_unlock(struct auth *a, uid_t operator_uid, const char *what, char *reply, size_t replysize)
+{
+	int r = auth_unlock(a, what);
+
+	snprintf(reply, replysize, "ok %s %s\n", what, r ? "unlocked" : "was not locked");
+	log_info("admin unlock of %s", what);
+	ev_admin_emit(auth_events(a), "unlock", operator_uid, what, r ? "unlocked" : "was not locked");
+}
+
+static void
+control_revoke(struct auth *a, uid_t operator_uid, const char *user, char *reply, size_t replysize)
+{
+	size_t n;
+
+	if (!userdb_name_ok(user)) {
+		snprintf(reply, replysize, "error bad user name\n");
+		return;
+	}
+	n = auth_revoke_user(a, user, "revoked by admin");
+	snprintf(reply, replysize, "ok %s: %zu token(s) revoked, open sessions ended\n", user, n);
+	ev_admin_emit(auth_events(a), "revoke", operator_uid, user, "tokens and sessions ended");
+}
+
+static void
+control_command(struct auth *a, uid_t operator_uid, char *line, char *reply, size_t replysize)
+{
+	const char *verb, *arg;
+
+	if (control_parse(line, &verb, &arg) < 0) {
+		snprintf(reply, replysize, "error unknown command (try: unlock USER|ADDRESS, revoke USER, "
+		    "user-changed USER, device-changed FINGERPRINT)\n");
+		return;
+	}
+	if (strcmp(verb, "unlock") == 0)
+		control_unlock(a, operator_uid, arg, reply, replysize);
+	else if (strcmp(verb, "revoke") == 0)
+		control_revoke(a, operator_uid, arg, reply, replysize);
+	else {
+		/* An admin tool wrote a file: re-read it now rather than at the next second's look. */
+		auth_watch(a);
+		snprintf(reply, replysize, "ok %s %s\n", verb, arg);
+	}
 }
 
 static void
@@ -156,14 +213,20 @@ control_serve(struct auth *a, const int *fds, int n, int control_fd)
 	if (n + 1 > CONTROL_MAX_FDS)
 		return -1;
 	control_signals();
+	auth_set_relays(a, fds, n);
 	for (int i = 0; i < n; i++)
 		pfd[i] = (struct pollfd){ .fd = fds[i], .events = POLLIN };
 	pfd[n] = (struct pollfd){ .fd = control_fd, .events = POLLIN };
 	while (!control_stop && live > 0) {
-		if (poll(pfd, (nfds_t)n + 1, -1) < 0) {
+		int ready = poll(pfd, (nfds_t)n + 1, 1000);
+		if (ready < 0) {
 			if (errno == EINTR)
 				continue;
 			return -1;
+		}
+		if (ready == 0) {
+			auth_watch(a);   /* files changed by hand: revocations apply within a second */
+			continue;
 		}
 		for (int i = 0; i < n; i++)
 			if (pfd[i].revents && control_relay_request(a, pfd[i].fd) < 0) {

@@ -113,17 +113,24 @@ devreg_close(struct devreg *r)
 	memset(r, 0, sizeof *r);
 }
 
+bool
+devreg_changed(const struct devreg *r)
+{
+	struct stat st;
+
+	if (stat(r->path, &st) < 0)
+		return r->n > 0;   /* a removed registry refuses every device */
+	return st.st_ino != r->ino || st.st_mtim.tv_sec != r->mtime.tv_sec ||
+	    st.st_mtim.tv_nsec != r->mtime.tv_nsec;
+}
+
 int
 devreg_refresh(struct devreg *r)
 {
 	struct diags d;
-	struct stat st;
 	int rc;
 
-	if (stat(r->path, &st) < 0)
-		return -1;
-	if (st.st_ino == r->ino && st.st_mtim.tv_sec == r->mtime.tv_sec &&
-	    st.st_mtim.tv_nsec == r->mtime.tv_nsec)
+	if (!devreg_changed(r))
 		return 0;
 	diags_init(&d, r->path);
 	rc = devreg_load(r, &d);

@@ -33,6 +33,8 @@ struct devreg {
 
 int devreg_open(struct devreg *r, const char *path, struct diags *d);
 void devreg_close(struct devreg *r);
+/* The file on disk is not the one loaded. */
+bool devreg_changed(const struct devreg *r);
 int devreg_refresh(struct devreg *r);
 const struct devreg_device *devreg_find(const struct devreg *r, const char *fp);
 /* Lower-case hex without separators into out; -1 if not a SHA-256 fingerprint. */

@@ -18,6 +18,8 @@ main_usage(FILE *out)
 	    "       tiergate-bridge passwd USER [--file F]           set a password (stdin, no echo)\n"
 	    "       tiergate-bridge enroll USER [--png F] [--issuer NAME]  new TOTP secret, URI + QR code\n"
 	    "       tiergate-bridge unlock USER|ADDRESS              lift a lockout (via the control socket)\n"
+	    "       tiergate-bridge revoke USER                      end the user's tokens and open sessions now\n"
+	    "       tiergate-bridge deluser USER                     remove a user (tokens and sessions end)\n"
 	    "       tiergate-bridge asp-check [NAME]                 check LGWAN-ASP services, print a table\n"
 	    "       tiergate-bridge asp-check --target HOST:PORT ...  a vendor's own check (--help for more)\n"
 	    "       tiergate-bridge fingerprint CERT.pem             SHA-256 for the device registry\n");
@@ -99,6 +101,10 @@ main_dispatch(struct bridge_conf *conf, const char *cmd, const char *arg, struct
 		return admin_enroll(conf, arg, o);
 	if (strcmp(cmd, "unlock") == 0)
 		return admin_unlock(conf, arg);
+	if (strcmp(cmd, "revoke") == 0)
+		return admin_revoke(conf, arg);
+	if (strcmp(cmd, "deluser") == 0)
+		return admin_deluser(conf, arg);
 	main_usage(stderr);
 	return 2;
 }

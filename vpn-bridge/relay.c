@@ -144,6 +144,13 @@ relay_state_leave(struct relay_conn *c)
 {
 	struct relay *r = c->r;
 
+	if (c->sess_pprev != NULL) {   /* leaving RS_RELAY: off the list a revocation walks */
+		*c->sess_pprev = c->sess_next;
+		if (c->sess_next)
+			c->sess_next->sess_pprev = c->sess_pprev;
+		c->sess_next = NULL;
+		c->sess_pprev = NULL;
+	}
 	if (c->state == RS_HANDSHAKE)
 		r->n_half_open--;
 	if (c->state == RS_AUTH && r->pending[c->auth_id % RELAY_PENDING] == c)
@@ -164,6 +171,13 @@ relay_transition(struct relay_conn *c, enum relay_state to)
 	}
 	relay_state_leave(c);
 	c->state = to;
+	if (to == RS_RELAY) {
+		c->sess_next = c->r->sessions;
+		if (c->sess_next)
+			c->sess_next->sess_pprev = &c->sess_next;
+		c->sess_pprev = &c->r->sessions;
+		c->r->sessions = c;
+	}
 	if (to == RS_CLOSING)
 		relay_timer_set(c, NULL, NULL);   /* no phase deadline or session limit while closing */
 	return true;
@@ -417,23 +431,50 @@ relay_authorized(struct relay_conn *c, const struct authres *res)
 	relay_connect_upstream(c, &target, res);
 }
 
+/* The auth process revoked a user or a device: its open sessions end now, each with an event. */
+static void
+relay_end_sessions(struct relay *r, struct authend *end)
+{
+	struct relay_conn *c, *next;
+	char why[96];
+
+	end->user[sizeof end->user - 1] = '\0';
+	end->fp[sizeof end->fp - 1] = '\0';
+	end->reason[sizeof end->reason - 1] = '\0';
+	snprintf(why, sizeof why, "revoked: %s", end->reason);
+	for (c = r->sessions; c != NULL; c = next) {
+		next = c->sess_next;
+		if (end->kind == AUTHEND_USER ? strcmp(c->user, end->user) != 0 :
+		    end->kind != AUTHEND_DEVICE || end->fp[0] == '\0' || strcmp(c->fp, end->fp) != 0)
+			continue;
+		relay_session_ended(c, why);
+		relay_finish(c);   /* leaves RS_RELAY: off the list; next is still on it */
+	}
+}
+
 static void
 relay_auth_answer(evutil_socket_t fd, short what, void *arg)
 {
 	struct relay *r = arg;
+	union { struct authres res; struct authend end; } msg;
 	struct authres res;
 	struct relay_conn *c;
 	ssize_t got;
 
 	(void)what;
-	got = recv(fd, &res, sizeof res, MSG_DONTWAIT);
+	got = recv(fd, &msg, sizeof msg, MSG_DONTWAIT);
 	if (got == 0) {
 		log_warnx("auth process has gone; stopping");
 		event_base_loopbreak(r->base);
 		return;
 	}
+	if (got == (ssize_t)sizeof msg.end && msg.end.id == AUTHEND_ID) {
+		relay_end_sessions(r, &msg.end);
+		return;
+	}
 	if (got != (ssize_t)sizeof res)
 		return;
+	memcpy(&res, &msg.res, sizeof res);
 	c = r->pending[res.id % RELAY_PENDING];
 	if (c == NULL || c->auth_id != res.id || c->state != RS_AUTH)
 		return;   /* the client left while we waited */
@@ -451,7 +492,7 @@ relay_ask_auth(struct relay_conn *c)
 {
 	struct relay *r = c->r;
 	struct authreq req;
-	uint32_t id = ++r->next_id;
+	uint32_t id = ++r->next_id == AUTHEND_ID ? ++r->next_id : r->next_id;
 	bool is_token = str_has_prefix(c->req->secret, "token:");
 
 	if (r->pending[id % RELAY_PENDING] != NULL) {

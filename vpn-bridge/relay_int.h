@@ -42,6 +42,7 @@ struct relay_conn {
 	uint32_t auth_id;
 	uint64_t bytes_up, bytes_down, start_us, last_io_us;
 	struct event *timer;              /* phase deadline, then the max session length */
+	struct relay_conn *sess_next, **sess_pprev;   /* in r->sessions while RS_RELAY */
 };
 
 struct relay {
@@ -54,6 +55,7 @@ struct relay {
 	struct event *auth_ev, *key_ev, *key_timer, *sigterm_ev, *sigint_ev, *sigchld_ev, *asp_timer;
 	uint32_t next_id;
 	struct relay_conn *pending[RELAY_PENDING];
+	struct relay_conn *sessions;      /* RS_RELAY sessions, for a revocation to end */
 	struct ev_sink *events;
 	struct jbuf jb;
 	unsigned n_conns, n_half_open;

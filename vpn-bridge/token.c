@@ -16,6 +16,7 @@ struct token_entry {
 	uint8_t digest[32];
 	char user[BRIDGE_NAME_MAX];
 	char fp[BRIDGE_FP_HEX];
+	uint8_t stamp[TOKEN_STAMP_LEN];
 	time_t expires;
 };
 
@@ -63,8 +64,8 @@ token_expire(struct token_table *t, time_t now)
 }
 
 int
-token_issue(struct token_table *t, const char *user, const char *fp, unsigned lifetime,
-    time_t now, char out[TOKEN_HEX])
+token_issue(struct token_table *t, const char *user, const char *fp,
+    const uint8_t stamp[TOKEN_STAMP_LEN], unsigned lifetime, time_t now, char out[TOKEN_HEX])
 {
 	uint8_t raw[32];
 	struct token_entry *e;
@@ -83,6 +84,7 @@ token_issue(struct token_table *t, const char *user, const char *fp, unsigned li
 	token_digest(out, e->digest);
 	str_copy(e->user, user, sizeof e->user);
 	str_copy(e->fp, fp, sizeof e->fp);
+	memcpy(e->stamp, stamp, sizeof e->stamp);
 	e->expires = now + lifetime;
 	OPENSSL_cleanse(raw, sizeof raw);
 	return 0;
@@ -90,7 +92,7 @@ token_issue(struct token_table *t, const char *user, const char *fp, unsigned li
 
 enum token_result
 token_check(struct token_table *t, const char *token, const char *user, const char *fp,
-    time_t now)
+    const uint8_t stamp[TOKEN_STAMP_LEN], time_t now)
 {
 	uint8_t digest[32];
 
@@ -103,18 +105,40 @@ token_check(struct token_table *t, const char *token, const char *user, const ch
 			return TOKEN_UNKNOWN;
 		if (strcmp(e->user, user) != 0)
 			return TOKEN_WRONG_USER;
-		return strcmp(e->fp, fp) == 0 ? TOKEN_OK : TOKEN_WRONG_DEVICE;
+		if (strcmp(e->fp, fp) != 0)
+			return TOKEN_WRONG_DEVICE;
+		return CRYPTO_memcmp(e->stamp, stamp, sizeof e->stamp) == 0 ? TOKEN_OK : TOKEN_STALE;
 	}
 	return TOKEN_UNKNOWN;
+}
+
+size_t
+token_revoke(struct token_table *t, const char *user, const char *fp,
+    const uint8_t keep[TOKEN_STAMP_LEN], token_ended_fn *ended, void *arg)
+{
+	size_t kept = 0, gone = 0;
+
+	for (size_t i = 0; i < t->n; i++) {
+		struct token_entry *e = &t->v[i];
+		bool match = (user == NULL || strcmp(e->user, user) == 0) &&
+		    (fp == NULL || strcmp(e->fp, fp) == 0) &&
+		    (keep == NULL || CRYPTO_memcmp(e->stamp, keep, sizeof e->stamp) != 0);
+		if (!match) {
+			t->v[kept++] = *e;
+			continue;
+		}
+		if (ended)
+			ended(arg, e->user, e->fp);
+		gone++;
+	}
+	if (gone)
+		OPENSSL_cleanse(&t->v[kept], gone * sizeof *t->v);
+	t->n = kept;
+	return gone;
 }
 
 void
 token_revoke_user(struct token_table *t, const char *user)
 {
-	size_t kept = 0;
-
-	for (size_t i = 0; i < t->n; i++)
-		if (strcmp(t->v[i].user, user) != 0)
-			t->v[kept++] = t->v[i];
-	t->n = kept;
+	token_revoke(t, user, NULL, NULL, NULL, NULL);
 }

@@ -69,6 +69,10 @@ userdb_parse_line(struct userdb *db, char *line, size_t lineno)
 		log_warnx("%s:%zu: bad step", db->path, lineno);
 		return -1;
 	}
+	if (strlen(fields[1]) >= sizeof u->hash || strlen(fields[2]) >= sizeof u->totp) {
+		log_warnx("%s:%zu: hash or TOTP secret too long", db->path, lineno);
+		return -1;
+	}
 	u = userdb_add(db, fields[0]);
 	str_copy(u->hash, fields[1], sizeof u->hash);
 	str_copy(u->totp, fields[2], sizeof u->totp);
@@ -92,27 +96,46 @@ userdb_parse(struct userdb *db, char *text)
 	return 0;
 }
 
+/*
+ * Parses the file into a new copy and swaps it in only when it parsed: a login never sees a
+ * half-read table, and a broken file keeps the last good one (and says so).
+ */
 static int
 userdb_load(struct userdb *db)
 {
+	struct userdb fresh = { .path = db->path };
 	uint8_t *text = NULL;
 	size_t len = 0;
 	struct stat st;
 	int rc;
 
-	userdb_clear(db);
-	if (stat(db->path, &st) < 0)
-		return errno == ENOENT ? 0 : -1;
+	if (stat(db->path, &st) < 0) {
+		if (errno != ENOENT)
+			return -1;
+		userdb_clear(db);   /* no file: no users */
+		memset(&db->mtime, 0, sizeof db->mtime);
+		db->ino = 0;
+		return 0;
+	}
 	if (file_read_all(db->path, USERDB_MAX_BYTES, &text, &len) < 0)
 		return -1;
 	text = xrealloc(text, len + 1, 1);
 	text[len] = '\0';
-	rc = userdb_parse(db, (char *)text);
+	rc = userdb_parse(&fresh, (char *)text);
 	OPENSSL_cleanse(text, len);
 	free(text);
-	db->mtime = st.st_mtim;
+	db->mtime = st.st_mtim;   /* a broken file is reported once, not at every login */
 	db->ino = st.st_ino;
-	return rc;
+	if (rc < 0) {
+		log_warnx("%s: not loaded, keeping the previous %zu users", db->path, db->n);
+		userdb_clear(&fresh);
+		return -1;
+	}
+	userdb_clear(db);
+	db->v = fresh.v;
+	db->n = fresh.n;
+	db->cap = fresh.cap;
+	return 0;
 }
 
 int
@@ -131,17 +154,21 @@ userdb_close(struct userdb *db)
 	db->path = NULL;
 }
 
-int
-userdb_refresh(struct userdb *db)
+bool
+userdb_changed(const struct userdb *db)
 {
 	struct stat st;
 
 	if (stat(db->path, &st) < 0)
-		return errno == ENOENT ? 0 : -1;
-	if (st.st_ino == db->ino && st.st_mtim.tv_sec == db->mtime.tv_sec &&
-	    st.st_mtim.tv_nsec == db->mtime.tv_nsec)
-		return 0;
-	return userdb_load(db);
+		return errno == ENOENT && db->ino != 0;
+	return st.st_ino != db->ino || st.st_mtim.tv_sec != db->mtime.tv_sec ||
+	    st.st_mtim.tv_nsec != db->mtime.tv_nsec;
+}
+
+int
+userdb_refresh(struct userdb *db)
+{
+	return userdb_changed(db) ? userdb_load(db) : 0;
 }
 
 struct userdb_user *
@@ -172,6 +199,21 @@ userdb_add(struct userdb *db, const char *name)
 	memset(u, 0, sizeof *u);
 	str_copy(u->name, name, sizeof u->name);
 	return u;
+}
+
+bool
+userdb_remove(struct userdb *db, const char *name)
+{
+	struct userdb_user *u = userdb_find(db, name);
+	size_t i;
+
+	if (u == NULL)
+		return false;
+	i = (size_t)(u - db->v);
+	memmove(&db->v[i], &db->v[i + 1], (db->n - i - 1) * sizeof *db->v);
+	db->n--;
+	OPENSSL_cleanse(&db->v[db->n], sizeof *db->v);
+	return true;
 }
 
 int

@@ -33,10 +33,17 @@ struct userdb {
 
 int userdb_open(struct userdb *db, const char *path);   /* missing file = empty db */
 void userdb_close(struct userdb *db);
-/* Reloads when the file changed on disk (admin tools). */
+/* The file on disk is not the one loaded (written by an admin tool, removed). */
+bool userdb_changed(const struct userdb *db);
+/*
+ * Reloads when the file changed on disk, into a new table swapped in only when the file
+ * parsed: pointers from userdb_find are invalid after a refresh.
+ */
 int userdb_refresh(struct userdb *db);
 struct userdb_user *userdb_find(struct userdb *db, const char *name);
 struct userdb_user *userdb_add(struct userdb *db, const char *name);
+/* Drops the user name; false when there is none. */
+bool userdb_remove(struct userdb *db, const char *name);
 int userdb_save(struct userdb *db);
 /* Exclusive lock of PATH.lock for a read-modify-write; returns an fd for userdb_unlock. */
 int userdb_lock(const char *path);

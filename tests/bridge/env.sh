@@ -63,7 +63,7 @@ bridge = {
   request_timeout = 2;
   max_session = 60;
   max_sessions_per_user = 4;
-  groups = ( { name = "staff"; members = [ "alice", "bob", "dave" ]; } );
+  groups = ( { name = "staff"; members = [ "alice", "bob", "dave"${BR_MORE_STAFF:-} ]; } );
   grants = (
     { name = "web-for-staff"; who = [ "@staff" ]; to = [ "127.0.0.1:$WEB_PORT", "127.0.0.1:$CLOSED_PORT", "10.20.1.0/24:3389", "[::1/128]:$WEB6_PORT" ]; },
     { name = "written-too-wide"; class = "admin"; who = [ "alice" ]; to = [ "10.0.0.0/8:80" ]; },

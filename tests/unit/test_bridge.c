@@ -163,17 +163,28 @@ static void
 test_tokens(void)
 {
 	struct token_table *t = token_table_new();
-	char tok[TOKEN_HEX];
+	char tok[TOKEN_HEX], tok2[TOKEN_HEX], tok3[TOKEN_HEX];
+	uint8_t s1[TOKEN_STAMP_LEN] = { 1 }, s2[TOKEN_STAMP_LEN] = { 2 };
 
-	CHECK_INT(token_issue(t, "alice", "aa", 100, 1000, tok), 0);
+	CHECK_INT(token_issue(t, "alice", "aa", s1, 100, 1000, tok), 0);
 	CHECK_INT(strlen(tok), 64);
-	CHECK_INT(token_check(t, tok, "alice", "aa", 1050), TOKEN_OK);
-	CHECK_INT(token_check(t, tok, "alice", "bb", 1050), TOKEN_WRONG_DEVICE);
-	CHECK_INT(token_check(t, tok, "bob", "aa", 1050), TOKEN_WRONG_USER);
-	CHECK_INT(token_check(t, tok, "alice", "aa", 1100), TOKEN_UNKNOWN);   /* expired */
-	CHECK_INT(token_check(t, "00", "alice", "aa", 1050), TOKEN_UNKNOWN);
+	CHECK_INT(token_check(t, tok, "alice", "aa", s1, 1050), TOKEN_OK);
+	CHECK_INT(token_check(t, tok, "alice", "aa", s2, 1050), TOKEN_STALE);   /* new password */
+	CHECK_INT(token_check(t, tok, "alice", "bb", s1, 1050), TOKEN_WRONG_DEVICE);
+	CHECK_INT(token_check(t, tok, "bob", "aa", s1, 1050), TOKEN_WRONG_USER);
+	CHECK_INT(token_check(t, tok, "alice", "aa", s1, 1100), TOKEN_UNKNOWN);   /* expired */
+	CHECK_INT(token_check(t, "00", "alice", "aa", s1, 1050), TOKEN_UNKNOWN);
 	token_revoke_user(t, "alice");
-	CHECK_INT(token_check(t, tok, "alice", "aa", 1050), TOKEN_UNKNOWN);
+	CHECK_INT(token_check(t, tok, "alice", "aa", s1, 1050), TOKEN_UNKNOWN);
+	/* Revocation by device, and of stale stamps only. */
+	CHECK_INT(token_issue(t, "alice", "aa", s1, 100, 1000, tok), 0);
+	CHECK_INT(token_issue(t, "alice", "bb", s2, 100, 1000, tok2), 0);
+	CHECK_INT(token_issue(t, "bob", "aa", s1, 100, 1000, tok3), 0);
+	CHECK_INT(token_revoke(t, "alice", NULL, s1, NULL, NULL), 1);
+	CHECK_INT(token_check(t, tok2, "alice", "bb", s2, 1050), TOKEN_UNKNOWN);
+	CHECK_INT(token_check(t, tok, "alice", "aa", s1, 1050), TOKEN_OK);
+	CHECK_INT(token_revoke(t, NULL, "aa", NULL, NULL, NULL), 2);
+	CHECK_INT(token_check(t, tok3, "bob", "aa", s1, 1050), TOKEN_UNKNOWN);
 	token_table_free(t);
 }
 
