@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -152,11 +153,17 @@ int
 admin_enroll(struct bridge_conf *conf, const char *user, const struct bridge_opts *opts)
 {
 	char secret[TOTP_SECRET_B32_MAX], uri[512];
+	struct stat st;
 	int rc = 1;
 
 	if (!userdb_name_ok(user)) {
 		fprintf(stderr, "bad user name \"%s\"\n", user);
 		return 2;
+	}
+	if (opts->png && lstat(opts->png, &st) == 0) {
+		/* Refused before the secret changes: the old code still works. */
+		fprintf(stderr, "%s exists: the QR code is written to a new file only\n", opts->png);
+		return 1;
 	}
 	if (totp_new_secret(secret) == 0 &&
 	    enroll_uri(opts->issuer, user, secret, conf->totp_digits, conf->totp_step, uri, sizeof uri) == 0 &&
@@ -164,10 +171,14 @@ admin_enroll(struct bridge_conf *conf, const char *user, const struct bridge_opt
 		/* The secret goes to this terminal only: never to the log or the events. */
 		printf("TOTP enrolled for %s. Scan with an authenticator app, or enter:\n%s\n\n", user, uri);
 		enroll_qr_terminal(uri, stdout);
+		rc = 0;
 		if (opts->png && enroll_qr_png(uri, opts->png, 8) == 0)
 			printf("QR code written to %s\n", opts->png);
+		else if (opts->png) {
+			fprintf(stderr, "QR code not written to %s (use the code above)\n", opts->png);
+			rc = 1;
+		}
 		admin_tell_bridge(conf, user);
-		rc = 0;
 	}
 	admin_event(conf, "totp_enroll", user, rc == 0 ? "enrolled" : "failed");
 	OPENSSL_cleanse(secret, sizeof secret);

@@ -4,7 +4,7 @@ $(BUILD)/vpn-bridge/%.o: EXTRA_CFLAGS = $(call PKG,--cflags $(BRIDGE_PKGS))
 
 # Objects shared by the daemon, the tools, the unit test and the fuzz target.
 BRIDGE_CORE_OBJS := $(addprefix $(BUILD)/vpn-bridge/,config.o http.o lockout.o \
-	token.o userdb.o devreg.o counts.o access.o asp.o asp_probe.o asp_report.o tls.o keyproc.o handshake.o auth.o control.o enroll.o)
+	token.o userdb.o devreg.o counts.o access.o asp.o asp_probe.o asp_report.o tls.o keyproc.o handshake.o auth.o control.o ctlcmd.o enroll.o)
 BRIDGE_CORE_OBJS += $(LIB_AUTH_OBJS)
 BRIDGE_CORE_OBJS += $(BUILD)/vpn-bridge/relay_state.o
 BRIDGE_DAEMON_OBJS := $(addprefix $(BUILD)/vpn-bridge/,relay_pump.o daemon.o admin.o asp_cli.o main.o)
@@ -37,6 +37,10 @@ $(BUILD)/t/relay_hooks.o: vpn-bridge/relay.c
 	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $(call PKG,--cflags $(BRIDGE_PKGS)) -DTIERGATE_TEST_HOOKS -MMD -MP -c -o $@ $<
 $(BUILD)/t/tiergate-bridge-hooks: $(BRIDGE_CORE_OBJS) $(BUILD)/t/relay_hooks.o $(BRIDGE_DAEMON_OBJS) $(POLICY_OBJS) $(LIB_OBJS)
 tiergate-bridge-hooks_LIBS = $(BRIDGE_LIBS)
+
+FUZZERS += ctlcmd
+fuzz_ctlcmd_OBJS = $(BUILD)/vpn-bridge/ctlcmd.o $(LIB_OBJS)
+fuzz_ctlcmd_LIBS = $(LIB_LIBS)
 
 FUZZERS += connect
 fuzz_connect_OBJS = $(BUILD)/vpn-bridge/http.o $(LIB_OBJS)

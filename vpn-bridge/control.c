@@ -15,6 +15,7 @@
 #include "lib/evadmin.h"
 #include "lib/log.h"
 #include "lib/util.h"
+#include "vpn-bridge/ctlcmd.h"
 #include "vpn-bridge/userdb.h"
 
 #define CONTROL_MAX_FDS 70
@@ -77,34 +78,6 @@ control_peer_ok(int fd, uid_t *uid)
 	return cred.uid == 0 || cred.uid == getuid();
 }
 
-/*
- * Splits "VERB ARG" (one line, one space) into its parts; the verb must be one we know and
- * ARG a user name, an address or a fingerprint (no spaces, no control bytes). 0 or -1.
- */
-int
-control_parse(char *line, const char **verb, const char **arg)
-{
-	static const char *const verbs[] = { "unlock", "revoke", "user-changed", "device-changed" };
-	char *nl = strpbrk(line, "\r\n"), *sp;
-
-	if (nl)
-		*nl = '\0';
-	sp = strchr(line, ' ');
-	if (sp == NULL || sp[1] == '\0' || strlen(sp + 1) > 128)
-		return -1;
-	*sp = '\0';
-	for (const char *p = sp + 1; *p; p++)
-		if ((unsigned char)*p <= ' ' || (unsigned char)*p >= 0x7f)
-			return -1;
-	for (size_t i = 0; i < sizeof verbs / sizeof verbs[0]; i++)
-		if (strcmp(line, verbs[i]) == 0) {
-			*verb = verbs[i];
-			*arg = sp + 1;
-			return 0;
-		}
-	return -1;
-}
-
 static void
 control_unlock(struct auth *a, uid_t operator_uid, const char *what, char *reply, size_t replysize)
 {
@@ -134,7 +107,7 @@ control_command(struct auth *a, uid_t operator_uid, char *line, char *reply, siz
 {
 	const char *verb, *arg;
 
-	if (control_parse(line, &verb, &arg) < 0) {
+	if (ctlcmd_parse(line, &verb, &arg) < 0) {
 		snprintf(reply, replysize, "error unknown command (try: unlock USER|ADDRESS, revoke USER, "
 		    "user-changed USER, device-changed FINGERPRINT)\n");
 		return;

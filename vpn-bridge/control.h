@@ -14,8 +14,6 @@ int control_listen(const char *path);
  * (returns 0). -1 on a poll error.
  */
 int control_serve(struct auth *a, const int *fds, int n, int control_fd);
-/* Parses an admin command line in place into its verb and argument; 0, or -1 when malformed. */
-int control_parse(char *line, const char **verb, const char **arg);
 /* Client side: sends one command line, copies the one-line answer. Returns 0 or -1. */
 int control_request(const char *path, const char *command, char *reply, size_t replysize);
 

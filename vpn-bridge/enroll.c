@@ -1,11 +1,13 @@
 /* enroll.c -- renders an otpauth:// URI as a QR code for authenticator apps (libqrencode, libpng). */
 #include "vpn-bridge/enroll.h"
 
+#include <fcntl.h>
 #include <png.h>
 #include <qrencode.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "lib/log.h"
 #include "lib/util.h"
@@ -109,12 +111,17 @@ enroll_qr_png(const char *text, const char *path, unsigned scale)
 {
 	QRcode *qr = QRcode_encodeString(text, 0, QR_ECLEVEL_M, QR_MODE_8, 1);
 	FILE *f;
-	int rc;
+	int fd, rc;
 
 	if (qr == NULL)
 		return -1;
-	f = fopen(path, "wbe");
+	/* A new file only, never through a symlink: the QR code is the TOTP secret. */
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	f = fd >= 0 ? fdopen(fd, "wb") : NULL;
 	if (f == NULL) {
+		log_warn("%s (the QR code is written to a new file only)", path);
+		if (fd >= 0)
+			close(fd);
 		QRcode_free(qr);
 		return -1;
 	}

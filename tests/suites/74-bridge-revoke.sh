@@ -177,3 +177,19 @@ last_event "device removal ended the token (event)" '"bridge_token_revoked"' '"u
 # --- control socket: unknown commands and names refused ----------------------------
 out=$("${TB[@]}" revoke 'bad/name' 2>&1); rc=$?
 [ $rc = 2 ] && pass "revoke of a bad name refused ($out)" || fail "revoke of a bad name refused" "exit $rc: $out"
+
+# --- enroll --png: a new file only, mode 0600, never through a symlink ---------------
+echo "keep me" >"$TG_TMP/victim"
+ln -s "$TG_TMP/victim" "$TG_TMP/planted.png"
+out=$("${TB[@]}" enroll hank --png "$TG_TMP/planted.png" 2>&1); rc=$?
+[ $rc != 0 ] && [ "$(cat "$TG_TMP/victim")" = "keep me" ] && pass "enroll --png does not follow a planted symlink (exit $rc)" ||
+	fail "enroll --png does not follow a planted symlink" "exit $rc, victim now $(head -c 20 "$TG_TMP/victim" | od -c | head -1)"
+grep -q '^hank:' "$TG_TMP/users.db" && fail "refused enrolment left no secret" "hank is in users.db" || pass "refused enrolment left no secret"
+echo "old code" >"$TG_TMP/old.png"
+out=$("${TB[@]}" enroll hank --png "$TG_TMP/old.png" 2>&1); rc=$?
+[ $rc != 0 ] && [ "$(cat "$TG_TMP/old.png")" = "old code" ] && pass "enroll --png does not overwrite a file ($out)" ||
+	fail "enroll --png does not overwrite a file" "exit $rc: $out"
+out=$(umask 000; "${TB[@]}" enroll hank --png "$TG_TMP/new.png" 2>&1); rc=$?
+[ $rc = 0 ] && [ "$(stat -c %a "$TG_TMP/new.png")" = 600 ] && head -c 4 "$TG_TMP/new.png" | grep -q PNG &&
+	pass "enroll --png writes a new PNG with mode 0600 (even with umask 000)" ||
+	fail "enroll --png writes a new PNG with mode 0600" "exit $rc, mode $(stat -c %a "$TG_TMP/new.png" 2>&1): $out"
