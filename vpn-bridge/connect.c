@@ -1,5 +1,6 @@
 /* connect.c -- tiergate-connect: a local port forwarded through the bridge (`-L 13389:10.20.1.5:3389`). */
 #include <errno.h>
+#include <limits.h>
 #include <getopt.h>
 #include <netdb.h>
 #include <openssl/crypto.h>
@@ -116,6 +117,12 @@ tgc_password(const struct tgc_opts *o, char *out, size_t size)
 				fclose(f);
 			return -1;
 		}
+		if (strchr(out, '\n') == NULL && fgetc(f) != EOF) {
+			fclose(f);
+			OPENSSL_cleanse(out, size);
+			log_warnx("%s: password longer than %zu bytes", o->password_file, size - 2);
+			return -1;
+		}
 		fclose(f);
 		out[strcspn(out, "\r\n")] = '\0';
 		return 0;
@@ -180,11 +187,16 @@ tgc_tls_connect(struct tgc_opts *o, int *fd_out)
 	return ssl;
 }
 
-static void
+/* Base64 of in into out (with its NUL); -1 when out is too small. */
+static int
 tgc_base64(const char *in, char *out, size_t size)
 {
-	EVP_EncodeBlock((unsigned char *)out, (const unsigned char *)in, (int)strlen(in));
-	(void)size;
+	size_t len = strlen(in);
+
+	if (len > INT_MAX / 2 || 4 * ((len + 2) / 3) + 1 > size)
+		return -1;
+	EVP_EncodeBlock((unsigned char *)out, (const unsigned char *)in, (int)len);
+	return 0;
 }
 
 /* "HTTP/1.1 200 ..." -> 200; -1 when it is not a status line. */
@@ -206,19 +218,26 @@ static int
 tgc_request(SSL *ssl, const struct tgc_opts *o, const char *secret, char *head, size_t headsize,
     size_t *head_len, size_t *total)
 {
-	char cred[TGC_SECRET_MAX + 80], b64[2 * sizeof cred], req[sizeof b64 + 400];
-	int n;
+	char cred[TGC_SECRET_MAX + 80], b64[2 * sizeof cred], req[sizeof b64 + 2 * sizeof o->dest + 100];
+	int n, m;
 	char *end = NULL;
 
-	snprintf(cred, sizeof cred, "%s:%s", o->user, secret);
-	tgc_base64(cred, b64, sizeof b64);
-	n = snprintf(req, sizeof req, "CONNECT %s HTTP/1.1\r\nHost: %s\r\nProxy-Authorization: Basic %s\r\n"
+	/* Only what was formatted goes out: a user, secret or destination too long is refused whole. */
+	m = snprintf(cred, sizeof cred, "%s:%s", o->user, secret);
+	n = m < 0 || (size_t)m >= sizeof cred || tgc_base64(cred, b64, sizeof b64) < 0 ? -1 :
+	    snprintf(req, sizeof req, "CONNECT %s HTTP/1.1\r\nHost: %s\r\nProxy-Authorization: Basic %s\r\n"
 	    "User-Agent: tiergate-connect\r\n\r\n", o->dest, o->dest, b64);
 	OPENSSL_cleanse(cred, sizeof cred);
 	OPENSSL_cleanse(b64, sizeof b64);
-	if (SSL_write(ssl, req, n) != n)
+	if (n < 0 || (size_t)n >= sizeof req) {
+		OPENSSL_cleanse(req, sizeof req);
+		log_warnx("user name, password or destination too long for a request");
 		return -1;
+	}
+	m = SSL_write(ssl, req, n);
 	OPENSSL_cleanse(req, sizeof req);
+	if (m != n)
+		return -1;
 	*total = 0;
 	while (end == NULL && *total < headsize - 1) {
 		int got = SSL_read(ssl, head + *total, (int)(headsize - 1 - *total));

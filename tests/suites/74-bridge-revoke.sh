@@ -193,3 +193,78 @@ out=$(umask 000; "${TB[@]}" enroll hank --png "$TG_TMP/new.png" 2>&1); rc=$?
 [ $rc = 0 ] && [ "$(stat -c %a "$TG_TMP/new.png")" = 600 ] && head -c 4 "$TG_TMP/new.png" | grep -q PNG &&
 	pass "enroll --png writes a new PNG with mode 0600 (even with umask 000)" ||
 	fail "enroll --png writes a new PNG with mode 0600" "exit $rc, mode $(stat -c %a "$TG_TMP/new.png" 2>&1): $out"
+
+# --- tiergate-connect sends exactly what it formatted, whatever the lengths --------
+# A stand-in bridge (python ssl, the bridge's certificate) records the request bytes.
+FAKE_PORT=$(free_port)
+python3 - "$FAKE_PORT" "$PKI" "$TG_TMP/fake.bin" <<'PY' >"$TG_TMP/fake.log" 2>&1 &
+import socket, ssl, sys
+port, pki, out = sys.argv[1:4]
+ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+ctx.load_cert_chain(pki + "/bridge-ec.pem", pki + "/bridge-ec.key")
+srv = socket.socket(); srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+srv.bind(("127.0.0.1", int(port))); srv.listen(4)
+n = 0
+while True:
+    raw, _ = srv.accept()
+    try:
+        s = ctx.wrap_socket(raw, server_side=True)
+        s.settimeout(5)
+        data = b""
+        while b"\r\n\r\n" not in data:
+            b = s.recv(4096)
+            if not b:
+                break
+            data += b
+        try:                       # anything sent after the head arrives within 0.5 s
+            s.settimeout(0.5)
+            while True:
+                b = s.recv(4096)
+                if not b:
+                    break
+                data += b
+        except (socket.timeout, ssl.SSLError, OSError):
+            pass
+        n += 1
+        open("%s.%d" % (out, n), "wb").write(data)
+        s.sendall(b"HTTP/1.1 407 Proxy Authentication Required\r\n\r\n")
+        s.close()
+    except (ssl.SSLError, OSError) as e:
+        print("tls:", e, flush=True)
+PY
+on_exit "kill $!"
+wait_for 10 bash -c "echo >/dev/tcp/127.0.0.1/$FAKE_PORT"
+# connect_long N USER DEST PASSWORD_LEN: runs tiergate-connect once against the stand-in.
+connect_long() {
+	head -c "$4" /dev/zero | tr '\0' p >"$TG_TMP/long.pw"
+	timeout 20 "$BIN/tiergate-connect" -b "127.0.0.1:$FAKE_PORT" --ca "$PKI/device-ca.pem" --cert "$PKI/dev-bob.pem" \
+		--key "$PKI/dev-bob.key" -u "$2" --password-file "$TG_TMP/long.pw" --otp 123456 \
+		-L "$(free_port):$3" >"$TG_TMP/long.$1.log" 2>&1
+}
+LONGHOST=$(printf 'h%.0s' $(seq 290)); LONGUSER=$(printf 'u%.0s' $(seq 60))
+connect_long 1 "$LONGUSER" "$LONGHOST:3389" 250; rc=$?
+f="$TG_TMP/fake.bin.1"
+if [ $rc = 1 ] && [ -f "$f" ] && python3 - "$f" "$LONGHOST:3389" <<'PY'
+import base64, sys
+data, dest = open(sys.argv[1], "rb").read(), sys.argv[2].encode()
+head = data.split(b"\r\n\r\n")[0]
+assert data.endswith(b"\r\n\r\n") and data.count(b"\r\n\r\n") == 1, "bytes after the request"
+assert head.startswith(b"CONNECT " + dest + b" HTTP/1.1\r\nHost: " + dest + b"\r\n"), "destination cut"
+cred = [l for l in head.split(b"\r\n") if l.startswith(b"Proxy-Authorization: Basic ")][0].split(b" ")[2]
+user, secret = base64.b64decode(cred).split(b":", 1)
+assert len(user) == 60 and secret == b"p" * 250 + b"123456", "credentials cut"
+PY
+then
+	pass "tiergate-connect with a 290-byte host, 60-byte user, 250-byte password sends the whole request and nothing after it"
+else
+	fail "tiergate-connect long request sent whole" "exit $rc; $(tail -n2 "$TG_TMP/long.1.log" | tr '\n' ' ')"
+fi
+rm -f "$TG_TMP"/fake.bin.*
+connect_long 2 "$(printf 'u%.0s' $(seq 400))" "127.0.0.1:3389" 20; rc=$?
+[ $rc = 1 ] && grep -q "too long" "$TG_TMP/long.2.log" && ! find "$TG_TMP" -name "fake.bin.*" -size +0 | grep -q . &&
+	pass "tiergate-connect refuses a 400-byte user name before sending anything" ||
+	fail "tiergate-connect refuses a 400-byte user name" "exit $rc; sent: $(ls "$TG_TMP"/fake.bin.* 2>/dev/null); $(tail -n2 "$TG_TMP/long.2.log" | tr '\n' ' ')"
+connect_long 3 alice "127.0.0.1:3389" 400; rc=$?
+[ $rc = 1 ] && grep -q "password longer" "$TG_TMP/long.3.log" && ! find "$TG_TMP" -name "fake.bin.*" -size +0 | grep -q . &&
+	pass "tiergate-connect refuses a 400-byte password instead of cutting it" ||
+	fail "tiergate-connect refuses a 400-byte password" "exit $rc; $(tail -n2 "$TG_TMP/long.3.log" | tr '\n' ' ')"
