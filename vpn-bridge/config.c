@@ -11,7 +11,7 @@
 #include "lib/evforward.h"
 
 static const char *const bconf_bridge_members[] = {
-	"listen", "certificates", "ca", "crl", "tls_min", "tls_max", "ciphers", "ciphersuites",
+	"listen", "certificates", "ca", "crl", "crl_expired", "tls_min", "tls_max", "ciphers", "ciphersuites",
 	"devices", "users", "events", "control_socket", "user", "workers", "key_process", "cpu_affinity",
 	"require_device",
 	"totp_window", "totp_digits", "totp_step", "lockout_threshold", "lockout_source_threshold", "lockout_base",
@@ -273,6 +273,21 @@ bconf_parse_grants(struct bridge_conf *c, const config_setting_t *bridge, struct
 		    config_setting_get_elem(list, (unsigned)i), d);
 }
 
+/* crl_expired = "refuse" (the default) | "warn": what a CRL past its nextUpdate means. */
+static void
+bconf_parse_crl_expired(struct bridge_conf *c, const config_setting_t *bridge, struct diags *d)
+{
+	const char *mode = NULL;
+
+	if (conf_get_str(bridge, "crl_expired", &mode, d) < 0 || mode == NULL)
+		return;
+	if (strcmp(mode, "warn") == 0)
+		c->crl_expired_warn = true;
+	else if (strcmp(mode, "refuse") != 0)
+		diags_add(d, DIAG_ERROR, config_setting_get_member(bridge, "crl_expired"),
+		    "crl_expired = \"%s\": expected \"refuse\" or \"warn\"", mode);
+}
+
 static void
 bconf_parse_tls(struct bridge_conf *c, const config_setting_t *bridge, struct diags *d)
 {
@@ -328,6 +343,7 @@ bconf_parse_bridge(struct bridge_conf *c, const config_setting_t *b, struct diag
 	bconf_parse_certs(c, b, d);
 	bconf_get_path(b, "ca", &c->ca_file, d);
 	bconf_get_path(b, "crl", &c->crl_file, d);
+	bconf_parse_crl_expired(c, b, d);
 	bconf_parse_tls(c, b, d);
 	bconf_get_path(b, "devices", &c->devices_file, d);
 	bconf_get_path(b, "users", &c->users_file, d);

@@ -69,6 +69,7 @@ struct bridge_conf {
 	bool cpu_affinity;        /* relay i and its key process share one CPU (default) */
 	/* authentication */
 	bool require_device;
+	bool crl_expired_warn;    /* crl_expired = "warn": a CRL past nextUpdate lets devices in (logged) */
 	unsigned totp_window, totp_digits, totp_step;
 	unsigned lockout_threshold, lockout_source_threshold, lockout_base, lockout_max;
 	unsigned token_lifetime;

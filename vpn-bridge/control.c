@@ -20,13 +20,31 @@
 
 #define CONTROL_MAX_FDS 70
 
-static volatile sig_atomic_t control_stop;
+static volatile sig_atomic_t control_stop, control_hup;
 
 static void
 control_on_signal(int sig)
 {
-	(void)sig;
-	control_stop = 1;
+	if (sig == SIGHUP)
+		control_hup = 1;
+	else
+		control_stop = 1;
+}
+
+/* SIGHUP: each relay re-reads the CRL (a fixed record on its auth socket, as revocations go). */
+static void
+control_tell_reload(const int *fds, int n)
+{
+	struct authend end;
+
+	memset(&end, 0, sizeof end);
+	end.id = AUTHEND_ID;
+	end.kind = AUTHEND_RELOAD;
+	str_copy(end.reason, "SIGHUP", sizeof end.reason);
+	log_info("SIGHUP: the relays re-read the CRL");
+	for (int i = 0; i < n; i++)
+		if (send(fds[i], &end, sizeof end, MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
+			log_warn("cannot tell relay %d to reload", i);
 }
 
 static int
@@ -174,6 +192,7 @@ control_signals(void)
 	sa.sa_handler = control_on_signal;   /* no SA_RESTART: poll returns EINTR */
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 }
 
@@ -192,6 +211,10 @@ control_serve(struct auth *a, const int *fds, int n, int control_fd)
 	pfd[n] = (struct pollfd){ .fd = control_fd, .events = POLLIN };
 	while (!control_stop && live > 0) {
 		int ready = poll(pfd, (nfds_t)n + 1, 1000);
+		if (control_hup) {
+			control_hup = 0;
+			control_tell_reload(fds, n);
+		}
 		if (ready < 0) {
 			if (errno == EINTR)
 				continue;

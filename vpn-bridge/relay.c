@@ -469,7 +469,10 @@ relay_auth_answer(evutil_socket_t fd, short what, void *arg)
 		return;
 	}
 	if (got == (ssize_t)sizeof msg.end && msg.end.id == AUTHEND_ID) {
-		relay_end_sessions(r, &msg.end);
+		if (msg.end.kind == AUTHEND_RELOAD)
+			crl_watch_check(r->crl, true);
+		else
+			relay_end_sessions(r, &msg.end);
 		return;
 	}
 	if (got != (ssize_t)sizeof res)
@@ -651,6 +654,9 @@ relay_handshake_done(SSL *ssl, void *arg)
 	if (!relay_transition(c, RS_REQUEST))
 		return;
 	c->cert_ok = tls_peer_check(ssl, c->fp, &c->cert_why) == 0;
+	/* A resumed session carries its first handshake's verify result: the current CRL decides. */
+	if (c->cert_ok && crl_watch_refuses(c->r->crl, ssl, &c->cert_why))
+		c->cert_ok = false;
 	bufferevent_openssl_set_allow_dirty_shutdown(c->cli, 1);
 	bufferevent_setcb(c->cli, relay_client_read, NULL, relay_client_event, c);
 	if (!relay_timer_set(c, relay_phase_expired, &req_tmo)) {
@@ -827,6 +833,16 @@ relay_on_child(evutil_socket_t sig, short what, void *arg)
 	asp_state_refresh(&r->asps);
 }
 
+static void
+relay_crl_tick(evutil_socket_t fd, short what, void *arg)
+{
+	struct relay *r = arg;
+
+	(void)fd;
+	(void)what;
+	crl_watch_check(r->crl, false);
+}
+
 static int
 relay_setup_events(struct relay *r, bool run_asp_checks)
 {
@@ -847,6 +863,13 @@ relay_setup_events(struct relay *r, bool run_asp_checks)
 		event_add(r->key_ev, NULL);
 		event_add(r->key_timer, &(struct timeval){ 0, 500000 });
 	}
+	if (r->crl != NULL) {
+		r->crl_timer = event_new(r->base, -1, EV_PERSIST, relay_crl_tick, r);
+		if (r->crl_timer == NULL)
+			return -1;
+		event_add(r->crl_timer, &(struct timeval){ 1, 0 });
+		crl_watch_check(r->crl, false);   /* an expired CRL is said at start */
+	}
 	event_add(r->sigterm_ev, NULL);
 	event_add(r->sigint_ev, NULL);
 	event_add(r->sigchld_ev, NULL);
@@ -865,6 +888,9 @@ relay_teardown(struct relay *r)
 		evconnlistener_free(r->listener);
 	if (r->asp_timer)
 		event_free(r->asp_timer);
+	if (r->crl_timer)
+		event_free(r->crl_timer);
+	crl_watch_free(r->crl);
 	if (r->auth_ev)
 		event_free(r->auth_ev);
 	if (r->key_ev)
@@ -898,6 +924,7 @@ relay_run(const struct bridge_conf *conf, const struct policy *zones, SSL_CTX *c
 	r.ctx = ctx;
 	r.auth_fd = auth_fd;
 	r.events = events;
+	r.crl = crl_watch_new(ctx, conf, events);
 	r.per_source = counts_new();
 	r.per_user = counts_new();
 	asp_state_init(&r.asps, conf->asp_state_file);

@@ -13,6 +13,7 @@
 #include "lib/event.h"
 #include "vpn-bridge/asp.h"
 #include "vpn-bridge/config.h"
+#include "vpn-bridge/crl.h"
 #include "vpn-bridge/http.h"
 #include "vpn-bridge/relay_state.h"
 
@@ -56,6 +57,8 @@ struct relay {
 	uint32_t next_id;
 	struct relay_conn *pending[RELAY_PENDING];
 	struct relay_conn *sessions;      /* RS_RELAY sessions, for a revocation to end */
+	struct crl_watch *crl;            /* NULL without bridge.crl */
+	struct event *crl_timer;
 	struct ev_sink *events;
 	struct jbuf jb;
 	unsigned n_conns, n_half_open;

@@ -33,11 +33,15 @@ tls_log_errors(const char *what)
  * the bridge then answers with an HTTP status and logs exactly why, instead of
  * a bare TLS alert nobody can read. Nothing is relayed before the checks.
  */
+static bool tls_crl_expired_warn;
+
 static int
 tls_verify_keep_going(int preverify_ok, X509_STORE_CTX *ctx)
 {
-	(void)preverify_ok;
-	(void)ctx;
+	/* crl_expired = "warn": an expired CRL still revokes, but does not refuse by itself. */
+	if (!preverify_ok && tls_crl_expired_warn &&
+	    X509_STORE_CTX_get_error(ctx) == X509_V_ERR_CRL_HAS_EXPIRED)
+		X509_STORE_CTX_set_error(ctx, X509_V_OK);
 	return 1;
 }
 
@@ -86,6 +90,7 @@ tls_load_client_ca(SSL_CTX *ctx, const struct bridge_conf *conf)
 		SSL_CTX_set_client_CA_list(ctx, names);
 	SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER | SSL_VERIFY_CLIENT_ONCE, tls_verify_keep_going);
 	SSL_CTX_set_verify_depth(ctx, 4);
+	tls_crl_expired_warn = conf->crl_expired_warn;
 	if (conf->crl_file && tls_load_crl(ctx, conf->crl_file) < 0)
 		return -1;
 	return 0;
