@@ -77,12 +77,16 @@ run "$BIN/tiergate-bridge" --config "$C" asp-check
 say "after passing, it is"
 bcurl -o /dev/null -w 'CONNECT answered %{http_connect}, ASP answered %{http_code}\n' --proxy-user "sato:token:$TOKEN" --cacert "$PKI/asp-ca.pem" "https://asp-good.test:$ASP/"
 
+say "revoke sato (a lost laptop): the token ends at once, and so would any open tunnel"
+run "$BIN/tiergate-bridge" --config "$C" revoke sato
+bcurl -o /dev/null -w 'the old token: CONNECT answered %{http_connect}\n' --proxy-user "sato:token:$TOKEN" "http://127.0.0.1:$WEB/" 2>/dev/null
+
 say "the audit trail (JSON events)"
 python3 - "$T/conf/bridge/events.json" <<'PY'
 import json, sys
 for line in open(sys.argv[1]):
     e = json.loads(line)
     keys = [k for k in ("user", "result", "reason", "method", "dest", "asp", "service", "passed",
-                        "bytes_toserver", "bytes_toclient", "end_reason") if k in e and e[k] is not None]
+                        "bytes_toserver", "bytes_toclient", "end_reason", "action", "target") if k in e and e[k] is not None]
     print("  %-22s %s" % (e["event"], " ".join("%s=%s" % (k, e[k]) for k in keys)))
 PY
