@@ -6,3 +6,4 @@
 run_unit test_bridge
 run_unit test_bridge_tls
 fuzz_replay connect
+fuzz_replay ctlcmd

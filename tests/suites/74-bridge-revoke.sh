@@ -268,3 +268,9 @@ connect_long 3 alice "127.0.0.1:3389" 400; rc=$?
 [ $rc = 1 ] && grep -q "password longer" "$TG_TMP/long.3.log" && ! find "$TG_TMP" -name "fake.bin.*" -size +0 | grep -q . &&
 	pass "tiergate-connect refuses a 400-byte password instead of cutting it" ||
 	fail "tiergate-connect refuses a 400-byte password" "exit $rc; $(tail -n2 "$TG_TMP/long.3.log" | tr '\n' ' ')"
+
+if grep -qE "AddressSanitizer|LeakSanitizer|runtime error|was killed by signal" "$TG_TMP/bridge.log"; then
+	fail "no sanitizer report or crash in the bridge's log" "$(grep -m3 -E 'AddressSanitizer|runtime error|killed by signal' "$TG_TMP/bridge.log")"
+else
+	pass "no sanitizer report or crash in the bridge's log"
+fi

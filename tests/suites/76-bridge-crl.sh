@@ -131,3 +131,9 @@ last_event "revoked device under warn: the reason" '"bridge_login"' '"device":"[
 "$BIN/tiergate-bridge" -n --config <(sed 's/crl_expired = "warn"/crl_expired = "maybe"/' "$BR_CONF") >"$TG_TMP/bad.out" 2>&1; rc=$?
 [ $rc != 0 ] && grep -q 'crl_expired' "$TG_TMP/bad.out" && pass "crl_expired = \"maybe\" refused with the key named" ||
 	fail "crl_expired = maybe refused" "exit $rc: $(head -n2 "$TG_TMP/bad.out")"
+
+if grep -qE "AddressSanitizer|LeakSanitizer|runtime error|was killed by signal" "$TG_TMP/bridge.log"; then
+	fail "no sanitizer report or crash in the bridge's log" "$(grep -m3 -E 'AddressSanitizer|runtime error|killed by signal' "$TG_TMP/bridge.log")"
+else
+	pass "no sanitizer report or crash in the bridge's log"
+fi
