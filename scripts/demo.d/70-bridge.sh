@@ -35,7 +35,12 @@ FP=$("$BIN/tiergate-bridge" fingerprint "$PKI/dev-good.pem")
 sed -i "s/0000000000000000000000000000000000000000000000000000000000000000/$FP/" "$T/conf/bridge/devices.conf"
 mkdir -p "$T/www" && echo "北斗市 LGWAN groupware: hello, sato" >"$T/www/index.html"
 python3 -m http.server --bind 127.0.0.1 --directory "$T/www" "$WEB" >/dev/null 2>&1 & pids+=($!)
-openssl s_server -quiet -www -accept "$ASP" -cert "$PKI/asp-good.pem" -key "$PKI/asp-good.key" </dev/null >/dev/null 2>&1 & pids+=($!)
+# a well-configured ASP (AEAD suites with forward secrecy), and the same server on OpenSSL's defaults
+openssl s_server -quiet -www -accept "$ASP" -cert "$PKI/asp-good.pem" -key "$PKI/asp-good.key" \
+	-cipher 'ECDHE+AESGCM:ECDHE+CHACHA20' </dev/null >/dev/null 2>&1 & pids+=($!)
+ASP_CBC=$(free_port)
+openssl s_server -quiet -www -accept "$ASP_CBC" -cert "$PKI/asp-good.pem" -key "$PKI/asp-good.key" \
+	</dev/null >/dev/null 2>&1 & pids+=($!)
 
 say "enrol sato: a password (from stdin, never echoed) and a TOTP secret for an authenticator app"
 echo "Sato-telework-2026" | "$BIN/tiergate-bridge" --config "$C" passwd sato
@@ -74,6 +79,11 @@ bcurl --proxy-user "sato:token:$TOKEN" "http://127.0.0.1:$WEB/"
 say "LGWAN-ASP: not routable before its connection check"
 bcurl -o /dev/null -w 'CONNECT answered %{http_connect}\n' --proxy-user "sato:token:$TOKEN" --cacert "$PKI/asp-ca.pem" "https://asp-good.test:$ASP/" 2>/dev/null
 run "$BIN/tiergate-bridge" --config "$C" asp-check
+say "an ASP vendor runs the same check on its own, no site file: every accepted cipher judged by its properties"
+run "$BIN/tiergate-bridge" asp-check --target "127.0.0.1:$ASP" --servername asp-good.test --ca "$PKI/asp-ca.pem"
+say "the same server on OpenSSL's default cipher list still accepts CBC suites: it fails, and says which"
+"$BIN/tiergate-bridge" asp-check --target "127.0.0.1:$ASP_CBC" --servername asp-good.test --ca "$PKI/asp-ca.pem" |
+	grep -E '^FAIL|^result'
 say "after passing, it is"
 bcurl -o /dev/null -w 'CONNECT answered %{http_connect}, ASP answered %{http_code}\n' --proxy-user "sato:token:$TOKEN" --cacert "$PKI/asp-ca.pem" "https://asp-good.test:$ASP/"
 
