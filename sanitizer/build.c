@@ -526,7 +526,10 @@ build_check_shape(const struct san_config *cfg, const struct san_result *r, char
 		return 0;   /* members of a blocked archive are only listed */
 	ok = ok && (r->n_px > 0) == (want == SAN_PAY_PAGES || want == SAN_PAY_IMAGE);
 	ok = ok && (r->out != NULL) == (want == SAN_PAY_TEXT);
-	ok = ok && (r->n_members > 0) == (want == SAN_PAY_ARCHIVE);
+	/* pages may carry one text member: an office document's text beside its page images (lo_render.c) */
+	bool beside = want == SAN_PAY_PAGES && r->n_members == 1 && r->members[0].action == SAN_TEXT &&
+	    r->members[0].payload == SAN_PAY_TEXT && r->members[0].n_members == 0;
+	ok = ok && ((r->n_members > 0) == (want == SAN_PAY_ARCHIVE) || beside);
 	ok = ok && (want != SAN_PAY_IMAGE || r->n_px == 1) && r->n_px <= cfg->max_pages;
 	if (!ok)
 		snprintf(why, why_size, "%s verdict with a payload of the wrong kind", san_action_name(r->action));
@@ -588,7 +591,8 @@ build_name(struct san_result *r, const char *name, bool jpeg)
 	    strcasecmp(ext, ".tsv") == 0);
 
 	switch (r->payload) {
-	case SAN_PAY_PAGES: out_name = res_name_with_ext(base, ".pdf", false); break;
+	/* an office document's pages (text member beside): report.docx -> report.docx.pdf + report.docx.txt */
+	case SAN_PAY_PAGES: out_name = res_name_with_ext(base, ".pdf", r->n_members > 0); break;
 	case SAN_PAY_IMAGE: out_name = res_name_with_ext(base, jpeg ? ".jpg" : ".png", false); break;
 	case SAN_PAY_ARCHIVE: out_name = res_name_with_ext(base, ".zip", false); break;
 	default: out_name = text_name ? xstrdup(slash ? slash + 1 : base) : res_name_with_ext(base, ".txt", true); break;
@@ -620,7 +624,11 @@ build_one(const struct san_config *cfg, struct pixstore *ps, const char *name, s
 	case SAN_PAY_NONE:
 		build_drop(r);   /* its members are only listed in the report: their names are checked too */
 		return build_check_names(r, depth, why, why_size);
-	case SAN_PAY_PAGES: rc = build_pdf(ps, r, why, why_size); break;
+	case SAN_PAY_PAGES:
+		rc = build_pdf(ps, r, why, why_size);
+		if (rc == 0 && r->n_members == 1)   /* the text beside (build_check_shape allowed only that) */
+			rc = build_one(cfg, ps, name, &r->members[0], depth, why, why_size);
+		break;
 	case SAN_PAY_IMAGE: rc = build_image(ps, r, &jpeg, why, why_size); break;
 	case SAN_PAY_ARCHIVE: rc = build_zip(cfg, ps, r, depth, why, why_size); break;
 	default:

@@ -29,6 +29,11 @@ san_config_defaults(struct san_config *sc)
 	sc->archive_max_ratio = 100;
 	sc->office_max_member = 64 * MB;
 	sc->office_max_total = 128 * MB;
+	sc->office_output = SAN_OFFICE_BOTH;
+	sc->office_slots = 1;
+	sc->office_timeout = 60;
+	sc->office_memory = 4096 * MB;
+	sc->office_max_documents = 100;
 	sc->worker_cpu_seconds = 60;
 	sc->worker_memory = 2048 * MB;
 	sc->worker_timeout = 120;
@@ -173,17 +178,35 @@ config_archive(struct san_config *sc, const config_setting_t *g, struct diags *d
 static int
 config_office(struct san_config *sc, const config_setting_t *g, struct diags *d)
 {
-	static const char *const known[] = { "max_member_mb", "max_total_mb", "libreoffice", NULL };
+	static const char *const known[] = { "max_member_mb", "max_total_mb", "libreoffice", "output",
+		"slots", "timeout_seconds", "memory_mb", "max_documents", NULL };
+	static const char *const outputs[] = { "both", "image", "text", NULL };
+	const char *output = NULL;
 	int rc = 0;
 
 	conf_check_members(g, known, d);
 	rc |= config_mb(g, "max_member_mb", 4096, &sc->office_max_member, d);
 	rc |= config_mb(g, "max_total_mb", 4096, &sc->office_max_total, d);
 	rc |= config_str(g, "libreoffice", &sc->libreoffice, d);
-	if (sc->libreoffice)
-		diags_add(d, DIAG_WARNING, config_setting_get_member(g, "libreoffice"),
-		    "'libreoffice': conversion of legacy office files is not implemented yet; "
-		    "doc/xls/ppt/rtf stay blocked");
+	rc |= conf_get_str(g, "output", &output, d);
+	for (int i = 0; output && outputs[i]; i++)
+		if (strcmp(output, outputs[i]) == 0) {
+			sc->office_output = (enum san_office_output)i;
+			output = NULL;
+		}
+	if (output) {
+		diags_add(d, DIAG_ERROR, config_setting_get_member(g, "output"),
+		    "'output' must be \"image\", \"text\" or \"both\"");
+		rc = -1;
+	}
+	rc |= conf_get_uint(g, "slots", 16, &sc->office_slots, d);
+	rc |= conf_get_uint(g, "timeout_seconds", 3600, &sc->office_timeout, d);
+	rc |= config_mb(g, "memory_mb", 1 << 20, &sc->office_memory, d);
+	rc |= conf_get_uint(g, "max_documents", 1000000, &sc->office_max_documents, d);
+	if (sc->office_slots == 0)
+		sc->office_slots = 1;
+	if (sc->office_timeout == 0)
+		sc->office_timeout = 1;
 	return rc;
 }
 

@@ -176,6 +176,11 @@ dispatch_blocked_kind(enum san_kind kind, const char *mime, const char *name, st
 			res_block(res, "executable content (%s)", mime);
 		break;
 	case KIND_LEGACY_OFFICE:
+		if (ext && (strcasecmp(ext, ".jtd") == 0 || strcasecmp(ext, ".jtdc") == 0)) {
+			res_block(res, "Ichitaro (一太郎 %s) documents cannot be read here: "
+			    "ask the sender to save it as PDF or Word (.docx)", ext);
+			break;
+		}
 		res_block(res, "legacy binary office document (%s) is not accepted: "
 		    "ask the sender for PDF or docx/xlsx/pptx", mime);
 		break;
@@ -233,6 +238,10 @@ dispatch_sanitize(const struct san_job *job, const uint8_t *data, size_t len,
 		res_block(res, "archive nested deeper than %u levels", job->cfg->archive_max_depth);
 		return;
 	}
+	if (job->office_src == data && (job->office || job->office_why) && (kind == KIND_OOXML ||
+	    kind == KIND_ODF || kind == KIND_LEGACY_OFFICE || kind == KIND_RTF) &&
+	    lo_render(job, data, len, kind, res))   /* the converter's pages (and text), or its failure */
+		return;
 	switch (kind) {
 	case KIND_PDF:
 		if (pdfscan_buffer(data, len, res) == PDFSCAN_ENCRYPTED_USER) {

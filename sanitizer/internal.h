@@ -10,6 +10,8 @@
 
 #include "sanitizer/sanitize.h"
 
+struct lo_output;
+
 /* One sanitization inside the worker (or nested, for archive members). */
 struct san_job {
 	const struct san_config *cfg;
@@ -18,6 +20,11 @@ struct san_job {
 	uint64_t *budget;      /* uncompressed bytes still allowed for the whole file (archives) */
 	struct pool *pool;     /* the worker's render threads (pool.h), NULL: render on one */
 	struct arena *arena;   /* where rendered pixels leave the worker (arena.c) */
+	/* the converter's answer for the file itself (made by the parent before the fork, lo_pool.c) */
+	const struct lo_output *office;   /* its PDF and text, or NULL */
+	const char *office_why;           /* or why it failed, or NULL: not converted */
+	bool office_refused;              /* LibreOffice could not read it (docx/odf: text path instead) */
+	const uint8_t *office_src;        /* the bytes converted: only they get office/office_why */
 };
 
 /*
@@ -190,6 +197,14 @@ int office_to_text(const uint8_t *data, size_t len, enum san_kind kind, const st
 /* html.c: HTML (any charset) to readable UTF-8 text, without what a browser would not show. */
 int html_to_text(const uint8_t *data, size_t len, size_t max_text, char **text, size_t *text_len,
     struct text_hidden *hidden);
+
+/*
+ * lo_render.c: an office document in the worker: the converter's PDF rendered to pixels
+ * like any PDF, its text beside it (a member), or office.c's text when nothing was converted.
+ */
+bool lo_render(const struct san_job *job, const uint8_t *data, size_t len, enum san_kind kind,
+    struct san_result *res);   /* false: not done, the caller's own path (text) takes it */
+
 
 /* archive.c: read a ZIP and rebuild it from its sanitized members (zipwrite.c writes). */
 void archive_zip(const struct san_job *job, const uint8_t *data, size_t len, const char *name,

@@ -150,6 +150,7 @@ main(int argc, char **argv)
 	if (ctx == NULL || sfd < 0)
 		fatalx("cannot start the sanitizer");
 	san_ctx_warm(ctx);
+	san_ctx_office_start(ctx, false);   /* office files as page images; the first one starts the converter */
 	if (quarantine_open(sc.quarantine_dir) < 0)
 		fatal("cannot create quarantine %s", sc.quarantine_dir);
 	s = spool_start(&sp, ctx);

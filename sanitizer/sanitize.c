@@ -21,6 +21,7 @@
 #include "sanitizer/charset.h"
 #include "sanitizer/cleanres.h"
 #include "sanitizer/internal.h"
+#include "sanitizer/lo.h"
 #include "sanitizer/pool.h"
 
 /* Set only by unit tests (never by production code): runs in the worker after the sandbox is up. */
@@ -42,6 +43,7 @@ struct san_ctx {
 	bool magic_warm;
 	struct sandbox_ids ids;
 	struct ev_sink *events;
+	struct lo_pool *lo;           /* the office converter, NULL: office files become text */
 };
 
 static void
@@ -123,9 +125,21 @@ san_ctx_free(struct san_ctx *ctx)
 		magic_close(ctx->magic);
 	pthread_mutex_destroy(&ctx->magic_lock);
 	ev_sink_close(ctx->events);
+	lo_pool_free(ctx->lo);
 	sandbox_free(&ctx->ids);
 	san_config_free(&ctx->cfg);
 	free(ctx);
+}
+
+void
+san_ctx_office_start(struct san_ctx *ctx, bool warm)
+{
+	if (ctx->cfg.office_output == SAN_OFFICE_TEXT)
+		return;
+	if (ctx->lo == NULL)
+		ctx->lo = lo_pool_new(&ctx->cfg);
+	if (warm)
+		lo_pool_warm(ctx->lo);
 }
 
 const struct san_config *
@@ -158,12 +172,12 @@ write_all(int fd, const uint8_t *p, size_t n)
 /* The worker: never returns. Exit 0 after a complete answer, 3 when the sandbox failed. */
 static void __attribute__((noreturn))
 worker_main(struct san_ctx *ctx, int fd, const uint8_t *data, size_t len, const char *name,
-    const char *declared_mime)
+    const char *declared_mime, const struct lo_output *office, const char *office_why, bool office_refused)
 {
 	struct san_result res;
 	struct wbuf w = { 0 };
 	uint64_t budget = ctx->cfg.archive_max_total;
-	struct san_job job = { &ctx->cfg, ctx->magic, 0, &budget, NULL, NULL };
+	struct san_job job = { &ctx->cfg, ctx->magic, 0, &budget, NULL, NULL, office, office_why, office_refused, data };
 	unsigned threads = ctx->cfg.worker_threads ? ctx->cfg.worker_threads : pool_auto_threads();
 	uint64_t start;
 
@@ -445,7 +459,8 @@ accept_answer(struct san_ctx *ctx, struct answer *a, const char *name, struct sa
 /* Forks the worker; while it works the parent hashes the input (sha_in) and warms libmagic. */
 static int
 run_worker(struct san_ctx *ctx, const uint8_t *data, size_t len, const char *name,
-    const char *declared_mime, char sha_in[SAN_SHA256_HEX], struct san_result *res)
+    const char *declared_mime, const struct lo_output *office, const char *office_why, bool office_refused,
+    char sha_in[SAN_SHA256_HEX], struct san_result *res)
 {
 	uint64_t deadline = clock_mono_us() + (uint64_t)ctx->cfg.worker_timeout * 1000000;
 	int fds[2], status = 0, collected;
@@ -468,7 +483,7 @@ run_worker(struct san_ctx *ctx, const uint8_t *data, size_t len, const char *nam
 	}
 	if (pid == 0) {
 		close(fds[0]);
-		worker_main(ctx, fds[1], data, len, name, declared_mime);
+		worker_main(ctx, fds[1], data, len, name, declared_mime, office, office_why, office_refused);
 	}
 	close(fds[1]);
 	san_sha256_hex(data, len, sha_in);
@@ -520,14 +535,29 @@ san_buffer(struct san_ctx *ctx, const uint8_t *data, size_t len, const char *nam
     const char *declared_mime, struct san_result *res)
 {
 	uint64_t start = clock_mono_us();
-	char sha_in[SAN_SHA256_HEX] = "";
+	char sha_in[SAN_SHA256_HEX] = "", office_why[256] = "";
+	struct lo_output office = { 0 };
+	const char *ext = NULL;
+	int converted = -1;
 
 	memset(res, 0, sizeof *res);
+	if (ctx->lo && len <= ctx->cfg.max_input_bytes && (ext = lo_sniff(data, len, name)) != NULL)
+		converted = lo_pool_convert(ctx->lo, data, len, ext, &office, office_why, sizeof office_why);
 	if (len > ctx->cfg.max_input_bytes) {   /* beyond the limit the bytes are not even read */
 		res_block(res, "larger than the input limit (%zu bytes)", ctx->cfg.max_input_bytes);
-	} else if (run_worker(ctx, data, len, name, declared_mime, sha_in, res) < 0) {
+	} else if (run_worker(ctx, data, len, name, declared_mime, converted == 0 ? &office : NULL,
+	    ext && converted < 0 ? office_why : NULL, converted == -2, sha_in, res) < 0) {
+		lo_output_free(&office);
 		log_warn("sanitizer: cannot run a worker for %s", name ? name : "(unnamed)");
 		return -1;
+	}
+	lo_output_free(&office);
+	if (converted == 0 && res->action == SAN_FLATTENED && res->n_members == 0 && name) {
+		/* office pages without the text (office.output = "image"): still report.docx.pdf, never report.pdf */
+		char *safe = res_safe_name(name);
+		free(res->out_name);
+		res->out_name = res_name_with_ext(safe, ".pdf", true);
+		free(safe);
 	}
 	res_set_str(&res->name, name);
 	res_set_str(&res->declared_mime, declared_mime);

@@ -43,6 +43,8 @@ enum san_action {
 enum san_codec { SAN_CODEC_AUTO, SAN_CODEC_JPEG, SAN_CODEC_FLATE };
 enum san_image_mode { SAN_IMAGE_REENCODE, SAN_IMAGE_PDF };
 enum san_image_format { SAN_IMAGE_PNG, SAN_IMAGE_JPEG };
+/* Office documents: the printed pages as an image-only PDF, the text beside it, or both. */
+enum san_office_output { SAN_OFFICE_BOTH, SAN_OFFICE_IMAGE, SAN_OFFICE_TEXT };
 
 /* Every size is in bytes, every time in seconds; each has a default (san_config_defaults). */
 struct san_config {
@@ -66,6 +68,11 @@ struct san_config {
 	/* office XML */
 	uint64_t office_max_member;   /* one XML part uncompressed (64 MB) */
 	uint64_t office_max_total;    /* all XML parts read (128 MB) */
+	enum san_office_output office_output;   /* (BOTH; needs san_ctx_office_start, else TEXT) */
+	unsigned office_slots;        /* warm LibreOffice sandboxes (1) */
+	unsigned office_timeout;      /* wall clock per document and per start (60) */
+	uint64_t office_memory;       /* RLIMIT_AS of a converter sandbox (4 GB) */
+	unsigned office_max_documents;   /* a converter is restarted after this many (100) */
 	/* worker sandbox */
 	unsigned worker_cpu_seconds;  /* RLIMIT_CPU (60) */
 	uint64_t worker_memory;       /* RLIMIT_AS (2 GB) */
@@ -86,7 +93,7 @@ struct san_config {
 	char *token_key;              /* HMAC key file of request links (NULL: no links) */
 	unsigned request_days;        /* how long a request link works (14) */
 	char *portal_url;             /* base of the request link in notices (NULL: no link) */
-	char *libreoffice;            /* optional converter for legacy office (NULL) */
+	char *libreoffice;            /* soffice.bin for the converter (NULL: Debian's) */
 	char *events;                 /* JSON event log path, "-" stdout, NULL none */
 };
 
@@ -103,6 +110,11 @@ void san_config_free(struct san_config *sc);
 struct san_ctx;
 /* Copies sc. Returns NULL (logged) when libmagic cannot load its database. */
 struct san_ctx *san_ctx_new(const struct san_config *sc);
+/*
+ * Gives the ctx its office converter (lo_pool.c) when office.output is "image" or "both":
+ * without it office files become text only. warm: start the sandboxes now (daemons).
+ */
+void san_ctx_office_start(struct san_ctx *ctx, bool warm);
 /* Prepares libmagic once so workers forked later start warm (daemons: at start; else done lazily). */
 void san_ctx_warm(struct san_ctx *ctx);
 void san_ctx_free(struct san_ctx *ctx);

@@ -5,7 +5,7 @@ SAN_CORE_SRCS := sanitizer/charset.c sanitizer/config.c sanitizer/sanitize.c san
 	sanitizer/pool.c sanitizer/pages.c sanitizer/arena.c sanitizer/build.c \
 	sanitizer/office.c sanitizer/html.c sanitizer/archive.c sanitizer/zipwrite.c sanitizer/tarball.c sanitizer/tarread.c \
 	sanitizer/report.c sanitizer/uniqname.c sanitizer/cleanres.c sanitizer/csvsafe.c \
-	sanitizer/quarantine.c
+	sanitizer/quarantine.c sanitizer/lo_conv.c sanitizer/lo_pool.c sanitizer/lo_render.c
 SAN_CORE_OBJS := $(SAN_CORE_SRCS:%.c=$(BUILD)/%.o)
 
 # libmupdf-dev ships static libraries with a wrong .pc file: the list from PLATFORM.md.
@@ -15,6 +15,18 @@ SAN_LIBS = $(SAN_MUPDF_LIBS) $(call PKG,--libs libqpdf libzip libxml-2.0 libsecc
 	-lmagic -ljpeg -lz -lm -lstdc++
 
 $(BUILD)/sanitizer/%.o: EXTRA_CFLAGS = $(call PKG,--cflags libxml-2.0 libzip libqpdf)
+
+# The converter sandbox's driver, fontconfig table and LibreOffice profile, compiled in as C strings:
+# bwrap copies them into the sandbox, so no install path is trusted at run time.
+LO_EMBED = sanitizer/lo_driver.py conf/office/fonts.conf conf/office/registrymodifications.xcu
+$(BUILD)/sanitizer/lo_embed.h: $(LO_EMBED) sanitizer/sanitizer.mk
+	@mkdir -p $(@D)
+	{ for f in LO_DRIVER_PY:sanitizer/lo_driver.py LO_FONTS_CONF:conf/office/fonts.conf \
+	    LO_REGISTRY_XCU:conf/office/registrymodifications.xcu; do \
+	  printf '#define %s \\\n' "$${f%%:*}"; \
+	  sed 's/\\/\\\\/g; s/"/\\"/g; s/^/"/; s/$$/\\n" \\/' "$${f#*:}"; echo '""'; done; } >$@.tmp && mv $@.tmp $@
+$(BUILD)/sanitizer/lo_conv.o: $(BUILD)/sanitizer/lo_embed.h
+$(BUILD)/sanitizer/lo_conv.o: EXTRA_CFLAGS = -I$(BUILD)/sanitizer
 
 BINS += $(BIN)/tiergate-sanitize $(BIN)/tiergate-spoold $(BIN)/tiergate-quarantine
 

@@ -440,6 +440,14 @@ spool_deliver(struct spool *s, const char *name, const uint8_t *data, size_t len
 	/* the name as san_buffer cleaned it (lib/textclean.c): what reports, events and logs show */
 	name = res->name && *res->name && *res->name != '.' ? res->name : "file";
 	if (res->action != SAN_BLOCKED && res->out) {
+		/* an office document's text beside its pages (office.output = "both"), written first:
+		 * whoever picks up the PDF finds its text already there */
+		for (size_t i = 0; res->action == SAN_FLATTENED && i < res->n_members; i++) {
+			char side[8192];
+			if (res->members[i].out && res->members[i].out_name &&
+			    spool_out_write(s, &res->members[i], side, sizeof side) < 0)
+				return -1;
+		}
 		if (spool_out_write(s, res, out, sizeof out) < 0)
 			return -1;
 	} else if (san_quarantine_original(s->ctx, data, len, res, "file", "spool", NULL, NULL, 0, qid) < 0) {

@@ -22,7 +22,9 @@ RUN_PKGS="iproute2 iptables iputils-ping tcpdump tcpreplay curl netcat-openbsd
  libxml2-utils img2pdf chromium chromium-driver python3-selenium keepalived conntrackd
  conntrack
  lintian man-db systemd
- logrotate"
+ logrotate
+ libreoffice-writer-nogui libreoffice-calc-nogui libreoffice-impress-nogui python3-uno bubblewrap
+ fonts-ipafont-mincho fonts-ipaexfont-gothic fonts-ipaexfont-mincho"
 
 pkgs="$BUILD_PKGS"
 [ "$want" = all ] && pkgs="$pkgs $RUN_PKGS"

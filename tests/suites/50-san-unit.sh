@@ -13,6 +13,7 @@ fuzz_replay tar
 fuzz_replay inflate
 fuzz_replay wire
 fuzz_replay html
+fuzz_replay lo
 
 # The whole corpus through the real worker: under ASan (make check-asan) a memory error in
 # any parser shows up as a worker failure in the reports.

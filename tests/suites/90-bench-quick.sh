@@ -54,6 +54,12 @@ EOF
 ^tiny.txt: [0-9]+ runs, ${N} ms per file
 EOF
 	;;
+	55-office) cat <<EOF
+^bench-10p.docx +10 \| +${NZ} +${NZ} \| +${N}x$
+^first-document latency: ${NZ} s$
+^warm slot PSS \(max seen\): [1-9][0-9]* MB$
+EOF
+	;;
 	60-mail) cat <<EOF
 2*mail \([0-9]+ bytes\): +${N} messages/s
 2*mail: +[1-9][0-9]* KB peak RSS

@@ -1,0 +1,59 @@
+/* lo_render.c -- in the worker: an office document's converted PDF to page images, its converted text beside them. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "lib/util.h"
+#include "sanitizer/charset.h"
+#include "sanitizer/internal.h"
+#include "sanitizer/lo.h"
+
+/* The converter's text (hostile bytes) cleaned like any text, as a member of the result: NAME.txt. */
+static void
+lo_render_text(const struct san_job *job, const struct lo_output *office, struct san_result *res)
+{
+	struct san_result *m;
+	char *clean = NULL;
+	size_t clean_len = 0;
+
+	if (office->text_len > job->cfg->max_text_bytes) {
+		res_finding(res, "document text larger than the limit: no text beside the pages");
+		return;
+	}
+	if (charset_to_utf8("UTF-8", office->text, office->text_len, &clean, &clean_len, NULL) < 0) {
+		res_finding(res, "document text could not be decoded: no text beside the pages");
+		return;
+	}
+	res->members = realloc(res->members, (res->n_members + 1) * sizeof *res->members);
+	if (res->members == NULL)
+		abort();   /* the worker dies: the parent blocks the file */
+	m = &res->members[res->n_members++];
+	memset(m, 0, sizeof *m);
+	res_set_str(&m->name, res->name);
+	res_set_str(&m->detected_mime, res->detected_mime);
+	res_text(m, clean, clean_len, false);   /* the parent checks it and names it NAME.txt */
+}
+
+bool
+lo_render(const struct san_job *job, const uint8_t *data, size_t len, enum san_kind kind,
+    struct san_result *res)
+{
+	(void)data;
+	(void)len;
+	if (job->office == NULL && job->office_refused && (kind == KIND_OOXML || kind == KIND_ODF)) {
+		/* a document LibreOffice will not open may still hold text office.c can read */
+		res_finding(res, "not printed as pages (%s): text only", job->office_why);
+		return false;
+	}
+	if (job->office == NULL) {
+		res_block(res, "%s could not be converted: %s", detect_kind_name(kind),
+		    job->office_why ? job->office_why : "no converter");
+		return true;
+	}
+	flatten_pdf(job, job->office->pdf, job->office->pdf_len, res);
+	if (res->action == SAN_BLOCKED)
+		return true;
+	res_finding(res, "office document printed to %u page images by the converter", res->pages);
+	if (job->cfg->office_output == SAN_OFFICE_BOTH)
+		lo_render_text(job, job->office, res);
+	return true;
+}

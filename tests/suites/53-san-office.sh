@@ -1,0 +1,163 @@
+#!/usr/bin/env bash
+# 53-san-office.sh -- office documents through the warm sandboxed LibreOffice: page images, text beside, limits.
+# tier: e2e
+# timeout: 900
+. "$(dirname "$0")/../lib/harness.sh"
+for t in /usr/lib/libreoffice/program/soffice.bin /usr/bin/bwrap /usr/bin/pdffonts /usr/bin/pdftoppm /usr/bin/qpdf; do
+	[ -x "$t" ] || { fail "office suite prerequisites" "missing $t (scripts/deps.sh all)"; exit 1; }
+done
+corpus="$TG_TMP/corpus" out="$TG_TMP/out"
+if ! tests/sanitizer/make-office-corpus.py "$corpus" >"$TG_TMP/gen.log" 2>&1; then
+	fail "office corpus generated" "$(tail -n 5 "$TG_TMP/gen.log")"
+	exit 1
+fi
+# the legacy and ODF forms, the macro document and the reference render: made by the test's own LibreOffice
+c=$corpus
+if /usr/bin/python3 tests/sanitizer/lo-save.py "$TG_TMP/lo-profile" \
+	"convert:$c/report.docx:MS Word 97:$c/report.doc" "convert:$c/report.docx:Rich Text Format:$c/report.rtf" \
+	"convert:$c/report.docx:writer8:$c/report.odt" "convert:$c/ledger.xlsx:MS Excel 97:$c/ledger.xls" \
+	"convert:$c/ledger.xlsx:calc8:$c/ledger.ods" "convert:$c/slides.odp:Impress MS PowerPoint 2007 XML:$c/slides.pptx" \
+	"convert:$c/slides.odp:MS PowerPoint 97:$c/slides.ppt" "macro:$c/report.docx:$c/macro.odt" \
+	"runmacro:$c/macro.odt:$TG_TMP/macro-control.txt" >"$TG_TMP/lo-save.log" 2>&1 &&
+	# the reference page: LibreOffice with the same font table the converter uses (conf/office/fonts.conf)
+	sed "s|<cachedir>[^<]*</cachedir>|<cachedir>$TG_TMP/fc-cache</cachedir>|" conf/office/fonts.conf >"$TG_TMP/fonts.conf" &&
+	LANG=C.UTF-8 SAL_USE_VCLPLUGIN=svp FONTCONFIG_FILE="$TG_TMP/fonts.conf" /usr/bin/python3 tests/sanitizer/lo-save.py "$TG_TMP/lo-profile3" \
+	"convert:$c/report.docx:writer_pdf_Export:$TG_TMP/ref-report.pdf" >>"$TG_TMP/lo-save.log" 2>&1; then
+	pass "legacy, ODF and macro forms made by LibreOffice ($(ls "$c" | wc -l) files)"
+else
+	fail "legacy, ODF and macro forms made by LibreOffice" "$(tail -n 3 "$TG_TMP/lo-save.log")"
+	exit 1
+fi
+rm -f "$c"/.~lock*
+# the tofu control: the same page rendered by LibreOffice with no CJK font at all
+cat >"$TG_TMP/nocjk.conf" <<'FC'
+<?xml version="1.0"?>
+<fontconfig><dir>/usr/share/fonts/truetype/dejavu</dir><cachedir>TGCACHE</cachedir></fontconfig>
+FC
+sed -i "s|TGCACHE|$TG_TMP/fc-cache2|" "$TG_TMP/nocjk.conf"
+if ! LANG=C.UTF-8 SAL_USE_VCLPLUGIN=svp FONTCONFIG_FILE="$TG_TMP/nocjk.conf" /usr/bin/python3 tests/sanitizer/lo-save.py "$TG_TMP/lo-profile2" \
+	"convert:$c/report.docx:writer_pdf_Export:$TG_TMP/tofu-report.pdf" >"$TG_TMP/lo-tofu.log" 2>&1; then
+	fail "tofu control rendered" "$(tail -n 3 "$TG_TMP/lo-tofu.log")"
+fi
+rm -f "$c"/.~lock*
+# the control: the macro does run when a LibreOffice lets it (so its absence below means something)
+check_grep "control: the macro document's macro runs where macros are allowed" "MACRORAN" "$TG_TMP/macro-control.txt"
+
+files="report.docx report.doc report.rtf report.odt ledger.xlsx ledger-all.xlsx ledger.xls ledger.ods
+ slides.odp slides.pptx slides.ppt macro.odt long.docx memo.jtd"
+args=()
+for f in $files; do args+=("$c/$f"); done
+# the converter's network namespace, looked at while it runs: only loopback, not ours
+"$BIN/tiergate-sanitize" --out "$out" "${args[@]}" >"$TG_TMP/run.log" 2>&1 &
+ts=$!
+netns_seen=""
+for _ in $(seq 1 600); do
+	for p in $(pgrep -f "soffice.bin.*name=tgconv" 2>/dev/null); do
+		a=$p
+		while [ "$a" -gt 1 ] && [ "$a" != "$ts" ]; do a=$(awk '/^PPid:/ {print $2}' /proc/$a/status 2>/dev/null || echo 1); done
+		[ "$a" = "$ts" ] || continue
+		ifs=$(awk -F: 'NR > 2 {gsub(/ /, "", $1); print $1}' /proc/$p/net/dev 2>/dev/null | tr '\n' ' ')
+		ns=$(readlink /proc/$p/ns/net 2>/dev/null)
+		[ -n "$ns" ] && netns_seen="$ifs|$ns|$(readlink /proc/self/ns/net)"
+	done
+	[ -n "$netns_seen" ] && break
+	kill -0 $ts 2>/dev/null || break
+	sleep 0.1
+done
+wait $ts
+rc=$?
+[ $rc = 0 ] && pass "tiergate-sanitize gives every office file a verdict (exit 0)" ||
+	fail "tiergate-sanitize gives every office file a verdict" "exit $rc: $(tail -n 3 "$TG_TMP/run.log")"
+IFS='|' read -r ifs ns ours <<<"$netns_seen"
+if [ -z "$netns_seen" ]; then
+	fail "the converter runs in its own network namespace with only lo" "no soffice.bin of this run seen"
+elif [ "$ifs" = "lo " ] && [ "$ns" != "$ours" ]; then
+	pass "the converter runs in its own network namespace with only lo ($ns)"
+else
+	fail "the converter runs in its own network namespace with only lo" "interfaces '$ifs', $ns vs ours $ours"
+fi
+run_checker office/check-office.py /usr/bin/python3 tests/sanitizer/check-office.py "$c" "$out" "$TG_TMP/ref-report.pdf" "$TG_TMP/tofu-report.pdf"
+
+# encrypted (PPAP) office file: blocked as encrypted, quarantined, never handed to the converter
+mkdir -p "$TG_TMP/q"
+printf 'sanitizer = { quarantine = { dir = "%s"; }; };\n' "$TG_TMP/q" >"$TG_TMP/q.conf"
+if /usr/bin/python3 tests/sanitizer/make-office-corpus.py --encrypted "$c/locked.docx" >"$TG_TMP/enc.log" 2>&1 &&
+	"$BIN/tiergate-sanitize" --config "$TG_TMP/q.conf" --quarantine --out "$TG_TMP/qout" "$c/locked.docx" >"$TG_TMP/enc.log" 2>&1; then
+	check_grep "a password-protected docx is blocked as encrypted" '"action":"blocked","reason":"encrypted"' "$TG_TMP/qout/locked.docx.report.json"
+	n=$(ls "$TG_TMP/q" | grep -c '^[0-9a-f]\{64\}$')
+	[ "$n" = 1 ] && pass "the encrypted docx is quarantined" || fail "the encrypted docx is quarantined" "$n items in $TG_TMP/q"
+else
+	fail "encrypted docx run" "$(tail -n 3 "$TG_TMP/enc.log")"
+fi
+
+# a document the converter cannot finish in time: blocked with the reason, the slot restarted, the next file fine
+printf 'sanitizer = { office = { timeout_seconds = 1; }; };\n' >"$TG_TMP/hang.conf"
+/usr/bin/python3 tests/sanitizer/make-office-corpus.py --huge "$c/huge.docx" >/dev/null 2>&1
+if "$BIN/tiergate-sanitize" --config "$TG_TMP/hang.conf" --out "$TG_TMP/hang" "$c/huge.docx" "$c/report.docx" >"$TG_TMP/hang.log" 2>&1; then
+	check_grep "a document that hangs the converter is blocked with the reason" \
+		'"action":"blocked","reason":"[^"]*hung the office converter' "$TG_TMP/hang/huge.docx.report.json"
+	check_grep "the converter is restarted: the next file is converted" '"action":"flattened"' "$TG_TMP/hang/report.docx.report.json"
+	check_grep "the restart is logged" "slot 0 stopped" "$TG_TMP/hang.log"
+else
+	fail "converter timeout run" "$(tail -n 3 "$TG_TMP/hang.log")"
+fi
+
+# page limit: a 60-page document against max_pages = 5 is stopped (the converter prints at most 6)
+printf 'sanitizer = { pdf = { max_pages = 5; }; };\n' >"$TG_TMP/pages.conf"
+"$BIN/tiergate-sanitize" --config "$TG_TMP/pages.conf" --out "$TG_TMP/pages" "$c/long.docx" >/dev/null 2>&1
+check_grep "a long document is stopped at the page limit" '"action":"blocked","reason":"6 pages: more than the limit of 5"' \
+	"$TG_TMP/pages/long.docx.report.json"
+
+# office.output = "text": today's text only, no converter; "image": no text beside the pages
+printf 'sanitizer = { office = { output = "text"; }; };\n' >"$TG_TMP/text.conf"
+"$BIN/tiergate-sanitize" --config "$TG_TMP/text.conf" --out "$TG_TMP/text" "$c/report.docx" "$c/report.doc" >/dev/null 2>&1
+check_grep "output = text: a docx becomes text" '"action":"text"' "$TG_TMP/text/report.docx.report.json"
+check_grep "output = text: a .doc stays blocked" '"action":"blocked"' "$TG_TMP/text/report.doc.report.json"
+printf 'sanitizer = { office = { output = "image"; }; };\n' >"$TG_TMP/image.conf"
+"$BIN/tiergate-sanitize" --config "$TG_TMP/image.conf" --out "$TG_TMP/image" "$c/report.docx" >/dev/null 2>&1
+if [ -f "$TG_TMP/image/report.docx.pdf" ] && [ ! -e "$TG_TMP/image/report.docx.txt" ]; then
+	pass "output = image: pages only, no text beside them"
+else
+	fail "output = image: pages only, no text beside them" "$(ls "$TG_TMP/image" | tr '\n' ' ')"
+fi
+printf 'sanitizer = { office = { output = "pictures"; }; };\n' >"$TG_TMP/bad.conf"
+if "$BIN/tiergate-sanitize" --config "$TG_TMP/bad.conf" --out "$TG_TMP/bad" "$c/report.docx" >"$TG_TMP/bad.log" 2>&1; then
+	fail "a wrong office.output is refused with the reason" "exit 0"
+else
+	check_grep "a wrong office.output is refused with the reason" "'output' must be" "$TG_TMP/bad.log"
+fi
+# the spool daemon: an office file arrives, its pages and its text land in the outbox side by side
+sp="$TG_TMP/spool"
+mkdir -p "$sp/inbox"
+cat >"$TG_TMP/spool.conf" <<CONF
+sanitizer = { quarantine = { dir = "$sp/quarantine"; }; };
+spool = { inbox = "$sp/inbox"; outbox = "$sp/outbox"; state_dir = "$sp/state"; workers = 2; stable_seconds = 1; };
+CONF
+"$BIN/tiergate-spoold" --config "$TG_TMP/spool.conf" >>"$sp/daemon.log" 2>&1 &
+spid=$!
+on_exit "kill -9 $spid"
+if wait_for 10 grep -q "watching" "$sp/daemon.log"; then
+	cp "$c/ledger.xls" "$sp/inbox/.ledger.xls.part" && mv "$sp/inbox/.ledger.xls.part" "$sp/inbox/ledger.xls"
+	if wait_for 60 test -s "$sp/outbox/ledger.xls.pdf" && [ -s "$sp/outbox/ledger.xls.txt" ] &&
+		grep -q "=== 予算 ===" "$sp/outbox/ledger.xls.txt"; then
+		pass "tiergate-spoold: an .xls becomes ledger.xls.pdf with ledger.xls.txt beside it"
+	else
+		fail "tiergate-spoold: an .xls becomes ledger.xls.pdf with ledger.xls.txt beside it" \
+			"outbox: $(ls "$sp/outbox" 2>&1 | tr '\n' ' '); $(tail -n 2 "$sp/daemon.log")"
+	fi
+else
+	fail "tiergate-spoold started" "$(tail -n 3 "$sp/daemon.log")"
+fi
+kill $spid 2>/dev/null
+wait $spid 2>/dev/null
+
+# a docx LibreOffice will not open (a bare minimum of parts) still gives its text, with a finding
+python3 - "$TG_TMP/bare.docx" <<'PY'
+import sys, zipfile
+with zipfile.ZipFile(sys.argv[1], "w") as z:
+    z.writestr("[Content_Types].xml", '<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"/>')
+    z.writestr("word/document.xml", '<?xml version="1.0"?><w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"><w:body><w:p><w:r><w:t>bare text</w:t></w:r></w:p></w:body></w:document>')
+PY
+"$BIN/tiergate-sanitize" --out "$TG_TMP/bare" "$TG_TMP/bare.docx" >/dev/null 2>&1
+check_grep "a docx LibreOffice refuses falls back to its text, with a finding" \
+	'"action":"text".*not printed as pages' "$TG_TMP/bare/bare.docx.report.json"
