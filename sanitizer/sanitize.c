@@ -562,6 +562,8 @@ san_buffer(struct san_ctx *ctx, const uint8_t *data, size_t len, const char *nam
 	res_set_str(&res->name, name);
 	res_set_str(&res->declared_mime, declared_mime);
 	cleanres_result(res);   /* names and text as shown and delivered: before trust_result's name rules */
+	if (res->action == SAN_FLATTENED && res->n_members == 1)
+		cleanres_output(&res->members[0]);   /* an office document's text beside its pages: delivered too */
 	trust_result(res);
 	memcpy(res->sha256_in, sha_in, sizeof sha_in);
 	if (res->out)
