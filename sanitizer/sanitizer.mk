@@ -103,3 +103,9 @@ test_san_textsafe_LIBS = $(LIB_LIBS)
 FUZZERS += csvsafe
 fuzz_csvsafe_OBJS = $(BUILD)/sanitizer/csvsafe.o $(LIB_OBJS)
 fuzz_csvsafe_LIBS = $(LIB_LIBS)
+
+# The parent's reading of the office converter's reply and its sniff of office bytes (lo_pool.c, lo_conv.c).
+FUZZERS += lo
+fuzz_lo_OBJS = $(BUILD)/sanitizer/lo_conv.o $(BUILD)/sanitizer/lo_pool.o $(BUILD)/sanitizer/sandbox.o \
+	$(BUILD)/sanitizer/config.o $(LIB_OBJS)
+fuzz_lo_LIBS = $(call PKG,--libs libseccomp) $(LIB_LIBS)
