@@ -32,32 +32,12 @@
 
 #include "lib/log.h"
 #include "lib/util.h"
+#include "vpn-bridge/keyproc_policy.h"
 
-#define KEYPROC_MAX 1024   /* RSA up to 8192 bits */
 #define KEYPROC_MAX_RELAYS 64
 #define KEYPROC_MAX_KEYS 4 /* bridge.certificates */
 /* A stuck key process fails handshakes after this, instead of holding them (or the relay). */
 #define KEYPROC_TIMEOUT_US 2000000
-
-enum keyproc_op { KEYPROC_ECDSA_SIGN = 1, KEYPROC_RSA_PRIV_ENC, KEYPROC_RSA_PRIV_DEC };
-
-/* Both messages travel with only len bytes of data (SEQPACKET keeps the boundaries). */
-struct keyproc_req {
-	uint32_t id;              /* echoed: answers find their caller by it */
-	uint8_t key, op;
-	uint16_t len;
-	int32_t padding;
-	uint8_t data[KEYPROC_MAX];
-};
-
-struct keyproc_res {
-	uint32_t id;
-	int32_t len;              /* -1: refused */
-	uint8_t data[KEYPROC_MAX];
-};
-
-#define KEYPROC_REQ_HEAD offsetof(struct keyproc_req, data)
-#define KEYPROC_RES_HEAD offsetof(struct keyproc_res, data)
 
 /* ---- the key process ------------------------------------------------------------ */
 
@@ -110,26 +90,26 @@ keyproc_do(EVP_PKEY *const *keys, size_t n_keys, const struct keyproc_req *q, st
 {
 	EVP_PKEY *k = q->key < n_keys && q->key < KEYPROC_MAX_KEYS ? keys[q->key] : NULL;
 	unsigned siglen = KEYPROC_MAX;
+	const char *why;
 
 	if (k == NULL || q->len > KEYPROC_MAX)
 		return -1;
-	if (q->op == KEYPROC_ECDSA_SIGN && EVP_PKEY_get_base_id(k) == EVP_PKEY_EC) {
+	/* The relay is hostile: only the blocks a TLS signature is made of get near the key. */
+	if (!keyproc_policy_allows(k, q->op, q->padding, q->data, q->len, &why)) {
+		log_warnx("key process: request refused: %s", why);
+		return -1;
+	}
+	if (q->op == KEYPROC_ECDSA_SIGN) {
 		const EC_KEY *ec = EVP_PKEY_get0_EC_KEY(k);
 		if ((unsigned)ECDSA_size(ec) > KEYPROC_MAX ||
 		    keyproc_ecdsa((EC_KEY *)ec, q->key, q, a->data, &siglen) != 1)
 			return -1;
 		return (int)siglen;
 	}
-	if (EVP_PKEY_get_base_id(k) != EVP_PKEY_RSA)
-		return -1;
 	RSA *rsa = (RSA *)EVP_PKEY_get0_RSA(k);
 	if (RSA_size(rsa) > KEYPROC_MAX)
 		return -1;
-	if (q->op == KEYPROC_RSA_PRIV_ENC)
-		return RSA_private_encrypt(q->len, q->data, a->data, rsa, q->padding);
-	if (q->op == KEYPROC_RSA_PRIV_DEC)
-		return RSA_private_decrypt(q->len, q->data, a->data, rsa, q->padding);
-	return -1;
+	return RSA_private_encrypt(q->len, q->data, a->data, rsa, q->padding);
 }
 
 /* Signs one request into a; returns the answer's length on the wire. */
@@ -502,7 +482,7 @@ keyproc_send(const struct keyproc_call *call, uint8_t key, uint8_t op, const uns
 	return 0;
 }
 
-/* One signature (or RSA decryption) by the key process; returns its length or -1. */
+/* One signature by the key process; returns its length or -1. */
 static int
 keyproc_call(uint8_t key, uint8_t op, const unsigned char *in, int len, int padding,
     unsigned char *out, int outsize)
@@ -553,12 +533,16 @@ keyproc_rsa_enc(int flen, const unsigned char *from, unsigned char *to, RSA *rsa
 	return keyproc_call((uint8_t)key, KEYPROC_RSA_PRIV_ENC, from, flen, padding, to, RSA_size(rsa));
 }
 
+/* RSA key exchange would make the key process a decryption oracle: never asked for (and refused there). */
 static int
 keyproc_rsa_dec(int flen, const unsigned char *from, unsigned char *to, RSA *rsa, int padding)
 {
-	intptr_t key = (intptr_t)RSA_get_ex_data(rsa, keyproc_rsa_index);
-
-	return keyproc_call((uint8_t)key, KEYPROC_RSA_PRIV_DEC, from, flen, padding, to, RSA_size(rsa));
+	(void)flen;
+	(void)from;
+	(void)to;
+	(void)rsa;
+	(void)padding;
+	return -1;
 }
 
 static EVP_PKEY *

@@ -3,10 +3,36 @@
 #define TIERGATE_BRIDGE_KEYPROC_H
 
 #include <openssl/ssl.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
 
 #include "vpn-bridge/config.h"
+#include "vpn-bridge/keyproc_policy.h"
+
+#define KEYPROC_MAX 1024   /* RSA up to 8192 bits */
+
+/*
+ * The wire between a relay and its key process (SOCK_SEQPACKET: both messages travel
+ * with only len bytes of data). op is an enum keyproc_op; the key process signs only
+ * what keyproc_policy_allows and answers len -1 to anything else.
+ */
+struct keyproc_req {
+	uint32_t id;              /* echoed: answers find their caller by it */
+	uint8_t key, op;
+	uint16_t len;
+	int32_t padding;
+	uint8_t data[KEYPROC_MAX];
+};
+
+struct keyproc_res {
+	uint32_t id;
+	int32_t len;              /* -1: refused */
+	uint8_t data[KEYPROC_MAX];
+};
+
+#define KEYPROC_REQ_HEAD offsetof(struct keyproc_req, data)
+#define KEYPROC_RES_HEAD offsetof(struct keyproc_res, data)
 
 /*
  * Forks one key process per relay: each loads bridge.certificates' keys, drops to

@@ -321,6 +321,60 @@ test_keyproc_blocking_sign(void)
 	ERR_clear_error();
 }
 
+/* Sends one hand-made request on the relay's key socket; returns the answer's len (-1: refused, -2: none). */
+static int
+t_forged(uint8_t key, uint8_t op, int padding, const uint8_t *data, uint16_t len)
+{
+	struct keyproc_req q = { .id = 0xfffffff0u, .key = key, .op = op, .len = len, .padding = padding };
+	struct keyproc_res a;
+	ssize_t got;
+
+	memcpy(q.data, data, len);
+	if (send(t.keyfd, &q, KEYPROC_REQ_HEAD + len, MSG_NOSIGNAL) < 0)
+		return -2;
+	got = recv(t.keyfd, &a, sizeof a, 0);   /* SO_RCVTIMEO 2 s (keyproc_use_remote_key) */
+	if (got < (ssize_t)KEYPROC_RES_HEAD || a.id != q.id)
+		return -2;
+	return a.len;
+}
+
+/*
+ * A compromised relay writes its own requests: a raw RSA decryption, an unpadded RSA block
+ * that is no PSS encoding, a PKCS#1 block that is no DigestInfo, an ECDSA "digest" of 100
+ * bytes. The key process refuses each; the same socket still signs a real DigestInfo and
+ * a real PSS block afterwards (so the refusals are the policy, not a dead process).
+ */
+static void
+test_keyproc_refuses_forged(void)
+{
+	static const uint8_t di256[19] = { 0x30, 0x31, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01,
+		0x65, 0x03, 0x04, 0x02, 0x01, 0x05, 0x00, 0x04, 0x20 };
+	uint8_t block[512], digest[32];
+	RSA *pub = EVP_PKEY_get1_RSA(t.pub[T_RSA]);
+	int size = RSA_size(pub);
+
+	memset(block, 0x5a, sizeof block);
+	block[0] = 0x01;
+	memset(digest, 7, sizeof digest);
+	CHECK_INT(t_forged(T_RSA, KEYPROC_RSA_PRIV_DEC, RSA_PKCS1_PADDING, block, (uint16_t)size), -1);
+	CHECK_INT(t_forged(T_RSA, KEYPROC_RSA_PRIV_DEC, RSA_NO_PADDING, block, (uint16_t)size), -1);
+	CHECK_INT(t_forged(T_RSA, KEYPROC_RSA_PRIV_ENC, RSA_NO_PADDING, block, (uint16_t)size), -1);
+	CHECK_INT(t_forged(T_RSA, KEYPROC_RSA_PRIV_ENC, RSA_PKCS1_PADDING, block, 51), -1);
+	CHECK_INT(t_forged(T_RSA, KEYPROC_RSA_PRIV_ENC, RSA_PKCS1_OAEP_PADDING, block, 51), -1);
+	CHECK_INT(t_forged(T_EC, KEYPROC_ECDSA_SIGN, 0, block, 100), -1);
+	CHECK_INT(t_forged(T_EC, KEYPROC_RSA_PRIV_ENC, RSA_PKCS1_PADDING, block, 51), -1);
+	/* What TLS does ask for still passes. */
+	memcpy(block, di256, sizeof di256);
+	memcpy(block + sizeof di256, digest, sizeof digest);
+	CHECK_INT(t_forged(T_RSA, KEYPROC_RSA_PRIV_ENC, RSA_PKCS1_PADDING, block, 51), size);
+	CHECK(RSA_padding_add_PKCS1_PSS_mgf1(pub, block, digest, EVP_sha256(), EVP_sha256(), -1) == 1);
+	CHECK_INT(t_forged(T_RSA, KEYPROC_RSA_PRIV_ENC, RSA_NO_PADDING, block, (uint16_t)size), size);
+	block[size / 2] ^= 1;   /* one bit off inside the masked DB: no longer PSS */
+	CHECK_INT(t_forged(T_RSA, KEYPROC_RSA_PRIV_ENC, RSA_NO_PADDING, block, (uint16_t)size), -1);
+	CHECK_INT(t_forged(T_EC, KEYPROC_ECDSA_SIGN, 0, digest, 32) > 0, 1);
+	RSA_free(pub);
+}
+
 /* ECDSA signature (DER) -> its r, as hex. */
 static char *
 t_sig_r(const unsigned char *der, size_t len)
@@ -554,6 +608,7 @@ main(void)
 	}
 	UNIT_RUN(test_keyproc_blocking_sign);
 	UNIT_RUN(test_keyproc_nonce_fresh);
+	UNIT_RUN(test_keyproc_refuses_forged);
 	UNIT_RUN(test_handshakes_concurrent);
 	UNIT_RUN(test_signatures_pipelined);
 	UNIT_RUN(test_abort_paused);
