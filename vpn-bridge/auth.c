@@ -31,6 +31,7 @@ struct auth_ctx {
 	const struct devreg_device *dev;
 	time_t now;
 	char user_key[LOCKOUT_KEY_MAX], addr_key[LOCKOUT_KEY_MAX];
+	char reason[96];   /* why it failed: for the event, never sent to the relay */
 };
 
 struct ev_sink *
@@ -88,7 +89,7 @@ auth_event_login(struct auth *a, const struct auth_ctx *c, const char *method)
 	ev_begin(&a->jb, "bridge_login", 0);
 	jb_str(&a->jb, "result", c->res->ok ? "success" : "failure");
 	if (!c->res->ok)
-		jb_str(&a->jb, "reason", c->res->reason);
+		jb_str(&a->jb, "reason", c->reason);
 	jb_str(&a->jb, "user", req->user);
 	jb_str(&a->jb, "method", method);
 	jb_str(&a->jb, "device", req->fp[0] ? req->fp : NULL);
@@ -117,7 +118,7 @@ static void
 auth_failed(struct auth_ctx *c, const char *reason)
 {
 	c->res->ok = 0;
-	str_copy(c->res->reason, reason, sizeof c->res->reason);
+	str_copy(c->reason, reason, sizeof c->reason);
 }
 
 /* Counts a failure against the address, and the account when count_user. */

@@ -26,10 +26,13 @@ struct authreq {
 	uint16_t src_port;
 };
 
+/*
+ * The answer carries allow/deny and nothing of why: the auth process writes the reason
+ * to the event log itself, and the relay (hostile by assumption) only tells the client 407.
+ */
 struct authres {
 	uint32_t id;
-	uint8_t ok;
-	char reason[96];                /* for the audit log; clients only see 407 */
+	uint8_t ok;                     /* 1 allow, 0 deny */
 	char token[TOKEN_HEX];          /* issued or confirmed token */
 	uint32_t token_ttl;
 	char device_label[BRIDGE_NAME_MAX];

@@ -1,4 +1,5 @@
 /* test_bridge.c -- unit tests of the bridge's parts: CONNECT parser, grants, lockout, tokens, TOTP, hashes, user DB. */
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,6 +9,9 @@
 #include "tests/lib/unit.h"
 #include "vpn-bridge/access.h"
 #include "vpn-bridge/asp_probe.h"
+#include "vpn-bridge/auth.h"
+#include "vpn-bridge/authproto.h"
+#include "lib/event.h"
 #include "vpn-bridge/counts.h"
 #include "vpn-bridge/http.h"
 #include "vpn-bridge/lockout.h"
@@ -268,6 +272,55 @@ test_userdb_roundtrip(void)
 	unlink(path);
 }
 
+/*
+ * The relay may be compromised: a denial reaches it as ok = 0 and nothing else (every
+ * byte after id and ok is zero), while the event log, written by the auth process, has
+ * the reason.
+ */
+static void
+test_auth_answer_no_reason(void)
+{
+	char dir[] = "/tmp/tg-auth-XXXXXX", users[64], events[64], log[4096];
+	struct bridge_conf conf = { .lockout_threshold = 5, .lockout_base = 60, .lockout_max = 600,
+		.lockout_source_threshold = 50, .token_lifetime = 60 };
+	struct authreq req = { .id = 7, .kind = AUTHREQ_LOGIN, .user = "nobody-here",
+		.secret = "wrong123456", .src = "192.0.2.1", .src_port = 1 };
+	struct authres res;
+	struct ev_sink *sink;
+	struct auth *a;
+	const uint8_t *bytes = (const uint8_t *)&res;
+	size_t nonzero = 0, from = offsetof(struct authres, ok) + 1;
+	FILE *f;
+
+	CHECK(mkdtemp(dir) != NULL);
+	snprintf(users, sizeof users, "%s/users.db", dir);
+	snprintf(events, sizeof events, "%s/events.log", dir);
+	conf.users_file = users;
+	conf.devices_file = users;   /* none registered: the request carries no device */
+	sink = ev_sink_open(events);
+	a = sink ? auth_new(&conf, sink) : NULL;
+	CHECK(a != NULL);
+	if (a == NULL)
+		return;
+	memset(&res, 0xee, sizeof res);
+	auth_handle(a, &req, &res);
+	CHECK_INT(res.id, 7);
+	CHECK_INT(res.ok, 0);
+	for (size_t i = from; i < sizeof res; i++)
+		nonzero += bytes[i] != 0;
+	CHECK_INT(nonzero, 0);
+	auth_free(a);
+	ev_sink_close(sink);
+	f = fopen(events, "r");
+	log[f ? fread(log, 1, sizeof log - 1, f) : 0] = '\0';
+	if (f)
+		fclose(f);
+	CHECK(strstr(log, "\"bridge_login\"") != NULL && strstr(log, "\"reason\"") != NULL);
+	unlink(events);
+	unlink(users);
+	rmdir(dir);
+}
+
 static struct bridge_conf *
 load_conf(const char *text)
 {
@@ -478,5 +531,6 @@ main(void)
 	UNIT_RUN(test_counts);
 	UNIT_RUN(test_asp_cipher_judge);
 	UNIT_RUN(test_relay_transitions);
+	UNIT_RUN(test_auth_answer_no_reason);
 	UNIT_EXIT();
 }
