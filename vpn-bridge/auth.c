@@ -40,6 +40,18 @@ auth_events(struct auth *a)
 	return a->events;
 }
 
+/* Locks survive a restart: kept beside users.db (root's directory), as USERS.lockout-KIND. */
+static void
+auth_persist_locks(struct lockout *lk, const char *users_file, const char *kind)
+{
+	char path[4096];
+	const char *why;
+
+	snprintf(path, sizeof path, "%s.lockout-%s", users_file, kind);
+	if (lockout_persist(lk, path, time(NULL), &why) < 0)
+		log_warnx("%s: %s (locks loaded up to that line)", path, why);
+}
+
 struct auth *
 auth_new(const struct bridge_conf *conf, struct ev_sink *events)
 {
@@ -64,6 +76,8 @@ auth_new(const struct bridge_conf *conf, struct ev_sink *events)
 	a->addr_locks = lockout_new(conf->lockout_source_threshold, conf->lockout_base,
 	    conf->lockout_max);
 	a->tokens = token_table_new();
+	auth_persist_locks(a->user_locks, conf->users_file, "user");
+	auth_persist_locks(a->addr_locks, conf->users_file, "addr");
 	return a;
 }
 
@@ -115,6 +129,18 @@ auth_event_lockout(struct auth *a, const char *key, unsigned secs, const char *s
 }
 
 static void
+auth_event_lockout_full(struct auth *a, const char *key, const char *src)
+{
+	ev_begin(&a->jb, "bridge_lockout_full", 0);
+	jb_str(&a->jb, "kind", str_has_prefix(key, "user:") ? "user" : "address");
+	jb_str(&a->jb, "target", strchr(key, ':') + 1);
+	jb_str(&a->jb, "src_ip", src);
+	ev_end(&a->jb);
+	ev_emit(a->events, &a->jb);
+	jb_reset(&a->jb);
+}
+
+static void
 auth_failed(struct auth_ctx *c, const char *reason)
 {
 	c->res->ok = 0;
@@ -136,23 +162,30 @@ auth_count_failure(struct auth *a, struct auth_ctx *c, bool count_user)
 		auth_event_lockout(a, c->user_key, secs, c->req->src);
 }
 
+/* Refused while the address or the account is locked, or is new and the table has no room for it. */
 static bool
 auth_check_locks(struct auth *a, struct auth_ctx *c)
 {
 	char why[96];
 	unsigned left;
+	const char *key = c->addr_key, *what = "source address";
+	enum lockout_state st = lockout_check(a->addr_locks, key, c->now, &left);
 
-	if (lockout_is_locked(a->addr_locks, c->addr_key, c->now, &left)) {
-		snprintf(why, sizeof why, "source address locked out (%us left)", left);
-		auth_failed(c, why);
-		return false;
+	if (st == LOCKOUT_OPEN) {
+		key = c->user_key;
+		what = "account";
+		st = lockout_check(a->user_locks, key, c->now, &left);
 	}
-	if (lockout_is_locked(a->user_locks, c->user_key, c->now, &left)) {
-		snprintf(why, sizeof why, "account locked out (%us left)", left);
-		auth_failed(c, why);
-		return false;
-	}
-	return true;
+	if (st == LOCKOUT_OPEN)
+		return true;
+	if (st == LOCKOUT_FULL) {
+		/* No room to count it without forgetting a counting entry: refused instead. */
+		auth_event_lockout_full(a, key, c->req->src);
+		snprintf(why, sizeof why, "lockout table full: new %s refused", what);
+	} else
+		snprintf(why, sizeof why, "%s locked out (%us left)", what, left);
+	auth_failed(c, why);
+	return false;
 }
 
 /* Check 1 (registry part; the chain and CRL were checked by the relay's TLS stack). */

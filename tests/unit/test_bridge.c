@@ -5,6 +5,10 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <openssl/core_names.h>
+#include <openssl/evp.h>
+#include <time.h>
+
 #include "lib/util.h"
 #include "tests/lib/unit.h"
 #include "vpn-bridge/access.h"
@@ -152,15 +156,114 @@ test_lockout_flood(void)
 {
 	struct lockout *lk = lockout_new(1, 60, 60);
 	char key[40];
-	unsigned left;
+	unsigned left, full = 0;
 
-	/* Far more keys than slots: memory stays fixed, a fresh lock is still kept. */
+	/* Far more keys than slots: memory stays fixed; the first lock is never evicted, new keys are refused. */
 	for (int i = 0; i < 50000; i++) {
 		snprintf(key, sizeof key, "addr:10.0.%d.%d", i / 256, i % 256);
+		full += lockout_check(lk, key, 5000, &left) == LOCKOUT_FULL;
 		lockout_fail(lk, key, 5000);
 	}
+	CHECK(full > 0);
+	CHECK_INT(lockout_check(lk, "addr:10.0.0.0", 5001, &left), LOCKOUT_LOCKED);
 	CHECK(lockout_is_locked(lk, key, 5001, &left));
 	lockout_free(lk);
+}
+
+/* The table's slot for name under SipHash key k, as lockout.c places it (8192 slots). */
+static unsigned
+t_lockout_slot(const uint8_t k[16], const char *name)
+{
+	EVP_MAC *mac = EVP_MAC_fetch(NULL, "SIPHASH", NULL);
+	EVP_MAC_CTX *ctx = EVP_MAC_CTX_new(mac);
+	size_t size = 8, got;
+	OSSL_PARAM params[] = { OSSL_PARAM_construct_size_t(OSSL_MAC_PARAM_SIZE, &size), OSSL_PARAM_END };
+	uint8_t out[8] = { 0 };
+
+	EVP_MAC_init(ctx, k, 16, params);
+	EVP_MAC_update(ctx, (const uint8_t *)name, strlen(name));
+	EVP_MAC_final(ctx, out, &got, sizeof out);
+	EVP_MAC_CTX_free(ctx);
+	EVP_MAC_free(mac);
+	return ((uint32_t)out[0] | (uint32_t)out[1] << 8 | (uint32_t)out[2] << 16 | (uint32_t)out[3] << 24) % 8192;
+}
+
+/*
+ * Someone who knows the hash key fails with 40 names that land on the locked account's
+ * probe window (an attacker without the key cannot find them; a test can). The account
+ * stays locked: its entry is never the one given up; the names that find no room are
+ * refused (FULL), not counted over it.
+ */
+static void
+test_lockout_colliding_names(void)
+{
+	static const uint8_t k[16] = "tiergate-lockout";
+	struct lockout *lk = lockout_new_keyed(3, 300, 3600, k);
+	unsigned target = t_lockout_slot(k, "user:alice"), hits = 0, full = 0, left;
+	char name[40];
+
+	for (int i = 0; i < 3; i++)
+		lockout_fail(lk, "user:alice", 1000);
+	CHECK_INT(lockout_check(lk, "user:alice", 1001, &left), LOCKOUT_LOCKED);
+	for (unsigned i = 0; hits < 40 && i < 1000000; i++) {
+		unsigned slot;
+		snprintf(name, sizeof name, "user:x%u", i);
+		slot = t_lockout_slot(k, name);
+		if ((slot - target + 8192) % 8192 > 15 && (target - slot + 8192) % 8192 > 15)
+			continue;
+		hits++;
+		full += lockout_check(lk, name, 1100, &left) == LOCKOUT_FULL;
+		for (int j = 0; j < 3; j++)
+			lockout_fail(lk, name, 1100);
+	}
+	CHECK_INT(hits, 40);
+	CHECK(full > 0);
+	CHECK_INT(lockout_check(lk, "user:alice", 1101, &left), LOCKOUT_LOCKED);
+	CHECK_INT(left, 199);
+	lockout_free(lk);
+}
+
+/* A lock written by one table is there in the next (a restart), and an unlock is too. */
+static void
+test_lockout_restart(void)
+{
+	char dir[] = "/tmp/tg-lockout-XXXXXX", path[64], tmp[80];
+	struct lockout *lk = lockout_new(3, 300, 3600);
+	const char *why;
+	unsigned left;
+	time_t now = time(NULL);
+	FILE *f;
+
+	CHECK(mkdtemp(dir) != NULL);
+	snprintf(path, sizeof path, "%s/users.db.lockout-user", dir);
+	CHECK_INT(lockout_persist(lk, path, now, &why), 0);
+	for (int i = 0; i < 3; i++)
+		lockout_fail(lk, "user:alice", now);
+	lockout_fail(lk, "user:bob", now);   /* counting, not locked: not kept */
+	lockout_free(lk);
+	lk = lockout_new(3, 300, 3600);   /* another hash key, as after a restart */
+	CHECK_INT(lockout_persist(lk, path, now + 5, &why), 0);
+	CHECK_INT(lockout_check(lk, "user:alice", now + 5, &left), LOCKOUT_LOCKED);
+	CHECK_INT(left, 295);
+	CHECK(lockout_fail(lk, "user:alice", now + 6) == 600);   /* the count went on: doubled */
+	CHECK(lockout_clear(lk, "user:alice"));
+	lockout_free(lk);
+	lk = lockout_new(3, 300, 3600);
+	CHECK_INT(lockout_persist(lk, path, now + 7, &why), 0);
+	CHECK_INT(lockout_check(lk, "user:alice", now + 7, &left), LOCKOUT_OPEN);
+	lockout_free(lk);
+	/* A damaged file is refused, with the reason. */
+	f = fopen(path, "w");
+	fputs("user:alice 3 oops\n", f);
+	fclose(f);
+	lk = lockout_new(3, 300, 3600);
+	CHECK_INT(lockout_persist(lk, path, now, &why), -1);
+	CHECK(why != NULL);
+	lockout_free(lk);
+	snprintf(tmp, sizeof tmp, "%s.new", path);
+	unlink(tmp);
+	unlink(path);
+	rmdir(dir);
 }
 
 static void
@@ -520,6 +623,8 @@ main(void)
 	UNIT_RUN(test_dest_parse);
 	UNIT_RUN(test_lockout_backoff);
 	UNIT_RUN(test_lockout_flood);
+	UNIT_RUN(test_lockout_colliding_names);
+	UNIT_RUN(test_lockout_restart);
 	UNIT_RUN(test_tokens);
 	UNIT_RUN(test_totp_rfc6238);
 	UNIT_RUN(test_totp_new_secret);
