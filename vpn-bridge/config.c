@@ -17,7 +17,8 @@ static const char *const bconf_bridge_members[] = {
 	"totp_window", "totp_digits", "totp_step", "lockout_threshold", "lockout_source_threshold", "lockout_base",
 	"lockout_max", "token_lifetime", "handshake_timeout", "request_timeout",
 	"connect_timeout", "idle_timeout", "max_session", "max_sessions_per_user",
-	"max_half_open", "max_conns_per_source", "max_conns", "groups", "grants", NULL
+	"max_half_open", "max_half_open_per_source", "half_open_reserve", "max_conns_per_source",
+	"max_conns", "groups", "grants", NULL
 };
 static const char *const bconf_asp_members[] = {
 	"services", "state_file", "check_interval", "warn_days", "timeout", "max_result_age",
@@ -324,10 +325,14 @@ bconf_parse_numbers(struct bridge_conf *c, const config_setting_t *b, struct dia
 	conf_get_uint(b, "max_session", 7 * 86400, &c->max_session, d);
 	conf_get_uint(b, "max_sessions_per_user", 1000000, &c->max_sessions_per_user, d);
 	conf_get_uint(b, "max_half_open", 1000000, &c->max_half_open, d);
+	conf_get_uint(b, "max_half_open_per_source", 1000000, &c->max_half_open_per_source, d);
+	conf_get_uint(b, "half_open_reserve", 1000000, &c->half_open_reserve, d);
 	conf_get_uint(b, "max_conns_per_source", 1000000, &c->max_conns_per_source, d);
 	conf_get_uint(b, "max_conns", 10000000, &c->max_conns, d);
 	if (c->totp_digits < 6 || c->totp_step == 0 || c->workers == 0)
 		diags_add(d, DIAG_ERROR, b, "totp_digits must be 6..8, totp_step and workers above 0");
+	if (c->half_open_reserve >= c->max_half_open || c->max_half_open_per_source == 0)
+		diags_add(d, DIAG_ERROR, b, "half_open_reserve must be below max_half_open, max_half_open_per_source above 0");
 }
 
 static void
@@ -430,13 +435,15 @@ bconf_defaults(struct bridge_conf *c)
 	c->lockout_base = 60;
 	c->lockout_max = 3600;
 	c->token_lifetime = 8 * 3600;
-	c->handshake_timeout = 10;
+	c->handshake_timeout = 5;   /* a silent connection holds a handshake slot this long at most */
 	c->request_timeout = 10;
 	c->connect_timeout = 10;
 	c->idle_timeout = 900;
 	c->max_session = 10 * 3600;
 	c->max_sessions_per_user = 8;
 	c->max_half_open = 256;
+	c->max_half_open_per_source = 32;   /* an office behind NAT is one address */
+	c->half_open_reserve = 32;   /* the last handshake slots go to addresses holding none */
 	c->max_conns_per_source = 32;
 	c->max_conns = 20000;
 	c->asp_check_interval = 3600;

@@ -77,6 +77,7 @@ struct bridge_conf {
 	unsigned handshake_timeout, request_timeout, connect_timeout;
 	unsigned idle_timeout, max_session;
 	unsigned max_sessions_per_user, max_half_open, max_conns_per_source, max_conns;
+	unsigned max_half_open_per_source, half_open_reserve;
 	struct bconf_group *groups;
 	size_t n_groups;
 	struct bconf_grant *grants;

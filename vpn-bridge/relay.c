@@ -153,6 +153,12 @@ relay_state_leave(struct relay_conn *c)
 	}
 	if (c->state == RS_HANDSHAKE)
 		r->n_half_open--;
+	if (c->counted_half_open) {
+		char src[ADDR_STRLEN];
+		relay_src_text(c, src);
+		counts_dec(r->half_open_per_source, src);
+		c->counted_half_open = false;
+	}
 	if (c->state == RS_AUTH && r->pending[c->auth_id % RELAY_PENDING] == c)
 		r->pending[c->auth_id % RELAY_PENDING] = NULL;
 }
@@ -679,19 +685,29 @@ relay_client_event(struct bufferevent *bev, short what, void *arg)
 	relay_conn_free(c, c->state == RS_HANDSHAKE ? "handshake failed" : "client closed");
 }
 
-/* Connection limits before any TLS work is spent on a peer. */
+/*
+ * Connection limits before any TLS work is spent on a peer. Handshakes in progress are
+ * limited per address, and the last half_open_reserve slots go only to addresses that
+ * hold none: a few addresses keeping silent connections open cannot take every slot.
+ */
 static const char *
 relay_admit(struct relay *r, const struct addr *src)
 {
 	char text[ADDR_STRLEN];
+	unsigned mine;
 
 	addr_format(src, text);
+	mine = counts_get(r->half_open_per_source, text);
 	if (r->n_conns >= r->conf->max_conns)
 		return "too many connections";
-	if (r->n_half_open >= r->conf->max_half_open)
-		return "too many TLS handshakes in progress";
 	if (counts_get(r->per_source, text) >= r->conf->max_conns_per_source)
 		return "too many connections from this address";
+	if (mine >= r->conf->max_half_open_per_source)
+		return "too many TLS handshakes from this address";
+	if (r->n_half_open >= r->conf->max_half_open)
+		return "too many TLS handshakes in progress";
+	if (mine > 0 && r->n_half_open >= r->conf->max_half_open - r->conf->half_open_reserve)
+		return "handshake slots reserved for other addresses";
 	return NULL;
 }
 
@@ -703,6 +719,16 @@ relay_peer_count(struct relay_conn *c)
 
 	relay_src_text(c, src);
 	return counts_inc(c->r->per_source, src) > 0;
+}
+
+/* Counts the handshake against its source address; false: no memory for the count. */
+static bool
+relay_half_open_count(struct relay_conn *c)
+{
+	char src[ADDR_STRLEN];
+
+	relay_src_text(c, src);
+	return counts_inc(c->r->half_open_per_source, src) > 0;
 }
 
 static void
@@ -751,13 +777,14 @@ relay_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa, 
 	r->n_conns++;
 	r->n_half_open++;
 	c->counted_src = relay_peer_count(c);
+	c->counted_half_open = c->counted_src && relay_half_open_count(c);
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &(int){ 1 }, sizeof(int));
 	c->hs = handshake_start(r->base, ssl, fd, relay_handshake_done, c);
 	if (c->hs == NULL) {
 		SSL_free(ssl);
 		evutil_closesocket(fd);
 	}
-	if (c->hs == NULL || !c->counted_src || !relay_timer_set(c, relay_phase_expired, &hs)) {
+	if (c->hs == NULL || !c->counted_half_open || !relay_timer_set(c, relay_phase_expired, &hs)) {
 		relay_refuse_early(r, &src, port, "out of memory");
 		relay_conn_free(c, "out of memory");
 	}
@@ -905,6 +932,7 @@ relay_teardown(struct relay *r)
 		event_free(r->sigchld_ev);
 	counts_free(r->per_source);
 	counts_free(r->per_user);
+	counts_free(r->half_open_per_source);
 	asp_state_free(&r->asps);
 	jb_free(&r->jb);
 	if (r->base)
@@ -927,6 +955,7 @@ relay_run(const struct bridge_conf *conf, const struct policy *zones, SSL_CTX *c
 	r.crl = crl_watch_new(ctx, conf, events);
 	r.per_source = counts_new();
 	r.per_user = counts_new();
+	r.half_open_per_source = counts_new();
 	asp_state_init(&r.asps, conf->asp_state_file);
 	asp_state_refresh(&r.asps);
 	signal(SIGPIPE, SIG_IGN);
@@ -937,7 +966,7 @@ relay_run(const struct bridge_conf *conf, const struct policy *zones, SSL_CTX *c
 	mallopt(M_TRIM_THRESHOLD, 16 << 20);
 	mallopt(M_TOP_PAD, 1 << 20);
 	r.base = event_base_new();
-	if (r.base == NULL || r.per_source == NULL || r.per_user == NULL || handshake_init(KEYPROC_MAX_PENDING) < 0 ||
+	if (r.base == NULL || r.per_source == NULL || r.per_user == NULL || r.half_open_per_source == NULL || handshake_init(KEYPROC_MAX_PENDING) < 0 ||
 	    relay_setup_events(&r, run_asp_checks) < 0)
 		rc = 1;
 	else {

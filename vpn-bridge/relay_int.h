@@ -31,7 +31,7 @@ struct relay_conn {
 	enum relay_state state;           /* changed only by relay_transition() */
 	struct addr src;
 	uint16_t src_port, dst_port;
-	bool counted_src, counted_user, cert_ok;
+	bool counted_src, counted_user, counted_half_open, cert_ok;
 	const char *cert_why;             /* static string from OpenSSL or tls.c */
 	char fp[BRIDGE_FP_HEX];
 	char user[HTTP_USER_MAX];
@@ -62,7 +62,7 @@ struct relay {
 	struct ev_sink *events;
 	struct jbuf jb;
 	unsigned n_conns, n_half_open;
-	struct counts *per_source, *per_user;
+	struct counts *per_source, *per_user, *half_open_per_source;
 	struct asp_state asps;
 	pid_t asp_child;
 };
