@@ -98,6 +98,7 @@ access_check(const struct bridge_conf *conf, const struct policy *zones, struct 
 		if (bconf_user_in(conf, user, g->who, g->n_who) &&
 		    access_grant_opens_addr(g, &req->addr, req->port)) {
 			out->grant = g->name ? g->name : "unnamed";
+			out->protocols = g->protocols;
 			return 0;
 		}
 	}

@@ -12,6 +12,7 @@ struct access_target {
 	struct addr addr;              /* where to connect */
 	uint16_t port;
 	const char *grant;             /* the grant that allowed it ("asp:who" for ASP lists) */
+	unsigned protocols;            /* screenproto bits the tunnel must carry; 0: not checked */
 };
 
 /*

@@ -4,7 +4,7 @@ $(BUILD)/vpn-bridge/%.o: EXTRA_CFLAGS = $(call PKG,--cflags $(BRIDGE_PKGS))
 
 # Objects shared by the daemon, the tools, the unit test and the fuzz target.
 BRIDGE_CORE_OBJS := $(addprefix $(BUILD)/vpn-bridge/,config.o http.o lockout.o \
-	token.o userdb.o devreg.o counts.o access.o asp.o asp_probe.o asp_report.o tls.o keyproc.o keyproc_policy.o handshake.o auth.o auth_revoke.o control.o ctlcmd.o crl.o enroll.o)
+	token.o userdb.o devreg.o counts.o access.o asp.o asp_probe.o asp_report.o tls.o keyproc.o keyproc_policy.o screenproto.o handshake.o auth.o auth_revoke.o control.o ctlcmd.o crl.o enroll.o)
 BRIDGE_CORE_OBJS += $(LIB_AUTH_OBJS)
 BRIDGE_CORE_OBJS += $(BUILD)/vpn-bridge/relay_state.o
 BRIDGE_DAEMON_OBJS := $(addprefix $(BUILD)/vpn-bridge/,relay_pump.o daemon.o admin.o asp_cli.o main.o)
@@ -45,6 +45,9 @@ fuzz_ctlcmd_LIBS = $(LIB_LIBS)
 FUZZERS += connect
 fuzz_connect_OBJS = $(BUILD)/vpn-bridge/http.o $(LIB_OBJS)
 fuzz_connect_LIBS = $(LIB_LIBS)
+FUZZERS += screenproto
+fuzz_screenproto_OBJS = $(BUILD)/vpn-bridge/screenproto.o $(LIB_OBJS)
+fuzz_screenproto_LIBS = $(LIB_LIBS)
 
 # The load client of make bench (TLS handshakes/s, bulk, idle sessions): built by make, like the other bench helpers.
 UNIT_TESTS += $(BUILD)/t/tls_load

@@ -9,6 +9,7 @@
 
 #include "lib/util.h"
 #include "lib/evforward.h"
+#include "vpn-bridge/screenproto.h"
 
 static const char *const bconf_bridge_members[] = {
 	"listen", "certificates", "ca", "crl", "crl_expired", "tls_min", "tls_max", "ciphers", "ciphersuites",
@@ -235,14 +236,42 @@ bconf_parse_groups(struct bridge_conf *c, const config_setting_t *bridge, struct
 	}
 }
 
+/*
+ * What the bridge lets through a grant's tunnels (issue 21: telework is screen transfer):
+ * `protocols = [ "rdp", "vnc" ]`; a telework grant (class "telework", the default) that
+ * lists none carries RDP only; other classes are not checked unless they list some.
+ */
+static void
+bconf_parse_grant_protocols(struct bconf_grant *grant, config_setting_t *g, struct diags *d)
+{
+	const char *cls = "telework";
+	char **names = NULL;
+	size_t n = 0;
+
+	config_setting_lookup_string(g, "class", &cls);
+	bconf_get_strings(g, "protocols", &names, &n, d);
+	for (size_t i = 0; i < n; i++) {
+		unsigned bit = screenproto_from_name(names[i]);
+		if (bit == 0)
+			diags_add(d, DIAG_ERROR, config_setting_get_member(g, "protocols"),
+			    "protocol \"%s\" is not a screen protocol the bridge knows (rdp, vnc)", names[i]);
+		grant->protocols |= bit;
+		free(names[i]);
+	}
+	free(names);
+	if (n == 0 && strcmp(cls, "telework") == 0)
+		grant->protocols = SCREENPROTO_RDP;
+}
+
 static void
 bconf_parse_grant(struct bconf_grant *grant, config_setting_t *g, struct diags *d)
 {
-	static const char *const known[] = { "name", "who", "to", "class", "comment", NULL };
+	static const char *const known[] = { "name", "who", "to", "class", "protocols", "comment", NULL };
 	char **to = NULL;
 	size_t n_to = 0;
 
 	conf_check_members(g, known, d);
+	bconf_parse_grant_protocols(grant, g, d);
 	bconf_get_string(g, "name", &grant->name, d);
 	bconf_get_strings(g, "who", &grant->who, &grant->n_who, d);
 	bconf_get_strings(g, "to", &to, &n_to, d);

@@ -27,6 +27,7 @@ struct bconf_grant {
 	size_t n_who;
 	struct bconf_dest *dests;
 	size_t n_dests;
+	unsigned protocols;       /* screenproto bits checked inside the tunnel; 0: none (not telework) */
 };
 
 struct bconf_group {

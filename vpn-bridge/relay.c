@@ -304,6 +304,15 @@ relay_refuse(struct relay_conn *c, int status, const char *reason)
 	relay_finish(c);
 }
 
+void
+relay_cut(struct relay_conn *c, const char *reason)
+{
+	relay_event_base(c, "bridge_denied");
+	jb_str(&c->r->jb, "reason", reason);
+	relay_event_emit(c->r);
+	relay_conn_free(c, "cut: not a screen protocol");
+}
+
 static void
 relay_session_expired(evutil_socket_t fd, short what, void *arg)
 {
@@ -434,6 +443,7 @@ relay_authorized(struct relay_conn *c, const struct authres *res)
 	}
 	if (target.asp)
 		c->asp_name = target.asp->name;
+	c->screen_protocols = (uint8_t)target.protocols;
 	relay_connect_upstream(c, &target, res);
 }
 

@@ -32,6 +32,7 @@ struct relay_conn {
 	struct addr src;
 	uint16_t src_port, dst_port;
 	bool counted_src, counted_user, counted_half_open, cert_ok;
+	uint8_t screen_protocols;         /* screenproto bits the first client bytes must match; 0 once passed */
 	const char *cert_why;             /* static string from OpenSSL or tls.c */
 	char fp[BRIDGE_FP_HEX];
 	char user[HTTP_USER_MAX];
@@ -80,6 +81,8 @@ void relay_session_ended(struct relay_conn *c, const char *end_reason);
 void relay_finish(struct relay_conn *c);
 void relay_conn_free(struct relay_conn *c, const char *end_reason);
 void relay_client_event(struct bufferevent *bev, short what, void *arg);
+/* Cuts an established session for what it carries: a bridge_denied event with reason, then freed. */
+void relay_cut(struct relay_conn *c, const char *reason);
 
 /* relay_pump.c */
 /* The session is established: both sides read, bytes flow, idle timeout on reads. */

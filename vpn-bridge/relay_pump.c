@@ -6,6 +6,7 @@
 
 #include "lib/util.h"
 #include "vpn-bridge/relay_int.h"
+#include "vpn-bridge/screenproto.h"
 
 /* Chains of this size stay under glibc's mmap threshold: no page faults per read. */
 #define RELAY_PUMP_READ_CHUNK 32768
@@ -98,11 +99,44 @@ relay_pump_up_read(struct bufferevent *bev, void *arg)
 	relay_pump_throttle(bev, c->cli);
 }
 
+/*
+ * A telework tunnel carries a screen protocol (issue 21): nothing the client sends goes on
+ * until its first bytes are RDP's or VNC's (as the grant lists). What the server sends is
+ * not held (an RFB server speaks first). False: not yet (or cut: c is gone).
+ */
+static bool
+relay_pump_screen_check(struct relay_conn *c, struct bufferevent *bev)
+{
+	struct evbuffer *in = bufferevent_get_input(bev);
+	size_t n = evbuffer_get_length(in);
+	const uint8_t *first;
+	char why[160];
+
+	if (n > SCREENPROTO_NEED)
+		n = SCREENPROTO_NEED;
+	if ((first = evbuffer_pullup(in, (ev_ssize_t)n)) == NULL) {
+		relay_cut(c, "out of memory");
+		return false;
+	}
+	switch (screenproto_sniff(c->screen_protocols, first, n, why, sizeof why)) {
+	case SCREENPROTO_PASS:
+		c->screen_protocols = 0;
+		return true;
+	case SCREENPROTO_CUT:
+		relay_cut(c, why);
+		return false;
+	default:
+		return false;   /* a prefix of one: wait for more (the idle timeout bounds it) */
+	}
+}
+
 static void
 relay_pump_cli_read(struct bufferevent *bev, void *arg)
 {
 	struct relay_conn *c = arg;
 
+	if (c->screen_protocols && !relay_pump_screen_check(c, bev))
+		return;
 	relay_pump_move(c, bev, c->up, &c->bytes_up);
 }
 

@@ -53,7 +53,7 @@ bridge = {
   events = "events.json"; user = "nobody"; workers = 1;
   max_sessions_per_user = 100000; max_conns_per_source = 100000; max_conns = 100000;
   max_half_open = 10000; idle_timeout = 3600;
-  grants = ( { name = "bench"; who = [ "alice" ]; to = [ "127.0.0.1:1-65535" ]; } );
+  grants = ( { name = "bench"; class = "admin"; who = [ "alice" ]; to = [ "127.0.0.1:1-65535" ]; } );
 };
 CONF
 echo "bench-password" | "$BIN/tiergate-bridge" --config "$T/site.conf" passwd alice >/dev/null

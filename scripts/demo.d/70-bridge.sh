@@ -24,9 +24,10 @@ BR=$(free_port) WEB=$(free_port) ASP=$(free_port) KINTAI=$(free_port)
 # and no packet leaves the host.
 sed -i "s/address = \"10.40.1.10\"; port = 443;/address = \"127.0.0.1\"; port = $KINTAI;/" "$B"
 grep -q "port = $KINTAI;" "$B" || { echo "demo: could not point the example ASP at loopback" >&2; exit 1; }
-# Telework reaches screen-transfer hosts only (tiergate-policy check refuses other grants): the
-# demo's web server stands in for a desk PC, declared as one on this machine's loopback.
-sed -i "s/0.0.0.0:8443/127.0.0.1:$BR/; s|to = \[ \"10.20.3.0/28:3389\" \]|to = [ \"10.20.3.0/28:3389\", \"127.0.0.1:$WEB\" ]|" "$B"
+# Telework reaches screen-transfer hosts only (tiergate-policy check refuses other grants), and
+# its tunnels carry RDP only (the bridge cuts anything else): the demo's web server stands in
+# for a desk PC, declared as one on this machine's loopback, through an admin grant.
+sed -i "s/0.0.0.0:8443/127.0.0.1:$BR/; s|\(name = \"telework-rdp\".*\)$|\1,\n    { name = \"demo-desk-web\"; class = \"admin\"; who = [ \"@soumu\" ]; to = [ \"127.0.0.1:$WEB\" ]; }|" "$B"
 sed -i 's|^hosts = (|hosts = (\n  { name = "demo-desktop"; address = "127.0.0.1"; roles = [ "screen-transfer" ]; },|' "$C"
 grep -q "127.0.0.1:$WEB" "$B" && grep -q 'name = "demo-desktop"' "$C" || { echo "demo: could not grant the demo desktop" >&2; exit 1; }
 sed -i "s|^  services = (|  services = (\n    { name = \"demo-asp\"; vendor = \"demo\"; host = \"asp-good.test\"; address = \"127.0.0.1\"; port = $ASP; ca = \"../bridge/pki/asp-ca.pem\"; who = [ \"@soumu\" ]; },|" "$B"

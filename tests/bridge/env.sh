@@ -65,7 +65,9 @@ bridge = {
   max_sessions_per_user = 4;
   groups = ( { name = "staff"; members = [ "alice", "bob", "dave"${BR_MORE_STAFF:-} ]; } );
   grants = (
-    { name = "web-for-staff"; who = [ "@staff" ]; to = [ "127.0.0.1:$WEB_PORT", "127.0.0.1:$CLOSED_PORT", "10.20.1.0/24:3389", "[::1/128]:$WEB6_PORT" ]; },
+    { name = "web-for-staff"; class = "admin"; who = [ "@staff" ]; to = [ "127.0.0.1:$WEB_PORT", "127.0.0.1:$CLOSED_PORT", "10.20.1.0/24:3389", "[::1/128]:$WEB6_PORT" ]; },
+    { name = "telework-desks"; who = [ "@staff" ]; to = [ "127.0.0.1:$RDP_PORT" ]; },
+    { name = "telework-vnc"; who = [ "@staff" ]; to = [ "127.0.0.1:$VNC_PORT" ]; protocols = [ "vnc" ]; },
     { name = "written-too-wide"; class = "admin"; who = [ "alice" ]; to = [ "10.0.0.0/8:80" ]; },
     { name = "asp-for-alice"; class = "asp-vendor"; who = [ "alice" ];
       to = [ "asp:good", "asp:expired", "asp:wronghost", "asp:selfsigned", "asp:unchecked" ]; }
@@ -121,6 +123,7 @@ bridge_env_start() {
 	mkdir -p "$TG_TMP/state" "$TG_TMP/www"
 	chown nobody "$TG_TMP/state"
 	BR_PORT=$(free_port); WEB_PORT=$(free_port); CLOSED_PORT=$(free_port); WEB6_PORT=$(free_port)
+	RDP_PORT=$(free_port); VNC_PORT=$(free_port)
 	for s in GOOD EXPIRED WRONGHOST SELFSIGNED SOON UNCHECKED; do eval "ASP_${s}_PORT=\$(free_port)"; done
 	BR_CONF="$TG_TMP/site.conf"
 	BR_EVENTS="$TG_TMP/events.json"

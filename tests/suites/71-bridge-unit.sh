@@ -5,5 +5,6 @@
 . "$(dirname "$0")/../lib/harness.sh"
 run_unit test_bridge
 run_unit test_bridge_tls
+fuzz_replay screenproto
 fuzz_replay connect
 fuzz_replay ctlcmd
