@@ -14,10 +14,12 @@
 
 #include "lib/log.h"
 #include "lib/util.h"
+#include "vpn-bridge/asp_sched.h"
 #include "vpn-bridge/auth.h"
 #include "vpn-bridge/bridge.h"
 #include "vpn-bridge/control.h"
 #include "vpn-bridge/keyproc.h"
+#include "vpn-bridge/privfiles.h"
 #include "vpn-bridge/relay.h"
 #include "vpn-bridge/tls.h"
 
@@ -233,11 +235,15 @@ daemon_run(struct bridge_conf *conf, const struct bridge_opts *opts)
 	int keyfds[DAEMON_MAX_WORKERS];
 	pid_t keys[DAEMON_MAX_WORKERS];
 	struct policy *zones;
+	pid_t relay_pids[DAEMON_MAX_WORKERS], asp_pid;
+	char why[512];
 	int rc;
 
 	(void)opts;
 	if (events == NULL)
 		fatal("events file %s", conf->events_file);
+	if (privfiles_check(conf, why, sizeof why) < 0)
+		fatalx("%s", why);
 	zones = daemon_load_zones(conf);
 	memset(workers, 0, sizeof workers);
 	/* First the key processes: the server keys are read there and nowhere else. */
@@ -256,11 +262,22 @@ daemon_run(struct bridge_conf *conf, const struct bridge_opts *opts)
 			fatal("starting relay %u", i);
 		}
 	tls_ticket_keys_forget();
+	for (unsigned i = 0; i < n; i++)
+		relay_pids[i] = workers[i].pid;
+	if ((asp_pid = asp_sched_start(conf, events, relay_pids, n)) < 0) {
+		daemon_stop_workers(workers, n);
+		fatalx("the scheduled ASP check did not start");
+	}
 	if (conf->cpu_affinity)
 		daemon_place(workers, n);
 	log_info("listening on %s:%u with %u relay process(es)", conf->listen_host,
 	    conf->listen_port, n);
 	rc = daemon_auth_loop(conf, workers, n, events);
+	if (asp_pid > 0) {
+		signal(SIGCHLD, SIG_DFL);
+		kill(asp_pid, SIGTERM);
+		waitpid(asp_pid, NULL, 0);
+	}
 	daemon_stop_workers(workers, n);
 	if (zones)
 		policy_unref(zones);

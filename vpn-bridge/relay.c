@@ -835,25 +835,18 @@ relay_on_stop(evutil_socket_t sig, short what, void *arg)
 	event_base_loopbreak(r->base);
 }
 
-/* Scheduled ASP checks run in a child: TLS from ASP servers is parsed away from the sessions. */
+/*
+ * The scheduled ASP checks run on the root side (asp_sched.c), which alone writes the
+ * state file: the relay only re-reads it when it changed (a stat every tick).
+ */
 static void
 relay_asp_tick(evutil_socket_t fd, short what, void *arg)
 {
 	struct relay *r = arg;
-	pid_t pid;
 
 	(void)fd;
 	(void)what;
-	if (r->asp_child > 0)
-		return;
-	pid = fork();
-	if (pid == 0) {
-		log_procname("bridge[asp-check]");
-		_exit(asp_check_run(r->conf, NULL, NULL, r->events) < 0 ? 2 : 0);
-	}
-	if (pid < 0)
-		log_warn("fork for the ASP check");
-	r->asp_child = pid > 0 ? pid : 0;
+	asp_state_refresh(&r->asps);
 }
 
 static void
@@ -865,8 +858,7 @@ relay_on_child(evutil_socket_t sig, short what, void *arg)
 	(void)sig;
 	(void)what;
 	while ((pid = waitpid(-1, NULL, WNOHANG)) > 0)
-		if (pid == r->asp_child)
-			r->asp_child = 0;
+		continue;
 	asp_state_refresh(&r->asps);
 }
 
@@ -883,7 +875,7 @@ relay_crl_tick(evutil_socket_t fd, short what, void *arg)
 static int
 relay_setup_events(struct relay *r, bool run_asp_checks)
 {
-	struct timeval every = { (time_t)r->conf->asp_check_interval, 0 };
+	struct timeval every = { (time_t)(r->conf->asp_check_interval < 2 ? 1 : 2), 0 };
 
 	r->auth_ev = event_new(r->base, r->auth_fd, EV_READ | EV_PERSIST, relay_auth_answer, r);
 	r->sigterm_ev = evsignal_new(r->base, SIGTERM, relay_on_stop, r);
@@ -910,7 +902,8 @@ relay_setup_events(struct relay *r, bool run_asp_checks)
 	event_add(r->sigterm_ev, NULL);
 	event_add(r->sigint_ev, NULL);
 	event_add(r->sigchld_ev, NULL);
-	if (run_asp_checks && r->conf->n_asps && r->conf->asp_check_interval) {
+	(void)run_asp_checks;
+	if (r->conf->n_asps) {
 		r->asp_timer = event_new(r->base, -1, EV_PERSIST, relay_asp_tick, r);
 		if (r->asp_timer)
 			event_add(r->asp_timer, &every);

@@ -11,8 +11,8 @@
 /*
  * Runs the relay on listen_fd until SIGTERM. zones: the site's zone model (or NULL). auth_fd is this relay's end of
  * the socketpair to the auth process; ctx is the one SSL_CTX every
- * connection uses. run_asp_checks: this worker re-checks ASP services on
- * the configured schedule. Returns the exit status.
+ * connection uses. run_asp_checks: unused (the scheduled ASP checks run on the root
+ * side, asp_sched.c; every relay re-reads the state file when it changes). Returns the exit status.
  */
 int relay_run(const struct bridge_conf *conf, const struct policy *zones, SSL_CTX *ctx,
     int listen_fd, int auth_fd, struct ev_sink *events, bool run_asp_checks);

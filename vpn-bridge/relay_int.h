@@ -65,7 +65,6 @@ struct relay {
 	unsigned n_conns, n_half_open;
 	struct counts *per_source, *per_user, *half_open_per_source;
 	struct asp_state asps;
-	pid_t asp_child;
 };
 
 /* relay.c */

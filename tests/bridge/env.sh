@@ -121,7 +121,7 @@ bridge_env_start() {
 	"$ROOT/tests/bridge/pki.sh" "$PKI" || return 1
 	chmod 755 "$TG_TMP"
 	mkdir -p "$TG_TMP/state" "$TG_TMP/www"
-	chown nobody "$TG_TMP/state"
+
 	BR_PORT=$(free_port); WEB_PORT=$(free_port); CLOSED_PORT=$(free_port); WEB6_PORT=$(free_port)
 	RDP_PORT=$(free_port); VNC_PORT=$(free_port)
 	for s in GOOD EXPIRED WRONGHOST SELFSIGNED SOON UNCHECKED; do eval "ASP_${s}_PORT=\$(free_port)"; done

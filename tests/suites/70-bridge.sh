@@ -130,7 +130,8 @@ sed -e "s/127.0.0.1:$BR_PORT/127.0.0.1:$SCHED_PORT/; s/check_interval = 3600/che
 "$BIN/tiergate-bridge" --config "$TG_TMP/sched.conf" >"$TG_TMP/sched.log" 2>&1 &
 sched=$!
 wait_for 10 grep -q '"service":"good","passed":true' "$TG_TMP/state/sched.json" \
-	&& pass "the bridge re-checks ASP services on its schedule (as the relay user)" \
+	&& [ "$(stat -c %u "$TG_TMP/state/sched.json")" = 0 ] \
+	&& pass "the bridge re-checks ASP services on its schedule; root writes the state file, not the relay user" \
 	|| fail "scheduled ASP check" "$(cat "$TG_TMP/sched.log")"
 # ... and it ends sessions at max_session (2 s here) even when they are not idle.
 python3 -c 'import socket, sys, threading
@@ -445,7 +446,7 @@ fi
 
 # --- process supervision: any process dies, the rest follow (the service manager restarts) ---
 children_of() { ps -o pid= --ppid "$1" | tr -d ' '; }
-[ "$(children_of "$BR_PID" | wc -l)" = 2 ] && pass "two children: one relay and the key process" \
+[ "$(children_of "$BR_PID" | wc -l)" = 3 ] && pass "three children: one relay, the key process, the ASP checker (root side)" \
 	|| fail "two children" "$(ps -o pid,user,args --ppid "$BR_PID")"
 
 # --- placement (bridge.cpu_affinity, on by default): relay i and its own key process share
@@ -513,8 +514,8 @@ done
 BR2=$!
 wait_for 10 bash -c "echo >/dev/tcp/127.0.0.1/$BR_PORT"
 kids=$(children_of "$BR2")
-[ "$(echo $kids | wc -w)" = 2 ] || fail "auth killed: the others stop too" "the new bridge had children '$kids', wanted 2"
+[ "$(echo $kids | wc -w)" = 3 ] || fail "auth killed: the others stop too" "the new bridge had children '$kids', wanted 3"
 kill -9 "$BR2"
 wait "$BR2" 2>/dev/null
 wait_for 5 bash -c "for p in $(echo $kids); do kill -0 \$p 2>/dev/null && exit 1; done; exit 0" \
-	&& pass "auth killed: relay and key process stop too" || { fail "auth killed: the others stop too"; kill $kids; }
+	&& pass "auth killed: relay, key process and ASP checker stop too" || { fail "auth killed: the others stop too"; kill $kids; }
