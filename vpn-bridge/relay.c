@@ -28,6 +28,7 @@
 #include "vpn-bridge/keyproc.h"
 #include "vpn-bridge/relay_int.h"
 #include "vpn-bridge/tls.h"
+#include "vpn-bridge/relay_sandbox.h"
 
 /*
  * Out of memory: an allocation the relay makes for a session that fails, fails
@@ -48,12 +49,31 @@ relay_alloc_should_fail(const char *what)
 		return false;
 	return ++seen == strtoul(spec + len + 1, NULL, 10);
 }
+/*
+ * TIERGATE_TEST_SANDBOX_PROBE=1: once sandboxed, the relay tries what a compromised one
+ * would (execve a shell); the filter must kill it (SIGSYS), tests/suites/75-bridge-priv.sh.
+ */
+static void
+relay_test_sandbox_probe(void)
+{
+	static char *const argv[] = { "/bin/sh", "-c", "echo escaped", NULL };
+
+	if (getenv("TIERGATE_TEST_SANDBOX_PROBE") == NULL)
+		return;
+	execve(argv[0], argv, NULL);
+	log_warn("relay: the sandbox probe's execve failed");
+}
 #else
 static bool
 relay_alloc_should_fail(const char *what)
 {
 	(void)what;
 	return false;
+}
+
+static void
+relay_test_sandbox_probe(void)
+{
 }
 #endif
 
@@ -976,10 +996,12 @@ relay_run(const struct bridge_conf *conf, const struct policy *zones, SSL_CTX *c
 		evutil_make_socket_nonblocking(listen_fd);
 		r.listener = evconnlistener_new(r.base, relay_accept, &r,
 		    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE, -1, listen_fd);
-		if (r.listener == NULL)
+		if (r.listener == NULL || relay_sandbox_enter() < 0)
 			rc = 1;
-		else
+		else {
+			relay_test_sandbox_probe();
 			event_base_dispatch(r.base);
+		}
 	}
 	relay_teardown(&r);
 	return rc;

@@ -41,6 +41,10 @@ relay=$(ps -o pid=,comm= --ppid "$BR_PID" | awk '$2 == "tg-bridge-relay" {print 
 [ -n "$asp" ] && [ "$(ps -o user= -p "$asp")" = root ] && [ "$(ps -o user= -p "$relay")" = nobody ] \
 	&& pass "the ASP checker runs on the root side ($asp as root), the relay as nobody" \
 	|| fail "ASP checker on the root side" "$(ps -o pid,user,comm --ppid "$BR_PID")"
+# The relay runs under its seccomp filter (mode 2), without new privileges.
+grep -q '^Seccomp:[[:space:]]*2$' "/proc/$relay/status" && grep -q '^NoNewPrivs:[[:space:]]*1$' "/proc/$relay/status" \
+	&& pass "the relay runs under seccomp (filter mode) with no_new_privs" \
+	|| fail "relay under seccomp" "$(grep -E '^(Seccomp|NoNewPrivs)' "/proc/$relay/status" | tr '\n' ' ')"
 # Any process dies, the rest follow: the ASP checker too.
 kill -9 "$asp"
 timeout 10 tail --pid="$BR_PID" -f /dev/null
@@ -70,3 +74,13 @@ refuses "devices file owned by nobody: refused" "devices .*devices-nobody.conf i
 mkdir -p "$TG_TMP/sock-dir" && chown nobody "$TG_TMP/sock-dir"
 sed 's|"control.sock"|"sock-dir/control.sock"|' "$BR_CONF" >"$TG_TMP/bad.conf"
 refuses "control socket in nobody's directory: refused" "the directory of control_socket .*sock-dir/control.sock is writable by nobody"
+
+# A compromised relay tries to start a shell (the test build's probe, after the filter is
+# loaded): the kernel kills it with SIGSYS, nothing runs, and the bridge exits 1.
+HOOKS="$TIERGATE_BUILD/t/tiergate-bridge-hooks"
+sed -e "s/127.0.0.1:$BR_PORT/127.0.0.1:$(free_port)/; s|\"control.sock\"|\"control-probe.sock\"|" "$BR_CONF" >"$TG_TMP/probe.conf"
+TIERGATE_TEST_SANDBOX_PROBE=1 timeout 20 "$HOOKS" --config "$TG_TMP/probe.conf" >"$TG_TMP/probe.log" 2>&1
+status=$?
+[ "$status" = 1 ] && grep -q "relay [0-9]* was killed by signal 31" "$TG_TMP/probe.log" && ! grep -q escaped "$TG_TMP/probe.log" \
+	&& pass "the relay's execve is killed by its seccomp filter (SIGSYS); the bridge exits 1" \
+	|| fail "seccomp kills the relay's execve" "status $status: $(tail -n 3 "$TG_TMP/probe.log")"
