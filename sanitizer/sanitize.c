@@ -154,21 +154,6 @@ san_ctx_events(struct san_ctx *ctx)
 	return ctx->events;
 }
 
-static int
-write_all(int fd, const uint8_t *p, size_t n)
-{
-	while (n > 0) {
-		ssize_t w = write(fd, p, n);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return -1;
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
 /* The worker: never returns. Exit 0 after a complete answer, 3 when the sandbox failed. */
 static void __attribute__((noreturn))
 worker_main(struct san_ctx *ctx, int fd, const uint8_t *data, size_t len, const char *name,
@@ -198,13 +183,13 @@ worker_main(struct san_ctx *ctx, int fd, const uint8_t *data, size_t len, const 
 	job.arena = arena_new(fd, SAN_BATCH_BYTES, ctx->cfg.worker_memory, ctx->cfg.codec == SAN_CODEC_AUTO ? 96 : 0);
 	start = clock_mono_us();
 	memset(&res, 0, sizeof res);
-	if (write_all(fd, (const uint8_t *)"TGW2", 4) < 0)
+	if (fd_write_all(fd, (const uint8_t *)"TGW2", 4) < 0)
 		_exit(4);
 	dispatch_sanitize(&job, data, len, name, declared_mime, &res);
 	res.usec_worker = clock_mono_us() - start;
 	if (arena_finish(job.arena) < 0)
 		_exit(5);
-	if (wire_encode(&res, false, &w) < 0 || write_all(fd, w.p, w.len) < 0)
+	if (wire_encode(&res, false, &w) < 0 || fd_write_all(fd, w.p, w.len) < 0)
 		_exit(4);
 	_exit(0);
 }

@@ -361,21 +361,6 @@ spool_same_file(const char *path, const uint8_t *data, size_t len)
 	return same;
 }
 
-static int
-spool_write_fd(int fd, const uint8_t *p, size_t n)
-{
-	while (n > 0) {
-		ssize_t w = write(fd, p, n);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return -1;
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
 /* The output in a hidden temp file of the outbox, already with its final mode and group. */
 static int
 spool_out_temp(struct spool *s, const struct san_result *res, char *tmp, size_t size)
@@ -387,7 +372,7 @@ spool_out_temp(struct spool *s, const struct san_result *res, char *tmp, size_t 
 	if (fd < 0)
 		return -1;
 	if ((s->cfg.outbox_gid != (gid_t)-1 && fchown(fd, (uid_t)-1, s->cfg.outbox_gid) < 0) ||
-	    fchmod(fd, (mode_t)s->cfg.outbox_mode) < 0 || spool_write_fd(fd, res->out, res->out_len) < 0 ||
+	    fchmod(fd, (mode_t)s->cfg.outbox_mode) < 0 || fd_write_all(fd, res->out, res->out_len) < 0 ||
 	    fsync(fd) < 0) {
 		close(fd);
 		unlink(tmp);
