@@ -2,7 +2,9 @@
 #include "lib/evforward.h"
 
 #include <errno.h>
+#include <arpa/inet.h>
 #include <netdb.h>
+#include <netinet/in.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -46,6 +48,15 @@ unsigned long
 ev_forward_dropped(const struct ev_forward *f)
 {
 	return f ? f->dropped : 0;
+}
+
+uint16_t
+ev_forward_tcp_port(const struct ev_forward *f)
+{
+	if (f == NULL || f->transport != EVF_TCP)
+		return 0;
+	return ntohs(f->addr.ss_family == AF_INET6 ? ((const struct sockaddr_in6 *)&f->addr)->sin6_port :
+	    ((const struct sockaddr_in *)&f->addr)->sin_port);
 }
 
 /* "udp:HOST:PORT", "tcp:HOST:PORT" or "unix:/PATH" into f's address. */

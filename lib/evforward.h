@@ -4,6 +4,7 @@
 
 #include <libconfig.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "lib/conf.h"
 
@@ -24,5 +25,7 @@ struct ev_forward *ev_forward_global(void);
 void ev_forward_send(struct ev_forward *f, const char *line, size_t len);
 /* How many copies could not be sent. */
 unsigned long ev_forward_dropped(const struct ev_forward *f);
+/* The collector's TCP port with "tcp:HOST:PORT" (what a sandbox must let the process connect to), else 0. */
+uint16_t ev_forward_tcp_port(const struct ev_forward *f);
 
 #endif

@@ -7,7 +7,7 @@ BRIDGE_CORE_OBJS := $(addprefix $(BUILD)/vpn-bridge/,config.o http.o lockout.o \
 	token.o userdb.o devreg.o counts.o access.o asp.o asp_probe.o asp_report.o tls.o keyproc.o keyproc_policy.o screenproto.o handshake.o auth.o auth_revoke.o control.o ctlcmd.o crl.o enroll.o)
 BRIDGE_CORE_OBJS += $(LIB_AUTH_OBJS)
 BRIDGE_CORE_OBJS += $(BUILD)/vpn-bridge/relay_state.o
-BRIDGE_DAEMON_OBJS := $(addprefix $(BUILD)/vpn-bridge/,relay_pump.o relay_sandbox.o daemon.o asp_sched.o privfiles.o admin.o asp_cli.o main.o)
+BRIDGE_DAEMON_OBJS := $(addprefix $(BUILD)/vpn-bridge/,relay_pump.o relay_sandbox.o relay_landlock.o daemon.o asp_sched.o privfiles.o admin.o asp_cli.o main.o)
 BRIDGE_OBJS := $(BRIDGE_CORE_OBJS) $(BUILD)/vpn-bridge/relay.o $(BRIDGE_DAEMON_OBJS)
 BRIDGE_LIBS = $(call PKG,--libs $(BRIDGE_PKGS)) $(LIB_LIBS)
 

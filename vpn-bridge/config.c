@@ -12,7 +12,7 @@
 #include "vpn-bridge/screenproto.h"
 
 static const char *const bconf_bridge_members[] = {
-	"listen", "certificates", "ca", "crl", "crl_expired", "tls_min", "tls_max", "ciphers", "ciphersuites",
+	"listen", "certificates", "ca", "crl", "crl_expired", "relay_landlock", "tls_min", "tls_max", "ciphers", "ciphersuites",
 	"devices", "users", "events", "control_socket", "user", "workers", "key_process", "cpu_affinity",
 	"require_device",
 	"totp_window", "totp_digits", "totp_step", "lockout_threshold", "lockout_source_threshold", "lockout_base",
@@ -318,6 +318,21 @@ bconf_parse_crl_expired(struct bridge_conf *c, const config_setting_t *bridge, s
 		    "crl_expired = \"%s\": expected \"refuse\" or \"warn\"", mode);
 }
 
+/* relay_landlock = "require" (the default) | "best-effort": a kernel without Landlock stops the relay, or not. */
+static void
+bconf_parse_relay_landlock(struct bridge_conf *c, const config_setting_t *bridge, struct diags *d)
+{
+	const char *mode = NULL;
+
+	if (conf_get_str(bridge, "relay_landlock", &mode, d) < 0 || mode == NULL)
+		return;
+	if (strcmp(mode, "best-effort") == 0)
+		c->relay_landlock_best_effort = true;
+	else if (strcmp(mode, "require") != 0)
+		diags_add(d, DIAG_ERROR, config_setting_get_member(bridge, "relay_landlock"),
+		    "relay_landlock = \"%s\": expected \"require\" or \"best-effort\"", mode);
+}
+
 static void
 bconf_parse_tls(struct bridge_conf *c, const config_setting_t *bridge, struct diags *d)
 {
@@ -378,6 +393,7 @@ bconf_parse_bridge(struct bridge_conf *c, const config_setting_t *b, struct diag
 	bconf_get_path(b, "ca", &c->ca_file, d);
 	bconf_get_path(b, "crl", &c->crl_file, d);
 	bconf_parse_crl_expired(c, b, d);
+	bconf_parse_relay_landlock(c, b, d);
 	bconf_parse_tls(c, b, d);
 	bconf_get_path(b, "devices", &c->devices_file, d);
 	bconf_get_path(b, "users", &c->users_file, d);

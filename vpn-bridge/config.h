@@ -68,6 +68,7 @@ struct bridge_conf {
 	unsigned workers;
 	bool key_process;         /* TLS keys in their own process (default) */
 	bool cpu_affinity;        /* relay i and its key process share one CPU (default) */
+	bool relay_landlock_best_effort;   /* relay_landlock = "best-effort": a relay without Landlock runs (logged) */
 	/* authentication */
 	bool require_device;
 	bool crl_expired_warn;    /* crl_expired = "warn": a CRL past nextUpdate lets devices in (logged) */

@@ -3,6 +3,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <malloc.h>
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
@@ -49,17 +50,62 @@ relay_alloc_should_fail(const char *what)
 		return false;
 	return ++seen == strtoul(spec + len + 1, NULL, 10);
 }
+/* The landlock probe's attempts, each logged with its result. */
+static void
+relay_test_probe_open(const char *path)
+{
+	int fd = path ? open(path, O_RDONLY | O_CLOEXEC) : -1;
+
+	if (path == NULL)
+		return;
+	if (fd < 0)
+		log_warn("relay: sandbox probe: open %s", path);
+	else
+		log_warnx("relay: sandbox probe: open %s: allowed", path);
+	if (fd >= 0)
+		close(fd);
+}
+
+static void
+relay_test_probe_connect(const char *port)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	if (port == NULL || fd < 0)
+		return;
+	sin.sin_port = htons((uint16_t)strtoul(port, NULL, 10));
+	if (connect(fd, (struct sockaddr *)&sin, sizeof sin) < 0)
+		log_warn("relay: sandbox probe: connect 127.0.0.1:%s", port);
+	else
+		log_warnx("relay: sandbox probe: connect 127.0.0.1:%s: allowed", port);
+	close(fd);
+}
+
 /*
  * TIERGATE_TEST_SANDBOX_PROBE=1: once sandboxed, the relay tries what a compromised one
  * would (execve a shell); the filter must kill it (SIGSYS), tests/suites/75-bridge-priv.sh.
+ * =landlock: it opens /etc/passwd and the ASP state file, and connects to the TCP ports
+ * in TIERGATE_TEST_PROBE_PORTS ("DENIED ALLOWED"), logs each result and goes on serving.
  */
 static void
-relay_test_sandbox_probe(void)
+relay_test_sandbox_probe(const struct relay *r)
 {
 	static char *const argv[] = { "/bin/sh", "-c", "echo escaped", NULL };
+	const char *mode = getenv("TIERGATE_TEST_SANDBOX_PROBE");
+	char ports[32];
 
-	if (getenv("TIERGATE_TEST_SANDBOX_PROBE") == NULL)
+	if (mode == NULL)
 		return;
+	if (strcmp(mode, "landlock") == 0) {
+		relay_test_probe_open("/etc/passwd");
+		relay_test_probe_open(r->conf->asp_state_file);
+		str_copy(ports, getenv("TIERGATE_TEST_PROBE_PORTS") ? getenv("TIERGATE_TEST_PROBE_PORTS") : "",
+		    sizeof ports);
+		for (char *save = NULL, *p = strtok_r(ports, " ", &save); p; p = strtok_r(NULL, " ", &save))
+			relay_test_probe_connect(p);
+		return;
+	}
 	execve(argv[0], argv, NULL);
 	log_warn("relay: the sandbox probe's execve failed");
 }
@@ -72,8 +118,9 @@ relay_alloc_should_fail(const char *what)
 }
 
 static void
-relay_test_sandbox_probe(void)
+relay_test_sandbox_probe(const struct relay *r)
 {
+	(void)r;
 }
 #endif
 
@@ -996,10 +1043,10 @@ relay_run(const struct bridge_conf *conf, const struct policy *zones, SSL_CTX *c
 		evutil_make_socket_nonblocking(listen_fd);
 		r.listener = evconnlistener_new(r.base, relay_accept, &r,
 		    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE, -1, listen_fd);
-		if (r.listener == NULL || relay_sandbox_enter() < 0)
+		if (r.listener == NULL || relay_sandbox_enter(conf, events, &r.jb) < 0)
 			rc = 1;
 		else {
-			relay_test_sandbox_probe();
+			relay_test_sandbox_probe(&r);
 			event_base_dispatch(r.base);
 		}
 	}

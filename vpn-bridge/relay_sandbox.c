@@ -1,4 +1,4 @@
-/* relay_sandbox.c -- the relay's seccomp allowlist, loaded once it listens: a compromised relay cannot exec, trace, or write files by name. */
+/* relay_sandbox.c -- the relay's sandbox once it listens: its Landlock domain, then the seccomp allowlist (no exec, trace, or files written by name), and the event saying so. */
 #include "vpn-bridge/relay_sandbox.h"
 
 #include <fcntl.h>
@@ -6,8 +6,10 @@
 #include <stddef.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <unistd.h>
 
 #include "lib/log.h"
+#include "vpn-bridge/relay_landlock.h"
 
 static const int relay_sandbox_allowed[] = {
 	/* sessions: accepted sockets, upstream connects, TLS and HTTP bytes */
@@ -48,8 +50,8 @@ relay_sandbox_rules(scmp_filter_ctx sc)
 	return rc ? -1 : 0;
 }
 
-int
-relay_sandbox_enter(void)
+static int
+relay_sandbox_seccomp(void)
 {
 	scmp_filter_ctx sc = seccomp_init(SCMP_ACT_KILL_PROCESS);
 	int rc = -1;
@@ -61,4 +63,42 @@ relay_sandbox_enter(void)
 	if (rc < 0)
 		log_warnx("relay: cannot load its seccomp filter");
 	return rc;
+}
+
+/* Landlock as bridge.relay_landlock says; false when the relay must not run. */
+static bool
+relay_sandbox_landlock(const struct bridge_conf *conf, struct jbuf *jb)
+{
+	enum relay_landlock_result ll = relay_landlock_enter(conf, jb);
+
+	jb_str(jb, "relay_landlock", conf->relay_landlock_best_effort ? "best-effort" : "require");
+	if (ll == RELAY_LANDLOCK_APPLIED)
+		return true;
+	if (ll == RELAY_LANDLOCK_UNAVAILABLE && conf->relay_landlock_best_effort) {
+		log_warnx("relay: THE KERNEL HAS NO LANDLOCK: the relay runs under seccomp only and can read "
+		    "any file its user can (bridge.relay_landlock = \"best-effort\")");
+		return true;
+	}
+	log_warnx("relay: %s; the relay does not run without it (bridge.relay_landlock = \"%s\")",
+	    ll == RELAY_LANDLOCK_UNAVAILABLE ? "the kernel has no Landlock (needs Linux 5.13 with landlock in lsm=)" :
+	    "its Landlock ruleset could not be applied", conf->relay_landlock_best_effort ? "best-effort" : "require");
+	return false;
+}
+
+int
+relay_sandbox_enter(const struct bridge_conf *conf, struct ev_sink *events, struct jbuf *jb)
+{
+	bool ok;
+
+	jb_reset(jb);
+	ev_begin(jb, "bridge_sandbox", 0);
+	jb_int(jb, "pid", (int64_t)getpid());
+	ok = relay_sandbox_landlock(conf, jb);
+	ok = ok && relay_sandbox_seccomp() == 0;
+	jb_bool(jb, "seccomp", ok);
+	jb_bool(jb, "running", ok);
+	ev_end(jb);
+	ev_emit(events, jb);
+	jb_reset(jb);
+	return ok ? 0 : -1;
 }

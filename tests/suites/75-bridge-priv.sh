@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # 75-bridge-priv.sh -- what the relay's user (nobody) can touch: the ASP state is written by root only, in root's directory; the bridge refuses to start when nobody could write what it trusts.
 # tier: e2e
-# timeout: 120
+# timeout: 180
 . "$(dirname "$0")/../lib/harness.sh"
 . "$ROOT/tests/bridge/env.sh"
 
@@ -84,3 +84,62 @@ status=$?
 [ "$status" = 1 ] && grep -q "relay [0-9]* was killed by signal 31" "$TG_TMP/probe.log" && ! grep -q escaped "$TG_TMP/probe.log" \
 	&& pass "the relay's execve is killed by its seccomp filter (SIGSYS); the bridge exits 1" \
 	|| fail "seccomp kills the relay's execve" "status $status: $(tail -n 3 "$TG_TMP/probe.log")"
+
+# Landlock: the first bridge said what its relay's domain is (bridge_sandbox event).
+sb=$(grep '"event":"bridge_sandbox"' "$BR_EVENTS" | head -n1)
+abi=$(sed -n 's/.*"landlock_abi":\([0-9]*\).*/\1/p' <<<"$sb")
+grep -q '"landlock":"applied"' <<<"$sb" && grep -q '"seccomp":true' <<<"$sb" && grep -q '"relay_landlock":"require"' <<<"$sb" &&
+	grep -q "\"fs_read\":\[[^]]*\"$TG_TMP/state\"" <<<"$sb" && grep -q "\"fs_read\":\[[^]]*\"$TG_TMP/pki\"" <<<"$sb" &&
+	grep -q '"fs_rights_handled":1[3-9]' <<<"$sb" \
+	&& pass "bridge_sandbox event: Landlock ABI $abi applied, reads only beneath the state and CRL directories, seccomp on" \
+	|| fail "bridge_sandbox event" "${sb:-no event}"
+if [ "${abi:-0}" -ge 4 ]; then
+	grep -q "\"tcp_bind\":\[$BR_PORT\]" <<<"$sb" && grep -q "\"tcp_connect\":\[[^]]*\b$WEB_PORT\b" <<<"$sb" &&
+		grep -q "\"tcp_connect\":\[[^]]*\b$ASP_GOOD_PORT\b" <<<"$sb" \
+		&& pass "ABI $abi: TCP bind only to the listen port, connect to the grants' and ASP services' ports" \
+		|| fail "Landlock TCP rules in the event" "$sb"
+fi
+
+# A compromised relay (the test build's probe, after the sandbox is on) reads /etc/passwd and
+# connects to a port no grant names: both EACCES; the ASP state file and a granted port are
+# let through; and the bridge goes on serving logins and CONNECTs.
+PROBE_PORT=$(free_port)
+for p in $WEB_PORT $CLOSED_PORT $RDP_PORT $VNC_PORT $WEB6_PORT 3389 80 $ASP_GOOD_PORT; do
+	[ "$p" = "$PROBE_PORT" ] && PROBE_PORT=$(free_port)
+done
+LL_PORT=$(free_port)
+sed -e "s/127.0.0.1:$BR_PORT/127.0.0.1:$LL_PORT/; s|\"control.sock\"|\"control-ll.sock\"|" "$BR_CONF" >"$TG_TMP/ll.conf"
+TIERGATE_TEST_SANDBOX_PROBE=landlock TIERGATE_TEST_PROBE_PORTS="$PROBE_PORT $WEB_PORT" \
+	"$HOOKS" --config "$TG_TMP/ll.conf" >"$TG_TMP/ll.log" 2>&1 &
+LL_PID=$!
+on_exit "kill $LL_PID 2>/dev/null; wait $LL_PID 2>/dev/null"
+wait_for 10 bash -c "echo >/dev/tcp/127.0.0.1/$LL_PORT" && wait_for 10 grep -q "sandbox probe: connect 127.0.0.1:$WEB_PORT" "$TG_TMP/ll.log"
+grep -q "sandbox probe: open /etc/passwd: Permission denied" "$TG_TMP/ll.log" \
+	&& pass "sandboxed relay: open /etc/passwd fails with EACCES (Landlock)" \
+	|| fail "sandboxed relay cannot read /etc/passwd" "$(grep 'sandbox probe' "$TG_TMP/ll.log" | head -n 4)"
+grep -q "sandbox probe: open $TG_TMP/state/asp-state.json: allowed" "$TG_TMP/ll.log" \
+	&& pass "... while the ASP state file it re-reads opens" || fail "relay reads the ASP state file" "$(grep 'sandbox probe' "$TG_TMP/ll.log")"
+if [ "${abi:-0}" -ge 4 ]; then
+	grep -q "sandbox probe: connect 127.0.0.1:$PROBE_PORT: Permission denied" "$TG_TMP/ll.log" \
+		&& pass "sandboxed relay: connect to a port no grant names fails with EACCES" \
+		|| fail "relay cannot connect to an unnamed port" "$(grep 'sandbox probe' "$TG_TMP/ll.log")"
+	grep -q "sandbox probe: connect 127.0.0.1:$WEB_PORT: allowed" "$TG_TMP/ll.log" \
+		&& pass "... while a granted port connects" || fail "relay connects to a granted port" "$(grep 'sandbox probe' "$TG_TMP/ll.log")"
+fi
+code=$(BR_PORT=$LL_PORT bcurl dev-good alice "pw-alice-secret$(otp "$ALICE_SECRET" 30)" "http://127.0.0.1:$WEB_PORT/")
+[ "$code" = "200/200" ] && grep -q "hello from lgwan" "$TG_TMP/body" && pass "the sandboxed bridge serves a login and a CONNECT" \
+	|| fail "sandboxed bridge serves" "$code: $(cat "$TG_TMP/curl.err")"
+code=$(BR_PORT=$LL_PORT bcurl dev-good alice "token:$(sed -n 's/^X-Tiergate-Token: *\([^[:space:]]*\).*/\1/p' "$TG_TMP/headers")" \
+	"https://asp-good.test:$ASP_GOOD_PORT/" -k)
+[ "$code" = "200/200" ] && pass "... and a token login to the ASP service that passed" || fail "sandboxed bridge: ASP CONNECT" "$code"
+kill -0 "$LL_PID" 2>/dev/null && ! grep -q "was killed by signal" "$TG_TMP/ll.log" && pass "the sandboxed relay is still running" \
+	|| fail "sandboxed relay still running" "$(tail -n 3 "$TG_TMP/ll.log")"
+
+# relay_landlock takes "require" or "best-effort"; anything else is refused with file:line.
+sed 's/^  crl = .*/&\n  relay_landlock = "sometimes";/' "$BR_CONF" >"$TG_TMP/bad.conf"
+"$BIN/tiergate-bridge" -n --config "$TG_TMP/bad.conf" >"$TG_TMP/bad.out" 2>&1; rc=$?
+[ $rc != 0 ] && grep -q "bad.conf:[0-9]*:.*relay_landlock = \"sometimes\": expected \"require\" or \"best-effort\"" "$TG_TMP/bad.out" \
+	&& pass "relay_landlock = \"sometimes\" refused with file:line" || fail "relay_landlock bad value" "exit $rc: $(head -n2 "$TG_TMP/bad.out")"
+sed 's/^  crl = .*/&\n  relay_landlock = "best-effort";/' "$BR_CONF" >"$TG_TMP/good.conf"
+"$BIN/tiergate-bridge" -n --config "$TG_TMP/good.conf" >"$TG_TMP/good.out" 2>&1 \
+	&& pass "relay_landlock = \"best-effort\" accepted" || fail "relay_landlock best-effort" "$(head -n2 "$TG_TMP/good.out")"
