@@ -76,6 +76,7 @@ auth_new(const struct bridge_conf *conf, struct ev_sink *events)
 	a->addr_locks = lockout_new(conf->lockout_source_threshold, conf->lockout_base,
 	    conf->lockout_max);
 	a->tokens = token_table_new();
+	a->expiry_swept_to = time(NULL);
 	auth_persist_locks(a->user_locks, conf->users_file, "user");
 	auth_persist_locks(a->addr_locks, conf->users_file, "addr");
 	return a;

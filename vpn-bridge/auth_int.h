@@ -22,6 +22,8 @@ struct auth {
 	struct jbuf jb;
 	const int *relay_fds;
 	int n_relays;
+	time_t expiry_swept_to;   /* registrations that ended before this were dealt with */
+	time_t next_expiry;       /* the next not_after to pass (0: look again, -1: none) */
 };
 
 /* auth_revoke.c */

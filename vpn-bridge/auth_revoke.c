@@ -145,6 +145,49 @@ auth_device_refusal(const struct devreg_device *dev, time_t now)
 	return NULL;
 }
 
+static void
+auth_event_device_expired(struct auth *a, const struct devreg_device *dev)
+{
+	char when[40];
+
+	ev_timestamp(when, (uint64_t)dev->not_after * 1000000u);
+	ev_begin(&a->jb, "bridge_device_expired", 0);
+	jb_str(&a->jb, "device", dev->fp);
+	jb_str(&a->jb, "device_label", dev->label);
+	jb_str(&a->jb, "owner", dev->owner);
+	jb_str(&a->jb, "not_after", when);
+	ev_end(&a->jb);
+	ev_emit(a->events, &a->jb);
+	jb_reset(&a->jb);
+}
+
+/*
+ * Registrations whose not_after passed since the last sweep end now, with the tokens and
+ * open sessions of their devices (a timer, not a check per packet: the auth process looks
+ * at each request and every idle second, and walks the registry only when the next
+ * not_after has come).
+ */
+static void
+auth_sweep_expired(struct auth *a, time_t now)
+{
+	time_t next = 0;
+
+	if (a->next_expiry == -1 || (a->next_expiry != 0 && now <= a->next_expiry))
+		return;
+	for (size_t i = 0; i < a->devices.n; i++) {
+		const struct devreg_device *dev = &a->devices.v[i];
+		if (dev->not_after == 0 || dev->revoked)
+			continue;
+		if (dev->not_after >= a->expiry_swept_to && dev->not_after < now) {
+			auth_event_device_expired(a, dev);
+			auth_end_device(a, dev->fp, "device registration expired");
+		} else if (dev->not_after >= now && (next == 0 || dev->not_after < next))
+			next = dev->not_after;
+	}
+	a->expiry_swept_to = now;
+	a->next_expiry = next != 0 ? next : -1;   /* -1: none ahead until the file changes */
+}
+
 /* Reloads the registry if it changed; devices no longer allowed lose their access. */
 void
 auth_watch_devices(struct auth *a, time_t now)
@@ -152,6 +195,7 @@ auth_watch_devices(struct auth *a, time_t now)
 	char (*was)[BRIDGE_FP_HEX];
 	size_t n = 0;
 
+	auth_sweep_expired(a, now);   /* on the registry as it was: what passed before a reload */
 	if (!devreg_changed(&a->devices))
 		return;
 	was = xcalloc(a->devices.n + 1, sizeof *was);
@@ -165,6 +209,7 @@ auth_watch_devices(struct auth *a, time_t now)
 			auth_end_device(a, was[i], why);
 	}
 	free(was);
+	a->next_expiry = 0;   /* the new file's next not_after; what it refuses now was ended above */
 }
 
 void

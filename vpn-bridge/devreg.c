@@ -26,6 +26,7 @@ devreg_normalize_fp(const char *text, char out[BRIDGE_FP_HEX])
 	return used == BRIDGE_FP_HEX - 1 ? 0 : -1;
 }
 
+/* "YYYY-MM-DD" (valid through that day, UTC) or "YYYY-MM-DDTHH:MM:SSZ" (valid up to that second). */
 static int
 devreg_parse_date(const char *text, time_t *out)
 {
@@ -34,11 +35,16 @@ devreg_parse_date(const char *text, time_t *out)
 
 	memset(&tm, 0, sizeof tm);
 	end = strptime(text, "%Y-%m-%d", &tm);
-	if (end == NULL || *end != '\0')
+	if (end != NULL && *end == 'T') {
+		end = strptime(end + 1, "%H:%M:%S", &tm);
+		if (end == NULL || strcmp(end, "Z") != 0)
+			return -1;
+	} else if (end != NULL && *end == '\0') {
+		tm.tm_hour = 23;
+		tm.tm_min = 59;
+		tm.tm_sec = 59;
+	} else
 		return -1;
-	tm.tm_hour = 23;
-	tm.tm_min = 59;
-	tm.tm_sec = 59;
 	*out = timegm(&tm);
 	return 0;
 }
@@ -62,7 +68,7 @@ devreg_parse_one(struct devreg_device *dev, config_setting_t *g, struct diags *d
 		diags_add(d, DIAG_ERROR, g, "a device needs an owner (user or @group)");
 	str_copy(dev->label, label, sizeof dev->label);
 	if (not_after && devreg_parse_date(not_after, &dev->not_after) < 0)
-		diags_add(d, DIAG_ERROR, g, "not_after must be YYYY-MM-DD");
+		diags_add(d, DIAG_ERROR, g, "not_after must be YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ");
 }
 
 static int

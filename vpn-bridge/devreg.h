@@ -13,7 +13,9 @@
  *	devices = ( { fingerprint = "ab12...";   # SHA-256 of the DER certificate, hex (':' allowed)
  *	              owner = "alice";           # a user, or "@group"
  *	              label = "alice's laptop"; revoked = false; not_after = "2027-03-31"; } );
- * Re-read when it changes on disk, so an admin's revocation applies to the next login.
+ * not_after: valid through that day (UTC), or to the second with "2027-03-31T17:00:00Z".
+ * Re-read when it changes on disk, so an admin's revocation applies to the next login;
+ * the auth process ends a device's tokens and open sessions when its not_after passes.
  */
 struct devreg_device {
 	char fp[BRIDGE_FP_HEX];

@@ -387,7 +387,9 @@ relay_session_expired(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	relay_session_ended(c, "max session length");
+	/* the timer is the session limit or, when sooner, the device certificate's notAfter */
+	relay_session_ended(c, tls_peer_seconds_left(bufferevent_openssl_get_ssl(c->cli)) < 0 ?
+	    "device certificate expired" : "max session length");
 	relay_finish(c);
 }
 
@@ -396,7 +398,10 @@ relay_start_session(struct relay_conn *c)
 {
 	struct evbuffer *out = bufferevent_get_output(c->cli);
 	struct timeval max = { (time_t)c->r->conf->max_session, 0 };
+	long cert_left = tls_peer_seconds_left(bufferevent_openssl_get_ssl(c->cli));
 
+	if (cert_left < max.tv_sec - 1)   /* a second past notAfter: ASN.1 times are whole seconds */
+		max.tv_sec = cert_left < 0 ? 0 : cert_left + 1;
 	if (!relay_transition(c, RS_RELAY))
 		return;
 	if (!relay_timer_set(c, relay_session_expired, &max)) {

@@ -1,6 +1,7 @@
 /* tls.c -- server TLS setup: one SSL_CTX for every connection, chain + CRL checks kept for the audit log. */
 #include "vpn-bridge/tls.h"
 
+#include <limits.h>
 #include <openssl/err.h>
 #include <openssl/rand.h>
 #include <openssl/x509v3.h>
@@ -234,5 +235,25 @@ tls_peer_check(SSL *ssl, char fp[BRIDGE_FP_HEX], const char **why)
 		*why = X509_verify_cert_error_string(result);
 		return -1;
 	}
+	/* A resumed session carries the verify result of a handshake made while it was valid. */
+	if (tls_peer_seconds_left(ssl) < 0) {
+		*why = "device certificate expired";
+		return -1;
+	}
 	return 0;
+}
+
+long
+tls_peer_seconds_left(SSL *ssl)
+{
+	X509 *cert = SSL_get0_peer_certificate(ssl);
+	int days = 0, secs = 0;
+
+	if (cert == NULL)
+		return LONG_MAX;
+	if (ASN1_TIME_diff(&days, &secs, NULL, X509_get0_notAfter(cert)) != 1)
+		return -1;   /* unreadable: fail closed */
+	if (days < 0 || secs < 0)
+		return -1;
+	return (long)days * 86400 + secs;
 }

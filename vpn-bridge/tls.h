@@ -32,6 +32,11 @@ int tls_send_ticket(SSL *ssl);
  * Returns 0 when a certificate is present and verified.
  */
 int tls_peer_check(SSL *ssl, char fp[BRIDGE_FP_HEX], const char **why);
+/*
+ * Seconds until the client certificate's notAfter (an open session must end then):
+ * LONG_MAX without a certificate, negative once it has passed or when unreadable.
+ */
+long tls_peer_seconds_left(SSL *ssl);
 /* SHA-256 of the DER certificate as hex. */
 void tls_cert_fingerprint(X509 *cert, char fp[BRIDGE_FP_HEX]);
 void tls_log_errors(const char *what);
