@@ -100,11 +100,19 @@ tls_load_client_ca(SSL_CTX *ctx, const struct bridge_conf *conf)
 static int
 tls_set_protocols(SSL_CTX *ctx, const struct bridge_conf *conf)
 {
+	char list[1024];
+
 	if (SSL_CTX_set_min_proto_version(ctx, conf->tls_min) != 1 ||
 	    SSL_CTX_set_max_proto_version(ctx, conf->tls_max) != 1)
 		return -1;
-	if (conf->ciphers && SSL_CTX_set_cipher_list(ctx, conf->ciphers) != 1) {
-		log_warnx("bridge.ciphers \"%s\" names no usable cipher", conf->ciphers);
+	/*
+	 * Never RSA key exchange: the key process refuses to decrypt (keyproc_policy.c), so
+	 * such a suite could only fail its handshakes, and it has no forward secrecy.
+	 */
+	if ((size_t)snprintf(list, sizeof list, "%s:!kRSA", conf->ciphers ? conf->ciphers : "DEFAULT") >= sizeof list ||
+	    SSL_CTX_set_cipher_list(ctx, list) != 1) {
+		log_warnx("bridge.ciphers \"%s\" names no usable cipher (RSA key exchange is never offered)",
+		    conf->ciphers ? conf->ciphers : "DEFAULT");
 		return -1;
 	}
 	if (conf->ciphersuites && SSL_CTX_set_ciphersuites(ctx, conf->ciphersuites) != 1) {

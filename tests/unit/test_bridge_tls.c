@@ -576,6 +576,47 @@ test_key_process_killed(void)
 	CHECK_INT(t_reap(0), 1);
 }
 
+/* The cipher suites ctx offers below TLS 1.3: how many use RSA key exchange, how many ECDHE. */
+static void
+t_count_kx(SSL_CTX *ctx, int *rsa, int *ecdhe)
+{
+	STACK_OF(SSL_CIPHER) *list = SSL_CTX_get_ciphers(ctx);
+
+	*rsa = *ecdhe = 0;
+	for (int i = 0; list != NULL && i < sk_SSL_CIPHER_num(list); i++) {
+		int kx = SSL_CIPHER_get_kx_nid(sk_SSL_CIPHER_value(list, i));
+		*rsa += kx == NID_kx_rsa;
+		*ecdhe += kx == NID_kx_ecdhe;
+	}
+}
+
+/* RSA key exchange is never offered (the key process would refuse to decrypt anyway). */
+static void
+test_no_rsa_key_exchange(void)
+{
+	SSL_CTX *ctx;
+	int rsa, ecdhe;
+
+	t_count_kx(t.server, &rsa, &ecdhe);   /* bridge.ciphers unset: OpenSSL's DEFAULT less kRSA */
+	CHECK_INT(rsa, 0);
+	CHECK(ecdhe > 0);
+	t.conf.ciphers = (char *)"AES128-GCM-SHA256:AES256-SHA:ECDHE-ECDSA-AES128-GCM-SHA256";
+	ctx = tls_server_ctx(&t.conf, -1);
+	CHECK(ctx != NULL);
+	if (ctx != NULL) {
+		t_count_kx(ctx, &rsa, &ecdhe);
+		CHECK_INT(rsa, 0);   /* named in the list, still left out */
+		CHECK_INT(ecdhe, 1);
+		SSL_CTX_free(ctx);
+	}
+	t.conf.ciphers = (char *)"AES128-GCM-SHA256";   /* nothing left: refused at start */
+	ctx = tls_server_ctx(&t.conf, -1);
+	CHECK(ctx == NULL);
+	SSL_CTX_free(ctx);
+	ERR_clear_error();
+	t.conf.ciphers = NULL;
+}
+
 static void
 t_teardown(void)
 {
@@ -615,6 +656,7 @@ main(void)
 	UNIT_RUN(test_parked_early_bytes);
 	UNIT_RUN(test_key_timeout);
 	UNIT_RUN(test_key_process_killed);
+	UNIT_RUN(test_no_rsa_key_exchange);
 	t_teardown();
 	UNIT_EXIT();
 }
