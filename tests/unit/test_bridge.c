@@ -17,6 +17,7 @@
 #include "vpn-bridge/authproto.h"
 #include "lib/event.h"
 #include "vpn-bridge/counts.h"
+#include "vpn-bridge/devreg.h"
 #include "vpn-bridge/http.h"
 #include "vpn-bridge/lockout.h"
 #include "lib/pwhash.h"
@@ -613,6 +614,47 @@ test_relay_transitions(void)
 	CHECK_STR(relay_state_name(RS_COUNT), "?");
 }
 
+/* not_after: a day (valid through it, UTC) or a second ("...THH:MM:SSZ"); anything else refused. */
+static int
+t_devreg_not_after(const char *value, time_t *out)
+{
+	char path[] = "/tmp/tg-devreg-XXXXXX";
+	int fd = mkstemp(path);
+	FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
+	struct devreg r;
+	struct diags d;
+	int rc;
+
+	if (f == NULL)
+		return -2;
+	fprintf(f, "devices = ( { fingerprint = \"%064d\"; owner = \"alice\"; not_after = \"%s\"; } );\n", 0, value);
+	fclose(f);
+	memset(&r, 0, sizeof r);
+	diags_init(&d, path);
+	rc = devreg_open(&r, path, &d) == 0 && diags_count(&d, DIAG_ERROR) == 0 && r.n == 1 ? 0 : -1;
+	if (rc == 0)
+		*out = r.v[0].not_after;
+	devreg_close(&r);
+	diags_free(&d);
+	unlink(path);
+	return rc;
+}
+
+static void
+test_devreg_not_after(void)
+{
+	time_t t = 0;
+
+	CHECK_INT(t_devreg_not_after("2027-03-31", &t), 0);
+	CHECK_INT((long long)t, 1806537599LL);   /* 2027-03-31T23:59:59Z */
+	CHECK_INT(t_devreg_not_after("2027-03-31T17:00:05Z", &t), 0);
+	CHECK_INT((long long)t, 1806512405LL);
+	CHECK_INT(t_devreg_not_after("2027-03-31T17:00:05", &t), -1);   /* no zone: refused */
+	CHECK_INT(t_devreg_not_after("2027-03-31T17:00Z", &t), -1);
+	CHECK_INT(t_devreg_not_after("2027-03-31 17:00:05Z", &t), -1);
+	CHECK_INT(t_devreg_not_after("2027-03-31T17:00:05Z trailing", &t), -1);
+}
+
 int
 main(void)
 {
@@ -630,6 +672,7 @@ main(void)
 	UNIT_RUN(test_totp_new_secret);
 	UNIT_RUN(test_pwhash);
 	UNIT_RUN(test_userdb_roundtrip);
+	UNIT_RUN(test_devreg_not_after);
 	UNIT_RUN(test_access);
 	UNIT_RUN(test_access_mynumber_guard);
 	UNIT_RUN(test_config_errors);
