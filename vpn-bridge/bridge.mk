@@ -38,6 +38,14 @@ $(BUILD)/t/relay_hooks.o: vpn-bridge/relay.c
 $(BUILD)/t/tiergate-bridge-hooks: $(BRIDGE_CORE_OBJS) $(BUILD)/t/relay_hooks.o $(BRIDGE_DAEMON_OBJS) $(POLICY_OBJS) $(LIB_OBJS)
 tiergate-bridge-hooks_LIBS = $(BRIDGE_LIBS)
 
+# A preload that makes the kernel look as if it had no Landlock (ENOSYS), for the production
+# binary's relay_landlock = "require" / "best-effort" checks in 75-bridge-priv. Plain flags:
+# it is loaded into whichever build the suite runs.
+UNIT_TESTS += $(BUILD)/t/no_landlock.so
+$(BUILD)/t/no_landlock.so: tests/bridge/no_landlock.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) -std=gnu11 -Wall -Wextra -Werror -O2 -fPIC -shared -o $@ $< -ldl
+
 FUZZERS += ctlcmd
 fuzz_ctlcmd_OBJS = $(BUILD)/vpn-bridge/ctlcmd.o $(LIB_OBJS)
 fuzz_ctlcmd_LIBS = $(LIB_LIBS)

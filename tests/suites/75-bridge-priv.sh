@@ -143,3 +143,31 @@ sed 's/^  crl = .*/&\n  relay_landlock = "sometimes";/' "$BR_CONF" >"$TG_TMP/bad
 sed 's/^  crl = .*/&\n  relay_landlock = "best-effort";/' "$BR_CONF" >"$TG_TMP/good.conf"
 "$BIN/tiergate-bridge" -n --config "$TG_TMP/good.conf" >"$TG_TMP/good.out" 2>&1 \
 	&& pass "relay_landlock = \"best-effort\" accepted" || fail "relay_landlock best-effort" "$(head -n2 "$TG_TMP/good.out")"
+
+# A kernel without Landlock (the test preload makes landlock_create_ruleset fail with ENOSYS,
+# in the production binary): relay_landlock = "require" (the default) stops the bridge, saying
+# why; "best-effort" serves, under seccomp only, and says that loudly.
+NOLL="$TIERGATE_BUILD/t/no_landlock.so"
+asan_opts=
+ldd "$BIN/tiergate-bridge" | grep -q libasan && asan_opts=verify_asan_link_order=0
+NL_PORT=$(free_port)
+sed -e "s/127.0.0.1:$BR_PORT/127.0.0.1:$NL_PORT/; s|\"control.sock\"|\"control-nl.sock\"|" "$BR_CONF" >"$TG_TMP/nl.conf"
+before=$(grep -c '"landlock":"unavailable"' "$BR_EVENTS")
+LD_PRELOAD="$NOLL" ASAN_OPTIONS=$asan_opts timeout 20 "$BIN/tiergate-bridge" --config "$TG_TMP/nl.conf" >"$TG_TMP/nl.log" 2>&1
+status=$?
+[ "$status" = 1 ] && grep -q "the kernel has no Landlock .*the relay does not run without it (bridge.relay_landlock = \"require\")" "$TG_TMP/nl.log" \
+	&& pass "no Landlock, relay_landlock = \"require\" (default): the bridge exits 1 and says why" \
+	|| fail "no Landlock + require" "status $status: $(tail -n 3 "$TG_TMP/nl.log")"
+grep '"landlock":"unavailable"' "$BR_EVENTS" | tail -n1 | grep -q '"relay_landlock":"require".*"running":false' \
+	&& [ "$(grep -c '"landlock":"unavailable"' "$BR_EVENTS")" -gt "$before" ] \
+	&& pass "... its bridge_sandbox event: landlock unavailable, running false" || fail "require event" "$(grep bridge_sandbox "$BR_EVENTS" | tail -n1)"
+sed -i 's/^  crl = .*/&\n  relay_landlock = "best-effort";/' "$TG_TMP/nl.conf"
+LD_PRELOAD="$NOLL" ASAN_OPTIONS=$asan_opts "$BIN/tiergate-bridge" --config "$TG_TMP/nl.conf" >"$TG_TMP/nl.log" 2>&1 &
+NL_PID=$!
+on_exit "kill $NL_PID 2>/dev/null; wait $NL_PID 2>/dev/null"
+wait_for 10 bash -c "echo >/dev/tcp/127.0.0.1/$NL_PORT"
+code=$(BR_PORT=$NL_PORT bcurl dev-bob bob "pw-bob-secret$(otp "$BOB_SECRET")" "http://127.0.0.1:$WEB_PORT/")
+[ "$code" = "200/200" ] && pass "no Landlock, relay_landlock = \"best-effort\": the bridge serves" || fail "best-effort serves" "$code: $(tail -n 3 "$TG_TMP/nl.log")"
+grep -q "THE KERNEL HAS NO LANDLOCK: the relay runs under seccomp only" "$TG_TMP/nl.log" \
+	&& grep '"landlock":"unavailable"' "$BR_EVENTS" | tail -n1 | grep -q '"landlock_error":"Function not implemented".*"relay_landlock":"best-effort","seccomp":true,"running":true' \
+	&& pass "... and says so loudly (log and bridge_sandbox event)" || fail "best-effort says so" "$(grep bridge_sandbox "$BR_EVENTS" | tail -n1)"
