@@ -56,6 +56,13 @@ for port in "$BR" "$WEB" "$ASP"; do
 	for _ in $(seq 50); do bash -c "echo >/dev/tcp/127.0.0.1/$port" 2>/dev/null && break; sleep 0.1; done
 done
 ps -o user=,pid=,comm= --ppid $! | sed 's/^/  /'
+say "the relay's sandbox once it listens: Landlock (read only where it re-reads files, TCP only to its ports), then seccomp"
+for _ in $(seq 30); do grep -q '"bridge_sandbox"' "$T/conf/bridge/events.json" 2>/dev/null && break; sleep 0.1; done
+grep '"bridge_sandbox"' "$T/conf/bridge/events.json" | head -n1 | python3 -c '
+import json, sys
+e = json.loads(sys.stdin.read())
+for k in ("landlock", "landlock_abi", "relay_landlock", "fs_read", "tcp_bind", "tcp_connect", "seccomp"):
+    print("  %-15s %s" % (k, json.dumps(e.get(k), ensure_ascii=False).replace(sys.argv[1], "")))' "$T/"
 
 bcurl() {
 	curl -sS -p --max-time 10 --proxy "https://127.0.0.1:$BR" --proxy-cacert "$PKI/device-ca.pem" \
