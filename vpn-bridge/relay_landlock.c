@@ -32,43 +32,43 @@
 #define RELAY_LL_MAX_CONNECT_PORTS 4096
 #define RELAY_LL_EVENT_PORTS 32               /* ports listed in the event; the count is always there */
 
-struct relay_ll_ruleset_attr {   /* the kernel takes the prefix its ABI knows, the rest must be 0 */
+struct relay_landlock_ruleset_attr {   /* the kernel takes the prefix its ABI knows, the rest must be 0 */
 	uint64_t handled_access_fs;
 	uint64_t handled_access_net;
 	uint64_t scoped;
 };
 
-struct relay_ll_path_beneath {
+struct relay_landlock_path_beneath {
 	uint64_t allowed_access;
 	int32_t parent_fd;
 } __attribute__((packed));
 
-struct relay_ll_net_port {
+struct relay_landlock_net_port {
 	uint64_t allowed_access;
 	uint64_t port;
 };
 
-struct relay_ll {
+struct relay_landlock_state {
 	int abi, fd;
 	uint8_t ports[65536 / 8];       /* connect ports, one bit each */
 	unsigned n_ports;
 };
 
 static int
-relay_ll_create(const struct relay_ll_ruleset_attr *attr, size_t size, uint32_t flags)
+relay_landlock_create(const struct relay_landlock_ruleset_attr *attr, size_t size, uint32_t flags)
 {
 	return (int)syscall(SYS_landlock_create_ruleset, attr, size, flags);
 }
 
 static int
-relay_ll_add(int fd, int type, const void *rule)
+relay_landlock_add(int fd, int type, const void *rule)
 {
 	return (int)syscall(SYS_landlock_add_rule, fd, type, rule, 0);
 }
 
 /* Every filesystem right the kernel's ABI knows: handled and not allowed means denied. */
 static uint64_t
-relay_ll_fs_rights(int abi)
+relay_landlock_fs_rights(int abi)
 {
 	uint64_t fs = (1ULL << 13) - 1;   /* ABI 1: execute ... make_sym */
 
@@ -83,11 +83,12 @@ relay_ll_fs_rights(int abi)
 
 /* Read access beneath the directory of path (once per directory). */
 static void
-relay_ll_allow_dir_of(struct relay_ll *ll, const char *path, char (*done)[4096], size_t *n_done, struct jbuf *jb)
+relay_landlock_allow_dir_of(struct relay_landlock_state *ll, const char *path, char (*done)[4096], size_t *n_done,
+    struct jbuf *jb)
 {
 	char dir[4096];
 	const char *slash;
-	struct relay_ll_path_beneath rule = { .allowed_access = LANDLOCK_ACCESS_FS_READ_FILE };
+	struct relay_landlock_path_beneath rule = { .allowed_access = LANDLOCK_ACCESS_FS_READ_FILE };
 	size_t len;
 
 	if (path == NULL)
@@ -102,7 +103,7 @@ relay_ll_allow_dir_of(struct relay_ll *ll, const char *path, char (*done)[4096],
 		if (strcmp(done[i], dir) == 0)
 			return;
 	rule.parent_fd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
-	if (rule.parent_fd < 0 || relay_ll_add(ll->fd, RELAY_LL_RULE_PATH_BENEATH, &rule) < 0) {
+	if (rule.parent_fd < 0 || relay_landlock_add(ll->fd, RELAY_LL_RULE_PATH_BENEATH, &rule) < 0) {
 		log_warn("relay: landlock: no read access to %s (what the relay reads there will fail)", dir);
 	} else {
 		str_copy(done[*n_done], dir, sizeof done[0]);
@@ -114,22 +115,22 @@ relay_ll_allow_dir_of(struct relay_ll *ll, const char *path, char (*done)[4096],
 }
 
 static void
-relay_ll_add_fs(struct relay_ll *ll, const struct bridge_conf *conf, struct jbuf *jb)
+relay_landlock_add_fs(struct relay_landlock_state *ll, const struct bridge_conf *conf, struct jbuf *jb)
 {
 	char done[3][4096];
 	size_t n_done = 0;
 
 	jb_arr_begin(jb, "fs_read");
-	relay_ll_allow_dir_of(ll, conf->asp_state_file, done, &n_done, jb);
+	relay_landlock_allow_dir_of(ll, conf->asp_state_file, done, &n_done, jb);
 	if (conf->crl_file != NULL) {
-		relay_ll_allow_dir_of(ll, conf->crl_file, done, &n_done, jb);
-		relay_ll_allow_dir_of(ll, conf->ca_file, done, &n_done, jb);
+		relay_landlock_allow_dir_of(ll, conf->crl_file, done, &n_done, jb);
+		relay_landlock_allow_dir_of(ll, conf->ca_file, done, &n_done, jb);
 	}
 	jb_arr_end(jb);
 }
 
 static void
-relay_ll_port(struct relay_ll *ll, unsigned port)
+relay_landlock_port(struct relay_landlock_state *ll, unsigned port)
 {
 	if (port == 0 || port > 65535 || (ll->ports[port / 8] & (1u << (port % 8))))
 		return;
@@ -139,7 +140,7 @@ relay_ll_port(struct relay_ll *ll, unsigned port)
 
 /* The ports a relay may connect to: its grants' ranges, the ASP services, a TCP syslog collector. */
 static void
-relay_ll_collect_ports(struct relay_ll *ll, const struct bridge_conf *conf)
+relay_landlock_collect_ports(struct relay_landlock_state *ll, const struct bridge_conf *conf)
 {
 	for (size_t g = 0; g < conf->n_grants; g++)
 		for (size_t i = 0; i < conf->grants[g].n_dests; i++) {
@@ -147,20 +148,21 @@ relay_ll_collect_ports(struct relay_ll *ll, const struct bridge_conf *conf)
 			if (d->is_asp)
 				continue;
 			for (unsigned p = d->port_lo; p <= d->port_hi && ll->n_ports <= RELAY_LL_MAX_CONNECT_PORTS; p++)
-				relay_ll_port(ll, p);
+				relay_landlock_port(ll, p);
 		}
 	for (size_t i = 0; i < conf->n_asps; i++)
-		relay_ll_port(ll, conf->asps[i].port);
-	relay_ll_port(ll, ev_forward_tcp_port(ev_forward_global()));
+		relay_landlock_port(ll, conf->asps[i].port);
+	relay_landlock_port(ll, ev_forward_tcp_port(ev_forward_global()));
 }
 
 static int
-relay_ll_add_net(struct relay_ll *ll, const struct bridge_conf *conf, bool connect_handled, struct jbuf *jb)
+relay_landlock_add_net(struct relay_landlock_state *ll, const struct bridge_conf *conf, bool connect_handled,
+    struct jbuf *jb)
 {
-	struct relay_ll_net_port rule = { .allowed_access = RELAY_LL_NET_BIND_TCP, .port = conf->listen_port };
+	struct relay_landlock_net_port rule = { .allowed_access = RELAY_LL_NET_BIND_TCP, .port = conf->listen_port };
 	unsigned listed = 0;
 
-	if (relay_ll_add(ll->fd, RELAY_LL_RULE_NET_PORT, &rule) < 0)
+	if (relay_landlock_add(ll->fd, RELAY_LL_RULE_NET_PORT, &rule) < 0)
 		return -1;
 	jb_arr_begin(jb, "tcp_bind");
 	jb_uint(jb, NULL, conf->listen_port);
@@ -176,7 +178,7 @@ relay_ll_add_net(struct relay_ll *ll, const struct bridge_conf *conf, bool conne
 		if (!(ll->ports[p / 8] & (1u << (p % 8))))
 			continue;
 		rule.port = p;
-		if (relay_ll_add(ll->fd, RELAY_LL_RULE_NET_PORT, &rule) < 0)
+		if (relay_landlock_add(ll->fd, RELAY_LL_RULE_NET_PORT, &rule) < 0)
 			return -1;
 		if (listed++ < RELAY_LL_EVENT_PORTS)
 			jb_uint(jb, NULL, p);
@@ -187,24 +189,24 @@ relay_ll_add_net(struct relay_ll *ll, const struct bridge_conf *conf, bool conne
 
 /* The ruleset for this ABI; fields of the event as it goes. Returns its fd, or -1. */
 static int
-relay_ll_ruleset(struct relay_ll *ll, const struct bridge_conf *conf, struct jbuf *jb)
+relay_landlock_ruleset(struct relay_landlock_state *ll, const struct bridge_conf *conf, struct jbuf *jb)
 {
-	struct relay_ll_ruleset_attr attr = { .handled_access_fs = relay_ll_fs_rights(ll->abi) };
+	struct relay_landlock_ruleset_attr attr = { .handled_access_fs = relay_landlock_fs_rights(ll->abi) };
 	bool connect_handled = false;
 
 	if (ll->abi >= 4) {
-		relay_ll_collect_ports(ll, conf);
+		relay_landlock_collect_ports(ll, conf);
 		connect_handled = ll->n_ports <= RELAY_LL_MAX_CONNECT_PORTS;
 		attr.handled_access_net = RELAY_LL_NET_BIND_TCP | (connect_handled ? RELAY_LL_NET_CONNECT_TCP : 0);
 	}
 	if (ll->abi >= 6)
 		attr.scoped = RELAY_LL_SCOPE_ABSTRACT_UNIX | RELAY_LL_SCOPE_SIGNAL;
-	ll->fd = relay_ll_create(&attr, sizeof attr, 0);
+	ll->fd = relay_landlock_create(&attr, sizeof attr, 0);
 	if (ll->fd < 0)
 		return -1;
 	jb_uint(jb, "fs_rights_handled", (uint64_t)__builtin_popcountll(attr.handled_access_fs));
-	relay_ll_add_fs(ll, conf, jb);
-	if (ll->abi >= 4 && relay_ll_add_net(ll, conf, connect_handled, jb) < 0)
+	relay_landlock_add_fs(ll, conf, jb);
+	if (ll->abi >= 4 && relay_landlock_add_net(ll, conf, connect_handled, jb) < 0)
 		return -1;
 	if (ll->abi < 4)
 		jb_str(jb, "tcp_connect", "not restricted: Landlock ABI below 4");
@@ -215,13 +217,13 @@ relay_ll_ruleset(struct relay_ll *ll, const struct bridge_conf *conf, struct jbu
 enum relay_landlock_result
 relay_landlock_enter(const struct bridge_conf *conf, struct jbuf *jb)
 {
-	struct relay_ll *ll = calloc(1, sizeof *ll);
+	struct relay_landlock_state *ll = calloc(1, sizeof *ll);
 	enum relay_landlock_result rc = RELAY_LANDLOCK_FAILED;
 
 	if (ll == NULL)
 		return RELAY_LANDLOCK_FAILED;
 	ll->fd = -1;
-	ll->abi = relay_ll_create(NULL, 0, LANDLOCK_CREATE_RULESET_VERSION);
+	ll->abi = relay_landlock_create(NULL, 0, LANDLOCK_CREATE_RULESET_VERSION);
 	if (ll->abi < 0) {
 		int err = errno;
 		rc = err == ENOSYS || err == EOPNOTSUPP ? RELAY_LANDLOCK_UNAVAILABLE : RELAY_LANDLOCK_FAILED;
@@ -234,7 +236,7 @@ relay_landlock_enter(const struct bridge_conf *conf, struct jbuf *jb)
 	if (ll->abi > RELAY_LL_ABI_KNOWN)
 		log_info("relay: the kernel's Landlock ABI %d is newer than %d: rights added since are not handled",
 		    ll->abi, RELAY_LL_ABI_KNOWN);
-	if (relay_ll_ruleset(ll, conf, jb) >= 0 && syscall(SYS_landlock_restrict_self, ll->fd, 0) == 0)
+	if (relay_landlock_ruleset(ll, conf, jb) >= 0 && syscall(SYS_landlock_restrict_self, ll->fd, 0) == 0)
 		rc = RELAY_LANDLOCK_APPLIED;
 	else
 		log_warn("relay: landlock ruleset (ABI %d) not applied", ll->abi);
