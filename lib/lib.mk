@@ -9,8 +9,8 @@ FUZZERS += json
 fuzz_json_OBJS = $(LIB_OBJS)
 fuzz_json_LIBS = $(LIB_LIBS)
 
-# Password hashes (scrypt) and TOTP: the bridge's logins and the release portal's approvers.
-LIB_AUTH_OBJS := $(BUILD)/lib/pwhash.o $(BUILD)/lib/totp.o
+# Password hashes (scrypt), TOTP and persisted lockouts: the bridge's logins and the release daemon's approvers.
+LIB_AUTH_OBJS := $(BUILD)/lib/pwhash.o $(BUILD)/lib/totp.o $(BUILD)/lib/lockout.o
 LIB_AUTH_LIBS  = $(call PKG,--libs liboath libcrypto)
 $(LIB_AUTH_OBJS): EXTRA_CFLAGS = $(call PKG,--cflags liboath)
 

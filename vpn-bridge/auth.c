@@ -18,7 +18,7 @@
 #include "lib/log.h"
 #include "lib/util.h"
 #include "vpn-bridge/devreg.h"
-#include "vpn-bridge/lockout.h"
+#include "lib/lockout.h"
 #include "lib/pwhash.h"
 #include "lib/totp.h"
 #include "vpn-bridge/userdb.h"

@@ -8,7 +8,7 @@
 #include "lib/event.h"
 #include "vpn-bridge/auth.h"
 #include "vpn-bridge/devreg.h"
-#include "vpn-bridge/lockout.h"
+#include "lib/lockout.h"
 #include "vpn-bridge/token.h"
 #include "vpn-bridge/userdb.h"
 

@@ -3,7 +3,7 @@ BRIDGE_PKGS = libevent_openssl libevent openssl liboath libqrencode libpng libse
 $(BUILD)/vpn-bridge/%.o: EXTRA_CFLAGS = $(call PKG,--cflags $(BRIDGE_PKGS))
 
 # Objects shared by the daemon, the tools, the unit test and the fuzz target.
-BRIDGE_CORE_OBJS := $(addprefix $(BUILD)/vpn-bridge/,config.o http.o lockout.o \
+BRIDGE_CORE_OBJS := $(addprefix $(BUILD)/vpn-bridge/,config.o http.o \
 	token.o userdb.o devreg.o counts.o access.o asp.o asp_probe.o asp_report.o tls.o keyproc.o keyproc_policy.o screenproto.o handshake.o auth.o auth_revoke.o control.o ctlcmd.o crl.o enroll.o)
 BRIDGE_CORE_OBJS += $(LIB_AUTH_OBJS)
 BRIDGE_CORE_OBJS += $(BUILD)/vpn-bridge/relay_state.o

@@ -19,7 +19,7 @@
 #include "vpn-bridge/counts.h"
 #include "vpn-bridge/devreg.h"
 #include "vpn-bridge/http.h"
-#include "vpn-bridge/lockout.h"
+#include "lib/lockout.h"
 #include "lib/pwhash.h"
 #include "vpn-bridge/relay_state.h"
 #include "vpn-bridge/token.h"

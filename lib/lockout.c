@@ -1,5 +1,5 @@
 /* lockout.c -- a bounded table of failure counters under a keyed hash; counting entries are never evicted, and locks survive a restart. */
-#include "vpn-bridge/lockout.h"
+#include "lib/lockout.h"
 
 #include <errno.h>
 #include <fcntl.h>

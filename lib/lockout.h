@@ -1,6 +1,6 @@
 /* lockout.h -- failure counters per account and per source address, with exponential back-off. */
-#ifndef TIERGATE_BRIDGE_LOCKOUT_H
-#define TIERGATE_BRIDGE_LOCKOUT_H
+#ifndef TIERGATE_LIB_LOCKOUT_H
+#define TIERGATE_LIB_LOCKOUT_H
 
 #include <stdbool.h>
 #include <stdint.h>
