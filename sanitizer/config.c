@@ -46,6 +46,11 @@ san_config_defaults(struct san_config *sc)
 	sc->release_approvals = 1;
 	sc->requests_dir = xstrdup("/var/lib/tiergate/release-requests");
 	sc->request_days = 14;
+	sc->approver_ticket_seconds = 28800;
+	sc->lockout_threshold = 5;            /* the bridge's defaults (vpn-bridge/config.c) */
+	sc->lockout_source_threshold = 20;
+	sc->lockout_base = 60;
+	sc->lockout_max = 3600;
 }
 
 void
@@ -61,6 +66,8 @@ san_config_free(struct san_config *sc)
 	free(sc->portal_user);
 	free(sc->token_key);
 	free(sc->portal_url);
+	free(sc->approvers);
+	free(sc->user_release_root);
 	free(sc->libreoffice);
 	free(sc->events);
 	memset(sc, 0, sizeof *sc);
@@ -230,6 +237,31 @@ config_worker(struct san_config *sc, const config_setting_t *g, struct diags *d)
 	return rc;
 }
 
+/* Approvers' logins, checked by the release daemon with the bridge's lockout rules. */
+static int
+config_release_logins(struct san_config *sc, const config_setting_t *g, struct diags *d)
+{
+	int rc = 0;
+
+	rc |= config_str(g, "approvers", &sc->approvers, d);
+	rc |= config_str(g, "user_release_root", &sc->user_release_root, d);
+	rc |= conf_get_uint(g, "approver_ticket_seconds", 7 * 86400, &sc->approver_ticket_seconds, d);
+	rc |= conf_get_uint(g, "lockout_threshold", 1000, &sc->lockout_threshold, d);
+	rc |= conf_get_uint(g, "lockout_source_threshold", 100000, &sc->lockout_source_threshold, d);
+	rc |= conf_get_uint(g, "lockout_base", 86400, &sc->lockout_base, d);
+	rc |= conf_get_uint(g, "lockout_max", 7 * 86400, &sc->lockout_max, d);
+	if (sc->approver_ticket_seconds == 0 || sc->lockout_threshold == 0 || sc->lockout_source_threshold == 0) {
+		diags_add(d, DIAG_ERROR, g, "approver_ticket_seconds and the lockout thresholds must be positive");
+		rc = -1;
+	}
+	if (sc->user_release_root && sc->user_release_root[0] != '/') {
+		diags_add(d, DIAG_ERROR, config_setting_get_member(g, "user_release_root"),
+		    "'user_release_root' must be an absolute path");
+		rc = -1;
+	}
+	return rc;
+}
+
 /* The release daemon's settings live beside the store they release from. */
 static int
 config_release(struct san_config *sc, const config_setting_t *g, struct diags *d)
@@ -251,6 +283,7 @@ config_release(struct san_config *sc, const config_setting_t *g, struct diags *d
 	rc |= config_str(g, "token_key", &sc->token_key, d);
 	rc |= conf_get_uint(g, "request_days", 365, &sc->request_days, d);
 	rc |= config_str(g, "portal_url", &sc->portal_url, d);
+	rc |= config_release_logins(sc, g, d);
 	if (sc->release_dir && sc->release_dir[0] != '/') {
 		diags_add(d, DIAG_ERROR, config_setting_get_member(g, "release_dir"),
 		    "'release_dir' must be an absolute path");
@@ -264,7 +297,8 @@ config_quarantine(struct san_config *sc, const config_setting_t *g, struct diags
 {
 	static const char *const known[] = { "dir", "retention_days", "sendmail", "release_socket",
 		"admin_group", "release_approvals", "release_dir", "requests_dir", "portal_user",
-		"token_key", "request_days", "portal_url", NULL };
+		"token_key", "request_days", "portal_url", "approvers", "approver_ticket_seconds", "lockout_threshold",
+		"lockout_source_threshold", "lockout_base", "lockout_max", "user_release_root", NULL };
 	int rc = 0;
 
 	conf_check_members(g, known, d);

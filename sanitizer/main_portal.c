@@ -22,27 +22,9 @@ static void
 usage(void)
 {
 	fprintf(stderr, "usage: tiergate-portal --config FILE [-n] [-d]\n"
-	    "       tiergate-portal --config FILE --add-user NAME   (password on stdin; prints the TOTP secret)\n"
-	    "  -n  check the configuration, certificate and approvers file, then exit\n");
+	    "  -n  check the configuration and certificate, then exit\n"
+	    "approvers are enrolled with tiergate-quarantined --add-approver (the daemon checks their logins)\n");
 	exit(2);
-}
-
-static int
-portal_add_user(const struct portal_conf *c, const char *name)
-{
-	char password[300], secret[160];
-	size_t n;
-
-	if (fgets(password, sizeof password, stdin) == NULL)
-		return 1;
-	n = strcspn(password, "\r\n");
-	password[n] = '\0';
-	if (n < 8 || portal_users_add(c->users, name, password, secret, sizeof secret) < 0) {
-		fprintf(stderr, "tiergate-portal: cannot add %s (name [A-Za-z0-9._@-], password of 8 or more)\n", name);
-		return 1;
-	}
-	printf("%s\n", secret);
-	return 0;
 }
 
 /* After the key, the port and the files are open: the rest runs as the portal's own user. */
@@ -86,8 +68,7 @@ portal_run(struct portal *p)
 	sig_int = evsignal_new(base, SIGINT, portal_on_signal, base);
 	event_add(sig_term, NULL);
 	event_add(sig_int, NULL);
-	log_info("listening on https://%s/ (release socket %s, %zu approver(s))", p->conf.listen, p->conf.socket,
-	    p->n_users);
+	log_info("listening on https://%s/ (release socket %s)", p->conf.listen, p->conf.socket);
 	event_base_dispatch(base);
 	event_free(sig_term);
 	event_free(sig_int);
@@ -101,19 +82,17 @@ int
 main(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "config", required_argument, NULL, 'c' }, { "add-user", required_argument, NULL, 'a' },
-		{ "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 },
+		{ "config", required_argument, NULL, 'c' }, { "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 },
 	};
 	static struct portal p;
-	const char *config = NULL, *add = NULL;
+	const char *config = NULL;
 	bool check = false;
 	int c;
 
 	log_init("tiergate-portal", 0, LOG_LVL_INFO);
-	while ((c = getopt_long(argc, argv, "c:a:ndh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "c:ndh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'c': config = optarg; break;
-		case 'a': add = optarg; break;
 		case 'n': check = true; break;
 		case 'd': log_set_level(LOG_LVL_DEBUG); break;
 		default: usage();
@@ -123,10 +102,8 @@ main(int argc, char **argv)
 		usage();
 	if (portal_conf_load(&p.conf, config) < 0)
 		return 1;
-	if (add)
-		return portal_add_user(&p.conf, add);
 	signal(SIGPIPE, SIG_IGN);
-	if ((p.ssl = portal_tls_new(&p.conf)) == NULL || portal_users_load(&p) < 0)
+	if ((p.ssl = portal_tls_new(&p.conf)) == NULL)
 		return 1;
 	if (getrandom(p.secret, sizeof p.secret, 0) != (ssize_t)sizeof p.secret)
 		fatal("getrandom");

@@ -1,5 +1,6 @@
 /* main_quarantined.c -- tiergate-quarantined: the release daemon (root), answering admins and the portal on a local socket. */
 #include <getopt.h>
+#include <openssl/crypto.h>
 #include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
@@ -27,7 +28,8 @@ static void
 usage(void)
 {
 	fprintf(stderr, "usage: tiergate-quarantined --config FILE [-n] [-d]\n"
-	    "  -n  check the configuration and exit\n"
+	    "       tiergate-quarantined --config FILE --add-approver NAME   (password on stdin; prints the TOTP secret)\n"
+	    "  -n  check the configuration (and the approvers file's owner and mode) and exit\n"
 	    "  -d  log debug lines\n");
 	exit(2);
 }
@@ -77,6 +79,36 @@ qrel_prepare(struct qrel_daemon *d)
 		log_warn("requests_dir %s", sc->requests_dir);
 		return -1;
 	}
+	return qrel_login_prepare(d);
+}
+
+/* Enrols an approver in the daemon's own file: the portal never sees a hash or a secret. */
+static int
+qrel_add_approver(const struct san_config *sc, const char *name)
+{
+	char password[300], secret[160];
+	size_t n;
+	mode_t old;
+	int rc;
+
+	if (sc->approvers == NULL) {
+		fprintf(stderr, "tiergate-quarantined: no sanitizer.quarantine.approvers file configured\n");
+		return 1;
+	}
+	if (fgets(password, sizeof password, stdin) == NULL)
+		return 1;
+	n = strcspn(password, "\r\n");
+	password[n] = '\0';
+	old = umask(077);
+	rc = n < 8 || n > RELSOCK_SECRET_MAX ? -1 : qrel_login_add(sc->approvers, name, password, secret, sizeof secret);
+	umask(old);
+	OPENSSL_cleanse(password, sizeof password);
+	if (rc < 0) {
+		fprintf(stderr, "tiergate-quarantined: cannot add %s (name [A-Za-z0-9._@-], password of 8 to 256 bytes)\n",
+		    name);
+		return 1;
+	}
+	printf("%s\n", secret);
 	return 0;
 }
 
@@ -84,19 +116,20 @@ int
 main(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "config", required_argument, NULL, 'c' }, { "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+		{ "config", required_argument, NULL, 'c' }, { "add-approver", required_argument, NULL, 'a' },
+		{ "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 },
 	};
-	const char *config = NULL;
+	const char *config = NULL, *add = NULL;
 	struct san_config sc;
 	struct qrel_daemon d;
 	bool check_only = false;
 	int c;
 
 	log_init("tiergate-quarantined", 0, LOG_LVL_INFO);
-	while ((c = getopt_long(argc, argv, "c:ndh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "c:a:ndh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'c': config = optarg; break;
+		case 'a': add = optarg; break;
 		case 'n': check_only = true; break;
 		case 'd': log_set_level(LOG_LVL_DEBUG); break;
 		default: usage();
@@ -107,6 +140,11 @@ main(int argc, char **argv)
 	if (qrel_load_config(config, &sc) < 0) {
 		san_config_free(&sc);
 		return 1;
+	}
+	if (add) {
+		c = qrel_add_approver(&sc, add);
+		san_config_free(&sc);
+		return c;
 	}
 	memset(&d, 0, sizeof d);
 	d.sc = &sc;

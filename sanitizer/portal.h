@@ -16,11 +16,9 @@ struct portal_conf {
 	char *listen;              /* "127.0.0.1:8443" */
 	char *cert, *key;          /* PEM chain and key */
 	char *socket;              /* tiergate-quarantined's socket */
-	char *users;               /* approvers: name:scrypt-hash:totp-secret lines */
 	char *user;                /* dropped to when started as root */
 	char *events;              /* JSON event log ("-" stdout) */
 	unsigned idle_seconds, max_seconds;          /* session timeouts (900, 28800) */
-	unsigned lock_failures, lock_seconds;        /* login lockout (5, 900) */
 	unsigned posts_per_minute;                   /* per source address (20) */
 };
 
@@ -28,18 +26,16 @@ struct portal_conf {
 #define PORTAL_RATES 512
 #define PORTAL_NAME_MAX 64
 
+#define PORTAL_TICKET_MAX 256
+
+/* An approver's session: the name and ticket are tiergate-quarantined's answer to the login. */
 struct portal_session {
 	bool used;
 	char id[65], csrf[65];
+	char bind[65];             /* hex SHA-256 of id: what the daemon's ticket is bound to */
 	char user[PORTAL_NAME_MAX];
+	char ticket[PORTAL_TICKET_MAX];
 	time_t created, last;
-};
-
-struct portal_user {
-	char *name, *hash, *totp;
-	uint64_t last_step;        /* a TOTP code is good once */
-	unsigned failures;
-	time_t locked_until;
 };
 
 struct portal_rate {
@@ -53,8 +49,6 @@ struct portal {
 	struct ev_sink *events;
 	SSL_CTX *ssl;
 	struct portal_session sessions[PORTAL_SESSIONS];
-	struct portal_user *users;
-	size_t n_users;
 	struct portal_rate rates[PORTAL_RATES];
 	uint8_t secret[32];        /* CSRF tokens of recipient forms and of the login form */
 };
@@ -76,12 +70,14 @@ struct portal_req {
 int portal_conf_load(struct portal_conf *c, const char *path);
 void portal_conf_free(struct portal_conf *c);
 
-/* portal_auth.c: approvers, sessions, CSRF, lockout, rate limits */
-int portal_users_load(struct portal *p);
-int portal_users_add(const char *path, const char *name, const char *password, char *totp_out, size_t cap);
-/* Password + TOTP; on success a new session. Returns it, or NULL with *why for the event. */
+/* portal_auth.c: logins (checked by the daemon), sessions, CSRF, rate limits */
+/*
+ * Password + TOTP, passed once to tiergate-quarantined, which checks them and its
+ * lockouts; on success a new session holding the daemon's ticket. Returns it, or NULL
+ * with the daemon's reason in why (why_size bytes).
+ */
 struct portal_session *portal_login(struct portal *p, const char *name, const char *password,
-    const char *code, const char **why);
+    const char *code, const char *addr, char *why, size_t why_size);
 /* The session with this id (the tgp_s cookie) within both timeouts, or NULL. */
 struct portal_session *portal_session_find(struct portal *p, const char *id);
 void portal_session_end(struct portal *p, struct portal_session *s);

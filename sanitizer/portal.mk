@@ -8,8 +8,9 @@ $(PORTAL_OBJS): EXTRA_CFLAGS = $(call PKG,--cflags $(PORTAL_PKGS))
 
 BINS += $(BIN)/tiergate-portal
 # the portal links no quarantine code: it reaches the originals only through the release socket
-$(BIN)/tiergate-portal: $(PORTAL_OBJS) $(LIB_AUTH_OBJS) $(LIB_OBJS)
-tiergate-portal_LIBS = $(call PKG,--libs $(PORTAL_PKGS)) $(LIB_AUTH_LIBS) $(LIB_LIBS)
+# and holds no approver's password hash or TOTP secret: tiergate-quarantined checks logins
+$(BIN)/tiergate-portal: $(PORTAL_OBJS) $(LIB_OBJS)
+tiergate-portal_LIBS = $(call PKG,--libs $(PORTAL_PKGS)) $(LIB_LIBS)
 
 FUZZERS += portal_form
 fuzz_portal_form_OBJS = $(BUILD)/sanitizer/portal_form.o

@@ -49,8 +49,8 @@ portal_login_post(struct portal_req *r, const char *pre)
 {
 	struct portal_form form;
 	struct portal_session *s;
-	const char *err = NULL, *why = NULL;
-	char csrf[65];
+	const char *err = NULL;
+	char csrf[65], why[300];
 
 	if (portal_form_parse(r->body, r->body_len, portal_login_spec, 4, &form, &err) < 0 ||
 	    !form.value[0] || !form.value[1] || !form.value[2] || !form.value[3]) {
@@ -62,7 +62,7 @@ portal_login_post(struct portal_req *r, const char *pre)
 	if (pre == NULL || !portal_csrf_equal(csrf, form.value[3])) {
 		portal_event(r->p, "portal_login", r, form.value[0], NULL, false, "CSRF token missing or wrong");
 		portal_error_page(r, 403, "フォームの有効期限が切れています。ページを開き直してください。", "CSRF check failed.");
-	} else if ((s = portal_login(r->p, form.value[0], form.value[1], form.value[2], &why)) == NULL) {
+	} else if ((s = portal_login(r->p, form.value[0], form.value[1], form.value[2], r->addr, why, sizeof why)) == NULL) {
 		portal_event(r->p, "portal_login", r, form.value[0], NULL, false, why);
 		portal_login_form(r, pre, strstr(why, "locked") ? "ロックされています。しばらくしてからお試しください。"
 		    "/ Locked out; try again later." : "ログインできませんでした。/ Login failed.");
@@ -101,6 +101,15 @@ portal_need_session(struct portal_req *r)
 		return true;
 	portal_redirect(r, "/login");
 	return false;
+}
+
+/* The queue and the status page: the daemon answers only with this session's ticket. */
+static int
+portal_status_call(struct portal_req *r, struct portal_answer *a)
+{
+	const char *f[3] = { "STATUS", r->session->ticket, r->session->bind };
+
+	return portal_call(r->p->conf.socket, f, 3, a) < 0 || !a->ok ? -1 : 0;
 }
 
 static void
@@ -148,14 +157,13 @@ portal_nav(struct portal_req *r, struct evbuffer *b)
 void
 portal_page_queue(struct portal_req *r)
 {
-	const char *f[1] = { "STATUS" };
 	struct portal_answer a;
 	struct evbuffer *b;
 	size_t shown = 0;
 
 	if (!portal_need_session(r))
 		return;
-	if (portal_call(r->p->conf.socket, f, 1, &a) < 0 || !a.ok) {
+	if (portal_status_call(r, &a) < 0) {
 		portal_error_page(r, 503, "隔離サービスが応答しません。", a.status ? a.status : "no answer");
 		portal_answer_free(&a);
 		return;
@@ -205,7 +213,7 @@ portal_page_decide(struct portal_req *r)
 {
 	struct portal_form form;
 	struct portal_answer a;
-	const char *err = NULL, *f[4];
+	const char *err = NULL, *f[5];
 	bool approve;
 
 	if (!portal_need_session(r))
@@ -226,9 +234,10 @@ portal_page_decide(struct portal_req *r)
 		if (*c == '\n' || *c == '\r' || *c == '\t')
 			*c = ' ';
 	approve = strcmp(form.value[3], "approve") == 0;
-	f[0] = approve ? "PAPPROVE" : "PREFUSE", f[1] = r->session->user, f[2] = form.value[0];
-	f[3] = form.value[2] && *form.value[2] ? form.value[2] : (approve ? NULL : "-");
-	if (portal_call(r->p->conf.socket, f, f[3] ? 4 : 3, &a) < 0)
+	f[0] = approve ? "PAPPROVE" : "PREFUSE", f[1] = r->session->ticket, f[2] = r->session->bind;
+	f[3] = form.value[0];
+	f[4] = form.value[2] && *form.value[2] ? form.value[2] : (approve ? NULL : "-");
+	if (portal_call(r->p->conf.socket, f, f[4] ? 5 : 4, &a) < 0)
 		a.ok = false;
 	portal_event(r->p, "portal_decision", r, r->session->user, form.value[0], a.ok, a.status);
 	portal_decided_page(r, &a, approve);
@@ -303,13 +312,12 @@ portal_status_requests(struct evbuffer *b, const struct portal_answer *a, const 
 void
 portal_page_status(struct portal_req *r)
 {
-	const char *f[1] = { "STATUS" };
 	struct portal_answer a;
 	struct evbuffer *b;
 
 	if (!portal_need_session(r))
 		return;
-	if (portal_call(r->p->conf.socket, f, 1, &a) < 0 || !a.ok) {
+	if (portal_status_call(r, &a) < 0) {
 		portal_error_page(r, 503, "隔離サービスが応答しません。", a.status ? a.status : "no answer");
 		portal_answer_free(&a);
 		return;

@@ -1,4 +1,4 @@
-/* portal_auth.c -- approvers (scrypt + TOTP from lib/), sessions with idle and absolute timeouts, CSRF, lockout, rate limits. */
+/* portal_auth.c -- approvers' logins (checked by tiergate-quarantined), sessions with idle and absolute timeouts, CSRF, rate limits. */
 #include <errno.h>
 #include <fcntl.h>
 #include <openssl/crypto.h>
@@ -11,10 +11,9 @@
 #include <unistd.h>
 
 #include "lib/log.h"
-#include "lib/pwhash.h"
-#include "lib/totp.h"
 #include "lib/util.h"
 #include "sanitizer/portal.h"
+#include "sanitizer/portal_client.h"
 
 void
 portal_random_hex(char out[65])
@@ -24,77 +23,6 @@ portal_random_hex(char out[65])
 	if (getrandom(rnd, sizeof rnd, 0) != (ssize_t)sizeof rnd)
 		fatal("getrandom");
 	hex_encode(rnd, sizeof rnd, out);
-}
-
-/* "name:hash:secret" lines; a bad line refuses the file with its number. */
-int
-portal_users_load(struct portal *p)
-{
-	uint8_t *text = NULL;
-	size_t len = 0, lineno = 0;
-
-	if (file_read_all(p->conf.users, 1u << 20, &text, &len) < 0) {
-		log_warn("users %s", p->conf.users);
-		return -1;
-	}
-	for (char *line = (char *)text, *end = line + len, *nl; line < end; line = nl + 1) {
-		char *f1, *f2;
-		nl = memchr(line, '\n', (size_t)(end - line));
-		if (nl == NULL)
-			nl = end;
-		*nl = '\0';
-		lineno++;
-		if (*line == '\0' || *line == '#')
-			continue;
-		if ((f1 = strchr(line, ':')) == NULL || (f2 = strchr(f1 + 1, ':')) == NULL ||
-		    (size_t)(f1 - line) >= PORTAL_NAME_MAX || f1 == line) {
-			log_warnx("%s:%zu: expected name:password-hash:totp-secret", p->conf.users, lineno);
-			free(text);
-			return -1;
-		}
-		*f1++ = '\0';
-		*f2++ = '\0';
-		p->users = xrealloc(p->users, p->n_users + 1, sizeof *p->users);
-		memset(&p->users[p->n_users], 0, sizeof *p->users);
-		p->users[p->n_users].name = xstrdup(line);
-		p->users[p->n_users].hash = xstrdup(f1);
-		p->users[p->n_users++].totp = xstrdup(f2);
-	}
-	OPENSSL_cleanse(text, len);
-	free(text);
-	return 0;
-}
-
-int
-portal_users_add(const char *path, const char *name, const char *password, char *totp_out, size_t cap)
-{
-	char hash[PWHASH_MAX], secret[TOTP_SECRET_B32_MAX], line[512];
-	int fd, n;
-
-	if (strlen(name) == 0 || strlen(name) >= PORTAL_NAME_MAX || strspn(name,
-	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.@") != strlen(name))
-		return -1;
-	if (pwhash_make(password, strlen(password), hash) < 0 || totp_new_secret(secret) < 0)
-		return -1;
-	n = snprintf(line, sizeof line, "%s:%s:%s\n", name, hash, secret);
-	fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0600);
-	if (fd < 0 || n <= 0 || (size_t)n >= sizeof line || write(fd, line, (size_t)n) != n) {
-		if (fd >= 0)
-			close(fd);
-		return -1;
-	}
-	close(fd);
-	str_copy(totp_out, secret, cap);
-	return 0;
-}
-
-static struct portal_user *
-portal_user_find(struct portal *p, const char *name)
-{
-	for (size_t i = 0; i < p->n_users; i++)
-		if (strcmp(p->users[i].name, name) == 0)
-			return &p->users[i];
-	return NULL;
 }
 
 static struct portal_session *
@@ -120,36 +48,50 @@ portal_session_new(struct portal *p, const char *user)
 	return s;
 }
 
-struct portal_session *
-portal_login(struct portal *p, const char *name, const char *password, const char *code, const char **why)
+/* The daemon binds its ticket to this: the session id itself never leaves the portal. */
+static void
+portal_session_bind(const char id[65], char bind[65])
 {
-	struct portal_user *u = portal_user_find(p, name);
-	time_t now = time(NULL);
-	uint64_t step = 0;
-	bool ok;
+	uint8_t md[32];
+	unsigned len = sizeof md;
 
-	if (u == NULL) {
-		pwhash_dummy(password, strlen(password));
-		return *why = "unknown user", NULL;
-	}
-	if (u->locked_until > now)
-		return *why = "locked out", NULL;
-	ok = pwhash_verify(u->hash, password, strlen(password));
-	if (ok && (totp_check(u->totp, code, now, 30, 1, 6, &step) < 0 || step <= u->last_step))
-		ok = false, *why = "wrong or reused TOTP code";
-	else if (!ok)
-		*why = "wrong password";
-	if (!ok) {
-		if (++u->failures >= p->conf.lock_failures) {
-			u->locked_until = now + (time_t)p->conf.lock_seconds;
-			u->failures = 0;
-			*why = "wrong credentials; now locked out";
-		}
+	if (EVP_Digest(id, strlen(id), md, &len, EVP_sha256(), NULL) != 1)
+		fatalx("SHA-256 failed");
+	hex_encode(md, sizeof md, bind);
+}
+
+/* A session slot is taken only once the daemon said yes: failed logins cannot push real sessions out. */
+struct portal_session *
+portal_login(struct portal *p, const char *name, const char *password, const char *code, const char *addr,
+    char *why, size_t why_size)
+{
+	char id[65], bind[65];
+	const char *f[6] = { "PLOGIN", name, password, code, addr && *addr ? addr : "-", bind };
+	const struct portal_rec *rec;
+	struct portal_session *s = NULL;
+	struct portal_answer a;
+	const char *ticket, *who;
+
+	portal_random_hex(id);
+	portal_session_bind(id, bind);
+	if (portal_call(p->conf.socket, f, 6, &a) < 0) {
+		str_copy(why, "the release service does not answer, or a field cannot be sent", why_size);
 		return NULL;
 	}
-	u->failures = 0;
-	u->last_step = step;
-	return portal_session_new(p, name);
+	rec = a.n_recs ? &a.recs[0] : NULL;
+	ticket = rec ? portal_rec_get(rec, "ticket") : NULL;
+	who = rec ? portal_rec_get(rec, "name") : NULL;
+	if (!a.ok || ticket == NULL || who == NULL || strlen(ticket) >= sizeof s->ticket || strcmp(who, name) != 0) {
+		str_copy(why, a.ok ? "malformed answer of the release service" : a.status, why_size);
+	} else {
+		s = portal_session_new(p, name);
+		memcpy(s->id, id, sizeof s->id);
+		memcpy(s->bind, bind, sizeof s->bind);
+		str_copy(s->ticket, ticket, sizeof s->ticket);
+	}
+	OPENSSL_cleanse(id, sizeof id);
+	portal_answer_free(&a);
+	return s;
 }
 
 /* The session named by the tgp_s cookie, if it is within both timeouts. */

@@ -9,14 +9,26 @@
 #include "lib/event.h"
 #include "sanitizer/qrel_store.h"
 #include "sanitizer/relsock_proto.h"
+#include "sanitizer/relticket.h"
 #include "sanitizer/reltoken.h"
 #include "sanitizer/sanitize.h"
+
+struct lockout;
+
+/* Approvers' logins (qrel_login.c): lockouts and TOTP steps persisted beside the approvers file. */
+struct qrel_logins {
+	struct lockout *user_locks, *addr_locks;
+	struct qrel_step { char name[RELTICKET_NAME_MAX + 1]; uint64_t step; } *steps;
+	size_t n_steps;
+	uint8_t ticket_key[RELTICKET_KEY_LEN];   /* drawn at start, never leaves the daemon */
+};
 
 struct qrel_daemon {
 	struct san_config *sc;
 	struct ev_sink *events;
 	int listen_fd;
-	bool have_key, have_portal;
+	bool have_key, have_portal, have_approvers;
+	struct qrel_logins login;
 	uid_t portal_uid;
 	uint8_t key[RELTOKEN_KEY_LEN];
 };
@@ -55,6 +67,17 @@ void qrel_admin_approve(struct qrel_daemon *d, struct qrel_request *r, const cha
 void qrel_admin_refuse(struct qrel_daemon *d, struct qrel_request *r, const char *name,
     const char *comment, const struct qrel_caller *who, struct qrel_reply *rp);
 void qrel_request_json(struct jbuf *jb, const struct qrel_request *r);
+
+/* qrel_login.c: approvers' password + TOTP checked here, tickets, lockouts, unlock. */
+int qrel_login_prepare(struct qrel_daemon *d);
+int qrel_login_add(const char *path, const char *name, const char *password, char *totp_out, size_t cap);
+void qrel_login_handle(struct qrel_daemon *d, const struct qrel_caller *who, const struct relsock_req *req,
+    struct qrel_reply *rp);
+/* 0 and the verified name, or -1 after an event (event name given) and an ERR reply. */
+int qrel_login_ticket(struct qrel_daemon *d, const struct qrel_caller *who, const char *event,
+    const char *ticket, const char *session, char name[RELTICKET_NAME_MAX + 1], struct qrel_reply *rp);
+void qrel_login_unlock(struct qrel_daemon *d, const struct qrel_caller *who, const char *target,
+    struct qrel_reply *rp);
 
 /* qrel_notify.c: mails the recipient who asked that their request was refused. */
 int qrel_notify_refused(struct qrel_daemon *d, const struct qrel_request *r);

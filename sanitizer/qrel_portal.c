@@ -235,28 +235,33 @@ qrel_ask(struct qrel_daemon *d, const struct qrel_caller *who, const struct rels
 	qrel_request_free(&r);
 }
 
-/* An approver the portal authenticated: the event has both the portal's uid and their name. */
+/*
+ * An approver's decision: the name is the one in the daemon's own ticket (qrel_login.c),
+ * never one the portal states; the event has both the portal's uid and that name.
+ */
 static void
 qrel_pdecide(struct qrel_daemon *d, const struct qrel_caller *who, const struct relsock_req *req,
     struct qrel_reply *rp)
 {
+	const char *event = req->verb == RELSOCK_PAPPROVE ? "quarantine_approve" : "quarantine_refuse";
+	const char *comment = req->n_fields > 3 ? req->field[3] : NULL;
+	char approver[RELTICKET_NAME_MAX + 1], key[RELTICKET_NAME_MAX + 16], name[RELTICKET_NAME_MAX + 16];
 	struct qrel_request r;
-	char key[RELSOCK_NAME_MAX + 16], name[RELSOCK_NAME_MAX + 16];
-	const char *comment = req->n_fields > 2 ? req->field[2] : NULL;
 
-	if (qrel_store_load(d->sc->requests_dir, req->field[1], &r) < 0) {
-		qrel_reply_err(rp, "%s: no such request", req->field[1]);
+	if (qrel_login_ticket(d, who, event, req->field[0], req->field[1], approver, rp) < 0)
+		return;
+	if (qrel_store_load(d->sc->requests_dir, req->field[2], &r) < 0) {
+		qrel_reply_err(rp, "%s: no such request", req->field[2]);
 		return;
 	}
 	if (r.rcpt == NULL) {   /* an admin's own release waits for an admin, never for a portal login */
-		qrel_portal_event(d, req->verb == RELSOCK_PAPPROVE ? "quarantine_approve" : "quarantine_refuse", who,
-		    r.qid, NULL, r.req, "the portal decides only recipients' requests");
+		qrel_portal_event(d, event, who, r.qid, NULL, r.req, "the portal decides only recipients' requests");
 		qrel_reply_err(rp, "request %s: the portal decides only recipients' requests", r.req);
 		qrel_request_free(&r);
 		return;
 	}
-	snprintf(key, sizeof key, "portal:%s", req->field[0]);
-	snprintf(name, sizeof name, "%s (portal)", req->field[0]);
+	snprintf(key, sizeof key, "portal:%s", approver);
+	snprintf(name, sizeof name, "%s (portal)", approver);
 	if (req->verb == RELSOCK_PAPPROVE)
 		qrel_admin_approve(d, &r, key, name, comment, who, rp);
 	else
@@ -321,11 +326,17 @@ qrel_status_request(const struct qrel_request *r, void *arg)
 
 /* The status page's raw material: one record per item (day, reason) and per request. */
 static void
-qrel_status(struct qrel_daemon *d, const struct qrel_caller *who, struct qrel_reply *rp)
+qrel_status(struct qrel_daemon *d, const struct qrel_caller *who, const struct relsock_req *req,
+    struct qrel_reply *rp)
 {
-	int items = quarantine_list(d->sc->quarantine_dir, qrel_status_item, rp);
 	struct qrel_status st = { d, rp };
-	int reqs = qrel_store_each(d->sc->requests_dir, qrel_status_request, &st);
+	char approver[RELTICKET_NAME_MAX + 1];
+	int items, reqs;
+
+	if (qrel_login_ticket(d, who, "quarantine_status", req->field[0], req->field[1], approver, rp) < 0)
+		return;
+	items = quarantine_list(d->sc->quarantine_dir, qrel_status_item, rp);
+	reqs = qrel_store_each(d->sc->requests_dir, qrel_status_request, &st);
 
 	qrel_portal_event(d, "quarantine_status", who, NULL, NULL, NULL, NULL);
 	qrel_reply_ok(rp, "%d item(s) %d request(s)", items, reqs);
@@ -341,7 +352,8 @@ qrel_portal_handle(struct qrel_daemon *d, const struct qrel_caller *who,
 	case RELSOCK_ASK: qrel_ask(d, who, req, rp); break;
 	case RELSOCK_PAPPROVE:
 	case RELSOCK_PREFUSE: qrel_pdecide(d, who, req, rp); break;
-	case RELSOCK_STATUS: qrel_status(d, who, rp); break;
+	case RELSOCK_STATUS: qrel_status(d, who, req, rp); break;
+	case RELSOCK_PLOGIN: qrel_login_handle(d, who, req, rp); break;
 	default: qrel_reply_err(rp, "not a portal request"); break;
 	}
 }

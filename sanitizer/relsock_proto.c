@@ -4,7 +4,7 @@
 #include <stdbool.h>
 #include <string.h>
 
-enum field_kind { F_QID, F_REQ, F_PATH, F_TEXT, F_TOKEN, F_NAME };
+enum field_kind { F_QID, F_REQ, F_PATH, F_TEXT, F_TOKEN, F_NAME, F_SECRET, F_OTP, F_ADDR, F_SESSION, F_TARGET };
 
 struct verb_spec {
 	const char *name;
@@ -20,12 +20,14 @@ static const struct verb_spec relsock_verbs[RELSOCK_VERB_COUNT] = {
 	[RELSOCK_APPROVE] = { "APPROVE", 1, 2, { F_REQ, F_TEXT }, false },
 	[RELSOCK_REFUSE] = { "REFUSE", 2, 2, { F_REQ, F_TEXT }, false },
 	[RELSOCK_REQUESTS] = { "REQUESTS", 0, 0, { 0 }, false },
+	[RELSOCK_UNLOCK] = { "UNLOCK", 1, 1, { F_TARGET }, false },
 	[RELSOCK_INFO] = { "INFO", 1, 1, { F_TOKEN }, true },
 	[RELSOCK_ASK] = { "ASK", 2, 2, { F_TOKEN, F_TEXT }, true },
 	[RELSOCK_MINE] = { "MINE", 1, 1, { F_TOKEN }, true },
-	[RELSOCK_PAPPROVE] = { "PAPPROVE", 2, 3, { F_NAME, F_REQ, F_TEXT }, true },
-	[RELSOCK_PREFUSE] = { "PREFUSE", 3, 3, { F_NAME, F_REQ, F_TEXT }, true },
-	[RELSOCK_STATUS] = { "STATUS", 0, 0, { 0 }, true },
+	[RELSOCK_PLOGIN] = { "PLOGIN", 5, 5, { F_NAME, F_SECRET, F_OTP, F_ADDR, F_SESSION }, true },
+	[RELSOCK_PAPPROVE] = { "PAPPROVE", 3, 4, { F_TOKEN, F_SESSION, F_REQ, F_TEXT }, true },
+	[RELSOCK_PREFUSE] = { "PREFUSE", 4, 4, { F_TOKEN, F_SESSION, F_REQ, F_TEXT }, true },
+	[RELSOCK_STATUS] = { "STATUS", 2, 2, { F_TOKEN, F_SESSION }, true },
 };
 
 const char *
@@ -110,6 +112,11 @@ relsock_field_ok(enum field_kind kind, const char *s)
 	case F_TEXT: return relsock_text_ok(s, RELSOCK_TEXT_MAX);
 	case F_TOKEN: return relsock_all(s, 1, RELSOCK_TOKEN_MAX, b64url);
 	case F_NAME: return relsock_all(s, 1, RELSOCK_NAME_MAX, name);
+	case F_SECRET: return relsock_text_ok(s, RELSOCK_SECRET_MAX);
+	case F_OTP: return relsock_all(s, 6, 10, "0123456789");
+	case F_ADDR: return relsock_all(s, 1, 63, "0123456789abcdefABCDEF.:-");
+	case F_SESSION: return relsock_all(s, RELSOCK_SESSION_LEN, RELSOCK_SESSION_LEN, hex);
+	case F_TARGET: return relsock_all(s, 1, RELSOCK_NAME_MAX, name) || relsock_all(s, 1, 63, "0123456789abcdefABCDEF.:");
 	}
 	return false;
 }

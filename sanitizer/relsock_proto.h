@@ -15,12 +15,14 @@
  * line "OK text" or "ERR text", then a body (JSON) until the daemon closes.
  */
 #define RELSOCK_LINE_MAX 4096
-#define RELSOCK_FIELDS_MAX 4
+#define RELSOCK_FIELDS_MAX 5
 #define RELSOCK_TEXT_MAX 1000     /* reason, comment (bytes of UTF-8) */
 #define RELSOCK_PATH_MAX 1024
 #define RELSOCK_TOKEN_MAX 512
 #define RELSOCK_NAME_MAX 64
 #define RELSOCK_REQID_LEN 16      /* hex digits of a request ID */
+#define RELSOCK_SECRET_MAX 256    /* an approver's password (bytes of UTF-8) */
+#define RELSOCK_SESSION_LEN 64    /* hex SHA-256 of the portal's session id */
 
 enum relsock_verb {
 	RELSOCK_LIST,       /* items in the quarantine */
@@ -29,13 +31,15 @@ enum relsock_verb {
 	RELSOCK_APPROVE,    /* REQ [COMMENT]: approve a pending request */
 	RELSOCK_REFUSE,     /* REQ COMMENT: refuse a pending request */
 	RELSOCK_REQUESTS,   /* pending and recent requests */
+	RELSOCK_UNLOCK,     /* NAME|ADDRESS: lift an approver's or a source's login lockout */
 	/* the portal's verbs: accepted from the portal's uid only */
 	RELSOCK_INFO,       /* TOKEN: what arrived and what was delivered, for the recipient */
 	RELSOCK_ASK,        /* TOKEN REASON: the recipient asks for the original */
 	RELSOCK_MINE,       /* TOKEN: the state of this recipient's requests for the item */
-	RELSOCK_PAPPROVE,   /* APPROVER REQ COMMENT */
-	RELSOCK_PREFUSE,    /* APPROVER REQ COMMENT */
-	RELSOCK_STATUS,     /* counts by reason and day, pending, last releases */
+	RELSOCK_PLOGIN,     /* NAME PASSWORD OTP SOURCE SESSION: the daemon checks it, answers a ticket */
+	RELSOCK_PAPPROVE,   /* TICKET SESSION REQ [COMMENT] */
+	RELSOCK_PREFUSE,    /* TICKET SESSION REQ COMMENT */
+	RELSOCK_STATUS,     /* TICKET SESSION: counts by reason and day, pending, last releases */
 	RELSOCK_VERB_COUNT
 };
 

@@ -93,6 +93,10 @@ struct san_config {
 	char *token_key;              /* HMAC key file of request links (NULL: no links) */
 	unsigned request_days;        /* how long a request link works (14) */
 	char *portal_url;             /* base of the request link in notices (NULL: no link) */
+	char *approvers;              /* approvers' name:scrypt:TOTP file, the daemon's alone (NULL: no portal logins) */
+	unsigned approver_ticket_seconds;   /* an approver's login lasts (28800) */
+	unsigned lockout_threshold, lockout_source_threshold, lockout_base, lockout_max;   /* as the bridge's */
+	char *user_release_root;      /* portal file releases go to ROOT/USER/ (NULL: not offered) */
 	char *libreoffice;            /* soffice.bin for the converter (NULL: Debian's) */
 	char *events;                 /* JSON event log path, "-" stdout, NULL none */
 };

@@ -1,9 +1,25 @@
-/* fuzz_relsock.c -- libFuzzer target for the release socket's request parser (sanitizer/relsock_proto.c). */
+/* fuzz_relsock.c -- libFuzzer target for the release socket's request parser and approver tickets (relsock_proto.c, relticket.c). */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "sanitizer/relsock_proto.h"
+#include "sanitizer/relticket.h"
+
+/* A ticket field is checked as the daemon checks it: a key nobody knows never yields OK. */
+static void
+fuzz_relsock_ticket(const struct relsock_req *req)
+{
+	static const uint8_t key[RELTICKET_KEY_LEN] = { 1, 2, 3 };
+	char name[RELTICKET_NAME_MAX + 1];
+	enum relticket_result r;
+
+	if (req->verb != RELSOCK_PAPPROVE && req->verb != RELSOCK_PREFUSE && req->verb != RELSOCK_STATUS)
+		return;
+	r = relticket_verify(key, req->field[0], req->field[1], 0, name);
+	if (r == RELTICKET_OK || strlen(name) > RELTICKET_NAME_MAX || (r == RELTICKET_MALFORMED && name[0]))
+		abort();
+}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -31,6 +47,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		}
 		if (strlen(relsock_verb_name(req.verb)) == 0 || req.n_fields > RELSOCK_FIELDS_MAX)
 			abort();
+		fuzz_relsock_ticket(&req);
 	} else if (err == NULL) {
 		abort();
 	}

@@ -23,10 +23,26 @@ cat >"$TG_TMP/q.conf" <<CONF
 sanitizer = { quarantine = { dir = "$q"; sendmail = "$TG_TMP/sendmail";
                              release_socket = "$TG_TMP/run/q.sock"; admin_group = "$grp";
                              release_approvals = 2; release_dir = "$rel";
-                             requests_dir = "$TG_TMP/requests"; portal_user = "nobody"; };
+                             requests_dir = "$TG_TMP/requests"; portal_user = "nobody";
+                             approvers = "$TG_TMP/approvers"; token_key = "$TG_TMP/link.key";
+                             lockout_threshold = 3; };
               events = "$ev"; };
 CONF
 chmod 644 "$TG_TMP/q.conf"
+head -c 32 /dev/urandom >"$TG_TMP/link.key" && chmod 600 "$TG_TMP/link.key"
+enrol() { printf '%s\n' "$2" | "$BIN/tiergate-quarantined" --config "$TG_TMP/q.conf" --add-approver "$1"; }
+sec_h=$(enrol hanako hanako-pass-1) && sec_j=$(enrol jiro jiro-pass-22) && sec_s=$(enrol saburo saburo-pass-3) &&
+	pass "approvers enrolled in the daemon's own file" || fail "approvers enrolled"
+[ "$(stat -c '%u %a' "$TG_TMP/approvers")" = "0 600" ] && pass "the approvers file is root's, mode 0600" ||
+	fail "approvers file mode" "$(stat -c '%u %a' "$TG_TMP/approvers")"
+chmod 640 "$TG_TMP/approvers"
+check_fails_grep() { local name=$1 pat=$2; shift 2; if "$@" >"$TG_TMP/cf.txt" 2>&1; then fail "$name" "exit 0"; else check_grep "$name" "$pat" "$TG_TMP/cf.txt"; fi; }
+check_fails_grep "a group-readable approvers file is refused at start" "approvers .* must be a file of uid 0 with mode 0600 .*mode 640" \
+	"$BIN/tiergate-quarantined" --config "$TG_TMP/q.conf" -n
+chmod 600 "$TG_TMP/approvers" && chown nobody "$TG_TMP/approvers"
+check_fails_grep "an approvers file of the portal's user is refused at start" "approvers .* must be a file of uid 0 .*it is uid 65534" \
+	"$BIN/tiergate-quarantined" --config "$TG_TMP/q.conf" -n
+chown root "$TG_TMP/approvers"
 
 # a file item (the PPAP zip) and a mail item in the store
 tests/sanitizer/make-corpus.py "$TG_TMP/corpus" >/dev/null 2>&1 || fail "corpus generated"
@@ -164,9 +180,69 @@ print(out.decode(), end="")' "$TG_TMP/run/q.sock" "$2"
 }
 as "$a1" -- release "$fid" --to "$rel/waiting.zip" >"$TG_TMP/t.txt" 2>&1
 req=$(grep -o 'request [0-9a-f]\{16\}' "$TG_TMP/t.txt" | head -n1 | cut -d' ' -f2)
-raw_as "$a1" "$(printf 'PAPPROVE\thanako\t%s\tok' "$req")" >"$TG_TMP/p.txt"
+sess=$(head -c 32 /dev/urandom | sha256sum | cut -d' ' -f1) sess2=$(head -c 32 /dev/urandom | sha256sum | cut -d' ' -f1)
+code_at() { oathtool --totp -b "$1" --now "$(date -u -d "@$(( $(date +%s) + $2 ))" '+%Y-%m-%d %H:%M:%S UTC')"; }
+plogin() {   # plogin NAME PASSWORD CODE SESSION: the ticket on stdout, the answer in $TG_TMP/login.txt
+	raw_as nobody "$(printf 'PLOGIN\t%s\t%s\t%s\t127.0.0.9\t%s' "$1" "$2" "$3" "$4")" >"$TG_TMP/login.txt"
+	sed -n 's/^ticket\t//p' "$TG_TMP/login.txt"
+}
+t_h=$(plogin hanako hanako-pass-1 "$(code_at "$sec_h" 0)" "$sess")
+[ -n "$t_h" ] && pass "the daemon checks an approver's password + TOTP and answers a ticket" || fail "approver login" "$(cat "$TG_TMP/login.txt")"
+check_grep "the login is the daemon's event" '"event":"quarantine_login","operator_uid":65534.*"approver":"hanako","src_ip":"127.0.0.9","ok":true' "$ev"
+raw_as "$a1" "$(printf 'PAPPROVE\t%s\t%s\t%s\tok' "$t_h" "$sess" "$req")" >"$TG_TMP/p.txt"
 check_grep "an admin cannot speak as the portal" "^ERR only the portal may send this request" "$TG_TMP/p.txt"
-raw_as nobody "$(printf 'PAPPROVE\thanako\t%s\tok' "$req")" >"$TG_TMP/p.txt"
+raw_as nobody "$(printf 'PAPPROVE\t%s\t%s\t%s\tok' "$t_h" "$sess" "$req")" >"$TG_TMP/p.txt"
 check_grep "the portal cannot approve an admin's release" "^ERR request $req: the portal decides only recipients' requests" "$TG_TMP/p.txt"
 [ ! -e "$rel/waiting.zip" ] && pass "(and nothing was written)" || fail "portal approved an admin release"
 check_grep "that attempt is an event" "\"event\":\"quarantine_approve\",\"operator_uid\":65534.*\"request\":\"$req\",\"ok\":false,\"error\":\"the portal decides only recipients' requests\"" "$ev"
+
+# -- a compromised portal: approvals name the approver the daemon verified, never the one it says
+raw_as nobody "$(printf 'PAPPROVE\thanako\t%s\tok' "$req")" >"$TG_TMP/p.txt"
+check_grep "the old form (a bare approver name) is refused" "^ERR malformed field" "$TG_TMP/p.txt"
+check_grep "(that is an event)" '"event":"quarantine_denied","operator_uid":65534.*"request":"PAPPROVE","ok":false' "$ev"
+/usr/bin/python3 tests/portal/mint-token.py "$TG_TMP/link.key" "$mid" staff@lgwan.example $(( $(date +%s) + 3600 )) >"$TG_TMP/tok.txt"
+raw_as nobody "$(printf 'ASK\t%s\tneeded for the budget' "$(cat "$TG_TMP/tok.txt")")" >"$TG_TMP/ask.txt"
+preq=$(sed -n '1s/^OK \([0-9a-f]\{16\}\)$/\1/p' "$TG_TMP/ask.txt")
+[ -n "$preq" ] && pass "a recipient's request through the portal" || fail "recipient request" "$(cat "$TG_TMP/ask.txt")"
+forged="a1.$(( $(date +%s) + 3600 )).$(printf hanako | od -An -tx1 | tr -d ' \n').$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')"
+raw_as nobody "$(printf 'PAPPROVE\t%s\t%s\t%s\tok' "$forged" "$sess" "$preq")" >"$TG_TMP/p.txt"
+check_grep "a forged ticket naming an approver is refused" "^ERR forged approver ticket" "$TG_TMP/p.txt"
+check_grep "(with an event naming whom it claimed)" '"event":"quarantine_approve","operator_uid":65534.*"claimed_approver":"hanako","ok":false,"error":"forged approver ticket' "$ev"
+raw_as nobody "$(printf 'PAPPROVE\t%s\t%s\t%s\tok' "$t_h" "$sess2" "$preq")" >"$TG_TMP/p.txt"
+check_grep "a real ticket with another portal session is refused" "^ERR forged approver ticket or not this session" "$TG_TMP/p.txt"
+raw_as nobody "$(printf 'STATUS\t%s\t%s' "$forged" "$sess")" >"$TG_TMP/p.txt"
+check_grep "the status page needs a valid ticket too" "^ERR forged approver ticket" "$TG_TMP/p.txt"
+raw_as nobody "$(printf 'PAPPROVE\t%s\t%s\t%s\tok' "$t_h" "$sess" "$preq")" >"$TG_TMP/p.txt"
+check_grep "hanako's ticket gives the first approval" "^OK pending" "$TG_TMP/p.txt"
+t_h2=$(plogin hanako hanako-pass-1 "$(code_at "$sec_h" 30)" "$sess2")
+[ -n "$t_h2" ] && [ "$t_h2" != "$t_h" ] && pass "hanako logs in a second time (next TOTP step): another ticket" ||
+	fail "second login" "$(cat "$TG_TMP/login.txt")"
+raw_as nobody "$(printf 'PAPPROVE\t%s\t%s\t%s\tok' "$t_h2" "$sess2" "$preq")" >"$TG_TMP/p.txt"
+check_grep "a second approval with another ticket of the same approver is refused" "^ERR the same person cannot approve twice" "$TG_TMP/p.txt"
+raw_as nobody "$(printf 'PLOGIN\thanako\thanako-pass-1\t%s\t127.0.0.9\t%s' "$(code_at "$sec_h" 30)" "$sess")" >"$TG_TMP/p.txt"
+check_grep "a TOTP code is good once" "^ERR wrong or reused TOTP code" "$TG_TMP/p.txt"
+t_j=$(plogin jiro jiro-pass-22 "$(code_at "$sec_j" 0)" "$sess2")
+raw_as nobody "$(printf 'PAPPROVE\t%s\t%s\t%s' "$t_j" "$sess2" "$preq")" >"$TG_TMP/p.txt"
+check_grep "a second, different approver releases" "^OK released $mid" "$TG_TMP/p.txt"
+check_grep "the release event names both daemon-verified approvers" "\"event\":\"quarantine_approve\".*\"request\":\"$preq\".*\"approvers\":\[\"hanako \(portal\)\",\"jiro \(portal\)\"\].*\"state\":\"released\"" "$ev"
+
+# -- approver lockout: kept by the daemon, across restarts, lifted by an admin
+for _ in 1 2 3; do plogin saburo saburo-pass-3 000000 "$sess" >/dev/null; done
+check_grep "wrong TOTP codes lock the approver (an event)" '"event":"quarantine_lockout","operator_uid":65534.*"kind":"user","target":"saburo","seconds":60' "$ev"
+good=$(code_at "$sec_s" 0)
+[ -z "$(plogin saburo saburo-pass-3 "$good" "$sess")" ] && check_grep "the right code is then refused: locked out" "^ERR account locked out" "$TG_TMP/login.txt" ||
+	fail "locked approver refused" "$(cat "$TG_TMP/login.txt")"
+check_grep "(the refusal is an event)" '"event":"quarantine_login".*"approver":"saburo".*"ok":false,"error":"account locked out' "$ev"
+kill "$qd"; wait "$qd" 2>/dev/null
+"$BIN/tiergate-quarantined" --config "$TG_TMP/q.conf" 2>>"$TG_TMP/qd.log" &
+qd=$!
+on_exit "kill $qd"
+wait_for 10 test -S "$TG_TMP/run/q.sock" || fail "daemon listening again" "$(cat "$TG_TMP/qd.log")"
+[ -z "$(plogin saburo saburo-pass-3 "$(code_at "$sec_s" 30)" "$sess")" ] && check_grep "a restart does not lift the lockout" "^ERR account locked out" "$TG_TMP/login.txt" ||
+	fail "lockout survives a restart" "$(cat "$TG_TMP/login.txt")"
+check "an admin lifts it" as "$a1" -- unlock saburo
+check_grep "(the unlock is an event)" "\"event\":\"quarantine_unlock\",\"operator_uid\":$uid_a1.*\"kind\":\"user\",\"target\":\"saburo\",\"was_counted\":true,\"ok\":true" "$ev"
+[ -n "$(plogin saburo saburo-pass-3 "$(code_at "$sec_s" 30)" "$sess")" ] && pass "after the unlock the right code logs in" ||
+	fail "login after unlock" "$(cat "$TG_TMP/login.txt")"
+raw_as nobody "$(printf 'UNLOCK\tsaburo')" >"$TG_TMP/p.txt"
+check_grep "the portal cannot unlock" "^ERR not a member of the release admin group" "$TG_TMP/p.txt"

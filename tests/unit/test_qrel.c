@@ -1,4 +1,4 @@
-/* test_qrel.c -- unit tests for the release socket: request line parser, request-link tokens, writing inside release_dir. */
+/* test_qrel.c -- unit tests for the release socket: request line parser, request-link tokens, approver tickets, writing inside release_dir. */
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
@@ -7,6 +7,7 @@
 
 #include "sanitizer/qrel_file.h"
 #include "sanitizer/relsock_proto.h"
+#include "sanitizer/relticket.h"
 #include "sanitizer/reltoken.h"
 #include "tests/lib/unit.h"
 
@@ -34,6 +35,15 @@ proto_accepts_well_formed_requests(void)
 	CHECK_INT(parse("REFUSE\t0123456789abcdef\t必要ありません\n", &req, buf, &err), 0);
 	CHECK_STR(req.field[1], "必要ありません");
 	CHECK(relsock_verb_is_portal(RELSOCK_ASK) && !relsock_verb_is_portal(RELSOCK_RELEASE));
+	CHECK_INT(parse("PLOGIN\thanako@city\tpass word 秘密\t123456\t127.0.0.1\t"
+	    "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef\n", &req, buf, &err), 0);
+	CHECK_INT(req.n_fields, 5);
+	CHECK_STR(req.field[1], "pass word 秘密");
+	CHECK(relsock_verb_is_portal(RELSOCK_PLOGIN) && !relsock_verb_is_portal(RELSOCK_UNLOCK));
+	CHECK_INT(parse("PAPPROVE\ta1.1.61.00\t0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+	    "\t0123456789abcdef\n", &req, buf, &err), 0);
+	CHECK_INT(parse("UNLOCK\t2001:db8::1\n", &req, buf, &err), 0);
+	CHECK_INT(parse("UNLOCK\tsaburo\n", &req, buf, &err), 0);
 }
 
 static void
@@ -54,7 +64,13 @@ proto_refuses_malformed_requests(void)
 		"REFUSE\t0123456789abcdef\ta\xc2\x85z\n", /* C1 control (NEL) */
 		"APPROVE\t0123456789abcde\n",             /* request ID of 15 */
 		"RELEASE\t0123456789abcdef\t/a\t/b\n",    /* too many fields */
-		"PAPPROVE\tna me\t0123456789abcdef\tok\n",/* space in a name */
+		"PAPPROVE\thanako\t0123456789abcdef\tok\n", /* the old form: a name, no ticket and session */
+		"STATUS\n",                              /* the status page needs a ticket */
+		"PLOGIN\tna me\tpw\t123456\t-\t0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef\n",
+		"PLOGIN\thanako\tpw\t12a456\t-\t0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef\n",
+		"PLOGIN\thanako\tp\x01w\t123456\t-\t0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef\n",
+		"PLOGIN\thanako\tpw\t123456\t-\t0123456789abcdef\n",       /* session of 16 */
+		"UNLOCK\ta/b\n",
 		"LIST\nLIST\n",                           /* two lines */
 	};
 	char buf[RELSOCK_LINE_MAX + 16];
@@ -174,6 +190,43 @@ file_write_stays_inside(void)
 	CHECK_INT(system(path), 0);
 }
 
+#define SESS_A "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+#define SESS_B "1123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+
+static void
+ticket_round_trip_and_forgeries(void)
+{
+	uint8_t tkey[RELTICKET_KEY_LEN], other[RELTICKET_KEY_LEN];
+	char t[RELTICKET_MAX], bad[RELTICKET_MAX], name[RELTICKET_NAME_MAX + 1];
+	size_t n;
+
+	memset(tkey, 7, sizeof tkey);
+	memset(other, 8, sizeof other);
+	CHECK_INT(relticket_make(tkey, "hanako@city", 2000, SESS_A, t), 0);
+	CHECK_INT(relticket_verify(tkey, t, SESS_A, 1999, name), RELTICKET_OK);
+	CHECK_STR(name, "hanako@city");
+	CHECK_INT(relticket_verify(tkey, t, SESS_A, 2000, name), RELTICKET_EXPIRED);
+	CHECK_INT(relticket_verify(tkey, t, SESS_B, 1999, name), RELTICKET_BAD_MAC);   /* another session */
+	CHECK_INT(relticket_verify(other, t, SESS_A, 1999, name), RELTICKET_BAD_MAC); /* another start's tkey */
+	CHECK_STR(name, "hanako@city");   /* the claimed name, for the event */
+	memcpy(bad, t, sizeof bad);       /* a later expiry */
+	bad[3] = '3';
+	CHECK_INT(relticket_verify(tkey, bad, SESS_A, 1999, name), RELTICKET_BAD_MAC);
+	/* another name, same MAC: "jiro" */
+	snprintf(bad, sizeof bad, "a1.2000.6a69726f.%s", strrchr(t, '.') + 1);
+	CHECK_INT(relticket_verify(tkey, bad, SESS_A, 1999, name), RELTICKET_BAD_MAC);
+	CHECK_STR(name, "jiro");
+	snprintf(bad, sizeof bad, "a1.2000.6a69726f00.%s", strrchr(t, '.') + 1);   /* a NUL inside the name */
+	CHECK_INT(relticket_verify(tkey, bad, SESS_A, 1999, name), RELTICKET_MALFORMED);
+	n = strlen(t);
+	memcpy(bad, t, n + 1);
+	bad[n - 1] = bad[n - 1] == 'A' ? 'b' : 'A';   /* upper case is not our hex */
+	CHECK_INT(relticket_verify(tkey, bad, SESS_A, 1999, name), RELTICKET_MALFORMED);
+	CHECK_INT(relticket_verify(tkey, "a1.2000.6a69726f", SESS_A, 1999, name), RELTICKET_MALFORMED);
+	CHECK_INT(relticket_verify(tkey, t, "0123", 1999, name), RELTICKET_MALFORMED);
+	CHECK_INT(relticket_make(tkey, "na me", 2000, SESS_A, t), -1);
+}
+
 int
 main(void)
 {
@@ -182,6 +235,7 @@ main(void)
 	UNIT_RUN(proto_bounds_the_line);
 	UNIT_RUN(token_round_trip_and_forgeries);
 	UNIT_RUN(token_of_another_recipient_fails);
+	UNIT_RUN(ticket_round_trip_and_forgeries);
 	UNIT_RUN(file_write_stays_inside);
 	UNIT_EXIT();
 }
