@@ -123,8 +123,8 @@ def login(d, user, password, code):
 
 
 def lockout(d):
-    for _ in range(5):
-        login(d, E["LOCK_USER"], "wrong-password", "000000")
+    for _ in range(5):   # the right password, wrong TOTP codes: the daemon counts them (lockout_threshold 5)
+        login(d, E["LOCK_USER"], E["LOCK_PASS"], "000000")
     login(d, E["LOCK_USER"], E["LOCK_PASS"], totp(E["LOCK_SECRET"]))
     shot(d, "04-login-locked")
     t = body(d)

@@ -48,26 +48,29 @@ sanitizer = { quarantine = { dir = "$TG_TMP/quarantine"; sendmail = "$TG_TMP/sen
                              release_socket = "$TG_TMP/run/q.sock"; admin_group = "root";
                              release_approvals = 2; requests_dir = "$TG_TMP/requests";
                              portal_user = "$pu"; token_key = "$TG_TMP/link.key";
-                             portal_url = "https://127.0.0.1:$pport"; };
+                             portal_url = "https://127.0.0.1:$pport"; approvers = "$TG_TMP/approvers";
+                             lockout_base = 3600; };
               events = "$ev"; };
 milter = { listen = "inet:$mport@127.0.0.1"; spool_dir = "$TG_TMP/spool"; events = "$TG_TMP/mail-events.json"; };
 portal = { listen = "127.0.0.1:$pport"; cert = "$TG_TMP/portal.crt"; key = "$TG_TMP/portal.key";
-           socket = "$TG_TMP/run/q.sock"; users = "$TG_TMP/approvers"; user = "$pu"; events = "$pev";
-           posts_per_minute = 60; lockout_failures = 5; };
+           socket = "$TG_TMP/run/q.sock"; user = "$pu"; events = "$pev"; posts_per_minute = 60; };
 CONF
-secret_of() { printf '%s\n' "$2" | "$BIN/tiergate-portal" --config "$TG_TMP/site.conf" --add-user "$1"; }
+secret_of() { printf '%s\n' "$2" | "$BIN/tiergate-quarantined" --config "$TG_TMP/site.conf" --add-approver "$1"; }
 s1=$(secret_of hanako 'hanako-pass-1') && s2=$(secret_of jiro 'jiro-pass-22') && s3=$(secret_of saburo 'saburo-pass-3') &&
 	s4=$(secret_of shiro 'shiro-pass-44') &&
-	pass "approvers enrolled (scrypt + TOTP secret)" || fail "approvers enrolled"
+	pass "approvers enrolled in the daemon's file (scrypt + TOTP secret)" || fail "approvers enrolled"
+! setpriv --reuid="$pu" --regid="$(id -g "$pu")" --clear-groups cat "$TG_TMP/approvers" >/dev/null 2>&1 &&
+	pass "the portal's user cannot read the approvers file" || fail "approvers file readable by the portal"
 check "portal configuration check" "$BIN/tiergate-portal" --config "$TG_TMP/site.conf" -n
 
 "$BIN/tiergate-quarantined" --config "$TG_TMP/site.conf" 2>"$TG_TMP/qd.log" &
-on_exit "kill $!"
+qd_pid=$!
+on_exit "kill \$qd_pid"
 "$BIN/tiergate-milter" --config "$TG_TMP/site.conf" >>"$TG_TMP/milter.log" 2>&1 &
 on_exit "kill $!"
 "$BIN/tiergate-portal" --config "$TG_TMP/site.conf" 2>"$TG_TMP/portal.log" &
 portal_pid=$!
-on_exit "kill $portal_pid"
+on_exit "kill \$portal_pid"
 wait_for 10 test -S "$TG_TMP/run/q.sock" || fail "quarantined listening" "$(cat "$TG_TMP/qd.log")"
 wait_for 10 bash -c "exec 3<>/dev/tcp/127.0.0.1/$mport" || fail "milter listening" "$(tail -5 "$TG_TMP/milter.log")"
 wait_for 10 bash -c "exec 3<>/dev/tcp/127.0.0.1/$pport" || fail "portal listening" "$(cat "$TG_TMP/portal.log")"
@@ -130,12 +133,38 @@ check_grep "refusal event with the approver" "\"event\":\"quarantine_refuse\".*\
 check_grep "forged token is an event" '"event":"quarantine_view".*"ok":false,"error":"forged token \(bad MAC\)"' "$ev"
 check_grep "expired token is an event" '"event":"quarantine_view".*"error":"expired token"' "$ev"
 check_grep "foreign recipient is an event" '"event":"quarantine_view".*"recipient":"outsider@tiergate.test".*"error":"not a recipient of this mail"' "$ev"
-check_grep "lockout is an event" '"event":"portal_login","user":"saburo".*"ok":false,"error":"locked out"' "$pev"
+check_grep "lockout is the portal's event" '"event":"portal_login","user":"saburo".*"ok":false,"error":"account locked out' "$pev"
+check_grep "and the daemon's, which locked the approver" '"event":"quarantine_lockout".*"kind":"user","target":"saburo"' "$ev"
 check_grep "CSRF refusals are events" '"event":"portal_decision","user":"hanako".*"error":"CSRF token missing or wrong"' "$pev"
 check_grep "logins are events" '"event":"portal_login","user":"jiro".*"ok":true' "$pev"
 cp "$ev" "$art/quarantined-events.json"; cp "$pev" "$art/portal-events.json"
 n=$(ls "$art"/*.png 2>/dev/null | wc -l)
 [ "$n" -ge 12 ] && pass "screenshots of every page saved ($n in $art)" || fail "screenshots" "only $n"
+
+# --- the lockout is the daemon's: restarting the portal and the daemon keeps it; an admin's unlock lifts it
+curl_login() {   # curl_login USER PASSWORD CODE: the HTTP code of the login POST, the page in $TG_TMP/lp.html
+	local jar="$TG_TMP/lock.jar" csrf
+	rm -f "$jar"
+	curl -sk -c "$jar" -o "$TG_TMP/lp.html" "https://127.0.0.1:$pport/login"
+	csrf=$(sed -n 's/.*name="csrf" value="\([0-9a-f]*\)".*/\1/p' "$TG_TMP/lp.html")
+	curl -sk -b "$jar" -c "$jar" -o "$TG_TMP/lp.html" -w '%{http_code}' --data-urlencode "user=$1" \
+		--data-urlencode "password=$2" --data-urlencode "otp=$3" --data-urlencode "csrf=$csrf" "https://127.0.0.1:$pport/login"
+}
+kill "$qd_pid" "$portal_pid"; wait "$qd_pid" "$portal_pid" 2>/dev/null
+"$BIN/tiergate-quarantined" --config "$TG_TMP/site.conf" 2>>"$TG_TMP/qd.log" &
+qd_pid=$!
+wait_for 10 test -S "$TG_TMP/run/q.sock" || fail "quarantined listening again" "$(cat "$TG_TMP/qd.log")"
+"$BIN/tiergate-portal" --config "$TG_TMP/site.conf" 2>>"$TG_TMP/portal.log" &
+portal_pid=$!
+wait_for 10 bash -c "exec 3<>/dev/tcp/127.0.0.1/$pport" || fail "portal listening again" "$(cat "$TG_TMP/portal.log")"
+code=$(curl_login saburo saburo-pass-3 "$(oathtool --totp -b "$s3")")
+[ "$code" = 403 ] && grep -q 'ロックされています' "$TG_TMP/lp.html" && pass "after restarting the portal and the daemon the approver is still locked out" ||
+	fail "lockout across restarts" "HTTP $code"
+check_grep "(that refusal is the lockout event)" '"event":"quarantine_login".*"approver":"saburo".*"ok":false,"error":"account locked out' "$ev"
+check "the admin unlock command" "$BIN/tiergate-quarantine" --config "$TG_TMP/site.conf" unlock saburo
+check_grep "(the unlock is an event with the admin)" '"event":"quarantine_unlock","operator_uid":0,"operator":"root".*"target":"saburo","was_counted":true' "$ev"
+code=$(curl_login saburo saburo-pass-3 "$(oathtool --totp -b "$s3")")
+[ "$code" = 303 ] && pass "after the unlock the approver logs in" || fail "login after unlock" "HTTP $code $(tail -2 "$pev")"
 
 # --- HTTP hygiene an auditor checks, from a plain client
 curl -sk -D "$TG_TMP/h.txt" -o /dev/null "https://127.0.0.1:$pport/login"
