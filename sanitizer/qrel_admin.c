@@ -113,6 +113,13 @@ qrel_show(struct qrel_daemon *d, const struct qrel_caller *who, const char *arg,
 	quarantine_item_free(&it);
 }
 
+/* The event and list key of dest_arg: a path, a mail recipient, or the user a file goes to. */
+static const char *
+qrel_dest_arg_key(enum qrel_dest dest)
+{
+	return dest == QREL_DEST_FILE ? "to" : dest == QREL_DEST_USER ? "user" : "rcpt";
+}
+
 void
 qrel_request_json(struct jbuf *jb, const struct qrel_request *r)
 {
@@ -121,7 +128,9 @@ qrel_request_json(struct jbuf *jb, const struct qrel_request *r)
 	jb_str(jb, "id", r->qid);
 	jb_str(jb, "dest", qrel_dest_name(r->dest));
 	if (r->dest_arg)
-		jb_str(jb, r->dest == QREL_DEST_FILE ? "to" : "rcpt", r->dest_arg);
+		jb_str(jb, qrel_dest_arg_key(r->dest), r->dest_arg);
+	if (r->written)
+		jb_str(jb, "to", r->written);
 	jb_str(jb, "asked_by", r->asked_by);
 	if (r->reason)
 		jb_str(jb, "reason", r->reason);
@@ -139,9 +148,34 @@ qrel_request_json(struct jbuf *jb, const struct qrel_request *r)
 	jb_obj_end(jb);
 }
 
+/* A file item to its owner's own directory; the path it got is kept in the request. */
+static int
+qrel_execute_user(struct qrel_daemon *d, struct qrel_request *r, const char **err)
+{
+	struct quarantine_item it;
+	uint8_t *data = NULL;
+	size_t len = 0;
+	char *written = NULL;
+	int rc;
+
+	if (quarantine_get(d->sc->quarantine_dir, r->qid, &it) < 0)
+		return *err = "the original is no longer in the quarantine", -1;
+	if (quarantine_read(d->sc->quarantine_dir, r->qid, &data, &len) < 0) {
+		quarantine_item_free(&it);
+		return *err = "cannot read the original", -1;
+	}
+	rc = qrel_file_to_user(d->sc->user_release_root, r->dest_arg, it.name, data, len, &written, err);
+	free(data);
+	quarantine_item_free(&it);
+	if (rc == 0)
+		qrel_set(&r->written, written);
+	free(written);
+	return rc;
+}
+
 /* Carries out an approved request. Returns 0, or -1 with *err. */
 static int
-qrel_execute(struct qrel_daemon *d, const struct qrel_request *r, const char **err)
+qrel_execute(struct qrel_daemon *d, struct qrel_request *r, const char **err)
 {
 	const struct san_config *sc = d->sc;
 	uint8_t *data = NULL;
@@ -155,6 +189,8 @@ qrel_execute(struct qrel_daemon *d, const struct qrel_request *r, const char **e
 	case QREL_DEST_RCPT:
 		rc = quarantine_release_mail_to(sc->quarantine_dir, r->qid, sc->sendmail, r->dest_arg);
 		break;
+	case QREL_DEST_USER:
+		return qrel_execute_user(d, r, err);
 	default:
 		if (quarantine_read(sc->quarantine_dir, r->qid, &data, &len) < 0)
 			return *err = "cannot read the original", -1;
@@ -192,7 +228,9 @@ qrel_release_event(struct qrel_daemon *d, const char *event, const struct qrel_c
 		quarantine_item_free(&it);
 	}
 	if (r->dest_arg)
-		jb_str(&ev, r->dest == QREL_DEST_FILE ? "to" : "rcpt", r->dest_arg);
+		jb_str(&ev, qrel_dest_arg_key(r->dest), r->dest_arg);
+	if (r->written)
+		jb_str(&ev, "to", r->written);
 	jb_str(&ev, "asked_by", r->asked_by);
 	jb_arr_begin(&ev, "approvers");
 	for (int i = 0; i < r->n_approvals; i++)

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pwd.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +11,7 @@
 #include <unistd.h>
 
 #include "lib/util.h"
+#include "sanitizer/uniqname.h"
 
 /* The part of path below release_dir, or NULL when path is elsewhere. */
 static const char *
@@ -118,6 +120,82 @@ qrel_file_write(const char *release_dir, const char *path, const uint8_t *data, 
 		rc = qrel_file_write_fd(dfd, comp, data, len, err);
 out:
 	free(copy);
+	close(dfd);
+	return rc;
+}
+
+/* ROOT/USER as a directory fd: made 0700 and given to the user when missing; an existing one must be theirs. */
+static int
+qrel_file_user_dir(const char *root, const struct passwd *pw, const char **err)
+{
+	int rfd = open(root, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC), dfd;
+	struct stat st;
+	bool made;
+
+	if (rfd < 0)
+		return *err = "user_release_root cannot be opened", -1;
+	made = mkdirat(rfd, pw->pw_name, 0700) == 0;
+	dfd = openat(rfd, pw->pw_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	close(rfd);
+	if (dfd < 0)
+		return *err = "the user's release directory is a symbolic link or not a directory", -1;
+	if (made && (fchown(dfd, pw->pw_uid, pw->pw_gid) < 0 || fchmod(dfd, 0700) < 0)) {
+		close(dfd);
+		return *err = "cannot give the new release directory to its user", -1;
+	}
+	if (fstat(dfd, &st) < 0 || st.st_uid != pw->pw_uid) {
+		close(dfd);
+		return *err = "the user's release directory belongs to someone else", -1;
+	}
+	return dfd;
+}
+
+/* The stored name as a single path element ("original" when it cannot be one). */
+static const char *
+qrel_file_leaf(const char *name)
+{
+	return name && name[0] && strchr(name, '/') == NULL && qrel_file_component_ok(name) &&
+	    strlen(name) < 256 ? name : "original";
+}
+
+int
+qrel_file_to_user(const char *root, const char *user, const char *name, const uint8_t *data, size_t len,
+    char **written, const char **err)
+{
+	struct passwd *pw = getpwnam(user);
+	int dfd, rc = -1;
+
+	*written = NULL;
+	if (root == NULL)
+		return *err = "no user_release_root configured", -1;
+	if (pw == NULL || pw->pw_uid == 0)
+		return *err = "no such user (or root) for the release directory", -1;
+	if ((dfd = qrel_file_user_dir(root, pw, err)) < 0)
+		return -1;
+	*err = "no free name in the user's release directory";
+	for (unsigned n = 1; n < 1000; n++) {
+		char *leaf = uniqname_nth(qrel_file_leaf(name), n);
+		int fd = openat(dfd, leaf, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+		if (fd < 0) {
+			free(leaf);
+			if (errno == EEXIST)
+				continue;   /* a file or a planted symlink of that name: never followed, never replaced */
+			*err = "cannot create the file";
+			break;
+		}
+		if (fd_write_all(fd, data, len) < 0 || fchown(fd, pw->pw_uid, pw->pw_gid) < 0 || fsync(fd) < 0) {
+			close(fd);
+			unlinkat(dfd, leaf, 0);
+			free(leaf);
+			*err = "write failed";
+			break;
+		}
+		close(fd);
+		*written = xstrfmt("%s/%s/%s", root, pw->pw_name, leaf);
+		free(leaf);
+		rc = 0;
+		break;
+	}
 	close(dfd);
 	return rc;
 }

@@ -18,4 +18,15 @@ int qrel_file_write(const char *release_dir, const char *path, const uint8_t *da
 /* The same checks on the path alone (no file system access): to refuse a request before it waits. */
 int qrel_file_path_ok(const char *release_dir, const char *path, const char **err);
 
+/*
+ * A file item released through the portal: written to ROOT/USER/NAME, the directory made
+ * 0700 and given to the user when missing (an existing one must be theirs, not a symlink),
+ * the file created with openat(O_CREAT|O_EXCL|O_NOFOLLOW) on the directory's fd, mode 0600,
+ * owned by the user; a name that is taken (a file, or a symlink planted there) gives
+ * "NAME (2).ext", "NAME (3).ext" ... Returns 0 and the path in *written (malloc'd), or -1
+ * with *err.
+ */
+int qrel_file_to_user(const char *root, const char *user, const char *name, const uint8_t *data, size_t len,
+    char **written, const char **err);
+
 #endif

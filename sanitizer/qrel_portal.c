@@ -63,9 +63,12 @@ qrel_findings(const struct quarantine_item *it, char ***out)
 	return n;
 }
 
+/* A mail's envelope recipient, or the user a file is for (its owner in the spool's inbox). */
 static bool
 qrel_is_recipient(const struct quarantine_item *it, const char *rcpt)
 {
+	if (it->kind && strcmp(it->kind, "file") == 0)
+		return it->owner != NULL && strcmp(it->owner, rcpt) == 0;
 	for (size_t i = 0; i < it->n_recipients; i++)
 		if (strcasecmp(it->recipients[i], rcpt) == 0)
 			return true;
@@ -208,13 +211,21 @@ qrel_ask(struct qrel_daemon *d, const struct qrel_caller *who, const struct rels
 	char qid[65] = "", rcpt[RELTOKEN_RCPT_MAX + 1] = "", asked[300];
 	const char *err = NULL;
 	struct qrel_mine m = { qid, rcpt, NULL, 0, 0 };
+	bool file;
 
 	if (qrel_token(d, req->field[0], qid, rcpt, &it, &err) < 0) {
 		qrel_portal_event(d, "quarantine_request", who, qid, rcpt, NULL, err);
 		qrel_reply_err(rp, "%s", err);
 		return;
 	}
+	file = it.kind && strcmp(it.kind, "file") == 0;
 	quarantine_item_free(&it);
+	if (file && d->sc->user_release_root == NULL) {
+		err = "files are not released to users' directories here (no user_release_root): ask an admin";
+		qrel_portal_event(d, "quarantine_request", who, qid, rcpt, NULL, err);
+		qrel_reply_err(rp, "%s", err);
+		return;
+	}
 	qrel_store_each(d->sc->requests_dir, qrel_mine_row, &m);
 	if (m.pending > 0) {
 		err = "a request of this recipient for this mail is already pending";
@@ -222,8 +233,8 @@ qrel_ask(struct qrel_daemon *d, const struct qrel_caller *who, const struct rels
 		qrel_reply_err(rp, "%s", err);
 		return;
 	}
-	snprintf(asked, sizeof asked, "recipient %s", rcpt);
-	qrel_request_init(&r, qid, QREL_DEST_RCPT, rcpt, asked);
+	snprintf(asked, sizeof asked, "%s %s", file ? "owner" : "recipient", rcpt);
+	qrel_request_init(&r, qid, file ? QREL_DEST_USER : QREL_DEST_RCPT, rcpt, asked);
 	qrel_set(&r.rcpt, rcpt);
 	qrel_set(&r.reason, req->field[1]);
 	err = qrel_store_save(d->sc->requests_dir, &r) < 0 ? "cannot save the request" : NULL;

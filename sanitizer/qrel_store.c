@@ -16,7 +16,7 @@
 
 #define QREL_FILE_MAX (64u << 10)
 
-static const char *const qrel_dest_names[] = { "recipients", "rcpt", "file" };
+static const char *const qrel_dest_names[] = { "recipients", "rcpt", "file", "user" };
 
 const char *
 qrel_dest_name(enum qrel_dest dest)
@@ -63,6 +63,7 @@ qrel_request_free(struct qrel_request *r)
 	}
 	free(r->comment);
 	free(r->decided_by);
+	free(r->written);
 	memset(r, 0, sizeof *r);
 }
 
@@ -97,6 +98,7 @@ qrel_store_save(const char *dir, const struct qrel_request *r)
 	}
 	qrel_line(f, "comment", r->comment);
 	qrel_line(f, "decided_by", r->decided_by);
+	qrel_line(f, "written", r->written);
 	fprintf(f, "created=%lld\ndecided=%lld\n", (long long)r->created, (long long)r->decided);
 	if (fclose(f) != 0) {
 		free(text);
@@ -115,7 +117,9 @@ qrel_assign(struct qrel_request *r, const char *key, const char *v)
 
 	if (strcmp(key, "dest") == 0)
 		r->dest = strcmp(v, "rcpt") == 0 ? QREL_DEST_RCPT : strcmp(v, "file") == 0 ?
-		    QREL_DEST_FILE : QREL_DEST_RECIPIENTS;
+		    QREL_DEST_FILE : strcmp(v, "user") == 0 ? QREL_DEST_USER : QREL_DEST_RECIPIENTS;
+	else if (strcmp(key, "written") == 0)
+		qrel_set(&r->written, v);
 	else if (strcmp(key, "qid") == 0)
 		str_copy(r->qid, v, sizeof r->qid);
 	else if (strcmp(key, "dest_arg") == 0)

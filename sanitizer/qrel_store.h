@@ -7,7 +7,8 @@
 #define QREL_REQ_LEN 17      /* 16 hex + NUL */
 #define QREL_APPROVERS_MAX 2
 
-enum qrel_dest { QREL_DEST_RECIPIENTS, QREL_DEST_RCPT, QREL_DEST_FILE };
+/* QREL_DEST_USER: a file item to its owner's directory below user_release_root (dest_arg: the login name). */
+enum qrel_dest { QREL_DEST_RECIPIENTS, QREL_DEST_RCPT, QREL_DEST_FILE, QREL_DEST_USER };
 
 /*
  * One file per request in requests_dir (root only), "key=value" lines; every
@@ -29,6 +30,7 @@ struct qrel_request {
 	int n_approvals;
 	char *comment;               /* the approver's or refuser's comment, or NULL */
 	char *decided_by;            /* who refused or gave the last approval, or NULL */
+	char *written;               /* QREL_DEST_USER: the path the original was written to, or NULL */
 	int64_t created, decided;
 };
 

@@ -113,6 +113,8 @@ quarantine_write_meta(const char *dir, const char *id, size_t size, const struct
 	if (m->kind && strcmp(m->kind, "mail") == 0) {
 		jb_str(&jb, "sender", m->sender ? m->sender : "");
 		meta_strings(&jb, "recipients", m->recipients, m->recipients ? m->n_recipients : 0);
+	} else if (m->recipients && m->n_recipients == 1) {
+		jb_str(&jb, "owner", m->recipients[0]);
 	}
 	jb_obj_end(&jb);
 	jb_cstr(&jb);
@@ -161,6 +163,7 @@ quarantine_item_free(struct quarantine_item *item)
 	free(item->reason);
 	free(item->source);
 	free(item->sender);
+	free(item->owner);
 	for (size_t i = 0; i < item->n_recipients; i++)
 		free(item->recipients[i]);
 	free(item->recipients);
@@ -203,6 +206,7 @@ quarantine_item_from_meta(struct quarantine_item *item, const char *text, size_t
 	item->source = quarantine_meta_str(&meta, "source");
 	item->sender = quarantine_meta_str(&meta, "sender");
 	item->n_recipients = json_get_strings(&meta, "recipients", &item->recipients);
+	item->owner = quarantine_meta_str(&meta, "owner");
 	item->size = (uint64_t)quarantine_meta_int(&meta, "size");
 	item->time = quarantine_meta_int(&meta, "time");
 	json_free(&meta);

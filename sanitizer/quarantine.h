@@ -24,8 +24,9 @@ struct quarantine_meta {
 	const char *source;          /* "spool", "cli", "milter", a host, ...; may be NULL */
 	const char *const *findings; /* may be NULL */
 	size_t n_findings;
-	/* mail only */
-	const char *sender;          /* envelope sender ("" for the null sender) */
+	/* mail: envelope sender ("" for the null sender) and recipients; file: recipients[0], when
+	 * given, is the login name of the user it is for (the inbox file's owner), stored as "owner" */
+	const char *sender;
 	const char *const *recipients;
 	size_t n_recipients;
 	/* Optional JSON object text (e.g. the sanitizer report) stored as "report". */
@@ -36,6 +37,7 @@ struct quarantine_meta {
 struct quarantine_item {
 	char id[QUARANTINE_ID_LEN];
 	char *kind, *name, *declared_mime, *detected_mime, *reason, *source, *sender;
+	char *owner;          /* file items: the user it is for (may be NULL) */
 	char **recipients;
 	size_t n_recipients;
 	uint64_t size;

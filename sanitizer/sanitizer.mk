@@ -33,7 +33,7 @@ BINS += $(BIN)/tiergate-sanitize $(BIN)/tiergate-spoold $(BIN)/tiergate-quaranti
 $(BIN)/tiergate-sanitize: $(BUILD)/sanitizer/main_sanitize.o $(SAN_CORE_OBJS) $(LIB_OBJS)
 tiergate-sanitize_LIBS += $(SAN_LIBS) $(LIB_LIBS)
 
-$(BIN)/tiergate-spoold: $(BUILD)/sanitizer/main_spoold.o $(BUILD)/sanitizer/spool.o $(SAN_CORE_OBJS) $(LIB_OBJS)
+$(BIN)/tiergate-spoold: $(BUILD)/sanitizer/main_spoold.o $(BUILD)/sanitizer/spool.o $(BUILD)/sanitizer/reltoken.o $(SAN_CORE_OBJS) $(LIB_OBJS)
 tiergate-spoold_LIBS = $(SAN_LIBS) $(LIB_LIBS)
 
 # The quarantine tool parses nothing hostile: it links only the store, not the renderers.

@@ -5,7 +5,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <openssl/crypto.h>
 #include <pthread.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +18,7 @@
 #include "lib/log.h"
 #include "lib/textclean.h"
 #include "lib/util.h"
+#include "sanitizer/reltoken.h"
 #include "sanitizer/uniqname.h"
 
 /*
@@ -316,7 +319,7 @@ spool_scan(struct spool *s)
 
 static void
 spool_event(struct spool *s, const char *name, const struct san_result *res, const char *out,
-    const char *qid)
+    const char *qid, const char *owner, const char *link)
 {
 	struct jbuf jb = JBUF_INIT;
 
@@ -334,6 +337,10 @@ spool_event(struct spool *s, const char *name, const struct san_result *res, con
 	jb_str(&jb, "sha256_in", res->sha256_in);
 	jb_str(&jb, "output", out);
 	jb_str(&jb, "quarantine_id", qid);
+	if (owner)
+		jb_str(&jb, "owner", owner);
+	if (link)
+		jb_str(&jb, "request_link", link);
 	jb_double(&jb, "duration_ms", (double)res->usec_total / 1000.0);
 	ev_end(&jb);
 	ev_emit(s->events, &jb);
@@ -416,11 +423,44 @@ spool_out_write(struct spool *s, const struct san_result *res, char *out, size_t
 	return 0;
 }
 
+/*
+ * The user a blocked file is for: the owner of the file dropped in the inbox, when that is
+ * a real user (not root, not the spool's own account). NULL otherwise: then only an admin
+ * releases it.
+ */
+static const char *
+spool_owner(uid_t uid, char *buf, size_t size)
+{
+	struct passwd pw, *found = NULL;
+	char tmp[4096];
+
+	if (uid == (uid_t)-1 || uid == 0 || uid == geteuid() || getpwuid_r(uid, &pw, tmp, sizeof tmp, &found) != 0 ||
+	    found == NULL || str_copy(buf, pw.pw_name, size) >= size)
+		return NULL;
+	return buf;
+}
+
+/* The portal link for the owner (token_key and portal_url set), as the milter makes one per recipient. */
+static char *
+spool_request_link(const struct san_config *sc, const char *qid, const char *owner)
+{
+	uint8_t key[RELTOKEN_KEY_LEN];
+	char *link;
+
+	if (owner == NULL || sc->token_key == NULL || sc->portal_url == NULL || reltoken_key_load(sc->token_key, key) < 0)
+		return NULL;
+	link = reltoken_link(key, sc->portal_url, qid, owner, (int64_t)time(NULL) + (int64_t)sc->request_days * 86400);
+	OPENSSL_cleanse(key, sizeof key);
+	return link;
+}
+
 /* Delivers a result: output to the outbox, or the original to quarantine; the report to the state dir. */
 static int
-spool_deliver(struct spool *s, const char *name, const uint8_t *data, size_t len, struct san_result *res)
+spool_deliver(struct spool *s, const char *name, const uint8_t *data, size_t len, struct san_result *res,
+    uid_t from_uid)
 {
-	char out[8192] = "", report[8192], qid[SAN_SHA256_HEX] = "";
+	char out[8192] = "", report[8192], qid[SAN_SHA256_HEX] = "", who[256], *link = NULL;
+	const char *owner = NULL;
 
 	/* the name as san_buffer cleaned it (lib/textclean.c): what reports, events and logs show */
 	name = res->name && *res->name && *res->name != '.' ? res->name : "file";
@@ -435,12 +475,17 @@ spool_deliver(struct spool *s, const char *name, const uint8_t *data, size_t len
 		}
 		if (spool_out_write(s, res, out, sizeof out) < 0)
 			return -1;
-	} else if (san_quarantine_original(s->ctx, data, len, res, "file", "spool", NULL, NULL, 0, qid) < 0) {
-		return -1;
+	} else {
+		owner = spool_owner(from_uid, who, sizeof who);
+		if (san_quarantine_original(s->ctx, data, len, res, "file", "spool", NULL, owner ? &owner : NULL,
+		    owner ? 1 : 0, qid) < 0)
+			return -1;
+		link = spool_request_link(san_ctx_config(s->ctx), qid, owner);
 	}
 	snprintf(report, sizeof report, "%s/%s.report.json", s->report_dir, name);
 	san_report_write(res, report);
-	spool_event(s, name, res, out[0] ? out : NULL, qid[0] ? qid : NULL);
+	spool_event(s, name, res, out[0] ? out : NULL, qid[0] ? qid : NULL, owner, link);
+	free(link);
 	log_info("spool: %s: %s%s%s", name, san_action_name(res->action), res->reason ? ": " : "",
 	    res->reason ? res->reason : "");
 	return 0;
@@ -463,7 +508,7 @@ spool_reject(struct spool *s, const char *work_name, const char *why)
 
 /* Reads the claimed file through one checked descriptor (spool_open_checked). */
 static int
-spool_read_work(struct spool *s, const char *work_name, uint8_t **data, size_t *len)
+spool_read_work(struct spool *s, const char *work_name, uint8_t **data, size_t *len, uid_t *owner)
 {
 	char path[8192];
 	struct stat st;
@@ -480,6 +525,7 @@ spool_read_work(struct spool *s, const char *work_name, uint8_t **data, size_t *
 	}
 	rc = spool_read_fd(fd, &st, san_ctx_config(s->ctx)->max_input_bytes, data, len);
 	close(fd);
+	*owner = st.st_uid;
 	if (rc < 0 && errno == EFBIG)   /* a verdict without reading it all: set aside, never redone */
 		spool_reject(s, work_name, "is larger than the input limit");
 	else if (rc < 0)
@@ -495,15 +541,16 @@ spool_process(struct spool *s, const char *work_name)
 	uint8_t *data = NULL;
 	size_t len = 0;
 	struct san_result res;
+	uid_t owner = (uid_t)-1;
 
-	if (spool_read_work(s, work_name, &data, &len) < 0)
+	if (spool_read_work(s, work_name, &data, &len, &owner) < 0)
 		return;
 	if (san_buffer(s->ctx, data, len, name, NULL, &res) < 0) {
 		free(data);   /* internal error: the file stays in work/ and is redone next start */
 		return;
 	}
 	snprintf(path, sizeof path, "%s/%s", s->work_dir, work_name);
-	if (spool_deliver(s, name, data, len, &res) == 0)
+	if (spool_deliver(s, name, data, len, &res, owner) == 0)
 		unlink(path);
 	san_result_free(&res);
 	free(data);

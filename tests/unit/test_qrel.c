@@ -1,5 +1,7 @@
 /* test_qrel.c -- unit tests for the release socket: request line parser, request-link tokens, approver tickets, writing inside release_dir. */
 #include <fcntl.h>
+#include <pwd.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -190,6 +192,48 @@ file_write_stays_inside(void)
 	CHECK_INT(system(path), 0);
 }
 
+/* A portal file release: ROOT/USER made 0700 for the user, O_EXCL names, planted symlinks never followed. */
+static void
+file_to_user_dir(void)
+{
+	char root[] = "/tmp/tg-qrel-user-XXXXXX", path[4200], *written = NULL;
+	const struct passwd *pw = geteuid() == 0 ? getpwnam("nobody") : getpwuid(geteuid());
+	const char *err = NULL, *user;
+	struct stat st;
+
+	CHECK(mkdtemp(root) != NULL && pw != NULL);
+	user = strdup(pw->pw_name);
+	CHECK_INT(qrel_file_to_user(root, user, "見積書.xlsm", (const uint8_t *)"orig", 4, &written, &err), 0);
+	snprintf(path, sizeof path, "%s/%s/見積書.xlsm", root, user);
+	CHECK_STR(written, path);
+	CHECK(stat(path, &st) == 0 && st.st_uid == pw->pw_uid && (st.st_mode & 0777) == 0600 && st.st_size == 4);
+	snprintf(path, sizeof path, "%s/%s", root, user);
+	CHECK(stat(path, &st) == 0 && st.st_uid == pw->pw_uid && (st.st_mode & 0777) == 0700);
+	free(written);
+	CHECK_INT(qrel_file_to_user(root, user, "見積書.xlsm", (const uint8_t *)"orig", 4, &written, &err), 0);
+	CHECK(written && strstr(written, "/見積書 (2).xlsm") != NULL);
+	free(written);
+	/* a symlink planted under the name: not followed, its target not written */
+	snprintf(path, sizeof path, "%s/%s/b.txt", root, user);
+	CHECK_INT(symlink("/tmp/tg-qrel-never-written", path), 0);
+	CHECK_INT(qrel_file_to_user(root, user, "b.txt", (const uint8_t *)"x", 1, &written, &err), 0);
+	CHECK(written && strstr(written, "/b (2).txt") != NULL && access("/tmp/tg-qrel-never-written", F_OK) != 0);
+	free(written);
+	CHECK_INT(qrel_file_to_user(root, user, "../etc/x", (const uint8_t *)"x", 1, &written, &err), 0);
+	CHECK(written && strstr(written, "/original") != NULL);   /* no path in a name */
+	free(written);
+	CHECK_INT(qrel_file_to_user(root, "root", "a", (const uint8_t *)"x", 1, &written, &err), -1);
+	CHECK_INT(qrel_file_to_user(NULL, user, "a", (const uint8_t *)"x", 1, &written, &err), -1);
+	/* the user's directory replaced by a symlink elsewhere: refused */
+	snprintf(path, sizeof path, "rm -rf '%s/%s' && ln -s /tmp '%s/%s'", root, user, root, user);
+	CHECK_INT(system(path), 0);
+	CHECK_INT(qrel_file_to_user(root, user, "a", (const uint8_t *)"x", 1, &written, &err), -1);
+	CHECK(written == NULL && strstr(err, "symbolic link") != NULL);
+	snprintf(path, sizeof path, "rm -rf '%s'", root);
+	CHECK_INT(system(path), 0);
+	free((char *)user);
+}
+
 #define SESS_A "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
 #define SESS_B "1123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
 
@@ -237,5 +281,6 @@ main(void)
 	UNIT_RUN(token_of_another_recipient_fails);
 	UNIT_RUN(ticket_round_trip_and_forgeries);
 	UNIT_RUN(file_write_stays_inside);
+	UNIT_RUN(file_to_user_dir);
 	UNIT_EXIT();
 }
