@@ -101,6 +101,7 @@ relsock_call(const char *socket_path, const char *const *fields, size_t n)
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	char buf[8192];
 	int fd, ok = -1, at_start = 1;
+	size_t have = 0, skip;
 	ssize_t r;
 
 	for (size_t i = 0; i < n; i++) {
@@ -127,17 +128,24 @@ relsock_call(const char *socket_path, const char *const *fields, size_t n)
 			return 1;
 		}
 	}
-	while ((r = read(fd, buf, sizeof buf)) > 0) {
-		size_t skip = 0;
-		if (at_start) {
-			char *nl = memchr(buf, '\n', (size_t)r);
-			ok = r >= 3 && memcmp(buf, "OK ", 3) == 0;
-			skip = nl ? (size_t)(nl - buf) + 1 : (size_t)r;
-			fprintf(stderr, "%s%.*s", ok ? "" : "tiergate-quarantine: refused: ", (int)skip - (ok ? 3 : 4),
-			    buf + (ok ? 3 : 4));
-			at_start = 0;
+	/* the status line may come in pieces: it is gathered whole before the body is copied out */
+	while ((r = read(fd, buf + have, sizeof buf - have)) > 0) {
+		char *nl;
+		have += (size_t)r;
+		if (!at_start) {
+			fwrite(buf, 1, have, stdout);
+			have = 0;
+			continue;
 		}
-		fwrite(buf + skip, 1, (size_t)r - skip, stdout);
+		if ((nl = memchr(buf, '\n', have)) == NULL && have < sizeof buf)
+			continue;
+		skip = nl ? (size_t)(nl - buf) + 1 : have;
+		ok = have >= 3 && memcmp(buf, "OK ", 3) == 0;
+		fprintf(stderr, "%s%.*s", ok ? "" : "tiergate-quarantine: refused: ", (int)(skip - (ok ? 3 : 4)),
+		    buf + (ok ? 3 : 4));
+		fwrite(buf + skip, 1, have - skip, stdout);
+		at_start = 0;
+		have = 0;
 	}
 	close(fd);
 	return ok == 1 ? 0 : 1;

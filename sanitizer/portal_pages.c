@@ -57,8 +57,19 @@ static void
 portal_item_html(struct evbuffer *b, const struct portal_rec *item)
 {
 	char when[32];
+	const char *kind = portal_rec_get(item, "kind");
 
 	portal_time_text(portal_rec_get(item, "time"), when);
+	if (kind && strcmp(kind, "file") == 0) {   /* a file from the spool: approved, it goes to your release folder */
+		html_raw(b, "<h2>届いたファイル <span class=\"en\">What arrived</span></h2><table>");
+		html_row(b, "ファイル名", "File name", portal_rec_get(item, "subject"));
+		html_row(b, "持ち主（あなた）", "Owner (you)", portal_rec_get(item, "recipient"));
+		html_row(b, "受信日時", "Received", when);
+		html_row(b, "保管した理由", "Why the original is kept", portal_rec_get(item, "reason"));
+		html_row(b, "承認後の置き場所", "Once approved, it goes to", "あなたの原本受け取りフォルダー / your release folder");
+		html_raw(b, "</table>\n");
+		return;
+	}
 	html_raw(b, "<h2>届いたメール <span class=\"en\">What arrived</span></h2><table>");
 	html_row(b, "件名", "Subject", portal_rec_get(item, "subject"));
 	html_row(b, "差出人", "Sender", portal_rec_get(item, "sender"));

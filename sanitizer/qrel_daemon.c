@@ -180,14 +180,15 @@ static void
 qrel_answer(struct qrel_daemon *d, struct qrel_conn *c, bool timed_out)
 {
 	struct qrel_reply rp = { false, "", JBUF_INIT, NULL, 0 };
+	char head[sizeof rp.status + 8];
 
 	if (timed_out || c->len == 0)
 		qrel_denied(d, &c->who, "-", "no request line within the time limit", &rp);
 	else
 		qrel_dispatch(d, &c->who, c->line, c->len, &rp);
-	qrel_write_all(c->fd, rp.ok ? "OK " : "ERR ", rp.ok ? 3 : 4);
-	qrel_write_all(c->fd, rp.status, strlen(rp.status));
-	qrel_write_all(c->fd, "\n", 1);
+	/* the status line in one write: a client may read it in one piece */
+	snprintf(head, sizeof head, "%s%s\n", rp.ok ? "OK " : "ERR ", rp.status);
+	qrel_write_all(c->fd, head, strlen(head));
 	if (rp.ok && rp.raw)
 		qrel_write_all(c->fd, rp.raw, rp.raw_len);
 	else if (rp.ok && rp.body.len) {

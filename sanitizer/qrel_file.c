@@ -163,6 +163,7 @@ qrel_file_to_user(const char *root, const char *user, const char *name, const ui
     char **written, const char **err)
 {
 	struct passwd *pw = getpwnam(user);
+	const char *why = "no free name in the user's release directory";
 	int dfd, rc = -1;
 
 	*written = NULL;
@@ -172,7 +173,6 @@ qrel_file_to_user(const char *root, const char *user, const char *name, const ui
 		return *err = "no such user (or root) for the release directory", -1;
 	if ((dfd = qrel_file_user_dir(root, pw, err)) < 0)
 		return -1;
-	*err = "no free name in the user's release directory";
 	for (unsigned n = 1; n < 1000; n++) {
 		char *leaf = uniqname_nth(qrel_file_leaf(name), n);
 		int fd = openat(dfd, leaf, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
@@ -180,14 +180,14 @@ qrel_file_to_user(const char *root, const char *user, const char *name, const ui
 			free(leaf);
 			if (errno == EEXIST)
 				continue;   /* a file or a planted symlink of that name: never followed, never replaced */
-			*err = "cannot create the file";
+			why = "cannot create the file";
 			break;
 		}
 		if (fd_write_all(fd, data, len) < 0 || fchown(fd, pw->pw_uid, pw->pw_gid) < 0 || fsync(fd) < 0) {
 			close(fd);
 			unlinkat(dfd, leaf, 0);
 			free(leaf);
-			*err = "write failed";
+			why = "write failed";
 			break;
 		}
 		close(fd);
@@ -197,5 +197,7 @@ qrel_file_to_user(const char *root, const char *user, const char *name, const ui
 		break;
 	}
 	close(dfd);
+	if (rc < 0)
+		*err = why;
 	return rc;
 }

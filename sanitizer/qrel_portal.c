@@ -129,6 +129,7 @@ qrel_info(struct qrel_daemon *d, const struct qrel_caller *who, const char *toke
 		return;
 	}
 	qrel_kv(rp, "id", it.id);
+	qrel_kv(rp, "kind", it.kind);
 	qrel_kv(rp, "recipient", rcpt);
 	qrel_kv(rp, "subject", it.name);
 	qrel_kv(rp, "sender", it.sender);

@@ -49,9 +49,11 @@ sanitizer = { quarantine = { dir = "$TG_TMP/quarantine"; sendmail = "$TG_TMP/sen
                              release_approvals = 2; requests_dir = "$TG_TMP/requests";
                              portal_user = "$pu"; token_key = "$TG_TMP/link.key";
                              portal_url = "https://127.0.0.1:$pport"; approvers = "$TG_TMP/approvers";
-                             lockout_base = 3600; };
+                             lockout_base = 3600; user_release_root = "$TG_TMP/users"; };
               events = "$ev"; };
 milter = { listen = "inet:$mport@127.0.0.1"; spool_dir = "$TG_TMP/spool"; events = "$TG_TMP/mail-events.json"; };
+spool = { inbox = "$TG_TMP/inbox"; outbox = "$TG_TMP/outbox"; state_dir = "$TG_TMP/spool-state"; workers = 1;
+          stable_seconds = 1; events = "$TG_TMP/spool-events.json"; };
 portal = { listen = "127.0.0.1:$pport"; cert = "$TG_TMP/portal.crt"; key = "$TG_TMP/portal.key";
            socket = "$TG_TMP/run/q.sock"; user = "$pu"; events = "$pev"; posts_per_minute = 60; };
 CONF
@@ -165,6 +167,59 @@ check "the admin unlock command" "$BIN/tiergate-quarantine" --config "$TG_TMP/si
 check_grep "(the unlock is an event with the admin)" '"event":"quarantine_unlock","operator_uid":0,"operator":"root".*"target":"saburo","was_counted":true' "$ev"
 code=$(curl_login saburo saburo-pass-3 "$(oathtool --totp -b "$s3")")
 [ "$code" = 303 ] && pass "after the unlock the approver logs in" || fail "login after unlock" "HTTP $code $(tail -2 "$pev")"
+
+# --- a file original through the portal: blocked by tiergate-spoold, asked for by its owner, approved,
+# written to that user's own release directory (a symlink planted there is not followed)
+mkdir -p "$TG_TMP/users" "$TG_TMP/inbox" "$TG_TMP/elsewhere" && chmod 1777 "$TG_TMP/inbox"
+tests/sanitizer/make-corpus.py "$TG_TMP/corpus" >/dev/null 2>&1 || fail "corpus generated"
+"$BIN/tiergate-spoold" --config "$TG_TMP/site.conf" >>"$TG_TMP/spoold.log" 2>&1 &
+on_exit "kill $!"
+wait_for 10 grep -q "watching" "$TG_TMP/spoold.log" || fail "spoold watching" "$(tail -3 "$TG_TMP/spoold.log")"
+as_ua() { setpriv --reuid="$ua" --regid="$(id -g "$ua")" --clear-groups "$@"; }
+install -d -o "$ua" -m 700 "$TG_TMP/users/$ua"
+as_ua ln -s "$TG_TMP/elsewhere/planted" "$TG_TMP/users/$ua/見積.pdf"
+as_ua cp "$TG_TMP/corpus/invoice.pdf" "$TG_TMP/inbox/見積.pdf.part" && as_ua mv "$TG_TMP/inbox/見積.pdf.part" "$TG_TMP/inbox/見積.pdf"
+wait_for 30 grep -q '"event":"spool".*"action":"blocked".*"request_link"' "$TG_TMP/spool-events.json" ||
+	fail "spool quarantined the file" "$(tail -3 "$TG_TMP/spool-events.json" "$TG_TMP/spoold.log")"
+check_grep "the spool's event names the file's owner and their request link" \
+	"\"event\":\"spool\",.*\"action\":\"blocked\".*\"owner\":\"$ua\",\"request_link\":\"https://127.0.0.1:$pport/r\?t=" "$TG_TMP/spool-events.json"
+flink=$(sed -n 's/.*"request_link":"\([^"]*\)".*/\1/p' "$TG_TMP/spool-events.json" | tail -n 1)
+curl -sk -o "$TG_TMP/f.html" "$flink"
+grep -q '届いたファイル' "$TG_TMP/f.html" && grep -q '見積.pdf' "$TG_TMP/f.html" && pass "the owner's link shows the file (Japanese first)" ||
+	fail "file request page" "$(head -c 300 "$TG_TMP/f.html")"
+fcsrf=$(sed -n 's/.*name="csrf" value="\([0-9a-f]*\)".*/\1/p' "$TG_TMP/f.html")
+code=$(curl -sk -o "$TG_TMP/f2.html" -w '%{http_code}' --data-urlencode "t=${flink#*t=}" --data-urlencode "csrf=$fcsrf" \
+	--data-urlencode "reason=取引先の見積書の原本が必要です" "https://127.0.0.1:$pport/r")
+"$BIN/tiergate-quarantine" --config "$TG_TMP/site.conf" requests >"$TG_TMP/requests.json" 2>"$TG_TMP/requests.err"
+freq=$(/usr/bin/python3 -c '
+import json, sys
+print(" ".join(r["request"] for r in json.load(sys.stdin) if r.get("user") == sys.argv[1] and r["state"] == "pending"))' "$ua" <"$TG_TMP/requests.json")
+[ -n "$freq" ] && [ "$(echo "$freq" | wc -w)" = 1 ] && pass "the owner asked through the portal (HTTP $code)" ||
+	fail "file request" "HTTP $code '$freq' $(cat "$TG_TMP/requests.json" "$TG_TMP/requests.err")"
+approve_as() {   # approve_as USER PASSWORD SECRET: logs in (next TOTP step) and approves $freq
+	local jar="$TG_TMP/ap.jar" c
+	c=$(oathtool --totp -b "$3" --now "$(date -u -d "@$(( $(date +%s) + 30 ))" '+%Y-%m-%d %H:%M:%S UTC')")
+	[ "$(curl_login "$1" "$2" "$c")" = 303 ] || return 1
+	cp "$TG_TMP/lock.jar" "$jar"
+	curl -sk -b "$jar" -o "$TG_TMP/q.html" "https://127.0.0.1:$pport/queue"
+	c=$(sed -n 's/.*name="csrf" value="\([0-9a-f]*\)".*/\1/p' "$TG_TMP/q.html" | head -n 1)
+	curl -sk -b "$jar" -o "$TG_TMP/d.html" -w '%{http_code}' --data "req=$freq&csrf=$c&action=approve" "https://127.0.0.1:$pport/decide"
+}
+[ "$(approve_as hanako hanako-pass-1 "$s1")" = 200 ] && grep -q "needs 1 more approval" "$TG_TMP/d.html" &&
+	pass "first approval of the file" || fail "first file approval" "$(sed -n 's/.*id="result">\([^<]*\).*/\1/p' "$TG_TMP/d.html")"
+[ "$(approve_as jiro jiro-pass-22 "$s2")" = 200 ] && grep -q "released" "$TG_TMP/d.html" &&
+	pass "second approval releases the file" || fail "second file approval" "$(grep -o 'class="en">[^<]*' "$TG_TMP/d.html" | tail -1)"
+got="$TG_TMP/users/$ua/見積 (2).pdf"
+cmp -s "$got" "$TG_TMP/corpus/invoice.pdf" && pass "the original bytes are in the owner's release directory" || fail "released file" "$(ls -la "$TG_TMP/users/$ua")"
+[ "$(stat -c '%U %a' "$got" 2>/dev/null)" = "$ua 600" ] && pass "owned by the user, mode 0600" || fail "released file owner/mode" "$(stat -c '%U %a' "$got")"
+[ -L "$TG_TMP/users/$ua/見積.pdf" ] && [ ! -e "$TG_TMP/elsewhere/planted" ] && pass "the planted symlink was not followed (its name taken: name (2).ext)" ||
+	fail "planted symlink" "$(ls -la "$TG_TMP/elsewhere")"
+n=$(find "$TG_TMP" -path "$TG_TMP/corpus" -prune -o -type f -newer "$TG_TMP/corpus/invoice.pdf" -print0 | xargs -0 cmp -s "$TG_TMP/corpus/invoice.pdf" 2>/dev/null; \
+	find "$TG_TMP" -path "$TG_TMP/corpus" -prune -o -path "$TG_TMP/quarantine" -prune -o -type f -print0 | while IFS= read -r -d '' f; do cmp -s "$f" "$TG_TMP/corpus/invoice.pdf" && echo "$f"; done | wc -l)
+[ "$n" = 1 ] && pass "the original is nowhere else (outside the quarantine)" || fail "original elsewhere" "$n copies"
+got_re=$(printf '%s' "$got" | sed 's/[()]/\\&/g')
+check_grep "the release event names the approvers and the path" \
+	"\"event\":\"quarantine_approve\".*\"kind\":\"file\".*\"user\":\"$ua\",\"to\":\"$got_re\".*\"approvers\":\[\"hanako \(portal\)\",\"jiro \(portal\)\"\].*\"state\":\"released\"" "$ev"
 
 # --- HTTP hygiene an auditor checks, from a plain client
 curl -sk -D "$TG_TMP/h.txt" -o /dev/null "https://127.0.0.1:$pport/login"

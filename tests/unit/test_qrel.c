@@ -203,14 +203,18 @@ file_to_user_dir(void)
 
 	CHECK(mkdtemp(root) != NULL && pw != NULL);
 	user = strdup(pw->pw_name);
+	err = NULL;
 	CHECK_INT(qrel_file_to_user(root, user, "見積書.xlsm", (const uint8_t *)"orig", 4, &written, &err), 0);
+	CHECK(err == NULL);
 	snprintf(path, sizeof path, "%s/%s/見積書.xlsm", root, user);
 	CHECK_STR(written, path);
 	CHECK(stat(path, &st) == 0 && st.st_uid == pw->pw_uid && (st.st_mode & 0777) == 0600 && st.st_size == 4);
 	snprintf(path, sizeof path, "%s/%s", root, user);
 	CHECK(stat(path, &st) == 0 && st.st_uid == pw->pw_uid && (st.st_mode & 0777) == 0700);
 	free(written);
+	err = NULL;
 	CHECK_INT(qrel_file_to_user(root, user, "見積書.xlsm", (const uint8_t *)"orig", 4, &written, &err), 0);
+	CHECK(err == NULL);
 	CHECK(written && strstr(written, "/見積書 (2).xlsm") != NULL);
 	free(written);
 	/* a symlink planted under the name: not followed, its target not written */
