@@ -25,14 +25,16 @@ openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 1 -su
 cat >"$tmp/site.conf" <<CONF
 sanitizer = { quarantine = { dir = "$q"; sendmail = "$tmp/sendmail"; release_socket = "$tmp/run/q.sock";
                              admin_group = "root"; release_approvals = 2; requests_dir = "$tmp/requests";
-                             portal_user = "nobody"; token_key = "$tmp/link.key"; portal_url = "$base"; };
+                             portal_user = "nobody"; token_key = "$tmp/link.key"; portal_url = "$base";
+                             approvers = "$tmp/approvers"; };
               events = "$tmp/events.json"; };
 portal = { listen = "127.0.0.1:$port"; cert = "$tmp/portal.crt"; key = "$tmp/portal.key";
-           socket = "$tmp/run/q.sock"; users = "$tmp/approvers"; user = "nobody"; events = "$tmp/portal.json"; };
+           socket = "$tmp/run/q.sock"; user = "nobody"; events = "$tmp/portal.json"; };
 CONF
-echo "\$ tiergate-portal --config site.conf --add-user kacho    (password on stdin; prints the TOTP secret for the phone)"
-s1=$(echo 'kacho-password' | "$B/tiergate-portal" --config "$tmp/site.conf" --add-user kacho)
-s2=$(echo 'kakaricho-password' | "$B/tiergate-portal" --config "$tmp/site.conf" --add-user kakaricho)
+echo "\$ tiergate-quarantined --config site.conf --add-approver kacho    (password on stdin; prints the TOTP secret for the phone)"
+echo "  (the approvers file is the release daemon's, root 0600: the portal never sees a hash or a secret)"
+s1=$(echo 'kacho-password' | "$B/tiergate-quarantined" --config "$tmp/site.conf" --add-approver kacho)
+s2=$(echo 'kakaricho-password' | "$B/tiergate-quarantined" --config "$tmp/site.conf" --add-approver kakaricho)
 echo "  kacho: TOTP secret ${s1:0:6}...   kakaricho: TOTP secret ${s2:0:6}..."
 "$B/tiergate-quarantined" --config "$tmp/site.conf" 2>/dev/null & pids+=($!)
 "$B/tiergate-portal" --config "$tmp/site.conf" 2>/dev/null & pids+=($!)
@@ -74,6 +76,22 @@ import json, sys
 for r in json.load(sys.stdin):
     print("  %s  %-9s %-18s asked by %s: %s; approved by %s" % (r["request"], r["state"], r.get("rcpt", "-"),
           r["asked_by"], r.get("reason", "-"), ", ".join(r["approvers"])))'
-echo "The audit trail (tiergate-quarantined's events; operator = the portal's uid, approvers by name):"
-grep -o '"event":"quarantine_[a-z]*".\{0,60\}\|"approvers":\[[^]]*\],"approvals_needed":[0-9],"state":"[a-z]*"' "$tmp/events.json" |
-	sed 's/^/  /' | head -n 12
+echo "The audit trail (tiergate-quarantined's events; operator = the portal's uid, approvers as the daemon verified them):"
+grep -o '"event":"quarantine_[a-z]*".\{0,60\}\|"approver":"[a-z]*"\|"approvers":\[[^]]*\],"approvals_needed":[0-9],"state":"[a-z]*"' "$tmp/events.json" |
+	sed 's/^/  /' | head -n 16
+echo
+echo "A portal that would claim an approver without the daemon's ticket is refused (as the portal's uid):"
+setpriv --reuid=nobody --regid=nogroup --clear-groups /usr/bin/python3 -c '
+import socket, sys
+s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1])
+s.sendall(("PAPPROVE\ta1.9999999999.6b6163686f.%s\t%s\t0123456789abcdef\n" % ("0" * 64, "0" * 64)).encode())
+print("  | " + s.recv(4096).decode().splitlines()[0])' "$tmp/run/q.sock"
+for _ in 1 2 3 4 5; do
+	curl -sk -c "$tmp/x.jar" -o "$tmp/l.html" "$base/login"
+	c=$(sed -n 's/.*name="csrf" value="\([0-9a-f]*\)".*/\1/p' "$tmp/l.html")
+	curl -sk -b "$tmp/x.jar" -o /dev/null --data "user=kacho&password=kacho-password&otp=000000&csrf=$c" "$base/login"
+done
+echo "Five wrong TOTP codes for kacho: the daemon locks the account (kept across restarts):"
+grep -o '"event":"quarantine_lockout".*"target":"kacho","seconds":[0-9]*' "$tmp/events.json" | sed 's/"operator_pid":[0-9]*,//; s/^/  | /'
+echo "\$ tiergate-quarantine --config site.conf unlock kacho"
+"$B/tiergate-quarantine" --config "$tmp/site.conf" unlock kacho 2>&1 | sed 's/^/  | /' 
