@@ -107,8 +107,12 @@ qrel_login_file_check(const char *path, uid_t portal_uid, bool have_portal)
 	char dir[4096];
 	struct stat st;
 
+	if (lstat(path, &st) < 0 && errno == ENOENT) {   /* a fresh install: nobody enrolled yet */
+		log_warnx("approvers %s: none enrolled yet (tiergate-quarantined --add-approver NAME)", path);
+		return 0;
+	}
 	if (lstat(path, &st) < 0)
-		return log_warn("approvers %s (enrol one: tiergate-quarantined --add-approver NAME)", path), -1;
+		return log_warn("approvers %s", path), -1;
 	if (!S_ISREG(st.st_mode) || st.st_uid != geteuid() || (st.st_mode & 077) != 0) {
 		log_warnx("approvers %s must be a file of uid %u with mode 0600 (it is uid %u, mode %03o): "
 		    "refusing to start", path, (unsigned)geteuid(), (unsigned)st.st_uid, (unsigned)(st.st_mode & 0777));
@@ -294,9 +298,12 @@ qrel_login_check(struct qrel_daemon *d, const struct qrel_caller *who, struct qr
 	uint64_t step = 0, *last;
 	bool ok = false;
 
+	if (found > 0 && qrel_login_file_check(d->sc->approvers, d->portal_uid, d->have_portal) < 0)
+		found = -1;   /* changed since the start: its owner or mode is no longer the daemon's alone */
 	if (found <= 0) {
 		pwhash_dummy(password, strlen(password));
-		str_copy(at->why, found < 0 ? "the approvers file cannot be read" : "unknown approver", sizeof at->why);
+		str_copy(at->why, found < 0 ? "the approvers file cannot be read or is not the daemon's alone" :
+		    "unknown approver", sizeof at->why);
 	} else if (!pwhash_verify(hash, password, strlen(password))) {
 		str_copy(at->why, "wrong password", sizeof at->why);
 	} else if (totp_check(secret, code, at->now, 30, 1, 6, &step) < 0 ||

@@ -350,7 +350,12 @@ qrel_status(struct qrel_daemon *d, const struct qrel_caller *who, const struct r
 	items = quarantine_list(d->sc->quarantine_dir, qrel_status_item, rp);
 	reqs = qrel_store_each(d->sc->requests_dir, qrel_status_request, &st);
 
-	qrel_portal_event(d, "quarantine_status", who, NULL, NULL, NULL, NULL);
+	{
+		struct jbuf ev = JBUF_INIT;
+		qrel_event_begin(&ev, "quarantine_status", who);
+		jb_str(&ev, "approver", approver);
+		qrel_event_end(d, &ev, true, NULL);
+	}
 	qrel_reply_ok(rp, "%d item(s) %d request(s)", items, reqs);
 }
 
