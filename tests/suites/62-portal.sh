@@ -21,8 +21,8 @@ art="$TIERGATE_BUILD/test-artifacts/portal"
 rm -rf "$art" && mkdir -p "$art"
 port_free() { ! ss -ltnH "sport = :$1" 2>/dev/null | grep -q .; }
 for _ in $(seq 20); do
-	smtp=$((20000 + RANDOM % 20000)); mport=$((smtp + 1)); pport=$((smtp + 2))
-	port_free "$smtp" && port_free "$mport" && port_free "$pport" && break
+	smtp=$((20000 + RANDOM % 20000)); mport=$((smtp + 1)); pport=$((smtp + 2)); tport=$((smtp + 3))
+	port_free "$smtp" && port_free "$mport" && port_free "$pport" && port_free "$tport" && break
 done
 tag="tgp$$"
 ua="${tag}a" ub="${tag}b" pu="${tag}w"
@@ -244,7 +244,6 @@ check_grep "the rate limit is an event" '"event":"portal_rate_limited","src_ip":
 
 # --- session timeouts: a second portal with an idle limit of 3 s and an absolute one of 6 s (clock in whole seconds:
 # each wait is at least a second past the limit, each check within a limit at least a second short of it)
-tport=$((pport + 3))
 sed -e "s/listen = \"127.0.0.1:$pport\"/listen = \"127.0.0.1:$tport\"/" \
 	-e "s/posts_per_minute = 60;/posts_per_minute = 60; session_idle_seconds = 3; session_max_seconds = 6;/" \
 	-e "s|events = \"$pev\"|events = \"$TG_TMP/portal2.json\"|" "$TG_TMP/site.conf" >"$TG_TMP/short.conf"
