@@ -66,7 +66,8 @@ portal_login(struct portal *p, const char *name, const char *password, const cha
     char *why, size_t why_size)
 {
 	char id[65], bind[65];
-	const char *f[6] = { "PLOGIN", name, password, code, addr && *addr ? addr : "-", bind };
+	bool addr_ok = addr && *addr && strlen(addr) < 64 && strspn(addr, "0123456789abcdefABCDEF.:") == strlen(addr);
+	const char *f[6] = { "PLOGIN", name, password, code, addr_ok ? addr : "-", bind };
 	const struct portal_rec *rec;
 	struct portal_session *s = NULL;
 	struct portal_answer a;
