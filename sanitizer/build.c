@@ -568,7 +568,13 @@ build_zip(const struct san_config *cfg, struct pixstore *ps, struct san_result *
 		if (r->members[i].action == SAN_BLOCKED)
 			continue;
 		cleanres_output(&r->members[i]);   /* a member's text as any text: clean, CSV rules, BOM */
-		if (zipwrite_add(zw, &r->members[i], r) < 0) {
+		struct san_result *beside = r->members[i].payload == SAN_PAY_PAGES && r->members[i].n_members == 1 ?
+		    &r->members[i].members[0] : NULL;   /* an office member's text: NAME.txt beside NAME.pdf */
+		if (beside) {
+			cleanres_output(beside);
+			beside->mtime = r->members[i].mtime;
+		}
+		if (zipwrite_add(zw, &r->members[i], r) < 0 || (beside && zipwrite_add(zw, beside, r) < 0)) {
 			zipwrite_discard(zw);
 			snprintf(why, why_size, "member %zu could not be added to the new archive", i + 1);
 			return -1;

@@ -242,6 +242,9 @@ dispatch_sanitize(const struct san_job *job, const uint8_t *data, size_t len,
 	    kind == KIND_ODF || kind == KIND_LEGACY_OFFICE || kind == KIND_RTF) &&
 	    lo_render(job, data, len, kind, res))   /* the converter's pages (and text), or its failure */
 		return;
+	if (job->depth > 0 && (kind == KIND_OOXML || kind == KIND_ODF || kind == KIND_LEGACY_OFFICE ||
+	    kind == KIND_RTF) && lo_render_member(job, data, len, name, kind, res))
+		return;   /* an archive's office member: its pages (and text) by the parent's converter */
 	switch (kind) {
 	case KIND_PDF:
 		if (pdfscan_buffer(data, len, res) == PDFSCAN_ENCRYPTED_USER) {

@@ -25,6 +25,7 @@ struct san_job {
 	const char *office_why;           /* or why it failed, or NULL: not converted */
 	bool office_refused;              /* LibreOffice could not read it (docx/odf: text path instead) */
 	const uint8_t *office_src;        /* the bytes converted: only they get office/office_why */
+	int lo_fd;                        /* archive members: conversions asked of the parent (lo_chan.c); <= 0: none */
 };
 
 /*
@@ -204,6 +205,9 @@ int html_to_text(const uint8_t *data, size_t len, size_t max_text, char **text, 
  */
 bool lo_render(const struct san_job *job, const uint8_t *data, size_t len, enum san_kind kind,
     struct san_result *res);   /* false: not done, the caller's own path (text) takes it */
+/* An office member of an archive, converted by the parent on the worker's request: true when res is its verdict. */
+bool lo_render_member(const struct san_job *job, const uint8_t *data, size_t len, const char *name,
+    enum san_kind kind, struct san_result *res);
 
 
 /* archive.c: read a ZIP and rebuild it from its sanitized members (zipwrite.c writes). */
@@ -330,6 +334,8 @@ int sandbox_compile_strict(struct sandbox_ids *ids);
 void sandbox_free(struct sandbox_ids *ids);
 /* In the forked child: privileges, rlimits, seccomp. Returns 0 or -1 (the child then exits). */
 int sandbox_enter(const struct san_config *cfg, const struct sandbox_ids *ids, int keep_fd);
+/* The same keeping a second descriptor (-1: none): the worker's channel to the office converter. */
+int sandbox_enter_fds(const struct san_config *cfg, const struct sandbox_ids *ids, int keep_fd, int keep_fd2);
 
 /* Unit tests only (production code never sets it): runs in the worker right after sandbox_enter. */
 extern void (*san_test_worker_hook)(struct pool *pool);

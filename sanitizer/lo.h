@@ -67,4 +67,45 @@ int lo_pool_convert(struct lo_pool *lp, const uint8_t *data, size_t len, const c
     struct lo_output *out, char *why, size_t why_size);
 void lo_pool_free(struct lo_pool *lp);
 
+/*
+ * A pool without slots of its own: every conversion goes to the converter service
+ * (lo_service.c) behind svc_fd, on a socket of its own passed with SCM_RIGHTS.
+ */
+struct lo_pool *lo_pool_remote(const struct san_config *cfg, int svc_fd);
+
+/* lo_chan.c: conversions asked for over a socket (a worker's archive members, a mail broker's parts). */
+struct lo_chan_limits {
+	size_t max_input;         /* bytes of one document */
+	size_t max_output;        /* PDF + text of one answer */
+	unsigned max_requests;    /* documents per connection */
+	uint64_t max_bytes;       /* input bytes per connection */
+};
+/* The asking side: as lo_pool_convert (0, -1 failed, -2 refused), the answer checked against max_output. */
+int lo_chan_request(int fd, const char *ext, const uint8_t *data, size_t len, size_t max_output,
+    struct lo_output *out, char *why, size_t why_size);
+/* What one connection asked for so far. */
+struct lo_chan_count {
+	unsigned served;
+	uint64_t bytes;
+};
+/*
+ * The converting side's reader: one request (1: ext and data, the caller frees data), 0 at
+ * EOF or a short request, -1 when it breaks the format or the limits (the connection ends).
+ */
+int lo_chan_next(int fd, const struct lo_chan_limits *lim, struct lo_chan_count *count, const char **ext,
+    uint8_t **data, uint32_t *len);
+/* The converting side: answers requests on fd until EOF (0), or -1 on a bad request or over the limits. */
+int lo_chan_serve(int fd, struct lo_pool *lp, const struct lo_chan_limits *lim);
+/* The extension a request names (8 bytes, NUL-padded), NULL when it is none LibreOffice is asked to read. */
+const char *lo_chan_ext(const uint8_t field[8]);
+
+/*
+ * lo_service.c: a process owning a warm pool (office.slots), forked now, serving every process
+ * that inherits the returned descriptor (the milter's message processes). -1 when it cannot start.
+ */
+int lo_service_start(const struct san_config *cfg);
+/* One conversion by the service behind svc_fd: as lo_pool_convert. */
+int lo_service_ask(int svc_fd, const char *ext, const uint8_t *data, size_t len, size_t max_output,
+    struct lo_output *out, char *why, size_t why_size);
+
 #endif

@@ -20,6 +20,7 @@ struct lo_pool {
 	struct lo_slot *slots;
 	bool *busy;
 	bool as_root;             /* root without a user to drop to: never start a converter */
+	int remote;               /* >= 0: no slots here, the converter service behind it converts (lo_service.c) */
 };
 
 struct lo_pool *
@@ -49,6 +50,19 @@ lo_pool_new(const struct san_config *cfg)
 	lp->n = cfg->office_slots ? cfg->office_slots : 1;
 	lp->slots = xcalloc(lp->n, sizeof *lp->slots);
 	lp->busy = xcalloc(lp->n, sizeof *lp->busy);
+	lp->remote = -1;
+	return lp;
+}
+
+struct lo_pool *
+lo_pool_remote(const struct san_config *cfg, int svc_fd)
+{
+	struct lo_pool *lp = xcalloc(1, sizeof *lp);
+
+	pthread_mutex_init(&lp->lock, NULL);
+	pthread_cond_init(&lp->freed, NULL);
+	lp->lim.max_output = cfg->max_output_bytes;
+	lp->remote = svc_fd;
 	return lp;
 }
 
@@ -104,6 +118,9 @@ int
 lo_pool_convert(struct lo_pool *lp, const uint8_t *data, size_t len, const char *ext,
     struct lo_output *out, char *why, size_t why_size)
 {
+	if (lp->remote >= 0)
+		return lo_service_ask(lp->remote, ext, data, len, lp->lim.max_output, out, why, why_size);
+
 	unsigned i = lo_pool_acquire(lp);
 	struct lo_slot *s = &lp->slots[i];
 	bool slot_ok = false;
@@ -138,6 +155,8 @@ lo_pool_free(struct lo_pool *lp)
 		return;
 	for (unsigned i = 0; i < lp->n; i++)
 		lo_slot_stop(&lp->slots[i]);
+	if (lp->remote >= 0)
+		close(lp->remote);
 	pthread_mutex_destroy(&lp->lock);
 	pthread_cond_destroy(&lp->freed);
 	free(lp->slots);

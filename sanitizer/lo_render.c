@@ -57,3 +57,33 @@ lo_render(const struct san_job *job, const uint8_t *data, size_t len, enum san_k
 		lo_render_text(job, job->office, res);
 	return true;
 }
+
+/*
+ * An office document inside an archive: only the worker finds it, so the
+ * worker asks the parent's converter over its channel (lo_chan.c) and renders
+ * the answer as it would the file's own. false: not converted here (no
+ * channel, not a format LibreOffice reads, or refused and office.c may read it).
+ */
+bool
+lo_render_member(const struct san_job *job, const uint8_t *data, size_t len, const char *name,
+    enum san_kind kind, struct san_result *res)
+{
+	struct san_job inner = *job;
+	struct lo_output out = { 0 };
+	char why[256] = "";
+	const char *ext;
+	bool done;
+	int rc;
+
+	if (job->lo_fd <= 0 || job->office_src == data || job->cfg->office_output == SAN_OFFICE_TEXT ||
+	    (ext = lo_sniff(data, len, name)) == NULL)
+		return false;
+	rc = lo_chan_request(job->lo_fd, ext, data, len, job->cfg->max_output_bytes, &out, why, sizeof why);
+	inner.office = rc == 0 ? &out : NULL;
+	inner.office_why = rc == 0 ? NULL : why;
+	inner.office_refused = rc == -2;
+	inner.office_src = data;
+	done = lo_render(&inner, data, len, kind, res);
+	lo_output_free(&out);
+	return done;
+}

@@ -263,19 +263,30 @@ sandbox_seccomp(const struct sandbox_ids *ids)
 	return syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_TSYNC, &prog) == 0 ? 0 : -1;
 }
 
-/* Closes every descriptor but stdin/out/err and keep_fd (other threads' sockets and files). */
+/* Closes every descriptor but stdin/out/err and the kept ones (other threads' sockets and files). */
 static void
-sandbox_close_fds(int keep_fd)
+sandbox_close_fds(int keep_fd, int keep_fd2)
 {
-	if (keep_fd > 3)
-		syscall(SYS_close_range, 3, (unsigned)keep_fd - 1, 0);
-	syscall(SYS_close_range, (unsigned)keep_fd + 1, ~0U, 0);
-	if (keep_fd != 3)
+	int lo = keep_fd2 >= 0 && keep_fd2 < keep_fd ? keep_fd2 : keep_fd;
+	int hi = keep_fd2 > keep_fd ? keep_fd2 : keep_fd;
+
+	if (lo > 3)
+		syscall(SYS_close_range, 3, (unsigned)lo - 1, 0);
+	if (hi > lo + 1)
+		syscall(SYS_close_range, (unsigned)lo + 1, (unsigned)hi - 1, 0);
+	syscall(SYS_close_range, (unsigned)hi + 1, ~0U, 0);
+	if (lo != 3 && hi != 3)
 		close(3);
 }
 
 int
 sandbox_enter(const struct san_config *cfg, const struct sandbox_ids *ids, int keep_fd)
+{
+	return sandbox_enter_fds(cfg, ids, keep_fd, -1);
+}
+
+int
+sandbox_enter_fds(const struct san_config *cfg, const struct sandbox_ids *ids, int keep_fd, int keep_fd2)
 {
 	int devnull = open("/dev/null", O_RDWR);
 
@@ -291,7 +302,7 @@ sandbox_enter(const struct san_config *cfg, const struct sandbox_ids *ids, int k
 		if (devnull > 2)
 			close(devnull);
 	}
-	sandbox_close_fds(keep_fd);
+	sandbox_close_fds(keep_fd, keep_fd2);
 	if (sandbox_drop(ids) < 0)
 		return -1;
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 || prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)

@@ -132,6 +132,14 @@ san_ctx_free(struct san_ctx *ctx)
 }
 
 void
+san_ctx_office_remote(struct san_ctx *ctx, int svc_fd)
+{
+	if (ctx->cfg.office_output == SAN_OFFICE_TEXT || svc_fd < 0 || ctx->lo != NULL)
+		return;
+	ctx->lo = lo_pool_remote(&ctx->cfg, svc_fd);
+}
+
+void
 san_ctx_office_start(struct san_ctx *ctx, bool warm)
 {
 	if (ctx->cfg.office_output == SAN_OFFICE_TEXT)
@@ -156,13 +164,15 @@ san_ctx_events(struct san_ctx *ctx)
 
 /* The worker: never returns. Exit 0 after a complete answer, 3 when the sandbox failed. */
 static void __attribute__((noreturn))
-worker_main(struct san_ctx *ctx, int fd, const uint8_t *data, size_t len, const char *name,
+worker_main(struct san_ctx *ctx, const int fd_pair[2], const uint8_t *data, size_t len, const char *name,
     const char *declared_mime, const struct lo_output *office, const char *office_why, bool office_refused)
 {
 	struct san_result res;
 	struct wbuf w = { 0 };
 	uint64_t budget = ctx->cfg.archive_max_total;
-	struct san_job job = { &ctx->cfg, ctx->magic, 0, &budget, NULL, NULL, office, office_why, office_refused, data };
+	int fd = fd_pair[0];
+	struct san_job job = { &ctx->cfg, ctx->magic, 0, &budget, NULL, NULL, office, office_why, office_refused, data,
+		fd_pair[1] };
 	unsigned threads = ctx->cfg.worker_threads ? ctx->cfg.worker_threads : pool_auto_threads();
 	uint64_t start;
 
@@ -171,7 +181,7 @@ worker_main(struct san_ctx *ctx, int fd, const uint8_t *data, size_t len, const 
 	mallopt(M_MMAP_THRESHOLD, 64 << 20);
 	mallopt(M_TRIM_THRESHOLD, 256 << 20);
 	job.pool = pool_new(threads - 1);   /* before the sandbox: inside it no thread can start */
-	if (sandbox_enter(&ctx->cfg, &ctx->ids, fd) < 0)
+	if (sandbox_enter_fds(&ctx->cfg, &ctx->ids, fd, fd_pair[1]) < 0)
 		_exit(3);
 	if (san_test_worker_hook)
 		san_test_worker_hook(job.pool);
@@ -441,6 +451,56 @@ accept_answer(struct san_ctx *ctx, struct answer *a, const char *name, struct sa
 	build_result(&ctx->cfg, a->ps, name, res);
 }
 
+/*
+ * The worker's channel to the converter (lo_chan.c): an office document inside
+ * an archive is found only by the worker, which asks the parent to convert it,
+ * as the parent does for a file itself before the fork. A thread answers while
+ * the main thread collects pixels; the worker is as hostile as its input, so
+ * requests are bounded by the archive limits (members, bytes) and one bad
+ * request ends the channel.
+ */
+struct conv_chan {
+	int fds[2];                   /* [0] the parent's end, [1] the worker's */
+	struct san_ctx *ctx;
+	pthread_t thread;
+	bool running;
+};
+
+static void *
+conv_chan_main(void *arg)
+{
+	struct conv_chan *c = arg;
+	const struct san_config *cfg = &c->ctx->cfg;
+	struct lo_chan_limits lim = { cfg->max_input_bytes, cfg->max_output_bytes, cfg->archive_max_members,
+		cfg->archive_max_total };
+
+	lo_chan_serve(c->fds[0], c->ctx->lo, &lim);
+	shutdown(c->fds[0], SHUT_RDWR);   /* a worker waiting for an answer gets EOF, never a hang */
+	return NULL;
+}
+
+static void
+conv_chan_start(struct conv_chan *c)
+{
+	if (c->fds[1] < 0)
+		return;
+	close(c->fds[1]);
+	c->fds[1] = -1;
+	c->running = pthread_create(&c->thread, NULL, conv_chan_main, c) == 0;
+}
+
+static void
+conv_chan_close(struct conv_chan *c)
+{
+	if (c->running)
+		pthread_join(c->thread, NULL);
+	c->running = false;
+	for (int i = 0; i < 2; i++)
+		if (c->fds[i] >= 0)
+			close(c->fds[i]);
+	c->fds[0] = c->fds[1] = -1;
+}
+
 /* Forks the worker; while it works the parent hashes the input (sha_in) and warms libmagic. */
 static int
 run_worker(struct san_ctx *ctx, const uint8_t *data, size_t len, const char *name,
@@ -457,25 +517,34 @@ run_worker(struct san_ctx *ctx, const uint8_t *data, size_t len, const char *nam
 	a.ps = pixstore_new();
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) < 0)
 		return -1;
+	struct conv_chan conv = { { -1, -1 }, ctx, 0, false };
+	if (ctx->lo && socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, conv.fds) < 0)
+		conv.fds[0] = conv.fds[1] = -1;   /* no converter for members: they become text */
 	pthread_mutex_lock(&ctx->magic_lock);   /* not while another thread warms it */
 	pid = fork();
 	pthread_mutex_unlock(&ctx->magic_lock);
 	if (pid < 0) {
 		close(fds[0]);
 		close(fds[1]);
+		conv_chan_close(&conv);
 		pixstore_free(a.ps);
 		return -1;
 	}
 	if (pid == 0) {
 		close(fds[0]);
-		worker_main(ctx, fds[1], data, len, name, declared_mime, office, office_why, office_refused);
+		if (conv.fds[0] >= 0)
+			close(conv.fds[0]);
+		worker_main(ctx, (const int[2]){ fds[1], conv.fds[1] }, data, len, name, declared_mime, office,
+		    office_why, office_refused);
 	}
 	close(fds[1]);
+	conv_chan_start(&conv);
 	san_sha256_hex(data, len, sha_in);
 	san_ctx_warm(ctx);
 	collected = collect(fds[0], pid, &ctx->cfg, deadline, ctx->cfg.max_output_bytes + (16u << 20), &a, &timed_out);
 	close(fds[0]);
 	reap(pid, deadline, &status, &timed_out);
+	conv_chan_close(&conv);   /* the worker is gone: its end closed, the serving thread sees EOF */
 	memset(res, 0, sizeof *res);
 	if (collected == 0 && !timed_out && ((WIFEXITED(status) && WEXITSTATUS(status) == 0) || a.refused[0])) {
 		accept_answer(ctx, &a, name, res);

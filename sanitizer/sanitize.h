@@ -119,6 +119,8 @@ struct san_ctx *san_ctx_new(const struct san_config *sc);
  * without it office files become text only. warm: start the sandboxes now (daemons).
  */
 void san_ctx_office_start(struct san_ctx *ctx, bool warm);
+/* The same with the converter of another process (lo_service.c) behind svc_fd (the ctx then owns it). */
+void san_ctx_office_remote(struct san_ctx *ctx, int svc_fd);
 /* Prepares libmagic once so workers forked later start warm (daemons: at start; else done lazily). */
 void san_ctx_warm(struct san_ctx *ctx);
 void san_ctx_free(struct san_ctx *ctx);

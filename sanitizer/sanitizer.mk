@@ -5,7 +5,8 @@ SAN_CORE_SRCS := sanitizer/charset.c sanitizer/config.c sanitizer/sanitize.c san
 	sanitizer/pool.c sanitizer/pages.c sanitizer/arena.c sanitizer/build.c \
 	sanitizer/office.c sanitizer/html.c sanitizer/archive.c sanitizer/zipwrite.c sanitizer/tarball.c sanitizer/tarread.c \
 	sanitizer/report.c sanitizer/uniqname.c sanitizer/cleanres.c sanitizer/csvsafe.c \
-	sanitizer/quarantine.c sanitizer/lo_conv.c sanitizer/lo_pool.c sanitizer/lo_render.c
+	sanitizer/quarantine.c sanitizer/lo_conv.c sanitizer/lo_pool.c sanitizer/lo_render.c \
+	sanitizer/lo_chan.c sanitizer/lo_service.c
 SAN_CORE_OBJS := $(SAN_CORE_SRCS:%.c=$(BUILD)/%.o)
 
 # libmupdf-dev ships static libraries with a wrong .pc file: the list from PLATFORM.md.
@@ -107,5 +108,10 @@ fuzz_csvsafe_LIBS = $(LIB_LIBS)
 # The parent's reading of the office converter's reply and its sniff of office bytes (lo_pool.c, lo_conv.c).
 FUZZERS += lo
 fuzz_lo_OBJS = $(BUILD)/sanitizer/lo_conv.o $(BUILD)/sanitizer/lo_pool.o $(BUILD)/sanitizer/sandbox.o \
+	$(BUILD)/sanitizer/lo_chan.o $(BUILD)/sanitizer/lo_service.o \
 	$(BUILD)/sanitizer/config.o $(LIB_OBJS)
 fuzz_lo_LIBS = $(call PKG,--libs libseccomp) $(LIB_LIBS)
+# Both readers of the conversion channel (lo_chan.c): a worker's requests, the converter's answer.
+FUZZERS += lo_chan
+fuzz_lo_chan_OBJS = $(fuzz_lo_OBJS)
+fuzz_lo_chan_LIBS = $(fuzz_lo_LIBS)

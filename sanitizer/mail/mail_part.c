@@ -384,6 +384,9 @@ mail_part_sanitize(struct mail_build *b, const uint8_t *data, size_t len, const 
 		    r.out, r.out_len);
 		p->out_name = out_name ? strdup(out_name) : NULL;
 		p->size_out = r.out_len;
+		if (r.action == SAN_FLATTENED && r.n_members == 1 && r.members[0].out)   /* an office text beside */
+			mail_part_emit(b, "text/plain; charset=utf-8", r.members[0].out_name ? r.members[0].out_name : name,
+			    r.members[0].out, r.members[0].out_len);
 	} else if (p && r.action != SAN_BLOCKED) {
 		p->action = "blocked";
 	}

@@ -122,7 +122,7 @@ milter_child_args(int argc, char **argv, struct milter_child_args *a)
 	return 0;
 }
 
-/* 'S': one attachment through san_buffer (its own sandboxed worker), the result back. */
+/* 'S': one attachment through san_buffer (its own sandboxed worker), the result back (an office text beside it). */
 static int
 milter_child_serve_sanitize(const struct milter_child_ctx *cx, int sock, const struct mwire_frame *fr)
 {
@@ -137,10 +137,15 @@ milter_child_serve_sanitize(const struct milter_child_ctx *cx, int sock, const s
 		return mwire_send(sock, 'R', failed, 7);
 	}
 	snprintf(action, sizeof action, "%d", (int)r.action);
-	struct mwire_field reply[7] = { mwire_s("0"), mwire_s(action), mwire_s(r.reason),
+	/* office pages come with their text (office.output = "both"): one more attachment, NAME.txt */
+	const struct san_result *beside = r.action == SAN_FLATTENED && r.n_members == 1 &&
+	    r.members[0].action == SAN_TEXT && r.members[0].out ? &r.members[0] : NULL;
+	struct mwire_field reply[9] = { mwire_s("0"), mwire_s(action), mwire_s(r.reason),
 		mwire_s(r.detected_mime), mwire_s(r.out_name), mwire_s(r.out_mime),
-		{ (const char *)r.out, r.out_len } };
-	int rc = mwire_send(sock, 'R', reply, 7);
+		{ (const char *)r.out, r.out_len },
+		mwire_s(beside ? beside->out_name : NULL),
+		{ beside ? (const char *)beside->out : NULL, beside ? beside->out_len : 0 } };
+	int rc = mwire_send(sock, 'R', reply, beside ? 9 : 7);
 	san_result_free(&r);
 	return rc;
 }

@@ -105,6 +105,25 @@ struct milter_parse_hook {
 	const struct mail_ctx *mail;
 };
 
+/* An office document's text beside its pages (fields 7 and 8 of the answer): one text member. */
+static void
+milter_parse_beside(const struct mwire_frame *fr, struct san_result *res)
+{
+	struct san_result *m;
+
+	if (fr->f[8].data == NULL || res->action != SAN_FLATTENED || (m = calloc(1, sizeof *m)) == NULL)
+		return;
+	m->action = SAN_TEXT;
+	m->out_name = milter_parse_dup(fr, 7);
+	m->out_mime = strdup("text/plain; charset=utf-8");
+	m->out = malloc(fr->f[8].len ? fr->f[8].len : 1);
+	if (m->out)
+		memcpy(m->out, fr->f[8].data, fr->f[8].len);
+	m->out_len = m->out ? fr->f[8].len : 0;
+	res->members = m;
+	res->n_members = 1;
+}
+
 static int
 milter_parse_sanitize(void *arg, const uint8_t *data, size_t len, const char *name,
     const char *media, struct san_result *res)
@@ -121,7 +140,7 @@ milter_parse_sanitize(void *arg, const uint8_t *data, size_t len, const char *na
 		req[2].data = "";
 	if (mwire_send(sock, 'S', req, 3) < 0 || mwire_recv(sock, 0xFFFFFFF0u, &fr) != 0)
 		return -1;
-	if (fr.type == 'R' && fr.n == 7 && mwire_str(&fr, 0) && strcmp(mwire_str(&fr, 0), "0") == 0 &&
+	if (fr.type == 'R' && (fr.n == 7 || fr.n == 9) && mwire_str(&fr, 0) && strcmp(mwire_str(&fr, 0), "0") == 0 &&
 	    mwire_str(&fr, 1)) {
 		action = strtol(mwire_str(&fr, 1), &end, 10);
 		res->action = (enum san_action)action;
@@ -135,6 +154,8 @@ milter_parse_sanitize(void *arg, const uint8_t *data, size_t len, const char *na
 				memcpy(res->out, fr.f[6].data, fr.f[6].len);
 			res->out_len = fr.f[6].len;
 		}
+		if (fr.n == 9)
+			milter_parse_beside(&fr, res);
 		rc = *end == '\0' ? 0 : -1;
 	}
 	mwire_frame_free(&fr);

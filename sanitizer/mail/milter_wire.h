@@ -12,9 +12,10 @@
  * and its bytes. Parser -> broker: 'S' sanitize (name, media, data),
  * 'Q' quarantine (subject, reason, report JSON), 'D' done (message,
  * "BODY_AT N_ADDED", report JSON). Broker -> parser: 'R' (rc, action,
- * reason, detected, out name, out type, out bytes), 'I' (quarantine id).
+ * reason, detected, out name, out type, out bytes[, text name, text bytes: an office
+ * document's text beside its pages]), 'I' (quarantine id).
  */
-#define MWIRE_MAX_FIELDS 8
+#define MWIRE_MAX_FIELDS 10
 
 struct mwire_field {
 	const char *data;   /* NULL: a NULL string */
