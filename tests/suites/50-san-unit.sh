@@ -14,6 +14,7 @@ fuzz_replay inflate
 fuzz_replay wire
 fuzz_replay html
 fuzz_replay lo
+fuzz_replay lo_chan
 
 # The whole corpus through the real worker: under ASan (make check-asan) a memory error in
 # any parser shows up as a worker failure in the reports.

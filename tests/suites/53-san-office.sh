@@ -108,8 +108,48 @@ printf 'sanitizer = { pdf = { max_pages = 5; }; };\n' >"$TG_TMP/pages.conf"
 check_grep "a long document is stopped at the page limit" '"action":"blocked","reason":"6 pages: more than the limit of 5"' \
 	"$TG_TMP/pages/long.docx.report.json"
 
-# office.output = "text": today's text only, no converter; "image": no text beside the pages
 printf 'sanitizer = { office = { output = "text"; }; };\n' >"$TG_TMP/text.conf"
+# office documents inside archives: the worker asks the parent's converter (lo_chan.c) for each member
+mkdir -p "$TG_TMP/arc/in"
+cp "$c/ledger.xlsx" "$c/report.doc" "$c/slides.pptx" "$TG_TMP/arc/in/" && echo "see the ledger" >"$TG_TMP/arc/in/note.txt"
+(cd "$TG_TMP/arc/in" && python3 -c 'import sys, zipfile
+with zipfile.ZipFile("../bundle.zip", "w", zipfile.ZIP_DEFLATED) as z:
+    for n in sys.argv[1:]: z.write(n, "docs/" + n)' ledger.xlsx report.doc note.txt &&
+	tar -czf ../slides.tar.gz slides.pptx)
+if "$BIN/tiergate-sanitize" --out "$TG_TMP/arc/out" "$TG_TMP/arc/bundle.zip" "$TG_TMP/arc/slides.tar.gz" >"$TG_TMP/arc.log" 2>&1 &&
+    "$BIN/tiergate-sanitize" --config "$TG_TMP/text.conf" --out "$TG_TMP/arc/text" "$TG_TMP/arc/bundle.zip" >>"$TG_TMP/arc.log" 2>&1; then
+	run_checker office-archive python3 - "$TG_TMP/arc" <<'PY'
+import io, os, re, subprocess, sys, zipfile
+d = sys.argv[1]
+def res(ok, name, why=""): print(("ok " if ok else "FAIL ") + name + ("" if ok else ": " + why))
+def members(path):
+    with zipfile.ZipFile(path) as z: return {i.filename: z.read(i) for i in z.infolist()}
+def images_only(data):
+    pdf = os.path.join(d, "member.pdf"); open(pdf, "wb").write(data)
+    fonts = subprocess.run(["pdffonts", pdf], capture_output=True, check=True).stdout.decode().splitlines()
+    images = subprocess.run(["pdfimages", "-list", pdf], capture_output=True, check=True).stdout.decode().splitlines()[2:]
+    raw = subprocess.run(["qpdf", "--qdf", "--object-streams=disable", pdf, "-"], capture_output=True, check=True).stdout
+    return fonts[0].startswith("name") and not fonts[2:] and images and not re.search(rb"BT\b|/Font\b", raw)
+z = members(os.path.join(d, "out", "bundle.zip"))
+names = sorted(z)
+res("docs/ledger.xlsx.pdf" in z and "docs/report.doc.pdf" in z and "docs/note.txt" in z and "docs/ledger.xlsx" not in z,
+    "archive: the ZIP's xlsx and legacy .doc come back as PDFs inside the rebuilt ZIP", repr(names))
+res(all(images_only(z[n]) for n in ("docs/ledger.xlsx.pdf", "docs/report.doc.pdf") if n in z) and "docs/report.doc.pdf" in z,
+    "archive: the members' PDFs hold page images only (pdffonts, pdfimages, no BT or /Font)")
+t = z.get("docs/ledger.xlsx.txt", b"").decode("utf-8", "replace")
+res("=== 予算 ===" in t and "SECRET" not in t, "archive: ledger.xlsx.txt beside its PDF in the ZIP, the hidden sheet absent", repr(t[:60]))
+tz = members(os.path.join(d, "out", "slides.tar.gz.zip")) if os.path.exists(os.path.join(d, "out", "slides.tar.gz.zip")) else \
+    {n: b"" for n in os.listdir(os.path.join(d, "out"))}
+res("slides.pptx.pdf" in tz and images_only(tz["slides.pptx.pdf"]), "archive: a tar.gz's pptx becomes a PDF in the new ZIP", repr(sorted(tz)))
+x = members(os.path.join(d, "text", "bundle.zip"))
+res("docs/ledger.xlsx.txt" in x and not any(n.endswith(".pdf") for n in x),
+    "archive: office.output = text keeps members on the text path (no converter asked)", repr(sorted(x)))
+PY
+else
+	fail "archives with office members sanitized" "$(tail -n 3 "$TG_TMP/arc.log")"
+fi
+
+# office.output = "text": today's text only, no converter; "image": no text beside the pages
 "$BIN/tiergate-sanitize" --config "$TG_TMP/text.conf" --out "$TG_TMP/text" "$c/report.docx" "$c/report.doc" >/dev/null 2>&1
 check_grep "output = text: a docx becomes text" '"action":"text"' "$TG_TMP/text/report.docx.report.json"
 check_grep "output = text: a .doc stays blocked" '"action":"blocked"' "$TG_TMP/text/report.doc.report.json"
