@@ -245,6 +245,11 @@ dispatch_sanitize(const struct san_job *job, const uint8_t *data, size_t len,
 	if (job->depth > 0 && (kind == KIND_OOXML || kind == KIND_ODF || kind == KIND_LEGACY_OFFICE ||
 	    kind == KIND_RTF) && lo_render_member(job, data, len, name, kind, res))
 		return;   /* an archive's office member: its pages (and text) by the parent's converter */
+	enum imgdecode_type photo = imgdecode_sniff(data, len);
+	if (photo != IMGDECODE_NONE && (kind == KIND_IMAGE || kind == KIND_OTHER)) {
+		imgdecode_image(job, data, len, photo, res);   /* HEIC/HEIF, WebP: MuPDF reads neither */
+		return;
+	}
 	switch (kind) {
 	case KIND_PDF:
 		if (pdfscan_buffer(data, len, res) == PDFSCAN_ENCRYPTED_USER) {

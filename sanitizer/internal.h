@@ -210,6 +210,16 @@ bool lo_render_member(const struct san_job *job, const uint8_t *data, size_t len
     enum san_kind kind, struct san_result *res);
 
 
+/* imgdecode.c: HEIC/HEIF and WebP (by their magic) decoded to pixels in the worker; the parent encodes. */
+enum imgdecode_type { IMGDECODE_NONE, IMGDECODE_HEIF, IMGDECODE_WEBP };
+enum imgdecode_type imgdecode_sniff(const uint8_t *data, size_t len);
+/* Before any fork (san_ctx_new): libheif's decoders registered, so the worker opens nothing. */
+void imgdecode_prepare(void);
+/* heifde265.c: libheif's HEVC decoder, in the caller's thread (registered by imgdecode_prepare). */
+int heifde265_register(void);
+void imgdecode_image(const struct san_job *job, const uint8_t *data, size_t len, enum imgdecode_type type,
+    struct san_result *res);
+
 /* archive.c: read a ZIP and rebuild it from its sanitized members (zipwrite.c writes). */
 void archive_zip(const struct san_job *job, const uint8_t *data, size_t len, const char *name,
     struct san_result *res);

@@ -104,6 +104,7 @@ san_ctx_new(const struct san_config *sc)
 	magic_setparam(ctx->magic, MAGIC_PARAM_BYTES_MAX, &magic_bytes);
 	charset_preload();
 	xmlInitParser();   /* libxml2's global tables, set up once before any worker forks */
+	imgdecode_prepare();
 	if (sandbox_resolve_user(ctx->cfg.worker_user, &ctx->ids) < 0 || sandbox_compile(&ctx->ids) < 0) {
 		san_ctx_free(ctx);
 		return NULL;

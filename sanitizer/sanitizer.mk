@@ -6,16 +6,16 @@ SAN_CORE_SRCS := sanitizer/charset.c sanitizer/config.c sanitizer/sanitize.c san
 	sanitizer/office.c sanitizer/html.c sanitizer/archive.c sanitizer/zipwrite.c sanitizer/tarball.c sanitizer/tarread.c \
 	sanitizer/report.c sanitizer/uniqname.c sanitizer/cleanres.c sanitizer/csvsafe.c \
 	sanitizer/quarantine.c sanitizer/lo_conv.c sanitizer/lo_pool.c sanitizer/lo_render.c \
-	sanitizer/lo_chan.c sanitizer/lo_service.c
+	sanitizer/lo_chan.c sanitizer/lo_service.c sanitizer/imgdecode.c sanitizer/heifde265.c
 SAN_CORE_OBJS := $(SAN_CORE_SRCS:%.c=$(BUILD)/%.o)
 
 # libmupdf-dev ships static libraries with a wrong .pc file: the list from PLATFORM.md.
 # libdeflate: sanitizer/inflate.c replaces MuPDF's Flate decoder (it must link before -lmupdf).
 SAN_MUPDF_LIBS = -ldeflate -lmupdf -lmupdf-third -lmujs -lgumbo -lopenjp2 -ljbig2dec -ljpeg -lfreetype -lharfbuzz -lz -lm
-SAN_LIBS = $(SAN_MUPDF_LIBS) $(call PKG,--libs libqpdf libzip libxml-2.0 libseccomp libcrypto libpng) \
+SAN_LIBS = $(SAN_MUPDF_LIBS) $(call PKG,--libs libqpdf libzip libxml-2.0 libseccomp libcrypto libpng libheif libwebp libde265) \
 	-lmagic -ljpeg -lz -lm -lstdc++
 
-$(BUILD)/sanitizer/%.o: EXTRA_CFLAGS = $(call PKG,--cflags libxml-2.0 libzip libqpdf)
+$(BUILD)/sanitizer/%.o: EXTRA_CFLAGS = $(call PKG,--cflags libxml-2.0 libzip libqpdf libheif libwebp libde265)
 
 # The converter sandbox's driver, fontconfig table and LibreOffice profile, compiled in as C strings:
 # bwrap copies them into the sandbox, so no install path is trusted at run time.

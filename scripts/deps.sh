@@ -13,6 +13,7 @@ BUILD_PKGS="build-essential pkg-config clang libclang-rt-14-dev
  libjbig2dec0-dev libharfbuzz-dev libfreetype-dev libjpeg-dev libpng-dev
  libgmime-3.0-dev libmilter-dev libzip-dev libxml2-dev libseccomp-dev libssl-dev
  liboath-dev libevent-dev libqrencode-dev libcap-ng-dev zlib1g-dev libdeflate-dev
+ libheif-dev libwebp-dev libde265-dev
  debhelper groff-base"
 
 RUN_PKGS="iproute2 iptables iputils-ping tcpdump tcpreplay curl netcat-openbsd
@@ -24,7 +25,8 @@ RUN_PKGS="iproute2 iptables iputils-ping tcpdump tcpreplay curl netcat-openbsd
  lintian man-db systemd
  logrotate
  libreoffice-writer-nogui libreoffice-calc-nogui libreoffice-impress-nogui python3-uno bubblewrap
- fonts-ipafont-mincho fonts-ipaexfont-gothic fonts-ipaexfont-mincho"
+ fonts-ipafont-mincho fonts-ipaexfont-gothic fonts-ipaexfont-mincho
+ libheif-examples webp"
 
 pkgs="$BUILD_PKGS"
 [ "$want" = all ] && pkgs="$pkgs $RUN_PKGS"

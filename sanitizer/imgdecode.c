@@ -1,0 +1,222 @@
+/* imgdecode.c -- in the worker: HEIC/HEIF (libheif) and WebP (libwebp) photos decoded to pixels for the parent to encode. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <libheif/heif.h>
+#include <webp/decode.h>
+
+#include "lib/log.h"
+#include "lib/util.h"
+#include "sanitizer/internal.h"
+
+/*
+ * Why not MuPDF: it reads neither. The pixels leave like any image's
+ * (arena_ship); the parent writes a JPEG (a photo stays a photo) or, for
+ * a lossless WebP, a PNG. EXIF, GPS, XMP and ICC boxes are never read: only
+ * the decoded samples cross, so nothing of the metadata survives.
+ * Dimensions come from the container (ispe box, VP8/VP8L/VP8X header) and
+ * are held to max_image_pixels before a single pixel is decoded.
+ */
+
+enum imgdecode_type
+imgdecode_sniff(const uint8_t *data, size_t len)
+{
+	static const char *const brands[] = { "heic", "heix", "heim", "heis", "hevc", "hevx", "mif1", "msf1", NULL };
+
+	if (len >= 16 && memcmp(data, "RIFF", 4) == 0 && memcmp(data + 8, "WEBP", 4) == 0)
+		return IMGDECODE_WEBP;
+	if (len >= 12 && memcmp(data + 4, "ftyp", 4) == 0)
+		for (size_t i = 0; brands[i]; i++)
+			if (memcmp(data + 8, brands[i], 4) == 0)
+				return IMGDECODE_HEIF;
+	return IMGDECODE_NONE;
+}
+
+void
+imgdecode_prepare(void)
+{
+	/* libheif registers its decoders (libde265 built in) and looks for plugins now, before any fork */
+	heif_init(NULL);
+	if (heifde265_register() < 0)
+		log_warnx("sanitizer: HEIF decoder could not be registered: HEIC images will be blocked");
+}
+
+/* RGBA over white, or RGB as it is, into rows of w * ncomp (grey when the config says so). */
+static uint8_t *
+imgdecode_flatten(const struct san_config *cfg, const uint8_t *src, size_t stride, uint32_t w, uint32_t h,
+    bool alpha, uint8_t *ncomp)
+{
+	unsigned in = alpha ? 4 : 3, out = cfg->gray ? 1 : 3;
+	uint8_t *dst = malloc((size_t)w * h * out);
+
+	if (dst == NULL)
+		return NULL;
+	for (uint32_t y = 0; y < h; y++) {
+		const uint8_t *s = src + (size_t)y * stride;
+		uint8_t *d = dst + (size_t)y * w * out;
+		for (uint32_t x = 0; x < w; x++, s += in) {
+			unsigned a = alpha ? s[3] : 255, rgb[3];
+			for (int c = 0; c < 3; c++)
+				rgb[c] = (s[c] * a + 255 * (255 - a) + 127) / 255;
+			if (out == 1)
+				*d++ = (uint8_t)((rgb[0] * 77 + rgb[1] * 150 + rgb[2] * 29 + 128) >> 8);
+			else
+				for (int c = 0; c < 3; c++)
+					*d++ = (uint8_t)rgb[c];
+		}
+	}
+	*ncomp = (uint8_t)out;
+	return dst;
+}
+
+/* The decoded samples to the parent: an image (PNG/JPEG), or a page when images.mode = "pdf". */
+static void
+imgdecode_ship(const struct san_job *job, const uint8_t *src, size_t stride, uint32_t w, uint32_t h, bool alpha,
+    bool photo, struct san_result *res)
+{
+	struct san_pixels px;
+	uint8_t *rows;
+
+	memset(&px, 0, sizeof px);
+	px.w = w;
+	px.h = h;
+	px.photo = photo;
+	px.image = job->cfg->image_mode != SAN_IMAGE_PDF;
+	px.page_w = w * 72.0 / 150.0;   /* a page as the PDF path would print it: 150 dpi */
+	px.page_h = h * 72.0 / 150.0;
+	if ((rows = imgdecode_flatten(job->cfg, src, stride, w, h, alpha, &px.ncomp)) == NULL) {
+		res_block(res, "image too large to decode in memory");
+		return;
+	}
+	if (arena_ship(job->arena, rows, (size_t)w * px.ncomp, &px) < 0) {
+		free(rows);
+		res_block(res, "image pixels could not be passed on");
+		return;
+	}
+	free(rows);
+	res->px = xcalloc(1, sizeof *res->px);
+	res->px[0] = px;
+	res->n_px = 1;
+	res->action = px.image ? SAN_REENCODED : SAN_FLATTENED;
+	res->payload = px.image ? SAN_PAY_IMAGE : SAN_PAY_PAGES;
+	if (!px.image)
+		res->pages = 1;
+}
+
+static bool
+imgdecode_fits(const struct san_job *job, int w, int h, const char *what, struct san_result *res)
+{
+	if (w <= 0 || h <= 0) {
+		res_block(res, "%s image could not be decoded: no dimensions", what);
+		return false;
+	}
+	if ((uint64_t)w * (uint64_t)h > job->cfg->max_image_pixels) {
+		res_block(res, "image of %dx%d pixels exceeds the pixel limit (decompression bomb?)", w, h);
+		return false;
+	}
+	return true;
+}
+
+static void
+imgdecode_webp(const struct san_job *job, const uint8_t *data, size_t len, struct san_result *res)
+{
+	WebPBitstreamFeatures f;
+	uint8_t *rgba;
+	int w, h;
+
+	if (WebPGetFeatures(data, len, &f) != VP8_STATUS_OK) {
+		res_block(res, "WebP image could not be decoded: damaged header");
+		return;
+	}
+	if (f.has_animation) {
+		res_block(res, "animated WebP is not accepted: ask the sender for a still image (JPEG/PNG)");
+		return;
+	}
+	if (!imgdecode_fits(job, f.width, f.height, "WebP", res))
+		return;
+	rgba = f.has_alpha ? WebPDecodeRGBA(data, len, &w, &h) : WebPDecodeRGB(data, len, &w, &h);
+	if (rgba == NULL || w != f.width || h != f.height) {
+		res_block(res, "WebP image could not be decoded: damaged or truncated");
+		WebPFree(rgba);
+		return;
+	}
+	/* a lossy WebP is a photograph (JPEG out); a lossless one a drawing (PNG out) */
+	imgdecode_ship(job, rgba, (size_t)w * (f.has_alpha ? 4 : 3), (uint32_t)w, (uint32_t)h, f.has_alpha,
+	    f.format != 2, res);
+	WebPFree(rgba);
+	if (res->action != SAN_BLOCKED)
+		res_finding(res, "WebP decoded to pixels (metadata dropped)");
+}
+
+/* The primary image's handle after the container is read (no pixel yet): NULL with the reason set. */
+static struct heif_image_handle *
+imgdecode_heif_handle(struct heif_context *hc, const uint8_t *data, size_t len, struct san_result *res)
+{
+	struct heif_image_handle *handle = NULL;
+	struct heif_error err = heif_context_read_from_memory_without_copy(hc, data, len, NULL);
+
+	if (err.code == heif_error_Ok)
+		err = heif_context_get_primary_image_handle(hc, &handle);
+	if (err.code != heif_error_Ok) {
+		res_block(res, "HEIF image could not be decoded: %s", err.message ? err.message : "damaged");
+		return NULL;
+	}
+	return handle;
+}
+
+static void
+imgdecode_heif(const struct san_job *job, const uint8_t *data, size_t len, struct san_result *res)
+{
+	struct heif_context *hc = heif_context_alloc();
+	struct heif_image_handle *handle = NULL;
+	struct heif_image *img = NULL;
+	struct heif_decoding_options *opt = heif_decoding_options_alloc();
+	struct heif_error err;
+	bool alpha;
+	int stride = 0;
+
+	if (hc == NULL || opt == NULL) {
+		res_block(res, "HEIF decoder could not start (out of memory)");
+		goto out;
+	}
+	heif_context_set_max_decoding_threads(hc, 0);   /* no thread can start in the sandbox */
+	/* libheif's own guard for what a file's boxes claim (tiles, thumbnails, auxiliary images) */
+	heif_context_set_maximum_image_size_limit(hc, (int)sqrt((double)job->cfg->max_image_pixels) + 1);
+	if ((handle = imgdecode_heif_handle(hc, data, len, res)) == NULL ||
+	    !imgdecode_fits(job, heif_image_handle_get_width(handle), heif_image_handle_get_height(handle), "HEIF", res))
+		goto out;
+	alpha = heif_image_handle_has_alpha_channel(handle);
+	err = heif_decode_image(handle, &img, heif_colorspace_RGB, alpha ? heif_chroma_interleaved_RGBA :
+	    heif_chroma_interleaved_RGB, opt);
+	if (err.code != heif_error_Ok || img == NULL) {
+		res_block(res, "HEIF image could not be decoded: %s", err.message ? err.message : "damaged");
+		goto out;
+	}
+	const uint8_t *plane = heif_image_get_plane_readonly(img, heif_channel_interleaved, &stride);
+	int w = heif_image_get_width(img, heif_channel_interleaved), h = heif_image_get_height(img, heif_channel_interleaved);
+	if (plane == NULL || stride <= 0 || !imgdecode_fits(job, w, h, "HEIF", res) ||
+	    stride < w * (alpha ? 4 : 3)) {
+		if (res->action != SAN_BLOCKED)
+			res_block(res, "HEIF image could not be decoded: no pixels");
+		goto out;
+	}
+	imgdecode_ship(job, plane, (size_t)stride, (uint32_t)w, (uint32_t)h, alpha, true, res);
+	if (res->action != SAN_BLOCKED)
+		res_finding(res, "HEIF decoded to pixels (metadata dropped)");
+out:
+	heif_image_release(img);
+	heif_image_handle_release(handle);
+	heif_decoding_options_free(opt);
+	heif_context_free(hc);
+}
+
+void
+imgdecode_image(const struct san_job *job, const uint8_t *data, size_t len, enum imgdecode_type type,
+    struct san_result *res)
+{
+	if (type == IMGDECODE_WEBP)
+		imgdecode_webp(job, data, len, res);
+	else
+		imgdecode_heif(job, data, len, res);
+}
