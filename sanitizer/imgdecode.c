@@ -1,5 +1,5 @@
 /* imgdecode.c -- in the worker: HEIC/HEIF (libheif) and WebP (libwebp) photos decoded to pixels for the parent to encode. */
-#include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -70,31 +70,24 @@ imgdecode_flatten(const struct san_config *cfg, const uint8_t *src, size_t strid
 	return dst;
 }
 
-/* The decoded samples to the parent: an image (PNG/JPEG), or a page when images.mode = "pdf". */
+/* The decoded rows to the parent: an image (PNG/JPEG), or a page when images.mode = "pdf". */
 static void
-imgdecode_ship(const struct san_job *job, const uint8_t *src, size_t stride, uint32_t w, uint32_t h, bool alpha,
-    bool photo, struct san_result *res)
+imgdecode_ship(const struct san_job *job, const struct imgdecode_pixels *pix, struct san_result *res)
 {
 	struct san_pixels px;
-	uint8_t *rows;
 
 	memset(&px, 0, sizeof px);
-	px.w = w;
-	px.h = h;
-	px.photo = photo;
+	px.w = pix->w;
+	px.h = pix->h;
+	px.ncomp = pix->ncomp;
+	px.photo = pix->photo;
 	px.image = job->cfg->image_mode != SAN_IMAGE_PDF;
-	px.page_w = w * 72.0 / 150.0;   /* a page as the PDF path would print it: 150 dpi */
-	px.page_h = h * 72.0 / 150.0;
-	if ((rows = imgdecode_flatten(job->cfg, src, stride, w, h, alpha, &px.ncomp)) == NULL) {
-		res_block(res, "image too large to decode in memory");
-		return;
-	}
-	if (arena_ship(job->arena, rows, (size_t)w * px.ncomp, &px) < 0) {
-		free(rows);
+	px.page_w = pix->w * 72.0 / 150.0;   /* a page as the PDF path would print it: 150 dpi */
+	px.page_h = pix->h * 72.0 / 150.0;
+	if (arena_ship(job->arena, pix->rows, (size_t)pix->w * pix->ncomp, &px) < 0) {
 		res_block(res, "image pixels could not be passed on");
 		return;
 	}
-	free(rows);
 	res->px = xcalloc(1, sizeof *res->px);
 	res->px[0] = px;
 	res->n_px = 1;
@@ -104,54 +97,69 @@ imgdecode_ship(const struct san_job *job, const uint8_t *src, size_t stride, uin
 		res->pages = 1;
 }
 
-static bool
-imgdecode_fits(const struct san_job *job, int w, int h, const char *what, struct san_result *res)
+static int
+imgdecode_fits(const struct san_config *cfg, int w, int h, const char *what, char *why, size_t why_size)
 {
 	if (w <= 0 || h <= 0) {
-		res_block(res, "%s image could not be decoded: no dimensions", what);
-		return false;
+		snprintf(why, why_size, "%s image could not be decoded: no dimensions", what);
+		return -1;
 	}
-	if ((uint64_t)w * (uint64_t)h > job->cfg->max_image_pixels) {
-		res_block(res, "image of %dx%d pixels exceeds the pixel limit (decompression bomb?)", w, h);
-		return false;
+	if ((uint64_t)w * (uint64_t)h > cfg->max_image_pixels) {
+		snprintf(why, why_size, "image of %dx%d pixels exceeds the pixel limit (decompression bomb?)", w, h);
+		return -1;
 	}
-	return true;
+	return 0;
 }
 
-static void
-imgdecode_webp(const struct san_job *job, const uint8_t *data, size_t len, struct san_result *res)
+static int
+imgdecode_rows(const struct san_config *cfg, const uint8_t *src, size_t stride, int w, int h, bool alpha,
+    bool photo, struct imgdecode_pixels *out, char *why, size_t why_size)
+{
+	out->w = (uint32_t)w;
+	out->h = (uint32_t)h;
+	out->photo = photo;
+	out->rows = imgdecode_flatten(cfg, src, stride, out->w, out->h, alpha, &out->ncomp);
+	if (out->rows == NULL) {
+		snprintf(why, why_size, "image too large to decode in memory");
+		return -1;
+	}
+	return 0;
+}
+
+static int
+imgdecode_webp(const struct san_config *cfg, const uint8_t *data, size_t len, struct imgdecode_pixels *out,
+    char *why, size_t why_size)
 {
 	WebPBitstreamFeatures f;
 	uint8_t *rgba;
-	int w, h;
+	int w, h, rc;
 
 	if (WebPGetFeatures(data, len, &f) != VP8_STATUS_OK) {
-		res_block(res, "WebP image could not be decoded: damaged header");
-		return;
+		snprintf(why, why_size, "WebP image could not be decoded: damaged header");
+		return -1;
 	}
 	if (f.has_animation) {
-		res_block(res, "animated WebP is not accepted: ask the sender for a still image (JPEG/PNG)");
-		return;
+		snprintf(why, why_size, "animated WebP is not accepted: ask the sender for a still image (JPEG/PNG)");
+		return -1;
 	}
-	if (!imgdecode_fits(job, f.width, f.height, "WebP", res))
-		return;
+	if (imgdecode_fits(cfg, f.width, f.height, "WebP", why, why_size) < 0)
+		return -1;
 	rgba = f.has_alpha ? WebPDecodeRGBA(data, len, &w, &h) : WebPDecodeRGB(data, len, &w, &h);
 	if (rgba == NULL || w != f.width || h != f.height) {
-		res_block(res, "WebP image could not be decoded: damaged or truncated");
+		snprintf(why, why_size, "WebP image could not be decoded: damaged or truncated");
 		WebPFree(rgba);
-		return;
+		return -1;
 	}
 	/* a lossy WebP is a photograph (JPEG out); a lossless one a drawing (PNG out) */
-	imgdecode_ship(job, rgba, (size_t)w * (f.has_alpha ? 4 : 3), (uint32_t)w, (uint32_t)h, f.has_alpha,
-	    f.format != 2, res);
+	rc = imgdecode_rows(cfg, rgba, (size_t)w * (f.has_alpha ? 4 : 3), w, h, f.has_alpha, f.format != 2, out,
+	    why, why_size);
 	WebPFree(rgba);
-	if (res->action != SAN_BLOCKED)
-		res_finding(res, "WebP decoded to pixels (metadata dropped)");
+	return rc;
 }
 
-/* The primary image's handle after the container is read (no pixel yet): NULL with the reason set. */
+/* The primary image's handle after the container is read (no pixel yet): NULL with why. */
 static struct heif_image_handle *
-imgdecode_heif_handle(struct heif_context *hc, const uint8_t *data, size_t len, struct san_result *res)
+imgdecode_heif_handle(struct heif_context *hc, const uint8_t *data, size_t len, char *why, size_t why_size)
 {
 	struct heif_image_handle *handle = NULL;
 	struct heif_error err = heif_context_read_from_memory_without_copy(hc, data, len, NULL);
@@ -159,64 +167,91 @@ imgdecode_heif_handle(struct heif_context *hc, const uint8_t *data, size_t len, 
 	if (err.code == heif_error_Ok)
 		err = heif_context_get_primary_image_handle(hc, &handle);
 	if (err.code != heif_error_Ok) {
-		res_block(res, "HEIF image could not be decoded: %s", err.message ? err.message : "damaged");
+		snprintf(why, why_size, "HEIF image could not be decoded: %s", err.message ? err.message : "damaged");
 		return NULL;
 	}
 	return handle;
 }
 
-static void
-imgdecode_heif(const struct san_job *job, const uint8_t *data, size_t len, struct san_result *res)
+/* The primary image decoded to interleaved RGB(A), its size held to the limit again. */
+static int
+imgdecode_heif_pixels(const struct san_config *cfg, struct heif_image_handle *handle, struct heif_image **img,
+    struct imgdecode_pixels *out, char *why, size_t why_size)
+{
+	bool alpha = heif_image_handle_has_alpha_channel(handle);
+	struct heif_decoding_options *opt = heif_decoding_options_alloc();
+	struct heif_error err = heif_decode_image(handle, img, heif_colorspace_RGB,
+	    alpha ? heif_chroma_interleaved_RGBA : heif_chroma_interleaved_RGB, opt);
+	int stride = 0;
+
+	heif_decoding_options_free(opt);
+	if (err.code != heif_error_Ok || *img == NULL) {
+		snprintf(why, why_size, "HEIF image could not be decoded: %s", err.message ? err.message : "damaged");
+		return -1;
+	}
+	const uint8_t *plane = heif_image_get_plane_readonly(*img, heif_channel_interleaved, &stride);
+	int w = heif_image_get_width(*img, heif_channel_interleaved), h = heif_image_get_height(*img, heif_channel_interleaved);
+	if (imgdecode_fits(cfg, w, h, "HEIF", why, why_size) < 0)
+		return -1;
+	if (plane == NULL || stride <= 0 || (size_t)stride < (size_t)w * (alpha ? 4 : 3)) {
+		snprintf(why, why_size, "HEIF image could not be decoded: no pixels");
+		return -1;
+	}
+	return imgdecode_rows(cfg, plane, (size_t)stride, w, h, alpha, true, out, why, why_size);
+}
+
+static int
+imgdecode_heif(const struct san_config *cfg, const uint8_t *data, size_t len, struct imgdecode_pixels *out,
+    char *why, size_t why_size)
 {
 	struct heif_context *hc = heif_context_alloc();
 	struct heif_image_handle *handle = NULL;
 	struct heif_image *img = NULL;
-	struct heif_decoding_options *opt = heif_decoding_options_alloc();
-	struct heif_error err;
-	bool alpha;
-	int stride = 0;
+	int rc = -1;
 
-	if (hc == NULL || opt == NULL) {
-		res_block(res, "HEIF decoder could not start (out of memory)");
-		goto out;
+	if (hc == NULL) {
+		snprintf(why, why_size, "HEIF decoder could not start (out of memory)");
+		return -1;
 	}
 	heif_context_set_max_decoding_threads(hc, 0);   /* no thread can start in the sandbox */
-	/* libheif's own guard for what a file's boxes claim (tiles, thumbnails, auxiliary images) */
-	heif_context_set_maximum_image_size_limit(hc, (int)sqrt((double)job->cfg->max_image_pixels) + 1);
-	if ((handle = imgdecode_heif_handle(hc, data, len, res)) == NULL ||
-	    !imgdecode_fits(job, heif_image_handle_get_width(handle), heif_image_handle_get_height(handle), "HEIF", res))
-		goto out;
-	alpha = heif_image_handle_has_alpha_channel(handle);
-	err = heif_decode_image(handle, &img, heif_colorspace_RGB, alpha ? heif_chroma_interleaved_RGBA :
-	    heif_chroma_interleaved_RGB, opt);
-	if (err.code != heif_error_Ok || img == NULL) {
-		res_block(res, "HEIF image could not be decoded: %s", err.message ? err.message : "damaged");
-		goto out;
-	}
-	const uint8_t *plane = heif_image_get_plane_readonly(img, heif_channel_interleaved, &stride);
-	int w = heif_image_get_width(img, heif_channel_interleaved), h = heif_image_get_height(img, heif_channel_interleaved);
-	if (plane == NULL || stride <= 0 || !imgdecode_fits(job, w, h, "HEIF", res) ||
-	    stride < w * (alpha ? 4 : 3)) {
-		if (res->action != SAN_BLOCKED)
-			res_block(res, "HEIF image could not be decoded: no pixels");
-		goto out;
-	}
-	imgdecode_ship(job, plane, (size_t)stride, (uint32_t)w, (uint32_t)h, alpha, true, res);
-	if (res->action != SAN_BLOCKED)
-		res_finding(res, "HEIF decoded to pixels (metadata dropped)");
-out:
+	/* libheif's own guard, per side, for what a file's boxes claim (tiles, auxiliary images); the area is ours */
+	heif_context_set_maximum_image_size_limit(hc, (int)(cfg->max_image_pixels < (1u << 18) ? cfg->max_image_pixels : 1u << 18));
+	if ((handle = imgdecode_heif_handle(hc, data, len, why, why_size)) != NULL &&
+	    imgdecode_fits(cfg, heif_image_handle_get_width(handle), heif_image_handle_get_height(handle), "HEIF",
+	    why, why_size) == 0)
+		rc = imgdecode_heif_pixels(cfg, handle, &img, out, why, why_size);
 	heif_image_release(img);
 	heif_image_handle_release(handle);
-	heif_decoding_options_free(opt);
 	heif_context_free(hc);
+	return rc;
+}
+
+int
+imgdecode_decode(const struct san_config *cfg, const uint8_t *data, size_t len, enum imgdecode_type type,
+    struct imgdecode_pixels *out, char *why, size_t why_size)
+{
+	memset(out, 0, sizeof *out);
+	if (type == IMGDECODE_WEBP)
+		return imgdecode_webp(cfg, data, len, out, why, why_size);
+	if (type == IMGDECODE_HEIF)
+		return imgdecode_heif(cfg, data, len, out, why, why_size);
+	snprintf(why, why_size, "not a HEIF or WebP image");
+	return -1;
 }
 
 void
 imgdecode_image(const struct san_job *job, const uint8_t *data, size_t len, enum imgdecode_type type,
     struct san_result *res)
 {
-	if (type == IMGDECODE_WEBP)
-		imgdecode_webp(job, data, len, res);
-	else
-		imgdecode_heif(job, data, len, res);
+	struct imgdecode_pixels pix;
+	char why[256] = "";
+
+	if (imgdecode_decode(job->cfg, data, len, type, &pix, why, sizeof why) < 0) {
+		res_block(res, "%s", why);
+		return;
+	}
+	imgdecode_ship(job, &pix, res);
+	free(pix.rows);
+	if (res->action != SAN_BLOCKED)
+		res_finding(res, "%s decoded to pixels (metadata dropped)", type == IMGDECODE_WEBP ? "WebP" : "HEIF");
 }

@@ -219,6 +219,15 @@ void imgdecode_prepare(void);
 int heifde265_register(void);
 void imgdecode_image(const struct san_job *job, const uint8_t *data, size_t len, enum imgdecode_type type,
     struct san_result *res);
+/* The decoding alone (fuzz target): rows of w * ncomp bytes (RGB, or grey with cfg->gray), alpha over white. */
+struct imgdecode_pixels {
+	uint8_t *rows;            /* malloc'd: the caller frees */
+	uint32_t w, h;
+	uint8_t ncomp;
+	bool photo;               /* encode as JPEG (HEIF, lossy WebP) */
+};
+int imgdecode_decode(const struct san_config *cfg, const uint8_t *data, size_t len, enum imgdecode_type type,
+    struct imgdecode_pixels *out, char *why, size_t why_size);
 
 /* archive.c: read a ZIP and rebuild it from its sanitized members (zipwrite.c writes). */
 void archive_zip(const struct san_job *job, const uint8_t *data, size_t len, const char *name,

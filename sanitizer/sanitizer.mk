@@ -111,6 +111,11 @@ fuzz_lo_OBJS = $(BUILD)/sanitizer/lo_conv.o $(BUILD)/sanitizer/lo_pool.o $(BUILD
 	$(BUILD)/sanitizer/lo_chan.o $(BUILD)/sanitizer/lo_service.o \
 	$(BUILD)/sanitizer/config.o $(LIB_OBJS)
 fuzz_lo_LIBS = $(call PKG,--libs libseccomp) $(LIB_LIBS)
+# The worker's HEIC/HEIF and WebP decoders (imgdecode.c, heifde265.c).
+FUZZERS += imgdecode
+fuzz_imgdecode_OBJS = $(SAN_CORE_OBJS) $(LIB_OBJS)
+fuzz_imgdecode_LIBS = $(SAN_LIBS) $(LIB_LIBS)
+$(BUILD)/tests/fuzz/fuzz_imgdecode.o: EXTRA_CFLAGS = $(call PKG,--cflags libxml-2.0 libzip libqpdf)
 # Both readers of the conversion channel (lo_chan.c): a worker's requests, the converter's answer.
 FUZZERS += lo_chan
 fuzz_lo_chan_OBJS = $(fuzz_lo_OBJS)

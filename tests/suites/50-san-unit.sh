@@ -15,6 +15,7 @@ fuzz_replay wire
 fuzz_replay html
 fuzz_replay lo
 fuzz_replay lo_chan
+fuzz_replay imgdecode
 
 # The whole corpus through the real worker: under ASan (make check-asan) a memory error in
 # any parser shows up as a worker failure in the reports.
