@@ -33,12 +33,40 @@ lo_render_text(const struct san_job *job, const struct lo_output *office, struct
 	res_text(m, clean, clean_len, false);   /* the parent checks it and names it NAME.txt */
 }
 
+/* A UTF-16LE name (an OLE directory entry) in the bytes. */
+static bool
+lo_render_has_utf16(const uint8_t *data, size_t len, const char *ascii)
+{
+	uint8_t pat[64];
+	size_t n = strlen(ascii) < 32 ? strlen(ascii) : 32;
+
+	for (size_t i = 0; i < n; i++) {
+		pat[2 * i] = (uint8_t)ascii[i];
+		pat[2 * i + 1] = 0;
+	}
+	return memmem(data, len, pat, 2 * n) != NULL;
+}
+
+/*
+ * Whether the document carries macros (a finding only: they are never run,
+ * the converter's profile disables them, and pages keep none): OOXML's
+ * vbaProject part, ODF's Basic/ or Scripts/ folders (ZIP names are plain in
+ * the local headers), an OLE file's VBA storage or Macros stream.
+ */
+static bool
+lo_render_has_macros(const uint8_t *data, size_t len)
+{
+	if (len >= 4 && memcmp(data, "PK\3\4", 4) == 0)
+		return memmem(data, len, "vbaProject.bin", 14) || memmem(data, len, "Basic/", 6) ||
+		    memmem(data, len, "Scripts/", 8);
+	return lo_render_has_utf16(data, len, "_VBA_PROJECT") || lo_render_has_utf16(data, len, "Macros") ||
+	    lo_render_has_utf16(data, len, "PROJECTwm");
+}
+
 bool
 lo_render(const struct san_job *job, const uint8_t *data, size_t len, enum san_kind kind,
     struct san_result *res)
 {
-	(void)data;
-	(void)len;
 	if (job->office == NULL && job->office_refused && (kind == KIND_OOXML || kind == KIND_ODF)) {
 		/* a document LibreOffice will not open may still hold text office.c can read */
 		res_finding(res, "not printed as pages (%s): text only", job->office_why);
@@ -53,6 +81,8 @@ lo_render(const struct san_job *job, const uint8_t *data, size_t len, enum san_k
 	if (res->action == SAN_BLOCKED)
 		return true;
 	res_finding(res, "office document printed to %u page images by the converter", res->pages);
+	if (lo_render_has_macros(data, len))
+		res_finding(res, "macros removed: never run, not in the pages");
 	if (job->cfg->office_output == SAN_OFFICE_BOTH)
 		lo_render_text(job, job->office, res);
 	return true;

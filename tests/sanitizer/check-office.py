@@ -16,7 +16,7 @@ CORPUS, OUT, REF, TOFU = sys.argv[1:5]
 JP = "令和六年度の予算執行について報告します。住民基本台帳"
 PAGES = {"report.docx": 2, "report.doc": 2, "report.rtf": 2, "report.odt": 2, "ledger.xlsx": 2, "ledger.xls": 2,
          "ledger.ods": 2, "ledger-all.xlsx": 3, "slides.odp": 2, "slides.pptx": 2, "slides.ppt": 2,
-         "macro.odt": 2, "long.docx": 60}
+         "macro.odt": 2, "long.docx": 60, "report.docm": 2, "ledger.xlsm": 2, "slides.pptm": 2}
 failed = 0
 
 
@@ -140,6 +140,19 @@ def check_hidden_sheet():
            % (3, ink(secret), d), "ink %.3f diff %.1f" % (ink(secret), d))
 
 
+def check_macros():
+    """Macro-enabled forms (and the Basic macro document): pages only, the macro never run, a finding says so."""
+    for name in ("report.docm", "ledger.xlsm", "slides.pptm", "macro.odt"):
+        r = report(name)
+        result(any("macros removed" in f for f in r.get("findings", [])), "%s: the findings say its macros were removed" % name,
+               repr(r.get("findings")))
+        t = text_of(name)
+        result("MACRORAN" not in t, "%s: no macro output in the text beside the pages" % name)
+    r = report("report.docx")
+    result(not any("macros" in f for f in r.get("findings", [])), "control: a document without macros has no such finding",
+           repr(r.get("findings")))
+
+
 def check_japanese():
     ours = blocks(gray(os.path.join(OUT, "report.docx.pdf"), 1, 100))
     ref = blocks(gray(REF, 1, 100))
@@ -160,7 +173,7 @@ def keep_pages():
 
 def main():
     keep_pages()
-    for step in (check_outputs, check_texts, check_hidden_sheet, check_japanese):
+    for step in (check_outputs, check_texts, check_hidden_sheet, check_macros, check_japanese):
         try:
             step()
         except Exception as e:   # a missing file or a tool's failure is a FAIL of that step, not a crash

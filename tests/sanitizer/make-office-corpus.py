@@ -12,7 +12,7 @@ import struct
 import sys
 import zipfile
 
-OUT = sys.argv[1] if len(sys.argv) == 2 else os.path.dirname(sys.argv[2])
+OUT = sys.argv[1] if len(sys.argv) == 2 else os.path.dirname(sys.argv[-1])
 os.makedirs(OUT, exist_ok=True)
 JP = "令和六年度の予算執行について報告します。住民基本台帳"
 
@@ -173,6 +173,49 @@ def cdf_encrypted(path):
         f.write(hdr + struct.pack("<128I", *fat) + dirs + streams[0][1] + streams[1][1])
 
 
+MACRO_TYPES = {   # the main part's type and what a macro-enabled file declares instead
+    "wordprocessingml.document.main+xml": ("word/", "application/vnd.ms-word.document.macroEnabled.main+xml",
+                                           "word/_rels/document.xml.rels"),
+    "spreadsheetml.sheet.main+xml": ("xl/", "application/vnd.ms-excel.sheet.macroEnabled.main+xml",
+                                     "xl/_rels/workbook.xml.rels"),
+    "presentationml.presentation.main+xml": ("ppt/", "application/vnd.ms-powerpoint.presentation.macroEnabled.main+xml",
+                                             "ppt/_rels/presentation.xml.rels"),
+}
+
+
+def macro_enable(src, dst):
+    """src (docx/xlsx/pptx) as its macro-enabled form: the main part's macro-enabled content type, a
+    vbaProject.bin part and its relationship. The part is an OLE file naming the VBA storage and streams
+    and holding a module's source that would write /tmp/tg-macro-ran; it is not compiled VBA (no tool here
+    writes MS-OVBA), so it is what the converter must not run, not something that could run."""
+    with zipfile.ZipFile(src) as z:
+        parts = {i.filename: z.read(i) for i in z.infolist()}
+    ct = parts["[Content_Types].xml"].decode()
+    for old, (folder, new, rels) in MACRO_TYPES.items():
+        if old in ct:
+            break
+    else:
+        sys.exit("macro-enable: %s has no main part this knows" % src)
+    ct = ct.replace("application/vnd.openxmlformats-officedocument." + old, new)
+    ct = ct.replace("</Types>", '<Default Extension="bin" ContentType="application/vnd.ms-office.vbaProject"/></Types>')
+    parts["[Content_Types].xml"] = ct.encode()
+    rel = ('<Relationship Id="rIdVba" Type="http://schemas.microsoft.com/office/2006/relationships/vbaProject" '
+           'Target="vbaProject.bin"/>')
+    old_rels = parts.get(rels, b'<?xml version="1.0" encoding="UTF-8"?><Relationships '
+                         b'xmlns="http://schemas.openxmlformats.org/package/2006/relationships"></Relationships>').decode()
+    parts[rels] = old_rels.replace("</Relationships>", rel + "</Relationships>").encode()
+    source = 'Attribute VB_Name = "Module1"\r\nSub AutoOpen()\r\n  Open "/tmp/tg-macro-ran" For Output As #1\r\n' \
+             '  Print #1, "MACRORAN"\r\n  Close #1\r\nEnd Sub\r\n'
+    names = b"".join(n.encode("utf-16-le") + b"\0\0" for n in ("VBA", "_VBA_PROJECT", "dir", "PROJECT", "PROJECTwm", "Module1"))
+    parts[folder + "vbaProject.bin"] = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 504 + names + source.encode()
+    with zipfile.ZipFile(dst, "w", zipfile.ZIP_DEFLATED) as z:
+        for name, data in parts.items():
+            z.writestr(name, data)
+
+
+if len(sys.argv) == 4 and sys.argv[1] == "--macro-enable":
+    macro_enable(sys.argv[2], sys.argv[3])
+    sys.exit(0)
 if len(sys.argv) == 3 and sys.argv[1] == "--encrypted":
     cdf_encrypted(sys.argv[2])
     sys.exit(0)

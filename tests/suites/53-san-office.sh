@@ -40,11 +40,16 @@ if ! LANG=C.UTF-8 SAL_USE_VCLPLUGIN=svp FONTCONFIG_FILE="$TG_TMP/nocjk.conf" /us
 	fail "tofu control rendered" "$(tail -n 3 "$TG_TMP/lo-tofu.log")"
 fi
 rm -f "$c"/.~lock*
+# the macro-enabled forms: the main part's macro-enabled type and a vbaProject.bin part (make-office-corpus.py)
+for f in report.docx:report.docm ledger.xlsx:ledger.xlsm slides.pptx:slides.pptm; do
+	python3 tests/sanitizer/make-office-corpus.py --macro-enable "$c/${f%%:*}" "$c/${f#*:}" >>"$TG_TMP/gen.log" 2>&1 ||
+		fail "macro-enabled form ${f#*:} made" "$(tail -n 2 "$TG_TMP/gen.log")"
+done
 # the control: the macro does run when a LibreOffice lets it (so its absence below means something)
 check_grep "control: the macro document's macro runs where macros are allowed" "MACRORAN" "$TG_TMP/macro-control.txt"
 
 files="report.docx report.doc report.rtf report.odt ledger.xlsx ledger-all.xlsx ledger.xls ledger.ods
- slides.odp slides.pptx slides.ppt macro.odt long.docx memo.jtd"
+ slides.odp slides.pptx slides.ppt macro.odt long.docx memo.jtd report.docm ledger.xlsm slides.pptm"
 args=()
 for f in $files; do args+=("$c/$f"); done
 # the converter's network namespace, looked at while it runs: only loopback, not ours
