@@ -143,9 +143,11 @@ res(all(images_only(z[n]) for n in ("docs/ledger.xlsx.pdf", "docs/report.doc.pdf
     "archive: the members' PDFs hold page images only (pdffonts, pdfimages, no BT or /Font)")
 t = z.get("docs/ledger.xlsx.txt", b"").decode("utf-8", "replace")
 res("=== 予算 ===" in t and "SECRET" not in t, "archive: ledger.xlsx.txt beside its PDF in the ZIP, the hidden sheet absent", repr(t[:60]))
-tz = members(os.path.join(d, "out", "slides.tar.gz.zip")) if os.path.exists(os.path.join(d, "out", "slides.tar.gz.zip")) else \
-    {n: b"" for n in os.listdir(os.path.join(d, "out"))}
-res("slides.pptx.pdf" in tz and images_only(tz["slides.pptx.pdf"]), "archive: a tar.gz's pptx becomes a PDF in the new ZIP", repr(sorted(tz)))
+import json
+tr = json.load(open(os.path.join(d, "out", "slides.tar.gz.report.json")))
+tz = members(os.path.join(d, "out", "slides.zip")) if os.path.exists(os.path.join(d, "out", "slides.zip")) else {}
+res("slides.pptx.pdf" in tz and images_only(tz["slides.pptx.pdf"]), "archive: a tar.gz's pptx becomes a PDF in the new ZIP",
+    "%s %s %s" % (sorted(tz), tr.get("action"), tr.get("reason")))
 x = members(os.path.join(d, "text", "bundle.zip"))
 res("docs/ledger.xlsx.txt" in x and not any(n.endswith(".pdf") for n in x),
     "archive: office.output = text keeps members on the text path (no converter asked)", repr(sorted(x)))
