@@ -1,6 +1,7 @@
 /* lo_pool.c -- the converter slots of one process: a free slot per document, restarts after a failure or N documents. */
 #include <pthread.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -21,7 +22,69 @@ struct lo_pool {
 	bool *busy;
 	bool as_root;             /* root without a user to drop to: never start a converter */
 	int remote;               /* >= 0: no slots here, the converter service behind it converts (lo_service.c) */
+	/* slots are started by one thread that lives as long as the pool (lo_pool_starter) */
+	pthread_t starter;
+	bool has_starter, stopping, start_done;
+	int start_slot;           /* the slot asked for, -1: none */
+	int start_rc;
+	char start_why[256];
+	pthread_cond_t start_cv;
 };
+
+/*
+ * Why a thread of its own: bwrap's --die-with-parent is PR_SET_PDEATHSIG, and
+ * the kernel sends it when the *thread* that forked bwrap exits, not the
+ * process. A slot started by a short-lived thread (a worker's conversion
+ * channel, a service connection) would be killed when that thread ends.
+ */
+static void *
+lo_pool_starter(void *arg)
+{
+	struct lo_pool *lp = arg;
+
+	pthread_mutex_lock(&lp->lock);
+	for (;;) {
+		while (!lp->stopping && lp->start_slot < 0)
+			pthread_cond_wait(&lp->start_cv, &lp->lock);
+		if (lp->stopping)
+			break;
+		unsigned i = (unsigned)lp->start_slot;
+		pthread_mutex_unlock(&lp->lock);
+		char why[256] = "";
+		int rc = lo_slot_start(&lp->slots[i], &lp->lim, why, sizeof why);
+		pthread_mutex_lock(&lp->lock);
+		lp->start_rc = rc;
+		snprintf(lp->start_why, sizeof lp->start_why, "%s", why);
+		lp->start_slot = -1;
+		lp->start_done = true;
+		pthread_cond_broadcast(&lp->start_cv);
+	}
+	pthread_mutex_unlock(&lp->lock);
+	return NULL;
+}
+
+/* Starts slot i (held busy by the caller) on the starter thread and waits for it. */
+static int
+lo_pool_start_slot(struct lo_pool *lp, unsigned i, char *why, size_t why_size)
+{
+	int rc;
+
+	if (!lp->has_starter)
+		return lo_slot_start(&lp->slots[i], &lp->lim, why, why_size);
+	pthread_mutex_lock(&lp->lock);
+	while (lp->start_slot >= 0 || lp->start_done)   /* one start at a time */
+		pthread_cond_wait(&lp->start_cv, &lp->lock);
+	lp->start_slot = (int)i;
+	pthread_cond_broadcast(&lp->start_cv);
+	while (!lp->start_done)
+		pthread_cond_wait(&lp->start_cv, &lp->lock);
+	rc = lp->start_rc;
+	snprintf(why, why_size, "%s", lp->start_why);
+	lp->start_done = false;
+	pthread_cond_broadcast(&lp->start_cv);
+	pthread_mutex_unlock(&lp->lock);
+	return rc;
+}
 
 struct lo_pool *
 lo_pool_new(const struct san_config *cfg)
@@ -51,6 +114,9 @@ lo_pool_new(const struct san_config *cfg)
 	lp->slots = xcalloc(lp->n, sizeof *lp->slots);
 	lp->busy = xcalloc(lp->n, sizeof *lp->busy);
 	lp->remote = -1;
+	lp->start_slot = -1;
+	pthread_cond_init(&lp->start_cv, NULL);
+	lp->has_starter = pthread_create(&lp->starter, NULL, lo_pool_starter, lp) == 0;
 	return lp;
 }
 
@@ -61,6 +127,8 @@ lo_pool_remote(const struct san_config *cfg, int svc_fd)
 
 	pthread_mutex_init(&lp->lock, NULL);
 	pthread_cond_init(&lp->freed, NULL);
+	pthread_cond_init(&lp->start_cv, NULL);
+	lp->start_slot = -1;
 	lp->lim.max_output = cfg->max_output_bytes;
 	lp->remote = svc_fd;
 	return lp;
@@ -78,7 +146,7 @@ lo_pool_warm(struct lo_pool *lp)
 		pthread_mutex_unlock(&lp->lock);
 		if (!take)
 			continue;
-		if (lo_slot_start(&lp->slots[i], &lp->lim, why, sizeof why) < 0)
+		if (lo_pool_start_slot(lp, i, why, sizeof why) < 0)
 			log_warnx("sanitizer: office converter slot %u: %s", i, why);
 		pthread_mutex_lock(&lp->lock);
 		lp->busy[i] = false;
@@ -132,7 +200,7 @@ lo_pool_convert(struct lo_pool *lp, const uint8_t *data, size_t len, const char 
 		lo_pool_release(lp, i);
 		return -1;
 	}
-	if (s->pid == 0 && lo_slot_start(s, &lp->lim, why, why_size) < 0) {
+	if (s->pid == 0 && lo_pool_start_slot(lp, i, why, why_size) < 0) {
 		log_warnx("sanitizer: office converter slot %u: %s", i, why);
 		lo_pool_release(lp, i);
 		return -1;
@@ -153,12 +221,20 @@ lo_pool_free(struct lo_pool *lp)
 {
 	if (lp == NULL)
 		return;
+	if (lp->has_starter) {
+		pthread_mutex_lock(&lp->lock);
+		lp->stopping = true;
+		pthread_cond_broadcast(&lp->start_cv);
+		pthread_mutex_unlock(&lp->lock);
+		pthread_join(lp->starter, NULL);
+	}
 	for (unsigned i = 0; i < lp->n; i++)
 		lo_slot_stop(&lp->slots[i]);
 	if (lp->remote >= 0)
 		close(lp->remote);
 	pthread_mutex_destroy(&lp->lock);
 	pthread_cond_destroy(&lp->freed);
+	pthread_cond_destroy(&lp->start_cv);
 	free(lp->slots);
 	free(lp->busy);
 	free(lp->soffice);
