@@ -205,6 +205,8 @@ int html_to_text(const uint8_t *data, size_t len, size_t max_text, char **text, 
  */
 bool lo_render(const struct san_job *job, const uint8_t *data, size_t len, enum san_kind kind,
     struct san_result *res);   /* false: not done, the caller's own path (text) takes it */
+/* lo_pdftext.c: the text of each page of the converter's PDF under "=== slide N ===" (presentations). */
+int lo_pdftext(const uint8_t *pdf, size_t len, size_t max_text, char **text, size_t *text_len);
 /* An office member of an archive, converted by the parent on the worker's request: true when res is its verdict. */
 bool lo_render_member(const struct san_job *job, const uint8_t *data, size_t len, const char *name,
     enum san_kind kind, struct san_result *res);

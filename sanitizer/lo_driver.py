@@ -102,21 +102,6 @@ def calc_text(doc):
     return "".join(parts)
 
 
-def impress_text(doc):
-    parts = []
-    pages = doc.getDrawPages()
-    for i in range(pages.getCount()):
-        page = pages.getByIndex(i)
-        parts.append("=== slide %d ===\n" % (i + 1))
-        for j in range(page.getCount()):
-            shape = page.getByIndex(j)
-            if hasattr(shape, "getString"):
-                s = shape.getString()
-                if s:
-                    parts.append(s + "\n")
-    return "".join(parts)
-
-
 def writer_text(doc, out):
     doc.storeToURL(uno.systemPathToFileUrl(out),
                    (prop("FilterName", "Text (encoded)"), prop("FilterOptions", "UTF8,LF")))
@@ -143,7 +128,7 @@ def convert(desktop, ext, max_pages, data):
         if kind == "calc":
             text = calc_text(doc)
         elif kind == "impress":
-            text = impress_text(doc)
+            text = ""   # read by the worker from the PDF's text layer (lo_pdftext.c): no UNO round trip per shape
         else:
             text = writer_text(doc, txt)
         with open(pdf, "rb") as f:

@@ -15,11 +15,27 @@ lo_render_text(const struct san_job *job, const struct lo_output *office, struct
 	char *clean = NULL;
 	size_t clean_len = 0;
 
-	if (office->text_len > job->cfg->max_text_bytes) {
-		res_finding(res, "document text larger than the limit: no text beside the pages");
+	const uint8_t *text = office->text;
+	size_t text_len = office->text_len;
+	char *from_pdf = NULL;
+
+	/* a presentation's text comes from the PDF the converter printed (lo_pdftext.c, lo_driver.py) */
+	if (text_len == 0 && res->detected_mime && (strstr(res->detected_mime, "presentation") ||
+	    strstr(res->detected_mime, "powerpoint")) &&
+	    lo_pdftext(office->pdf, office->pdf_len, job->cfg->max_text_bytes, &from_pdf, &text_len) < 0) {
+		res_finding(res, "document text larger than the limit or unreadable: no text beside the pages");
 		return;
 	}
-	if (charset_to_utf8("UTF-8", office->text, office->text_len, &clean, &clean_len, NULL) < 0) {
+	if (from_pdf)
+		text = (const uint8_t *)from_pdf;
+	if (text_len > job->cfg->max_text_bytes) {
+		res_finding(res, "document text larger than the limit: no text beside the pages");
+		free(from_pdf);
+		return;
+	}
+	int decoded = charset_to_utf8("UTF-8", text, text_len, &clean, &clean_len, NULL);
+	free(from_pdf);
+	if (decoded < 0) {
 		res_finding(res, "document text could not be decoded: no text beside the pages");
 		return;
 	}

@@ -6,7 +6,7 @@ SAN_CORE_SRCS := sanitizer/charset.c sanitizer/config.c sanitizer/sanitize.c san
 	sanitizer/office.c sanitizer/html.c sanitizer/archive.c sanitizer/zipwrite.c sanitizer/tarball.c sanitizer/tarread.c \
 	sanitizer/report.c sanitizer/uniqname.c sanitizer/cleanres.c sanitizer/csvsafe.c \
 	sanitizer/quarantine.c sanitizer/lo_conv.c sanitizer/lo_pool.c sanitizer/lo_render.c \
-	sanitizer/lo_chan.c sanitizer/lo_service.c sanitizer/imgdecode.c sanitizer/heifde265.c
+	sanitizer/lo_chan.c sanitizer/lo_service.c sanitizer/imgdecode.c sanitizer/heifde265.c sanitizer/lo_pdftext.c
 SAN_CORE_OBJS := $(SAN_CORE_SRCS:%.c=$(BUILD)/%.o)
 
 # libmupdf-dev ships static libraries with a wrong .pc file: the list from PLATFORM.md.
