@@ -25,3 +25,15 @@ done
 echo
 echo "ledger.xlsx.txt (the text beside the pages: visible sheets, cells in row/column order):"
 sed 's/^/  | /' "$tmp/out/ledger.xlsx.txt"
+echo
+echo "An office file inside a ZIP is printed the same way (the worker asks the parent's converter):"
+(cd "$tmp/in" && zip -q "$tmp/bundle.zip" ledger.xlsx report.doc)
+"$B/tiergate-sanitize" --out "$tmp/zip" "$tmp/bundle.zip" | sed 's/^/  /'
+unzip -l "$tmp/zip/bundle.zip" | sed -n '4,$p' | sed 's/^/  | /'
+if command -v heif-enc >/dev/null && command -v cwebp >/dev/null; then
+	echo
+	echo "iPhone photos (HEIC) and WebP images: decoded in the sandbox, re-encoded as JPEG/PNG without EXIF/GPS:"
+	python3 tests/sanitizer/make-photo-corpus.py "$tmp/photos" >/dev/null 2>&1 || { echo "photo corpus failed"; exit 1; }
+	"$B/tiergate-sanitize" --out "$tmp/pout" "$tmp/photos/photo.heic" "$tmp/photos/photo.webp" "$tmp/photos/bomb.heic" |
+		sed 's/^/  /'
+fi
