@@ -79,6 +79,15 @@ lo_render_has_macros(const uint8_t *data, size_t len)
 	    lo_render_has_utf16(data, len, "PROJECTwm");
 }
 
+/* Embedded (OLE or ODF) objects: OOXML embeddings/, ODF object folders, an OLE ObjectPool storage. */
+static bool
+lo_render_has_objects(const uint8_t *data, size_t len)
+{
+	if (len >= 4 && memcmp(data, "PK\3\4", 4) == 0)
+		return memmem(data, len, "/embeddings/", 12) || memmem(data, len, "ObjectReplacements/", 19);
+	return lo_render_has_utf16(data, len, "ObjectPool") || lo_render_has_utf16(data, len, "MBD0");
+}
+
 bool
 lo_render(const struct san_job *job, const uint8_t *data, size_t len, enum san_kind kind,
     struct san_result *res)
@@ -99,6 +108,8 @@ lo_render(const struct san_job *job, const uint8_t *data, size_t len, enum san_k
 	res_finding(res, "office document printed to %u page images by the converter", res->pages);
 	if (lo_render_has_macros(data, len))
 		res_finding(res, "macros removed: never run, not in the pages");
+	if (lo_render_has_objects(data, len))
+		res_finding(res, "embedded objects drawn as printed (never opened, updated or run), not kept");
 	if (job->cfg->office_output == SAN_OFFICE_BOTH)
 		lo_render_text(job, job->office, res);
 	return true;

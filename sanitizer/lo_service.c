@@ -79,6 +79,7 @@ lo_service_main(int sock, const struct san_config *cfg)
 	int fd, r;
 
 	log_procname("sanitizer[office]");
+	prctl(PR_SET_NAME, "tg-office");    /* what ps shows: not a message process */
 	prctl(PR_SET_PDEATHSIG, SIGTERM);   /* the converters die with bwrap's --die-with-parent */
 	signal(SIGCHLD, SIG_DFL);           /* the pool reaps its sandboxes */
 	lp = lo_pool_new(cfg);

@@ -16,7 +16,8 @@ CORPUS, OUT, REF, TOFU = sys.argv[1:5]
 JP = "令和六年度の予算執行について報告します。住民基本台帳"
 PAGES = {"report.docx": 2, "report.doc": 2, "report.rtf": 2, "report.odt": 2, "ledger.xlsx": 2, "ledger.xls": 2,
          "ledger.ods": 2, "ledger-all.xlsx": 3, "slides.odp": 2, "slides.pptx": 2, "slides.ppt": 2,
-         "macro.odt": 2, "long.docx": 60, "report.docm": 2, "ledger.xlsm": 2, "slides.pptm": 2}
+         "macro.odt": 2, "long.docx": 60, "report.docm": 2, "ledger.xlsm": 2, "slides.pptm": 2,
+         "embed.odt": 2, "embed.docx": 2}
 failed = 0
 
 
@@ -153,6 +154,23 @@ def check_macros():
            repr(r.get("findings")))
 
 
+def dark(pdf, page):
+    return sum(1 for v in gray(pdf, page, dpi=30)[2] if v < 100)
+
+
+def check_embedded():
+    """An embedded Calc object (an ODS inside the ODT, an OLE object with its EMF in the docx): drawn on its
+    page as printed (its dark cells), never kept; a finding says so. Control: the same page without it."""
+    base = dark(os.path.join(OUT, "report.docx.pdf"), 2)
+    for name in ("embed.odt", "embed.docx"):
+        r = report(name)
+        ink = dark(os.path.join(OUT, name + ".pdf"), 2)
+        result(ink > base + 1000, "%s: the embedded object is drawn on its page (dark pixels %d vs %d without)" %
+               (name, ink, base))
+        result(any("embedded objects" in f for f in r.get("findings", [])), "%s: the findings name the embedded object" % name,
+               repr(r.get("findings")))
+
+
 def check_japanese():
     ours = blocks(gray(os.path.join(OUT, "report.docx.pdf"), 1, 100))
     ref = blocks(gray(REF, 1, 100))
@@ -173,7 +191,7 @@ def keep_pages():
 
 def main():
     keep_pages()
-    for step in (check_outputs, check_texts, check_hidden_sheet, check_macros, check_japanese):
+    for step in (check_outputs, check_texts, check_hidden_sheet, check_macros, check_embedded, check_japanese):
         try:
             step()
         except Exception as e:   # a missing file or a tool's failure is a FAIL of that step, not a crash

@@ -8,6 +8,8 @@ JOB is one of
   macro:IN:OUT                  IN with a Basic macro run on open that appends MACRORAN to the text
   runmacro:IN:OUT               opens IN letting macros run (the control: the macro does work when allowed),
                                 stores its text as OUT
+  embed:IN:FILTER:OUT           IN with an embedded Calc object (a filled block of cells) appended, stored
+                                with FILTER (writer8: an ODS inside the ODT; "MS Word 2007 XML": an OLE object)
 """
 import os
 import subprocess
@@ -86,6 +88,19 @@ def job(desktop, spec):
         doc = load(desktop, f[1], macros=4)   # ALWAYS_EXECUTE_NO_WARN
         time.sleep(1)
         doc.storeToURL(url(f[2]), (prop("FilterName", "Text (encoded)"), prop("FilterOptions", "UTF8,LF")))
+    elif f[0] == "embed":
+        doc = load(desktop, f[1])
+        obj = doc.createInstance("com.sun.star.text.TextEmbeddedObject")
+        obj.CLSID = "47BBB4CB-CE4C-4E80-A591-42D9AE74950F"   # a Calc spreadsheet
+        doc.getText().insertTextContent(doc.getText().getEnd(), obj, False)
+        sheet = obj.getEmbeddedObject().getSheets().getByIndex(0)
+        for r in range(8):
+            for c in range(4):
+                cell = sheet.getCellByPosition(c, r)
+                cell.setString("EMBEDCELL %d" % (r * 4 + c))
+                cell.CellBackColor = 0x204080
+        obj.Width, obj.Height = 15000, 6000
+        doc.storeToURL(url(f[3]), (prop("FilterName", f[2]),))
     else:
         sys.exit("lo-save: unknown job " + spec)
     doc.close(True)

@@ -223,7 +223,7 @@ def make_images():
           b"\x2c\x00\x00\x00\x00\x01\x00\x01\x00\x00\x02\x02\x44\x01\x00\x3b")
     # a JPEG with a ZIP appended (what a viewer shows vs what an unzipper finds)
     write("photo-polyglot.jpg", open(path("photo.jpg"), "rb").read() + zip_bytes({"run.bat": b"calc.exe\r\n"}))
-    # WebP (MuPDF 1.21 cannot decode it): refused with its type named
+    # a WebP whose VP8 frame is all zeros (no key frame): refused by libwebp with the reason (56-san-photo has good ones)
     write("sticker.webp", b"RIFF\x24\x00\x00\x00WEBPVP8 \x18\x00\x00\x00" + b"\x00" * 24)
 
 

@@ -18,6 +18,7 @@ if /usr/bin/python3 tests/sanitizer/lo-save.py "$TG_TMP/lo-profile" \
 	"convert:$c/report.docx:writer8:$c/report.odt" "convert:$c/ledger.xlsx:MS Excel 97:$c/ledger.xls" \
 	"convert:$c/ledger.xlsx:calc8:$c/ledger.ods" "convert:$c/slides.odp:Impress MS PowerPoint 2007 XML:$c/slides.pptx" \
 	"convert:$c/slides.odp:MS PowerPoint 97:$c/slides.ppt" "macro:$c/report.docx:$c/macro.odt" \
+	"embed:$c/report.docx:writer8:$c/embed.odt" "embed:$c/report.docx:MS Word 2007 XML:$c/embed.docx" \
 	"runmacro:$c/macro.odt:$TG_TMP/macro-control.txt" >"$TG_TMP/lo-save.log" 2>&1 &&
 	# the reference page: LibreOffice with the same font table the converter uses (conf/office/fonts.conf)
 	sed "s|<cachedir>[^<]*</cachedir>|<cachedir>$TG_TMP/fc-cache</cachedir>|" conf/office/fonts.conf >"$TG_TMP/fonts.conf" &&
@@ -49,7 +50,7 @@ done
 check_grep "control: the macro document's macro runs where macros are allowed" "MACRORAN" "$TG_TMP/macro-control.txt"
 
 files="report.docx report.doc report.rtf report.odt ledger.xlsx ledger-all.xlsx ledger.xls ledger.ods
- slides.odp slides.pptx slides.ppt macro.odt long.docx memo.jtd report.docm ledger.xlsm slides.pptm"
+ slides.odp slides.pptx slides.ppt macro.odt long.docx memo.jtd report.docm ledger.xlsm slides.pptm embed.odt embed.docx"
 args=()
 for f in $files; do args+=("$c/$f"); done
 # the converter's network namespace, looked at while it runs: only loopback, not ours

@@ -244,10 +244,10 @@ restart_with 'timeout_seconds = 120;' || fail "postfix-worker-crash" "milter did
 hook_mail hang hang-crash "$TG_TMP/hang.eml"
 before=$(n_tempfail)
 send "$TG_TMP/hang.eml"
-worker_pid() {   # a per-message worker: a child of the milter's zygote
-	local z
+worker_pid() {   # a per-message worker: a child of the milter's zygote (not its converter service, tg-office)
+	local z p
 	z=$(pgrep -P "$milter_pid" | head -n 1)
-	[ -n "$z" ] && pgrep -P "$z" | head -n 1
+	[ -n "$z" ] && for p in $(pgrep -P "$z"); do [ "$(cat "/proc/$p/comm" 2>/dev/null)" != tg-office ] && echo "$p"; done | head -n 1
 }
 parser_of() { pgrep -P "$1" | head -n 1; }   # the worker's sandboxed parser
 w="" p=""
