@@ -382,5 +382,8 @@ milter_zygote_main(int argc, char **argv)
 	struct milter_child_ctx cx = { mail, san, &sc, &mc.mail, sink,
 		geteuid() == 0 ? mc.parser_uid_base : 0, NULL };
 	milter_zygote_loop(3, &cx);
+	/* the daemon is gone: closing the converter service's socket (the ctx owns it) lets it end now */
+	mail_ctx_free(mail);
+	san_ctx_free(san);
 	return 0;
 }
