@@ -609,7 +609,8 @@ spool_recover(struct spool *s)
 		names[n++] = xstrdup(e->d_name);
 	}
 	closedir(d);
-	qsort(names, n, sizeof *names, name_cmp);
+	if (n > 1)
+		qsort(names, n, sizeof *names, name_cmp);
 	for (size_t i = 0; i < n; i++) {
 		unsigned long long seq = strtoull(names[i], NULL, 16);
 		if (seq > s->seq)
