@@ -2,6 +2,8 @@
 #include <errno.h>
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
+#include <event2/bufferevent_ssl.h>
+#include <openssl/ssl.h>
 #include <sys/uio.h>
 
 #include "lib/util.h"
@@ -39,6 +41,25 @@ relay_pump_move(struct relay_conn *c, struct bufferevent *from, struct buffereve
 	relay_pump_throttle(from, to);
 }
 
+/*
+ * Idle sessions hold no TLS record buffer (issue 14.7). SSL_MODE_RELEASE_BUFFERS frees
+ * the write buffer after each complete write, but not after the write that also carries
+ * the ticket asked for at the 200 (tls_send_ticket): a tunnel idle from its 200 on kept
+ * 16.7 KB for good. Once neither direction has anything queued the buffers go;
+ * SSL_free_buffers keeps what still holds bytes (a partial record). Called when a side's
+ * output drains, so a busy session frees and allocates them no more often than
+ * RELEASE_BUFFERS does anyway.
+ */
+static void
+relay_pump_trim(struct relay_conn *c)
+{
+	if (c->up == NULL || evbuffer_get_length(bufferevent_get_output(c->cli)) != 0 ||
+	    evbuffer_get_length(bufferevent_get_output(c->up)) != 0)
+		return;
+	(void)SSL_free_buffers(bufferevent_openssl_get_ssl(c->cli));
+}
+
+/* A side's output drained (below half the high-water mark, or empty): the other side reads again. */
 static void
 relay_pump_drained(struct bufferevent *bev, void *arg)
 {
@@ -47,6 +68,7 @@ relay_pump_drained(struct bufferevent *bev, void *arg)
 
 	bufferevent_setwatermark(bev, EV_WRITE, 0, 0);
 	bufferevent_enable(other, EV_READ);
+	relay_pump_trim(c);
 }
 
 /*
