@@ -30,12 +30,12 @@ test_bridge_tls_LIBS = $(BRIDGE_LIBS)
 $(BUILD)/tests/unit/test_bridge_tls.o: EXTRA_CFLAGS = $(call PKG,--cflags $(BRIDGE_PKGS))
 
 # The daemon with the relay's test hooks (TIERGATE_TEST_HOOKS: injected allocation
-# failures); only tests/suites/72-bridge-oom.sh runs it, nothing installs it.
+# failures; SIGUSR2 logs what OpenSSL and libevent hold, relay_memcount.c); only tests/suites/72-bridge-oom.sh runs it, nothing installs it.
 UNIT_TESTS += $(BUILD)/t/tiergate-bridge-hooks
 $(BUILD)/t/relay_hooks.o: vpn-bridge/relay.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $(call PKG,--cflags $(BRIDGE_PKGS)) -DTIERGATE_TEST_HOOKS -MMD -MP -c -o $@ $<
-$(BUILD)/t/tiergate-bridge-hooks: $(BRIDGE_CORE_OBJS) $(BUILD)/t/relay_hooks.o $(BRIDGE_DAEMON_OBJS) $(POLICY_OBJS) $(LIB_OBJS)
+$(BUILD)/t/tiergate-bridge-hooks: $(BRIDGE_CORE_OBJS) $(BUILD)/t/relay_hooks.o $(BUILD)/vpn-bridge/relay_memcount.o $(BRIDGE_DAEMON_OBJS) $(POLICY_OBJS) $(LIB_OBJS)
 tiergate-bridge-hooks_LIBS = $(BRIDGE_LIBS)
 
 # A preload that makes the kernel look as if it had no Landlock (ENOSYS), for the production

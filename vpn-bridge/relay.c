@@ -30,6 +30,9 @@
 #include "vpn-bridge/relay_int.h"
 #include "vpn-bridge/tls.h"
 #include "vpn-bridge/relay_sandbox.h"
+#ifdef TIERGATE_TEST_HOOKS
+#include "vpn-bridge/relay_memcount.h"
+#endif
 
 /*
  * Out of memory: an allocation the relay makes for a session that fails, fails
@@ -109,6 +112,32 @@ relay_test_sandbox_probe(const struct relay *r)
 	execve(argv[0], argv, NULL);
 	log_warn("relay: the sandbox probe's execve failed");
 }
+
+/*
+ * SIGUSR2: one log line with the established sessions and what OpenSSL and libevent hold
+ * (relay_memcount.c), for tests/suites/77-bridge-idle.sh and the bench's breakdown.
+ */
+static void
+relay_test_memstat(evutil_socket_t sig, short what, void *arg)
+{
+	struct relay *r = arg;
+	unsigned sessions = 0;
+	char counts[256];
+
+	(void)sig;
+	(void)what;
+	for (struct relay_conn *c = r->sessions; c != NULL; c = c->sess_next)
+		sessions++;
+	relay_memcount_format(counts, sizeof counts);
+	log_info("relay memory: sessions=%u conns=%u %s", sessions, r->n_conns, counts);
+}
+
+static int
+relay_test_events(struct relay *r)
+{
+	r->test_ev = evsignal_new(r->base, SIGUSR2, relay_test_memstat, r);
+	return r->test_ev && event_add(r->test_ev, NULL) == 0 ? 0 : -1;
+}
 #else
 static bool
 relay_alloc_should_fail(const char *what)
@@ -121,6 +150,13 @@ static void
 relay_test_sandbox_probe(const struct relay *r)
 {
 	(void)r;
+}
+
+static int
+relay_test_events(struct relay *r)
+{
+	(void)r;
+	return 0;
 }
 #endif
 
@@ -974,6 +1010,8 @@ relay_setup_events(struct relay *r, bool run_asp_checks)
 	event_add(r->sigterm_ev, NULL);
 	event_add(r->sigint_ev, NULL);
 	event_add(r->sigchld_ev, NULL);
+	if (relay_test_events(r) < 0)
+		return -1;
 	(void)run_asp_checks;
 	if (r->conf->n_asps) {
 		r->asp_timer = event_new(r->base, -1, EV_PERSIST, relay_asp_tick, r);
@@ -1005,6 +1043,8 @@ relay_teardown(struct relay *r)
 		event_free(r->sigint_ev);
 	if (r->sigchld_ev)
 		event_free(r->sigchld_ev);
+	if (r->test_ev)
+		event_free(r->test_ev);
 	counts_free(r->per_source);
 	counts_free(r->per_user);
 	counts_free(r->half_open_per_source);

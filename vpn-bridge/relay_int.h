@@ -55,6 +55,7 @@ struct relay {
 	struct evconnlistener *listener;
 	int auth_fd;
 	struct event *auth_ev, *key_ev, *key_timer, *sigterm_ev, *sigint_ev, *sigchld_ev, *asp_timer;
+	struct event *test_ev;            /* test build only (SIGUSR2: memory counts); NULL otherwise */
 	uint32_t next_id;
 	struct relay_conn *pending[RELAY_PENDING];
 	struct relay_conn *sessions;      /* RS_RELAY sessions, for a revocation to end */
