@@ -25,7 +25,7 @@ command -v haproxy >/dev/null || { echo "haproxy not installed: skipped"; exit 0
 
 T=$(mktemp -d /tmp/tg-bench-bridge.XXXXXX)
 pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done; wait 2>/dev/null; rm -rf "$T"; }
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done; wait 2>/dev/null; [ -n "${BENCH_KEEP:-}" ] && echo "kept $T" || rm -rf "$T"; }
 trap cleanup EXIT
 # 10,000 relayed sessions need 20,000+ descriptors in one process: raise the limit, or
 # (when the hard limit cannot be raised here) measure at the most sessions that fit.
@@ -188,6 +188,7 @@ stop_haproxy
 idle_kb() {   # PID PORT [CONNECT-OPTS]: RSS growth per session while SESSIONS are held
 	local pid=$1 port=$2 before after out
 	shift 2
+	: >"$T/idle.out"
 	before=$(rss_kb "$pid")
 	"$LOAD" idle "$port" "$SESSIONS" "$@" >"$T/idle.out" 2>"$T/idle.err" & local lp=$!
 	for _ in $(seq 1200); do grep -q ready "$T/idle.out" && break; sleep 0.1; done
@@ -200,6 +201,55 @@ idle_kb() {   # PID PORT [CONNECT-OPTS]: RSS growth per session while SESSIONS a
 start_haproxy "$SINK"
 read -r mem_ha n_ha < <(idle_kb "$HAPID" "$HA")
 stop_haproxy
+# Every bridge session has presented a device certificate, which its TLS session keeps
+# (a resumed session is checked again with it): HAProxy asking for one too ('verify
+# optional', the same device certificate presented, no CONNECT).
+UPSTREAM=$SINK haproxy -db -f "$T/haproxy-cc.cfg" >"$T/haproxy-cc.log" 2>&1 & HAPID=$!; pids+=($HAPID)
+for _ in $(seq 50); do bash -c "echo >/dev/tcp/127.0.0.1/$HA" 2>/dev/null && break; sleep 0.1; done
+read -r mem_cc n_cc < <(idle_kb "$HAPID" "$HA" - - "${CERT[@]}")
+stop_haproxy
 read -r mem_br n_br < <(idle_kb "$RELAY" "$BR" "127.0.0.1:$SINK" "$AUTH" "${CERT[@]}")
-printf "KB/idle session    bridge %8s   haproxy %8s   (%s / %s sessions; target bridge <= 50 KB)\n" "$mem_br" "$mem_ha" "$n_br" "$n_ha"
+printf "KB/idle session    bridge %8s   haproxy %8s   (%s / %s sessions; target bridge <= haproxy)\n" "$mem_br" "$mem_ha" "$n_br" "$n_ha"
+printf "  client cert req. haproxy %8s KB/idle session (%s sessions) with 'verify optional' and the device certificate presented, as every bridge session\n" "$mem_cc" "$n_cc"
 echo "auth process RSS: $(rss_kb "$BRPID") KB (holds no per-session state)"
+
+# 4. Where an idle session's memory goes: the test build of the bridge (relay_memcount.c)
+# counts the live bytes of OpenSSL and libevent; glibc says what its heap holds in all.
+# Its own users DB: a TOTP step is accepted once, and the login above may have used this one.
+HOOKS="$TIERGATE_BUILD/t/tiergate-bridge-hooks"
+[ -x "$HOOKS" ] || { echo "not built: $HOOKS (run make)"; exit 1; }
+BR_HK=$(free_port)
+sed -e "s/127.0.0.1:$BR\"/127.0.0.1:$BR_HK\"/" -e 's/events.json/events-hk.json/' -e 's/users.db/users-hk.db/' \
+	"$T/site.conf" >"$T/site-hk.conf"
+echo "bench-password" | "$BIN/tiergate-bridge" --config "$T/site-hk.conf" passwd alice >/dev/null
+SECRET_HK=$("$BIN/tiergate-bridge" --config "$T/site-hk.conf" enroll alice | sed -n 's/.*secret=\([A-Z2-7]*\).*/\1/p' | head -n1)
+"$HOOKS" --config "$T/site-hk.conf" >"$T/bridge-hk.log" 2>&1 & HKPID=$!; pids+=($HKPID)
+sleep 1
+HK_RELAY=$(pgrep -P "$HKPID" -x tg-bridge-relay)
+curl -sS -p -o /dev/null -D "$T/h-hk" --proxy "https://127.0.0.1:$BR_HK" --proxy-insecure \
+	--proxy-cert "$T/pki/dev-good.pem" --proxy-key "$T/pki/dev-good.key" \
+	--proxy-user "alice:bench-password$(oathtool --totp -b "$SECRET_HK")" "telnet://127.0.0.1:$SINK" --max-time 2 2>/dev/null
+TOKEN_HK=$(sed -n 's/^X-Tiergate-Token: *\([0-9a-f]*\).*/\1/p' "$T/h-hk" | tr -d '\r')
+[ -n "$TOKEN_HK" ] && [ -n "$HK_RELAY" ] || { echo "could not log in to the test build of the bridge"; cat "$T/bridge-hk.log"; exit 1; }
+memcounts() {   # -> "openssl libevent heap rss_kb" of the test build's relay
+	local n line
+	n=$(grep -c 'relay memory:' "$T/bridge-hk.log")
+	kill -USR2 "$HK_RELAY"
+	for _ in $(seq 50); do [ "$(grep -c 'relay memory:' "$T/bridge-hk.log")" -gt "$n" ] && break; sleep 0.1; done
+	line=$(grep 'relay memory:' "$T/bridge-hk.log" | tail -n1)
+	echo "$(sed -n 's/.* openssl_bytes=\([0-9]*\) .* libevent_bytes=\([0-9]*\) .* heap_bytes=\([0-9]*\).*/\1 \2 \3/p' <<<"$line") $(rss_kb "$HK_RELAY")"
+}
+: >"$T/idle-hk.out"
+HK_SESSIONS=$((SESSIONS < 2000 ? SESSIONS : 2000))
+read -r ssl0 ev0 heap0 rss0 < <(memcounts)
+"$LOAD" idle "$BR_HK" "$HK_SESSIONS" "127.0.0.1:$SINK" "$(printf 'alice:token:%s' "$TOKEN_HK" | base64 -w0)" "${CERT[@]}" \
+	>"$T/idle-hk.out" 2>/dev/null & HKLOAD=$!
+for _ in $(seq 1200); do grep -q ready "$T/idle-hk.out" && break; sleep 0.1; done
+sleep 1
+read -r ssl1 ev1 heap1 rss1 < <(memcounts)
+n_hk=$(awk '{print $2}' "$T/idle-hk.out")
+kill "$HKLOAD"; wait "$HKLOAD" 2>/dev/null
+awk -v n="${n_hk:-0}" -v s="$((ssl1 - ssl0))" -v e="$((ev1 - ev0))" -v h="$((heap1 - heap0))" -v r="$((rss1 - rss0))" 'BEGIN {
+	if (n <= 0) { print "per idle session (test build): n/a"; exit }
+	printf "per idle session (test build, %d sessions): OpenSSL %.1f KB, libevent %.1f KB, relay and malloc headers %.1f KB, heap slack %.1f KB; RSS %.1f KB\n",
+	    n, s / n / 1024, e / n / 1024, (h - s - e) / n / 1024, (r * 1024 - h) / n / 1024, r / n }'

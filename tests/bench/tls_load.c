@@ -22,7 +22,8 @@
  *   tls_load idle PORT COUNT [CONNECT-OPTS]       open COUNT sessions, print "ready", hold them
  *   tls_load source PORT MB                       backend: writes MB to each connection, closes
  *   tls_load sink PORT                            backend: accepts and holds connections
- * CONNECT-OPTS: DEST AUTH_B64 CERT KEY (through the bridge: CONNECT DEST with Basic AUTH).
+ * CONNECT-OPTS: DEST AUTH_B64 CERT KEY (through the bridge: CONNECT DEST with Basic AUTH;
+ *   DEST "-": no CONNECT, the client certificate only, for a plain TLS proxy that asks for one).
  * Everything is on 127.0.0.1; it measures, it never judges.
  */
 
@@ -117,7 +118,7 @@ load_connect(SSL *ssl, const struct load_target *t)
 	char req[1024], head[2048];
 	int n, used = 0;
 
-	if (t->dest == NULL)
+	if (t->dest == NULL || strcmp(t->dest, "-") == 0)
 		return 0;
 	n = snprintf(req, sizeof req, "CONNECT %s HTTP/1.1\r\nProxy-Authorization: Basic %s\r\n\r\n",
 	    t->dest, t->auth);

@@ -73,6 +73,8 @@ EOF
 ^  keys in relay +bridge +[0-9]+/s
 ^bulk MB/s +bridge +${N} +haproxy +${N} +ratio ${N} \(target
 ^KB/idle session +bridge +${N} +haproxy +${N} +\([1-9][0-9]* / [1-9][0-9]* sessions
+^  client cert req\. haproxy +${N} KB/idle session \([1-9][0-9]* sessions\)
+^per idle session \(test build, [1-9][0-9]* sessions\): OpenSSL ${N} KB, libevent ${N} KB, relay and malloc headers -?${N} KB, heap slack -?${N} KB; RSS ${N} KB$
 ^auth process RSS: [0-9]+ KB
 EOF
 	;;
