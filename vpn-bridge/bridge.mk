@@ -30,7 +30,8 @@ test_bridge_tls_LIBS = $(BRIDGE_LIBS)
 $(BUILD)/tests/unit/test_bridge_tls.o: EXTRA_CFLAGS = $(call PKG,--cflags $(BRIDGE_PKGS))
 
 # The daemon with the relay's test hooks (TIERGATE_TEST_HOOKS: injected allocation
-# failures; SIGUSR2 logs what OpenSSL and libevent hold, relay_memcount.c); only tests/suites/72-bridge-oom.sh runs it, nothing installs it.
+# failures; SIGUSR2 logs what OpenSSL and libevent hold, relay_memcount.c); tests and
+# make bench run it, nothing installs it.
 UNIT_TESTS += $(BUILD)/t/tiergate-bridge-hooks
 $(BUILD)/t/relay_hooks.o: vpn-bridge/relay.c
 	@mkdir -p $(dir $@)
