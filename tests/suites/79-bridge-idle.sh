@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# 77-bridge-idle.sh -- an idle tunnel holds no TLS record buffer and no relay buffer (issue 14.7), from its 200 on or after carrying bytes.
+# 79-bridge-idle.sh -- an idle tunnel holds no TLS record buffer and no relay buffer (issue 14.7), from its 200 on or after carrying bytes.
 # tier: e2e
 # timeout: 120
 #
