@@ -115,7 +115,7 @@ relay_test_sandbox_probe(const struct relay *r)
 
 /*
  * SIGUSR2: one log line with the established sessions and what OpenSSL and libevent hold
- * (relay_memcount.c), for tests/suites/77-bridge-idle.sh and the bench's breakdown.
+ * (relay_memcount.c), for tests/suites/79-bridge-idle.sh and the bench's breakdown.
  */
 static void
 relay_test_memstat(evutil_socket_t sig, short what, void *arg)
