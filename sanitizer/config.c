@@ -1,5 +1,6 @@
 /* config.c -- the "sanitizer" group of the site file into struct san_config, with defaults for every setting. */
 #include <stdlib.h>
+#include <stddef.h>
 #include <string.h>
 
 #include "lib/util.h"
@@ -53,23 +54,38 @@ san_config_defaults(struct san_config *sc)
 	sc->lockout_max = 3600;
 }
 
+/* Every string a config owns, once: san_config_copy and san_config_free walk the same list. */
+static const size_t config_owned_strings[] = {
+	offsetof(struct san_config, worker_user), offsetof(struct san_config, quarantine_dir),
+	offsetof(struct san_config, sendmail), offsetof(struct san_config, release_socket),
+	offsetof(struct san_config, admin_group), offsetof(struct san_config, release_dir),
+	offsetof(struct san_config, requests_dir), offsetof(struct san_config, portal_user),
+	offsetof(struct san_config, token_key), offsetof(struct san_config, portal_url),
+	offsetof(struct san_config, approvers), offsetof(struct san_config, user_release_root),
+	offsetof(struct san_config, libreoffice), offsetof(struct san_config, events),
+};
+
+static char **
+config_string_at(struct san_config *sc, size_t i)
+{
+	return (char **)((char *)sc + config_owned_strings[i]);
+}
+
+void
+san_config_copy(struct san_config *dst, const struct san_config *src)
+{
+	*dst = *src;
+	for (size_t i = 0; i < sizeof config_owned_strings / sizeof *config_owned_strings; i++) {
+		char **field = config_string_at(dst, i);
+		*field = *field ? xstrdup(*field) : NULL;
+	}
+}
+
 void
 san_config_free(struct san_config *sc)
 {
-	free(sc->worker_user);
-	free(sc->quarantine_dir);
-	free(sc->sendmail);
-	free(sc->release_socket);
-	free(sc->admin_group);
-	free(sc->release_dir);
-	free(sc->requests_dir);
-	free(sc->portal_user);
-	free(sc->token_key);
-	free(sc->portal_url);
-	free(sc->approvers);
-	free(sc->user_release_root);
-	free(sc->libreoffice);
-	free(sc->events);
+	for (size_t i = 0; i < sizeof config_owned_strings / sizeof *config_owned_strings; i++)
+		free(*config_string_at(sc, i));
 	memset(sc, 0, sizeof *sc);
 }
 

@@ -46,21 +46,6 @@ struct san_ctx {
 	struct lo_pool *lo;           /* the office converter, NULL: office files become text */
 };
 
-static void
-ctx_copy_config(struct san_config *dst, const struct san_config *src)
-{
-	*dst = *src;
-	dst->worker_user = src->worker_user ? xstrdup(src->worker_user) : NULL;
-	dst->quarantine_dir = src->quarantine_dir ? xstrdup(src->quarantine_dir) : NULL;
-	dst->sendmail = src->sendmail ? xstrdup(src->sendmail) : NULL;
-	dst->libreoffice = src->libreoffice ? xstrdup(src->libreoffice) : NULL;
-	dst->events = src->events ? xstrdup(src->events) : NULL;
-	char **owned[] = { &dst->release_socket, &dst->admin_group, &dst->release_dir, &dst->requests_dir,
-		&dst->portal_user, &dst->token_key, &dst->portal_url };
-	for (size_t i = 0; i < sizeof owned / sizeof *owned; i++)
-		*owned[i] = *owned[i] ? xstrdup(*owned[i]) : NULL;
-}
-
 /*
  * libmagic compiles its regular expressions on first use and keeps them: run
  * it once on our own harmless samples so every worker forked afterwards
@@ -90,7 +75,7 @@ san_ctx_new(const struct san_config *sc)
 {
 	struct san_ctx *ctx = xcalloc(1, sizeof *ctx);
 
-	ctx_copy_config(&ctx->cfg, sc);
+	san_config_copy(&ctx->cfg, sc);
 	pthread_mutex_init(&ctx->magic_lock, NULL);
 	/* libmagic reads its database now, once: workers inherit it and open nothing */
 	ctx->magic = magic_open(MAGIC_MIME_TYPE | MAGIC_ERROR);

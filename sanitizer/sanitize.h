@@ -109,6 +109,7 @@ void san_config_defaults(struct san_config *sc);
  * any error diagnostic.
  */
 int san_config_load(struct san_config *sc, const config_setting_t *root, struct diags *d);
+void san_config_copy(struct san_config *dst, const struct san_config *src);   /* deep: dst owns its strings */
 void san_config_free(struct san_config *sc);
 
 struct san_ctx;

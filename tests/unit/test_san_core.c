@@ -275,6 +275,33 @@ test_config(void)
 	san_config_free(&sc);
 }
 
+/* A context's copy of the shipped site file owns every string: freeing the loaded one first, then
+ * the copy, is no double free (tiergate-sanitize crashed at exit once a new path setting was left
+ * out of the copy). */
+static void
+test_config_copy(void)
+{
+	config_t cfg;
+	struct diags d;
+	struct san_config loaded, copy;
+
+	san_config_defaults(&loaded);
+	config_init(&cfg);
+	diags_init(&d, "conf/tiergate.conf");
+	CHECK(conf_load(&cfg, "conf/tiergate.conf", &d) == 0);
+	CHECK(san_config_load(&loaded, config_root_setting(&cfg), &d) == 0);
+	CHECK(loaded.approvers != NULL && loaded.portal_user != NULL && loaded.events != NULL);
+	san_config_copy(&copy, &loaded);
+	CHECK(copy.approvers != loaded.approvers && copy.events != loaded.events);
+	CHECK(copy.quarantine_dir != loaded.quarantine_dir && copy.worker_user != loaded.worker_user);
+	san_config_free(&loaded);
+	CHECK_STR(copy.approvers, "/var/lib/tiergate/approvers");
+	CHECK_STR(copy.events, "/var/log/tiergate/sanitizer.json");
+	san_config_free(&copy);
+	config_destroy(&cfg);
+	diags_free(&d);
+}
+
 static void
 test_quarantine(void)
 {
@@ -596,6 +623,7 @@ main(void)
 	UNIT_RUN(test_arena);
 	UNIT_RUN(test_member_names);
 	UNIT_RUN(test_config);
+	UNIT_RUN(test_config_copy);
 	UNIT_RUN(test_quarantine);
 	UNIT_RUN(test_release_mail);
 	UNIT_RUN(test_worker_failures);
