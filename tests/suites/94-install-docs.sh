@@ -51,7 +51,8 @@ if [ "$status" -eq 1 ] && grep -q 'sanitizer.pdf.max_page_megapixels is not docu
 else fail "a setting missing from the page is reported" "exit $status"; show settings-drift; fi
 
 # --- a page per program, in its section, clean -------------------------------
-out list make -s --no-print-directory -C "$ROOT" BUILD="$TIERGATE_BUILD" install-list
+# (its own make, not the caller's jobserver: "make -j2 check-asan" made the inner make warn, and the warning read as a file name)
+out list env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL make -s --no-print-directory -C "$ROOT" BUILD="$TIERGATE_BUILD" install-list
 [ "$status" -eq 0 ] || { fail "make install-list" "exit $status"; show list; }
 missing=""
 for bin in "$BIN"/*; do
@@ -104,7 +105,7 @@ else fail "conf/tiergate.conf (the installed default) loads without warnings" "e
 
 # --- make install with another PREFIX, twice ------------------------------------
 dest="$TG_TMP/root"
-out install make -s --no-print-directory -C "$ROOT" BUILD="$TIERGATE_BUILD" PREFIX=/usr/local DESTDIR="$dest" install
+out install env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL make -s --no-print-directory -C "$ROOT" BUILD="$TIERGATE_BUILD" PREFIX=/usr/local DESTDIR="$dest" install
 bad=""
 while read -r dir name; do
 	[ -x "$dest/usr/local/$dir/$name" ] || bad="$bad $dir/$name"
@@ -126,7 +127,7 @@ else fail "the units, pages and site file name /usr/local's paths"
 	grep -h 'Exec\|/etc/tiergate' "$dest"/usr/local/lib/systemd/system/*.service | head -n 5 | sed 's/^/  | /'; fi
 # an admin's site file survives a second make install
 echo '# edited by the admin' >>"$dest/usr/local/etc/tiergate/tiergate.conf"
-out install2 make -s --no-print-directory -C "$ROOT" BUILD="$TIERGATE_BUILD" PREFIX=/usr/local DESTDIR="$dest" install
+out install2 env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL make -s --no-print-directory -C "$ROOT" BUILD="$TIERGATE_BUILD" PREFIX=/usr/local DESTDIR="$dest" install
 if [ "$status" -eq 0 ] && tail -n 1 "$dest/usr/local/etc/tiergate/tiergate.conf" | grep -q 'edited by the admin'; then
 	pass "make install again keeps the admin's site file"
 else fail "make install again keeps the admin's site file" "exit $status"; show install2; fi
