@@ -100,10 +100,11 @@ int lo_chan_serve(int fd, struct lo_pool *lp, const struct lo_chan_limits *lim);
 const char *lo_chan_ext(const uint8_t field[8]);
 
 /*
- * lo_service.c: a process owning a warm pool (office.slots), forked now, serving every process
- * that inherits the returned descriptor (the milter's message processes). -1 when it cannot start.
+ * lo_service.c: a process owning a pool (office.slots), forked now, serving every process
+ * that inherits the returned descriptor (the milter's message processes). warm: start the
+ * slots now (the zygote), else at the first document. -1 when it cannot start.
  */
-int lo_service_start(const struct san_config *cfg);
+int lo_service_start(const struct san_config *cfg, bool warm);
 /* One conversion by the service behind svc_fd: as lo_pool_convert. */
 int lo_service_ask(int svc_fd, const char *ext, const uint8_t *data, size_t len, size_t max_output,
     struct lo_output *out, char *why, size_t why_size);

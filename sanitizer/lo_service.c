@@ -16,7 +16,8 @@
 /*
  * Why a process of its own: the milter's message process (the broker) is forked
  * per message, so a pool there would start LibreOffice for every mail. The
- * zygote forks this service once; each message process inherits one end of a
+ * zygote forks this service once (a spawned `--worker` and `tiergate-sanitize
+ * --mail` fork one each, cold: LibreOffice starts at their first document); each message process inherits one end of a
  * SOCK_SEQPACKET pair and, per document, sends it the end of a fresh socketpair
  * (SCM_RIGHTS) to ask on. The MIME parser never holds the descriptor
  * (sandbox_enter closes it) and, when the milter runs as root, has another uid:
@@ -72,7 +73,7 @@ lo_service_peer_ok(int fd)
 }
 
 static void __attribute__((noreturn))
-lo_service_main(int sock, const struct san_config *cfg)
+lo_service_main(int sock, const struct san_config *cfg, bool warm)
 {
 	struct lo_pool *lp;
 	pthread_attr_t attr;
@@ -83,7 +84,8 @@ lo_service_main(int sock, const struct san_config *cfg)
 	prctl(PR_SET_PDEATHSIG, SIGTERM);   /* the converters die with bwrap's --die-with-parent */
 	signal(SIGCHLD, SIG_DFL);           /* the pool reaps its sandboxes */
 	lp = lo_pool_new(cfg);
-	lo_pool_warm(lp);
+	if (warm)
+		lo_pool_warm(lp);   /* else LibreOffice starts at the first document */
 	pthread_attr_init(&attr);
 	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
 	while ((r = lo_service_receive(sock, &fd)) != 0) {
@@ -109,7 +111,7 @@ lo_service_main(int sock, const struct san_config *cfg)
 }
 
 int
-lo_service_start(const struct san_config *cfg)
+lo_service_start(const struct san_config *cfg, bool warm)
 {
 	int sv[2];
 	pid_t pid;
@@ -124,7 +126,7 @@ lo_service_start(const struct san_config *cfg)
 	}
 	if (pid == 0) {
 		close(sv[0]);
-		lo_service_main(sv[1], cfg);
+		lo_service_main(sv[1], cfg, warm);
 	}
 	close(sv[1]);
 	return sv[0];

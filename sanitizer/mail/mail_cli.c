@@ -128,6 +128,7 @@ mail_cli_run(const char *config, const char *in, const char *out, const char *re
 	}
 	if (milter_parse_prepare() < 0)
 		goto out;
+	milter_child_office(san, &sc, false);   /* office parts as pages, as in the milter (cold start) */
 	{
 		struct milter_child_ctx cx = { mail, san, &sc, &mc.mail, NULL,
 			geteuid() == 0 ? mc.parser_uid_base : 0, &report };

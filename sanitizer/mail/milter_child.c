@@ -20,6 +20,7 @@
 #include "sanitizer/mail/milter_memfd.h"
 #include "sanitizer/mail/milter_parse.h"
 #include "sanitizer/mail/milter_wire.h"
+#include "sanitizer/lo.h"
 #include "sanitizer/quarantine.h"
 
 #define MILTER_CHILD_TEMPFAIL 75   /* EX_TEMPFAIL */
@@ -312,6 +313,18 @@ milter_child_rebuild(const struct milter_child_ctx *cx, const struct mail_envelo
 	return rc == 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -1;
 }
 
+void
+milter_child_office(struct san_ctx *san, const struct san_config *sc, bool warm)
+{
+	int svc;
+
+	if (sc->office_output == SAN_OFFICE_TEXT)
+		return;
+	if ((svc = lo_service_start(sc, warm)) < 0)
+		log_warn("milter: no office converter: office attachments become text");
+	san_ctx_office_remote(san, svc);   /* the ctx owns svc: closing it ends the service */
+}
+
 int
 milter_child_sanitize(const struct milter_child_ctx *cx, const struct mail_envelope *env,
     const char *quarantine_only, unsigned slot, int in_fd, int out_fd, int rep_fd)
@@ -347,6 +360,8 @@ milter_child_main(int argc, char **argv)
 	 * timeout kills this whole process group instead */
 	if ((san = san_ctx_new(&sc)) != NULL && (mail = mail_ctx_new(san, &mc.mail)) != NULL &&
 	    milter_parse_prepare() == 0) {
+		/* no zygote: this process's own converter service, started at the first office part */
+		milter_child_office(san, &sc, false);
 		struct mail_envelope env = { a.sender, a.rcpts, a.n_rcpts, "milter" };
 		sink = mc.events ? ev_sink_open(mc.events) : NULL;
 		struct milter_child_ctx cx = { mail, san, &sc, &mc.mail, sink ? sink : san_ctx_events(san),

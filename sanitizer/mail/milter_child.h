@@ -2,6 +2,7 @@
 #ifndef TIERGATE_MILTER_CHILD_H
 #define TIERGATE_MILTER_CHILD_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -35,6 +36,13 @@ int milter_child_main(int argc, char **argv);
  */
 int milter_child_sanitize(const struct milter_child_ctx *cx, const struct mail_envelope *env,
     const char *quarantine_only, unsigned slot, int in_fd, int out_fd, int rep_fd);
+/*
+ * Office attachments as page images: forks the converter service (sanitizer/lo_service.c) and
+ * gives san its socket, before any parser is forked (the parser closes it in its sandbox).
+ * warm: LibreOffice starts now (the zygote), else at the first office document (a spawned
+ * --worker, tiergate-sanitize --mail). Nothing when office.output is "text".
+ */
+void milter_child_office(struct san_ctx *san, const struct san_config *sc, bool warm);
 /* The same for a message in memory (the CLI). */
 int milter_child_rebuild(const struct milter_child_ctx *cx, const struct mail_envelope *env,
     const char *quarantine_only, unsigned slot, const uint8_t *msg, size_t len, int out_fd, int rep_fd);

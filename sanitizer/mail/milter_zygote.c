@@ -23,7 +23,6 @@
 #include "sanitizer/mail/milter_memfd.h"
 #include "sanitizer/mail/milter_parse.h"
 #include "sanitizer/mail/milter_zygote.h"
-#include "sanitizer/lo.h"
 
 /*
  * Daemon side: one SOCK_SEQPACKET to the zygote. A request is one message
@@ -370,12 +369,7 @@ milter_zygote_main(int argc, char **argv)
 	if (mail == NULL || milter_parse_prepare() < 0)
 		return 1;
 	/* office attachments as page images: one warm converter for every message process (lo_service.c) */
-	if (sc.office_output != SAN_OFFICE_TEXT) {
-		int svc = lo_service_start(&sc);
-		if (svc < 0)
-			log_warn("milter: no office converter: office attachments become text");
-		san_ctx_office_remote(san, svc);
-	}
+	milter_child_office(san, &sc, true);
 	if (geteuid() != 0 && mc.parser_uid_base != 0)
 		log_warnx("milter: not started as root: the MIME parser keeps the daemon's uid");
 	sink = mc.events ? ev_sink_open(mc.events) : san_ctx_events(san);

@@ -107,7 +107,8 @@ def build():
         head("=?UTF-8?B?%s?=" % base64.b64encode("議事録（第3回）".encode()).decode(), "Mozilla Thunderbird") +
         mixed([text_part("議事録を添付します。", "UTF-8", "base64"),
                att(docx(), "application/vnd.openxmlformats-officedocument.wordprocessingml.document", ";\n filename*=UTF-8''%E8%AD%B0%E4%BA%8B%E9%8C%B2.docx")], "------------0123456789ABCDEF"),
-        ["subject: 議事録（第3回）", "text: 議事録を添付します", "attachment: text 議事録.docx"])
+        ["subject: 議事録（第3回）", "text: 議事録を添付します", "attachment: flattened 議事録.docx",
+         "delivered: 議事録.docx.pdf", "delivered: 議事録.docx.txt"])
     add("04_thunderbird_2231_split_iso2022jp",
         head(w2047("資料")) + mixed([text_part("資料です。"),
             att(pdf(), "application/pdf", ";\n filename*0*=ISO-2022-JP''%1B;\n filename*1*=%24B%3BqNA%1B%28B.pdf")]),

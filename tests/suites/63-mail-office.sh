@@ -6,7 +6,9 @@
 # One private Postfix instance under $TG_TMP whose smtpd calls tiergate-milter and delivers to a
 # test user's ~/Maildir. The mail carries a docx and a ZIP holding an xlsx: the milter's zygote
 # owns the converter service (sanitizer/lo_service.c); the docx arrives as report.docx.pdf with
-# report.docx.txt beside it, the ZIP rebuilt with ledger.xlsx.pdf and ledger.xlsx.txt inside.
+# report.docx.txt beside it, the ZIP rebuilt with ledger.xlsx.pdf and ledger.xlsx.txt inside. The same
+# mail through `tiergate-sanitize --mail` and through `tiergate-milter --worker` (the spawned message
+# process of a milter without zygote), each with a converter service of its own.
 . "$(dirname "$0")/../lib/harness.sh"
 need_root
 for tool in postfix swaks qpdf pdffonts pdfimages pdftotext python3 /usr/lib/libreoffice/program/soffice.bin bwrap; do
@@ -61,6 +63,29 @@ milter = {
   events = "$events";
 };
 CONF
+# the same mail without a milter: `tiergate-sanitize --mail` (60-mail-corpus, the demo) forks its own converter
+# service (cold: LibreOffice starts at the first office part); the MIME parser never holds its socket
+mkdir -p "$TG_TMP/cli"
+if "$BIN/tiergate-sanitize" --mail "$TG_TMP/office.eml" --out "$TG_TMP/cli/out.eml" --config "$TG_TMP/site.conf" \
+    >"$TG_TMP/cli/report.json" 2>"$TG_TMP/cli/err.log"; then
+	pass "tiergate-sanitize --mail rebuilt the office mail (exit 0)"
+	run_checker -p "--mail: " cli-office-mail python3 "$ROOT/tests/mail/check-office-mail.py" "$TG_TMP/cli/out.eml" "$TG_TMP/cli"
+	check_grep "--mail: the report lists the docx as flattened" '"name":"report.docx"[^}]*"action":"flattened"' "$TG_TMP/cli/report.json"
+else
+	fail "tiergate-sanitize --mail rebuilt the office mail" "exit $?: $(tail -n 3 "$TG_TMP/cli/err.log")"
+fi
+# a milter without its zygote spawns `tiergate-milter --worker` per message (milter_worker.c's fallback):
+# that process, run here exactly as the daemon runs it (mail on 0, message on 1, its line on 3), converts too
+mkdir -p "$TG_TMP/worker"
+if "$BIN/tiergate-milter" --worker --config "$TG_TMP/site.conf" --slot 0 --sender sender@example.co.jp \
+    --rcpt staff@tiergate.test <"$TG_TMP/office.eml" >"$TG_TMP/worker/out.eml" 3>"$TG_TMP/worker/line" \
+    2>"$TG_TMP/worker/err.log"; then
+	pass "tiergate-milter --worker (the no-zygote path) rebuilt the office mail (exit 0)"
+	run_checker -p "--worker: " worker-office-mail python3 "$ROOT/tests/mail/check-office-mail.py" "$TG_TMP/worker/out.eml" "$TG_TMP/worker"
+else
+	fail "tiergate-milter --worker (the no-zygote path) rebuilt the office mail" "exit $?: $(tail -n 3 "$TG_TMP/worker/err.log")"
+fi
+
 "$BIN/tiergate-milter" --config "$TG_TMP/site.conf" >>"$TG_TMP/milter.log" 2>&1 &
 milter_pid=$!
 on_exit 'kill $milter_pid; wait $milter_pid'
