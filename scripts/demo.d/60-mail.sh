@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# mail 無害化: a Japanese mail with a PDF and a docx, before and after `tiergate-sanitize --mail`
+# mail 無害化: a Japanese mail with a PDF and a docx, before and after `tiergate-sanitize --mail` (the docx printed to pages)
 set -u
 cd "$(dirname "$0")/../.." || exit 2
 ROOT=$(pwd)
@@ -65,4 +65,19 @@ r = json.load(open(sys.argv[1]))
 for p in r["parts"]:
     print("  %-14s %-10s -> %-9s %s" % (p.get("name"), p.get("detected_mime", "").split("/")[-1][:10], p["action"], p.get("out_name") or p.get("reason") or ""))
 print("  original quarantined as %s (tiergate-quarantine show/release)" % r["quarantine_id"][:16])
+PY
+
+# the Word file arrived printed: page images from the sandboxed LibreOffice, no text layer left
+python3 - "$tmp/out.eml" "$tmp" <<'PY'
+import email, email.header, subprocess, sys
+for p in email.message_from_bytes(open(sys.argv[1], "rb").read()).walk():
+    name = p.get_filename() or ""
+    name = str(email.header.make_header(email.header.decode_header(name))) if "=?" in name else name
+    if name.endswith(".docx.pdf"):
+        path = sys.argv[2] + "/docx.pdf"
+        open(path, "wb").write(p.get_payload(decode=True))
+        pages = [l.split()[-1] for l in subprocess.run(["pdfinfo", path], capture_output=True, text=True).stdout.splitlines() if l.startswith("Pages:")]
+        fonts = subprocess.run(["pdffonts", path], capture_output=True, text=True).stdout.splitlines()[2:]
+        imgs = subprocess.run(["pdfimages", "-list", path], capture_output=True, text=True).stdout.splitlines()[2:]
+        print("---- %s: %s page(s), %d page image(s), %d font(s) (pdfinfo, pdfimages, pdffonts)" % (name, pages[0] if pages else "?", len(imgs), len(fonts)))
 PY
