@@ -8,6 +8,8 @@ JOB is one of
   macro:IN:OUT                  IN with a Basic macro run on open that appends MACRORAN to the text
   runmacro:IN:OUT               opens IN letting macros run (the control: the macro does work when allowed),
                                 stores its text as OUT
+  links:IN:OUT                  opens IN updating every link (UpdateDocMode FULL_UPDATE: the control that its links
+                                are real), stores its text as OUT and its pages as OUT.pdf (which loads the images)
   embed:IN:FILTER:OUT           IN with an embedded Calc object (a filled block of cells) appended, stored
                                 with FILTER (writer8: an ODS inside the ODT; "MS Word 2007 XML": an OLE object)
 """
@@ -88,6 +90,11 @@ def job(desktop, spec):
         doc = load(desktop, f[1], macros=4)   # ALWAYS_EXECUTE_NO_WARN
         time.sleep(1)
         doc.storeToURL(url(f[2]), (prop("FilterName", "Text (encoded)"), prop("FilterOptions", "UTF8,LF")))
+    elif f[0] == "links":
+        doc = desktop.loadComponentFromURL(url(f[1]), "_blank", 0, (prop("Hidden", True), prop("UpdateDocMode", 3)))
+        doc.updateLinks()   # XLinkUpdate: the sections' and graphics' links, as Edit > Links > Update does
+        doc.storeToURL(url(f[2]), (prop("FilterName", "Text (encoded)"), prop("FilterOptions", "UTF8,LF")))
+        doc.storeToURL(url(f[2] + ".pdf"), (prop("FilterName", "writer_pdf_Export"),))
     elif f[0] == "embed":
         doc = load(desktop, f[1])
         obj = doc.createInstance("com.sun.star.text.TextEmbeddedObject")

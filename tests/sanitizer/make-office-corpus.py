@@ -4,7 +4,8 @@
 report.docx: Japanese text in MS Gothic / MS Mincho, a table with empty cells, an external hyperlink,
              a page break (2 pages). ledger.xlsx: sheets 予算 and Notes visible, Secret hidden (a big
              marker block: it would add a page). ledger-all.xlsx: the same with Secret visible (3 pages).
-slides.odp: 2 slides. long.docx: ~60 pages (page limit, converter timeout). The legacy and ODF forms are
+slides.odp: 2 slides. long.docx: ~60 pages (page limit, converter timeout). --links OUT.odt HTTP FILE: an
+image linked to HTTP and a section linked to FILE, with their cached state (links never fetched). The legacy and ODF forms are
 made from these by LibreOffice itself (the suite runs soffice --convert-to).
 """
 import os
@@ -212,6 +213,37 @@ def macro_enable(src, dst):
         for name, data in parts.items():
             z.writestr(name, data)
 
+
+def make_links(path, http_url, file_url):
+    """An ODT whose content lives elsewhere: a linked image (http_url) and a section linked to a text file
+    (file_url), each with what the document last showed (LINKCACHED) kept in it. A LibreOffice told to
+    update links fetches both; the converter must show the cached state and fetch nothing."""
+    global OUT
+    OUT = os.path.dirname(os.path.abspath(path))
+    ns = ('xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" '
+          'xmlns:draw="urn:oasis:names:tc:opendocument:xmlns:drawing:1.0" '
+          'xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0" '
+          'xmlns:svg="urn:oasis:names:tc:opendocument:xmlns:svg-compatible:1.0" '
+          'xmlns:xlink="http://www.w3.org/1999/xlink"')
+    body = ('<text:p>Linked content follows 外部リンク</text:p>'
+            '<text:p><draw:frame draw:name="pic" text:anchor-type="as-char" svg:width="4cm" svg:height="4cm">'
+            '<draw:image xlink:href="%s" xlink:type="simple" xlink:show="embed" xlink:actuate="onLoad"/>'
+            '</draw:frame></text:p>'
+            '<text:section text:name="linked"><text:section-source xlink:href="%s" xlink:type="simple" '
+            'text:filter-name="Text (encoded)"/><text:p>LINKCACHED section text</text:p></text:section>'
+            '<text:p>End of document</text:p>') % (http_url, file_url)
+    content = ('<?xml version="1.0" encoding="UTF-8"?><office:document-content %s office:version="1.2">'
+               '<office:body><office:text>%s</office:text></office:body></office:document-content>' % (ns, body))
+    manifest = ('<?xml version="1.0" encoding="UTF-8"?><manifest:manifest xmlns:manifest="urn:oasis:names:tc:opendocument:xmlns:manifest:1.0" manifest:version="1.2">'
+                '<manifest:file-entry manifest:full-path="/" manifest:media-type="application/vnd.oasis.opendocument.text"/>'
+                '<manifest:file-entry manifest:full-path="content.xml" manifest:media-type="text/xml"/></manifest:manifest>')
+    write_zip(os.path.basename(path), [("META-INF/manifest.xml", manifest), ("content.xml", content)],
+              stored_first=("mimetype", "application/vnd.oasis.opendocument.text"))
+
+
+if len(sys.argv) == 5 and sys.argv[1] == "--links":   # links.odt HTTP-URL FILE-URL
+    make_links(sys.argv[2], sys.argv[3], sys.argv[4])
+    sys.exit(0)
 
 if len(sys.argv) == 4 and sys.argv[1] == "--macro-enable":
     macro_enable(sys.argv[2], sys.argv[3])

@@ -209,3 +209,74 @@ PY
 "$BIN/tiergate-sanitize" --out "$TG_TMP/bare" "$TG_TMP/bare.docx" >/dev/null 2>&1
 check_grep "a docx LibreOffice refuses falls back to its text, with a finding" \
 	'"action":"text".*not printed as pages' "$TG_TMP/bare/bare.docx.report.json"
+
+# external links are never fetched: an ODT with an image linked to a listener of ours (host namespace) and a
+# section linked to a file outside the sandbox; the control shows LibreOffice does fetch both when allowed
+lk="$TG_TMP/links"
+mkdir -p "$lk/www" "$lk/outside"
+secret="OUTSIDESECRET-$$-$RANDOM"
+echo "$secret text from outside the sandbox" >"$lk/outside/secret.txt"
+python3 - "$lk/www/pic.png" <<'PY'
+import struct, sys, zlib
+def chunk(t, d): return struct.pack(">I", len(d)) + t + d + struct.pack(">I", zlib.crc32(t + d))
+raw = b"".join(b"\0" + b"\xff\x00\x00" * 16 for _ in range(16))   # 16x16 pure red
+open(sys.argv[1], "wb").write(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 16, 16, 8, 2, 0, 0, 0)) +
+                              chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
+PY
+for _ in $(seq 20); do
+	lport=$((20000 + RANDOM % 20000))
+	ss -ltnH "sport = :$lport" 2>/dev/null | grep -q . || break
+done
+(cd "$lk/www" && exec python3 -m http.server "$lport" --bind 127.0.0.1) >"$lk/http.log" 2>&1 &
+lpid=$!
+on_exit "kill $lpid"
+wait_for 10 bash -c "exec 3<>/dev/tcp/127.0.0.1/$lport" || fail "link listener started" "no listener on $lport"
+# the listener itself works: a probe is seen in its log
+if curl -s -o /dev/null "http://127.0.0.1:$lport/probe" && wait_for 5 grep -q "GET /probe" "$lk/http.log"; then
+	pass "control: the link listener logs a request (GET /probe)"
+else
+	fail "control: the link listener logs a request (GET /probe)" "$(tail -n 2 "$lk/http.log")"
+fi
+python3 tests/sanitizer/make-office-corpus.py --links "$lk/links.odt" "http://127.0.0.1:$lport/pic.png" \
+	"file://$lk/outside/secret.txt" || fail "links.odt made" "make-office-corpus.py --links failed"
+if "$BIN/tiergate-sanitize" --out "$lk/out" "$lk/links.odt" >"$lk/run.log" 2>&1; then
+	check_grep "a document with external links is printed (cached state)" '"action":"flattened"' "$lk/out/links.odt.report.json"
+else
+	fail "a document with external links is printed (cached state)" "exit $?: $(tail -n 3 "$lk/run.log")"
+fi
+# the check of the log reads a log that exists and still has the probe
+if grep -q "GET /probe" "$lk/http.log" && ! grep -q "pic.png" "$lk/http.log"; then
+	pass "the converter fetched nothing from the linked URL (listener saw no request for pic.png)"
+else
+	fail "the converter fetched nothing from the linked URL" "$(grep -c . "$lk/http.log") log lines: $(grep pic.png "$lk/http.log" | head -n 2)"
+fi
+if [ -s "$lk/out/links.odt.txt" ] && grep -q "LINKCACHED" "$lk/out/links.odt.txt" && ! grep -rqF "$secret" "$lk/out"; then
+	pass "the linked file is not read: its text nowhere in the output, the cached section text beside the pages"
+else
+	fail "the linked file is not read" "txt: $(head -c 200 "$lk/out/links.odt.txt" 2>&1); secret in: $(grep -rlF "$secret" "$lk/out")"
+fi
+# the control: the test's own LibreOffice told to update links fetches the image and reads the file
+if /usr/bin/python3 tests/sanitizer/lo-save.py "$TG_TMP/lo-profile-links" "links:$lk/links.odt:$lk/control.txt" >"$lk/control.log" 2>&1; then
+	check_grep "control: LibreOffice updating links reads the linked file" "$secret" "$lk/control.txt"
+	check_grep "control: LibreOffice updating links fetches the linked image from the listener" "GET /pic.png" "$lk/http.log"
+	# and the image is what tells the pages apart: red pixels in the control's render, none in ours
+	if pdftoppm -r 72 "$lk/control.txt.pdf" "$lk/ctl" && pdftoppm -r 72 "$lk/out/links.odt.pdf" "$lk/ours"; then
+		run_checker office-links-pixels python3 - "$lk"/ctl*.ppm -- "$lk"/ours*.ppm <<'PY'
+import sys
+def red(path):
+    data = open(path, "rb").read()
+    parts = data.split(maxsplit=4)   # P6 W H MAX pixels
+    px = parts[4]
+    return sum(1 for i in range(0, len(px) - 2, 3) if px[i] > 200 and px[i + 1] < 60 and px[i + 2] < 60)
+at = sys.argv.index("--")
+ctl = sum(red(p) for p in sys.argv[1:at])
+ours = sum(red(p) for p in sys.argv[at + 1:])
+print(("ok " if ctl > 500 else "FAIL ") + "control: the fetched image is drawn in the control's page (%d red pixels)" % ctl)
+print(("ok " if ours == 0 else "FAIL ") + "the linked image is not drawn in the converter's page (%d red pixels)" % ours)
+PY
+	else
+		fail "pages of the links document rendered" "pdftoppm failed"
+	fi
+else
+	fail "control: LibreOffice updating links" "$(tail -n 3 "$lk/control.log")"
+fi
