@@ -195,6 +195,9 @@ struct text_hidden {
 int office_to_text(const uint8_t *data, size_t len, enum san_kind kind, const struct san_config *cfg,
     char **text, size_t *text_len, char *why, size_t why_size, struct text_hidden *hidden);
 
+/* office_links.c: OOXML/ODF parts shown from elsewhere (linked images, files, objects; not hyperlinks): a count, 0 when unreadable. */
+unsigned office_count_links(const uint8_t *data, size_t len, const struct san_config *cfg);
+
 /* html.c: HTML (any charset) to readable UTF-8 text, without what a browser would not show. */
 int html_to_text(const uint8_t *data, size_t len, size_t max_text, char **text, size_t *text_len,
     struct text_hidden *hidden);

@@ -110,6 +110,10 @@ lo_render(const struct san_job *job, const uint8_t *data, size_t len, enum san_k
 		res_finding(res, "macros removed: never run, not in the pages");
 	if (lo_render_has_objects(data, len))
 		res_finding(res, "embedded objects drawn as printed (never opened, updated or run), not kept");
+	unsigned links = kind == KIND_OOXML || kind == KIND_ODF ? office_count_links(data, len, job->cfg) : 0;
+	if (links > 0)
+		res_finding(res, "%u linked image%s, file%s or object%s from elsewhere never fetched: printed as the document "
+		    "stored them", links, links == 1 ? "" : "s", links == 1 ? "" : "s", links == 1 ? "" : "s");
 	if (job->cfg->office_output == SAN_OFFICE_BOTH)
 		lo_render_text(job, job->office, res);
 	return true;

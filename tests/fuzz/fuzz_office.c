@@ -1,4 +1,4 @@
-/* fuzz_office.c -- libFuzzer target: the OOXML/ODF text extractor (libzip + libxml2) on arbitrary bytes. */
+/* fuzz_office.c -- libFuzzer target: the OOXML/ODF text extractor (libzip + libxml2) and the link counter on arbitrary bytes. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -21,6 +21,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		cfg.max_text_bytes = 4u << 20;
 		ready = 1;
 	}
+	(void)office_count_links(data, size, &cfg);   /* office_links.c: the linked-content finding */
 	for (int kind = 0; kind < 2; kind++) {
 		if (office_to_text(data, size, kind ? KIND_ODF : KIND_OOXML, &cfg, &text, &text_len,
 		    why, sizeof why, NULL) == 0) {
