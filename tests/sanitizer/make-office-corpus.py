@@ -5,7 +5,8 @@ report.docx: Japanese text in MS Gothic / MS Mincho, a table with empty cells, a
              a page break (2 pages). ledger.xlsx: sheets 予算 and Notes visible, Secret hidden (a big
              marker block: it would add a page). ledger-all.xlsx: the same with Secret visible (3 pages).
 slides.odp: 2 slides. long.docx: ~60 pages (page limit, converter timeout). --links OUT.odt HTTP FILE: an
-image linked to HTTP and a section linked to FILE, with their cached state (links never fetched). The legacy and ODF forms are
+image linked to HTTP and a section linked to FILE, with their cached state (links never fetched); OUT.docx:
+the image only. The legacy and ODF forms are
 made from these by LibreOffice itself (the suite runs soffice --convert-to).
 """
 import os
@@ -53,7 +54,7 @@ def wtable(rows):
     return "".join(out)
 
 
-def docx(name, body):
+def docx(name, body, extra_rels=""):
     ct = ('<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
           '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
           '<Default Extension="xml" ContentType="application/xml"/>'
@@ -62,7 +63,7 @@ def docx(name, body):
             '<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="word/document.xml"/></Relationships>')
     drels = ('<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
              '<Relationship Id="rIdLink" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/hyperlink" '
-             'Target="http://203.0.113.7/track.png" TargetMode="External"/></Relationships>')
+             'Target="http://203.0.113.7/track.png" TargetMode="External"/>' + extra_rels + '</Relationships>')
     doc = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?><w:document %s><w:body>%s</w:body></w:document>' % (W, body)
     write_zip(name, [("[Content_Types].xml", ct), ("_rels/.rels", rels), ("word/_rels/document.xml.rels", drels),
                      ("word/document.xml", doc)])
@@ -241,8 +242,27 @@ def make_links(path, http_url, file_url):
               stored_first=("mimetype", "application/vnd.oasis.opendocument.text"))
 
 
-if len(sys.argv) == 5 and sys.argv[1] == "--links":   # links.odt HTTP-URL FILE-URL
-    make_links(sys.argv[2], sys.argv[3], sys.argv[4])
+def make_links_docx(path, http_url, file_url=None):
+    """The image in Word's terms: a picture whose blip is r:link'ed to http_url (TargetMode External).
+    (Word's INCLUDETEXT field would be the file link, but LibreOffice does not update it: the ODT has that.)"""
+    global OUT
+    OUT = os.path.dirname(os.path.abspath(path))
+    pic = ('<w:p><w:r><w:drawing><wp:inline xmlns:wp="http://schemas.openxmlformats.org/drawingml/2006/wordprocessingDrawing">'
+           '<wp:extent cx="1440000" cy="1440000"/><wp:docPr id="1" name="pic"/>'
+           '<a:graphic xmlns:a="http://schemas.openxmlformats.org/drawingml/2006/main">'
+           '<a:graphicData uri="http://schemas.openxmlformats.org/drawingml/2006/picture">'
+           '<pic:pic xmlns:pic="http://schemas.openxmlformats.org/drawingml/2006/picture">'
+           '<pic:nvPicPr><pic:cNvPr id="1" name="pic"/><pic:cNvPicPr/></pic:nvPicPr>'
+           '<pic:blipFill><a:blip r:link="rIdPic"/><a:stretch><a:fillRect/></a:stretch></pic:blipFill>'
+           '<pic:spPr><a:xfrm><a:off x="0" y="0"/><a:ext cx="1440000" cy="1440000"/></a:xfrm>'
+           '<a:prstGeom prst="rect"/></pic:spPr></pic:pic></a:graphicData></a:graphic></wp:inline></w:drawing></w:r></w:p>')
+    body = wpara("Linked content follows 外部リンク") + pic + wpara("LINKCACHED no field") + wpara("End of document")
+    docx(os.path.basename(path), body, extra_rels='<Relationship Id="rIdPic" Type="http://schemas.openxmlformats.org/'
+         'officeDocument/2006/relationships/image" Target="%s" TargetMode="External"/>' % http_url)
+
+
+if len(sys.argv) in (4, 5) and sys.argv[1] == "--links":   # links.odt HTTP-URL FILE-URL, links.docx HTTP-URL
+    (make_links_docx if sys.argv[2].endswith(".docx") else make_links)(*sys.argv[2:])
     sys.exit(0)
 
 if len(sys.argv) == 4 and sys.argv[1] == "--macro-enable":

@@ -239,39 +239,50 @@ if curl -s -o /dev/null "http://127.0.0.1:$lport/probe" && wait_for 5 grep -q "G
 else
 	fail "control: the link listener logs a request (GET /probe)" "$(tail -n 2 "$lk/http.log")"
 fi
+cp "$lk/www/pic.png" "$lk/www/pic-docx.png"
 python3 tests/sanitizer/make-office-corpus.py --links "$lk/links.odt" "http://127.0.0.1:$lport/pic.png" \
-	"file://$lk/outside/secret.txt" || fail "links.odt made" "make-office-corpus.py --links failed"
-if "$BIN/tiergate-sanitize" --out "$lk/out" "$lk/links.odt" >"$lk/run.log" 2>&1; then
-	check_grep "a document with external links is printed (cached state)" '"action":"flattened"' "$lk/out/links.odt.report.json"
+	"file://$lk/outside/secret.txt" &&
+	python3 tests/sanitizer/make-office-corpus.py --links "$lk/links.docx" "http://127.0.0.1:$lport/pic-docx.png" ||
+	fail "links.odt and links.docx made" "make-office-corpus.py --links failed"
+if "$BIN/tiergate-sanitize" --out "$lk/out" "$lk/links.odt" "$lk/links.docx" >"$lk/run.log" 2>&1; then
+	check_grep "an ODT with external links is printed (cached state)" '"action":"flattened"' "$lk/out/links.odt.report.json"
+	check_grep "a docx with a linked picture is printed (cached state)" '"action":"flattened"' "$lk/out/links.docx.report.json"
 else
-	fail "a document with external links is printed (cached state)" "exit $?: $(tail -n 3 "$lk/run.log")"
+	fail "documents with external links are printed (cached state)" "exit $?: $(tail -n 3 "$lk/run.log")"
 fi
-# the worker names what it saw (office_links.c): links.odt's two, none for report.docx's plain hyperlink
-check_grep "the report notes the links were not fetched" '"2 linked images, files or objects from elsewhere never fetched' \
+# the worker names what it saw (office_links.c): links.odt's two, links.docx's one, none for report.docx's hyperlink
+check_grep "the report notes the ODT's links were not fetched" '"2 linked images, files or objects from elsewhere never fetched' \
 	"$lk/out/links.odt.report.json"
+check_grep "the report notes the docx's linked picture was not fetched" '"1 linked image, file or object from elsewhere never fetched' \
+	"$lk/out/links.docx.report.json"
 if [ -s "$out/report.docx.report.json" ] && ! grep -q "never fetched" "$out/report.docx.report.json"; then
 	pass "a document with only a hyperlink gets no linked-content finding"
 else
 	fail "a document with only a hyperlink gets no linked-content finding" "$(head -c 300 "$out/report.docx.report.json" 2>&1)"
 fi
 # the check of the log reads a log that exists and still has the probe
-if grep -q "GET /probe" "$lk/http.log" && ! grep -q "pic.png" "$lk/http.log"; then
-	pass "the converter fetched nothing from the linked URL (listener saw no request for pic.png)"
+if grep -q "GET /probe" "$lk/http.log" && ! grep -q "pic" "$lk/http.log"; then
+	pass "the converter fetched nothing from the linked URLs (listener saw no request for either picture)"
 else
-	fail "the converter fetched nothing from the linked URL" "$(grep -c . "$lk/http.log") log lines: $(grep pic.png "$lk/http.log" | head -n 2)"
+	fail "the converter fetched nothing from the linked URLs" "$(grep -c . "$lk/http.log") log lines: $(grep pic "$lk/http.log" | head -n 2)"
 fi
 if [ -s "$lk/out/links.odt.txt" ] && grep -q "LINKCACHED" "$lk/out/links.odt.txt" && ! grep -rqF "$secret" "$lk/out"; then
 	pass "the linked file is not read: its text nowhere in the output, the cached section text beside the pages"
 else
 	fail "the linked file is not read" "txt: $(head -c 200 "$lk/out/links.odt.txt" 2>&1); secret in: $(grep -rlF "$secret" "$lk/out")"
 fi
-# the control: the test's own LibreOffice told to update links fetches the image and reads the file
-if /usr/bin/python3 tests/sanitizer/lo-save.py "$TG_TMP/lo-profile-links" "links:$lk/links.odt:$lk/control.txt" >"$lk/control.log" 2>&1; then
+# the control: the test's own LibreOffice told to update links fetches the images and reads the file
+if /usr/bin/python3 tests/sanitizer/lo-save.py "$TG_TMP/lo-profile-links" "links:$lk/links.odt:$lk/control.txt" \
+	"links:$lk/links.docx:$lk/control-docx.txt" >"$lk/control.log" 2>&1; then
 	check_grep "control: LibreOffice updating links reads the linked file" "$secret" "$lk/control.txt"
-	check_grep "control: LibreOffice updating links fetches the linked image from the listener" "GET /pic.png" "$lk/http.log"
+	check_grep "control: LibreOffice updating links fetches the ODT's linked image from the listener" "GET /pic.png" "$lk/http.log"
+	check_grep "control: LibreOffice fetches the docx's linked picture from the listener" "GET /pic-docx.png" "$lk/http.log"
 	# and the image is what tells the pages apart: red pixels in the control's render, none in ours
-	if pdftoppm -r 72 "$lk/control.txt.pdf" "$lk/ctl" && pdftoppm -r 72 "$lk/out/links.odt.pdf" "$lk/ours"; then
-		run_checker office-links-pixels python3 - "$lk"/ctl*.ppm -- "$lk"/ours*.ppm <<'PY'
+	for doc in odt docx; do
+		ctl="$lk/control.txt.pdf"
+		[ $doc = docx ] && ctl="$lk/control-docx.txt.pdf"
+		if pdftoppm -r 72 "$ctl" "$lk/ctl-$doc" && pdftoppm -r 72 "$lk/out/links.$doc.pdf" "$lk/ours-$doc"; then
+			run_checker -p "$doc: " "office-links-pixels-$doc" python3 - "$lk/ctl-$doc"*.ppm -- "$lk/ours-$doc"*.ppm <<'PY2'
 import sys
 def red(path):
     data = open(path, "rb").read()
@@ -283,10 +294,11 @@ ctl = sum(red(p) for p in sys.argv[1:at])
 ours = sum(red(p) for p in sys.argv[at + 1:])
 print(("ok " if ctl > 500 else "FAIL ") + "control: the fetched image is drawn in the control's page (%d red pixels)" % ctl)
 print(("ok " if ours == 0 else "FAIL ") + "the linked image is not drawn in the converter's page (%d red pixels)" % ours)
-PY
-	else
-		fail "pages of the links document rendered" "pdftoppm failed"
-	fi
+PY2
+		else
+			fail "pages of links.$doc rendered" "pdftoppm failed"
+		fi
+	done
 else
 	fail "control: LibreOffice updating links" "$(tail -n 3 "$lk/control.log")"
 fi
