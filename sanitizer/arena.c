@@ -13,7 +13,10 @@
 #include "sanitizer/internal.h"
 
 #define ARENA_SEALS (F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL)
+/* a ring memfd: its size is fixed (the parent never reads past an end that moved), its samples are not */
+#define ARENA_RING_SEALS (F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL)
 #define ARENA_IN_FLIGHT 2   /* batches sent and not yet answered: the parent encodes one while the next fills */
+#define ARENA_RING (ARENA_IN_FLIGHT + 1)   /* one filling, the others in flight */
 
 /* ---- the wire form of one page description ----------------------------------------- */
 
@@ -71,8 +74,10 @@ arena_get_pixels(const uint8_t *b, struct san_pixels *px)
 struct arena {
 	int sock;               /* the answer socket */
 	int fd;                 /* the batch being filled, -1 when none */
+	bool fd_in_ring;        /* it is ring[batch % ARENA_RING] (kept), not a one-off memfd (sealed, closed) */
+	int ring[ARENA_RING];   /* reused memfds of batch_bytes each, made when first needed; -1 before */
 	uint64_t size;          /* bytes written to it */
-	uint64_t batch_bytes;   /* a batch is sent once it holds this much */
+	uint64_t batch_bytes;   /* the most a ring batch holds */
 	uint64_t max_bytes;     /* one batch never holds more (the parent's bound) */
 	uint32_t batch;         /* number of the batch being filled */
 	unsigned in_flight;
@@ -88,6 +93,8 @@ arena_new(int sock, uint64_t batch_bytes, uint64_t max_bytes, unsigned max_colou
 	a->max_colours = max_colours > 255 ? 255 : max_colours;
 	a->sock = sock;
 	a->fd = -1;
+	for (unsigned i = 0; i < ARENA_RING; i++)
+		a->ring[i] = -1;
 	a->batch_bytes = batch_bytes;
 	a->max_bytes = max_bytes;
 	return a;
@@ -141,16 +148,48 @@ arena_write_grey(int fd, const uint8_t *samples, size_t stride, uint32_t w, uint
 	return rc;
 }
 
-/* Where the next len bytes go: the batch being filled, or a new one (the full one sent first). */
+/*
+ * A ring memfd of batch_bytes: sized once by writing its last byte (no
+ * ftruncate in the sandbox), then sealed against shrinking and growing so
+ * the parent can read it without a SIGBUS. Its pages stay allocated and are
+ * written again for every third batch: allocating, mapping and freeing fresh
+ * memory was the cost of every page before (about 1 ms per MB here).
+ */
+static int
+arena_ring_slot(struct arena *a)
+{
+	int *slot = &a->ring[a->batch % ARENA_RING];
+
+	if (*slot < 0) {
+		int fd = memfd_create("tiergate-pixels", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+		if (fd < 0)
+			return -1;
+		if (arena_write(fd, "", 1, a->batch_bytes - 1) < 0 || fcntl(fd, F_ADD_SEALS, ARENA_RING_SEALS) < 0) {
+			close(fd);
+			return -1;
+		}
+		*slot = fd;
+	}
+	return *slot;
+}
+
+/*
+ * Where the next len bytes go: the batch being filled, or a new one (the full
+ * one sent first). A page that fits goes to a ring memfd; a larger one (up to
+ * the worker's memory) travels alone in a one-off memfd, sealed every way.
+ */
 static int
 arena_room(struct arena *a, uint64_t len)
 {
+	bool ring = len <= a->batch_bytes;
+
 	if (len == 0 || len > a->max_bytes)
 		return -1;
-	if (a->fd >= 0 && a->size + len > a->max_bytes && arena_flush(a) < 0)
+	if (a->fd >= 0 && (!a->fd_in_ring || !ring || a->size + len > a->batch_bytes) && arena_flush(a) < 0)
 		return -1;
 	if (a->fd < 0) {
-		a->fd = memfd_create("tiergate-pixels", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+		a->fd = ring ? arena_ring_slot(a) : memfd_create("tiergate-pixels", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+		a->fd_in_ring = ring;
 		a->size = 0;
 	}
 	return a->fd < 0 ? -1 : 0;
@@ -211,7 +250,13 @@ arena_ship(struct arena *a, const uint8_t *samples, size_t stride, struct san_pi
 	}
 	arena_put_pixels(a->desc.p + a->desc.len, px);
 	a->desc.len += SAN_PIXELS_RECORD;
-	return a->size >= a->batch_bytes ? arena_flush(a) : 0;
+	/*
+	 * Every page leaves as soon as it is drawn: the parent encodes it while
+	 * the next ones render (a 2-page document's first page no longer waits
+	 * for its second). Batches of several pages were there to spread the cost
+	 * of fresh memfds, which the ring no longer pays.
+	 */
+	return arena_flush(a);
 }
 
 /* One byte from the parent: it has encoded a batch and closed it. */
@@ -271,11 +316,12 @@ arena_flush(struct arena *a)
 		return 0;
 	if (a->in_flight >= ARENA_IN_FLIGHT && arena_wait_ack(a) < 0)
 		return -1;
-	rc = fcntl(a->fd, F_ADD_SEALS, ARENA_SEALS) == 0 &&
+	rc = (a->fd_in_ring || fcntl(a->fd, F_ADD_SEALS, ARENA_SEALS) == 0) &&
 	    wire_encode_pixels(a->batch, a->desc.p, a->desc.len / SAN_PIXELS_RECORD, &w) == 0 &&
 	    arena_send(a->sock, &w, a->fd) == 0 ? 0 : -1;
 	free(w.p);
-	close(a->fd);
+	if (!a->fd_in_ring)
+		close(a->fd);
 	a->fd = -1;
 	a->desc.len = 0;
 	a->batch++;
@@ -299,8 +345,11 @@ arena_free(struct arena *a)
 {
 	if (a == NULL)
 		return;
-	if (a->fd >= 0)
+	if (a->fd >= 0 && !a->fd_in_ring)
 		close(a->fd);
+	for (unsigned i = 0; i < ARENA_RING; i++)
+		if (a->ring[i] >= 0)
+			close(a->ring[i]);
 	free(a->desc.p);
 	free(a);
 }
@@ -308,10 +357,14 @@ arena_free(struct arena *a)
 /* ---- parent ---------------------------------------------------------------------------- */
 
 /*
- * A descriptor from a worker is as hostile as the worker: only a memfd that
- * can no longer change (all four seals) and whose size is within the bound
- * is mapped, read-only. A writable or growable one could change under the
- * encoder; a pipe or a file would not be pixels at all.
+ * A descriptor from a worker is as hostile as the worker: only a memfd whose
+ * size can no longer change (sealed against shrinking and growing) and is
+ * within the bound is read; a pipe or a file would not be pixels at all.
+ * Sealed against writing too (a one-off batch), it is mapped read-only and
+ * encoded in place. A ring memfd the worker can still write is not mapped:
+ * *map stays NULL and the parent copies each page out with pread before it
+ * checks or encodes a byte (build.c), so a worker that rewrites its pixels
+ * afterwards changes nothing the parent looks at.
  */
 int
 arena_map_received(int fd, uint64_t max_bytes, const uint8_t **map, size_t *len, char *why, size_t why_size)
@@ -324,7 +377,7 @@ arena_map_received(int fd, uint64_t max_bytes, const uint8_t **map, size_t *len,
 		snprintf(why, why_size, "pixel descriptor is not a sealable memfd");
 		return -1;
 	}
-	if ((seals & ARENA_SEALS) != ARENA_SEALS) {
+	if ((seals & (F_SEAL_SHRINK | F_SEAL_GROW)) != (F_SEAL_SHRINK | F_SEAL_GROW)) {
 		snprintf(why, why_size, "pixel memfd not sealed (seals 0x%x)", (unsigned)seals);
 		return -1;
 	}
@@ -337,12 +390,15 @@ arena_map_received(int fd, uint64_t max_bytes, const uint8_t **map, size_t *len,
 		    (long long)st.st_size, (unsigned long long)max_bytes);
 		return -1;
 	}
+	*map = NULL;
+	*len = (size_t)st.st_size;
+	if ((seals & ARENA_SEALS) != ARENA_SEALS)
+		return 0;   /* still writable: read page by page (pread), never mapped */
 	m = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_SHARED | MAP_POPULATE, fd, 0);
 	if (m == MAP_FAILED) {
 		snprintf(why, why_size, "pixel memfd cannot be mapped: %s", strerror(errno));
 		return -1;
 	}
 	*map = m;
-	*len = (size_t)st.st_size;
 	return 0;
 }

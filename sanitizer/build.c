@@ -1,10 +1,12 @@
 /* build.c -- the parent's side of a result: the worker's pixels and text checked against the limits, then encoded, named and written here. */
+#include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include "lib/util.h"
 #include "sanitizer/cleanres.h"
@@ -120,33 +122,40 @@ build_base_name(const char *name)
 
 /* ---- pixels ---------------------------------------------------------------------------- */
 
-/* A page description from a worker: within the limits, inside its memfd. NULL with why otherwise. */
-static const uint8_t *
-build_samples(const struct san_config *cfg, const uint8_t *pixels, size_t pixels_len, const struct san_pixels *p,
-    size_t i, char *why, size_t why_size)
+/* The bytes of a page's samples (palette first when indexed). */
+static uint64_t
+build_samples_len(const struct san_pixels *p)
+{
+	return (uint64_t)p->w * p->h * p->ncomp + (uint64_t)p->colours * 3;
+}
+
+/* A page description from a worker: within the limits, inside its memfd of pixels_len bytes. -1 with why. */
+static int
+build_check_pixels(const struct san_config *cfg, size_t pixels_len, const struct san_pixels *p, size_t i, char *why,
+    size_t why_size)
 {
 	uint64_t count = (uint64_t)p->w * p->h, len, max = p->image ? cfg->max_image_pixels : cfg->max_page_pixels;
 
 	if (p->w == 0 || p->h == 0 || count > max) {
 		snprintf(why, why_size, "page %zu of %ux%u pixels over the limit of %llu", i + 1, p->w, p->h,
 		    (unsigned long long)max);
-		return NULL;
+		return -1;
 	}
 	if (p->ncomp != 1 && p->ncomp != 3) {
 		snprintf(why, why_size, "page %zu with %u colour channels", i + 1, p->ncomp);
-		return NULL;
+		return -1;
 	}
 	if (!p->image && (p->page_w <= 0 || p->page_h <= 0 || p->page_w > SAN_PAGE_MAX_POINTS ||
 	    p->page_h > SAN_PAGE_MAX_POINTS)) {
 		snprintf(why, why_size, "page %zu with a size out of range", i + 1);
-		return NULL;
+		return -1;
 	}
-	len = count * p->ncomp + (uint64_t)p->colours * 3;
-	if (pixels == NULL || p->offset > pixels_len || len > pixels_len - p->offset) {
+	len = build_samples_len(p);
+	if (p->offset > pixels_len || len > pixels_len - p->offset) {
 		snprintf(why, why_size, "page %zu outside the pixel memfd", i + 1);
-		return NULL;
+		return -1;
 	}
-	return pixels + p->offset;
+	return 0;
 }
 
 /* Flate beyond ~1/4 bit per pixel means gradients or photos: then JPEG is tried and the smaller kept. */
@@ -297,9 +306,16 @@ build_encode_image(const struct san_config *cfg, const uint8_t *s, const struct 
 struct pix_entry {
 	struct san_pixels px;
 	struct page_image img;
-	const uint8_t *samples;   /* while its batch is mapped */
+	const uint8_t *samples;   /* in a mapped (sealed) batch, while it is mapped; NULL: read from fd */
+	int fd;                   /* a ring batch the worker can still write: copied out first */
 	int rc;
 	bool taken;
+};
+
+/* A buffer of the parent's own per encoder thread, kept for the whole answer (no fresh memory per page). */
+struct scratch {
+	uint8_t *p;
+	size_t cap;
 };
 
 struct pixstore {
@@ -307,6 +323,7 @@ struct pixstore {
 	size_t n, cap;
 	uint32_t batches;
 	uint64_t bytes;           /* encoded, over every batch */
+	struct scratch scratch[BUILD_MAX_THREADS];
 };
 
 struct pixstore *
@@ -322,6 +339,8 @@ pixstore_free(struct pixstore *ps)
 		return;
 	for (size_t i = 0; i < ps->n; i++)
 		free(ps->e[i].img.data);
+	for (size_t i = 0; i < BUILD_MAX_THREADS; i++)
+		free(ps->scratch[i].p);
 	free(ps->e);
 	free(ps);
 }
@@ -338,17 +357,55 @@ struct build_run {
 	struct pix_entry *e;
 	size_t n;
 	atomic_size_t next;
+	struct scratch *scratch;   /* BUILD_MAX_THREADS of them */
+	atomic_uint threads;
 };
+
+/*
+ * A page's samples in memory only the parent can write: the worker may
+ * rewrite a ring memfd at any time, so they are copied out (one pread) before
+ * the first look, and every check (palette indices) and the encoding read the
+ * copy. NULL when the copy fails.
+ */
+static const uint8_t *
+build_copy_out(const struct pix_entry *e, struct scratch *sc)
+{
+	size_t len = (size_t)build_samples_len(&e->px), done = 0;
+
+	if (e->samples)
+		return e->samples;
+	if (len > sc->cap) {
+		uint8_t *grown = realloc(sc->p, len);
+		if (grown == NULL)
+			return NULL;
+		sc->p = grown;
+		sc->cap = len;
+	}
+	while (done < len) {
+		ssize_t n = pread(e->fd, sc->p + done, len - done, (off_t)(e->px.offset + done));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return NULL;
+		done += (size_t)n;
+	}
+	return sc->p;
+}
 
 static void *
 build_encode_thread(void *v)
 {
 	struct build_run *run = v;
+	struct scratch *sc = &run->scratch[atomic_fetch_add(&run->threads, 1) % BUILD_MAX_THREADS];
 
 	for (size_t i; (i = atomic_fetch_add(&run->next, 1)) < run->n;) {
 		struct pix_entry *e = &run->e[i];
-		e->rc = e->px.image ? build_encode_image(run->cfg, e->samples, &e->px, &e->img)
-		    : build_encode_page(run->cfg, e->samples, &e->px, &e->img);
+		const uint8_t *samples = build_copy_out(e, sc);
+		if (samples == NULL)
+			e->rc = -1;
+		else
+			e->rc = e->px.image ? build_encode_image(run->cfg, samples, &e->px, &e->img)
+			    : build_encode_page(run->cfg, samples, &e->px, &e->img);
 	}
 	return NULL;
 }
@@ -374,7 +431,7 @@ build_encode_all(struct build_run *run)
 
 int
 pixstore_add_batch(struct pixstore *ps, const struct san_config *cfg, uint32_t batch, const uint8_t *desc,
-    size_t n, const uint8_t *pixels, size_t len, char *why, size_t why_size)
+    size_t n, const uint8_t *pixels, int fd, size_t len, char *why, size_t why_size)
 {
 	size_t first = ps->n;
 	struct build_run run;
@@ -394,15 +451,17 @@ pixstore_add_batch(struct pixstore *ps, const struct san_config *cfg, uint32_t b
 			snprintf(why, why_size, "malformed page record");
 			return -1;
 		}
-		e->samples = build_samples(cfg, pixels, len, &e->px, ps->n, why, why_size);
-		if (e->samples == NULL)
+		if (build_check_pixels(cfg, len, &e->px, ps->n, why, why_size) < 0)
 			return -1;
+		e->samples = pixels ? pixels + e->px.offset : NULL;
+		e->fd = fd;
 		ps->n++;
 	}
-	run = (struct build_run){ cfg, ps->e + first, n, 0 };
+	run = (struct build_run){ cfg, ps->e + first, n, 0, ps->scratch, 0 };
 	build_encode_all(&run);
 	for (size_t i = first; i < ps->n; i++) {
-		ps->e[i].samples = NULL;   /* the batch is unmapped after this */
+		ps->e[i].samples = NULL;   /* the batch is unmapped and its descriptor closed after this */
+		ps->e[i].fd = -1;
 		ps->bytes += ps->e[i].img.len;
 		if (ps->e[i].rc < 0 || ps->bytes > cfg->max_output_bytes) {
 			snprintf(why, why_size, ps->e[i].rc < 0 ? "page %zu could not be encoded" :

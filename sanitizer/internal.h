@@ -56,12 +56,15 @@ struct san_pixels {
 #define SAN_PIXELS_RECORD 32  /* bytes of a page description on the wire */
 
 /*
- * arena.c, worker: pixels leave as they are rendered, in batches. Each
- * batch is a memfd (memfd_create with sealing) written with the samples of
- * a few pages, sealed (shrink, grow, write, seal) and passed to the parent
- * with SCM_RIGHTS in a PIXELS record that describes its pages; the parent
- * encodes them at once and answers one byte, so at most two batches are in
- * flight and a long document never piles up in memory.
+ * arena.c, worker: pixels leave as they are rendered, a page per batch.
+ * Each batch is a memfd (memfd_create with sealing) holding the page's
+ * samples, passed to the parent with SCM_RIGHTS in a PIXELS record that
+ * describes it; the parent encodes it at once and answers one byte, so at
+ * most two batches are in flight and a long document never piles up in
+ * memory. Batches rotate over three ring memfds of batch_bytes (sealed
+ * against shrinking and growing, reused: fresh memory per page cost more
+ * than encoding it); a page larger than that goes in a one-off memfd sealed
+ * every way.
  */
 struct arena;
 struct arena *arena_new(int sock, uint64_t batch_bytes, uint64_t max_bytes, unsigned max_colours);
@@ -84,10 +87,12 @@ void arena_put_pixels(uint8_t *b, const struct san_pixels *px);
 int arena_get_pixels(const uint8_t *b, struct san_pixels *px);
 
 /*
- * arena.c, parent: a received batch is mapped only when it is a memfd
- * sealed every way and within the size bound; its pages are checked against
- * the limits and encoded at once into the store, which build.c then takes
- * them from. The store is bounded by the output limit.
+ * arena.c, parent: a received batch is read only when it is a memfd sealed
+ * against shrinking and growing and within the size bound: mapped when it
+ * is sealed against writing too, else (*map NULL) read page by page into
+ * the parent's own memory. Its pages are checked against the limits and
+ * encoded at once into the store, which build.c then takes them from. The
+ * store is bounded by the output limit.
  */
 int arena_map_received(int fd, uint64_t max_bytes, const uint8_t **map, size_t *len, char *why, size_t why_size);
 struct pixstore;
@@ -95,10 +100,12 @@ struct pixstore *pixstore_new(void);
 void pixstore_free(struct pixstore *ps);
 /*
  * Checks and encodes the n pages described by desc (n * SAN_PIXELS_RECORD
- * bytes) of batch number batch, whose samples are pixels[0..len). -1 with why.
+ * bytes) of batch number batch, whose samples are pixels[0..len) (a sealed
+ * batch, mapped) or, when pixels is NULL, the len bytes of the memfd fd that
+ * the worker can still write (each page copied out first). -1 with why.
  */
 int pixstore_add_batch(struct pixstore *ps, const struct san_config *cfg, uint32_t batch, const uint8_t *desc,
-    size_t n, const uint8_t *pixels, size_t len, char *why, size_t why_size);
+    size_t n, const uint8_t *pixels, int fd, size_t len, char *why, size_t why_size);
 uint32_t pixstore_batches(const struct pixstore *ps);
 /* The encoded page px names (same batch, offset, sizes, kind), taken out of the store once; NULL if none. */
 struct page_image *pixstore_take(struct pixstore *ps, const struct san_pixels *px);

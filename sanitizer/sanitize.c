@@ -163,8 +163,14 @@ worker_main(struct san_ctx *ctx, const int fd_pair[2], const uint8_t *data, size
 	uint64_t start;
 
 	log_procname("sanitizer[worker]");
-	/* a page's pixmap is megabytes: keep freed memory for the next page instead of faulting it in anew */
-	mallopt(M_MMAP_THRESHOLD, 64 << 20);
+	/*
+	 * A page's pixmap and a scan's decoded image are megabytes: keep freed
+	 * memory for the next page instead of faulting it in anew. 32 MB is the
+	 * most glibc accepts (half its 64 MB thread heaps); the 64 MB asked for
+	 * before was refused, and the trim setting then froze the threshold at
+	 * 128 KB: every pixmap was a fresh mmap, a third of a scan's kernel time.
+	 */
+	mallopt(M_MMAP_THRESHOLD, 32 << 20);
 	mallopt(M_TRIM_THRESHOLD, 256 << 20);
 	job.pool = pool_new(threads - 1);   /* before the sandbox: inside it no thread can start */
 	if (sandbox_enter_fds(&ctx->cfg, &ctx->ids, fd, fd_pair[1]) < 0)
@@ -253,8 +259,9 @@ answer_batch(struct answer *a, const struct san_config *cfg, uint32_t batch, con
 	memmove(a->fds, a->fds + 1, --a->n_fds * sizeof *a->fds);
 	rc = arena_map_received(fd, cfg->worker_memory, &map, &map_len, a->refused, sizeof a->refused);
 	if (rc == 0) {
-		rc = pixstore_add_batch(a->ps, cfg, batch, desc, n, map, map_len, a->refused, sizeof a->refused);
-		munmap((void *)(uintptr_t)map, map_len);
+		rc = pixstore_add_batch(a->ps, cfg, batch, desc, n, map, fd, map_len, a->refused, sizeof a->refused);
+		if (map)
+			munmap((void *)(uintptr_t)map, map_len);
 	}
 	close(fd);
 	return rc;

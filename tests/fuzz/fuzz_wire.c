@@ -1,5 +1,7 @@
 /* fuzz_wire.c -- libFuzzer target: the parent's reader of the worker's result stream (wire.c) and its builder (build.c), fed what a hostile worker could write. */
 #include <stdlib.h>
+#include <sys/mman.h>
+#include <unistd.h>
 #include <string.h>
 
 #include "sanitizer/internal.h"
@@ -49,10 +51,14 @@ fuzz_wire_round_trip(const struct san_result *res, const struct san_config *cfg)
 	free(second.p);
 }
 
-/* The parent's handling of the PIXELS records, each batch's memfd standing in as pixels[]. */
+/*
+ * The parent's handling of the PIXELS records: an even batch's memfd stands
+ * in as pixels[] (a sealed batch, mapped), an odd one is ring_fd holding the
+ * same bytes (a ring batch, copied out page by page).
+ */
 static struct pixstore *
 fuzz_wire_batches(const uint8_t *data, size_t size, const struct san_config *cfg, const uint8_t *pixels,
-    size_t pixels_len)
+    int ring_fd, size_t pixels_len)
 {
 	struct pixstore *ps = pixstore_new();
 	size_t pos = 4, n;
@@ -62,7 +68,8 @@ fuzz_wire_batches(const uint8_t *data, size_t size, const struct san_config *cfg
 	int got;
 
 	while ((got = wire_next_pixels(data, size, &pos, &batch, &desc, &n)) == 1)
-		if (pixstore_add_batch(ps, cfg, batch, desc, n, pixels, pixels_len, why, sizeof why) < 0) {
+		if (pixstore_add_batch(ps, cfg, batch, desc, n, batch & 1 ? NULL : pixels, ring_fd, pixels_len, why,
+		    sizeof why) < 0) {
 			if (why[0] == '\0')
 				abort();   /* every refusal says why */
 			pixstore_free(ps);
@@ -95,7 +102,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static struct san_config cfg;
 	static uint8_t pixels[1 << 16];   /* the memfd a page record points into */
-	static int ready;
+	static int ready, ring_fd = -1;
 	struct san_result res;
 	struct pixstore *ps;
 	uint32_t batches = 0;
@@ -110,11 +117,14 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		cfg.worker_threads = 1;
 		for (size_t i = 0; i < sizeof pixels; i++)
 			pixels[i] = (uint8_t)(i * 7 + (i >> 9));
+		ring_fd = memfd_create("fuzz-ring", MFD_CLOEXEC);
+		if (ring_fd < 0 || write(ring_fd, pixels, sizeof pixels) != (ssize_t)sizeof pixels)
+			abort();
 		ready = 1;
 	}
 	if (wire_decode(data, size, &cfg, &res, &batches, why, sizeof why) == 0) {
 		fuzz_wire_round_trip(&res, &cfg);
-		ps = fuzz_wire_batches(data, size, &cfg, pixels, sizeof pixels);
+		ps = fuzz_wire_batches(data, size, &cfg, pixels, ring_fd, sizeof pixels);
 		if (ps && pixstore_batches(ps) != batches)
 			abort();
 		if (ps) {

@@ -137,56 +137,118 @@ recv_batch(int sock, uint8_t *buf, size_t cap, size_t *len, int *fd)
 	return 0;
 }
 
-/* The worker ships pages in sealed memfd batches; the parent maps only a memfd sealed every way, within the bound. */
+/* The next batch from the worker: its one page's record and its memfd. */
+static int
+next_page(int sock, struct san_pixels *px, int *fd, uint32_t want_batch)
+{
+	static uint8_t buf[4096];
+	const uint8_t *desc;
+	size_t len, pos = 0, n;
+	uint32_t batch;
+
+	if (recv_batch(sock, buf, sizeof buf, &len, fd) < 0 || wire_next_pixels(buf, len, &pos, &batch, &desc, &n) != 1 ||
+	    batch != want_batch || n != 1 || pos != len)
+		return -1;
+	return arena_get_pixels(desc, px);
+}
+
+/*
+ * The worker ships each page as its own batch: in one of three ring memfds
+ * (size fixed by seals, reused: the fourth batch is the first one's memfd)
+ * or, larger than a ring memfd, in a one-off memfd sealed every way. The
+ * parent maps only the sealed kind; a ring memfd is read, never mapped.
+ */
 static void
 test_arena(void)
 {
 	const int all = F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL;
-	static uint8_t rgb[40 * 30 * 3], buf[4096];
-	struct san_pixels a = { 40, 30, 3, 0, false, false, 0, 0, 612, 792 }, b = a, c = a, got;
+	const int ring = F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL;
+	static uint8_t rgb[40 * 30 * 3], grey[1200];
+	struct san_pixels a = { 40, 30, 3, 0, false, false, 0, 0, 612, 792 }, b = a, c = a, d = a, got;
 	struct arena *ar;
-	const uint8_t *map, *desc;
-	size_t len, pos = 0, n;
-	uint32_t batch;
+	const uint8_t *map;
+	size_t len;
 	char why[200];
-	int sv[2], fd = -1, p[2];
+	int sv[2], fd[4] = { -1, -1, -1, -1 }, p[2];
+	struct stat st0, st3;
 
 	CHECK(socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == 0);
-	ar = arena_new(sv[0], 1 << 20, 1 << 20, 96);
+	CHECK(write(sv[1], "AAAA", 4) == 4);   /* the parent's answers, ahead: no batch waits */
+	ar = arena_new(sv[0], 2048, 1 << 20, 96);   /* ring memfds of 2 KB: an RGB page of 3600 bytes goes alone */
 	memset(rgb, 0x55, sizeof rgb);   /* grey: crosses as one channel */
-	CHECK(arena_ship(ar, rgb, 40 * 3, &a) == 0 && a.ncomp == 1 && a.colours == 0 && a.offset == 0);
+	CHECK(arena_ship(ar, rgb, 40 * 3, &a) == 0 && a.ncomp == 1 && a.colours == 0 && a.offset == 0 && a.batch == 0);
+	CHECK(next_page(sv[1], &got, &fd[0], 0) == 0 && got.ncomp == 1 && fcntl(fd[0], F_GET_SEALS) == ring);
+	CHECK(arena_map_received(fd[0], 1 << 20, &map, &len, why, sizeof why) == 0 && map == NULL && len == 2048);
+	CHECK(pread(fd[0], grey, sizeof grey, 0) == (ssize_t)sizeof grey && grey[0] == 0x55 && grey[1199] == 0x55);
 	rgb[100] = 0x56;                 /* two colours: a palette and an index per pixel */
-	CHECK(arena_ship(ar, rgb, 40 * 3, &b) == 0 && b.ncomp == 1 && b.colours == 2 && b.offset == 40 * 30);
+	CHECK(arena_ship(ar, rgb, 40 * 3, &b) == 0 && b.ncomp == 1 && b.colours == 2 && b.offset == 0 && b.batch == 1);
+	CHECK(next_page(sv[1], &got, &fd[1], 1) == 0 && got.colours == 2 && fcntl(fd[1], F_GET_SEALS) == ring);
 	for (size_t i = 0; i < sizeof rgb; i++)
-		rgb[i] = (uint8_t)(i * 13 % 251);   /* hundreds of colours: RGB as rendered */
-	CHECK(arena_ship(ar, rgb, 40 * 3, &c) == 0 && c.ncomp == 3 && c.offset == 2 * 40 * 30 + 6);
-	CHECK(arena_flush(ar) == 0);
-	CHECK(recv_batch(sv[1], buf, sizeof buf, &len, &fd) == 0);
-	CHECK(wire_next_pixels(buf, len, &pos, &batch, &desc, &n) == 1 && batch == 0 && n == 3 && pos == len);
-	CHECK(arena_get_pixels(desc + SAN_PIXELS_RECORD, &got) == 0 && got.offset == b.offset && got.colours == 2);
-	CHECK(fcntl(fd, F_GET_SEALS) == all);
-	CHECK(arena_map_received(fd, 1 << 20, &map, &len, why, sizeof why) == 0 && len == 3 * 40 * 30 + 6 + 2 * 40 * 30 &&
-	    map[0] == 0x55 && map[1200 + 4] == 0x56 && map[1200 + 6 + 33] == 1 && map[1200 + 6 + 34] == 0 &&
-	    map[2406 + 5] == (uint8_t)(5 * 13 % 251));
+		rgb[i] = (uint8_t)(i * 13 % 251);   /* hundreds of colours: RGB as rendered, larger than a ring memfd */
+	CHECK(arena_ship(ar, rgb, 40 * 3, &c) == 0 && c.ncomp == 3 && c.offset == 0 && c.batch == 2);
+	CHECK(next_page(sv[1], &got, &fd[2], 2) == 0 && got.ncomp == 3 && fcntl(fd[2], F_GET_SEALS) == all);
+	CHECK(arena_map_received(fd[2], 1 << 20, &map, &len, why, sizeof why) == 0 && map && len == sizeof rgb &&
+	    map[5] == (uint8_t)(5 * 13 % 251));
 	munmap((void *)(uintptr_t)map, len);
-	CHECK(arena_map_received(fd, 4096, &map, &len, why, sizeof why) < 0 && strstr(why, "over the limit"));
-	close(fd);
+	CHECK(arena_map_received(fd[2], 1024, &map, &len, why, sizeof why) < 0 && strstr(why, "over the limit"));
+	memset(rgb, 0x77, sizeof rgb);
+	CHECK(arena_ship(ar, rgb, 40 * 3, &d) == 0 && d.batch == 3);
+	CHECK(next_page(sv[1], &got, &fd[3], 3) == 0);
+	CHECK(fstat(fd[0], &st0) == 0 && fstat(fd[3], &st3) == 0 && st0.st_ino == st3.st_ino);   /* reused */
+	CHECK(pread(fd[3], grey, sizeof grey, 0) == (ssize_t)sizeof grey && grey[0] == 0x77);
+	CHECK(arena_finish(ar) == 0);
+	for (int i = 0; i < 4; i++)
+		close(fd[i]);
 	arena_free(ar);
 	close(sv[0]);
 	close(sv[1]);
-	fd = memfd_sealed(4096, 0);
-	CHECK(arena_map_received(fd, 1 << 20, &map, &len, why, sizeof why) < 0 && strstr(why, "not sealed"));
-	close(fd);
-	fd = memfd_sealed(4096, all & ~F_SEAL_WRITE);   /* still writable: could change under the encoder */
-	CHECK(arena_map_received(fd, 1 << 20, &map, &len, why, sizeof why) < 0 && strstr(why, "not sealed"));
-	close(fd);
-	fd = memfd_sealed(0, all);
-	CHECK(arena_map_received(fd, 1 << 20, &map, &len, why, sizeof why) < 0 && strstr(why, "empty"));
-	close(fd);
+	fd[0] = memfd_sealed(4096, 0);
+	CHECK(arena_map_received(fd[0], 1 << 20, &map, &len, why, sizeof why) < 0 && strstr(why, "not sealed"));
+	close(fd[0]);
+	fd[0] = memfd_sealed(4096, all & ~F_SEAL_SHRINK);   /* could shrink under the reader */
+	CHECK(arena_map_received(fd[0], 1 << 20, &map, &len, why, sizeof why) < 0 && strstr(why, "not sealed"));
+	close(fd[0]);
+	fd[0] = memfd_sealed(0, all);
+	CHECK(arena_map_received(fd[0], 1 << 20, &map, &len, why, sizeof why) < 0 && strstr(why, "empty"));
+	close(fd[0]);
 	CHECK(pipe(p) == 0);
 	CHECK(arena_map_received(p[0], 1 << 20, &map, &len, why, sizeof why) < 0 && strstr(why, "not a sealable memfd"));
 	close(p[0]);
 	close(p[1]);
+}
+
+/*
+ * A page in a memfd the worker can still write is copied out before any
+ * check: a palette index beyond the palette refuses it, a good one encodes.
+ */
+static void
+test_ring_page(void)
+{
+	struct san_config cfg;
+	uint8_t page[6 + 40 * 30], desc[SAN_PIXELS_RECORD];
+	struct san_pixels px = { 40, 30, 1, 2, false, false, 0, 0, 612, 792 };
+	struct pixstore *ps;
+	char why[200];
+	int fd = memfd_create("t", MFD_CLOEXEC);
+
+	san_config_defaults(&cfg);
+	memset(page, 0, sizeof page);
+	page[3] = page[4] = page[5] = 0xFF;   /* palette: black, white */
+	page[6 + 7] = 1;
+	CHECK(fd >= 0 && pwrite(fd, page, sizeof page, 0) == (ssize_t)sizeof page);
+	arena_put_pixels(desc, &px);
+	ps = pixstore_new();
+	CHECK(pixstore_add_batch(ps, &cfg, 0, desc, 1, NULL, fd, sizeof page, why, sizeof why) == 0);
+	CHECK(pixstore_take(ps, &px) != NULL);
+	pixstore_free(ps);
+	page[6 + 9] = 2;   /* no third colour */
+	CHECK(pwrite(fd, page, sizeof page, 0) == (ssize_t)sizeof page);
+	ps = pixstore_new();
+	CHECK(pixstore_add_batch(ps, &cfg, 0, desc, 1, NULL, fd, sizeof page, why, sizeof why) < 0 &&
+	    strstr(why, "could not be encoded"));
+	pixstore_free(ps);
+	close(fd);
+	san_config_free(&cfg);
 }
 
 /* Member names from a worker: clean relative UTF-8 only. */
@@ -621,6 +683,7 @@ main(void)
 	UNIT_RUN(test_wire_roundtrip);
 	UNIT_RUN(test_names);
 	UNIT_RUN(test_arena);
+	UNIT_RUN(test_ring_page);
 	UNIT_RUN(test_member_names);
 	UNIT_RUN(test_config);
 	UNIT_RUN(test_config_copy);
