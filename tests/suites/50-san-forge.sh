@@ -59,6 +59,8 @@ forge dotdot         "$corpus/docs.zip"    "member name with an empty, \".\" or 
 forge bidi           "$corpus/docs.zip"    "member name with a control, bidi, invisible or backslash character (U+202E)"
 forge unsealed       "$corpus/plain.pdf"   "pixel memfd not sealed"
 forge oversized      "$corpus/plain.pdf"   "page 1 outside the pixel memfd"
+forge ring-shrinkable "$corpus/plain.pdf"  "pixel memfd not sealed"
+forge ring-oversized "$corpus/plain.pdf"   "page 1 outside the pixel memfd"
 forge extra-fd       "$corpus/plain.pdf"   "1 descriptors passed without a pixel batch"
 forge socket-fd      "$corpus/plain.pdf"   "a descriptor that is not a memfd was passed"
 forge after-end      "$corpus/memo.txt.gz" "records after the end of the answer"

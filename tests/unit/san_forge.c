@@ -85,9 +85,9 @@ fpixels(struct fbuf *b, uint32_t w, uint32_t h, uint64_t offset)
 	frec(b, F_PIXELS, r, sizeof r);
 }
 
-/* A memfd of len bytes of grey, sealed or not (written as the worker's arena writes: pwrite). */
+/* A memfd of len bytes of grey with these seals (written as the worker's arena writes: pwrite). */
 static int
-fmemfd(size_t len, bool seal)
+fmemfd_seals(size_t len, int seals)
 {
 	static uint8_t grey[1 << 16];
 	int fd = memfd_create("forged", MFD_CLOEXEC | MFD_ALLOW_SEALING);
@@ -100,9 +100,15 @@ fmemfd(size_t len, bool seal)
 		if (pwrite(fd, grey, n, (off_t)at) != (ssize_t)n)
 			_exit(72);
 	}
-	if (seal && fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL) < 0)
+	if (seals && fcntl(fd, F_ADD_SEALS, seals) < 0)
 		_exit(73);
 	return fd;
+}
+
+static int
+fmemfd(size_t len, bool seal)
+{
+	return fmemfd_seals(len, seal ? F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL : 0);
 }
 
 static void
@@ -187,10 +193,13 @@ forge_build(const char *mode, int sock, const uint8_t *data, size_t len, struct 
 	} else if (strcmp(mode, "bidi") == 0) {
 		fmember_archive(b, "invoice\xE2\x80\xAE" "fdp.exe");
 	} else if (strcmp(mode, "unsealed") == 0 || strcmp(mode, "oversized") == 0 || strcmp(mode, "extra-fd") == 0 ||
-	    strcmp(mode, "socket-fd") == 0) {
+	    strcmp(mode, "socket-fd") == 0 || strcmp(mode, "ring-shrinkable") == 0 || strcmp(mode, "ring-oversized") == 0) {
 		bool sealed = strcmp(mode, "unsealed") != 0;
 		/* oversized: the page claims more samples than the memfd holds */
-		uint64_t at = strcmp(mode, "oversized") == 0 ? 1 << 20 : 0;
+		uint64_t at = strstr(mode, "oversized") ? 1 << 20 : 0;
+		/* a ring memfd (still writable): without the shrink seal it could vanish under the reader */
+		int ring = strcmp(mode, "ring-shrinkable") == 0 ? F_SEAL_GROW | F_SEAL_SEAL :
+		    F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL;
 		memcpy(b->p, "TGW2", 4);
 		b->len = 4;
 		fpixels(b, 1000, 1000, at);
@@ -198,7 +207,8 @@ forge_build(const char *mode, int sock, const uint8_t *data, size_t len, struct 
 		fbyte(b, F_PAYLOAD, SAN_PAY_PAGES);
 		fpage(b, 1000, 1000, at);
 		frec(b, F_END, NULL, 0);
-		fds[0] = strcmp(mode, "socket-fd") == 0 ? sock : fmemfd(3000000, sealed);
+		fds[0] = strcmp(mode, "socket-fd") == 0 ? sock : strncmp(mode, "ring-", 5) == 0 ?
+		    fmemfd_seals(3000000, ring) : fmemfd(3000000, sealed);
 		if (strcmp(mode, "extra-fd") == 0) {
 			fds[1] = fmemfd(4096, true);
 			return 2;
