@@ -358,6 +358,10 @@ struct sandbox_ids {
 	unsigned short bpf_len;
 };
 int sandbox_resolve_user(const char *user, struct sandbox_ids *ids);
+/* Root, or CAP_SETUID and CAP_SETGID effective (the packaged milter): workers can be given their own uid. */
+bool sandbox_can_setuid(void);
+/* Not root: clears every capability of every thread (the milter daemon once its zygote runs). -1 on failure. */
+int sandbox_drop_caps(void);
 /* Compiles the worker's seccomp filter (libseccomp) once, so a worker only installs it. */
 int sandbox_compile(struct sandbox_ids *ids);
 /* The same filter without the file-probe leniency: open, openat, access, stat and ioctl kill too (mail parser). */

@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <linux/capability.h>
 #include <pwd.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
@@ -65,7 +66,7 @@ sandbox_resolve_user(const char *user, struct sandbox_ids *ids)
 	uid_t uid;
 
 	memset(ids, 0, sizeof *ids);
-	if (geteuid() != 0 || user == NULL || *user == '\0')
+	if (!sandbox_can_setuid() || user == NULL || *user == '\0')
 		return 0;
 	if (getpwnam_r(user, &pw, buf, sizeof buf, &found) == 0 && found != NULL) {
 		ids->uid = pw.pw_uid;
@@ -88,14 +89,66 @@ sandbox_resolve_user(const char *user, struct sandbox_ids *ids)
 	return 0;
 }
 
+/* This thread's permitted (or effective) capability set, low 64 bits; 0 when it cannot be read. */
+static uint64_t
+sandbox_caps(bool effective)
+{
+	struct __user_cap_header_struct head = { _LINUX_CAPABILITY_VERSION_3, 0 };
+	struct __user_cap_data_struct data[2];
+
+	memset(data, 0, sizeof data);
+	if (syscall(SYS_capget, &head, data) < 0)
+		return 0;
+	return effective ? (uint64_t)data[1].effective << 32 | data[0].effective :
+	    (uint64_t)data[1].permitted << 32 | data[0].permitted;
+}
+
+bool
+sandbox_can_setuid(void)
+{
+	uint64_t need = 1ull << CAP_SETUID | 1ull << CAP_SETGID;
+
+	return geteuid() == 0 || (sandbox_caps(true) & need) == need;
+}
+
+/*
+ * A process that is not root but holds CAP_SETUID/CAP_SETGID (the packaged
+ * milter: user tiergate with those two as ambient capabilities) keeps them
+ * across a change between non-zero uids, and capset() would clear them in
+ * the calling thread only (a worker's render threads exist already). Passing
+ * through uid 0 first makes the kernel clear every capability -- permitted,
+ * effective, ambient -- in every thread when the uids become non-zero again
+ * (glibc applies set*id to all threads). With only those two capabilities,
+ * uid 0 grants nothing else meanwhile.
+ */
+static int
+sandbox_setuid_from_caps(void)
+{
+	return geteuid() == 0 || sandbox_caps(false) == 0 ? 0 : setresuid(0, 0, 0);
+}
+
+int
+sandbox_drop_caps(void)
+{
+	uid_t uid = getuid();
+
+	if (geteuid() == 0 || sandbox_caps(false) == 0)
+		return 0;
+	if (sandbox_setuid_from_caps() < 0 || setresuid(uid, uid, uid) < 0)
+		return -1;
+	return sandbox_caps(false) == 0 ? 0 : -1;
+}
+
 static int
 sandbox_drop(const struct sandbox_ids *ids)
 {
 	if (!ids->drop)
 		return 0;
-	if (setgroups(0, NULL) < 0 || setresgid(ids->gid, ids->gid, ids->gid) < 0 ||
-	    setresuid(ids->uid, ids->uid, ids->uid) < 0)
+	if (sandbox_setuid_from_caps() < 0 || setgroups(0, NULL) < 0 ||
+	    setresgid(ids->gid, ids->gid, ids->gid) < 0 || setresuid(ids->uid, ids->uid, ids->uid) < 0)
 		return -1;
+	if (sandbox_caps(false) != 0)
+		return -1;   /* no capability left, in any set */
 	return setuid(0) == 0 ? -1 : 0;   /* must not be able to get root back */
 }
 

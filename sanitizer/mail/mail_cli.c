@@ -10,6 +10,7 @@
 #include "lib/log.h"
 #include "lib/util.h"
 #include "sanitizer/cli.h"
+#include "sanitizer/internal.h"
 #include "sanitizer/mail/mail.h"
 #include "sanitizer/mail/milter_check.h"
 #include "sanitizer/mail/milter_child.h"
@@ -131,7 +132,7 @@ mail_cli_run(const char *config, const char *in, const char *out, const char *re
 	milter_child_office(san, &sc, false);   /* office parts as pages, as in the milter (cold start) */
 	{
 		struct milter_child_ctx cx = { mail, san, &sc, &mc.mail, NULL,
-			geteuid() == 0 ? mc.parser_uid_base : 0, &report };
+			sandbox_can_setuid() ? mc.parser_uid_base : 0, &report };
 		rc = mail_cli_sandboxed(&cx, msg, len, in, out, report_path) == 0 ? 0 : 1;
 	}
 out:

@@ -15,6 +15,7 @@
 #include "lib/log.h"
 #include "lib/util.h"
 #include "sanitizer/cli.h"
+#include "sanitizer/internal.h"
 #include "sanitizer/mail/milter_check.h"
 #include "sanitizer/mail/milter_conf.h"
 #include "sanitizer/mail/milter_msg.h"
@@ -469,6 +470,8 @@ milter_start(void)
 	/* before the listening socket exists, so the zygote inherits nothing of it */
 	if (milter_zygote_start(milter_self, milter_config_path) < 0)
 		log_warn("milter: no zygote; every message will start a worker process");
+	else if (sandbox_drop_caps() < 0)   /* the zygote has them; what talks to Postfix needs none */
+		fatal("milter: cannot drop CAP_SETUID and CAP_SETGID");
 	if (smfi_register(milter_desc) != MI_SUCCESS || smfi_setconn(milter_cfg.listen) != MI_SUCCESS ||
 	    smfi_opensocket(true) != MI_SUCCESS)
 		fatalx("cannot listen on %s", milter_cfg.listen);

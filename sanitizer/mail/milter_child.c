@@ -20,6 +20,7 @@
 #include "sanitizer/mail/milter_memfd.h"
 #include "sanitizer/mail/milter_parse.h"
 #include "sanitizer/mail/milter_wire.h"
+#include "sanitizer/internal.h"
 #include "sanitizer/lo.h"
 #include "sanitizer/quarantine.h"
 
@@ -365,7 +366,7 @@ milter_child_main(int argc, char **argv)
 		struct mail_envelope env = { a.sender, a.rcpts, a.n_rcpts, "milter" };
 		sink = mc.events ? ev_sink_open(mc.events) : NULL;
 		struct milter_child_ctx cx = { mail, san, &sc, &mc.mail, sink ? sink : san_ctx_events(san),
-			geteuid() == 0 ? mc.parser_uid_base : 0, NULL };
+			sandbox_can_setuid() ? mc.parser_uid_base : 0, NULL };
 		rc = milter_child_sanitize(&cx, &env, a.quarantine_only, a.slot, 0, 1, 3);
 	}
 	if (sink)

@@ -23,6 +23,7 @@
 #include "sanitizer/mail/milter_memfd.h"
 #include "sanitizer/mail/milter_parse.h"
 #include "sanitizer/mail/milter_zygote.h"
+#include "sanitizer/internal.h"
 
 /*
  * Daemon side: one SOCK_SEQPACKET to the zygote. A request is one message
@@ -370,11 +371,11 @@ milter_zygote_main(int argc, char **argv)
 		return 1;
 	/* office attachments as page images: one warm converter for every message process (lo_service.c) */
 	milter_child_office(san, &sc, true);
-	if (geteuid() != 0 && mc.parser_uid_base != 0)
-		log_warnx("milter: not started as root: the MIME parser keeps the daemon's uid");
+	if (!sandbox_can_setuid() && mc.parser_uid_base != 0)
+		log_warnx("milter: neither root nor CAP_SETUID and CAP_SETGID: the MIME parser keeps the daemon's uid");
 	sink = mc.events ? ev_sink_open(mc.events) : san_ctx_events(san);
 	struct milter_child_ctx cx = { mail, san, &sc, &mc.mail, sink,
-		geteuid() == 0 ? mc.parser_uid_base : 0, NULL };
+		sandbox_can_setuid() ? mc.parser_uid_base : 0, NULL };
 	milter_zygote_loop(3, &cx);
 	/* the daemon is gone: closing the converter service's socket (the ctx owns it) lets it end now */
 	mail_ctx_free(mail);

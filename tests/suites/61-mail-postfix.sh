@@ -279,6 +279,65 @@ else
 	tail -n 12 "$TG_TMP/milter.log" | sed 's/^/  | /'
 fi
 
+# --- as the package's unit starts it: its user (a test user stands in for tiergate) with
+# exactly the unit's capabilities, read from conf/tiergate-milter.service. The parser must
+# still get its own uid and no capability; with the old unit (no capabilities) it kept the
+# daemon's uid.
+unit="$ROOT/conf/tiergate-milter.service"
+unit_val() { sed -n "s/^$1=//p" "$unit" | tail -n 1; }
+caps_arg() { local out="" c; for c in $1; do c=${c#CAP_}; out="$out,+${c,,}"; done; echo "${out#,}"; }
+daemon_user="tgmd$$"
+if [ "$(unit_val User)" = tiergate ] && useradd -M -s /usr/sbin/nologin "$daemon_user"; then
+	on_exit "userdel $daemon_user"
+	ambient=$(caps_arg "$(unit_val AmbientCapabilities)")
+	bounding=$(caps_arg "$(unit_val CapabilityBoundingSet)")
+	unit_args=(--reuid="$daemon_user" --regid="$daemon_user" --init-groups --bounding-set="-all${bounding:+,$bounding}")
+	[ -n "$ambient" ] && unit_args+=(--inh-caps="$ambient" --ambient-caps="$ambient")
+	[ "$(unit_val NoNewPrivileges)" = yes ] && unit_args+=(--no-new-privs)
+	mkdir -p "$TG_TMP/unit-spool" "$TG_TMP/unit-q"
+	: >"$TG_TMP/unit-events.json"
+	chown "$daemon_user:" "$TG_TMP/unit-spool" "$TG_TMP/unit-q" "$TG_TMP/unit-events.json"
+	sed -e "s|^milter = {|milter = { timeout_seconds = 120;|" -e "s|$TG_TMP/quarantine\"|$TG_TMP/unit-q\"|" \
+		-e "s|$TG_TMP/spool\"|$TG_TMP/unit-spool\"|" -e "s|$events\"|$TG_TMP/unit-events.json\"|" \
+		"$TG_TMP/site.conf" >"$TG_TMP/unit.conf"
+	kill "$milter_pid" 2>/dev/null
+	wait "$milter_pid" 2>/dev/null
+	setpriv "${unit_args[@]}" "$test_bin" --config "$TG_TMP/unit.conf" >>"$TG_TMP/milter.log" 2>&1 &
+	milter_pid=$!
+	wait_for 10 bash -c "exec 3<>/dev/tcp/127.0.0.1/$mport" || fail "postfix-unit-parser-own-uid" "milter did not listen"
+	hook_mail hang hang-unit "$TG_TMP/hang-unit.eml"
+	send "$TG_TMP/hang-unit.eml"
+	w="" p=""
+	for _ in $(seq 100); do
+		w=$(worker_pid)
+		[ -n "$w" ] && p=$(parser_of "$w") && [ -n "$p" ] && break
+		sleep 0.1
+	done
+	if [ -n "$p" ] && st=$(cat "/proc/$p/status") && mst=$(cat "/proc/$milter_pid/status") &&
+	    wst=$(cat "/proc/$w/status"); then
+		puid=$(printf '%s\n' "$st" | awk '/^Uid:/ { print $2, $3, $4, $5 }')
+		pcap=$(printf '%s\n' "$st" | awk '/^Cap(Prm|Eff|Amb):/ { printf "%s ", $2 }')
+		mcap=$(printf '%s\n' "$mst" | awk '/^Cap(Prm|Eff|Amb):/ { printf "%s ", $2 }')
+		wcap=$(printf '%s\n' "$wst" | awk '/^CapEff:/ { print $2 }')
+		muid=$(printf '%s\n' "$mst" | awk '/^Uid:/ { print $2 }')
+		if [ "$muid" = "$(id -u "$daemon_user")" ] && [ "$puid" = "61000 61000 61000 61000" ] &&
+		    [ "$pcap" = "0000000000000000 0000000000000000 0000000000000000 " ] &&
+		    [ "$mcap" = "0000000000000000 0000000000000000 0000000000000000 " ] && [ "$wcap" = 00000000000000c0 ] &&
+		    printf '%s\n' "$st" | grep -q '^Seccomp:[[:space:]]*2$'; then
+			pass "postfix-unit-parser-own-uid (daemon $daemon_user with the unit's capabilities: parser uid 61000, no capability; daemon none left; message process CAP_SETUID+CAP_SETGID only)"
+		else
+			fail "postfix-unit-parser-own-uid" "daemon uid $muid caps '$mcap', parser uid '$puid' caps '$pcap', message process CapEff $wcap (setpriv ${unit_args[*]})"
+		fi
+	else
+		fail "postfix-unit-parser-own-uid" "no parser process found under the zygote (worker '$w')"
+		tail -n 6 "$TG_TMP/milter.log" | sed 's/^/  | /'
+	fi
+	[ -n "$w" ] && kill -SEGV "$w"
+	restart_with 'timeout_seconds = 120;' || fail "postfix-unit-parser-own-uid" "the root-started milter did not come back"
+else
+	fail "postfix-unit-parser-own-uid" "the unit's User= is not tiergate, or useradd failed"
+fi
+
 # --- the parser opens a file, a socket: the filter kills it, the mail is tempfailed ---
 for hook in open-file socket; do
 	hook_mail "$hook" "hook-$hook" "$TG_TMP/$hook.eml"

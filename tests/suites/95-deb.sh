@@ -360,8 +360,12 @@ if ip netns add "$ns" && ip netns exec "$ns" ip link set lo up; then
 	else fail "spool.json copied and truncated in place" "$(ls -la /var/log/tiergate | tr '\n' ';')"; fi
 	kill "$gwpid" 2>/dev/null; wait "$gwpid" 2>/dev/null
 
-	# tiergate-milter.service: User=tiergate
+	# tiergate-milter.service: User=tiergate with the installed unit's capabilities (CAP_SETUID and
+	# CAP_SETGID, for the parsers' own uids): the zygote holds them, the daemon drops them
+	munit=$(echo "$units" | grep '/tiergate-milter.service$')
+	mcaps=$(sed -n 's/^AmbientCapabilities=//p' "$munit" | sed 's/CAP_/+/g; s/ /,/g' | tr 'A-Z' 'a-z')
 	ip netns exec "$ns" setpriv --reuid=tiergate --regid=tiergate --init-groups \
+		${mcaps:+--inh-caps=$mcaps --ambient-caps=$mcaps} --bounding-set="-all${mcaps:+,$mcaps}" --no-new-privs \
 		/usr/sbin/tiergate-milter --config "$SITE" >"$TG_TMP/milter-live.out" 2>&1 &
 	mpid=$!
 	on_exit "kill $mpid"
@@ -369,6 +373,12 @@ if ip netns add "$ns" && ip netns exec "$ns" ip link set lo up; then
 		[ "$(ps -o user= -p "$mpid")" = tiergate ]; then
 		pass "tiergate-milter as its unit starts it: user tiergate, listening on 127.0.0.1:10025"
 	else fail "tiergate-milter as its unit starts it" "user $(ps -o user= -p "$mpid" 2>&1)"; show milter-live; fi
+	zpid=$(pgrep -P "$mpid" | head -n 1)
+	dcap=$(awk '/^CapEff:/ { print $2 }' "/proc/$mpid/status" 2>/dev/null)
+	zcap=$(awk '/^CapEff:/ { print $2 }' "/proc/$zpid/status" 2>/dev/null)
+	if [ "$mcaps" = "+setuid,+setgid" ] && [ "$zcap" = 00000000000000c0 ] && [ "$dcap" = 0000000000000000 ]; then
+		pass "tiergate-milter's unit: the zygote holds CAP_SETUID+CAP_SETGID (to give parsers their own uid), the daemon none"
+	else fail "tiergate-milter's unit gives the zygote CAP_SETUID+CAP_SETGID" "unit '$mcaps', zygote '$zcap', daemon '$dcap'"; show milter-live; fi
 	kill "$mpid" 2>/dev/null; wait "$mpid" 2>/dev/null
 
 	# tiergate-bridge.service: root, relays and key processes as tiergate-bridge
