@@ -100,17 +100,27 @@ arena_new(int sock, uint64_t batch_bytes, uint64_t max_bytes, unsigned max_colou
 	return a;
 }
 
-/* Every pixel grey (R = G = B)? Stops at the first that is not: a colour page costs a few pixels. */
-static bool
-arena_is_grey(const uint8_t *samples, size_t stride, uint32_t w, uint32_t h)
+/*
+ * The page as one grey channel when every pixel is grey (R = G = B), else
+ * NULL. One pass: it stops at the first colour pixel (a colour page costs a
+ * few pixels), and a grey page leaves in one write, not one per row.
+ */
+static uint8_t *
+arena_grey_of(const uint8_t *samples, size_t stride, uint32_t w, uint32_t h)
 {
-	for (uint32_t y = 0; y < h; y++) {
+	uint8_t *grey = malloc((size_t)w * h), *o = grey;
+
+	for (uint32_t y = 0; grey && y < h; y++) {
 		const uint8_t *p = samples + (size_t)y * stride;
-		for (uint32_t x = 0; x < w; x++, p += 3)
-			if (p[0] != p[1] || p[1] != p[2])
-				return false;
+		for (uint32_t x = 0; x < w; x++, p += 3) {
+			if (p[0] != p[1] || p[1] != p[2]) {
+				free(grey);
+				return NULL;
+			}
+			*o++ = p[0];
+		}
 	}
-	return true;
+	return grey;
 }
 
 static int
@@ -127,25 +137,6 @@ arena_write(int fd, const void *p, size_t n, uint64_t at)
 		at += (uint64_t)w;
 	}
 	return 0;
-}
-
-/* Rows of an RGB image as grey: one of the equal channels. */
-static int
-arena_write_grey(int fd, const uint8_t *samples, size_t stride, uint32_t w, uint32_t h, uint64_t at)
-{
-	uint8_t *row = malloc(w);
-	int rc = 0;
-
-	if (row == NULL)
-		return -1;
-	for (uint32_t y = 0; y < h && rc == 0; y++) {
-		const uint8_t *p = samples + (size_t)y * stride;
-		for (uint32_t x = 0; x < w; x++)
-			row[x] = p[3 * x];
-		rc = arena_write(fd, row, w, at + (uint64_t)y * w);
-	}
-	free(row);
-	return rc;
 }
 
 /*
@@ -195,19 +186,17 @@ arena_room(struct arena *a, uint64_t len)
 	return a->fd < 0 ? -1 : 0;
 }
 
-/* The samples of px in the memfd at a->size: indexed, grey (from RGB) or as they are. */
+/* The samples of px in the memfd at a->size: the palette then converted (indices or grey), or as they are. */
 static int
 arena_write_samples(struct arena *a, const uint8_t *samples, size_t stride, const struct san_pixels *px,
-    bool grey_of_rgb, const uint8_t *palette, const uint8_t *indices)
+    const uint8_t *palette, const uint8_t *converted)
 {
-	size_t row = (size_t)px->w * px->ncomp;
+	size_t row = (size_t)px->w * px->ncomp, pal = (size_t)px->colours * 3;
 	int rc = 0;
 
-	if (px->colours)
-		return arena_write(a->fd, palette, (size_t)px->colours * 3, a->size) < 0 ? -1 :
-		    arena_write(a->fd, indices, (size_t)px->w * px->h, a->size + (uint64_t)px->colours * 3);
-	if (grey_of_rgb)
-		return arena_write_grey(a->fd, samples, stride, px->w, px->h, a->size);
+	if (converted)
+		return (pal && arena_write(a->fd, palette, pal, a->size) < 0) ? -1 :
+		    arena_write(a->fd, converted, (size_t)px->w * px->h, a->size + pal);
 	if (stride == row)
 		return arena_write(a->fd, samples, row * px->h, a->size);
 	for (uint32_t y = 0; y < px->h && rc == 0; y++)
@@ -219,17 +208,15 @@ int
 arena_ship(struct arena *a, const uint8_t *samples, size_t stride, struct san_pixels *px)
 {
 	uint8_t palette[768];
-	uint8_t *indices = NULL;
+	uint8_t *converted = NULL;
 	int n = 0, rc;
 	uint64_t len;
-	bool grey_of_rgb = false;
 
 	px->colours = 0;
-	if (px->ncomp == 3 && arena_is_grey(samples, stride, px->w, px->h)) {
-		grey_of_rgb = true;
+	if (px->ncomp == 3 && (converted = arena_grey_of(samples, stride, px->w, px->h))) {
 		px->ncomp = 1;   /* a black-and-white page crosses as a third of the bytes */
 	} else if (px->ncomp == 3 && !px->image && a->max_colours &&
-	    (indices = imgenc_palette(samples, (int)px->w, (int)px->h, stride, (int)a->max_colours, palette, &n))) {
+	    (converted = imgenc_palette(samples, (int)px->w, (int)px->h, stride, (int)a->max_colours, palette, &n))) {
 		px->ncomp = 1;   /* so does a page of few colours, as a palette and indices */
 		px->colours = (uint8_t)n;
 	}
@@ -238,9 +225,9 @@ arena_ship(struct arena *a, const uint8_t *samples, size_t stride, struct san_pi
 	if (rc == 0) {
 		px->batch = a->batch;
 		px->offset = a->size;
-		rc = arena_write_samples(a, samples, stride, px, grey_of_rgb, palette, indices);
+		rc = arena_write_samples(a, samples, stride, px, palette, converted);
 	}
-	free(indices);
+	free(converted);
 	if (rc < 0)
 		return -1;
 	a->size += len;
