@@ -186,6 +186,26 @@ arena_room(struct arena *a, uint64_t len)
 	return a->fd < 0 ? -1 : 0;
 }
 
+/*
+ * A quick look before counting a page's colours: its middle rows. A photo or
+ * gradient has more than max_colours there already, and counting from the
+ * top (white margins first) ran through a tenth of a scanned page before it
+ * gave up.
+ */
+static bool
+arena_few_colours(const struct arena *a, const uint8_t *samples, size_t stride, const struct san_pixels *px)
+{
+	uint32_t rows = px->h < 8 ? px->h : 8;
+	uint8_t palette[768];
+	int n;
+	uint8_t *idx = imgenc_palette(samples + (size_t)(px->h / 2 - rows / 2) * stride, (int)px->w, (int)rows, stride,
+	    (int)a->max_colours, palette, &n);
+	bool few = idx != NULL;
+
+	free(idx);
+	return few;
+}
+
 /* The samples of px in the memfd at a->size: the palette then converted (indices or grey), or as they are. */
 static int
 arena_write_samples(struct arena *a, const uint8_t *samples, size_t stride, const struct san_pixels *px,
@@ -215,7 +235,7 @@ arena_ship(struct arena *a, const uint8_t *samples, size_t stride, struct san_pi
 	px->colours = 0;
 	if (px->ncomp == 3 && (converted = arena_grey_of(samples, stride, px->w, px->h))) {
 		px->ncomp = 1;   /* a black-and-white page crosses as a third of the bytes */
-	} else if (px->ncomp == 3 && !px->image && a->max_colours &&
+	} else if (px->ncomp == 3 && !px->image && a->max_colours && arena_few_colours(a, samples, stride, px) &&
 	    (converted = imgenc_palette(samples, (int)px->w, (int)px->h, stride, (int)a->max_colours, palette, &n))) {
 		px->ncomp = 1;   /* so does a page of few colours, as a palette and indices */
 		px->colours = (uint8_t)n;

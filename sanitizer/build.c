@@ -14,7 +14,6 @@
 #include "sanitizer/pool.h"
 
 /* Text, tables and diagrams rendered without anti-aliasing use a few dozen colours at most. */
-#define BUILD_FLAT_COLOURS 96
 #define BUILD_MAX_THREADS 8
 #define BUILD_MAX_DEPTH 32
 
@@ -264,8 +263,15 @@ build_encode_page(const struct san_config *cfg, const uint8_t *px, const struct 
 	if (cfg->codec == SAN_CODEC_FLATE)
 		return imgenc_flate(px, w, h, n, stride, &img->data, &img->len);
 	if (n == 3) {
-		/* more colours: a gradient's steps or a photo, not flat colours: JPEG without trying Flate */
-		uint8_t *indexed = imgenc_palette(px, w, h, stride, BUILD_FLAT_COLOURS, img->palette, &img->palette_n);
+		/*
+		 * More colours: a gradient's steps or a photo, not flat colours: JPEG
+		 * without trying Flate. The worker indexes every page of at most
+		 * SAN_FLAT_COLOURS colours itself (arena_ship), so an RGB page had more:
+		 * counting them again here found nothing but cost a pass per page.
+		 */
+		uint8_t *indexed = NULL;
+		if (cfg->codec != SAN_CODEC_AUTO)
+			indexed = imgenc_palette(px, w, h, stride, SAN_FLAT_COLOURS, img->palette, &img->palette_n);
 		if (indexed == NULL)
 			goto jpeg;
 		rc = imgenc_flate(indexed, w, h, 1, (size_t)w, &img->data, &img->len);

@@ -54,6 +54,7 @@ struct san_pixels {
 };
 #define SAN_PAGE_MAX_POINTS (14400.0 * 4)
 #define SAN_PIXELS_RECORD 32  /* bytes of a page description on the wire */
+#define SAN_FLAT_COLOURS 96   /* codec auto: a page of at most this many colours crosses indexed, Flate */
 
 /*
  * arena.c, worker: pixels leave as they are rendered, a page per batch.

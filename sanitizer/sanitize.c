@@ -182,7 +182,7 @@ worker_main(struct san_ctx *ctx, const int fd_pair[2], const uint8_t *data, size
 		_exit(0);
 #endif
 	/* pages of few colours cross indexed when the parent would index them anyway (codec auto) */
-	job.arena = arena_new(fd, SAN_BATCH_BYTES, ctx->cfg.worker_memory, ctx->cfg.codec == SAN_CODEC_AUTO ? 96 : 0);
+	job.arena = arena_new(fd, SAN_BATCH_BYTES, ctx->cfg.worker_memory, ctx->cfg.codec == SAN_CODEC_AUTO ? SAN_FLAT_COLOURS : 0);
 	start = clock_mono_us();
 	memset(&res, 0, sizeof res);
 	if (fd_write_all(fd, (const uint8_t *)"TGW2", 4) < 0)
