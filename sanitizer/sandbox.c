@@ -6,7 +6,9 @@
 #include <pwd.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
+#include <pthread.h>
 #include <seccomp.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -58,20 +60,48 @@ sandbox_numeric(const char *user, uid_t *uid)
  * dedicated user ("tiergate-worker", scripts/deps.sh creates it; uid 61000
  * when it does not exist), not "nobody", which other daemons use.
  */
+/*
+ * The passwd entry of user, looked up once per process and name: the file
+ * sanitizer and its office converters both resolve the worker user, and a
+ * name NSS does not know costs milliseconds (systemd's userdb is asked too).
+ */
+static bool
+sandbox_lookup(const char *user, uid_t *uid, gid_t *gid)
+{
+	static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+	static char cached[64];
+	static bool cached_found;
+	static uid_t cached_uid;
+	static gid_t cached_gid;
+	struct passwd pw, *found = NULL;
+	char buf[4096];
+	bool ok;
+
+	pthread_mutex_lock(&lock);
+	if (strcmp(cached, user) != 0) {
+		cached_found = getpwnam_r(user, &pw, buf, sizeof buf, &found) == 0 && found != NULL;
+		cached_uid = cached_found ? pw.pw_uid : 0;
+		cached_gid = cached_found ? pw.pw_gid : 0;
+		snprintf(cached, sizeof cached, "%s", strlen(user) < sizeof cached ? user : "");
+	}
+	ok = cached_found;
+	*uid = cached_uid;
+	*gid = cached_gid;
+	pthread_mutex_unlock(&lock);
+	return ok;
+}
+
 int
 sandbox_resolve_user(const char *user, struct sandbox_ids *ids)
 {
-	struct passwd pw, *found = NULL;
-	char buf[4096];
 	uid_t uid;
 
 	memset(ids, 0, sizeof *ids);
 	if (!sandbox_can_setuid() || user == NULL || *user == '\0')
 		return 0;
-	if (getpwnam_r(user, &pw, buf, sizeof buf, &found) == 0 && found != NULL) {
-		ids->uid = pw.pw_uid;
-		ids->gid = pw.pw_gid;
-	} else if (sandbox_numeric(user, &uid)) {
+	if (sandbox_lookup(user, &ids->uid, &ids->gid))
+		;   /* a user of the passwd database */
+	else if (sandbox_numeric(user, &uid)) {
 		ids->uid = uid;
 		ids->gid = (gid_t)uid;
 	} else if (strcmp(user, SANDBOX_DEFAULT_USER) == 0) {
