@@ -98,7 +98,7 @@ if tests/sanitizer/make-scan.py "$T/scan.pdf" "$SCAN_PAGES" 200 2>"$T/scan.err";
 	# what passing pixels through sealed memfds costs: the kernel time of the run (allocating, mapping, freeing them)
 	/usr/bin/time -f "%U %S" -o "$T/cpu.txt" "$TS" --out "$T/tg-cpu" "$f" >/dev/null 2>&1
 	read -r u sy <"$T/cpu.txt"
-	echo "tiergate CPU on it: user ${u}s, system ${sy}s (system: mostly the pixel memfds -- allocating, mapping, freeing)"
+	echo "tiergate CPU on it: user ${u}s, system ${sy}s (system: first-touch page faults of render buffers, pixels copied into and out of the ring memfds)"
 else
 	echo "scan.pdf could not be made: $(tail -1 "$T/scan.err")"
 fi
