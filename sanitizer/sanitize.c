@@ -193,6 +193,7 @@ worker_main(struct san_ctx *ctx, const int fd_pair[2], const uint8_t *data, size
 		_exit(5);
 	if (wire_encode(&res, false, &w) < 0 || fd_write_all(fd, w.p, w.len) < 0)
 		_exit(4);
+	close(fd);   /* EOF now: the parent builds while this process's memory is torn down */
 	_exit(0);
 }
 
@@ -536,14 +537,18 @@ run_worker(struct san_ctx *ctx, const uint8_t *data, size_t len, const char *nam
 	san_ctx_warm(ctx);
 	collected = collect(fds[0], pid, &ctx->cfg, deadline, ctx->cfg.max_output_bytes + (16u << 20), &a, &timed_out);
 	close(fds[0]);
+	memset(res, 0, sizeof *res);
+	/* built while the worker exits, kept only if it exits well (or its answer was refused anyway) */
+	if (collected == 0 && !timed_out)
+		accept_answer(ctx, &a, name, res);
 	reap(pid, deadline, &status, &timed_out);
 	conv_chan_close(&conv);   /* the worker is gone: its end closed, the serving thread sees EOF */
-	memset(res, 0, sizeof *res);
 	if (collected == 0 && !timed_out && ((WIFEXITED(status) && WEXITSTATUS(status) == 0) || a.refused[0])) {
-		accept_answer(ctx, &a, name, res);
 		answer_free(&a);
 		return 0;
 	}
+	san_result_free(res);
+	memset(res, 0, sizeof *res);
 	answer_free(&a);
 	if (collected == -1 && !timed_out && !WIFSIGNALED(status) && WIFEXITED(status) &&
 	    WEXITSTATUS(status) == 0)
