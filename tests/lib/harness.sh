@@ -159,6 +159,15 @@ fuzz_replay() {
 	fi
 }
 
+# need_reachable_by USER FILE: suites that run programs as another user need the checkout to be
+# traversable by that user; say so once instead of failing every check with "Permission denied".
+need_reachable_by() {
+	if ! setpriv --reuid="$1" --regid="$(id -g "$1")" --clear-groups test -x "$2" 2>/dev/null; then
+		fail "${TG_SUITE:-suite}" "$1 cannot reach $2: clone the tree where other users can traverse it (every directory above it o+x)"
+		exit 1
+	fi
+}
+
 need_root() {
 	if [ "$(id -u)" != 0 ]; then
 		fail "${TG_SUITE:-suite}" "needs root (network namespaces); run make test as root"

@@ -4,6 +4,7 @@
 # timeout: 120
 . "$(dirname "$0")/../lib/harness.sh"
 need_root
+need_reachable_by nobody "$BIN/tiergate-quarantine"
 # two admins and a group made for this run (removed at the end); nobody is the outsider
 tag="tgr$$"
 grp="${tag}g" a1="${tag}a" a2="${tag}b"
