@@ -650,12 +650,17 @@ static void
 test_exception_days(void)
 {
 	char text[2048], until[16];
-	time_t later = time(NULL) + 10 * 86400 + 3600;
+	time_t now = time(NULL);
 	struct policy_exception e;
 	struct tm tm;
 	struct policy *p;
 
-	localtime_r(&later, &tm);
+	/* ten calendar days from today's date (adding seconds to now gave 11 after 23:00) */
+	localtime_r(&now, &tm);
+	tm.tm_mday += 10;
+	tm.tm_hour = 12;
+	tm.tm_isdst = -1;
+	mktime(&tm);
 	strftime(until, sizeof until, "%Y-%m-%d", &tm);
 	snprintf(text, sizeof text, "model = \"alpha\";\n"
 	    "zones = ( { name = \"mynumber\"; networks = [ \"10.10.0.0/16\" ]; }, { name = \"lgwan\"; networks = [ \"10.20.0.0/16\" ]; },\n"
