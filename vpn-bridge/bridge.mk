@@ -62,3 +62,7 @@ fuzz_screenproto_LIBS = $(LIB_LIBS)
 UNIT_TESTS += $(BUILD)/t/tls_load
 $(BUILD)/t/tls_load: $(BUILD)/tests/bench/tls_load.o
 tls_load_LIBS = $(call PKG,--libs openssl)
+# What OpenSSL itself holds per server session, with and without a device certificate (make bench).
+UNIT_TESTS += $(BUILD)/t/tls_floor
+$(BUILD)/t/tls_floor: $(BUILD)/tests/bench/tls_floor.o
+tls_floor_LIBS = $(call PKG,--libs openssl)

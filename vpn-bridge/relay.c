@@ -191,8 +191,8 @@ relay_event_base(struct relay_conn *c, const char *name)
 	jb_str(jb, "src_ip", src);
 	jb_uint(jb, "src_port", c->src_port);
 	jb_str(jb, "dest", c->dest);
-	if (c->cli)
-		jb_bool(jb, "resumed", SSL_session_reused(bufferevent_openssl_get_ssl(c->cli)) == 1);
+	if (c->ssl)
+		jb_bool(jb, "resumed", SSL_session_reused(c->ssl) == 1);
 	if (c->asp_name)
 		jb_str(jb, "asp", c->asp_name);
 }
@@ -307,15 +307,19 @@ relay_conn_free(struct relay_conn *c, const char *end_reason)
 		counts_dec(r->per_user, c->user);
 	if (c->hs)
 		handshake_abort(c->hs);
-	if (c->cli) {
-		SSL *ssl = bufferevent_openssl_get_ssl(c->cli);
-		/* close_notify only when we end the session: a peer that left cannot read it. */
-		if (ssl && c->state == RS_CLOSING)
-			SSL_shutdown(ssl);
+	relay_pump_park_cancel(c);
+	if (c->cli)
 		bufferevent_free(c->cli);
+	if (c->ssl) {
+		int fd = SSL_get_fd(c->ssl);
+		/* close_notify only when we end the session: a peer that left cannot read it. */
+		if (c->state == RS_CLOSING)
+			SSL_shutdown(c->ssl);
+		SSL_free(c->ssl);
+		if (fd >= 0)
+			evutil_closesocket(fd);
 	}
-	if (c->up)
-		bufferevent_free(c->up);
+	relay_up_close(c);
 	if (c->timer)
 		event_free(c->timer);
 	if (c->req)
@@ -338,14 +342,29 @@ relay_close_after_write(struct bufferevent *bev, void *arg)
 }
 
 void
-relay_finish(struct relay_conn *c)
+relay_up_close(struct relay_conn *c)
 {
-	if (!relay_transition(c, RS_CLOSING))
-		return;
 	if (c->up) {
 		bufferevent_free(c->up);
 		c->up = NULL;
 	}
+	if (c->up_fd >= 0) {
+		evutil_closesocket(c->up_fd);
+		c->up_fd = -1;
+	}
+}
+
+void
+relay_finish(struct relay_conn *c)
+{
+	if (c->park == RELAY_PARKED && !relay_pump_unpark(c)) {
+		relay_conn_free(c, "out of memory");
+		return;
+	}
+	relay_pump_park_cancel(c);
+	if (!relay_transition(c, RS_CLOSING))
+		return;
+	relay_up_close(c);
 	bufferevent_disable(c->cli, EV_READ);
 	bufferevent_setcb(c->cli, NULL, relay_close_after_write, relay_client_event, c);
 	bufferevent_set_timeouts(c->cli, NULL, &(struct timeval){ 5, 0 });
@@ -424,7 +443,7 @@ relay_session_expired(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	/* the timer is the session limit or, when sooner, the device certificate's notAfter */
-	relay_session_ended(c, tls_peer_seconds_left(bufferevent_openssl_get_ssl(c->cli)) < 0 ?
+	relay_session_ended(c, tls_peer_seconds_left(c->ssl) < 0 ?
 	    "device certificate expired" : "max session length");
 	relay_finish(c);
 }
@@ -434,7 +453,7 @@ relay_start_session(struct relay_conn *c)
 {
 	struct evbuffer *out = bufferevent_get_output(c->cli);
 	struct timeval max = { (time_t)c->r->conf->max_session, 0 };
-	long cert_left = tls_peer_seconds_left(bufferevent_openssl_get_ssl(c->cli));
+	long cert_left = tls_peer_seconds_left(c->ssl);
 
 	if (cert_left < max.tv_sec - 1)   /* a second past notAfter: ASN.1 times are whole seconds */
 		max.tv_sec = cert_left < 0 ? 0 : cert_left + 1;
@@ -444,7 +463,7 @@ relay_start_session(struct relay_conn *c)
 		relay_refuse(c, 503, "out of memory");   /* before the 200: the client learns why */
 		return;
 	}
-	if (tls_send_ticket(bufferevent_openssl_get_ssl(c->cli)) < 0) {
+	if (tls_send_ticket(c->ssl) < 0) {
 		tls_log_errors("session ticket");   /* the session goes on; a reconnect is a full handshake */
 		ERR_clear_error();
 	}
@@ -468,7 +487,7 @@ relay_up_event_connecting(struct bufferevent *bev, short what, void *arg)
 	(void)bev;
 	if (what & BEV_EVENT_CONNECTED) {
 		int one = 1;
-		setsockopt(bufferevent_getfd(c->up), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+		setsockopt(c->up_fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
 		relay_start_session(c);
 		return;
 	}
@@ -514,7 +533,12 @@ relay_connect_upstream(struct relay_conn *c, const struct access_target *t, cons
 	c->token = relay_strdup("token", res->token);
 	c->token_ttl = res->token_ttl;
 	relay_sockaddr(&t->addr, t->port, &ss, &sslen);
-	c->up = bufferevent_socket_new(c->r->base, -1, BEV_OPT_CLOSE_ON_FREE);
+	c->up_fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (c->up_fd < 0) {
+		relay_refuse(c, 502, "connect failed");
+		return;
+	}
+	c->up = bufferevent_socket_new(c->r->base, c->up_fd, 0);
 	if (c->up == NULL || c->token == NULL) {
 		relay_refuse(c, 503, "out of memory");
 		return;
@@ -765,12 +789,9 @@ relay_handshake_done(SSL *ssl, void *arg)
 		relay_conn_free(c, "handshake failed");
 		return;
 	}
-	c->cli = bufferevent_openssl_socket_new(c->r->base, -1, ssl, BUFFEREVENT_SSL_OPEN,
-	    BEV_OPT_CLOSE_ON_FREE);
+	c->ssl = ssl;   /* the connection owns it and its socket now (relay_conn_free) */
+	c->cli = bufferevent_openssl_socket_new(c->r->base, -1, ssl, BUFFEREVENT_SSL_OPEN, 0);
 	if (c->cli == NULL) {
-		int fd = SSL_get_fd(ssl);
-		SSL_free(ssl);
-		evutil_closesocket(fd);
 		relay_refuse_early(c->r, &c->src, c->src_port, "out of memory");
 		relay_conn_free(c, "out of memory");
 		return;
@@ -889,6 +910,7 @@ relay_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa, 
 		return;
 	}
 	c->r = r;
+	c->up_fd = -1;
 	c->src = src;
 	c->src_port = port;
 	c->state = RS_HANDSHAKE;

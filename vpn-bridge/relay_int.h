@@ -4,6 +4,7 @@
 
 #include <event2/bufferevent.h>
 #include <event2/event.h>
+#include <event2/event_struct.h>
 #include <event2/listener.h>
 #include <openssl/ssl.h>
 #include <stdbool.h>
@@ -23,11 +24,27 @@
 
 struct relay;
 
+/* Where an established session is in giving back its bufferevents while idle (relay_pump.c). */
+enum relay_park {
+	RELAY_PARK_NONE,    /* bufferevents carry the session */
+	RELAY_PARK_SOON,    /* idle: parks on the next turn of the loop, outside libevent's callbacks */
+	RELAY_PARKED,       /* no bufferevents: park_cli and park_up wait for either side */
+};
+
 /* Per connection; kept small because 10,000 idle sessions must fit in little memory. */
 struct relay_conn {
 	struct relay *r;
 	struct handshake *hs;             /* only until the TLS handshake is done */
-	struct bufferevent *cli, *up;
+	/*
+	 * The connection owns the TLS session and both sockets; the bufferevents only carry
+	 * them (made without BEV_OPT_CLOSE_ON_FREE), so an idle session can give its
+	 * bufferevents back and keep two plain read events instead (relay_pump.c: parking).
+	 */
+	SSL *ssl;                         /* from the end of the handshake on */
+	int up_fd;                        /* the destination's socket, or -1 */
+	struct bufferevent *cli, *up;     /* both NULL while parked */
+	enum relay_park park;
+	struct event park_cli, park_up;   /* read events while parked; park_cli also schedules it */
 	enum relay_state state;           /* changed only by relay_transition() */
 	struct addr src;
 	uint16_t src_port, dst_port;
@@ -69,6 +86,8 @@ struct relay {
 };
 
 /* relay.c */
+/* Closes the destination's side (its bufferevent and socket), if open. */
+void relay_up_close(struct relay_conn *c);
 /*
  * Moves c to state to, after undoing what the state it leaves held. A transition the
  * table (relay_state.c) does not allow is a bug: the session is logged and freed, and
@@ -89,5 +108,12 @@ void relay_cut(struct relay_conn *c, const char *reason);
 void relay_pump_start(struct relay_conn *c);
 /* One side ended (EOF, error, read timeout); what the other side still has queued is flushed. */
 void relay_pump_side_event(struct relay_conn *c, struct bufferevent *bev, short what);
+/*
+ * A parked session gets its bufferevents back (to end it, or because a side is readable).
+ * False: out of memory; the caller frees c.
+ */
+bool relay_pump_unpark(struct relay_conn *c);
+/* Drops the parked read events (or a scheduled parking) before c is freed. */
+void relay_pump_park_cancel(struct relay_conn *c);
 
 #endif

@@ -13,6 +13,9 @@
 /* Chains of this size stay under glibc's mmap threshold: no page faults per read. */
 #define RELAY_PUMP_READ_CHUNK 32768
 
+static void relay_pump_park_soon(struct relay_conn *c);
+static void relay_pump_setup(struct relay_conn *c);
+
 /* Activity on either side keeps the session alive; the idle timer is the read timeout. */
 static void
 relay_pump_touch(struct relay_conn *c)
@@ -56,7 +59,97 @@ relay_pump_trim(struct relay_conn *c)
 	if (c->up == NULL || evbuffer_get_length(bufferevent_get_output(c->cli)) != 0 ||
 	    evbuffer_get_length(bufferevent_get_output(c->up)) != 0)
 		return;
-	(void)SSL_free_buffers(bufferevent_openssl_get_ssl(c->cli));
+	(void)SSL_free_buffers(c->ssl);
+	relay_pump_park_soon(c);
+}
+
+/*
+ * Parking (issue 14.7). An idle session's two bufferevents (the TLS one, the socket one,
+ * their four evbuffers: 1.9 KB) are the biggest thing it holds besides OpenSSL's state.
+ * Once nothing is queued or buffered on either side they are freed and two plain read
+ * events (in the connection) wait instead; whichever side becomes readable, or the idle
+ * timeout, gets the bufferevents back. The parking itself runs on the next turn of the
+ * loop, never inside a bufferevent's callback: libevent may still read into a
+ * bufferevent after its write callback returns.
+ */
+static bool
+relay_pump_parkable(struct relay_conn *c)
+{
+	return c->state == RS_RELAY && c->cli && c->up && c->ssl && SSL_has_pending(c->ssl) == 0 &&
+	    evbuffer_get_length(bufferevent_get_output(c->cli)) == 0 &&
+	    evbuffer_get_length(bufferevent_get_output(c->up)) == 0 &&
+	    evbuffer_get_length(bufferevent_get_input(c->cli)) == 0 &&
+	    evbuffer_get_length(bufferevent_get_input(c->up)) == 0 &&
+	    (bufferevent_get_enabled(c->cli) & EV_READ) && (bufferevent_get_enabled(c->up) & EV_READ);
+}
+
+/* The idle timeout's time left (at least 1 ms), counted from the last byte either way. */
+static struct timeval
+relay_pump_idle_left(const struct relay_conn *c)
+{
+	uint64_t idle_us = (uint64_t)c->r->conf->idle_timeout * 1000000;
+	uint64_t quiet_us = clock_mono_us() - c->last_io_us;
+	uint64_t left_us = quiet_us + 1000 >= idle_us ? 1000 : idle_us - quiet_us;
+
+	return (struct timeval){ (time_t)(left_us / 1000000), (suseconds_t)(left_us % 1000000) };
+}
+
+static void
+relay_pump_parked_wake(evutil_socket_t fd, short what, void *arg)
+{
+	struct relay_conn *c = arg;
+
+	(void)fd;
+	if (!relay_pump_unpark(c)) {
+		relay_conn_free(c, "out of memory");
+		return;
+	}
+	/* readable: the bufferevents read on the next turn; a timeout is theirs to judge */
+	if (what & EV_TIMEOUT)
+		relay_pump_side_event(c, c->cli, BEV_EVENT_TIMEOUT | BEV_EVENT_READING);
+}
+
+static void
+relay_pump_park(evutil_socket_t unused, short what, void *arg)
+{
+	struct relay_conn *c = arg;
+	struct timeval idle_left;
+
+	(void)unused;
+	(void)what;
+	c->park = RELAY_PARK_NONE;
+	if (!relay_pump_parkable(c))
+		return;
+	bufferevent_free(c->cli);
+	bufferevent_free(c->up);
+	c->cli = c->up = NULL;
+	idle_left = relay_pump_idle_left(c);
+	event_assign(&c->park_cli, c->r->base, SSL_get_fd(c->ssl), EV_READ, relay_pump_parked_wake, c);
+	event_assign(&c->park_up, c->r->base, c->up_fd, EV_READ, relay_pump_parked_wake, c);
+	c->park = RELAY_PARKED;
+	if (event_add(&c->park_cli, &idle_left) < 0 || event_add(&c->park_up, NULL) < 0)
+		relay_pump_parked_wake(-1, EV_READ, c);   /* cannot wait parked: carry on as before */
+}
+
+static void
+relay_pump_park_soon(struct relay_conn *c)
+{
+	if (c->park != RELAY_PARK_NONE || !relay_pump_parkable(c))
+		return;
+	event_assign(&c->park_cli, c->r->base, -1, 0, relay_pump_park, c);
+	event_active(&c->park_cli, EV_TIMEOUT, 0);
+	c->park = RELAY_PARK_SOON;
+}
+
+void
+relay_pump_park_cancel(struct relay_conn *c)
+{
+	if (c->park == RELAY_PARK_NONE)
+		return;
+	event_del(&c->park_cli);
+	if (c->park == RELAY_PARKED)
+		event_del(&c->park_up);
+	c->park = RELAY_PARK_NONE;
 }
 
 /* A side's output drained (below half the high-water mark, or empty): the other side reads again. */
@@ -81,7 +174,7 @@ static short
 relay_pump_up_drain(struct relay_conn *c)
 {
 	struct evbuffer *out = bufferevent_get_output(c->cli);
-	int fd = bufferevent_getfd(c->up);
+	int fd = c->up_fd;
 
 	while (evbuffer_get_length(out) < RELAY_HIGH_WATER) {
 		struct evbuffer_iovec v[2];
@@ -232,12 +325,12 @@ relay_pump_up_event(struct bufferevent *bev, short what, void *arg)
 	relay_pump_side_event(arg, bev, what);
 }
 
-void
-relay_pump_start(struct relay_conn *c)
+/* Callbacks, idle timeouts and read/write sizes of an established session's bufferevents. */
+static void
+relay_pump_setup(struct relay_conn *c)
 {
 	struct timeval idle = { (time_t)c->r->conf->idle_timeout, 0 };
 
-	relay_pump_touch(c);
 	bufferevent_setcb(c->cli, relay_pump_cli_read, relay_pump_drained, relay_client_event, c);
 	bufferevent_setcb(c->up, relay_pump_up_read, relay_pump_drained, relay_pump_up_event, c);
 	bufferevent_set_timeouts(c->cli, &idle, NULL);
@@ -249,6 +342,28 @@ relay_pump_start(struct relay_conn *c)
 	bufferevent_set_max_single_write(c->up, RELAY_HIGH_WATER / 4);
 	bufferevent_enable(c->cli, EV_READ);
 	bufferevent_enable(c->up, EV_READ);
+}
+
+bool
+relay_pump_unpark(struct relay_conn *c)
+{
+	relay_pump_park_cancel(c);
+	if (c->cli == NULL)
+		c->cli = bufferevent_openssl_socket_new(c->r->base, -1, c->ssl, BUFFEREVENT_SSL_OPEN, 0);
+	if (c->up == NULL && c->cli != NULL)
+		c->up = bufferevent_socket_new(c->r->base, c->up_fd, 0);
+	if (c->cli == NULL || c->up == NULL)
+		return false;
+	bufferevent_openssl_set_allow_dirty_shutdown(c->cli, 1);
+	relay_pump_setup(c);
+	return true;
+}
+
+void
+relay_pump_start(struct relay_conn *c)
+{
+	relay_pump_touch(c);
+	relay_pump_setup(c);
 	if (evbuffer_get_length(bufferevent_get_input(c->cli)) > 0)
 		relay_pump_cli_read(c->cli, c);   /* bytes the client sent right after its request */
 }

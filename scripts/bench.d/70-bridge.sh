@@ -253,3 +253,18 @@ awk -v n="${n_hk:-0}" -v s="$((ssl1 - ssl0))" -v e="$((ev1 - ev0))" -v h="$((hea
 	if (n <= 0) { print "per idle session (test build): n/a"; exit }
 	printf "per idle session (test build, %d sessions): OpenSSL %.1f KB, libevent %.1f KB, relay and malloc headers %.1f KB, heap slack %.1f KB; RSS %.1f KB\n",
 	    n, s / n / 1024, e / n / 1024, (h - s - e) / n / 1024, (r * 1024 - h) / n / 1024, r / n }'
+
+# 5. The floor under both: what OpenSSL itself holds per established server session
+# (tests/bench/tls_floor.c: in-process, the bridge's TLS settings, no proxy around it),
+# with the device certificate every bridge session carries and without one (HAProxy's
+# sessions in the figure above). A proxy's own part is its figure less its floor.
+FLOOR="$TIERGATE_BUILD/t/tls_floor"
+[ -x "$FLOOR" ] || { echo "not built: $FLOOR (run make)"; exit 1; }
+read -r floor_dev floor_none < <("$FLOOR" "$HK_SESSIONS" "$T/pki/bridge-ec.pem" "$T/pki/bridge-ec.key" \
+	"$T/pki/device-ca.pem" "$T/pki/dev-good.pem" "$T/pki/dev-good.key" | awk '{v[$1] = $2} END {print v["device"], v["none"]}')
+[ -n "$floor_none" ] || { echo "tls_floor failed"; exit 1; }
+awk -v d="$floor_dev" -v z="$floor_none" -v br="$mem_br" -v ha="$mem_ha" 'BEGIN {
+	printf "OpenSSL alone per session (in-process, %s): %.1f KB with a device certificate, %.1f KB without\n",
+	    "tls_floor", d / 1024, z / 1024
+	printf "  own part (figure less its floor): bridge %.1f KB (of %s), haproxy %.1f KB (of %s)\n",
+	    br - d / 1024, br, ha - z / 1024, ha }'

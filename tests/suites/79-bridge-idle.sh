@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# 79-bridge-idle.sh -- an idle tunnel holds no TLS record buffer and no relay buffer (issue 14.7), from its 200 on or after carrying bytes.
+# 79-bridge-idle.sh -- an idle tunnel holds no TLS record buffer, no relay buffer and no bufferevent (issue 14.7), from its 200 on or after carrying bytes, and wakes up.
 # tier: e2e
 # timeout: 120
 #
@@ -123,6 +123,20 @@ for i in range(int(n)):
     held.append(s)
 print("echoed", ok, flush=True)
 open(hold).read()   # held idle until the test has its counts
+# Parked sessions wake up: each tunnel echoes again, both directions through its new bufferevents.
+again = 0
+for i, s in enumerate(held):
+    data = bytes([255 - i]) * 20000
+    s.sendall(data)
+    back = b""
+    while len(back) < len(data):
+        got = s.recv(65536)
+        if not got:
+            break
+        back += got
+    again += back == data
+print("after idle echoed", again, flush=True)
+open(hold).read()   # held again until the test has its counts
 PY
 LOADER=$!
 on_exit "kill $LOADER 2>/dev/null"
@@ -131,6 +145,11 @@ sed 's/^/  | /' "$T/tunnels.out"
 check_grep "$N tunnels open, every second one echoed 40 KB through the relay" "^echoed $N\$" "$T/tunnels.out"
 sleep 1   # idle now
 memstat idle || fail "the relay logs its memory counts with the tunnels idle" "no line"
+echo >"$T/hold"
+wait_for 60 grep -q '^after idle echoed' "$T/tunnels.out"
+check_grep "every idle tunnel carries 20 KB each way again (parked sessions wake up)" "^after idle echoed $N\$" "$T/tunnels.out"
+sleep 1
+memstat again || fail "the relay logs its memory counts with the tunnels idle again" "no line"
 echo >"$T/hold"
 wait "$LOADER"
 
@@ -143,3 +162,11 @@ chains=$(( ${idle_libevent_chains:-999} - ${before_libevent_chains:-0} ))
 	fail "idle tunnels hold no TLS record buffer" "$rec more record-sized OpenSSL allocations for $N idle tunnels"
 [ "$chains" -lt $((N / 4)) ] && pass "idle tunnels hold no relay buffer ($chains more libevent chains for $N tunnels)" ||
 	fail "idle tunnels hold no relay buffer" "$chains more libevent chains of 4 KB or more for $N idle tunnels"
+# Parking (relay_pump.c): an idle session gives back its two bufferevents and their evbuffers
+# (about 1.9 KB of libevent's per session before); what stays is the session's timer event.
+for when in idle again; do
+	eval "ev=\${${when}_libevent_bytes:-999999}"
+	per=$(( (ev - ${before_libevent_bytes:-0}) / N ))
+	[ "$per" -lt 400 ] && pass "idle tunnels hold no bufferevent ($when: $per bytes of libevent's per tunnel)" ||
+		fail "idle tunnels hold no bufferevent" "$when: $per bytes of libevent's per idle tunnel (a bufferevent pair is about 1,900)"
+done

@@ -76,6 +76,8 @@ EOF
 ^  client cert req\. haproxy +${N} KB/idle session \([1-9][0-9]* sessions\)
 ^per idle session \(test build, [1-9][0-9]* sessions\): OpenSSL ${N} KB, libevent ${N} KB, relay and malloc headers -?${N} KB, heap slack -?${N} KB; RSS ${N} KB$
 ^auth process RSS: [0-9]+ KB
+^OpenSSL alone per session \(in-process, tls_floor\): ${N} KB with a device certificate, ${N} KB without$
+^  own part \(figure less its floor\): bridge -?${N} KB \(of ${N}\), haproxy -?${N} KB \(of ${N}\)$
 EOF
 	;;
 	esac
