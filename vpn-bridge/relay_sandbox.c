@@ -42,6 +42,10 @@ relay_sandbox_rules(scmp_filter_ctx sc)
 	/* memory is never made executable */
 	rc |= seccomp_rule_add(sc, SCMP_ACT_ALLOW, SCMP_SYS(mmap), 1, SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0));
 	rc |= seccomp_rule_add(sc, SCMP_ACT_ALLOW, SCMP_SYS(mprotect), 1, SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0));
+#if defined(__SANITIZE_ADDRESS__)
+	/* ASan/UBSan builds only: the sanitizer runtime sets up its alternate signal stack */
+	rc |= seccomp_rule_add(sc, SCMP_ACT_ALLOW, SCMP_SYS(sigaltstack), 0);
+#endif
 	/* libevent asks how much a socket holds */
 	rc |= seccomp_rule_add(sc, SCMP_ACT_ALLOW, SCMP_SYS(ioctl), 1, SCMP_A1(SCMP_CMP_EQ, FIONREAD));
 	/* files are opened for reading only (the ASP state file) */

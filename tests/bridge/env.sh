@@ -144,6 +144,21 @@ bridge_env_start() {
 	wait_for 10 bash -c "echo >/dev/tcp/127.0.0.1/$ASP_GOOD_PORT"
 }
 
+# bridge_suite_start SUITE: root (the relay drops to the user nobody), the clients the suites
+# use, and a running bridge (bridge_env_start; BR_* settings as for it); or FAIL and exit 1.
+bridge_suite_start() {
+	local suite=$1 tool
+	[ "$(id -u)" = 0 ] || { fail "$suite" "needs root (the relay drops to the user nobody)"; exit 1; }
+	for tool in curl openssl oathtool python3; do
+		command -v "$tool" >/dev/null || { fail "$suite" "$tool not installed"; exit 1; }
+	done
+	if ! bridge_env_start; then
+		fail bridge-start "bridge did not come up"
+		sed 's/^/  | /' "$TG_TMP/bridge.log"
+		exit 1
+	fi
+}
+
 # hold_tunnels USER SECRET COUNT SRC: opens COUNT tunnels at once (python ssl), prints each
 # CONNECT status, keeps them open 2 s. For the per-user and per-source limits.
 hold_tunnels() {

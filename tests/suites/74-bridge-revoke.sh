@@ -5,20 +5,9 @@
 . "$(dirname "$0")/../lib/harness.sh"
 . "$ROOT/tests/bridge/env.sh"
 
-if [ "$(id -u)" != 0 ]; then
-	fail bridge-revoke "needs root (the relay drops to the user nobody)"
-	exit 0
-fi
-for tool in curl openssl oathtool python3; do
-	command -v $tool >/dev/null || { fail bridge-revoke "$tool not installed"; exit 0; }
-done
 BR_IDLE=30
 BR_MORE_STAFF=', "erin", "frank", "gina"'
-if ! bridge_env_start; then
-	fail bridge-start "bridge did not come up"
-	sed 's/^/  | /' "$TG_TMP/bridge.log"
-	exit 0
-fi
+bridge_suite_start bridge-revoke
 WEB="http://127.0.0.1:$WEB_PORT/"
 ERIN_SECRET=$(enroll_user erin); FRANK_SECRET=$(enroll_user frank); GINA_SECRET=$(enroll_user gina)
 

@@ -5,15 +5,7 @@
 . "$(dirname "$0")/../lib/harness.sh"
 . "$ROOT/tests/bridge/env.sh"
 
-if [ "$(id -u)" != 0 ]; then
-	fail bridge-screen "needs root (the relay drops to the user nobody)"
-	exit 0
-fi
-if ! bridge_env_start; then
-	fail bridge-start "bridge did not come up"
-	sed 's/^/  | /' "$TG_TMP/bridge.log"
-	exit 0
-fi
+bridge_suite_start bridge-screen
 # The desk PCs: an "RDP server" that answers with the hex of what it got first, and a VNC
 # server that speaks first (RFB banner), as RFB servers do. Each logs what it received.
 python3 - "$RDP_PORT" "$VNC_PORT" "$TG_TMP/desk.log" <<'PY' &

@@ -5,15 +5,7 @@
 . "$(dirname "$0")/../lib/harness.sh"
 . "$ROOT/tests/bridge/env.sh"
 
-if [ "$(id -u)" != 0 ]; then
-	fail bridge-priv "needs root (the relay drops to the user nobody)"
-	exit 0
-fi
-if ! bridge_env_start; then
-	fail bridge-start "bridge did not come up"
-	sed 's/^/  | /' "$TG_TMP/bridge.log"
-	exit 0
-fi
+bridge_suite_start bridge-priv
 # The state file as asp-check (root) and the scheduled check (the root side) write it.
 "$BIN/tiergate-bridge" --config "$BR_CONF" asp-check >/dev/null 2>&1
 STATE="$TG_TMP/state/asp-state.json"

@@ -5,13 +5,6 @@
 . "$(dirname "$0")/../lib/harness.sh"
 . "$ROOT/tests/bridge/env.sh"
 
-if [ "$(id -u)" != 0 ]; then
-	fail bridge-userdb-race "needs root (the relay drops to the user nobody)"
-	exit 0
-fi
-for tool in curl openssl oathtool python3; do
-	command -v $tool >/dev/null || { fail bridge-userdb-race "$tool not installed"; exit 0; }
-done
 if grep -q __asan_init "$BIN/tiergate-bridge"; then
 	echo "# $BIN/tiergate-bridge is an ASan build"
 else
@@ -19,11 +12,7 @@ else
 fi
 export ASAN_OPTIONS=detect_leaks=0:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1
 BR_MORE_STAFF=', "erin", "frank", "gina"'
-if ! bridge_env_start; then
-	fail bridge-start "bridge did not come up"
-	sed 's/^/  | /' "$TG_TMP/bridge.log"
-	exit 0
-fi
+bridge_suite_start bridge-userdb-race
 WEB="http://127.0.0.1:$WEB_PORT/"
 TB=("$BIN/tiergate-bridge" --config "$BR_CONF")
 declare -A SECRET=([alice]=$ALICE_SECRET [bob]=$BOB_SECRET [dave]=$DAVE_SECRET)

@@ -5,18 +5,7 @@
 . "$(dirname "$0")/../lib/harness.sh"
 . "$ROOT/tests/bridge/env.sh"
 
-if [ "$(id -u)" != 0 ]; then
-	fail bridge-crl "needs root (the relay drops to the user nobody)"
-	exit 0
-fi
-for tool in curl openssl oathtool python3; do
-	command -v $tool >/dev/null || { fail bridge-crl "$tool not installed"; exit 0; }
-done
-if ! bridge_env_start; then
-	fail bridge-start "bridge did not come up"
-	sed 's/^/  | /' "$TG_TMP/bridge.log"
-	exit 0
-fi
+bridge_suite_start bridge-crl
 WEB="http://127.0.0.1:$WEB_PORT/"
 expect() {
 	if [ "$3" = "$2" ]; then pass "$1"; else fail "$1" "want $2, got $3 ($(tail -n1 "$TG_TMP/curl.err" 2>/dev/null))"; fi

@@ -5,18 +5,7 @@
 . "$(dirname "$0")/../lib/harness.sh"
 . "$ROOT/tests/bridge/env.sh"
 
-if [ "$(id -u)" != 0 ]; then
-	fail bridge-lockout-restart "needs root (the relay drops to the user nobody)"
-	exit 0
-fi
-for tool in curl openssl oathtool; do
-	command -v $tool >/dev/null || { fail bridge-lockout-restart "$tool not installed"; exit 0; }
-done
-if ! bridge_env_start; then
-	fail bridge-start "bridge did not come up"
-	sed 's/^/  | /' "$TG_TMP/bridge.log"
-	exit 0
-fi
+bridge_suite_start bridge-lockout-restart
 WEB="http://127.0.0.1:$WEB_PORT/"
 expect() { [ "$3" = "$2" ] && pass "$1" || fail "$1" "want $2, got $3 ($(tail -n1 "$TG_TMP/curl.err" 2>/dev/null))"; }
 last_event() { grep -E "$2" "$BR_EVENTS" | tail -n1 | grep -Eq "$3" && pass "$1" || { fail "$1" "no event /$2/ with /$3/"; tail -n 3 "$BR_EVENTS" | sed 's/^/  | /'; }; }

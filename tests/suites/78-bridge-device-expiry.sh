@@ -5,19 +5,8 @@
 . "$(dirname "$0")/../lib/harness.sh"
 . "$ROOT/tests/bridge/env.sh"
 
-if [ "$(id -u)" != 0 ]; then
-	fail bridge-device-expiry "needs root (the relay drops to the user nobody)"
-	exit 0
-fi
-for tool in curl openssl oathtool python3; do
-	command -v $tool >/dev/null || { fail bridge-device-expiry "$tool not installed"; exit 0; }
-done
 BR_IDLE=120   # idle tunnels stay open: only the expiry may end them
-if ! bridge_env_start; then
-	fail bridge-start "bridge did not come up"
-	sed 's/^/  | /' "$TG_TMP/bridge.log"
-	exit 0
-fi
+bridge_suite_start bridge-device-expiry
 WEB="http://127.0.0.1:$WEB_PORT/"
 
 # A device certificate that ends a few seconds from now (openssl ca -enddate), and a
