@@ -94,6 +94,15 @@ ctx.check_hostname = False
 ctx.verify_mode = ssl.CERT_NONE
 ctx.load_cert_chain(pki + "/dev-good.pem", pki + "/dev-good.key")
 auth = base64.b64encode(("alice:token:%s" % token).encode()).decode()
+def echoes(s, data):
+    s.sendall(data)
+    back = b""
+    while len(back) < len(data):
+        got = s.recv(65536)
+        if not got:
+            break
+        back += got
+    return back == data
 held, ok = [], 0
 for i in range(int(n)):
     s = ctx.wrap_socket(socket.create_connection(("127.0.0.1", int(port)), timeout=10))
@@ -111,30 +120,12 @@ for i in range(int(n)):
         held.append(s)   # idle from its 200 on
         ok += 1
         continue
-    data = bytes([i]) * 40000
-    s.sendall(data)
-    back = b""
-    while len(back) < len(data):
-        got = s.recv(65536)
-        if not got:
-            break
-        back += got
-    ok += back == data
+    ok += echoes(s, bytes([i]) * 40000)
     held.append(s)
 print("echoed", ok, flush=True)
 open(hold).read()   # held idle until the test has its counts
 # Parked sessions wake up: each tunnel echoes again, both directions through its new bufferevents.
-again = 0
-for i, s in enumerate(held):
-    data = bytes([255 - i]) * 20000
-    s.sendall(data)
-    back = b""
-    while len(back) < len(data):
-        got = s.recv(65536)
-        if not got:
-            break
-        back += got
-    again += back == data
+again = sum(echoes(s, bytes([255 - i]) * 20000) for i, s in enumerate(held))
 print("after idle echoed", again, flush=True)
 open(hold).read()   # held again until the test has its counts
 PY
