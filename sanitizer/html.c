@@ -8,11 +8,10 @@
 #include "lib/util.h"
 #include "sanitizer/charset.h"
 #include "sanitizer/internal.h"
+#include "sanitizer/textbuf.h"
 
 struct htext {
-	char *p;
-	size_t len, cap, max;
-	bool over;
+	struct textbuf b;
 	bool space_pending;   /* collapse runs of white space to one */
 	int pre;              /* inside <pre>: keep white space */
 	unsigned hidden;      /* elements left out as invisible */
@@ -21,28 +20,13 @@ struct htext {
 static void
 htext_raw(struct htext *t, const char *s, size_t n)
 {
-	if (t->over || n == 0)
-		return;
-	if (t->len + n > t->max) {
-		t->over = true;
-		return;
-	}
-	if (t->len + n + 1 > t->cap) {
-		size_t want = t->cap ? t->cap : 4096;
-		while (want < t->len + n + 1)
-			want *= 2;
-		t->p = xrealloc(t->p, want, 1);
-		t->cap = want;
-	}
-	memcpy(t->p + t->len, s, n);
-	t->len += n;
-	t->p[t->len] = '\0';
+	textbuf_put(&t->b, s, n);
 }
 
 static bool
 htext_at_line_start(const struct htext *t)
 {
-	return t->len == 0 || t->p[t->len - 1] == '\n';
+	return t->b.len == 0 || t->b.p[t->b.len - 1] == '\n';
 }
 
 static void
@@ -101,14 +85,14 @@ static void
 html_link(const xmlNode *a, struct htext *t, int depth)
 {
 	xmlChar *href = xmlGetProp(a, (const xmlChar *)"href");
-	size_t before = t->len;
+	size_t before = t->b.len;
 
 	html_walk(a->children, t, depth + 1);
 	if (href && html_url_shown((const char *)href)) {
 		/* "text <URL>"; the URL alone when it is the text */
-		bool same = t->len > before && strstr(t->p + before, (const char *)href) != NULL;
+		bool same = t->b.len > before && strstr(t->b.p + before, (const char *)href) != NULL;
 		if (!same) {
-			htext_words(t, t->len > before ? " <" : "<");
+			htext_words(t, t->b.len > before ? " <" : "<");
 			htext_words(t, (const char *)href);
 			htext_words(t, ">");
 		}
@@ -213,7 +197,7 @@ html_invisible(const xmlNode *c)
 static void
 html_walk(const xmlNode *node, struct htext *t, int depth)
 {
-	for (const xmlNode *c = node; c && depth < 256 && !t->over; c = c->next) {
+	for (const xmlNode *c = node; c && depth < 256 && !t->b.over; c = c->next) {
 		if (c->type == XML_TEXT_NODE || c->type == XML_CDATA_SECTION_NODE) {
 			if (c->content)
 				htext_words(t, (const char *)c->content);
@@ -253,7 +237,7 @@ html_to_text(const uint8_t *data, size_t len, size_t max_text, char **text, size
 {
 	char label[64], *utf8 = NULL;
 	size_t utf8_len = 0;
-	struct htext t = { NULL, 0, 0, max_text, false, false, 0, 0 };
+	struct htext t = { .b = { .max = max_text } };
 	htmlDocPtr doc;
 
 	/* decoded by us first (CP932, ISO-2022-JP...): libxml2's own charset switch would need iconv modules */
@@ -266,14 +250,14 @@ html_to_text(const uint8_t *data, size_t len, size_t max_text, char **text, size
 		return -1;
 	html_walk(xmlDocGetRootElement(doc), &t, 0);
 	xmlFreeDoc(doc);
-	if (t.over) {
-		free(t.p);
+	if (t.b.over) {
+		free(t.b.p);
 		return -1;
 	}
 	htext_raw(&t, "\n", htext_at_line_start(&t) ? 0 : 1);
 	if (hidden)
 		hidden->html_elements += t.hidden;
-	*text = t.p ? t.p : xstrdup("");
-	*text_len = t.len;
+	*text = t.b.p ? t.b.p : xstrdup("");
+	*text_len = t.b.len;
 	return 0;
 }

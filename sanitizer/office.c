@@ -8,36 +8,20 @@
 
 #include "lib/util.h"
 #include "sanitizer/internal.h"
+#include "sanitizer/textbuf.h"
 
 #define OFFICE_MAX_PARTS 4096
 
 /* The text being built, with its cap. */
 struct otext {
-	char *p;
-	size_t len, cap, max;
-	bool over;
+	struct textbuf b;
 	unsigned vanished;   /* Word runs left out as hidden (w:vanish) */
 };
 
 static void
 otext_put(struct otext *t, const char *s, size_t n)
 {
-	if (t->over || n == 0)
-		return;
-	if (t->len + n > t->max) {
-		t->over = true;
-		return;
-	}
-	if (t->len + n + 1 > t->cap) {
-		size_t want = t->cap ? t->cap : 4096;
-		while (want < t->len + n + 1)
-			want *= 2;
-		t->p = xrealloc(t->p, want, 1);
-		t->cap = want;
-	}
-	memcpy(t->p + t->len, s, n);
-	t->len += n;
-	t->p[t->len] = '\0';
+	textbuf_put(&t->b, s, n);
 }
 
 static void
@@ -285,7 +269,7 @@ odoc_numbered_text(struct odoc *od, const char *prefix, const char *label, struc
 			continue;
 		}
 		if (label) {
-			snprintf(head, sizeof head, "%s=== %s %lu ===\n", t->len ? "\n" : "", label, parts[i].n);
+			snprintf(head, sizeof head, "%s=== %s %lu ===\n", t->b.len ? "\n" : "", label, parts[i].n);
 			otext_str(t, head);
 		}
 		xml_walk(xmlDocGetRootElement(doc), t, true, false, 0);
@@ -313,13 +297,13 @@ xlsx_shared_strings(struct odoc *od, struct sst *sst)
 	if (doc == NULL)
 		return -1;
 	for (xmlNode *si = xmlDocGetRootElement(doc)->children; si; si = si->next) {
-		struct otext one = { NULL, 0, 0, od->cfg->max_text_bytes, false, 0 };
+		struct otext one = { .b = { .max = od->cfg->max_text_bytes } };
 		if (si->type != XML_ELEMENT_NODE || !name_is(si, "si"))
 			continue;
 		xml_walk(si->children, &one, true, false, 0);
 		if (sst->n % 1024 == 0)
 			sst->s = xrealloc(sst->s, sst->n + 1024, sizeof *sst->s);
-		sst->s[sst->n++] = one.p ? one.p : xstrdup("");
+		sst->s[sst->n++] = one.b.p ? one.b.p : xstrdup("");
 	}
 	xmlFreeDoc(doc);
 	return 0;
@@ -479,7 +463,7 @@ xlsx_text(struct odoc *od, struct otext *t)
 			rc = -1;
 			break;
 		}
-		snprintf(head, sizeof head, "%s=== sheet %lu ===\n", t->len ? "\n" : "", parts[i].n);
+		snprintf(head, sizeof head, "%s=== sheet %lu ===\n", t->b.len ? "\n" : "", parts[i].n);
 		otext_str(t, head);
 		xlsx_sheet(xmlDocGetRootElement(doc), &sst, t);
 		xmlFreeDoc(doc);
@@ -523,7 +507,7 @@ office_to_text(const uint8_t *data, size_t len, enum san_kind kind, const struct
 	zip_error_t err;
 	zip_source_t *src;
 	struct odoc od = { NULL, cfg, 0, why, why_size, 0, 0 };
-	struct otext t = { NULL, 0, 0, cfg->max_text_bytes, false, 0 };
+	struct otext t = { .b = { .max = cfg->max_text_bytes } };
 	int rc;
 
 	zip_error_init(&err);
@@ -537,10 +521,10 @@ office_to_text(const uint8_t *data, size_t len, enum san_kind kind, const struct
 	rc = office_dispatch(&od, kind, &t);
 	zip_discard(od.za);
 	zip_error_fini(&err);
-	if (rc == 0 && t.over)
+	if (rc == 0 && t.b.over)
 		rc = odoc_fail(&od, "extracted text larger than the limit");
 	if (rc < 0) {
-		free(t.p);
+		free(t.b.p);
 		return -1;
 	}
 	otext_put(&t, "", 0);
@@ -549,7 +533,7 @@ office_to_text(const uint8_t *data, size_t len, enum san_kind kind, const struct
 		hidden->sheets += od.hidden_sheets;
 		hidden->slides += od.hidden_slides;
 	}
-	*text = t.p ? t.p : xstrdup("");
-	*text_len = t.len;
+	*text = t.b.p ? t.b.p : xstrdup("");
+	*text_len = t.b.len;
 	return 0;
 }

@@ -3,7 +3,7 @@ SAN_CORE_SRCS := sanitizer/charset.c sanitizer/config.c sanitizer/sanitize.c san
 	sanitizer/wire.c sanitizer/sandbox.c sanitizer/detect.c sanitizer/dispatch.c \
 	sanitizer/pdfscan.c sanitizer/pdfwrite.c sanitizer/imgenc.c sanitizer/flatten.c sanitizer/inflate.c sanitizer/dctdecode.c \
 	sanitizer/pool.c sanitizer/pages.c sanitizer/arena.c sanitizer/build.c \
-	sanitizer/office.c sanitizer/office_links.c sanitizer/html.c sanitizer/archive.c sanitizer/zipwrite.c sanitizer/tarball.c sanitizer/tarread.c \
+	sanitizer/office.c sanitizer/office_links.c sanitizer/html.c sanitizer/textbuf.c sanitizer/archive.c sanitizer/zipwrite.c sanitizer/tarball.c sanitizer/tarread.c \
 	sanitizer/report.c sanitizer/uniqname.c sanitizer/cleanres.c sanitizer/csvsafe.c \
 	sanitizer/quarantine.c sanitizer/lo_conv.c sanitizer/lo_pool.c sanitizer/lo_render.c \
 	sanitizer/lo_chan.c sanitizer/lo_service.c sanitizer/imgdecode.c sanitizer/heifde265.c sanitizer/lo_pdftext.c
@@ -53,7 +53,7 @@ $(BUILD)/t/test_san_core: $(BUILD)/tests/unit/test_san_core.o $(SAN_CORE_OBJS) $
 test_san_core_LIBS = $(SAN_LIBS) $(LIB_LIBS)
 
 FUZZERS += office pdfscan
-fuzz_office_OBJS = $(BUILD)/sanitizer/office.o $(BUILD)/sanitizer/office_links.o $(BUILD)/sanitizer/config.o $(LIB_OBJS)
+fuzz_office_OBJS = $(BUILD)/sanitizer/office.o $(BUILD)/sanitizer/office_links.o $(BUILD)/sanitizer/textbuf.o $(BUILD)/sanitizer/config.o $(LIB_OBJS)
 fuzz_office_LIBS = $(call PKG,--libs libzip libxml-2.0) $(LIB_LIBS)
 fuzz_pdfscan_OBJS = $(BUILD)/sanitizer/pdfscan.o $(BUILD)/sanitizer/result.o $(LIB_OBJS)
 fuzz_pdfscan_LIBS = $(call PKG,--libs libqpdf libcrypto) -lstdc++ $(LIB_LIBS)
@@ -76,7 +76,7 @@ fuzz_inflate_LIBS = $(SAN_MUPDF_LIBS) -lstdc++
 FUZZERS += wire html
 fuzz_wire_OBJS = $(SAN_CORE_OBJS) $(LIB_OBJS)
 fuzz_wire_LIBS = $(SAN_LIBS) $(LIB_LIBS)
-fuzz_html_OBJS = $(BUILD)/sanitizer/html.o $(BUILD)/sanitizer/charset.o $(LIB_OBJS)
+fuzz_html_OBJS = $(BUILD)/sanitizer/html.o $(BUILD)/sanitizer/textbuf.o $(BUILD)/sanitizer/charset.o $(LIB_OBJS)
 fuzz_html_LIBS = $(call PKG,--libs libxml-2.0) $(LIB_LIBS)
 $(BUILD)/tests/fuzz/fuzz_wire.o $(BUILD)/tests/fuzz/fuzz_html.o: EXTRA_CFLAGS = $(call PKG,--cflags libxml-2.0 libzip libqpdf)
 
