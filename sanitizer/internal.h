@@ -359,6 +359,8 @@ struct sandbox_ids {
 	unsigned short bpf_len;
 };
 int sandbox_resolve_user(const char *user, struct sandbox_ids *ids);
+/* The uid and gid worker.user names (a passwd user, a number, or the built-in default's own); false: unknown. */
+bool sandbox_worker_ids(const char *user, uid_t *uid, gid_t *gid);
 /* Root, or CAP_SETUID and CAP_SETGID effective (the packaged milter): workers can be given their own uid. */
 bool sandbox_can_setuid(void);
 /* Not root: clears every capability of every thread (the milter daemon once its zygote runs). -1 on failure. */

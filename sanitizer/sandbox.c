@@ -32,9 +32,13 @@
 #endif
 #endif
 
-/* The built-in worker user; when the system has no such user, this uid (and gid) without a name. */
+/*
+ * The built-in worker user; when the system has no such user, this uid (and gid) without a
+ * name: just below the milter's MIME parsers (milter.parser_uid_base, 61000 + slot), so a
+ * file worker never shares a uid with a parser.
+ */
 #define SANDBOX_DEFAULT_USER "tiergate-worker"
-#define SANDBOX_DEFAULT_UID 61000
+#define SANDBOX_DEFAULT_UID 60999
 
 /* A worker uid given as a number ("61000"): 1..2^31-1. */
 static bool
@@ -57,8 +61,9 @@ sandbox_numeric(const char *user, uid_t *uid)
  * Looked up in the parent (NSS opens files), used in the child. The worker
  * must run as a uid that owns nothing else: not root, not the uid of this
  * daemon (a worker could otherwise signal or ptrace it), and by default a
- * dedicated user ("tiergate-worker", scripts/deps.sh creates it; uid 61000
- * when it does not exist), not "nobody", which other daemons use.
+ * dedicated user ("tiergate-worker"; uid 60999 when it does not exist; the
+ * package sets "tiergate-sandbox", a system user), not "nobody", which other
+ * daemons use.
  */
 /*
  * The passwd entry of user, looked up once per process and name: the file
@@ -91,23 +96,32 @@ sandbox_lookup(const char *user, uid_t *uid, gid_t *gid)
 	return ok;
 }
 
+bool
+sandbox_worker_ids(const char *user, uid_t *uid, gid_t *gid)
+{
+	if (user == NULL || *user == '\0')
+		return false;
+	if (sandbox_lookup(user, uid, gid))
+		return true;   /* a user of the passwd database */
+	if (sandbox_numeric(user, uid)) {
+		*gid = (gid_t)*uid;
+		return true;
+	}
+	if (strcmp(user, SANDBOX_DEFAULT_USER) == 0) {
+		*uid = SANDBOX_DEFAULT_UID;
+		*gid = SANDBOX_DEFAULT_UID;
+		return true;
+	}
+	return false;
+}
+
 int
 sandbox_resolve_user(const char *user, struct sandbox_ids *ids)
 {
-	uid_t uid;
-
 	memset(ids, 0, sizeof *ids);
 	if (!sandbox_can_setuid() || user == NULL || *user == '\0')
 		return 0;
-	if (sandbox_lookup(user, &ids->uid, &ids->gid))
-		;   /* a user of the passwd database */
-	else if (sandbox_numeric(user, &uid)) {
-		ids->uid = uid;
-		ids->gid = (gid_t)uid;
-	} else if (strcmp(user, SANDBOX_DEFAULT_USER) == 0) {
-		ids->uid = SANDBOX_DEFAULT_UID;
-		ids->gid = SANDBOX_DEFAULT_UID;
-	} else {
+	if (!sandbox_worker_ids(user, &ids->uid, &ids->gid)) {
 		log_warnx("sanitizer: worker user '%s' not found", user);
 		return -1;
 	}

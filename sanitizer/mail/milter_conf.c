@@ -8,6 +8,7 @@
 
 #include "lib/util.h"
 #include "lib/evforward.h"
+#include "sanitizer/internal.h"
 
 void
 milter_config_defaults(struct milter_config *mc)
@@ -168,6 +169,8 @@ milter_conf_parser_uids(const struct san_config *sc, const struct milter_config 
 	struct passwd pw, *found = NULL;
 	char buf[4096];
 	unsigned n = mc->max_workers ? mc->max_workers : 1;
+	uid_t worker_uid;
+	gid_t worker_gid;
 
 	if (mc->parser_uid_base == 0)
 		return;
@@ -175,10 +178,10 @@ milter_conf_parser_uids(const struct san_config *sc, const struct milter_config 
 		diags_add(d, DIAG_ERROR, where, "milter.parser_uid_base + max_workers is out of range");
 		return;
 	}
-	if (sc->worker_user && getpwnam_r(sc->worker_user, &pw, buf, sizeof buf, &found) == 0 && found &&
-	    found->pw_uid >= mc->parser_uid_base && found->pw_uid < mc->parser_uid_base + n)
+	if (sandbox_worker_ids(sc->worker_user, &worker_uid, &worker_gid) &&
+	    worker_uid >= mc->parser_uid_base && worker_uid < mc->parser_uid_base + n)
 		diags_add(d, DIAG_ERROR, where, "milter.parser_uid_base: uid %u is the file worker's (%s)",
-		    (unsigned)found->pw_uid, sc->worker_user);
+		    (unsigned)worker_uid, sc->worker_user);
 	for (unsigned i = 0; i < n; i++) {
 		found = NULL;
 		if (getpwuid_r(mc->parser_uid_base + i, &pw, buf, sizeof buf, &found) == 0 && found) {

@@ -63,6 +63,17 @@ if ! "$BIN/tiergate-milter" --config "$TG_TMP/uid.conf" --check >"$TG_TMP/uid.ou
 else
 	fail "milter-config-parser-uid-taken-refused" "$(head -n 2 "$TG_TMP/uid.out")"
 fi
+# ... nor the file workers': worker.user is the built-in tiergate-worker here, uid 60999 when the
+# system has no such user (it was 61000 before: the file workers shared a uid with parser slot 0)
+wuid=$(getent passwd tiergate-worker | cut -d: -f3)
+wuid=${wuid:-60999}
+sed "s|^milter = {|milter = { parser_uid_base = $wuid;|" "$TG_TMP/site.conf" >"$TG_TMP/wuid.conf"
+if ! "$BIN/tiergate-milter" --config "$TG_TMP/wuid.conf" --check >"$TG_TMP/wuid.out" 2>&1 &&
+    grep -q "wuid.conf:[0-9]*: error: milter.parser_uid_base: uid $wuid is the file worker's (tiergate-worker)" "$TG_TMP/wuid.out"; then
+	pass "milter-config-parser-uid-worker-refused (uid $wuid; the default parser uids start at 61000)"
+else
+	fail "milter-config-parser-uid-worker-refused" "$(head -n 2 "$TG_TMP/wuid.out")"
+fi
 start_milter || { fail "mail-postfix" "tiergate-milter did not listen"; cat "$TG_TMP/milter.log"; exit 1; }
 on_exit 'kill $milter_pid; wait $milter_pid'
 

@@ -593,7 +593,7 @@ static void
 test_worker_lifecycle(void)
 {
 	struct san_ctx *ctx = make_ctx(1, 30);
-	struct passwd *pw = getpwnam("tiergate-worker");
+	gid_t worker_gid;
 	uint64_t start;
 	char *why;
 	int status;
@@ -603,7 +603,7 @@ test_worker_lifecycle(void)
 		return;
 	test_pid = getpid();
 	parent_uid = geteuid();
-	worker_uid = pw ? pw->pw_uid : 61000;
+	CHECK(sandbox_worker_ids("tiergate-worker", &worker_uid, &worker_gid));   /* 60999 without the user */
 	start = clock_mono_us();
 	why = reason_with_hook(ctx, 20);
 	CHECK_STR(why, "timed out after 1s");
