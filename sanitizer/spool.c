@@ -370,7 +370,8 @@ spool_same_file(const char *path, const uint8_t *data, size_t len)
 
 /* The output in a hidden temp file of the outbox, already with its final mode and group. */
 static int
-spool_out_temp(struct spool *s, const struct san_result *res, char *tmp, size_t size)
+spool_temp_file(struct spool *s, const uint8_t *data, size_t len, uid_t uid, gid_t gid, mode_t mode,
+    char *tmp, size_t size)
 {
 	int fd;
 
@@ -378,14 +379,20 @@ spool_out_temp(struct spool *s, const struct san_result *res, char *tmp, size_t 
 	fd = mkstemp(tmp);
 	if (fd < 0)
 		return -1;
-	if ((s->cfg.outbox_gid != (gid_t)-1 && fchown(fd, (uid_t)-1, s->cfg.outbox_gid) < 0) ||
-	    fchmod(fd, (mode_t)s->cfg.outbox_mode) < 0 || fd_write_all(fd, res->out, res->out_len) < 0 ||
-	    fsync(fd) < 0) {
+	if (((uid != (uid_t)-1 || gid != (gid_t)-1) && fchown(fd, uid, gid) < 0) || fchmod(fd, mode) < 0 ||
+	    fd_write_all(fd, data, len) < 0 || fsync(fd) < 0) {
 		close(fd);
 		unlink(tmp);
 		return -1;
 	}
 	return close(fd);
+}
+
+static int
+spool_out_temp(struct spool *s, const struct san_result *res, char *tmp, size_t size)
+{
+	return spool_temp_file(s, res->out, res->out_len, (uid_t)-1, s->cfg.outbox_gid,
+	    (mode_t)s->cfg.outbox_mode, tmp, size);
 }
 
 /*
@@ -454,6 +461,54 @@ spool_request_link(const struct san_config *sc, const char *qid, const char *own
 	return link;
 }
 
+/*
+ * What the person who dropped a blocked file finds in the outbox instead of it:
+ * "NAME.blocked.txt" (日本語 / English) with the reason, the quarantine id and, when the
+ * portal is set up, their link to ask for the original. Given to the owner alone (0600)
+ * when the owner is known -- the link is theirs; otherwise with the outbox's mode and group.
+ */
+static int
+spool_notice_text(const char *name, const struct san_result *res, const char *qid, const char *link,
+    char *buf, size_t size)
+{
+	char reason[1024];
+	int n;
+
+	textclean_name(res->reason ? res->reason : "blocked", strlen(res->reason ? res->reason : "blocked"),
+	    reason, sizeof reason, NULL);
+	n = snprintf(buf, size,
+	    "tiergate: このファイルは無害化できなかったため、届けられませんでした。\n"
+	    "tiergate: this file could not be sanitized and was not delivered.\n\n"
+	    "ファイル / File: %s\n理由 / Reason: %s\n隔離 ID / Quarantine ID: %s\n\n%s%s\n",
+	    name, reason, qid,
+	    link ? "原本の受け取りを申請する（承認者が判断します） / Ask for the original (approvers decide):\n" :
+	    "原本が必要な場合は、管理者に隔離 ID をお伝えください。\n"
+	    "If you need the original, give your administrator the quarantine ID.",
+	    link ? link : "");
+	return n > 0 && (size_t)n < size ? n : -1;
+}
+
+static int
+spool_notice_write(struct spool *s, const char *name, const struct san_result *res, const char *qid,
+    const char *link, uid_t owner_uid)
+{
+	char text[4096], tmp[8192], out[8192];
+	struct san_result notice = { 0 };
+	int len = spool_notice_text(name, res, qid, link, text, sizeof text), rc = -1;
+	bool own = owner_uid != (uid_t)-1;
+
+	notice.out = (uint8_t *)text;
+	notice.out_len = len > 0 ? (size_t)len : 0;
+	notice.out_name = xstrfmt("%s.blocked.txt", name);
+	if (len > 0 && spool_temp_file(s, notice.out, notice.out_len, own ? owner_uid : (uid_t)-1,
+	    own ? (gid_t)-1 : s->cfg.outbox_gid, own ? 0600 : (mode_t)s->cfg.outbox_mode, tmp, sizeof tmp) == 0)
+		rc = spool_out_publish(s, &notice, tmp, out, sizeof out);
+	if (rc < 0)
+		log_warn("spool: cannot write the notice for %s to %s", name, s->cfg.outbox);
+	free(notice.out_name);
+	return rc;
+}
+
 /* Delivers a result: output to the outbox, or the original to quarantine; the report to the state dir. */
 static int
 spool_deliver(struct spool *s, const char *name, const uint8_t *data, size_t len, struct san_result *res,
@@ -481,6 +536,8 @@ spool_deliver(struct spool *s, const char *name, const uint8_t *data, size_t len
 		    owner ? 1 : 0, qid) < 0)
 			return -1;
 		link = spool_request_link(san_ctx_config(s->ctx), qid, owner);
+		/* the original is safe in quarantine: a notice that cannot be written is only logged */
+		(void)spool_notice_write(s, name, res, qid, link, owner ? from_uid : (uid_t)-1);
 	}
 	snprintf(report, sizeof report, "%s/%s.report.json", s->report_dir, name);
 	san_report_write(res, report);

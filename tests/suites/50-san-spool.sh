@@ -51,6 +51,13 @@ wait_for 10 grep -q '"event":"spool".*"name":"invoice.pdf"' "$sp/spool.json"
 grep -q '"event":"spool".*"name":"invoice.pdf".*"action":"blocked"' "$sp/spool.json" && [ -s "$sp/outbox/js.pdf" ] &&
 	[ ! -e "$sp/outbox/invoice.pdf" ] && pass "blocked file not in the outbox" ||
 	fail "blocked file not in the outbox" "$(ls "$sp/outbox" 2>&1 | tr '\n' ' ')"
+# dropped by root here: no owner to give a request link to, so the notice says whom to ask, with the outbox's mode
+qid=$(sed -n 's/.*"name":"invoice.pdf".*"quarantine_id":"\([0-9a-f]*\)".*/\1/p' "$sp/spool.json" | head -n 1)
+n="$sp/outbox/invoice.pdf.blocked.txt"
+[ -n "$qid" ] && grep -q "^隔離 ID / Quarantine ID: $qid\$" "$n" && grep -q "give your administrator the quarantine ID" "$n" &&
+    grep -q "^理由 / Reason: ." "$n" && [ "$(stat -c %a "$n")" = 640 ] &&
+	pass "a notice (invoice.pdf.blocked.txt, 0640) gives the reason and the quarantine id $qid instead of the file" ||
+	fail "blocked-file notice" "qid '$qid': $(ls -l "$n" 2>&1; head -8 "$n" 2>&1)"
 [ -e "$sp/inbox/.hidden" ] && [ -e "$sp/inbox/big.bin.part" ] && pass "dotfiles and .part files left alone" || fail "dotfiles and .part files left alone"
 check_grep "a spool event per file" '"event":"spool".*"name":"invoice.pdf".*"action":"blocked"' "$sp/spool.json"
 

@@ -171,6 +171,7 @@ code=$(curl_login saburo saburo-pass-3 "$(oathtool --totp -b "$s3")")
 # --- a file original through the portal: blocked by tiergate-spoold, asked for by its owner, approved,
 # written to that user's own release directory (a symlink planted there is not followed)
 mkdir -p "$TG_TMP/users" "$TG_TMP/inbox" "$TG_TMP/elsewhere" && chmod 1777 "$TG_TMP/inbox"
+install -d -m 755 "$TG_TMP/outbox"   # staff may look in the outbox (its files have their own modes)
 tests/sanitizer/make-corpus.py "$TG_TMP/corpus" >/dev/null 2>&1 || fail "corpus generated"
 "$BIN/tiergate-spoold" --config "$TG_TMP/site.conf" >>"$TG_TMP/spoold.log" 2>&1 &
 on_exit "kill $!"
@@ -183,7 +184,19 @@ wait_for 30 grep -q '"event":"spool".*"action":"blocked".*"request_link"' "$TG_T
 	fail "spool quarantined the file" "$(tail -3 "$TG_TMP/spool-events.json" "$TG_TMP/spoold.log")"
 check_grep "the spool's event names the file's owner and their request link" \
 	"\"event\":\"spool\",.*\"action\":\"blocked\".*\"owner\":\"$ua\",\"request_link\":\"https://127.0.0.1:$pport/r\?t=" "$TG_TMP/spool-events.json"
-flink=$(sed -n 's/.*"request_link":"\([^"]*\)".*/\1/p' "$TG_TMP/spool-events.json" | tail -n 1)
+elink=$(sed -n 's/.*"request_link":"\([^"]*\)".*/\1/p' "$TG_TMP/spool-events.json" | tail -n 1)
+# the owner learns it where they look: a notice in the outbox instead of the file, theirs alone
+notice="$TG_TMP/outbox/見積.pdf.blocked.txt"
+wait_for 10 test -f "$notice"
+[ "$(stat -c '%U %a' "$notice" 2>&1)" = "$ua 600" ] && pass "the outbox holds a notice for the blocked file, the owner's alone (0600)" ||
+	fail "blocked-file notice" "$(ls -la "$TG_TMP/outbox" 2>&1 | head -5)"
+flink=$(as_ua cat "$notice" | grep -o 'https://[^[:space:]]*' | head -n 1)
+as_ua cat "$notice" | grep -q '^理由 / Reason: ' && [ -n "$flink" ] && [ "$flink" = "$elink" ] &&
+	pass "the owner reads the reason and their request link in it (the link the spool's event carries)" ||
+	fail "notice content" "link '$flink' vs event '$elink': $(as_ua cat "$notice" 2>&1 | head -8)"
+out=$(runuser -u nobody -- cat "$notice" 2>&1)
+[ $? != 0 ] && grep -qi "permission denied" <<<"$out" && pass "another user cannot read the notice ($out)" ||
+	fail "notice private" "nobody read it: $out"
 curl -sk -o "$TG_TMP/f.html" "$flink"
 grep -q '届いたファイル' "$TG_TMP/f.html" && grep -q '見積.pdf' "$TG_TMP/f.html" && pass "the owner's link shows the file (Japanese first)" ||
 	fail "file request page" "$(head -c 300 "$TG_TMP/f.html")"
