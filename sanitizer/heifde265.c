@@ -1,10 +1,8 @@
 /* heifde265.c -- libheif's HEVC decoder replaced by one that decodes in the calling thread (the worker cannot start threads). */
-#include <libde265/de265.h>
-#include <libheif/heif.h>
-#include <libheif/heif_plugin.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "sanitizer/heifload.h"
 #include "sanitizer/internal.h"
 
 /*
@@ -45,7 +43,7 @@ heifde265_new(void **out)
 {
 	struct heifde265 *d = calloc(1, sizeof *d);
 
-	if (d == NULL || (d->ctx = de265_new_decoder()) == NULL) {
+	if (d == NULL || (d->ctx = heifload.de265_new_decoder()) == NULL) {
 		free(d);
 		return heifde265_error(heif_error_Memory_allocation_error, "cannot start the HEVC decoder");
 	}
@@ -60,7 +58,7 @@ heifde265_free(void *arg)
 
 	if (d == NULL)
 		return;
-	de265_free_decoder(d->ctx);
+	heifload.de265_free_decoder(d->ctx);
 	free(d);
 }
 
@@ -85,7 +83,7 @@ heifde265_push(void *arg, const void *data, size_t size)
 		at += 4;
 		if (n > size - at || n > INT32_MAX)
 			return heifde265_error(heif_error_Decoder_plugin_error, "NAL longer than the data");
-		if (!de265_isOK(de265_push_NAL(d->ctx, p + at, (int)n, 0, NULL)))
+		if (!heifload.de265_isOK(heifload.de265_push_NAL(d->ctx, p + at, (int)n, 0, NULL)))
 			return heifde265_error(heif_error_Decoder_plugin_error, "HEVC data refused");
 		at += n;
 	}
@@ -99,24 +97,25 @@ heifde265_convert(const struct de265_image *pic, struct heif_image **out)
 	static const enum heif_chroma chromas[] = { heif_chroma_monochrome, heif_chroma_420, heif_chroma_422,
 		heif_chroma_444 };
 	static const enum heif_channel channels[] = { heif_channel_Y, heif_channel_Cb, heif_channel_Cr };
-	enum de265_chroma fmt = de265_get_chroma_format(pic);
+	enum de265_chroma fmt = heifload.de265_get_chroma_format(pic);
 	int planes = fmt == de265_chroma_mono ? 1 : 3;
 	struct heif_error err;
 
 	if ((unsigned)fmt > de265_chroma_444)
 		return heifde265_error(heif_error_Decoder_plugin_error, "unknown chroma format");
-	err = heif_image_create(de265_get_image_width(pic, 0), de265_get_image_height(pic, 0),
-	    planes == 1 ? heif_colorspace_monochrome : heif_colorspace_YCbCr, chromas[fmt], out);
+	err = heifload.heif_image_create(heifload.de265_get_image_width(pic, 0),
+	    heifload.de265_get_image_height(pic, 0), planes == 1 ? heif_colorspace_monochrome : heif_colorspace_YCbCr, chromas[fmt], out);
 	for (int c = 0; err.code == heif_error_Ok && c < planes; c++) {
-		int w = de265_get_image_width(pic, c), h = de265_get_image_height(pic, c);
-		int bpp = de265_get_bits_per_pixel(pic, c), src_stride = 0, dst_stride = 0;
-		const uint8_t *src = de265_get_image_plane(pic, c, &src_stride);
+		int w = heifload.de265_get_image_width(pic, c), h = heifload.de265_get_image_height(pic, c);
+		int bpp = heifload.de265_get_bits_per_pixel(pic, c), src_stride = 0, dst_stride = 0;
+		const uint8_t *src = heifload.de265_get_image_plane(pic, c, &src_stride);
 		if (src == NULL || w <= 0 || h <= 0 || bpp <= 0 || bpp > 16) {
 			err = heifde265_error(heif_error_Decoder_plugin_error, "decoded plane missing");
 			break;
 		}
-		err = heif_image_add_plane(*out, channels[c], w, h, bpp);
-		uint8_t *dst = err.code == heif_error_Ok ? heif_image_get_plane(*out, channels[c], &dst_stride) : NULL;
+		err = heifload.heif_image_add_plane(*out, channels[c], w, h, bpp);
+		uint8_t *dst = err.code != heif_error_Ok ? NULL :
+		    heifload.heif_image_get_plane(*out, channels[c], &dst_stride);
 		size_t row = (size_t)w * ((bpp + 7) / 8);
 		if (err.code == heif_error_Ok && (dst == NULL || row > (size_t)dst_stride || row > (size_t)src_stride))
 			err = heifde265_error(heif_error_Decoder_plugin_error, "plane stride too small");
@@ -124,7 +123,7 @@ heifde265_convert(const struct de265_image *pic, struct heif_image **out)
 			memcpy(dst + (size_t)y * dst_stride, src + (size_t)y * src_stride, row);
 	}
 	if (err.code != heif_error_Ok) {
-		heif_image_release(*out);
+		heifload.heif_image_release(*out);
 		*out = NULL;
 	}
 	return err;
@@ -138,17 +137,17 @@ heifde265_decode(void *arg, struct heif_image **out)
 	int more = 0;
 
 	*out = NULL;
-	de265_flush_data(d->ctx);
+	heifload.de265_flush_data(d->ctx);
 	do {
 		more = 0;
-		if (!de265_isOK(de265_decode(d->ctx, &more)))
+		if (!heifload.de265_isOK(heifload.de265_decode(d->ctx, &more)))
 			break;
-		const struct de265_image *pic = de265_get_next_picture(d->ctx);
+		const struct de265_image *pic = heifload.de265_get_next_picture(d->ctx);
 		if (pic) {
-			heif_image_release(*out);   /* the last picture is the image */
+			heifload.heif_image_release(*out);   /* the last picture is the image */
 			*out = NULL;
 			err = heifde265_convert(pic, out);
-			de265_release_next_picture(d->ctx);
+			heifload.de265_release_next_picture(d->ctx);
 			if (err.code != heif_error_Ok)
 				return err;
 		}
@@ -173,6 +172,6 @@ static const struct heif_decoder_plugin heifde265_plugin = {
 int
 heifde265_register(void)
 {
-	de265_init();   /* its tables, once, before any fork */
-	return heif_register_decoder_plugin(&heifde265_plugin).code == heif_error_Ok ? 0 : -1;
+	heifload.de265_init();   /* its tables, once, before any fork */
+	return heifload.heif_register_decoder_plugin(&heifde265_plugin).code == heif_error_Ok ? 0 : -1;
 }

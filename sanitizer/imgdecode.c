@@ -3,11 +3,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <libheif/heif.h>
 #include <webp/decode.h>
 
-#include "lib/log.h"
 #include "lib/util.h"
+#include "sanitizer/heifload.h"
 #include "sanitizer/internal.h"
 
 /*
@@ -33,13 +32,27 @@ imgdecode_sniff(const uint8_t *data, size_t len)
 	return IMGDECODE_NONE;
 }
 
-void
+int
 imgdecode_prepare(void)
 {
-	/* libheif registers its decoders (libde265 built in) and looks for plugins now, before any fork */
-	heif_init(NULL);
-	if (heifde265_register() < 0)
-		log_warnx("sanitizer: HEIF decoder could not be registered: HEIC images will be blocked");
+	return heifload_open();
+}
+
+/*
+ * Whether a worker given these bytes may meet a HEIF image: the bytes are
+ * one, or an archive whose members may be (ZIP, gzip, tar: the kinds
+ * dispatch opens). A PDF, a JPEG, a text file never are, and never load
+ * libheif. A worker that meets one anyway (a file libmagic calls an archive
+ * that none of these signatures match) blocks it with the reason.
+ */
+bool
+imgdecode_may_need_heif(const uint8_t *data, size_t len)
+{
+	if (imgdecode_sniff(data, len) == IMGDECODE_HEIF)
+		return true;
+	if (len >= 2 && (memcmp(data, "PK", 2) == 0 || (data[0] == 0x1f && data[1] == 0x8b)))
+		return true;
+	return tarread_is_tar(data, len);
 }
 
 /* RGBA over white, or RGB as it is, into rows of w * ncomp (grey when the config says so). */
@@ -162,10 +175,10 @@ static struct heif_image_handle *
 imgdecode_heif_handle(struct heif_context *hc, const uint8_t *data, size_t len, char *why, size_t why_size)
 {
 	struct heif_image_handle *handle = NULL;
-	struct heif_error err = heif_context_read_from_memory_without_copy(hc, data, len, NULL);
+	struct heif_error err = heifload.heif_context_read_from_memory_without_copy(hc, data, len, NULL);
 
 	if (err.code == heif_error_Ok)
-		err = heif_context_get_primary_image_handle(hc, &handle);
+		err = heifload.heif_context_get_primary_image_handle(hc, &handle);
 	if (err.code != heif_error_Ok) {
 		snprintf(why, why_size, "HEIF image could not be decoded: %s", err.message ? err.message : "damaged");
 		return NULL;
@@ -178,19 +191,19 @@ static int
 imgdecode_heif_pixels(const struct san_config *cfg, struct heif_image_handle *handle, struct heif_image **img,
     struct imgdecode_pixels *out, char *why, size_t why_size)
 {
-	bool alpha = heif_image_handle_has_alpha_channel(handle);
-	struct heif_decoding_options *opt = heif_decoding_options_alloc();
-	struct heif_error err = heif_decode_image(handle, img, heif_colorspace_RGB,
+	bool alpha = heifload.heif_image_handle_has_alpha_channel(handle);
+	struct heif_decoding_options *opt = heifload.heif_decoding_options_alloc();
+	struct heif_error err = heifload.heif_decode_image(handle, img, heif_colorspace_RGB,
 	    alpha ? heif_chroma_interleaved_RGBA : heif_chroma_interleaved_RGB, opt);
 	int stride = 0;
 
-	heif_decoding_options_free(opt);
+	heifload.heif_decoding_options_free(opt);
 	if (err.code != heif_error_Ok || *img == NULL) {
 		snprintf(why, why_size, "HEIF image could not be decoded: %s", err.message ? err.message : "damaged");
 		return -1;
 	}
-	const uint8_t *plane = heif_image_get_plane_readonly(*img, heif_channel_interleaved, &stride);
-	int w = heif_image_get_width(*img, heif_channel_interleaved), h = heif_image_get_height(*img, heif_channel_interleaved);
+	const uint8_t *plane = heifload.heif_image_get_plane_readonly(*img, heif_channel_interleaved, &stride);
+	int w = heifload.heif_image_get_width(*img, heif_channel_interleaved), h = heifload.heif_image_get_height(*img, heif_channel_interleaved);
 	if (imgdecode_fits(cfg, w, h, "HEIF", why, why_size) < 0)
 		return -1;
 	if (plane == NULL || stride <= 0 || (size_t)stride < (size_t)w * (alpha ? 4 : 3)) {
@@ -204,25 +217,30 @@ static int
 imgdecode_heif(const struct san_config *cfg, const uint8_t *data, size_t len, struct imgdecode_pixels *out,
     char *why, size_t why_size)
 {
-	struct heif_context *hc = heif_context_alloc();
+	struct heif_context *hc;
 	struct heif_image_handle *handle = NULL;
 	struct heif_image *img = NULL;
 	int rc = -1;
 
-	if (hc == NULL) {
+	if (!heifload_ready()) {   /* never loaded here: the worker can open no file */
+		snprintf(why, why_size, "HEIF image cannot be decoded: the HEIF decoder is not loaded (%s)",
+		    heifload_error()[0] ? heifload_error() : "not needed for the outer file");
+		return -1;
+	}
+	if ((hc = heifload.heif_context_alloc()) == NULL) {
 		snprintf(why, why_size, "HEIF decoder could not start (out of memory)");
 		return -1;
 	}
-	heif_context_set_max_decoding_threads(hc, 0);   /* no thread can start in the sandbox */
+	heifload.heif_context_set_max_decoding_threads(hc, 0);   /* no thread can start in the sandbox */
 	/* libheif's own guard, per side, for what a file's boxes claim (tiles, auxiliary images); the area is ours */
-	heif_context_set_maximum_image_size_limit(hc, (int)(cfg->max_image_pixels < (1u << 18) ? cfg->max_image_pixels : 1u << 18));
+	heifload.heif_context_set_maximum_image_size_limit(hc, (int)(cfg->max_image_pixels < (1u << 18) ? cfg->max_image_pixels : 1u << 18));
 	if ((handle = imgdecode_heif_handle(hc, data, len, why, why_size)) != NULL &&
-	    imgdecode_fits(cfg, heif_image_handle_get_width(handle), heif_image_handle_get_height(handle), "HEIF",
+	    imgdecode_fits(cfg, heifload.heif_image_handle_get_width(handle), heifload.heif_image_handle_get_height(handle), "HEIF",
 	    why, why_size) == 0)
 		rc = imgdecode_heif_pixels(cfg, handle, &img, out, why, why_size);
-	heif_image_release(img);
-	heif_image_handle_release(handle);
-	heif_context_free(hc);
+	heifload.heif_image_release(img);
+	heifload.heif_image_handle_release(handle);
+	heifload.heif_context_free(hc);
 	return rc;
 }
 

@@ -226,9 +226,11 @@ bool lo_render_member(const struct san_job *job, const uint8_t *data, size_t len
 /* imgdecode.c: HEIC/HEIF and WebP (by their magic) decoded to pixels in the worker; the parent encodes. */
 enum imgdecode_type { IMGDECODE_NONE, IMGDECODE_HEIF, IMGDECODE_WEBP };
 enum imgdecode_type imgdecode_sniff(const uint8_t *data, size_t len);
-/* Before any fork (san_ctx_new): libheif's decoders registered, so the worker opens nothing. */
-void imgdecode_prepare(void);
-/* heifde265.c: libheif's HEVC decoder, in the caller's thread (registered by imgdecode_prepare). */
+/* In the parent, before a fork: libheif loaded (heifload.c) and its decoders registered; 0, or -1 (HEIC blocked). */
+int imgdecode_prepare(void);
+/* Whether these bytes may hold a HEIF image (one, or an archive): the parent then prepares before the fork. */
+bool imgdecode_may_need_heif(const uint8_t *data, size_t len);
+/* heifde265.c: libheif's HEVC decoder, in the caller's thread (registered by heifload_open). */
 int heifde265_register(void);
 void imgdecode_image(const struct san_job *job, const uint8_t *data, size_t len, enum imgdecode_type type,
     struct san_result *res);

@@ -50,11 +50,11 @@ struct san_ctx {
  * libmagic compiles its regular expressions on first use and keeps them: run
  * it once on our own harmless samples so every worker forked afterwards
  * inherits them compiled (a text file otherwise costs each worker ~6 ms of
- * regcomp). Daemons call this at start; otherwise the parent does it while
- * its first worker runs, off the path of that file (a PDF needs none of it).
+ * regcomp). The parent does it while its first worker runs, off the path of
+ * that file (a PDF needs none of it).
  */
-void
-san_ctx_warm(struct san_ctx *ctx)
+static void
+san_ctx_warm_magic(struct san_ctx *ctx)
 {
 	static const char *const samples[] = {
 		"plain text\nsecond line\n", "<html><body>x</body></html>\n",
@@ -67,6 +67,20 @@ san_ctx_warm(struct san_ctx *ctx)
 		for (size_t i = 0; i < ARRAY_LEN(samples); i++)
 			magic_buffer(ctx->magic, samples[i], strlen(samples[i]));
 	ctx->magic_warm = true;
+	pthread_mutex_unlock(&ctx->magic_lock);
+}
+
+/*
+ * Daemons, at start: libmagic warm and libheif loaded (heifload.c), so no
+ * worker or message process forked later pays for either. A one-file CLI
+ * run loads libheif only for an input that may hold a HEIF image (run_worker).
+ */
+void
+san_ctx_warm(struct san_ctx *ctx)
+{
+	san_ctx_warm_magic(ctx);
+	pthread_mutex_lock(&ctx->magic_lock);   /* no fork of ours while the loader works */
+	imgdecode_prepare();
 	pthread_mutex_unlock(&ctx->magic_lock);
 }
 
@@ -89,7 +103,6 @@ san_ctx_new(const struct san_config *sc)
 	magic_setparam(ctx->magic, MAGIC_PARAM_BYTES_MAX, &magic_bytes);
 	charset_preload();
 	xmlInitParser();   /* libxml2's global tables, set up once before any worker forks */
-	imgdecode_prepare();
 	if (sandbox_resolve_user(ctx->cfg.worker_user, &ctx->ids) < 0 || sandbox_compile(&ctx->ids) < 0) {
 		san_ctx_free(ctx);
 		return NULL;
@@ -515,6 +528,8 @@ run_worker(struct san_ctx *ctx, const uint8_t *data, size_t len, const char *nam
 	if (ctx->lo && socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, conv.fds) < 0)
 		conv.fds[0] = conv.fds[1] = -1;   /* no converter for members: they become text */
 	pthread_mutex_lock(&ctx->magic_lock);   /* not while another thread warms it */
+	if (imgdecode_may_need_heif(data, len))
+		imgdecode_prepare();   /* libheif, now and in this process: the worker could not open it */
 	pid = fork();
 	pthread_mutex_unlock(&ctx->magic_lock);
 	if (pid < 0) {
@@ -534,7 +549,7 @@ run_worker(struct san_ctx *ctx, const uint8_t *data, size_t len, const char *nam
 	close(fds[1]);
 	conv_chan_start(&conv);
 	san_sha256_hex(data, len, sha_in);
-	san_ctx_warm(ctx);
+	san_ctx_warm_magic(ctx);
 	collected = collect(fds[0], pid, &ctx->cfg, deadline, ctx->cfg.max_output_bytes + (16u << 20), &a, &timed_out);
 	close(fds[0]);
 	memset(res, 0, sizeof *res);

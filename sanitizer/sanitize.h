@@ -122,7 +122,7 @@ struct san_ctx *san_ctx_new(const struct san_config *sc);
 void san_ctx_office_start(struct san_ctx *ctx, bool warm);
 /* The same with the converter of another process (lo_service.c) behind svc_fd (the ctx then owns it). */
 void san_ctx_office_remote(struct san_ctx *ctx, int svc_fd);
-/* Prepares libmagic once so workers forked later start warm (daemons: at start; else done lazily). */
+/* Daemons, at start: libmagic warmed and libheif loaded once, so workers forked later start warm (else lazily). */
 void san_ctx_warm(struct san_ctx *ctx);
 void san_ctx_free(struct san_ctx *ctx);
 const struct san_config *san_ctx_config(const struct san_ctx *ctx);
