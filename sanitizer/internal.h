@@ -376,6 +376,9 @@ void sandbox_free(struct sandbox_ids *ids);
 int sandbox_enter(const struct san_config *cfg, const struct sandbox_ids *ids, int keep_fd);
 /* The same keeping a second descriptor (-1: none): the worker's channel to the office converter. */
 int sandbox_enter_fds(const struct san_config *cfg, const struct sandbox_ids *ids, int keep_fd, int keep_fd2);
+/* sandbox_enter_fds in two halves, for a worker that starts its threads in between (see sandbox.c). */
+int sandbox_enter_ids(const struct sandbox_ids *ids, int keep_fd, int keep_fd2);
+int sandbox_enter_filter(const struct san_config *cfg, const struct sandbox_ids *ids);
 
 /* Unit tests only (production code never sets it): runs in the worker right after sandbox_enter. */
 extern void (*san_test_worker_hook)(struct pool *pool);

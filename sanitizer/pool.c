@@ -12,13 +12,14 @@
 
 struct pool {
 	pthread_mutex_t lock;
-	pthread_cond_t wake, idle;
+	pthread_cond_t wake, idle, up;
 	void (*fn)(void *);
 	void *arg;
 	unsigned to_start;   /* threads still to pick up fn */
 	unsigned running;    /* threads inside fn */
 	bool quit;
 	unsigned n;
+	unsigned started;    /* threads that reached pool_thread: past their start's system calls */
 	pthread_t *threads;
 };
 
@@ -28,6 +29,8 @@ pool_thread(void *v)
 	struct pool *p = v;
 
 	pthread_mutex_lock(&p->lock);
+	p->started++;
+	pthread_cond_signal(&p->up);
 	for (;;) {
 		while (!p->quit && p->to_start == 0)
 			pthread_cond_wait(&p->wake, &p->lock);
@@ -59,6 +62,7 @@ pool_new(unsigned n)
 	pthread_mutex_init(&p->lock, NULL);
 	pthread_cond_init(&p->wake, NULL);
 	pthread_cond_init(&p->idle, NULL);
+	pthread_cond_init(&p->up, NULL);
 	for (p->n = 0; p->n < n; p->n++)
 		if (pthread_create(&p->threads[p->n], NULL, pool_thread, p) != 0)
 			break;
@@ -66,6 +70,15 @@ pool_new(unsigned n)
 		pool_free(p);
 		return NULL;
 	}
+	/*
+	 * Every thread running before the caller installs its filter: a thread
+	 * still starting makes system calls of its own (rseq, set_robust_list)
+	 * that the filter kills.
+	 */
+	pthread_mutex_lock(&p->lock);
+	while (p->started < p->n)
+		pthread_cond_wait(&p->up, &p->lock);
+	pthread_mutex_unlock(&p->lock);
 	return p;
 }
 
@@ -116,6 +129,7 @@ pool_free(struct pool *p)
 	for (unsigned i = 0; i < p->n; i++)
 		pthread_join(p->threads[i], NULL);
 	pthread_cond_destroy(&p->idle);
+	pthread_cond_destroy(&p->up);
 	pthread_cond_destroy(&p->wake);
 	pthread_mutex_destroy(&p->lock);
 	free(p->threads);

@@ -382,8 +382,15 @@ sandbox_enter(const struct san_config *cfg, const struct sandbox_ids *ids, int k
 	return sandbox_enter_fds(cfg, ids, keep_fd, -1);
 }
 
+/*
+ * The first half: stdio, descriptors, uid, gid and capabilities. The
+ * worker starts its threads after it and before sandbox_enter_filter: a
+ * setresuid in a process of one thread is one system call, while with
+ * threads glibc must signal each and wait until every one has run (up to
+ * 4 ms for a thread not yet scheduled, on the path of every file).
+ */
 int
-sandbox_enter_fds(const struct san_config *cfg, const struct sandbox_ids *ids, int keep_fd, int keep_fd2)
+sandbox_enter_ids(const struct sandbox_ids *ids, int keep_fd, int keep_fd2)
 {
 	int devnull = open("/dev/null", O_RDWR);
 
@@ -400,11 +407,24 @@ sandbox_enter_fds(const struct san_config *cfg, const struct sandbox_ids *ids, i
 			close(devnull);
 	}
 	sandbox_close_fds(keep_fd, keep_fd2);
-	if (sandbox_drop(ids) < 0)
-		return -1;
+	return sandbox_drop(ids);
+}
+
+/* The second half: no new privileges, rlimits, the seccomp filter on every thread (TSYNC). */
+int
+sandbox_enter_filter(const struct san_config *cfg, const struct sandbox_ids *ids)
+{
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 || prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
 		return -1;
 	if (sandbox_rlimits(cfg) < 0)
 		return -1;
 	return sandbox_seccomp(ids);
+}
+
+int
+sandbox_enter_fds(const struct san_config *cfg, const struct sandbox_ids *ids, int keep_fd, int keep_fd2)
+{
+	if (sandbox_enter_ids(ids, keep_fd, keep_fd2) < 0)
+		return -1;
+	return sandbox_enter_filter(cfg, ids);
 }

@@ -185,8 +185,12 @@ worker_main(struct san_ctx *ctx, const int fd_pair[2], const uint8_t *data, size
 	 */
 	mallopt(M_MMAP_THRESHOLD, 32 << 20);
 	mallopt(M_TRIM_THRESHOLD, 256 << 20);
-	job.pool = pool_new(threads - 1);   /* before the sandbox: inside it no thread can start */
-	if (sandbox_enter_fds(&ctx->cfg, &ctx->ids, fd, fd_pair[1]) < 0)
+	/* the threads start between the two halves: after the uid changed (one thread: no signal to
+	 * each), before the rlimits and the filter (inside them no thread can start) */
+	if (sandbox_enter_ids(&ctx->ids, fd, fd_pair[1]) < 0)
+		_exit(3);
+	job.pool = pool_new(threads - 1);
+	if (sandbox_enter_filter(&ctx->cfg, &ctx->ids) < 0)
 		_exit(3);
 	if (san_test_worker_hook)
 		san_test_worker_hook(job.pool);
