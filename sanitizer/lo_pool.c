@@ -22,7 +22,7 @@ struct lo_pool {
 	bool *busy;
 	bool as_root;             /* root without a user to drop to: never start a converter */
 	int remote;               /* >= 0: no slots here, the converter service behind it converts (lo_service.c) */
-	/* slots are started by one thread that lives as long as the pool (lo_pool_starter) */
+	/* slots are started by one thread that lives as long as the pool (lo_pool_starter), made at the first start */
 	pthread_t starter;
 	bool has_starter, stopping, start_done;
 	int start_slot;           /* the slot asked for, -1: none */
@@ -63,15 +63,24 @@ lo_pool_starter(void *arg)
 	return NULL;
 }
 
-/* Starts slot i (held busy by the caller) on the starter thread and waits for it. */
+/*
+ * Starts slot i (held busy by the caller) on the starter thread and waits for
+ * it. The thread is made here, the first time: a run that converts no office
+ * document (a PDF through the CLI) never starts one, nor waits at the end
+ * for it to stop (0.8 ms of each tiergate-sanitize run).
+ */
 static int
 lo_pool_start_slot(struct lo_pool *lp, unsigned i, char *why, size_t why_size)
 {
 	int rc;
 
-	if (!lp->has_starter)
-		return lo_slot_start(&lp->slots[i], &lp->lim, why, why_size);
 	pthread_mutex_lock(&lp->lock);
+	if (!lp->has_starter)
+		lp->has_starter = pthread_create(&lp->starter, NULL, lo_pool_starter, lp) == 0;
+	if (!lp->has_starter) {
+		pthread_mutex_unlock(&lp->lock);
+		return lo_slot_start(&lp->slots[i], &lp->lim, why, why_size);
+	}
 	while (lp->start_slot >= 0 || lp->start_done)   /* one start at a time */
 		pthread_cond_wait(&lp->start_cv, &lp->lock);
 	lp->start_slot = (int)i;
@@ -116,7 +125,6 @@ lo_pool_new(const struct san_config *cfg)
 	lp->remote = -1;
 	lp->start_slot = -1;
 	pthread_cond_init(&lp->start_cv, NULL);
-	lp->has_starter = pthread_create(&lp->starter, NULL, lo_pool_starter, lp) == 0;
 	return lp;
 }
 
