@@ -55,3 +55,44 @@ if "$BIN/tiergate-sanitize" --out "$TG_TMP/zip" "$c/photos.zip" >"$TG_TMP/zip.lo
 else
 	fail "HEIC and WebP members of a ZIP come back as JPEG and PNG" "members '${members:-}' $(tail -n 2 "$TG_TMP/zip.log")"
 fi
+
+# libheif is opened only for an input that may hold a HEIF image (heifload.c), by the parent before
+# the fork: a PDF never loads it (linked, it and libx265/libaom/libdav1d cost every start ~3 ms)
+pdf="$TG_TMP/pdf/photo.pdf"   # the images.mode = pdf output above: a PDF holding one photo
+if LD_DEBUG=libs "$BIN/tiergate-sanitize" --out "$TG_TMP/lazy-pdf" "$pdf" >"$TG_TMP/lazy-pdf.out" 2>"$TG_TMP/lazy-pdf.ld" &&
+    grep -q "photo.pdf: flattened" "$TG_TMP/lazy-pdf.out" && grep -q "calling init: .*libqpdf" "$TG_TMP/lazy-pdf.ld"; then
+	if grep -q "libheif" "$TG_TMP/lazy-pdf.ld"; then
+		fail "a PDF is flattened without loading libheif" "$(grep -m 2 libheif "$TG_TMP/lazy-pdf.ld")"
+	else
+		pass "a PDF is flattened without loading libheif"
+	fi
+else
+	fail "a PDF is flattened without loading libheif" "run failed or no loader trace: $(cat "$TG_TMP/lazy-pdf.out") $(tail -n 2 "$TG_TMP/lazy-pdf.ld")"
+fi
+if LD_DEBUG=libs "$BIN/tiergate-sanitize" --out "$TG_TMP/lazy-heic" "$c/photo.heic" >"$TG_TMP/lazy-heic.out" 2>"$TG_TMP/lazy-heic.ld" &&
+    grep -q "photo.heic: reencoded" "$TG_TMP/lazy-heic.out" && grep -q "calling init: .*libheif.so" "$TG_TMP/lazy-heic.ld"; then
+	pass "a HEIC input loads libheif and is decoded"
+else
+	fail "a HEIC input loads libheif and is decoded" "$(cat "$TG_TMP/lazy-heic.out") $(grep -c libheif "$TG_TMP/lazy-heic.ld") libheif lines"
+fi
+
+# libheif missing (hidden in a mount namespace): the program still starts, a PDF still flattens, a HEIC
+# photo (alone or in a ZIP) is blocked with the reason -- never a crash
+lib=$(readlink -f "$(ldconfig -p | awk '/libheif\.so\.1 .*x86-64/ { print $NF; exit }')")
+if [ "$(id -u)" != 0 ] || [ ! -f "$lib" ]; then
+	fail "without libheif a HEIC is blocked with the reason" "needs root and libheif.so.1 (found '$lib')"
+else
+	unshare -m sh -c 'mount --bind /dev/null "$1" && shift && exec "$@"' sh "$lib" \
+		"$BIN/tiergate-sanitize" --out "$TG_TMP/noheif" "$pdf" "$c/photo.heic" "$c/photos.zip" \
+		>"$TG_TMP/noheif.log" 2>&1
+	rc=$?
+	[ $rc = 0 ] && grep -q "photo.pdf: flattened" "$TG_TMP/noheif.log" &&
+		pass "without libheif the program starts and a PDF is flattened" ||
+		fail "without libheif the program starts and a PDF is flattened" "exit $rc: $(tail -n 3 "$TG_TMP/noheif.log")"
+	check_grep "without libheif a HEIC is blocked with the reason" \
+		'"action":"blocked","reason":"HEIF image cannot be decoded: the HEIF decoder is not loaded \([^"]*libheif' \
+		"$TG_TMP/noheif/photo.heic.report.json"
+	check_grep "without libheif a HEIC member of a ZIP is blocked with the reason" \
+		'"name":"photo.heic","action":"blocked","reason":"HEIF image cannot be decoded: the HEIF decoder is not loaded' \
+		"$TG_TMP/noheif/photos.zip.report.json"
+fi
