@@ -115,6 +115,7 @@ struct render_run {
 	fz_context **helper_ctx;   /* one clone per pool thread */
 	unsigned n_helpers, n_running, helpers_started;
 	bool stop;
+	bool helpers_wait;         /* until the first page is drawn (a document of no more pages than threads) */
 };
 
 /* The queued page that comes first (lock held), or NULL. */
@@ -165,6 +166,7 @@ pages_draw_one(struct render_run *run, fz_context *ctx)
 	pages_draw(run, ctx, s);
 	pthread_mutex_lock(&run->lock);
 	s->state = SLOT_DONE;
+	run->helpers_wait = false;
 	pthread_cond_broadcast(&run->changed);
 	return true;
 }
@@ -179,7 +181,7 @@ pages_helper(void *v)
 	pthread_mutex_lock(&run->lock);
 	ctx = run->helper_ctx[run->helpers_started++];
 	while (!run->stop)
-		if (!pages_draw_one(run, ctx))
+		if (run->helpers_wait || !pages_draw_one(run, ctx))
 			pthread_cond_wait(&run->changed, &run->lock);
 	pthread_mutex_unlock(&run->lock);
 }
@@ -283,6 +285,15 @@ pages_start_helpers(struct render_run *run, const struct san_job *job, fz_contex
 		run->helper_ctx[run->n_helpers] = clone;
 	}
 	run->n_slots = PAGES_WINDOW_PER_THREAD * (run->n_helpers + 1);
+	/*
+	 * A document of no more pages than threads would have every page start
+	 * at once, each thread rasterising the same glyphs into the cache they
+	 * share (a 2-page Japanese document took longer on two threads than on
+	 * one): the main thread draws the first page alone, the helpers then
+	 * draw the rest from a warm cache. A longer one keeps every thread busy
+	 * from the start (its first pages fill the pipeline).
+	 */
+	run->helpers_wait = (unsigned)pages <= run->n_helpers + 1;
 	run->slots = xcalloc(run->n_slots, sizeof *run->slots);
 	run->n_running = pool_run(job->pool, run->n_helpers, pages_helper, run);
 }
