@@ -14,6 +14,7 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #include "lib/conf.h"
 #include "lib/util.h"
@@ -674,6 +675,57 @@ test_text_verdict(void)
 	san_ctx_free(ctx);
 }
 
+/* imgenc_flate's stream inflated by zlib (its Adler-32 checked too), the Up filter undone: the pixels back. */
+static bool
+flate_gives_back(const uint8_t *px, int w, int h, const uint8_t *z, size_t zlen)
+{
+	size_t row = (size_t)w, flen = (row + 1) * (size_t)h;
+	uLongf got = (uLongf)flen;
+	uint8_t *f = malloc(flen), *prev = calloc(row, 1);
+	bool same = f && prev && uncompress(f, &got, z, (uLong)zlen) == Z_OK && got == flen;
+
+	for (int y = 0; same && y < h; y++) {
+		const uint8_t *line = f + (size_t)y * (row + 1);
+		same = line[0] == 2;
+		for (size_t x = 0; same && x < row; x++) {
+			prev[x] = (uint8_t)(line[1 + x] + prev[x]);
+			same = prev[x] == px[(size_t)y * row + x];
+		}
+	}
+	free(f);
+	free(prev);
+	return same;
+}
+
+/* A page of 1 MB or more is deflated in two halves on two threads: one stream, the same samples. */
+static void
+test_flate_split(void)
+{
+	const int w = 1240, h = 1754, small_h = 100;
+	uint8_t *px = malloc((size_t)w * h), *z = NULL;
+	size_t zlen = 0;
+	bool marker = false;
+
+	CHECK(px != NULL);
+	if (px == NULL)
+		return;
+	for (int y = 0; y < h; y++)   /* paper with blocks of "text" in a few colours, and a noisy band */
+		for (int x = 0; x < w; x++)
+			px[(size_t)y * w + x] = (uint8_t)(y % 40 < 12 && x % 9 < 6 ? (x / 9 + y / 40) % 5 :
+			    y > 800 && y < 900 ? (x * 7 + y * 13) % 251 : 0);
+	CHECK(imgenc_flate(px, w, h, 1, (size_t)w, &z, &zlen) == 0);
+	CHECK(z != NULL && flate_gives_back(px, w, h, z, zlen));
+	for (size_t i = 2; z && i + 4 <= zlen; i++)   /* the first half's sync flush: an empty stored block */
+		marker |= memcmp(z + i, "\0\0\xff\xff", 4) == 0;
+	CHECK(marker);
+	free(z);
+	z = NULL;
+	CHECK(imgenc_flate(px, w, small_h, 1, (size_t)w, &z, &zlen) == 0);   /* under 1 MB: one part */
+	CHECK(z != NULL && flate_gives_back(px, w, small_h, z, zlen));
+	free(z);
+	free(px);
+}
+
 int
 main(void)
 {
@@ -684,6 +736,7 @@ main(void)
 	UNIT_RUN(test_names);
 	UNIT_RUN(test_arena);
 	UNIT_RUN(test_ring_page);
+	UNIT_RUN(test_flate_split);
 	UNIT_RUN(test_member_names);
 	UNIT_RUN(test_config);
 	UNIT_RUN(test_config_copy);
