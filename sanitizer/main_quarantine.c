@@ -29,9 +29,10 @@ usage(void)
 	    "  approve REQ [COMMENT]     the second approval (release_approvals = 2)\n"
 	    "  refuse REQ COMMENT        refuse a pending request\n"
 	    "  unlock NAME|ADDRESS       lift a portal approver's or a source address's login lockout\n"
+	    "  logout NAME               end every portal ticket of an approver at once (a stolen laptop)\n"
 	    "  remove ID                 delete an item (root, on the store itself)\n"
 	    "  expire                    delete items older than the retention (root)\n"
-	    "list, show, release, requests, approve, refuse and unlock are requests to tiergate-quarantined,\n"
+	    "list, show, release, requests, approve, refuse, unlock and logout are requests to tiergate-quarantined,\n"
 	    "which knows the caller from the kernel and allows only its admin group.\n"
 	    "ID may be abbreviated to a unique prefix of at least 8 characters.\n");
 	exit(2);
@@ -198,6 +199,8 @@ run_remote(const char *socket_path, int argc, char **argv, const char *to)
 		fields[n++] = "REFUSE", fields[n++] = argv[1], fields[n++] = argv[2];
 	else if (strcmp(argv[0], "unlock") == 0 && argc == 2)
 		fields[n++] = "UNLOCK", fields[n++] = argv[1];
+	else if (strcmp(argv[0], "logout") == 0 && argc == 2)
+		fields[n++] = "LOGOUT", fields[n++] = argv[1];
 	else
 		usage();
 	rc = relsock_call(socket_path, fields, n);

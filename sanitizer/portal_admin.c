@@ -336,6 +336,23 @@ portal_page_status(struct portal_req *r)
 
 static const struct portal_field_spec portal_logout_spec[] = { { "csrf", 64, 0 } };
 
+/*
+ * The daemon ends the approver's tickets (PLOGOUT): forgetting the session here alone
+ * would leave the ticket good until it expires for whoever holds this process later.
+ * The session ends here whatever the daemon says; its refusal is in the event.
+ */
+static void
+portal_logout_ticket(struct portal_req *r)
+{
+	const char *f[3] = { "PLOGOUT", r->session->ticket, r->session->bind };
+	struct portal_answer a = { 0 };
+	bool ok = portal_call(r->p->conf.socket, f, 3, &a) == 0 && a.ok;
+
+	portal_event(r->p, "portal_logout", r, r->session->user, NULL, ok,
+	    ok ? NULL : a.status ? a.status : "release daemon unreachable: its ticket lasts until it expires");
+	portal_answer_free(&a);
+}
+
 void
 portal_page_logout(struct portal_req *r)
 {
@@ -350,7 +367,7 @@ portal_page_logout(struct portal_req *r)
 		portal_error_page(r, 403, "フォームの有効期限が切れています。", "CSRF check failed.");
 		return;
 	}
-	portal_event(r->p, "portal_logout", r, r->session->user, NULL, true, NULL);
+	portal_logout_ticket(r);
 	portal_session_end(r->p, r->session);
 	portal_set_cookie(r, "tgp_s", "0", 0);
 	portal_form_free(&form);

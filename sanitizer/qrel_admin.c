@@ -397,6 +397,7 @@ qrel_admin_handle(struct qrel_daemon *d, const struct qrel_caller *who,
 	case RELSOCK_REFUSE: qrel_decide(d, who, req, rp); break;
 	case RELSOCK_REQUESTS: qrel_requests(d, who, rp); break;
 	case RELSOCK_UNLOCK: qrel_login_unlock(d, who, req->field[0], rp); break;
+	case RELSOCK_LOGOUT: qrel_login_logout(d, who, req->field[0], rp); break;
 	default: qrel_reply_err(rp, "not an admin request"); break;
 	}
 }

@@ -8,6 +8,7 @@
 
 #include "lib/event.h"
 #include "sanitizer/qrel_store.h"
+#include "sanitizer/relrevoke.h"
 #include "sanitizer/relsock_proto.h"
 #include "sanitizer/relticket.h"
 #include "sanitizer/reltoken.h"
@@ -21,6 +22,7 @@ struct qrel_logins {
 	struct qrel_step { char name[RELTICKET_NAME_MAX + 1]; uint64_t step; } *steps;
 	size_t n_steps;
 	uint8_t ticket_key[RELTICKET_KEY_LEN];   /* drawn at start, never leaves the daemon */
+	struct relrevoke revoked;                /* tickets ended by a logout (memory only: see relrevoke.h) */
 };
 
 struct qrel_daemon {
@@ -76,6 +78,10 @@ void qrel_login_handle(struct qrel_daemon *d, const struct qrel_caller *who, con
 /* 0 and the verified name, or -1 after an event (event name given) and an ERR reply. */
 int qrel_login_ticket(struct qrel_daemon *d, const struct qrel_caller *who, const char *event,
     const char *ticket, const char *session, char name[RELTICKET_NAME_MAX + 1], struct qrel_reply *rp);
+/* PLOGOUT TICKET SESSION (the portal) and LOGOUT NAME (admins): end an approver's tickets. */
+void qrel_login_plogout(struct qrel_daemon *d, const struct qrel_caller *who, const struct relsock_req *req,
+    struct qrel_reply *rp);
+void qrel_login_logout(struct qrel_daemon *d, const struct qrel_caller *who, const char *name, struct qrel_reply *rp);
 void qrel_login_unlock(struct qrel_daemon *d, const struct qrel_caller *who, const char *target,
     struct qrel_reply *rp);
 

@@ -220,6 +220,7 @@ qrel_login_prepare(struct qrel_daemon *d)
 		return -1;
 	if (getrandom(d->login.ticket_key, sizeof d->login.ticket_key, 0) != (ssize_t)sizeof d->login.ticket_key)
 		fatal("getrandom");
+	relrevoke_init(&d->login.revoked, RELREVOKE_MAX);
 	d->login.user_locks = lockout_new(sc->lockout_threshold, sc->lockout_base, sc->lockout_max);
 	d->login.addr_locks = lockout_new(sc->lockout_source_threshold, sc->lockout_base, sc->lockout_max);
 	if (qrel_login_locks(d, d->login.user_locks, "lockout-user") < 0 ||
@@ -337,7 +338,7 @@ qrel_login_handle(struct qrel_daemon *d, const struct qrel_caller *who, const st
 {
 	struct qrel_attempt at = { .name = req->field[0], .src = req->field[3], .now = time(NULL) };
 	char ticket[RELTICKET_MAX];
-	int64_t expiry = (int64_t)at.now + d->sc->approver_ticket_seconds;
+	int64_t expiry = 0;
 	bool ok = false;
 
 	snprintf(at.user_key, sizeof at.user_key, "user:%s", at.name);
@@ -346,6 +347,9 @@ qrel_login_handle(struct qrel_daemon *d, const struct qrel_caller *who, const st
 		str_copy(at.why, "no approvers file configured", sizeof at.why);
 	else if (qrel_login_open(d, who, &at) && qrel_login_check(d, who, &at, req->field[1], req->field[2]))
 		ok = true;
+	if (ok && relrevoke_issue(&d->login.revoked, at.name, (int64_t)at.now, d->sc->approver_ticket_seconds, &expiry) < 0)
+		ok = false, snprintf(at.why, sizeof at.why, "ticket table full (%d approvers with live tickets): login refused",
+		    RELREVOKE_MAX);
 	if (ok && relticket_make(d->login.ticket_key, at.name, expiry, req->field[4], ticket) < 0)
 		ok = false, str_copy(at.why, "cannot make a ticket for this name", sizeof at.why);
 	if (ok)
@@ -369,8 +373,13 @@ qrel_login_ticket(struct qrel_daemon *d, const struct qrel_caller *who, const ch
 	enum relticket_result r = RELTICKET_MALFORMED;
 	struct jbuf ev = JBUF_INIT;
 
+	int64_t expiry;
+
 	if (d->have_approvers)
 		r = relticket_verify(d->login.ticket_key, ticket, session, (int64_t)time(NULL), name);
+	if (r == RELTICKET_OK && relticket_expiry(ticket, &expiry) == 0 &&
+	    relrevoke_is_void(&d->login.revoked, name, expiry))
+		r = RELTICKET_LOGGED_OUT;
 	if (r == RELTICKET_OK)
 		return 0;
 	qrel_event_begin(&ev, event, who);
@@ -380,6 +389,55 @@ qrel_login_ticket(struct qrel_daemon *d, const struct qrel_caller *who, const ch
 	qrel_reply_err(rp, "%s", d->have_approvers ? relticket_result_text(r) : "no approvers file configured");
 	name[0] = '\0';
 	return -1;
+}
+
+/* ---- PLOGOUT (the portal, with the ticket) and LOGOUT NAME (admins: a stolen laptop) ------- */
+
+static void
+qrel_login_logout_event(struct qrel_daemon *d, const struct qrel_caller *who, const char *name,
+    const char *by, int live)
+{
+	struct jbuf ev = JBUF_INIT;
+
+	qrel_event_begin(&ev, "quarantine_logout", who);
+	jb_str(&ev, "approver", name);
+	jb_str(&ev, "by", by);
+	jb_bool(&ev, "tickets_ended", live > 0);
+	qrel_event_end(d, &ev, true, NULL);
+}
+
+void
+qrel_login_plogout(struct qrel_daemon *d, const struct qrel_caller *who, const struct relsock_req *req,
+    struct qrel_reply *rp)
+{
+	char name[RELTICKET_NAME_MAX + 1];
+	int live;
+
+	if (qrel_login_ticket(d, who, "quarantine_logout", req->field[0], req->field[1], name, rp) < 0)
+		return;
+	live = relrevoke_logout(&d->login.revoked, name, (int64_t)time(NULL));
+	qrel_login_logout_event(d, who, name, "portal", live);
+	qrel_reply_ok(rp, "approver %s logged out: every ticket issued so far is ended", name);
+}
+
+void
+qrel_login_logout(struct qrel_daemon *d, const struct qrel_caller *who, const char *name, struct qrel_reply *rp)
+{
+	struct jbuf ev = JBUF_INIT;
+	int live;
+
+	if (!d->have_approvers) {
+		qrel_event_begin(&ev, "quarantine_logout", who);
+		jb_str(&ev, "approver", name);
+		jb_str(&ev, "by", "admin");
+		qrel_event_end(d, &ev, false, "no approvers file configured");
+		qrel_reply_err(rp, "no approvers file configured");
+		return;
+	}
+	live = relrevoke_logout(&d->login.revoked, name, (int64_t)time(NULL));
+	qrel_login_logout_event(d, who, name, "admin", live);
+	qrel_reply_ok(rp, "approver %s: %s", name, live ? "every ticket ended (log in again)" :
+	    "held no live ticket (nothing to end)");
 }
 
 /* ---- UNLOCK (admins) -------------------------------------------------------------------- */

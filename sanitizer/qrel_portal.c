@@ -371,6 +371,7 @@ qrel_portal_handle(struct qrel_daemon *d, const struct qrel_caller *who,
 	case RELSOCK_PREFUSE: qrel_pdecide(d, who, req, rp); break;
 	case RELSOCK_STATUS: qrel_status(d, who, req, rp); break;
 	case RELSOCK_PLOGIN: qrel_login_handle(d, who, req, rp); break;
+	case RELSOCK_PLOGOUT: qrel_login_plogout(d, who, req, rp); break;
 	default: qrel_reply_err(rp, "not a portal request"); break;
 	}
 }

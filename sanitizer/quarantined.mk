@@ -1,7 +1,7 @@
 # quarantined.mk -- tiergate-quarantined (the release daemon on a local socket), its protocol fuzz target and unit test.
 QREL_SRCS := sanitizer/qrel_daemon.c sanitizer/qrel_admin.c sanitizer/qrel_portal.c sanitizer/qrel_store.c \
 	sanitizer/qrel_file.c sanitizer/qrel_notify.c sanitizer/qrel_login.c sanitizer/relsock_proto.c sanitizer/reltoken.c \
-	sanitizer/relticket.c sanitizer/uniqname.c
+	sanitizer/relticket.c sanitizer/relrevoke.c sanitizer/uniqname.c
 QREL_OBJS := $(QREL_SRCS:%.c=$(BUILD)/%.o)
 
 BINS += $(BIN)/tiergate-quarantined
@@ -18,5 +18,5 @@ fuzz_reltoken_LIBS = $(call PKG,--libs libcrypto) $(LIB_LIBS)
 
 UNIT_TESTS += $(BUILD)/t/test_qrel
 $(BUILD)/t/test_qrel: $(BUILD)/tests/unit/test_qrel.o $(BUILD)/sanitizer/relsock_proto.o \
-	$(BUILD)/sanitizer/reltoken.o $(BUILD)/sanitizer/relticket.o $(BUILD)/sanitizer/qrel_file.o $(BUILD)/sanitizer/uniqname.o $(LIB_OBJS)
+	$(BUILD)/sanitizer/reltoken.o $(BUILD)/sanitizer/relticket.o $(BUILD)/sanitizer/relrevoke.o $(BUILD)/sanitizer/qrel_file.o $(BUILD)/sanitizer/uniqname.o $(LIB_OBJS)
 test_qrel_LIBS = $(call PKG,--libs libcrypto) $(LIB_LIBS)

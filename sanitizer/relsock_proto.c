@@ -21,6 +21,7 @@ static const struct verb_spec relsock_verbs[RELSOCK_VERB_COUNT] = {
 	[RELSOCK_REFUSE] = { "REFUSE", 2, 2, { F_REQ, F_TEXT }, false },
 	[RELSOCK_REQUESTS] = { "REQUESTS", 0, 0, { 0 }, false },
 	[RELSOCK_UNLOCK] = { "UNLOCK", 1, 1, { F_TARGET }, false },
+	[RELSOCK_LOGOUT] = { "LOGOUT", 1, 1, { F_NAME }, false },
 	[RELSOCK_INFO] = { "INFO", 1, 1, { F_TOKEN }, true },
 	[RELSOCK_ASK] = { "ASK", 2, 2, { F_TOKEN, F_TEXT }, true },
 	[RELSOCK_MINE] = { "MINE", 1, 1, { F_TOKEN }, true },
@@ -28,6 +29,7 @@ static const struct verb_spec relsock_verbs[RELSOCK_VERB_COUNT] = {
 	[RELSOCK_PAPPROVE] = { "PAPPROVE", 3, 4, { F_TOKEN, F_SESSION, F_REQ, F_TEXT }, true },
 	[RELSOCK_PREFUSE] = { "PREFUSE", 4, 4, { F_TOKEN, F_SESSION, F_REQ, F_TEXT }, true },
 	[RELSOCK_STATUS] = { "STATUS", 2, 2, { F_TOKEN, F_SESSION }, true },
+	[RELSOCK_PLOGOUT] = { "PLOGOUT", 2, 2, { F_TOKEN, F_SESSION }, true },
 };
 
 const char *

@@ -32,6 +32,7 @@ enum relsock_verb {
 	RELSOCK_REFUSE,     /* REQ COMMENT: refuse a pending request */
 	RELSOCK_REQUESTS,   /* pending and recent requests */
 	RELSOCK_UNLOCK,     /* NAME|ADDRESS: lift an approver's or a source's login lockout */
+	RELSOCK_LOGOUT,     /* NAME: end every ticket of an approver (a stolen laptop) */
 	/* the portal's verbs: accepted from the portal's uid only */
 	RELSOCK_INFO,       /* TOKEN: what arrived and what was delivered, for the recipient */
 	RELSOCK_ASK,        /* TOKEN REASON: the recipient asks for the original */
@@ -40,6 +41,7 @@ enum relsock_verb {
 	RELSOCK_PAPPROVE,   /* TICKET SESSION REQ [COMMENT] */
 	RELSOCK_PREFUSE,    /* TICKET SESSION REQ COMMENT */
 	RELSOCK_STATUS,     /* TICKET SESSION: counts by reason and day, pending, last releases */
+	RELSOCK_PLOGOUT,    /* TICKET SESSION: the approver logged out: the daemon ends their tickets */
 	RELSOCK_VERB_COUNT
 };
 

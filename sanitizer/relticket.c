@@ -124,6 +124,15 @@ relticket_verify(const uint8_t key[RELTICKET_KEY_LEN], const char *ticket, const
 	return expiry <= now ? RELTICKET_EXPIRED : RELTICKET_OK;
 }
 
+int
+relticket_expiry(const char *ticket, int64_t *expiry)
+{
+	char name[RELTICKET_NAME_MAX + 1];
+	uint8_t mac[32];
+
+	return relticket_split(ticket, expiry, name, mac);
+}
+
 const char *
 relticket_result_text(enum relticket_result r)
 {
@@ -132,6 +141,7 @@ relticket_result_text(enum relticket_result r)
 	case RELTICKET_MALFORMED: return "malformed approver ticket";
 	case RELTICKET_BAD_MAC: return "forged approver ticket or not this session's (bad MAC)";
 	case RELTICKET_EXPIRED: return "expired approver ticket: log in again";
+	case RELTICKET_LOGGED_OUT: return "approver ticket ended by a logout: log in again";
 	}
 	return "bad approver ticket";
 }

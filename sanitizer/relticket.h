@@ -22,6 +22,7 @@
 
 enum relticket_result {
 	RELTICKET_OK = 0, RELTICKET_MALFORMED = -1, RELTICKET_BAD_MAC = -2, RELTICKET_EXPIRED = -3,
+	RELTICKET_LOGGED_OUT = -4,   /* not relticket_verify's: the daemon's revocations (relrevoke.c) */
 };
 
 /* Writes the ticket into out. Returns 0, or -1 for a name or session of the wrong form. */
@@ -34,6 +35,8 @@ int relticket_make(const uint8_t key[RELTICKET_KEY_LEN], const char *name, int64
  */
 enum relticket_result relticket_verify(const uint8_t key[RELTICKET_KEY_LEN], const char *ticket,
     const char *session, int64_t now, char name[RELTICKET_NAME_MAX + 1]);
+/* The expiry written in a ticket (trust it only after relticket_verify said OK). 0, or -1 for a bad form. */
+int relticket_expiry(const char *ticket, int64_t *expiry);
 const char *relticket_result_text(enum relticket_result r);
 
 #endif

@@ -13,11 +13,16 @@ fuzz_relsock_ticket(const struct relsock_req *req)
 	static const uint8_t key[RELTICKET_KEY_LEN] = { 1, 2, 3 };
 	char name[RELTICKET_NAME_MAX + 1];
 	enum relticket_result r;
+	int64_t expiry = -1;
 
-	if (req->verb != RELSOCK_PAPPROVE && req->verb != RELSOCK_PREFUSE && req->verb != RELSOCK_STATUS)
+	if (req->verb != RELSOCK_PAPPROVE && req->verb != RELSOCK_PREFUSE && req->verb != RELSOCK_STATUS &&
+	    req->verb != RELSOCK_PLOGOUT)
 		return;
 	r = relticket_verify(key, req->field[0], req->field[1], 0, name);
 	if (r == RELTICKET_OK || strlen(name) > RELTICKET_NAME_MAX || (r == RELTICKET_MALFORMED && name[0]))
+		abort();
+	/* the expiry the revocation check reads: only from a well-formed ticket, never negative */
+	if (relticket_expiry(req->field[0], &expiry) == 0 ? expiry < 0 : r != RELTICKET_MALFORMED)
 		abort();
 }
 

@@ -227,6 +227,44 @@ raw_as nobody "$(printf 'PAPPROVE\t%s\t%s\t%s' "$t_j" "$sess2" "$preq")" >"$TG_T
 check_grep "a second, different approver releases" "^OK released $mid" "$TG_TMP/p.txt"
 check_grep "the release event names both daemon-verified approvers" "\"event\":\"quarantine_approve\".*\"request\":\"$preq\".*\"approvers\":\[\"hanako \(portal\)\",\"jiro \(portal\)\"\].*\"state\":\"released\"" "$ev"
 
+# -- logging out ends the ticket in the daemon (PLOGOUT from the portal, LOGOUT NAME from an admin)
+status_as_portal() { raw_as nobody "$(printf 'STATUS\t%s\t%s' "$1" "$2")" >"$TG_TMP/p.txt"; }
+raw_as nobody "$(printf 'PLOGOUT\t%s\t%s' "$forged" "$sess2")" >"$TG_TMP/p.txt"
+check_grep "a logout with a forged ticket is refused" "^ERR forged approver ticket" "$TG_TMP/p.txt"
+check_grep "(an event naming whom it claimed)" '"event":"quarantine_logout","operator_uid":65534.*"claimed_approver":"hanako","ok":false,"error":"forged approver ticket' "$ev"
+raw_as nobody "$(printf 'PLOGOUT\t%s\t%s' "$t_j" "$sess")" >"$TG_TMP/p.txt"
+check_grep "a logout with a real ticket but another session is refused" "^ERR forged approver ticket or not this session" "$TG_TMP/p.txt"
+status_as_portal "$t_j" "$sess2"
+check_grep "(neither revoked anything: jiro's ticket still works)" "^OK [0-9]* item" "$TG_TMP/p.txt"
+status_as_portal "$t_h" "$sess"
+check_grep "(nor hanako's)" "^OK [0-9]* item" "$TG_TMP/p.txt"
+raw_as nobody "$(printf 'PLOGOUT\t%s\t%s' "$t_j" "$sess2")" >"$TG_TMP/p.txt"
+check_grep "jiro logs out through the portal" "^OK approver jiro logged out" "$TG_TMP/p.txt"
+check_grep "(the daemon's event)" '"event":"quarantine_logout","operator_uid":65534.*"approver":"jiro","by":"portal","tickets_ended":true,"ok":true' "$ev"
+status_as_portal "$t_j" "$sess2"
+check_grep "jiro's ticket is refused after the logout" "^ERR approver ticket ended by a logout" "$TG_TMP/p.txt"
+check_grep "(with its event)" '"event":"quarantine_status","operator_uid":65534.*"claimed_approver":"jiro","ok":false,"error":"approver ticket ended by a logout' "$ev"
+raw_as nobody "$(printf 'PREFUSE\t%s\t%s\t%s\tno' "$t_j" "$sess2" "$req")" >"$TG_TMP/p.txt"
+check_grep "(for decisions too)" "^ERR approver ticket ended by a logout" "$TG_TMP/p.txt"
+t_j2=$(plogin jiro jiro-pass-22 "$(code_at "$sec_j" 30)" "$sess")
+status_as_portal "$t_j2" "$sess"
+[ -n "$t_j2" ] && check_grep "jiro's next login gives a ticket the logout does not touch" "^OK [0-9]* item" "$TG_TMP/p.txt" ||
+	fail "login after logout" "$(cat "$TG_TMP/login.txt")"
+raw_as nobody "$(printf 'LOGOUT\thanako')" >"$TG_TMP/p.txt"
+check_grep "the portal cannot end an approver's tickets by name" "^ERR not a member of the release admin group" "$TG_TMP/p.txt"
+check_grep "(that is an event)" '"event":"quarantine_denied","operator_uid":65534.*"request":"LOGOUT","ok":false' "$ev"
+status_as_portal "$t_h" "$sess"
+check_grep "(hanako's ticket still works)" "^OK [0-9]* item" "$TG_TMP/p.txt"
+as "$a1" -- logout hanako >"$TG_TMP/lo.txt" 2>&1
+check_grep "an admin ends every ticket of hanako (a stolen laptop)" "approver hanako: every ticket ended" "$TG_TMP/lo.txt"
+check_grep "(the event names the operator from the kernel)" "\"event\":\"quarantine_logout\",\"operator_uid\":$uid_a1,\"operator\":\"$a1\".*\"approver\":\"hanako\",\"by\":\"admin\",\"tickets_ended\":true,\"ok\":true" "$ev"
+status_as_portal "$t_h" "$sess"
+check_grep "hanako's first ticket is refused" "^ERR approver ticket ended by a logout" "$TG_TMP/p.txt"
+status_as_portal "$t_h2" "$sess2"
+check_grep "hanako's second ticket (another session) is refused" "^ERR approver ticket ended by a logout" "$TG_TMP/p.txt"
+status_as_portal "$t_j2" "$sess"
+check_grep "another approver's ticket still works" "^OK [0-9]* item" "$TG_TMP/p.txt"
+
 # -- approver lockout: kept by the daemon, across restarts, lifted by an admin
 for _ in 1 2 3; do plogin saburo saburo-pass-3 000000 "$sess" >/dev/null; done
 check_grep "wrong TOTP codes lock the approver (an event)" '"event":"quarantine_lockout","operator_uid":65534.*"kind":"user","target":"saburo","seconds":60' "$ev"

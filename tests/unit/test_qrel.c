@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "sanitizer/qrel_file.h"
+#include "sanitizer/relrevoke.h"
 #include "sanitizer/relsock_proto.h"
 #include "sanitizer/relticket.h"
 #include "sanitizer/reltoken.h"
@@ -46,6 +47,15 @@ proto_accepts_well_formed_requests(void)
 	    "\t0123456789abcdef\n", &req, buf, &err), 0);
 	CHECK_INT(parse("UNLOCK\t2001:db8::1\n", &req, buf, &err), 0);
 	CHECK_INT(parse("UNLOCK\tsaburo\n", &req, buf, &err), 0);
+	CHECK_INT(parse("PLOGOUT\ta1.1.61.00\t0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef\n",
+	    &req, buf, &err), 0);
+	CHECK(req.verb == RELSOCK_PLOGOUT && relsock_verb_is_portal(RELSOCK_PLOGOUT));
+	CHECK_INT(parse("LOGOUT\thanako@city\n", &req, buf, &err), 0);
+	CHECK(req.verb == RELSOCK_LOGOUT && !relsock_verb_is_portal(RELSOCK_LOGOUT));
+	/* a logout carries the session binding; a bare name or a short session is not one */
+	CHECK_INT(parse("PLOGOUT\ta1.1.61.00\n", &req, buf, &err), -1);
+	CHECK_INT(parse("PLOGOUT\thanako\t0123\n", &req, buf, &err), -1);
+	CHECK_INT(parse("LOGOUT\tha nako\n", &req, buf, &err), -1);
 }
 
 static void
@@ -273,6 +283,51 @@ ticket_round_trip_and_forgeries(void)
 	CHECK_INT(relticket_verify(tkey, "a1.2000.6a69726f", SESS_A, 1999, name), RELTICKET_MALFORMED);
 	CHECK_INT(relticket_verify(tkey, t, "0123", 1999, name), RELTICKET_MALFORMED);
 	CHECK_INT(relticket_make(tkey, "na me", 2000, SESS_A, t), -1);
+	{
+		int64_t expiry = 0;
+		CHECK_INT(relticket_make(tkey, "hanako@city", 2000, SESS_A, t), 0);
+		CHECK_INT(relticket_expiry(t, &expiry), 0);
+		CHECK_INT(expiry, 2000);
+		CHECK_INT(relticket_expiry("a1.x.00.00", &expiry), -1);
+	}
+}
+
+/* Logouts: a record per approver taken at the login, exact voiding, bounded, a re-login not caught. */
+static void
+revoke_ends_issued_tickets_only(void)
+{
+	struct relrevoke rv;
+	int64_t e1, e2, e3, ej, ek;
+
+	relrevoke_init(&rv, 2);
+	CHECK_INT(relrevoke_logout(&rv, "hanako", 1000), 0);   /* nothing issued: nothing to end */
+	CHECK_INT(relrevoke_issue(&rv, "hanako", 1000, 100, &e1), 0);
+	CHECK_INT(e1, 1100);
+	CHECK_INT(relrevoke_issue(&rv, "hanako", 1010, 100, &e2), 0);   /* a second session */
+	CHECK_INT(relrevoke_issue(&rv, "jiro", 1010, 100, &ej), 0);
+	CHECK(!relrevoke_is_void(&rv, "hanako", e1));
+	CHECK_INT(relrevoke_logout(&rv, "hanako", 1020), 1);
+	CHECK(relrevoke_is_void(&rv, "hanako", e1));
+	CHECK(relrevoke_is_void(&rv, "hanako", e2));                    /* every session of hanako */
+	CHECK(!relrevoke_is_void(&rv, "jiro", ej));                     /* not another approver's */
+	CHECK(!relrevoke_is_void(&rv, "saburo", 5000));
+	/* a login in the same second as the logout gets an expiry above the voided ones */
+	CHECK_INT(relrevoke_issue(&rv, "hanako", 1010, 100, &e3), 0);
+	CHECK_INT(e3, e2 + 1);
+	CHECK(!relrevoke_is_void(&rv, "hanako", e3));
+	CHECK_INT(relrevoke_logout(&rv, "hanako", 1020), 1);
+	CHECK(relrevoke_is_void(&rv, "hanako", e3));
+	CHECK_INT(relrevoke_logout(&rv, "hanako", 1020), 0);           /* again: nothing left live */
+	/* full (2 approvers with live tickets): a third is refused, no revocation is dropped */
+	CHECK_INT(relrevoke_issue(&rv, "saburo", 1030, 100, &ek), -1);
+	CHECK(relrevoke_is_void(&rv, "hanako", e3));
+	CHECK_INT(relrevoke_issue(&rv, "jiro", 1030, 100, &ej), 0);     /* an approver with a record still logs in */
+	/* once every ticket of hanako has expired her record is dropped to make room */
+	CHECK_INT(relrevoke_issue(&rv, "saburo", e3, 100, &ek), 0);
+	CHECK_INT(ek, e3 + 100);
+	CHECK(!relrevoke_is_void(&rv, "saburo", ek));
+	CHECK(relrevoke_is_void(&rv, "jiro", ej) == false);
+	relrevoke_free(&rv);
 }
 
 int
@@ -284,6 +339,7 @@ main(void)
 	UNIT_RUN(token_round_trip_and_forgeries);
 	UNIT_RUN(token_of_another_recipient_fails);
 	UNIT_RUN(ticket_round_trip_and_forgeries);
+	UNIT_RUN(revoke_ends_issued_tickets_only);
 	UNIT_RUN(file_write_stays_inside);
 	UNIT_RUN(file_to_user_dir);
 	UNIT_EXIT();
