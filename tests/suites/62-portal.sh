@@ -279,3 +279,58 @@ codes=()
 for _ in 1 2 3 4 5; do codes+=("$(queue_code)"); sleep 2; done
 [ "${codes[*]:0:3}" = "200 200 200" ] && [ "${codes[4]}" = 303 ] &&
 	pass "a busy session still ends at the absolute timeout" || fail "absolute timeout" "queue every 2 s gave: ${codes[*]}"
+
+# --- logging out ends the ticket in the daemon, not only the portal's session. A recording relay between
+# a third portal and the daemon (run as the portal's user, so the daemon sees the portal's uid) plays a
+# portal compromised after the logout: it kept the approver's ticket and session binding.
+for _ in $(seq 20); do lport=$((20000 + RANDOM % 20000)); port_free "$lport" && break; done
+sed -e "s/listen = \"127.0.0.1:$pport\"/listen = \"127.0.0.1:$lport\"/" -e "s|socket = \"$TG_TMP/run/q.sock\"|socket = \"$TG_TMP/relay/q.sock\"|" \
+	-e "s|events = \"$pev\"|events = \"$TG_TMP/portal3.json\"|" "$TG_TMP/site.conf" >"$TG_TMP/relay.conf"
+install -d -o "$pu" -m 700 "$TG_TMP/relay"
+as_pu() { setpriv --reuid="$pu" --regid="$(id -g "$pu")" --clear-groups "$@"; }
+as_pu /usr/bin/python3 -c '
+import os, socket, sys
+lst = socket.socket(socket.AF_UNIX); lst.bind(sys.argv[1]); lst.listen(8)
+while True:
+    c, _ = lst.accept(); line = b""
+    while not line.endswith(b"\n") and (chunk := c.recv(4096)):
+        line += chunk
+    with open(sys.argv[3], "ab") as log:
+        log.write(line)
+    d = socket.socket(socket.AF_UNIX); d.connect(sys.argv[2]); d.sendall(line)
+    while chunk := d.recv(65536):
+        c.sendall(chunk)
+    d.close(); c.close()' "$TG_TMP/relay/q.sock" "$TG_TMP/run/q.sock" "$TG_TMP/relay/lines" 2>"$TG_TMP/relay.log" &
+on_exit "kill $!"
+wait_for 10 test -S "$TG_TMP/relay/q.sock" || fail "recording relay listening" "$(cat "$TG_TMP/relay.log")"
+"$BIN/tiergate-portal" --config "$TG_TMP/relay.conf" 2>"$TG_TMP/portal3.log" &
+on_exit "kill $!"
+wait_for 10 bash -c "exec 3<>/dev/tcp/127.0.0.1/$lport" || fail "third portal listening" "$(cat "$TG_TMP/portal3.log")"
+s5=$(secret_of goro 'goro-pass-555') || fail "approver goro enrolled"
+jar="$TG_TMP/goro.jar" lb="https://127.0.0.1:$lport"
+curl -sk -c "$jar" -o "$TG_TMP/l.html" "$lb/login"
+csrf=$(sed -n 's/.*name="csrf" value="\([0-9a-f]*\)".*/\1/p' "$TG_TMP/l.html")
+code=$(curl -sk -b "$jar" -c "$jar" -o /dev/null -w '%{http_code}' --data "user=goro&password=goro-pass-555&otp=$(oathtool --totp -b "$s5")&csrf=$csrf" "$lb/login")
+qcode=$(curl -sk -b "$jar" -o "$TG_TMP/gq.html" -w '%{http_code}' "$lb/queue")
+[ "$code" = 303 ] && [ "$qcode" = 200 ] && pass "goro logs in (through the recording relay)" || fail "goro login" "HTTP $code, queue $qcode $(tail -2 "$TG_TMP/portal3.json")"
+kept=$(grep -a '^STATUS' "$TG_TMP/relay/lines" | tail -n 1)
+replay() { as_pu /usr/bin/python3 -c '
+import socket, sys
+s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); s.sendall(sys.argv[2].encode() + b"\n")
+out = b""
+while chunk := s.recv(4096):
+    out += chunk
+print(out.decode(), end="")' "$TG_TMP/run/q.sock" "$kept"; }
+replay >"$TG_TMP/rp.txt"
+[ -n "$kept" ] && check_grep "(the kept ticket works before the logout)" "^OK [0-9]* item" "$TG_TMP/rp.txt" ||
+	fail "ticket recorded by the relay" "$(cat "$TG_TMP/relay/lines" "$TG_TMP/relay.log")"
+lcsrf=$(sed -n 's/.*name="csrf" value="\([0-9a-f]*\)".*/\1/p' "$TG_TMP/gq.html" | head -n 1)
+code=$(curl -sk -b "$jar" -o /dev/null -w '%{http_code}' --data "csrf=$lcsrf" "$lb/logout")
+[ "$code" = 303 ] && pass "goro logs out (HTTP $code)" || fail "logout" "HTTP $code"
+check_grep "the portal's logout event says the daemon ended the ticket" '"event":"portal_logout","user":"goro".*"ok":true' "$TG_TMP/portal3.json"
+check_grep "(the daemon's own logout event)" "\"event\":\"quarantine_logout\",\"operator_uid\":$(id -u "$pu").*\"approver\":\"goro\",\"by\":\"portal\",\"tickets_ended\":true,\"ok\":true" "$ev"
+code=$(curl -sk -b "$jar" -o /dev/null -w '%{http_code}' "$lb/queue")
+[ "$code" = 303 ] && pass "the old session cookie is refused by the portal (HTTP $code to the login)" || fail "old cookie" "HTTP $code"
+replay >"$TG_TMP/rp.txt"
+check_grep "the kept ticket and session binding are refused by the daemon after the logout" "^ERR approver ticket ended by a logout" "$TG_TMP/rp.txt"
+check_grep "(with its event naming the approver)" '"event":"quarantine_status",.*"claimed_approver":"goro","ok":false,"error":"approver ticket ended by a logout' "$ev"
