@@ -99,7 +99,7 @@ echo
 echo "kakaricho logs out: the portal hands the ticket back and the daemon ends it (a portal taken over later cannot use it):"
 csrf=$(sed -n 's/.*name="csrf" value="\([0-9a-f]*\)".*/\1/p' "$tmp/queue.html" | head -n1)
 curl -sk -b "$tmp/kakaricho.jar" -o /dev/null --data "csrf=$csrf" "$base/logout"
-grep -o '"event":"quarantine_logout".*"approver":"kakaricho".*' "$tmp/events.json" | sed 's/"operator_pid":[0-9]*,//; s/^/  | /'
+grep -o '"event":"quarantine_logout".*"approver":"kakaricho".*' "$tmp/events.json" | sed 's/"operator_pid":[0-9]*,//; s/,"prev".*//; s/^/  | /'
 echo "\$ tiergate-quarantine --config site.conf logout kacho     (a stolen laptop: every ticket of kacho ends at once)"
 "$B/tiergate-quarantine" --config "$tmp/site.conf" logout kacho 2>&1 | sed 's/^/  | /'
-grep -o '"event":"quarantine_logout".*"approver":"kacho".*' "$tmp/events.json" | sed 's/"operator_pid":[0-9]*,//; s/^/  | /'
+grep -o '"event":"quarantine_logout".*"approver":"kacho".*' "$tmp/events.json" | sed 's/"operator_pid":[0-9]*,//; s/,"prev".*//; s/^/  | /'
