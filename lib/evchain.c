@@ -52,14 +52,36 @@ evchain_hash(const char *bytes, size_t len, char out[EVCHAIN_HEX])
 void
 evchain_last_line_hash(int fd, off_t size, char out[EVCHAIN_HEX])
 {
+	evchain_last_line(fd, size, out, NULL);
+}
+
+/* Whether a line is the event named event: {"timestamp":"...","event":"NAME" (a timestamp holds no quote). */
+static bool
+evchain_line_is(const char *line, size_t len, const char *event)
+{
+	static const char head[] = "{\"timestamp\":\"", key[] = "\",\"event\":\"";
+	size_t n = strlen(event), h = sizeof head - 1, k = sizeof key - 1;
+	const char *at;
+
+	if (len < h || memcmp(line, head, h) != 0 || (at = memchr(line + h, '"', len - h)) == NULL)
+		return false;
+	if ((size_t)(line + len - at) < k + n + 1 || memcmp(at, key, k) != 0)
+		return false;
+	return memcmp(at + k, event, n) == 0 && at[k + n] == '"';
+}
+
+bool
+evchain_last_line(int fd, off_t size, char out[EVCHAIN_HEX], const char *event)
+{
 	size_t want = size > (off_t)EVCHAIN_LINE_MAX ? EVCHAIN_LINE_MAX : (size_t)size;
 	char *buf;
 	ssize_t got;
 	size_t end, start;
+	bool is = false;
 
 	if (size <= 0 || (buf = malloc(want)) == NULL) {
 		memcpy(out, EVCHAIN_GENESIS, EVCHAIN_HEX);
-		return;
+		return false;
 	}
 	got = pread(fd, buf, want, size - (off_t)want);
 	end = got > 0 ? (size_t)got : 0;
@@ -68,7 +90,10 @@ evchain_last_line_hash(int fd, off_t size, char out[EVCHAIN_HEX])
 	for (start = end; start > 0 && buf[start - 1] != '\n'; start--)
 		;
 	evchain_hash(buf + start, end - start, out);
+	if (event)
+		is = evchain_line_is(buf + start, end - start, event);
 	free(buf);
+	return is;
 }
 
 bool

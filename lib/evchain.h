@@ -25,6 +25,8 @@ void evchain_hash_line(const char *head, size_t head_len, const char *tail, char
 void evchain_hash(const char *bytes, size_t len, char out[EVCHAIN_HEX]);
 /* out = hash of the last line of the file (size bytes long), or EVCHAIN_GENESIS when empty. */
 void evchain_last_line_hash(int fd, off_t size, char out[EVCHAIN_HEX]);
+/* The same, and whether that last line is the event named event (NULL: never). */
+bool evchain_last_line(int fd, off_t size, char out[EVCHAIN_HEX], const char *event);
 /* The "prev" a line carries (at its end), or false when it has none. */
 bool evchain_line_prev(const char *line, size_t len, char prev[EVCHAIN_HEX]);
 

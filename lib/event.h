@@ -67,7 +67,18 @@ struct ev_sink *ev_sink_fd(int fd);
 void ev_sink_close(struct ev_sink *sink);
 /* Writes the finished line atomically (one write). Returns 0 or -1 (errno set). */
 int ev_emit(struct ev_sink *sink, struct jbuf *jb);
-/* Re-opens the path (after log rotation, on SIGHUP). */
+/*
+ * After log rotation (on SIGHUP): ev_sink_reopen opens the path again; a process that
+ * may not open files is handed the new one (ev_sink_new_fd in a process that may, then
+ * ev_sink_swap, which takes fd and refuses anything but a regular file). Either way the
+ * new file's first line chains to the old file's last, whichever process writes first
+ * (lib/evsink.c). follow: the process may open the path again by itself when it finds
+ * its file rotated under it (short-lived children); otherwise its lines wait in memory
+ * for ev_sink_swap or ev_sink_reopen.
+ */
 int ev_sink_reopen(struct ev_sink *sink);
+int ev_sink_new_fd(const struct ev_sink *sink);
+int ev_sink_swap(struct ev_sink *sink, int fd);
+void ev_sink_follow(struct ev_sink *sink, bool follow);
 
 #endif

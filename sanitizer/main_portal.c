@@ -51,12 +51,26 @@ portal_on_signal(evutil_socket_t fd, short what, void *arg)
 	event_base_loopbreak(arg);
 }
 
+/* SIGHUP: the event file is opened again after log rotation (made for the portal's user). */
+static void
+portal_on_hup(evutil_socket_t fd, short what, void *arg)
+{
+	struct portal *p = arg;
+
+	(void)fd;
+	(void)what;
+	if (ev_sink_reopen(p->events) < 0)
+		log_warn("SIGHUP: reopening the event file %s", p->conf.events);
+	else
+		log_info("SIGHUP: event file reopened");
+}
+
 static int
 portal_run(struct portal *p)
 {
 	struct event_base *base = event_base_new();
 	struct evhttp *http;
-	struct event *sig_term, *sig_int;
+	struct event *sig_term, *sig_int, *sig_hup;
 
 	if (base == NULL || (http = portal_http_new(base, p)) == NULL)
 		return 1;
@@ -67,11 +81,14 @@ portal_run(struct portal *p)
 	sig_term = evsignal_new(base, SIGTERM, portal_on_signal, base);
 	sig_int = evsignal_new(base, SIGINT, portal_on_signal, base);
 	event_add(sig_term, NULL);
+	sig_hup = evsignal_new(base, SIGHUP, portal_on_hup, p);
 	event_add(sig_int, NULL);
+	event_add(sig_hup, NULL);
 	log_info("listening on https://%s/ (release socket %s)", p->conf.listen, p->conf.socket);
 	event_base_dispatch(base);
 	event_free(sig_term);
 	event_free(sig_int);
+	event_free(sig_hup);
 	evhttp_free(http);
 	event_base_free(base);
 	ev_sink_close(p->events);

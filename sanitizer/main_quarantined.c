@@ -15,13 +15,15 @@
 #include "sanitizer/qrel_daemon.h"
 #include "sanitizer/qrel_int.h"
 
-static volatile int qrel_stop;
+static volatile int qrel_stop, qrel_reopen;
 
 static void
 qrel_on_signal(int sig)
 {
-	(void)sig;
-	qrel_stop = 1;
+	if (sig == SIGHUP)
+		qrel_reopen = 1;   /* the event file after log rotation */
+	else
+		qrel_stop = 1;
 }
 
 static void
@@ -163,6 +165,8 @@ main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	signal(SIGTERM, qrel_on_signal);
 	signal(SIGINT, qrel_on_signal);
+	signal(SIGHUP, qrel_on_signal);
+	d.reopen = &qrel_reopen;
 	qrel_daemon_listen(&d);   /* before the umask: the socket's directory must be searchable */
 	umask(077);
 	log_info("listening on %s (admin group %s, %u approval(s))", sc.release_socket, sc.admin_group,

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "lib/conf.h"
+#include "lib/event.h"
 #include "lib/log.h"
 #include "lib/util.h"
 #include "lib/evforward.h"
@@ -84,8 +85,19 @@ read_inotify(int fd, struct spool *s)
 	}
 }
 
+/* SIGHUP: the event files are opened again (after log rotation); it meant nothing before. */
 static void
-run(struct spool *s, const struct san_config *sc, int sfd, int ifd)
+reopen_events(struct spool *s, struct san_ctx *ctx)
+{
+	if (ev_sink_reopen(spool_events(s)) < 0)
+		log_warn("spoold: SIGHUP: reopening the spool event file");
+	if (ev_sink_reopen(san_ctx_events(ctx)) < 0)
+		log_warn("spoold: SIGHUP: reopening the sanitizer event file");
+	log_info("spoold: SIGHUP: event files reopened");
+}
+
+static void
+run(struct spool *s, struct san_ctx *ctx, const struct san_config *sc, int sfd, int ifd)
 {
 	time_t last_expire = 0;
 
@@ -96,7 +108,9 @@ run(struct spool *s, const struct san_config *sc, int sfd, int ifd)
 			fatal("poll");
 		if (r > 0 && (p[0].revents & POLLIN)) {
 			struct signalfd_siginfo si;
-			if (read(sfd, &si, sizeof si) == sizeof si && si.ssi_signo != SIGHUP) {
+			if (read(sfd, &si, sizeof si) == sizeof si && si.ssi_signo == SIGHUP) {
+				reopen_events(s, ctx);
+			} else {
 				log_info("spoold: signal %u: finishing files in progress", si.ssi_signo);
 				return;
 			}
@@ -159,7 +173,7 @@ main(int argc, char **argv)
 		fatal("inotify on %s", sp.inbox);
 	log_info("spoold: watching %s -> %s (%u workers)", sp.inbox, sp.outbox, sp.workers);
 	spool_scan(s);
-	run(s, &sc, sfd, ifd);
+	run(s, ctx, &sc, sfd, ifd);
 	spool_stop(s);
 	san_ctx_free(ctx);
 	san_config_free(&sc);

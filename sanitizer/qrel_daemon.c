@@ -283,6 +283,13 @@ qrel_daemon_run(struct qrel_daemon *d, volatile int *stop)
 		conns[i].fd = -1;
 	while (!*stop) {
 		uint64_t now = clock_mono_us();
+		if (d->reopen && *d->reopen) {
+			*d->reopen = 0;
+			if (ev_sink_reopen(d->events) < 0)
+				log_warn("SIGHUP: reopening the event file");
+			else
+				log_info("SIGHUP: event file reopened");
+		}
 		pfd[0] = (struct pollfd){ d->listen_fd, POLLIN, 0 };
 		for (int i = 0; i < QREL_CONNS; i++)
 			pfd[i + 1] = (struct pollfd){ conns[i].fd, POLLIN, 0 };   /* fd -1 is ignored by poll */

@@ -28,6 +28,7 @@ struct qrel_logins {
 struct qrel_daemon {
 	struct san_config *sc;
 	struct ev_sink *events;
+	volatile int *reopen;   /* set by SIGHUP: events opened again (log rotation) */
 	int listen_fd;
 	bool have_key, have_portal, have_approvers;
 	struct qrel_logins login;

@@ -757,3 +757,9 @@ spool_stop(struct spool *s)
 	spool_config_free(&s->cfg);
 	free(s);
 }
+
+struct ev_sink *
+spool_events(struct spool *s)
+{
+	return s->events;
+}

@@ -30,6 +30,8 @@ void spool_offer(struct spool *s, const char *name);
 void spool_scan(struct spool *s);
 /* Lets the files being sanitized finish, stops the workers; queued files stay for the next run. */
 void spool_stop(struct spool *s);
+/* The spool's event sink (NULL without one): ev_sink_reopen after log rotation. */
+struct ev_sink *spool_events(struct spool *s);
 /* True when nothing is queued or in progress (tests, shutdown). */
 int spool_idle(struct spool *s);
 

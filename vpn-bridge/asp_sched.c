@@ -8,6 +8,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "lib/event.h"
 #include "lib/log.h"
 #include "vpn-bridge/asp.h"
 
@@ -40,6 +41,7 @@ asp_sched_loop(const struct bridge_conf *conf, struct ev_sink *events)
 	prctl(PR_SET_PDEATHSIG, SIGTERM, 0, 0, 0);
 	signal(SIGTERM, SIG_DFL);
 	signal(SIGCHLD, SIG_DFL);
+	ev_sink_follow(events, true);   /* root, not sandboxed: finds the rotated event file itself */
 	for (;;) {
 		sleep(conf->asp_check_interval);   /* at start, asp-check's last results stand */
 		if (getppid() == 1)

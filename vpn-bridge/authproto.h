@@ -43,7 +43,8 @@ struct authres {
  * (AUTHEND_USER) or of a device (AUTHEND_DEVICE) whose access was revoked. Told apart from
  * an authres by its size and its id 0, which no request carries.
  */
-enum authend_kind { AUTHEND_USER = 1, AUTHEND_DEVICE = 2, AUTHEND_RELOAD = 3 /* SIGHUP: re-read the CRL */ };
+enum authend_kind { AUTHEND_USER = 1, AUTHEND_DEVICE = 2, AUTHEND_RELOAD = 3 /* SIGHUP: re-read the CRL */,
+	AUTHEND_REOPEN = 4 /* SIGHUP: the event file after rotation, its descriptor passed (SCM_RIGHTS) */ };
 #define AUTHEND_ID 0u
 
 struct authend {

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "lib/evadmin.h"
+#include "lib/event.h"
 #include "lib/log.h"
 #include "lib/util.h"
 #include "vpn-bridge/ctlcmd.h"
@@ -45,6 +46,48 @@ control_tell_reload(const int *fds, int n)
 	for (int i = 0; i < n; i++)
 		if (send(fds[i], &end, sizeof end, MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
 			log_warn("cannot tell relay %d to reload", i);
+}
+
+/*
+ * SIGHUP after log rotation: the auth process opens the event file by its path and hands
+ * each relay a descriptor of it (SCM_RIGHTS beside an AUTHEND_REOPEN record): the relays,
+ * under seccomp and Landlock, open no file for writing themselves.
+ */
+static void
+control_reopen_events(struct auth *a, const int *fds, int n)
+{
+	struct ev_sink *events = auth_events(a);
+	union { struct cmsghdr align; char buf[CMSG_SPACE(sizeof(int))]; } ctl;
+	struct authend end;
+	struct iovec iov = { &end, sizeof end };
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.buf,
+		.msg_controllen = sizeof ctl.buf };
+	struct cmsghdr *cm;
+	struct stat st;
+	int fd = ev_sink_new_fd(events);
+
+	if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		if (fd >= 0)
+			close(fd);   /* stdout or a pipe: nothing rotates */
+		return;
+	}
+	memset(&end, 0, sizeof end);
+	end.id = AUTHEND_ID;
+	end.kind = AUTHEND_REOPEN;
+	str_copy(end.reason, "SIGHUP", sizeof end.reason);
+	memset(&ctl, 0, sizeof ctl);
+	cm = CMSG_FIRSTHDR(&msg);
+	cm->cmsg_level = SOL_SOCKET;
+	cm->cmsg_type = SCM_RIGHTS;
+	cm->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(cm), &fd, sizeof fd);
+	for (int i = 0; i < n; i++)
+		if (sendmsg(fds[i], &msg, MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
+			log_warn("cannot hand relay %d the reopened event file", i);
+	if (ev_sink_swap(events, fd) < 0)
+		log_warn("SIGHUP: reopening the event file");
+	else
+		log_info("SIGHUP: event file reopened, the relays handed it");
 }
 
 static int
@@ -213,6 +256,7 @@ control_serve(struct auth *a, const int *fds, int n, int control_fd)
 		int ready = poll(pfd, (nfds_t)n + 1, 1000);
 		if (control_hup) {
 			control_hup = 0;
+			control_reopen_events(a, fds, n);
 			control_tell_reload(fds, n);
 		}
 		if (ready < 0) {

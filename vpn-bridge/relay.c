@@ -600,22 +600,65 @@ relay_end_sessions(struct relay *r, struct authend *end)
 	}
 }
 
+/* A descriptor that came with a record (SCM_RIGHTS), or -1. */
+static int
+relay_auth_fd(struct msghdr *msg)
+{
+	int fd = -1;
+
+	for (struct cmsghdr *cm = CMSG_FIRSTHDR(msg); cm != NULL; cm = CMSG_NXTHDR(msg, cm))
+		if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS &&
+		    cm->cmsg_len == CMSG_LEN(sizeof(int))) {
+			if (fd >= 0)
+				close(fd);
+			memcpy(&fd, CMSG_DATA(cm), sizeof fd);
+		}
+	return fd;
+}
+
+/*
+ * AUTHEND_REOPEN: the event file after rotation, opened by the auth process (this process
+ * opens no file for writing). Only a regular file is taken (ev_sink_swap checks with fstat).
+ */
+static void
+relay_events_reopened(struct relay *r, int fd)
+{
+	if (fd < 0) {
+		log_warnx("event file reopened without its descriptor: ignored");
+		return;
+	}
+	if (ev_sink_swap(r->events, fd) < 0)
+		log_warnx("the reopened event file handed over is not a regular file: ignored");
+}
+
 static void
 relay_auth_answer(evutil_socket_t fd, short what, void *arg)
 {
 	struct relay *r = arg;
 	union { struct authres res; struct authend end; } msg;
+	union { struct cmsghdr align; char buf[CMSG_SPACE(sizeof(int))]; } ctl;
+	struct iovec iov = { &msg, sizeof msg };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.buf,
+		.msg_controllen = sizeof ctl.buf };
 	struct authres res;
 	struct relay_conn *c;
 	ssize_t got;
+	int passed;
 
 	(void)what;
-	got = recv(fd, &msg, sizeof msg, MSG_DONTWAIT);
+	got = recvmsg(fd, &mh, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
 	if (got == 0) {
 		log_warnx("auth process has gone; stopping");
 		event_base_loopbreak(r->base);
 		return;
 	}
+	passed = got > 0 ? relay_auth_fd(&mh) : -1;
+	if (got == (ssize_t)sizeof msg.end && msg.end.id == AUTHEND_ID && msg.end.kind == AUTHEND_REOPEN) {
+		relay_events_reopened(r, passed);
+		return;
+	}
+	if (passed >= 0)
+		close(passed);   /* only the reopened event file comes with a descriptor */
 	if (got == (ssize_t)sizeof msg.end && msg.end.id == AUTHEND_ID) {
 		if (msg.end.kind == AUTHEND_RELOAD)
 			crl_watch_check(r->crl, true);
