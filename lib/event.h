@@ -72,11 +72,14 @@ int ev_emit(struct ev_sink *sink, struct jbuf *jb);
  * may not open files is handed the new one (ev_sink_new_fd in a process that may, then
  * ev_sink_swap, which takes fd and refuses anything but a regular file). Either way the
  * new file's first line chains to the old file's last, whichever process writes first
- * (lib/evsink.c). follow: the process may open the path again by itself when it finds
- * its file rotated under it (short-lived children); otherwise its lines wait in memory
- * for ev_sink_swap or ev_sink_reopen.
+ * (lib/evsink.c). follow: the process may open the path again by itself, and does when
+ * the path names another file or its file ends in "log_rotated" (slow writers, children
+ * that are not sandboxed); otherwise lines written after another process sealed the old
+ * file wait in memory for ev_sink_swap or ev_sink_reopen.
  */
 int ev_sink_reopen(struct ev_sink *sink);
+/* Opens the path again only if it names another file now (renamed by logrotate); follow does it at each line. */
+int ev_sink_refresh(struct ev_sink *sink);
 int ev_sink_new_fd(const struct ev_sink *sink);
 int ev_sink_swap(struct ev_sink *sink, int fd);
 void ev_sink_follow(struct ev_sink *sink, bool follow);

@@ -180,6 +180,34 @@ ev_sink_reopen(struct ev_sink *sink)
 	return rc;
 }
 
+/* Under the mutex: the path names another file than ours (renamed by logrotate): open it. */
+static int
+ev_sink_refresh_locked(struct ev_sink *sink)
+{
+	struct stat at_path, ours;
+	int fd;
+
+	if (sink->path == NULL || strcmp(sink->path, "-") == 0 || stat(sink->path, &at_path) < 0 ||
+	    fstat(sink->fd, &ours) < 0 || (at_path.st_dev == ours.st_dev && at_path.st_ino == ours.st_ino))
+		return 0;
+	if ((fd = ev_open_path(sink->path)) < 0)
+		return -1;
+	return ev_sink_change(sink, fd);
+}
+
+int
+ev_sink_refresh(struct ev_sink *sink)
+{
+	int rc;
+
+	if (sink == NULL)
+		return 0;
+	pthread_mutex_lock(&sink->lock);
+	rc = ev_sink_refresh_locked(sink);
+	pthread_mutex_unlock(&sink->lock);
+	return rc;
+}
+
 int
 ev_sink_new_fd(const struct ev_sink *sink)
 {
@@ -360,6 +388,8 @@ ev_emit_locked(struct ev_sink *sink, const char *buf, size_t len, bool may_hold)
 
 	if (!sink->chain)
 		return ev_write_all(sink->fd, &iov, 1);
+	if (sink->follow && may_hold)
+		ev_sink_refresh_locked(sink);   /* a stat(2) a line: follow is for the few, slow writers */
 	if (sink->held_len && may_hold)
 		return ev_hold(sink, buf, len) ? 0 : ev_emit_chained(sink, buf, len, false);
 	rc = ev_emit_chained(sink, buf, len, may_hold);

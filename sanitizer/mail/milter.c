@@ -369,6 +369,7 @@ milter_eom(SMFICTX *ctx)
 		return SMFIS_TEMPFAIL;
 	if (!m->selected)
 		return SMFIS_CONTINUE;
+	ev_sink_refresh(milter_events);   /* logrotate renamed mail.json: let go of the old file */
 	if (m->too_big) {
 		smfi_setreply(ctx, "552", "5.3.4", (char *)"tiergate: message too big to be sanitized");
 		return SMFIS_REJECT;
@@ -463,6 +464,8 @@ milter_start(void)
 		milter_events = ev_sink_open(milter_cfg.events);
 	else if (sc.events)
 		milter_events = ev_sink_open(sc.events);
+	/* libmilter stops the milter on SIGHUP: after log rotation the milter follows the path itself */
+	ev_sink_follow(milter_events, true);
 	san_config_free(&sc);
 	if (dir_make_all(milter_cfg.spool_dir, 0700) < 0)
 		fatal("spool directory %s", milter_cfg.spool_dir);

@@ -365,6 +365,7 @@ milter_child_main(int argc, char **argv)
 		milter_child_office(san, &sc, false);
 		struct mail_envelope env = { a.sender, a.rcpts, a.n_rcpts, "milter" };
 		sink = mc.events ? ev_sink_open(mc.events) : NULL;
+		ev_sink_follow(sink, true);
 		struct milter_child_ctx cx = { mail, san, &sc, &mc.mail, sink ? sink : san_ctx_events(san),
 			sandbox_can_setuid() ? mc.parser_uid_base : 0, NULL };
 		rc = milter_child_sanitize(&cx, &env, a.quarantine_only, a.slot, 0, 1, 3);

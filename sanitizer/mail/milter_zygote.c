@@ -334,6 +334,9 @@ milter_zygote_loop(int sock, const struct milter_child_ctx *cx)
 		pid_t pid;
 		if (r < 0)
 			continue;
+		/* logrotate renamed the event files: the message process starts with the new ones */
+		ev_sink_refresh(cx->sink);
+		ev_sink_refresh(san_ctx_events(cx->san));
 		pid = fork();
 		if (pid == 0) {
 			close(sock);
@@ -374,6 +377,8 @@ milter_zygote_main(int argc, char **argv)
 	if (!sandbox_can_setuid() && mc.parser_uid_base != 0)
 		log_warnx("milter: neither root nor CAP_SETUID and CAP_SETGID: the MIME parser keeps the daemon's uid");
 	sink = mc.events ? ev_sink_open(mc.events) : san_ctx_events(san);
+	ev_sink_follow(sink, true);   /* message processes are not sandboxed: they may follow the path */
+	ev_sink_follow(san_ctx_events(san), true);
 	struct milter_child_ctx cx = { mail, san, &sc, &mc.mail, sink,
 		sandbox_can_setuid() ? mc.parser_uid_base : 0, NULL };
 	milter_zygote_loop(3, &cx);
