@@ -1,0 +1,61 @@
+# rotate.sh -- sourced by the rotation suites: a logrotate config made from debian/tiergate.logrotate, and the checks after it.
+#
+#   rotate_conf /var/log/tiergate/bridge.json "$TG_TMP/events.json" "kill -HUP $PID" >"$TG_TMP/lr.conf"
+#   logrotate -f -s "$TG_TMP/lr.state" "$TG_TMP/lr.conf"
+#   rotate_fd_checks NAME OLD NEW PID...     # each PID holds NEW and no longer OLD
+#   rotate_chain_checks NAME OLD NEW         # tiergate-audit verify OLD, and --after OLD NEW
+
+# rotate_conf PACKAGED-PATH TEST-FILE POSTROTATE-COMMAND: the package's stanza for
+# PACKAGED-PATH (alone), pointed at TEST-FILE, made for the test's user, its postrotate
+# (systemctl) replaced by the command ("" for a stanza without one).
+rotate_conf() {
+	local stanza
+	stanza=$(awk -v p="$1" '
+		$0 ~ /^\/var\/log/ && index($0, p) { on = 1; print p " {"; next }
+		on { print } on && /^}/ { exit }' "$ROOT/debian/tiergate.logrotate")
+	[ -n "$stanza" ] || { echo "no stanza for $1 in debian/tiergate.logrotate" >&2; return 1; }
+	printf '%s\n' "$stanza" | awk -v f="$2" -v cmd="$3" -v owner="$(id -un) $(id -gn)" '
+		NR == 1 { print f " {"; next }
+		/^\tcreate / { print "\tcreate " $2 " " owner; next }
+		/^\tpostrotate/ { print; print "\t\t" cmd; skip = 1; next }
+		/^\tendscript/ { skip = 0 }
+		!skip { print }'
+}
+
+# rotate_holds PID FILE: PID has FILE open (a descriptor that names it).
+rotate_holds() {
+	local fd
+	for fd in /proc/"$1"/fd/*; do
+		[ "$(readlink "$fd" 2>/dev/null)" = "$2" ] && return 0
+	done
+	return 1
+}
+
+# rotate_fd_checks NAME OLD NEW PID...: every PID writes to NEW and has let go of OLD.
+rotate_fd_checks() {
+	local name=$1 old=$2 new=$3 pid bad=""
+	shift 3
+	for pid in "$@"; do
+		wait_for 10 rotate_holds "$pid" "$new" || bad="$bad $pid:not-on-new"
+		rotate_holds "$pid" "$old" && bad="$bad $pid:still-on-old"
+	done
+	if [ -z "$bad" ]; then pass "$name: processes $* hold the new file, none the old one"
+	else fail "$name: descriptors after the rotation" "$bad"; ls -l /proc/"$1"/fd 2>&1 | sed 's/^/  | /'; fi
+}
+
+# rotate_chain_checks NAME OLD NEW: the old file intact and ended by log_rotated; the new one continues it.
+rotate_chain_checks() {
+	local out
+	if out=$("$BIN/tiergate-audit" verify "$2" 2>&1) && tail -n1 "$2" | grep -q '"event":"log_rotated"'; then
+		pass "$1: old file intact, its last line log_rotated"
+	else fail "$1: old file" "$out; last line: $(tail -n1 "$2" | cut -c1-200)"; fi
+	if out=$("$BIN/tiergate-audit" verify --after "$2" "$3" 2>&1); then
+		pass "$1: tiergate-audit verify --after OLD NEW: $(echo "$out" | tail -n1)"
+	else fail "$1: tiergate-audit verify --after OLD NEW" "$out"; fi
+}
+
+# rotate_count FILE... ERE: lines matching ERE across the files.
+rotate_count() {
+	local re=${*: -1}
+	cat "${@:1:$#-1}" 2>/dev/null | grep -Ec -- "$re"
+}
