@@ -7,12 +7,13 @@
 
 # rotate_conf PACKAGED-PATH TEST-FILE POSTROTATE-COMMAND: the package's stanza for
 # PACKAGED-PATH (alone), pointed at TEST-FILE, made for the test's user, its postrotate
-# (systemctl) replaced by the command ("" for a stanza without one).
+# (systemctl) replaced by the command ("" for a stanza without one). TG_LOGROTATE names
+# another file to take the stanza from (an older package's, to see what it did).
 rotate_conf() {
 	local stanza
 	stanza=$(awk -v p="$1" '
 		$0 ~ /^\/var\/log/ && index($0, p) { on = 1; print p " {"; next }
-		on { print } on && /^}/ { exit }' "$ROOT/debian/tiergate.logrotate")
+		on { print } on && /^}/ { exit }' "${TG_LOGROTATE:-$ROOT/debian/tiergate.logrotate}")
 	[ -n "$stanza" ] || { echo "no stanza for $1 in debian/tiergate.logrotate" >&2; return 1; }
 	printf '%s\n' "$stanza" | awk -v f="$2" -v cmd="$3" -v owner="$(id -un) $(id -gn)" '
 		NR == 1 { print f " {"; next }
@@ -49,9 +50,9 @@ rotate_chain_checks() {
 	if out=$("$BIN/tiergate-audit" verify "$2" 2>&1) && tail -n1 "$2" | grep -q '"event":"log_rotated"'; then
 		pass "$1: old file intact, its last line log_rotated"
 	else fail "$1: old file" "$out; last line: $(tail -n1 "$2" | cut -c1-200)"; fi
-	if out=$("$BIN/tiergate-audit" verify --after "$2" "$3" 2>&1); then
+	if out=$("$BIN/tiergate-audit" verify --after "$2" "$3" 2>&1) && [ -s "$3" ]; then
 		pass "$1: tiergate-audit verify --after OLD NEW: $(echo "$out" | tail -n1)"
-	else fail "$1: tiergate-audit verify --after OLD NEW" "$out"; fi
+	else fail "$1: tiergate-audit verify --after OLD NEW (new file not empty)" "$out"; fi
 }
 
 # rotate_count FILE... ERE: lines matching ERE across the files.
