@@ -1,5 +1,6 @@
 /* test_lib.c -- unit tests for lib/: JSON escaping, reading back metadata, addresses and prefixes, config diagnostics. */
 #include <fcntl.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -290,6 +291,114 @@ event_chain_survives_rotation(void)
 	rmdir(dir);
 }
 
+/* Line n (from 1) of a file, without its newline, into out; false when there is none. */
+static bool
+line_of(const char *path, int n, char *out, size_t size)
+{
+	FILE *f = fopen(path, "r");
+	bool found = false;
+
+	if (f == NULL)
+		return false;
+	for (int i = 1; fgets(out, (int)size, f) != NULL; i++)
+		if (i == n) {
+			out[strcspn(out, "\n")] = '\0';
+			found = true;
+			break;
+		}
+	fclose(f);
+	return found;
+}
+
+/* prev of line n of path equals the hash of the line given (a whole line). */
+static bool
+chains_to(const char *path, int n, const char *line_before)
+{
+	char line[1024], prev[EVCHAIN_HEX], want[EVCHAIN_HEX];
+
+	if (!line_of(path, n, line, sizeof line) || !evchain_line_prev(line, strlen(line), prev))
+		return false;
+	evchain_hash(line_before, strlen(line_before), want);
+	return strcmp(prev, want) == 0;
+}
+
+/*
+ * Two writers of one file (as the bridge's auth process and relay): B wrote last, then the
+ * file is renamed and A changes over first. A's first line in the new file must chain to
+ * the old file's real end (B's line, then the log_rotated seal A adds), not to A's own
+ * last line; B, still on the old file, must not write behind the seal: its line waits
+ * and goes to the new file when B is handed it. C follows the path itself.
+ */
+static void
+event_chain_rotation_two_writers(void)
+{
+	char dir[] = "/tmp/tg-test-lib.XXXXXX", path[64], old[64], line[1024], seal[1024], first[1024];
+	struct ev_sink *a, *b, *c;
+
+	CHECK(mkdtemp(dir) != NULL);
+	snprintf(path, sizeof path, "%s/ev", dir);
+	snprintf(old, sizeof old, "%s/ev.1", dir);
+	a = ev_sink_open(path);
+	b = ev_sink_open(path);
+	c = ev_sink_open(path);
+	CHECK(a != NULL && b != NULL && c != NULL);
+	if (a == NULL || b == NULL || c == NULL)
+		return;
+	ev_sink_follow(c, true);
+	emit_one(a, 1);
+	emit_one(b, 2);
+	CHECK(rename(path, old) == 0);
+	CHECK(ev_sink_reopen(a) == 0);
+	emit_one(a, 3);
+	emit_one(b, 4);   /* B has not changed over: held, not written behind the seal */
+	CHECK(line_of(old, 2, line, sizeof line) && strstr(line, "\"seq\":2") != NULL);
+	CHECK(line_of(old, 3, seal, sizeof seal) && strstr(seal, "\"event\":\"log_rotated\"") != NULL);
+	CHECK(!line_of(old, 4, line, sizeof line));
+	CHECK(line_of(old, 2, line, sizeof line) && chains_to(old, 3, line));
+	CHECK(chains_to(path, 1, seal));
+	CHECK(ev_sink_swap(b, open(path, O_RDWR | O_APPEND)) == 0);   /* as the relay is handed it */
+	emit_one(c, 5);
+	CHECK(line_of(path, 1, first, sizeof first) && strstr(first, "\"seq\":3") != NULL);
+	CHECK(line_of(path, 2, line, sizeof line) && strstr(line, "\"seq\":4") != NULL && chains_to(path, 2, first));
+	CHECK(line_of(path, 3, line, sizeof line) && strstr(line, "\"seq\":5") != NULL);
+	CHECK(ev_sink_swap(b, open("/dev/null", O_WRONLY)) < 0);   /* only a regular file is taken */
+	ev_sink_close(a);
+	ev_sink_close(b);
+	ev_sink_close(c);
+	unlink(path);
+	unlink(old);
+	rmdir(dir);
+}
+
+/* A process that opens the new, empty file after a rotation (an admin tool) continues PATH.1. */
+static void
+event_chain_fresh_writer_continues_dot1(void)
+{
+	char dir[] = "/tmp/tg-test-lib.XXXXXX", path[64], old[64], last[1024];
+	struct ev_sink *sink;
+	int fd;
+
+	CHECK(mkdtemp(dir) != NULL);
+	snprintf(path, sizeof path, "%s/ev", dir);
+	snprintf(old, sizeof old, "%s/ev.1", dir);
+	sink = ev_sink_open(old);
+	CHECK(sink != NULL);
+	if (sink == NULL)
+		return;
+	emit_one(sink, 1);
+	ev_sink_close(sink);
+	fd = open(path, O_CREAT | O_WRONLY, 0640);   /* logrotate's create */
+	close(fd);
+	sink = ev_sink_open(path);
+	emit_one(sink, 2);
+	ev_sink_close(sink);
+	CHECK(line_of(old, 2, last, sizeof last) && strstr(last, "\"event\":\"log_rotated\"") != NULL);
+	CHECK(chains_to(path, 1, last));
+	unlink(path);
+	unlink(old);
+	rmdir(dir);
+}
+
 int
 main(void)
 {
@@ -299,6 +408,8 @@ main(void)
 	UNIT_RUN(json_reads_back_metadata);
 	UNIT_RUN(event_line_has_timestamp_and_newline);
 	UNIT_RUN(event_chain_survives_rotation);
+	UNIT_RUN(event_chain_rotation_two_writers);
+	UNIT_RUN(event_chain_fresh_writer_continues_dot1);
 	UNIT_RUN(prefixes_parse_and_match);
 	UNIT_RUN(config_errors_carry_file_and_line);
 	UNIT_RUN(config_typed_getters_report_bad_types);
