@@ -133,6 +133,18 @@ ev_sink_follow(struct ev_sink *sink, bool follow)
 
 static int ev_emit_locked(struct ev_sink *sink, const char *buf, size_t len, bool may_hold);
 
+/* Another process wrote the new file's first line (and sealed the old one): let go of the old file. */
+static void
+ev_drop_old_if_continued(struct ev_sink *sink)
+{
+	struct stat st;
+
+	if (sink->old_fd >= 0 && fstat(sink->fd, &st) == 0 && st.st_size > 0) {
+		close(sink->old_fd);
+		sink->old_fd = -1;
+	}
+}
+
 /* Under the mutex: fd (a regular file) becomes the sink's file; the one before is kept as old_fd. */
 static int
 ev_sink_change(struct ev_sink *sink, int fd)
@@ -153,6 +165,7 @@ ev_sink_change(struct ev_sink *sink, int fd)
 		sink->chain = fstat(fd, &next) == 0 && S_ISREG(next.st_mode);
 		sink->end = -1;
 	}
+	ev_drop_old_if_continued(sink);
 	if (sink->held_len) {   /* lines kept while our file was rotated and no new one was known */
 		char *held = sink->held;
 		size_t len = sink->held_len;
@@ -188,8 +201,12 @@ ev_sink_refresh_locked(struct ev_sink *sink)
 	int fd;
 
 	if (sink->path == NULL || strcmp(sink->path, "-") == 0 || stat(sink->path, &at_path) < 0 ||
-	    fstat(sink->fd, &ours) < 0 || (at_path.st_dev == ours.st_dev && at_path.st_ino == ours.st_ino))
+	    fstat(sink->fd, &ours) < 0)
 		return 0;
+	if (at_path.st_dev == ours.st_dev && at_path.st_ino == ours.st_ino) {
+		ev_drop_old_if_continued(sink);
+		return 0;
+	}
 	if ((fd = ev_open_path(sink->path)) < 0)
 		return -1;
 	return ev_sink_change(sink, fd);
