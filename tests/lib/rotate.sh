@@ -5,8 +5,8 @@
 #   rotate_fd_checks NAME OLD NEW PID...     # each PID holds NEW and no longer OLD
 #   rotate_chain_checks NAME OLD NEW         # tiergate-audit verify OLD, and --after OLD NEW
 
-# rotate_conf PACKAGED-PATH TEST-FILE POSTROTATE-COMMAND: the package's stanza for
-# PACKAGED-PATH (alone), pointed at TEST-FILE, made for the test's user, its postrotate
+# rotate_conf PACKAGED-PATH TEST-FILE POSTROTATE-COMMAND [OWNER GROUP]: the package's stanza
+# for PACKAGED-PATH (alone), pointed at TEST-FILE, made for OWNER (the test's user), its postrotate
 # (systemctl) replaced by the command ("" for a stanza without one). TG_LOGROTATE names
 # another file to take the stanza from (an older package's, to see what it did).
 rotate_conf() {
@@ -15,7 +15,7 @@ rotate_conf() {
 		$0 ~ /^\/var\/log/ && index($0, p) { on = 1; print p " {"; next }
 		on { print } on && /^}/ { exit }' "${TG_LOGROTATE:-$ROOT/debian/tiergate.logrotate}")
 	[ -n "$stanza" ] || { echo "no stanza for $1 in debian/tiergate.logrotate" >&2; return 1; }
-	printf '%s\n' "$stanza" | awk -v f="$2" -v cmd="$3" -v owner="$(id -un) $(id -gn)" '
+	printf '%s\n' "$stanza" | awk -v f="$2" -v cmd="$3" -v owner="${4:-$(id -un) $(id -gn)}" '
 		NR == 1 { print f " {"; next }
 		/^\tcreate / { print "\tcreate " $2 " " owner; next }
 		/^\tpostrotate/ { print; print "\t\t" cmd; skip = 1; next }
