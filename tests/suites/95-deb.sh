@@ -162,6 +162,7 @@ done <<'EOF'
 /var/log/tiergate root:adm 2751
 /var/log/tiergate/gw.json tiergate:adm 640
 /var/log/tiergate/mail.json tiergate:adm 640
+/var/log/tiergate/portal.json tiergate-portal:adm 640
 EOF
 
 # --- units: enabled, not started, verified ------------------------------------
@@ -336,7 +337,7 @@ if ip netns add "$ns" && ip netns exec "$ns" ip link set lo up; then
 	else fail "its metrics answer on 127.0.0.1:9750"; show gw-live; fi
 	# a rotation while it runs: logrotate renames gw.json and makes it again for tiergate,
 	# its postrotate sends SIGHUP (done here: no systemd), the gateway reopens the file
-	# and the chain goes on across the two files; the other files are copied and truncated
+	# and the chain goes on across the two files; the other files are renamed and made again too
 	out logrotate-f logrotate -f -s "$TG_TMP/logrotate.state" /etc/logrotate.d/tiergate
 	lr=$status
 	kill -HUP "$gwpid"
@@ -355,9 +356,10 @@ if ip netns add "$ns" && ip netns exec "$ns" ip link set lo up; then
 	[ "$status" -eq 0 ] && pass "tiergate-audit: the rotated file's chain is intact" ||
 		{ fail "tiergate-audit: the rotated file's chain is intact" "exit $status"; show audit-old; }
 	if [ -s /var/log/tiergate/spool.json.1 ] && [ ! -s /var/log/tiergate/spool.json ] &&
-		[ "$(stat -c %U /var/log/tiergate/spool.json)" = root ]; then
-		pass "spool.json copied and truncated in place"
-	else fail "spool.json copied and truncated in place" "$(ls -la /var/log/tiergate | tr '\n' ';')"; fi
+		[ "$(stat -c '%U:%G %a' /var/log/tiergate/spool.json)" = "root:adm 640" ] &&
+		! grep -q copytruncate /etc/logrotate.d/tiergate; then
+		pass "spool.json renamed and made again (root:adm 0640), nothing copied and truncated"
+	else fail "spool.json renamed and made again" "$(ls -la /var/log/tiergate | tr '\n' ';')"; fi
 	kill "$gwpid" 2>/dev/null; wait "$gwpid" 2>/dev/null
 
 	# tiergate-milter.service: User=tiergate with the installed unit's capabilities (CAP_SETUID and
