@@ -231,7 +231,7 @@ daemon_run(struct bridge_conf *conf, const struct bridge_opts *opts)
 {
 	struct daemon_worker workers[2 * DAEMON_MAX_WORKERS];
 	unsigned n = conf->workers < DAEMON_MAX_WORKERS ? conf->workers : DAEMON_MAX_WORKERS;
-	struct ev_sink *events = ev_sink_open(conf->events_file ? conf->events_file : "-");
+	struct ev_sink *events;
 	int keyfds[DAEMON_MAX_WORKERS];
 	pid_t keys[DAEMON_MAX_WORKERS];
 	struct policy *zones;
@@ -240,8 +240,6 @@ daemon_run(struct bridge_conf *conf, const struct bridge_opts *opts)
 	int rc;
 
 	(void)opts;
-	if (events == NULL)
-		fatal("events file %s", conf->events_file);
 	if (privfiles_check(conf, why, sizeof why) < 0)
 		fatalx("%s", why);
 	zones = daemon_load_zones(conf);
@@ -255,6 +253,11 @@ daemon_run(struct bridge_conf *conf, const struct bridge_opts *opts)
 		log_warnx("bridge.key_process = false: the relays hold the TLS private keys");
 	for (unsigned i = 0; conf->key_process && i < n; i++)
 		workers[n + i].pid = keys[i];
+	/* opened after the key processes start: they hold no descriptor of the event file (nor of a rotated one) */
+	if ((events = ev_sink_open(conf->events_file ? conf->events_file : "-")) == NULL) {
+		daemon_stop_workers(workers, n);
+		fatal("events file %s", conf->events_file);
+	}
 	tls_ticket_keys_new();   /* one set for every relay: a ticket resumes on any of them */
 	for (unsigned i = 0; i < n; i++)
 		if (daemon_spawn_relay(conf, zones, keyfds, n, workers, i, events) < 0) {

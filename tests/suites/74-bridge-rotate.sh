@@ -42,6 +42,16 @@ if logrotate -f -s "$TG_TMP/lr.state" "$TG_TMP/lr.conf" >"$TG_TMP/lr.out" 2>&1 &
 	pass "logrotate -f with the package's bridge.json stanza (rename, create, SIGHUP)"
 else fail "logrotate -f" "$(cat "$TG_TMP/lr.out"; ls -l "$TG_TMP")"; fi
 rotate_fd_checks bridge-rotate "$OLD" "$NEW" "$BR_PID" $RELAYS
+# the other children (key processes) hold no descriptor of the event file at all; the
+# scheduled asp-check (it writes once an interval, then follows the path) is left out
+holders=""
+for pid in $(pgrep -P "$BR_PID"); do
+	[ "$(cat /proc/"$pid"/comm 2>/dev/null)" = tg-bridge-asp ] && continue
+	case " $RELAYS " in *" $pid "*) continue ;; esac
+	rotate_holds "$pid" "$OLD" && holders="$holders $pid($(cat /proc/"$pid"/comm))"
+done
+[ -z "$holders" ] && pass "no key process holds the rotated file ($(pgrep -P "$BR_PID" | wc -l) children looked at)" ||
+	fail "processes still holding the rotated file" "$holders"
 touch "$TG_TMP/phase2"
 n=$(wc -l <"$TG_TMP/results")
 wait_for 60 sh -c "[ \$(wc -l <'$TG_TMP/results') -ge $((n + 12)) ]"
