@@ -341,6 +341,23 @@ ev_chain_from_old(struct ev_sink *sink)
 	close(old);
 }
 
+/*
+ * A "log_rotated" line counts only if the path no longer names our file (renamed): any
+ * writer of the file could append one (a relay is hostile by assumption), and the others
+ * must not then keep their lines back.
+ */
+static bool
+ev_path_moved(const struct ev_sink *sink, const struct stat *ours)
+{
+	struct stat at_path;
+
+	if (sink->path == NULL || strcmp(sink->path, "-") == 0)
+		return false;
+	if (stat(sink->path, &at_path) < 0)
+		return errno == ENOENT;
+	return at_path.st_dev != ours->st_dev || at_path.st_ino != ours->st_ino;
+}
+
 /* Lines that must wait for the new file: kept in memory, up to EV_HELD_MAX. */
 static bool
 ev_hold(struct ev_sink *sink, const char *buf, size_t len)
@@ -378,7 +395,8 @@ ev_emit_chained(struct ev_sink *sink, const char *buf, size_t len, bool may_hold
 	 * file's last line, still in last).
 	 */
 	if (st.st_size > 0 && st.st_size != sink->end &&
-	    evchain_last_line(sink->fd, st.st_size, sink->last, EV_ROTATED) && may_hold) {
+	    evchain_last_line(sink->fd, st.st_size, sink->last, EV_ROTATED) && may_hold &&
+	    ev_path_moved(sink, &st)) {
 		flock(sink->fd, LOCK_UN);
 		return 1;
 	}

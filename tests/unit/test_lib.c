@@ -399,6 +399,34 @@ event_chain_fresh_writer_continues_dot1(void)
 	rmdir(dir);
 }
 
+/* A writer (a hostile relay) appends a "log_rotated" line without any rotation: the others write on. */
+static void
+event_chain_forged_seal_ignored(void)
+{
+	char dir[] = "/tmp/tg-test-lib.XXXXXX", path[64], line[1024];
+	struct ev_sink *a, *hostile;
+	struct jbuf jb = JBUF_INIT;
+
+	CHECK(mkdtemp(dir) != NULL);
+	snprintf(path, sizeof path, "%s/ev", dir);
+	a = ev_sink_open(path);
+	hostile = ev_sink_open(path);
+	CHECK(a != NULL && hostile != NULL);
+	if (a == NULL || hostile == NULL)
+		return;
+	emit_one(a, 1);
+	ev_begin(&jb, "log_rotated", 0);
+	ev_end(&jb);
+	CHECK(ev_emit(hostile, &jb) == 0);
+	jb_free(&jb);
+	emit_one(a, 2);
+	CHECK(line_of(path, 3, line, sizeof line) && strstr(line, "\"seq\":2") != NULL);
+	ev_sink_close(a);
+	ev_sink_close(hostile);
+	unlink(path);
+	rmdir(dir);
+}
+
 int
 main(void)
 {
@@ -410,6 +438,7 @@ main(void)
 	UNIT_RUN(event_chain_survives_rotation);
 	UNIT_RUN(event_chain_rotation_two_writers);
 	UNIT_RUN(event_chain_fresh_writer_continues_dot1);
+	UNIT_RUN(event_chain_forged_seal_ignored);
 	UNIT_RUN(prefixes_parse_and_match);
 	UNIT_RUN(config_errors_carry_file_and_line);
 	UNIT_RUN(config_typed_getters_report_bad_types);
