@@ -32,13 +32,16 @@ rotate_holds() {
 	return 1
 }
 
+rotate_lets_go() { ! rotate_holds "$@"; }
+
 # rotate_fd_checks NAME OLD NEW PID...: every PID writes to NEW and has let go of OLD.
 rotate_fd_checks() {
 	local name=$1 old=$2 new=$3 pid bad=""
 	shift 3
 	for pid in "$@"; do
 		wait_for 10 rotate_holds "$pid" "$new" || bad="$bad $pid:not-on-new"
-		rotate_holds "$pid" "$old" && bad="$bad $pid:still-on-old"
+		# the old file is kept until the new one has its first line (written by the load going on)
+		wait_for 10 rotate_lets_go "$pid" "$old" || bad="$bad $pid:still-on-old"
 	done
 	if [ -z "$bad" ]; then pass "$name: processes $* hold the new file, none the old one"
 	else fail "$name: descriptors after the rotation" "$bad"; ls -l /proc/"$1"/fd 2>&1 | sed 's/^/  | /'; fi
