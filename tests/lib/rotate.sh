@@ -63,3 +63,22 @@ rotate_count() {
 	local re=${*: -1}
 	cat "${@:1:$#-1}" 2>/dev/null | grep -Ec -- "$re"
 }
+
+# rotate_second_phase OLD NEW ERE WHAT LOOP_PID: for a client loop that appends one line per
+# answer to $TG_TMP/asked ("2" once $TG_TMP/phase2 exists) and stops at $TG_TMP/stop: ten more
+# answers after the rotation, then every answer's event (ERE) is in OLD or NEW, and those of
+# the second phase are in NEW.
+rotate_second_phase() {
+	local old=$1 new=$2 re=$3 what=$4 loop=$5 n total after c c2
+	touch "$TG_TMP/phase2"
+	n=$(wc -l <"$TG_TMP/asked")
+	wait_for 30 sh -c "[ \$(wc -l <'$TG_TMP/asked') -ge $((n + 10)) ]"
+	touch "$TG_TMP/stop"
+	wait "$loop"
+	total=$(wc -l <"$TG_TMP/asked") after=$(grep -c '^2$' "$TG_TMP/asked")
+	c=$(rotate_count "$old" "$new" "$re") c2=$(rotate_count "$new" "$re")
+	[ "$c" = "$total" ] && pass "no line lost: $c $what logged in OLD and NEW for $total answered" ||
+		fail "no line lost" "$total $what answered, $c logged"
+	[ "$after" -gt 0 ] && [ "$c2" -ge "$after" ] && pass "the $after $what after the change are in the new file ($c2 there)" ||
+		fail "$what after the change in the new file" "$after after, $c2 in the new file"
+}

@@ -44,18 +44,7 @@ if logrotate -f -s "$TG_TMP/lr.state" "$TG_TMP/lr.conf" >"$TG_TMP/lr.out" 2>&1 &
 	pass "logrotate -f with the package's sanitizer.json stanza (rename, create, SIGHUP)"
 else fail "logrotate -f" "$(cat "$TG_TMP/lr.out"; ls -l "$TG_TMP")"; fi
 rotate_fd_checks release-rotate "$ev.1" "$ev" "$qd"
-touch "$TG_TMP/phase2"
-n=$(wc -l <"$TG_TMP/asked")
-wait_for 30 sh -c "[ \$(wc -l <'$TG_TMP/asked') -ge $((n + 10)) ]"
-touch "$TG_TMP/stop"
-wait "$loop"
-total=$(wc -l <"$TG_TMP/asked") after=$(grep -c '^2$' "$TG_TMP/asked")
-re='"event":"quarantine_denied","operator_uid":65534'
-c=$(rotate_count "$ev.1" "$ev" "$re") c2=$(rotate_count "$ev" "$re")
-[ "$c" = "$total" ] && pass "no line lost: $c refusals logged in OLD and NEW for $total answered" ||
-	fail "no line lost" "$total refusals answered, $c logged"
-[ "$after" -gt 0 ] && [ "$c2" -ge "$after" ] && pass "the $after refusals after the change are in the new file ($c2 there)" ||
-	fail "refusals after the change in the new file" "$after after, $c2 in the new file"
+rotate_second_phase "$ev.1" "$ev" '"event":"quarantine_denied","operator_uid":65534' "refusals" "$loop"
 kill -0 "$qd" && grep -q "SIGHUP: event file reopened" "$TG_TMP/qd.log" &&
 	pass "the daemon still runs after SIGHUP and said it reopened its file" || fail "daemon after SIGHUP" "$(tail -n 3 "$TG_TMP/qd.log")"
 rotate_chain_checks sanitizer.json "$ev.1" "$ev"

@@ -49,18 +49,7 @@ if logrotate -f -s "$TG_TMP/lr.state" "$TG_TMP/lr.conf" >"$TG_TMP/lr.out" 2>&1 &
 	pass "logrotate -f with the package's portal.json stanza (rename, create for the portal's user, SIGHUP)"
 else fail "logrotate -f" "$(cat "$TG_TMP/lr.out"; ls -l "$TG_TMP")"; fi
 rotate_fd_checks portal-rotate "$pev.1" "$pev" "$portal"
-touch "$TG_TMP/phase2"
-n=$(wc -l <"$TG_TMP/asked")
-wait_for 30 sh -c "[ \$(wc -l <'$TG_TMP/asked') -ge $((n + 10)) ]"
-touch "$TG_TMP/stop"
-wait "$loop"
-total=$(wc -l <"$TG_TMP/asked") after=$(grep -c '^2$' "$TG_TMP/asked")
-re='"event":"portal_login","user":"rot".*"ok":false'
-c=$(rotate_count "$pev.1" "$pev" "$re") c2=$(rotate_count "$pev" "$re")
-[ "$c" = "$total" ] && pass "no line lost: $c refused logins logged in OLD and NEW for $total answered" ||
-	fail "no line lost" "$total refusals answered, $c logged"
-[ "$after" -gt 0 ] && [ "$c2" -ge "$after" ] && pass "the $after refusals after the change are in the new file ($c2 there)" ||
-	fail "refusals after the change in the new file" "$after after, $c2 in the new file"
+rotate_second_phase "$pev.1" "$pev" '"event":"portal_login","user":"rot".*"ok":false' "refused logins" "$loop"
 kill -0 "$portal" && grep -q "SIGHUP: event file reopened" "$TG_TMP/portal.log" &&
 	pass "the portal still runs after SIGHUP and said it reopened its file" || fail "portal after SIGHUP" "$(tail -n 3 "$TG_TMP/portal.log")"
 rotate_chain_checks portal.json "$pev.1" "$pev"
