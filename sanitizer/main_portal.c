@@ -65,12 +65,21 @@ portal_on_hup(evutil_socket_t fd, short what, void *arg)
 		log_info("SIGHUP: event file reopened");
 }
 
+/* Every 30 s: timed-out sessions end, and so do their tickets in the daemon. */
+static void
+portal_on_sweep(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	portal_sessions_sweep(arg);
+}
+
 static int
 portal_run(struct portal *p)
 {
 	struct event_base *base = event_base_new();
 	struct evhttp *http;
-	struct event *sig_term, *sig_int, *sig_hup;
+	struct event *sig_term, *sig_int, *sig_hup, *sweep;
 
 	if (base == NULL || (http = portal_http_new(base, p)) == NULL)
 		return 1;
@@ -84,11 +93,15 @@ portal_run(struct portal *p)
 	sig_hup = evsignal_new(base, SIGHUP, portal_on_hup, p);
 	event_add(sig_int, NULL);
 	event_add(sig_hup, NULL);
+	sweep = event_new(base, -1, EV_PERSIST, portal_on_sweep, p);
+	if (sweep == NULL || event_add(sweep, &(struct timeval){ 30, 0 }) < 0)
+		fatalx("cannot start the session sweep");
 	log_info("listening on https://%s/ (release socket %s)", p->conf.listen, p->conf.socket);
 	event_base_dispatch(base);
 	event_free(sig_term);
 	event_free(sig_int);
 	event_free(sig_hup);
+	event_free(sweep);
 	evhttp_free(http);
 	event_base_free(base);
 	ev_sink_close(p->events);

@@ -81,6 +81,8 @@ struct portal_session *portal_login(struct portal *p, const char *name, const ch
 /* The session with this id (the tgp_s cookie) within both timeouts, or NULL. */
 struct portal_session *portal_session_find(struct portal *p, const char *id);
 void portal_session_end(struct portal *p, struct portal_session *s);
+/* Ends sessions past a timeout, and their tickets in the daemon (portal_session_end event). */
+void portal_sessions_sweep(struct portal *p);
 /* HMAC(secret, purpose, value) as 64 hex: the recipient form's and the login form's CSRF tokens. */
 void portal_csrf_bound(struct portal *p, const char *purpose, const char *value, char out[65]);
 bool portal_csrf_equal(const char *a, const char *b);

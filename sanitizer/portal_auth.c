@@ -25,26 +25,74 @@ portal_random_hex(char out[65])
 	hex_encode(rnd, sizeof rnd, out);
 }
 
+static bool
+portal_session_live(const struct portal *p, const struct portal_session *s, time_t now)
+{
+	return s->used && now - s->last <= (time_t)p->conf.idle_seconds &&
+	    now - s->created <= (time_t)p->conf.max_seconds;
+}
+
+/*
+ * A session that ends without a logout (a timeout, or pushed out of a full table) also
+ * ends its ticket in the daemon, as a logout does -- unless the approver still has another
+ * live session here: the daemon voids every ticket of the approver issued so far (one
+ * cutoff per approver), which would log that session out too. Then the ticket lasts until
+ * it expires (approver_ticket_seconds), as before.
+ */
+static void
+portal_session_expire(struct portal *p, struct portal_session *s, const char *why)
+{
+	time_t now = time(NULL);
+	const char *f[3] = { "PLOGOUT", s->ticket, s->bind };
+	struct portal_answer a = { 0 };
+	bool other = false, ok;
+
+	for (size_t i = 0; i < PORTAL_SESSIONS && !other; i++)
+		other = &p->sessions[i] != s && portal_session_live(p, &p->sessions[i], now) &&
+		    strcmp(p->sessions[i].user, s->user) == 0;
+	if (other) {
+		portal_event(p, "portal_session_end", NULL, s->user, why, false,
+		    "another session of this approver is open: its ticket lasts until it expires");
+	} else {
+		ok = portal_call(p->conf.socket, f, 3, &a) == 0 && a.ok;
+		portal_event(p, "portal_session_end", NULL, s->user, why, ok,
+		    ok ? NULL : a.status ? a.status : "release daemon unreachable: its ticket lasts until it expires");
+		portal_answer_free(&a);
+	}
+	portal_session_end(p, s);
+}
+
+void
+portal_sessions_sweep(struct portal *p)
+{
+	time_t now = time(NULL);
+
+	for (size_t i = 0; i < PORTAL_SESSIONS; i++)
+		if (p->sessions[i].used && !portal_session_live(p, &p->sessions[i], now))
+			portal_session_expire(p, &p->sessions[i], "timeout");
+}
+
 static struct portal_session *
 portal_session_new(struct portal *p, const char *user)
 {
 	struct portal_session *s = NULL;
-	time_t now = time(NULL);
 
+	portal_sessions_sweep(p);
 	for (size_t i = 0; i < PORTAL_SESSIONS && s == NULL; i++)
-		if (!p->sessions[i].used || now - p->sessions[i].last > (time_t)p->conf.idle_seconds ||
-		    now - p->sessions[i].created > (time_t)p->conf.max_seconds)
+		if (!p->sessions[i].used)
 			s = &p->sessions[i];
-	if (s == NULL)   /* full: the oldest goes */
+	if (s == NULL) {   /* full: the oldest goes */
 		for (size_t i = 0; i < PORTAL_SESSIONS; i++)
 			if (s == NULL || p->sessions[i].last < s->last)
 				s = &p->sessions[i];
+		portal_session_expire(p, s, "pushed out by a newer login (session table full)");
+	}
 	memset(s, 0, sizeof *s);
 	s->used = true;
 	portal_random_hex(s->id);
 	portal_random_hex(s->csrf);
 	str_copy(s->user, user, sizeof s->user);
-	s->created = s->last = now;
+	s->created = s->last = time(NULL);
 	return s;
 }
 
@@ -107,8 +155,8 @@ portal_session_find(struct portal *p, const char *id)
 		struct portal_session *s = &p->sessions[i];
 		if (!s->used || !portal_csrf_equal(s->id, id))
 			continue;
-		if (now - s->last > (time_t)p->conf.idle_seconds || now - s->created > (time_t)p->conf.max_seconds) {
-			portal_session_end(p, s);
+		if (!portal_session_live(p, s, now)) {
+			portal_session_expire(p, s, "timeout");
 			return NULL;
 		}
 		s->last = now;

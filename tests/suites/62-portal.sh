@@ -270,6 +270,11 @@ csrf=$(sed -n 's/.*name="csrf" value="\([0-9a-f]*\)".*/\1/p' "$TG_TMP/l.html")
 curl -sk -b "$jar" -c "$jar" -o /dev/null --data "user=shiro&password=shiro-pass-44&otp=$(oathtool --totp -b "$s4")&csrf=$csrf" "$tb/login"
 c1=$(queue_code); sleep 5; c2=$(queue_code)
 [ "$c1" = 200 ] && [ "$c2" = 303 ] && pass "a session ends after the idle timeout" || fail "idle timeout" "queue gave $c1 then, after 5 s idle, $c2"
+# ... and so does its ticket in the daemon (shiro has no other session open): as a logout, without the click
+check_grep "the timed-out session's ticket is ended in the daemon (portal_session_end, what=timeout)" \
+	'"event":"portal_session_end","user":"shiro","what":"timeout","ok":true' "$TG_TMP/portal2.json"
+check_grep "(the daemon's logout event for shiro, by the portal)" \
+	"\"event\":\"quarantine_logout\",\"operator_uid\":$(id -u "$pu").*\"approver\":\"shiro\",\"by\":\"portal\",\"tickets_ended\":true,\"ok\":true" "$ev"
 
 curl -sk -c "$jar" -o "$TG_TMP/l.html" "$tb/login"
 csrf=$(sed -n 's/.*name="csrf" value="\([0-9a-f]*\)".*/\1/p' "$TG_TMP/l.html")
